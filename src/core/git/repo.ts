@@ -1,0 +1,74 @@
+import { existsSync, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { simpleGit } from 'simple-git';
+
+/**
+ * What git says about a working directory. Worktrees of one repository share a common git dir, which
+ * is what identifies "the same repository" everywhere in Agent Handler.
+ */
+export interface RepoInfo {
+  /** Absolute, real path of `git rev-parse --git-common-dir`. */
+  git_dir: string;
+  toplevel: string;
+  /** Current branch; 'HEAD' when detached. */
+  branch: string;
+  /** owner/name of a GitHub remote (origin first), if any. */
+  github_repo: string | null;
+}
+
+export async function repoInfo(cwd: string): Promise<RepoInfo | null> {
+  if (!existsSync(cwd)) return null;
+  try {
+    const git = simpleGit({ baseDir: cwd, timeout: { block: 10_000 } });
+    const out = await git.raw(['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel', '--abbrev-ref', 'HEAD']);
+    const [commonDir, toplevel, branch] = out.trim().split('\n');
+    if (!commonDir || !toplevel) return null;
+    let remote: string | null = null;
+    try {
+      remote = (await git.raw(['remote', 'get-url', 'origin'])).trim() || null;
+    } catch {
+      remote = null;
+    }
+    return {
+      git_dir: await realpathOr(commonDir),
+      toplevel: await realpathOr(toplevel),
+      branch: branch || 'HEAD',
+      github_repo: remote ? githubRepoFromRemote(remote) : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+async function realpathOr(p: string): Promise<string> {
+  try {
+    return await fsp.realpath(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+/** `git@github.com:o/r.git`, `https://github.com/o/r`, `ssh://git@ghe.corp/o/r.git` → 'o/r' (GitHub hosts only). */
+export function githubRepoFromRemote(url: string): string | null {
+  const m =
+    /^(?:[\w.+-]+@)?([\w.-]+):(?!\/)([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(url) ??
+    /^(?:https?|ssh|git):\/\/(?:[^@/]+@)?([\w.-]+)(?::\d+)?\/([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(url);
+  if (!m || !/github/i.test(m[1])) return null;
+  return `${m[2]}/${m[3]}`;
+}
+
+/**
+ * The file whose change means "the branch changed" for a working tree: `.git/HEAD`, or for a
+ * worktree or submodule the HEAD inside the git dir that its `.git` file points to.
+ */
+export async function headFileOf(toplevel: string): Promise<string | null> {
+  const dotGit = path.join(toplevel, '.git');
+  try {
+    const st = await fsp.stat(dotGit);
+    if (st.isDirectory()) return path.join(dotGit, 'HEAD');
+    const m = /^gitdir:\s*(.+)$/m.exec(await fsp.readFile(dotGit, 'utf8'));
+    return m ? path.join(path.resolve(toplevel, m[1].trim()), 'HEAD') : null;
+  } catch {
+    return null;
+  }
+}

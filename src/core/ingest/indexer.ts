@@ -1,0 +1,283 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { AgentEvent } from '../model/events';
+import { type FileState, foldEvents, newFileState } from '../model/reducer';
+import { repoInfo } from '../git/repo';
+import { priceRequest } from '../pricing';
+import type { FileRow, PricedUsageRow, Store } from '../store/store';
+import type { DiscoveredFile, SourceAdapter, SourceEnv } from '../sources/types';
+import { FINGERPRINT_BYTES, detectChange, fingerprint, readCompleteLines } from './tailer';
+
+/**
+ * The indexer: finds every transcript of every adapter, reads what each gained since last time,
+ * folds it through the adapter and the reducer into the store, then settles what changed
+ * (cross-file deduplication, session totals, git facts of new working directories). It never
+ * touches VS Code; the worker thread, the CLI and the tests drive it.
+ */
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  debug?(msg: string): void;
+}
+
+export interface IndexStats {
+  files_seen: number;
+  files_read: number;
+  files_reset: number;
+  files_deleted: number;
+  lines_read: number;
+  bytes_read: number;
+  lines_skipped: number;
+  sessions_changed: number;
+}
+
+function emptyStats(): IndexStats {
+  return { files_seen: 0, files_read: 0, files_reset: 0, files_deleted: 0, lines_read: 0, bytes_read: 0, lines_skipped: 0, sessions_changed: 0 };
+}
+
+/** Folders never descended into while looking for transcripts. */
+const SKIP_DIRS = new Set(['tool-results', 'file-history', 'node_modules', '.git']);
+
+export class Indexer {
+  private readonly machineId: string | null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly adapters: SourceAdapter[],
+    private readonly sourceEnv: SourceEnv,
+    private readonly log: Logger,
+  ) {
+    this.machineId = store.getMeta('machine_id') ?? null;
+  }
+
+  /** Every (adapter, root) pair, roots resolved through symlinks and without duplicates. */
+  async roots(): Promise<{ adapter: SourceAdapter; root: string; exists: boolean }[]> {
+    const out: { adapter: SourceAdapter; root: string; exists: boolean }[] = [];
+    const seen = new Set<string>();
+    for (const adapter of this.adapters) {
+      for (const root of adapter.roots(this.sourceEnv)) {
+        let real = root;
+        let exists = false;
+        try {
+          real = await fsp.realpath(root);
+          exists = true;
+        } catch {
+          // not there (yet)
+        }
+        const key = `${adapter.id}\0${real}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ adapter, root: real, exists });
+      }
+    }
+    return out;
+  }
+
+  /** Folders the watcher should watch (transcript folders and live registries). */
+  async watchTargets(): Promise<string[]> {
+    const dirs: string[] = [];
+    for (const { adapter, root } of await this.roots()) {
+      dirs.push(...adapter.watchDirs(root), ...(adapter.liveDirs?.(root) ?? []));
+    }
+    return dirs;
+  }
+
+  /** Finds the adapter and root a path belongs to. */
+  async classify(filePath: string): Promise<{ adapter: SourceAdapter; file: DiscoveredFile } | null> {
+    for (const { adapter, root } of await this.roots()) {
+      const file = adapter.classify(root, filePath);
+      if (file) return { adapter, file };
+    }
+    return null;
+  }
+
+  /** A full pass: every root walked, every changed file read, vanished files marked, live registries read. */
+  async scanAll(): Promise<IndexStats> {
+    const stats = emptyStats();
+    const batch = new Batch();
+    const seen = new Set<string>();
+    for (const { adapter, root, exists } of await this.roots()) {
+      if (!exists) continue;
+      for (const dir of adapter.watchDirs(root)) {
+        for await (const filePath of walk(dir)) {
+          const file = adapter.classify(root, filePath);
+          if (!file) continue;
+          seen.add(filePath);
+          stats.files_seen++;
+          await this.indexFile(adapter, file, stats, batch);
+        }
+      }
+    }
+    for (const f of this.store.listFiles()) {
+      if (!f.deleted && !seen.has(f.path)) this.markDeleted(f, stats, batch);
+    }
+    await this.refreshLive();
+    await this.settle(batch, stats);
+    return stats;
+  }
+
+  /** Reads the given paths (from watcher events): changed, new or gone. */
+  async indexPaths(paths: Iterable<string>): Promise<IndexStats> {
+    const stats = emptyStats();
+    const batch = new Batch();
+    let liveChanged = false;
+    for (const p of new Set(paths)) {
+      const found = await this.classify(p);
+      if (found) {
+        stats.files_seen++;
+        await this.indexFile(found.adapter, found.file, stats, batch);
+      } else if (p.endsWith('.json')) {
+        liveChanged = true;
+      } else {
+        const row = this.store.getFile(p);
+        if (row && !row.deleted) this.markDeleted(row, stats, batch);
+      }
+    }
+    if (liveChanged) await this.refreshLive();
+    await this.settle(batch, stats);
+    return stats;
+  }
+
+  private markDeleted(f: FileRow, stats: IndexStats, batch: Batch): void {
+    for (const k of this.store.markFileDeleted(f.file_id)) batch.keys.add(k);
+    if (f.session_id) batch.availability.add(f.session_id);
+    stats.files_deleted++;
+  }
+
+  private async indexFile(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
+    let row = this.store.getFile(file.path);
+    const change = await detectChange(file.path, row ?? null);
+    if (change.kind === 'unchanged') return;
+    if (change.kind === 'gone') {
+      if (row && !row.deleted) this.markDeleted(row, stats, batch);
+      return;
+    }
+    if (change.kind === 'stat-only' && row) {
+      this.store.saveFileStat(row.file_id, change.size, change.mtime_ms, change.ino);
+      return;
+    }
+    row ??= this.store.insertFile({ path: file.path, framework: adapter.id, root: file.root, session_id: file.session_id });
+    if (change.kind === 'reset') {
+      this.log.info(`${file.path}: ${change.reason}; reading it again from the start`);
+      for (const k of this.store.resetFile(row.file_id)) batch.keys.add(k);
+      row = this.store.getFile(file.path)!;
+      stats.files_reset++;
+    }
+
+    const state: FileState = row.state_json ? (JSON.parse(row.state_json) as FileState) : newFileState(file);
+    const events: AgentEvent[] = [];
+    let skipped = 0;
+    let skipReason: string | null = null;
+    let lines = 0;
+    const { offset, bytes } = await readCompleteLines(file.path, row.offset, (buf) => {
+      lines++;
+      const line = buf.toString('utf8').trim();
+      if (!line) return;
+      try {
+        const evs = adapter.parseLine(line, { file });
+        if (evs) for (const e of evs) events.push(e);
+        else {
+          skipped++;
+          skipReason = `line ${lines} of a read: not a record`;
+        }
+      } catch (err) {
+        skipped++;
+        skipReason = `line ${lines} of a read: ${(err as Error).message.slice(0, 200)}`;
+      }
+    });
+    const usage = foldEvents(state, events);
+    const sessionId = state.session_id ?? file.session_id;
+    state.session_id = sessionId;
+    const fpLen = Math.min(FINGERPRINT_BYTES, Math.max(row.fingerprint_len, offset));
+    const fp = fpLen === row.fingerprint_len && row.fingerprint ? row.fingerprint : await fingerprint(file.path, fpLen);
+
+    this.store.transaction(() => {
+      if (sessionId && usage.length) {
+        const priced: PricedUsageRow[] = usage.map((u) => {
+          const p = priceRequest({ framework: adapter.id, model: u.model, tokens: u.tokens, ts: u.ts });
+          return { ...u, cost_usd: p.cost_usd, priced: p.priced };
+        });
+        this.store.upsertUsage(row!.file_id, sessionId, priced);
+        for (const u of usage) batch.keys.add(u.dedup_key);
+      }
+      this.store.saveFileProgress(row!.file_id, {
+        size: change.size,
+        mtime_ms: change.mtime_ms,
+        ino: change.ino,
+        offset,
+        fingerprint: fp,
+        fingerprint_len: fpLen,
+        state,
+        skipped,
+        skip_reason: skipReason,
+        session_id: sessionId,
+      });
+      this.store.writeSessionFromFile(row!.file_id, adapter.id, file.root, file.path, state, this.machineId);
+    });
+    if (sessionId) batch.sessions.add(sessionId);
+    if (skipped) this.log.warn(`${file.path}: skipped ${skipped} malformed line(s); the rest is indexed (${skipReason})`);
+    stats.files_read++;
+    stats.lines_read += lines;
+    stats.bytes_read += bytes;
+    stats.lines_skipped += skipped;
+  }
+
+  /** Reads every adapter's live process registry (pids, status), checking each pid against the OS. */
+  async refreshLive(): Promise<void> {
+    for (const { adapter, root, exists } of await this.roots()) {
+      if (!adapter.liveRegistry || !exists) continue;
+      const entries = await adapter.liveRegistry(root);
+      this.store.replaceLive(root, entries);
+    }
+  }
+
+  /** Settles a batch: ownership of changed requests, session totals, git facts of new folders. */
+  private async settle(batch: Batch, stats: IndexStats): Promise<void> {
+    const touched = new Set(batch.sessions);
+    if (batch.keys.size) {
+      this.store.transaction(() => {
+        for (const s of this.store.recomputeCounted(batch.keys)) touched.add(s);
+        this.store.recomputeTotals(touched);
+      });
+    } else if (touched.size) {
+      this.store.transaction(() => this.store.recomputeTotals(touched));
+    }
+    for (const s of batch.availability) this.store.refreshTranscriptAvailability(s);
+    await this.resolveCwds();
+    stats.sessions_changed = touched.size + batch.availability.size;
+  }
+
+  /** git facts (repository, GitHub remote) for working directories not seen before. */
+  async resolveCwds(): Promise<void> {
+    for (const cwd of this.store.unresolvedCwds()) {
+      const info = await repoInfo(cwd);
+      this.store.setCwdInfo(cwd, { git_dir: info?.git_dir ?? null, toplevel: info?.toplevel ?? null, github_repo: info?.github_repo ?? null });
+    }
+  }
+}
+
+class Batch {
+  keys = new Set<string>();
+  sessions = new Set<string>();
+  availability = new Set<string>();
+}
+
+/** Every file below `dir` (not following directory symlinks, so loops cannot trap it). */
+async function* walk(dir: string): AsyncGenerator<string> {
+  let entries;
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name)) yield* walk(p);
+    } else if (e.isFile()) {
+      yield p;
+    }
+  }
+}

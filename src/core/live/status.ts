@@ -1,0 +1,75 @@
+import type { SessionStatus } from '../model/session';
+import type { TurnState } from '../model/reducer';
+
+/**
+ * A session's status from what is known: the agent's live process registry when it has one
+ * (Claude's `sessions/<pid>.json`, validated against the process's start time), else the
+ * transcript's last turn state and how long ago the file was written.
+ */
+
+export interface StatusSettings {
+  /** A turn in progress whose transcript was not written for longer than this is not trusted as busy. */
+  busyWindowMs: number;
+  /** An idle session quiet for longer than this is done. */
+  idleWindowMs: number;
+}
+
+export const DEFAULT_STATUS_SETTINGS: StatusSettings = {
+  busyWindowMs: 5 * 60_000,
+  idleWindowMs: 30 * 60_000,
+};
+
+export interface StatusInput {
+  turn_state: TurnState | null;
+  turn_state_at: string | null;
+  last_activity_at: string | null;
+  live: {
+    alive: boolean;
+    status: string | null;
+    waiting_for: string | null;
+    updated_at_ms: number | null;
+    started_at_ms: number | null;
+  } | null;
+}
+
+export interface StatusResult {
+  status: SessionStatus;
+  waiting_for: string | null;
+  status_changed_at: string | null;
+  ended_at: string | null;
+}
+
+export function deriveStatus(s: StatusInput, now: number, settings: StatusSettings = DEFAULT_STATUS_SETTINGS): StatusResult {
+  const lastActivity = s.last_activity_at ? Date.parse(s.last_activity_at) : NaN;
+  const quietFor = Number.isFinite(lastActivity) ? now - lastActivity : Infinity;
+  const changedAt = s.turn_state_at ?? s.last_activity_at;
+
+  if (s.live) {
+    const since = s.live.updated_at_ms ? new Date(s.live.updated_at_ms).toISOString() : changedAt;
+    if (!s.live.alive) {
+      return { status: 'done', waiting_for: null, status_changed_at: since, ended_at: s.last_activity_at };
+    }
+    switch (s.live.status) {
+      case 'busy':
+        return { status: 'busy', waiting_for: null, status_changed_at: since, ended_at: null };
+      case 'waiting':
+        return { status: 'wait', waiting_for: s.live.waiting_for, status_changed_at: since, ended_at: null };
+      case 'idle':
+        return { status: 'idle', waiting_for: null, status_changed_at: since, ended_at: null };
+      default:
+        break; // an unknown registry status: fall back to the transcript, the process being alive
+    }
+    const inTurn = s.turn_state === 'waiting_model' || s.turn_state === 'tool_running';
+    return { status: inTurn ? 'busy' : 'idle', waiting_for: null, status_changed_at: changedAt, ended_at: null };
+  }
+
+  const inTurn = s.turn_state === 'waiting_model' || s.turn_state === 'tool_running';
+  if (inTurn && quietFor <= settings.busyWindowMs) {
+    return { status: 'busy', waiting_for: null, status_changed_at: changedAt, ended_at: null };
+  }
+  if (quietFor <= settings.idleWindowMs) {
+    return { status: 'idle', waiting_for: null, status_changed_at: changedAt, ended_at: null };
+  }
+  const doneAt = Number.isFinite(lastActivity) ? new Date(lastActivity + settings.idleWindowMs).toISOString() : null;
+  return { status: 'done', waiting_for: null, status_changed_at: doneAt, ended_at: s.last_activity_at };
+}

@@ -1,0 +1,100 @@
+import type { TokenCounts } from './session';
+
+/**
+ * Normalized events: what a source adapter makes of an agent's records. Everything agent-specific
+ * stops at the adapter; the reducer folds these into a session and its per-request usage rows.
+ * Every event carries `ts` (ISO-8601) when its record had one, and `main` = false for sidechain
+ * records (a subagent's or a side question's copy), which never drive the session's status.
+ */
+export type AgentEvent =
+  | ActivityEvent
+  | UsageEvent
+  | UserPromptEvent
+  | ToolCallEvent
+  | TurnEvent
+  | ApiErrorEvent
+  | CompactionEvent
+  | MetaEvent;
+
+interface Base {
+  ts: string | null;
+}
+
+/** Any record with a timestamp: the session was active then. */
+export interface ActivityEvent extends Base {
+  kind: 'activity';
+}
+
+/** One API response's usage (possibly one of several streamed lines of the same response). */
+export interface UsageEvent extends Base {
+  kind: 'usage';
+  /**
+   * The key that identifies the response across lines and files (Claude: message.id + requestId).
+   * Requestless responses get a session-scoped key, since gateways reuse message ids.
+   */
+  dedup_key: string;
+  message_id: string | null;
+  sidechain: boolean;
+  model: string | null;
+  git_branch: string | null;
+  tokens: TokenCounts;
+  speed: string | null;
+}
+
+export interface UserPromptEvent extends Base {
+  kind: 'user_prompt';
+  text: string;
+  /** The first prompt of a new process run of the session (a start or a resume). */
+  run_start: boolean;
+}
+
+export interface ToolCallEvent extends Base {
+  kind: 'tool_call';
+  id: string;
+  name: string;
+}
+
+/**
+ * Where the main conversation stands after a record, for status inference:
+ * `waiting_model` = a prompt or tool result was sent and no answer came yet;
+ * `tool_running` = the model asked for a tool whose result has not come yet;
+ * `ended` = the assistant's turn ended.
+ */
+export interface TurnEvent extends Base {
+  kind: 'turn';
+  state: 'waiting_model' | 'tool_running' | 'ended';
+}
+
+export interface ApiErrorEvent extends Base {
+  kind: 'api_error';
+}
+
+export interface CompactionEvent extends Base {
+  kind: 'compaction';
+}
+
+/** Facts about the session; later values replace earlier ones unless said otherwise. */
+export interface MetaEvent extends Base {
+  kind: 'meta';
+  session_id?: string;
+  parent_session_id?: string;
+  agent_id?: string;
+  cwd?: string;
+  git_branch?: string;
+  /** A generated title: used unless a custom title exists. */
+  ai_title?: string;
+  custom_title?: string;
+  worktree_path?: string;
+  github_repo?: string;
+  pr_number?: number;
+  pr_url?: string;
+  /** PR or issue links seen in tool output or assistant text (the last one wins, below an explicit pr-link). */
+  seen_pr_url?: string;
+  seen_issue_url?: string;
+  additions?: number;
+  deletions?: number;
+  agent_cost_usd?: number;
+  model?: string;
+  /** Input + cache read + cache write of the last main-chain request. */
+  context_tokens?: number;
+}

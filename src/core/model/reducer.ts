@@ -1,0 +1,235 @@
+import { oneLine, parseGithubLink } from '../text';
+import type { AgentEvent, UsageEvent } from './events';
+import type { TokenCounts } from './session';
+
+/**
+ * The reducer: a pure fold from one transcript file's events to what that file says about its
+ * session, plus one usage row per API response. It keeps, per response key, the line with the largest
+ * total (streamed responses are written as several lines that share the key; the last, complete one
+ * is the largest). Deduplication *across* files (forks, copies) needs every file and lives in the
+ * store, by the same key. The state is plain JSON so the indexer can persist it next to the file's
+ * byte offset and continue folding appended lines after a restart.
+ */
+
+export type TurnState = 'waiting_model' | 'tool_running' | 'ended';
+
+export interface FileState {
+  session_id: string | null;
+  parent_session_id: string | null;
+  agent_id: string | null;
+
+  cwd: string | null;
+  git_branch: string | null;
+  ai_title: string | null;
+  custom_title: string | null;
+  worktree_path: string | null;
+  github_repo: string | null;
+  pr_number: number | null;
+  pr_url: string | null;
+  seen_pr_url: string | null;
+  seen_issue_url: string | null;
+  additions: number | null;
+  deletions: number | null;
+  agent_cost_usd: number | null;
+  model: string | null;
+  context_tokens: number | null;
+
+  /** First timestamped record in file order: decides who owns a request copied into another file. */
+  first_record_at: string | null;
+  last_activity_at: string | null;
+  first_started_at: string | null;
+  last_started_at: string | null;
+  run_count: number;
+
+  first_user_message: string | null;
+  last_user_message: string | null;
+  message_count: number;
+  compaction_count: number;
+  api_error_count: number;
+  tool_ids: string[];
+
+  turn_state: TurnState | null;
+  turn_state_at: string | null;
+}
+
+export interface UsageRow {
+  dedup_key: string;
+  message_id: string | null;
+  sidechain: boolean;
+  ts: string | null;
+  model: string | null;
+  git_branch: string | null;
+  tokens: TokenCounts;
+  speed: string | null;
+}
+
+/** Prompt texts are kept short: the store is an index, not a copy of the transcripts. */
+const MESSAGE_MAX = 500;
+
+export function newFileState(ids: { session_id: string | null; parent_session_id: string | null; agent_id: string | null }): FileState {
+  return {
+    session_id: ids.session_id,
+    parent_session_id: ids.parent_session_id,
+    agent_id: ids.agent_id,
+    cwd: null,
+    git_branch: null,
+    ai_title: null,
+    custom_title: null,
+    worktree_path: null,
+    github_repo: null,
+    pr_number: null,
+    pr_url: null,
+    seen_pr_url: null,
+    seen_issue_url: null,
+    additions: null,
+    deletions: null,
+    agent_cost_usd: null,
+    model: null,
+    context_tokens: null,
+    first_record_at: null,
+    last_activity_at: null,
+    first_started_at: null,
+    last_started_at: null,
+    run_count: 0,
+    first_user_message: null,
+    last_user_message: null,
+    message_count: 0,
+    compaction_count: 0,
+    api_error_count: 0,
+    tool_ids: [],
+    turn_state: null,
+    turn_state_at: null,
+  };
+}
+
+function usageTotal(t: TokenCounts): number {
+  return t.input + t.output + t.cache_read + t.cache_write;
+}
+
+/**
+ * Folds events into `state` (mutated and returned) and returns this batch's usage rows, one per key,
+ * each the largest line of its key within the batch. The store merges rows of later batches with
+ * the same rule.
+ */
+export function foldEvents(state: FileState, events: Iterable<AgentEvent>): UsageRow[] {
+  const usage = new Map<string, UsageRow>();
+  const toolIds = new Set(state.tool_ids);
+  for (const e of events) {
+    switch (e.kind) {
+      case 'activity':
+        if (e.ts) {
+          state.first_record_at ??= e.ts;
+          if (!state.last_activity_at || e.ts > state.last_activity_at) state.last_activity_at = e.ts;
+          state.first_started_at ??= e.ts;
+          if (state.run_count === 0) {
+            state.run_count = 1;
+            state.last_started_at = e.ts;
+          }
+        }
+        break;
+      case 'usage':
+        keepLargest(usage, e);
+        break;
+      case 'user_prompt': {
+        const text = oneLine(e.text, MESSAGE_MAX);
+        state.first_user_message ??= text;
+        state.last_user_message = text;
+        state.message_count += 1;
+        // The first prompt of the file is the first run's start, already counted.
+        if (e.run_start && state.message_count > 1 && e.ts) {
+          state.run_count += 1;
+          state.last_started_at = e.ts;
+        }
+        break;
+      }
+      case 'tool_call':
+        toolIds.add(e.id);
+        break;
+      case 'turn':
+        state.turn_state = e.state;
+        state.turn_state_at = e.ts ?? state.turn_state_at;
+        break;
+      case 'api_error':
+        state.api_error_count += 1;
+        break;
+      case 'compaction':
+        state.compaction_count += 1;
+        break;
+      case 'meta':
+        if (e.session_id !== undefined) state.session_id ??= e.session_id;
+        if (e.parent_session_id !== undefined) state.parent_session_id ??= e.parent_session_id;
+        if (e.agent_id !== undefined) state.agent_id ??= e.agent_id;
+        if (e.cwd !== undefined) state.cwd = e.cwd;
+        if (e.git_branch !== undefined) state.git_branch = e.git_branch;
+        if (e.ai_title !== undefined) state.ai_title = e.ai_title;
+        if (e.custom_title !== undefined) state.custom_title = e.custom_title;
+        if (e.worktree_path !== undefined) state.worktree_path = e.worktree_path;
+        if (e.github_repo !== undefined) state.github_repo = e.github_repo;
+        if (e.pr_number !== undefined) state.pr_number = e.pr_number;
+        if (e.pr_url !== undefined) state.pr_url = e.pr_url;
+        if (e.seen_pr_url !== undefined) state.seen_pr_url = e.seen_pr_url;
+        if (e.seen_issue_url !== undefined) state.seen_issue_url = e.seen_issue_url;
+        if (e.additions !== undefined) state.additions = e.additions;
+        if (e.deletions !== undefined) state.deletions = e.deletions;
+        if (e.agent_cost_usd !== undefined) state.agent_cost_usd = e.agent_cost_usd;
+        if (e.model !== undefined) state.model = e.model;
+        if (e.context_tokens !== undefined) state.context_tokens = e.context_tokens;
+        break;
+    }
+  }
+  state.tool_ids = [...toolIds];
+  return [...usage.values()];
+}
+
+function keepLargest(usage: Map<string, UsageRow>, e: UsageEvent): void {
+  const prev = usage.get(e.dedup_key);
+  // Ties go to the later line: it is the more complete copy of the same response.
+  if (prev && usageTotal(prev.tokens) > usageTotal(e.tokens)) return;
+  usage.set(e.dedup_key, {
+    dedup_key: e.dedup_key,
+    message_id: e.message_id,
+    sidechain: e.sidechain,
+    ts: prev?.ts ?? e.ts,
+    model: e.model,
+    git_branch: e.git_branch,
+    tokens: e.tokens,
+    speed: e.speed,
+  });
+}
+
+/** Which of two rows of the same key a merge keeps (the larger; on a tie the newer one). */
+export function largerUsage(a: UsageRow, b: UsageRow): UsageRow {
+  return usageTotal(a.tokens) > usageTotal(b.tokens) ? a : b;
+}
+
+/** The session fields a file's state determines (totals come from the store's deduplicated rows). */
+export interface SessionFacts {
+  title: string | null;
+  pr_number: number | null;
+  pr_url: string | null;
+  issue_number: number | null;
+  issue_url: string | null;
+  github_repo: string | null;
+  revival_count: number;
+  tool_call_count: number;
+}
+
+export const TITLE_MAX = 80;
+
+export function sessionFacts(s: FileState): SessionFacts {
+  const title = s.custom_title || s.ai_title || (s.first_user_message ? oneLine(s.first_user_message, TITLE_MAX) : null);
+  // An explicit pr-link record outranks a URL seen in text.
+  const prUrl = s.pr_url ?? s.seen_pr_url;
+  const pr = prUrl ? parseGithubLink(prUrl) : null;
+  const issue = s.seen_issue_url ? parseGithubLink(s.seen_issue_url) : null;
+  return {
+    title,
+    pr_url: prUrl,
+    pr_number: s.pr_number ?? pr?.number ?? null,
+    issue_url: s.seen_issue_url,
+    issue_number: issue?.number ?? null,
+    github_repo: s.github_repo ?? pr?.repo ?? null,
+    revival_count: Math.max(0, s.run_count - 1),
+    tool_call_count: s.tool_ids.length,
+  };
+}

@@ -1,0 +1,53 @@
+import { calcPrice } from '@pydantic/genai-prices';
+import type { TokenCounts } from '../model/session';
+
+/**
+ * Prices come from @pydantic/genai-prices' bundled, dated data (no network: its `updatePrices` is
+ * never called). Each request is priced on its own, so a long-context tier applies to the whole
+ * request whose input crossed the threshold, as providers bill it.
+ */
+
+export interface PriceInput {
+  framework: string;
+  model: string | null;
+  tokens: TokenCounts;
+  ts: string | null;
+}
+
+export interface PriceResult {
+  cost_usd: number | null;
+  priced: boolean;
+  /** How the figure was made, for tooltips and "explain cost". */
+  rule: string;
+}
+
+/** The provider a framework's bare model ids belong to. */
+const PROVIDER_OF_FRAMEWORK: Record<string, string> = {
+  'claude-code': 'anthropic',
+};
+
+export function priceRequest(p: PriceInput): PriceResult {
+  const t = p.tokens;
+  if (t.input + t.output + t.cache_read + t.cache_write === 0) return { cost_usd: 0, priced: true, rule: 'no tokens' };
+  if (!p.model) return { cost_usd: null, priced: false, rule: 'no model recorded' };
+  const providerId = PROVIDER_OF_FRAMEWORK[p.framework];
+  const when = p.ts ? new Date(p.ts) : undefined;
+  try {
+    const result = calcPrice(
+      {
+        // genai-prices' input_tokens is the whole prompt: fresh input plus cache reads and writes.
+        input_tokens: t.input + t.cache_read + t.cache_write,
+        cache_read_tokens: t.cache_read,
+        cache_write_tokens: t.cache_write,
+        cache_write_1h_tokens: t.cache_write_1h,
+        output_tokens: t.output,
+      },
+      p.model,
+      { providerId, timestamp: when && !Number.isNaN(when.getTime()) ? when : undefined },
+    );
+    if (!result) return { cost_usd: null, priced: false, rule: `no price for ${p.model}` };
+    return { cost_usd: result.total_price, priced: true, rule: `genai-prices ${result.provider.id}/${result.model.id}` };
+  } catch (err) {
+    return { cost_usd: null, priced: false, rule: `price error: ${(err as Error).message}` };
+  }
+}

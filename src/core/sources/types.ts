@@ -1,0 +1,71 @@
+import type { AgentEvent } from '../model/events';
+
+/** The environment an adapter reads its default locations from (process.env plus the home folder). */
+export interface SourceEnv {
+  home: string;
+  env: Record<string, string | undefined>;
+  /** Extra roots the user configured, per adapter id. */
+  extraRoots?: Record<string, string[]>;
+}
+
+/** A transcript file an adapter found, with what its path alone tells. */
+export interface DiscoveredFile {
+  path: string;
+  /** Session id known from the path (file stem), if any. */
+  session_id: string | null;
+  parent_session_id: string | null;
+  agent_id: string | null;
+  /** The config root it was found under (to find sibling files such as Claude's pid registry). */
+  root: string;
+}
+
+/** Per-line context an adapter may need: what the file is (e.g. a subagent transcript). */
+export interface LineContext {
+  file: DiscoveredFile;
+}
+
+export interface ParsedLine {
+  events: AgentEvent[];
+}
+
+/**
+ * One per agent: where its files live and what its records mean. Adding an agent is one adapter
+ * file, its fixtures, and one line in the registry.
+ */
+export interface SourceAdapter {
+  /** The `framework` value of its sessions. */
+  readonly id: string;
+  readonly displayName: string;
+  /** Config roots that exist or may appear (defaults + env overrides + user settings). */
+  roots(env: SourceEnv): string[];
+  /** Folders below a root to watch for transcripts (may not exist yet). */
+  watchDirs(root: string): string[];
+  /** Whether a path under a root is a transcript this adapter reads, and what the path tells. */
+  classify(root: string, filePath: string): DiscoveredFile | null;
+  /**
+   * Turns one complete line into events. Throws (or returns null) for a line that is not a record
+   * it understands; the caller counts such lines as skipped and goes on.
+   */
+  parseLine(line: string, ctx: LineContext): AgentEvent[] | null;
+  /**
+   * The agent's own registry of running processes, if it keeps one (Claude: `sessions/<pid>.json`),
+   * each checked against the OS (pid and start time).
+   */
+  liveRegistry?(root: string): Promise<LiveProcess[]>;
+  /** Folders below a root whose changes mean the live registry changed. */
+  liveDirs?(root: string): string[];
+  /** The shell-free command that resumes a session, if the agent has one. */
+  resumeCommand?(sessionId: string): { command: string; args: string[] } | null;
+}
+
+/** One entry of an agent's live process registry. */
+export interface LiveProcess {
+  pid: number;
+  session_id: string | null;
+  status: string | null;
+  waiting_for: string | null;
+  started_at_ms: number | null;
+  updated_at_ms: number | null;
+  /** The pid exists and started when the registry says: the process is the agent's. */
+  alive: boolean;
+}

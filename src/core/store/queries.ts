@@ -1,0 +1,219 @@
+import { DEFAULT_STATUS_SETTINGS, type StatusSettings, deriveStatus } from '../live/status';
+import type { TurnState } from '../model/reducer';
+import type { Session } from '../model/session';
+import { all, one } from './sqlite';
+import type { Store } from './store';
+
+/**
+ * Read queries shared by the extension (through the worker), the CLI and the tests. Views never
+ * compute money: every sum they show comes from here.
+ */
+
+export interface Totals {
+  tokens_input: number;
+  tokens_output: number;
+  tokens_cache_read: number;
+  tokens_cache_write: number;
+  cost_usd: number;
+  unpriced_requests: number;
+}
+
+/** A session as shown: the stored row, its live status, and its totals with its subagents'. */
+export interface SessionView extends Session {
+  subagent_ids: string[];
+  /** This session plus all its subagents, each request once. */
+  rollup: Totals;
+  /** Whether the session's cwd belongs to a repository (and which worktree top level). */
+  toplevel: string | null;
+}
+
+interface SessionRow extends Omit<Session, 'status' | 'status_changed_at' | 'waiting_for' | 'pid' | 'process_started_at' | 'git_dir' | 'transcript_available'> {
+  turn_state: TurnState | null;
+  turn_state_at: string | null;
+  git_dir: string | null;
+  toplevel: string | null;
+  cwd_github_repo: string | null;
+  transcript_available: number;
+}
+
+interface LiveRow {
+  pid: number;
+  session_id: string;
+  status: string | null;
+  waiting_for: string | null;
+  started_at_ms: number | null;
+  updated_at_ms: number | null;
+  alive: number;
+}
+
+export function listSessions(store: Store, now = Date.now(), settings: StatusSettings = DEFAULT_STATUS_SETTINGS): SessionView[] {
+  const rows = all<SessionRow>(
+    store.db,
+    `SELECT s.*, c.git_dir AS git_dir, c.toplevel AS toplevel, c.github_repo AS cwd_github_repo
+     FROM sessions s LEFT JOIN cwd_info c ON c.cwd = s.cwd ORDER BY s.last_activity_at DESC`,
+  );
+  const live = new Map<string, LiveRow>();
+  // Per session the entry to trust: a live process over a dead one, then the latest update.
+  for (const l of all<LiveRow>(store.db, 'SELECT * FROM live WHERE session_id IS NOT NULL ORDER BY alive, updated_at_ms')) {
+    live.set(l.session_id, l);
+  }
+  const views = rows.map((r) => toView(r, live.get(r.session_id) ?? null, now, settings));
+  const byId = new Map(views.map((v) => [v.session_id, v]));
+  for (const v of views) {
+    if (v.parent_session_id) byId.get(v.parent_session_id)?.subagent_ids.push(v.session_id);
+  }
+  for (const v of views) v.rollup = rollup(v, byId, new Set());
+  return views;
+}
+
+function toView(r: SessionRow, live: LiveRow | null, now: number, settings: StatusSettings): SessionView {
+  const st = deriveStatus(
+    {
+      turn_state: r.turn_state,
+      turn_state_at: r.turn_state_at,
+      last_activity_at: r.last_activity_at,
+      live: live
+        ? { alive: live.alive === 1, status: live.status, waiting_for: live.waiting_for, updated_at_ms: live.updated_at_ms, started_at_ms: live.started_at_ms }
+        : null,
+    },
+    now,
+    settings,
+  );
+  const { turn_state: _t, turn_state_at: _ta, cwd_github_repo, toplevel, root: _root, ...rest } = r as SessionRow & { root?: string };
+  const own: Totals = {
+    tokens_input: r.tokens_input,
+    tokens_output: r.tokens_output,
+    tokens_cache_read: r.tokens_cache_read,
+    tokens_cache_write: r.tokens_cache_write,
+    cost_usd: r.cost_usd,
+    unpriced_requests: r.unpriced_requests,
+  };
+  return {
+    ...rest,
+    github_repo: r.github_repo ?? cwd_github_repo,
+    status: st.status,
+    status_changed_at: st.status_changed_at,
+    waiting_for: st.waiting_for,
+    ended_at: st.ended_at,
+    pid: live?.alive ? live.pid : null,
+    process_started_at: live?.alive && live.started_at_ms ? new Date(live.started_at_ms).toISOString() : null,
+    transcript_available: r.transcript_available === 1,
+    toplevel,
+    subagent_ids: [],
+    rollup: own,
+  };
+}
+
+function rollup(v: SessionView, byId: Map<string, SessionView>, seen: Set<string>): Totals {
+  seen.add(v.session_id);
+  const t: Totals = {
+    tokens_input: v.tokens_input,
+    tokens_output: v.tokens_output,
+    tokens_cache_read: v.tokens_cache_read,
+    tokens_cache_write: v.tokens_cache_write,
+    cost_usd: v.cost_usd,
+    unpriced_requests: v.unpriced_requests,
+  };
+  for (const id of v.subagent_ids) {
+    const child = byId.get(id);
+    if (!child || seen.has(id)) continue;
+    const c = rollup(child, byId, seen);
+    t.tokens_input += c.tokens_input;
+    t.tokens_output += c.tokens_output;
+    t.tokens_cache_read += c.tokens_cache_read;
+    t.tokens_cache_write += c.tokens_cache_write;
+    t.cost_usd += c.cost_usd;
+    t.unpriced_requests += c.unpriced_requests;
+  }
+  return t;
+}
+
+export interface BranchPart extends Totals {
+  requests: number;
+}
+
+export interface BranchSummary extends Totals {
+  git_dir: string;
+  branch: string;
+  /** Sessions with at least one request on this branch (subagents included). */
+  sessions: number;
+  /** Of those, busy or waiting now. */
+  live: number;
+  /** Of those, waiting for the person. */
+  waiting: number;
+  requests: number;
+  by_session: (BranchPart & { session_id: string; title: string | null; status: string; parent_session_id: string | null })[];
+  by_model: (BranchPart & { model: string })[];
+}
+
+const SUMS = `COALESCE(SUM(u.input),0) AS tokens_input, COALESCE(SUM(u.output),0) AS tokens_output,
+  COALESCE(SUM(u.cache_read),0) AS tokens_cache_read, COALESCE(SUM(u.cache_write),0) AS tokens_cache_write,
+  COALESCE(SUM(u.cost_usd),0) AS cost_usd, COALESCE(SUM(CASE WHEN u.priced = 0 THEN 1 ELSE 0 END),0) AS unpriced_requests,
+  COUNT(*) AS requests`;
+
+/**
+ * A branch's totals in one repository: every counted request made on that branch (per request, by
+ * the branch recorded with it), in any session whose working directory is in any worktree of the
+ * repository.
+ */
+export function branchSummary(store: Store, gitDir: string, branch: string, sessions?: SessionView[]): BranchSummary {
+  const where = `FROM usage u JOIN sessions s ON s.session_id = u.session_id JOIN cwd_info c ON c.cwd = s.cwd
+    WHERE u.counted = 1 AND c.git_dir = ? AND u.git_branch = ?`;
+  const params = [gitDir, branch];
+  const total = one<BranchPart>(store.db, `SELECT ${SUMS} ${where}`, params)!;
+  const perSession = all<BranchPart & { session_id: string }>(store.db, `SELECT u.session_id AS session_id, ${SUMS} ${where} GROUP BY u.session_id ORDER BY cost_usd DESC`, params);
+  const perModel = all<BranchPart & { model: string }>(
+    store.db,
+    `SELECT COALESCE(u.model, 'unknown') AS model, ${SUMS} ${where} GROUP BY COALESCE(u.model, 'unknown') ORDER BY cost_usd DESC`,
+    params,
+  );
+  const views = new Map((sessions ?? listSessions(store)).map((s) => [s.session_id, s]));
+  const bySession = perSession.map((p) => {
+    const v = views.get(p.session_id);
+    return { ...p, title: v?.title ?? null, status: v?.status ?? 'done', parent_session_id: v?.parent_session_id ?? null };
+  });
+  return {
+    git_dir: gitDir,
+    branch,
+    ...total,
+    sessions: bySession.length,
+    live: bySession.filter((s) => s.status === 'busy' || s.status === 'wait').length,
+    waiting: bySession.filter((s) => s.status === 'wait').length,
+    by_session: bySession,
+    by_model: perModel,
+  };
+}
+
+/** Sum of every counted request (the workspace total when there is no repository). */
+export function grandTotal(store: Store): Totals & { requests: number } {
+  return one<Totals & { requests: number }>(store.db, `SELECT ${SUMS} FROM usage u WHERE u.counted = 1`)!;
+}
+
+export interface Diagnostics {
+  files: number;
+  files_deleted: number;
+  sessions: number;
+  requests: number;
+  lines_skipped: number;
+  files_with_skips: { path: string; skipped_lines: number; last_skip_reason: string | null }[];
+  unpriced_models: { model: string; requests: number }[];
+}
+
+export function diagnostics(store: Store): Diagnostics {
+  const c = one<{ files: number; deleted: number; skipped: number }>(
+    store.db,
+    'SELECT COUNT(*) AS files, COALESCE(SUM(deleted),0) AS deleted, COALESCE(SUM(skipped_lines),0) AS skipped FROM files',
+  )!;
+  return {
+    files: c.files,
+    files_deleted: c.deleted,
+    sessions: one<{ n: number }>(store.db, 'SELECT COUNT(*) AS n FROM sessions')!.n,
+    requests: one<{ n: number }>(store.db, 'SELECT COUNT(*) AS n FROM usage WHERE counted = 1')!.n,
+    lines_skipped: c.skipped,
+    files_with_skips: all(store.db, 'SELECT path, skipped_lines, last_skip_reason FROM files WHERE skipped_lines > 0 ORDER BY skipped_lines DESC LIMIT 50'),
+    unpriced_models: all(
+      store.db,
+      "SELECT COALESCE(model, 'unknown') AS model, COUNT(*) AS requests FROM usage WHERE counted = 1 AND priced = 0 GROUP BY 1 ORDER BY 2 DESC",
+    ),
+  };
+}

@@ -1,0 +1,522 @@
+import { randomUUID } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { Database } from 'sql.js';
+import type { FileState, UsageRow } from '../model/reducer';
+import { largerUsage, sessionFacts } from '../model/reducer';
+import type { LiveProcess } from '../sources/types';
+import { all, loadSqlJs, one, run } from './sqlite';
+
+/**
+ * The index. It holds nothing the transcripts do not: deleting it loses nothing but time. A file of
+ * another schema or parser version, or one that cannot be read, is moved aside and rebuilt.
+ *
+ * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
+ * the same files: the next start rebuilds from the transcripts.
+ */
+export const SCHEMA_VERSION = 1;
+export const PARSER_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS files (
+  file_id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE,
+  framework TEXT NOT NULL,
+  root TEXT NOT NULL,
+  session_id TEXT,
+  size INTEGER NOT NULL DEFAULT 0,
+  mtime_ms REAL NOT NULL DEFAULT 0,
+  ino TEXT,
+  offset INTEGER NOT NULL DEFAULT 0,
+  fingerprint TEXT,
+  fingerprint_len INTEGER NOT NULL DEFAULT 0,
+  first_record_at TEXT,
+  last_activity_at TEXT,
+  state_json TEXT,
+  skipped_lines INTEGER NOT NULL DEFAULT 0,
+  last_skip_reason TEXT,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  indexed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS files_session ON files(session_id);
+CREATE TABLE IF NOT EXISTS usage (
+  file_id INTEGER NOT NULL,
+  dedup_key TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  message_id TEXT,
+  sidechain INTEGER NOT NULL DEFAULT 0,
+  ts TEXT,
+  model TEXT,
+  git_branch TEXT,
+  input INTEGER NOT NULL,
+  output INTEGER NOT NULL,
+  cache_read INTEGER NOT NULL,
+  cache_write INTEGER NOT NULL,
+  cache_write_1h INTEGER NOT NULL,
+  speed TEXT,
+  cost_usd REAL,
+  priced INTEGER NOT NULL,
+  counted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (file_id, dedup_key)
+);
+CREATE INDEX IF NOT EXISTS usage_key ON usage(dedup_key);
+CREATE INDEX IF NOT EXISTS usage_message ON usage(message_id);
+CREATE INDEX IF NOT EXISTS usage_session ON usage(session_id, counted);
+CREATE INDEX IF NOT EXISTS usage_branch ON usage(git_branch, counted);
+CREATE TABLE IF NOT EXISTS sessions (
+  session_id TEXT PRIMARY KEY,
+  parent_session_id TEXT,
+  agent_id TEXT,
+  machine_id TEXT,
+  framework TEXT NOT NULL,
+  title TEXT,
+  first_started_at TEXT,
+  last_started_at TEXT,
+  ended_at TEXT,
+  last_activity_at TEXT,
+  revival_count INTEGER NOT NULL DEFAULT 0,
+  turn_state TEXT,
+  turn_state_at TEXT,
+  cwd TEXT,
+  git_branch TEXT,
+  worktree_path TEXT,
+  github_repo TEXT,
+  issue_number INTEGER,
+  issue_url TEXT,
+  pr_number INTEGER,
+  pr_url TEXT,
+  additions INTEGER,
+  deletions INTEGER,
+  first_user_message TEXT,
+  last_user_message TEXT,
+  model TEXT,
+  compaction_count INTEGER NOT NULL DEFAULT 0,
+  message_count INTEGER NOT NULL DEFAULT 0,
+  tool_call_count INTEGER NOT NULL DEFAULT 0,
+  api_request_count INTEGER NOT NULL DEFAULT 0,
+  api_error_count INTEGER NOT NULL DEFAULT 0,
+  tokens_input INTEGER NOT NULL DEFAULT 0,
+  tokens_output INTEGER NOT NULL DEFAULT 0,
+  tokens_cache_read INTEGER NOT NULL DEFAULT 0,
+  tokens_cache_write INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  unpriced_requests INTEGER NOT NULL DEFAULT 0,
+  agent_cost_usd REAL,
+  context_tokens INTEGER,
+  hook_event_count INTEGER NOT NULL DEFAULT 0,
+  otel_event_count INTEGER NOT NULL DEFAULT 0,
+  metrics_source TEXT NOT NULL DEFAULT 'transcript',
+  transcript_available INTEGER NOT NULL DEFAULT 1,
+  transcript_path TEXT,
+  root TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_parent ON sessions(parent_session_id);
+CREATE INDEX IF NOT EXISTS sessions_cwd ON sessions(cwd);
+CREATE TABLE IF NOT EXISTS cwd_info (
+  cwd TEXT PRIMARY KEY,
+  git_dir TEXT,
+  toplevel TEXT,
+  github_repo TEXT,
+  resolved_at TEXT
+);
+CREATE TABLE IF NOT EXISTS live (
+  pid INTEGER PRIMARY KEY,
+  session_id TEXT,
+  root TEXT,
+  status TEXT,
+  waiting_for TEXT,
+  started_at_ms REAL,
+  updated_at_ms REAL,
+  alive INTEGER NOT NULL DEFAULT 0,
+  checked_at TEXT
+);
+CREATE INDEX IF NOT EXISTS live_session ON live(session_id);
+`;
+
+export interface FileRow {
+  file_id: number;
+  path: string;
+  framework: string;
+  root: string;
+  session_id: string | null;
+  size: number;
+  mtime_ms: number;
+  ino: string | null;
+  offset: number;
+  fingerprint: string | null;
+  fingerprint_len: number;
+  first_record_at: string | null;
+  last_activity_at: string | null;
+  state_json: string | null;
+  skipped_lines: number;
+  last_skip_reason: string | null;
+  deleted: number;
+}
+
+export interface PricedUsageRow extends UsageRow {
+  cost_usd: number | null;
+  priced: boolean;
+}
+
+export type OpenOutcome = 'created' | 'loaded' | 'rebuilt-version' | 'rebuilt-corrupt';
+
+export class Store {
+  private dirty = false;
+  /** Bumped on every write: readers and the persist debounce compare it. */
+  generation = 0;
+
+  private constructor(
+    readonly db: Database,
+    readonly file: string | null,
+    readonly outcome: OpenOutcome,
+    readonly movedAside: string | null,
+  ) {}
+
+  /**
+   * Opens the store file (or an in-memory one for `null`). A file that is not a store of this
+   * schema and parser version is moved aside (kept for a bug report) and a new one is created.
+   */
+  static async open(file: string | null): Promise<Store> {
+    const SQL = await loadSqlJs();
+    if (!file) return Store.init(new SQL.Database(), null, 'created', null);
+    let bytes: Buffer | null = null;
+    try {
+      bytes = await fsp.readFile(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (!bytes) return Store.init(new SQL.Database(), file, 'created', null);
+    let reason: OpenOutcome = 'rebuilt-corrupt';
+    try {
+      const db = new SQL.Database(bytes);
+      const version = one<{ user_version: number }>(db, 'PRAGMA user_version')?.user_version;
+      const parser = one<{ value: string }>(db, "SELECT value FROM meta WHERE key = 'parser_version'")?.value;
+      if (version === SCHEMA_VERSION && parser === String(PARSER_VERSION)) {
+        one(db, 'SELECT count(*) FROM sessions');
+        return Store.init(db, file, 'loaded', null);
+      }
+      db.close();
+      reason = 'rebuilt-version';
+    } catch {
+      reason = 'rebuilt-corrupt';
+    }
+    const aside = `${file}.${reason === 'rebuilt-version' ? 'old' : 'corrupt'}-${Date.now()}`;
+    await fsp.rename(file, aside).catch(() => undefined);
+    return Store.init(new SQL.Database(), file, reason, aside);
+  }
+
+  private static init(db: Database, file: string | null, outcome: OpenOutcome, aside: string | null): Store {
+    db.exec(SCHEMA);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    run(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('parser_version', ?)", [String(PARSER_VERSION)]);
+    run(db, "INSERT OR IGNORE INTO meta(key, value) VALUES ('machine_id', ?)", [randomUUID()]);
+    const store = new Store(db, file, outcome, aside);
+    store.dirty = outcome !== 'loaded';
+    return store;
+  }
+
+  get isDirty(): boolean {
+    return this.dirty;
+  }
+
+  markDirty(): void {
+    this.dirty = true;
+    this.generation++;
+  }
+
+  getMeta(key: string): string | undefined {
+    return one<{ value: string }>(this.db, 'SELECT value FROM meta WHERE key = ?', [key])?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    run(this.db, 'INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)', [key, value]);
+    this.markDirty();
+  }
+
+  transaction<T>(fn: () => T): T {
+    this.db.run('BEGIN');
+    try {
+      const result = fn();
+      this.db.run('COMMIT');
+      this.markDirty();
+      return result;
+    } catch (err) {
+      this.db.run('ROLLBACK');
+      throw err;
+    }
+  }
+
+  // ---- files -------------------------------------------------------------------------------
+
+  getFile(filePath: string): FileRow | undefined {
+    return one<FileRow>(this.db, 'SELECT * FROM files WHERE path = ?', [filePath]);
+  }
+
+  listFiles(): FileRow[] {
+    return all<FileRow>(this.db, 'SELECT * FROM files');
+  }
+
+  insertFile(f: { path: string; framework: string; root: string; session_id: string | null }): FileRow {
+    run(this.db, 'INSERT INTO files(path, framework, root, session_id) VALUES (?, ?, ?, ?)', [f.path, f.framework, f.root, f.session_id]);
+    this.markDirty();
+    return this.getFile(f.path)!;
+  }
+
+  /** Forgets what was read of a file (it shrank or was replaced): its rows go, it is read again. */
+  resetFile(fileId: number): string[] {
+    const keys = all<{ dedup_key: string; message_id: string | null }>(this.db, 'SELECT dedup_key, message_id FROM usage WHERE file_id = ?', [fileId]);
+    run(this.db, 'DELETE FROM usage WHERE file_id = ?', [fileId]);
+    run(this.db, `UPDATE files SET offset = 0, fingerprint = NULL, fingerprint_len = 0, first_record_at = NULL,
+      last_activity_at = NULL, state_json = NULL, skipped_lines = 0, last_skip_reason = NULL, deleted = 0 WHERE file_id = ?`, [fileId]);
+    this.markDirty();
+    return keys.map((k) => k.dedup_key);
+  }
+
+  saveFileProgress(
+    fileId: number,
+    p: {
+      size: number;
+      mtime_ms: number;
+      ino: string;
+      offset: number;
+      fingerprint: string;
+      fingerprint_len: number;
+      state: FileState;
+      skipped: number;
+      skip_reason: string | null;
+      session_id: string | null;
+    },
+  ): void {
+    run(
+      this.db,
+      `UPDATE files SET size = ?, mtime_ms = ?, ino = ?, offset = ?, fingerprint = ?, fingerprint_len = ?, first_record_at = ?,
+        last_activity_at = ?, state_json = ?, skipped_lines = skipped_lines + ?, last_skip_reason = COALESCE(?, last_skip_reason),
+        session_id = COALESCE(?, session_id), deleted = 0, indexed_at = ? WHERE file_id = ?`,
+      [
+        p.size, p.mtime_ms, p.ino, p.offset, p.fingerprint, p.fingerprint_len, p.state.first_record_at, p.state.last_activity_at,
+        JSON.stringify(p.state), p.skipped, p.skip_reason, p.session_id, new Date().toISOString(), fileId,
+      ],
+    );
+    this.markDirty();
+  }
+
+  /** Only the stat fields changed (e.g. a touch): no need to re-read. */
+  saveFileStat(fileId: number, size: number, mtimeMs: number, ino: string): void {
+    run(this.db, 'UPDATE files SET size = ?, mtime_ms = ?, ino = ? WHERE file_id = ?', [size, mtimeMs, ino, fileId]);
+    this.markDirty();
+  }
+
+  /**
+   * A transcript that is gone (retention, /cd, archive) keeps its rows, marked deleted: its history
+   * still counts unless another file holds the same requests, which then win.
+   */
+  markFileDeleted(fileId: number): string[] {
+    run(this.db, 'UPDATE files SET deleted = 1 WHERE file_id = ?', [fileId]);
+    this.markDirty();
+    return all<{ dedup_key: string }>(this.db, 'SELECT dedup_key FROM usage WHERE file_id = ?', [fileId]).map((r) => r.dedup_key);
+  }
+
+  // ---- usage -------------------------------------------------------------------------------
+
+  /** Merges a batch's rows for a file: per key the larger row wins (streamed lines grow). */
+  upsertUsage(fileId: number, sessionId: string, rows: PricedUsageRow[]): void {
+    for (const r of rows) {
+      const prev = one<{ input: number; output: number; cache_read: number; cache_write: number }>(
+        this.db,
+        'SELECT input, output, cache_read, cache_write FROM usage WHERE file_id = ? AND dedup_key = ?',
+        [fileId, r.dedup_key],
+      );
+      if (prev) {
+        const prevRow: UsageRow = { ...r, tokens: { ...prev, cache_write_1h: 0 } };
+        if (largerUsage(prevRow, r) === prevRow) continue;
+      }
+      run(
+        this.db,
+        `INSERT OR REPLACE INTO usage(file_id, dedup_key, session_id, message_id, sidechain, ts, model, git_branch, input, output,
+          cache_read, cache_write, cache_write_1h, speed, cost_usd, priced, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+        [
+          fileId, r.dedup_key, sessionId, r.message_id, r.sidechain ? 1 : 0, r.ts, r.model, r.git_branch, r.tokens.input, r.tokens.output,
+          r.tokens.cache_read, r.tokens.cache_write, r.tokens.cache_write_1h, r.speed, r.cost_usd, r.priced ? 1 : 0,
+        ],
+      );
+    }
+    this.markDirty();
+  }
+
+  /**
+   * Decides, for every row of the given keys, whether it counts. A key found in several files counts
+   * once: for the file whose session started first (a fork or an old-style resume copies history
+   * into a newer file), present files before deleted ones. A sidechain copy of a message that also
+   * exists on a main chain does not count (side questions re-log the parent's messages).
+   * Returns the sessions whose totals may have changed.
+   */
+  recomputeCounted(keys: Iterable<string>): Set<string> {
+    const keyList = [...new Set(keys)];
+    const sessions = new Set<string>();
+    if (keyList.length === 0) return sessions;
+    run(this.db, 'CREATE TEMP TABLE IF NOT EXISTS tmp_keys (k TEXT PRIMARY KEY)');
+    run(this.db, 'DELETE FROM tmp_keys');
+    const stmt = this.db.prepare('INSERT OR IGNORE INTO tmp_keys(k) VALUES (?)');
+    try {
+      for (const k of keyList) stmt.run([k]);
+    } finally {
+      stmt.free();
+    }
+    // Rows sharing a message id with the changed ones may change sides too.
+    run(this.db, `INSERT OR IGNORE INTO tmp_keys(k) SELECT u2.dedup_key FROM usage u1 JOIN usage u2 ON u2.message_id = u1.message_id
+      WHERE u1.dedup_key IN (SELECT k FROM tmp_keys) AND u1.message_id IS NOT NULL`);
+    for (const r of all<{ session_id: string }>(this.db, 'SELECT DISTINCT session_id FROM usage WHERE dedup_key IN (SELECT k FROM tmp_keys)')) {
+      sessions.add(r.session_id);
+    }
+    run(this.db, 'UPDATE usage SET counted = 0 WHERE dedup_key IN (SELECT k FROM tmp_keys)');
+    run(this.db, `UPDATE usage SET counted = 1 WHERE rowid IN (
+      SELECT (SELECT u.rowid FROM usage u JOIN files f ON f.file_id = u.file_id WHERE u.dedup_key = t.k
+              ORDER BY f.deleted, f.first_record_at IS NULL, f.first_record_at, f.session_id, u.file_id LIMIT 1)
+      FROM tmp_keys t)`);
+    run(this.db, `UPDATE usage SET counted = 0 WHERE counted = 1 AND sidechain = 1 AND message_id IS NOT NULL
+      AND dedup_key IN (SELECT k FROM tmp_keys)
+      AND EXISTS (SELECT 1 FROM usage m WHERE m.message_id = usage.message_id AND m.sidechain = 0)`);
+    this.markDirty();
+    return sessions;
+  }
+
+  /** Session totals from their counted rows. */
+  recomputeTotals(sessionIds: Iterable<string>): void {
+    for (const id of new Set(sessionIds)) {
+      const t = one<Record<string, number>>(
+        this.db,
+        `SELECT COALESCE(SUM(input),0) AS i, COALESCE(SUM(output),0) AS o, COALESCE(SUM(cache_read),0) AS cr,
+          COALESCE(SUM(cache_write),0) AS cw, COALESCE(SUM(cost_usd),0) AS cost, COUNT(*) AS requests,
+          COALESCE(SUM(CASE WHEN priced = 0 THEN 1 ELSE 0 END),0) AS unpriced
+         FROM usage WHERE session_id = ? AND counted = 1`,
+        [id],
+      )!;
+      run(
+        this.db,
+        `UPDATE sessions SET tokens_input = ?, tokens_output = ?, tokens_cache_read = ?, tokens_cache_write = ?, cost_usd = ?,
+          api_request_count = ?, unpriced_requests = ? WHERE session_id = ?`,
+        [t.i, t.o, t.cr, t.cw, t.cost, t.requests, t.unpriced, id],
+      );
+    }
+    this.markDirty();
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------
+
+  /**
+   * Writes what a file says about its session. When several files carry the same session id (a
+   * copy under two config roots, a moved file), the present file with the latest activity speaks.
+   */
+  writeSessionFromFile(fileId: number, framework: string, root: string, filePath: string, s: FileState, machineId: string | null): void {
+    const sessionId = s.session_id;
+    if (!sessionId) return;
+    const best = one<{ file_id: number }>(
+      this.db,
+      'SELECT file_id FROM files WHERE session_id = ? ORDER BY deleted, last_activity_at DESC, file_id LIMIT 1',
+      [sessionId],
+    );
+    if (best && best.file_id !== fileId) return;
+    const f = sessionFacts(s);
+    run(
+      this.db,
+      `INSERT INTO sessions(session_id, parent_session_id, agent_id, machine_id, framework, title, first_started_at, last_started_at,
+        last_activity_at, revival_count, turn_state, turn_state_at, cwd, git_branch, worktree_path, github_repo, issue_number, issue_url,
+        pr_number, pr_url, additions, deletions, first_user_message, last_user_message, model, compaction_count, message_count,
+        tool_call_count, api_error_count, agent_cost_usd, context_tokens, transcript_available, transcript_path, root)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+       ON CONFLICT(session_id) DO UPDATE SET parent_session_id = excluded.parent_session_id, agent_id = excluded.agent_id,
+        machine_id = excluded.machine_id, framework = excluded.framework, title = excluded.title,
+        first_started_at = excluded.first_started_at, last_started_at = excluded.last_started_at,
+        last_activity_at = excluded.last_activity_at, revival_count = excluded.revival_count, turn_state = excluded.turn_state,
+        turn_state_at = excluded.turn_state_at, cwd = excluded.cwd, git_branch = excluded.git_branch,
+        worktree_path = excluded.worktree_path, github_repo = COALESCE(excluded.github_repo, sessions.github_repo),
+        issue_number = excluded.issue_number, issue_url = excluded.issue_url, pr_number = excluded.pr_number, pr_url = excluded.pr_url,
+        additions = excluded.additions, deletions = excluded.deletions, first_user_message = excluded.first_user_message,
+        last_user_message = excluded.last_user_message, model = excluded.model, compaction_count = excluded.compaction_count,
+        message_count = excluded.message_count, tool_call_count = excluded.tool_call_count, api_error_count = excluded.api_error_count,
+        agent_cost_usd = excluded.agent_cost_usd, context_tokens = excluded.context_tokens, transcript_available = 1,
+        transcript_path = excluded.transcript_path, root = excluded.root`,
+      [
+        sessionId, s.parent_session_id, s.agent_id, machineId, framework, f.title, s.first_started_at, s.last_started_at,
+        s.last_activity_at, f.revival_count, s.turn_state, s.turn_state_at, s.cwd, s.git_branch, s.worktree_path, f.github_repo,
+        f.issue_number, f.issue_url, f.pr_number, f.pr_url, s.additions, s.deletions, s.first_user_message, s.last_user_message,
+        s.model, s.compaction_count, s.message_count, f.tool_call_count, s.api_error_count, s.agent_cost_usd, s.context_tokens,
+        filePath, root,
+      ],
+    );
+    this.markDirty();
+  }
+
+  /** After a file is marked deleted: its session stays, pointing at another present file if any. */
+  refreshTranscriptAvailability(sessionId: string): void {
+    const present = one<{ path: string }>(
+      this.db,
+      'SELECT path FROM files WHERE session_id = ? AND deleted = 0 ORDER BY last_activity_at DESC LIMIT 1',
+      [sessionId],
+    );
+    run(this.db, 'UPDATE sessions SET transcript_available = ?, transcript_path = COALESCE(?, transcript_path) WHERE session_id = ?', [
+      present ? 1 : 0, present?.path ?? null, sessionId,
+    ]);
+    this.markDirty();
+  }
+
+  // ---- git facts per working directory ---------------------------------------------------------
+
+  unresolvedCwds(): string[] {
+    return all<{ cwd: string }>(
+      this.db,
+      'SELECT DISTINCT s.cwd FROM sessions s LEFT JOIN cwd_info c ON c.cwd = s.cwd WHERE s.cwd IS NOT NULL AND c.cwd IS NULL',
+    ).map((r) => r.cwd);
+  }
+
+  setCwdInfo(cwd: string, info: { git_dir: string | null; toplevel: string | null; github_repo: string | null }): void {
+    run(this.db, 'INSERT OR REPLACE INTO cwd_info(cwd, git_dir, toplevel, github_repo, resolved_at) VALUES (?, ?, ?, ?, ?)', [
+      cwd, info.git_dir, info.toplevel, info.github_repo, new Date().toISOString(),
+    ]);
+    this.markDirty();
+  }
+
+  // ---- live process registry -----------------------------------------------------------------
+
+  replaceLive(root: string, entries: LiveProcess[]): void {
+    run(this.db, 'DELETE FROM live WHERE root = ?', [root]);
+    for (const e of entries) {
+      run(
+        this.db,
+        `INSERT OR REPLACE INTO live(pid, session_id, root, status, waiting_for, started_at_ms, updated_at_ms, alive, checked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [e.pid, e.session_id, root, e.status, e.waiting_for, e.started_at_ms, e.updated_at_ms, e.alive ? 1 : 0, new Date().toISOString()],
+      );
+    }
+    this.markDirty();
+  }
+
+  // ---- persistence -----------------------------------------------------------------------------
+
+  /**
+   * Writes the database to a temp file, syncs it and renames it over the store: a crash leaves the
+   * old or the new file, never half of one. Never called inside a transaction (sql.js's export()
+   * closes and reopens the database, which would roll it back).
+   */
+  async persist(): Promise<void> {
+    if (!this.file || !this.dirty) return;
+    const generation = this.generation;
+    const bytes = this.db.export();
+    await fsp.mkdir(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp-${process.pid}-${Date.now()}`;
+    const handle = await fsp.open(tmp, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsp.rename(tmp, this.file);
+    if (this.generation === generation) this.dirty = false;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
