@@ -2,29 +2,39 @@
 // workbench + Node extension host) and drives the workbench with playwright-core in Debian's Chromium.
 // See /work/shared/e2e/RECIPE.md. Prerequisites come from scripts/e2e-prereqs.mjs (cached).
 //
-// DOM facts (VS Code 1.139 workbench as served by code-server 4.139.1), verified by the probe test:
-//  - Workbench root: `.monaco-workbench`; status bar part: `#workbench\.parts\.statusbar` (`.part.statusbar`).
-//  - Status bar entry: `<div class="statusbar-item left|right ..." id="<publisher>.<name>.<item id>"
-//      aria-label="...">` wrapping `<a class="statusbar-item-label" role="button">` whose text is the
-//      rendered item text (codicons `$(x)` become `<span class="codicon codicon-x">`, no text).
-//      Example: id `agent-handler.agent-handler.agentHandler.branch`. CSS ids contain dots, so the
-//      harness uses the attribute selector `[id="..."]`.
-//  - Activity bar items: `.activitybar .action-item a.action-label[aria-label^="<container title>"]`
-//      (the aria-label is the container title, followed by a keybinding hint for built-in ones).
-//  - Views in the side bar: `.pane` elements; each has `.pane-header` with `h3.title` (the view name;
-//      hidden visually when the container has a single view, but still in the DOM) and
-//      `.pane-body` holding the tree `.monaco-list[role=tree] .monaco-list-rows > .monaco-list-row`.
-//  - Tree row: `div.monaco-list-row[role=treeitem]` with `aria-level` (1-based depth),
-//      `aria-expanded` ("true"/"false", absent on leaves), `aria-label` (TreeItem.accessibilityInformation
-//      or "label, description" / tooltip), label text in `.label-name`, description in
-//      `.label-description` (both inside `.monaco-icon-label`).
-//  - Quick input: `.quick-input-widget` with `input` (`.quick-input-box input`) and rows
-//      `.quick-input-list .monaco-list-row` (aria-label = item label ...).
-//  - Logs (code-server writes both the server's and the remote extension host's logs in the
-//    user-data-dir): `<user-data-dir>/logs/<YYYYMMDDTHHMMSS>/exthost1/remoteexthost.log` is the
-//    extension host log; a LogOutputChannel named N created by extension P.E is written to
-//    `<user-data-dir>/logs/<ts>/exthost1/P.E/N.log`; `createOutputChannel(N)` without {log:true}
-//    goes to `.../exthost1/output_logging_<ts>/<k>-N.log`.
+// DOM facts (VS Code 1.139 workbench served by code-server 4.139.1), observed with the probe test:
+//  - Workbench root `.monaco-workbench`; status bar part `#workbench\.parts\.statusbar`; side bar
+//    `#workbench\.parts\.sidebar`.
+//  - Status bar entry (StatusBarItem created with id `probe` by extension `ahprobe.probe`):
+//      <div class="statusbar-item left" id="ahprobe.probe.probe" aria-label="probe-ok, Probe tooltip">
+//        <a class="statusbar-item-label disabled" role="button" aria-label="probe-ok, Probe tooltip">probe-ok</a>
+//    i.e. id = `<publisher>.<name>.<item id>` (the real extension: `agent-handler.agent-handler.agentHandler.branch`),
+//    aria-label = "<text>, <tooltip>" unless accessibilityInformation is set, the tooltip is a custom
+//    hover (no `title` attribute), `disabled` on the <a> means the item has no command, `$(icon)` renders
+//    as `<span class="codicon codicon-icon">` with no text. Ids contain dots: select with `[id="..."]`.
+//    Built-in items: `status.scm.0` (git branch, text = branch name), `status.problems`, ...
+//  - Activity bar item: <li class="action-item icon [checked]" role="tab" aria-selected="true|false">
+//      <a class="action-label ..." aria-label="Probe Box">  (built-ins add a keybinding: "Explorer (Ctrl+Shift+E)").
+//  - A view container with a single view shows "<Container>: <View>" as `.composite.title`; the view's
+//    `.pane-header` gets class `hidden` but keeps `<h3 class="title">View Name</h3>`; with several
+//    views each pane header is visible. Panes are `.pane` = `.pane-header` + `.pane-body`.
+//  - Tree row: <div class="monaco-list-row [selected] [focused]" role="treeitem" data-index="0"
+//      aria-label="alpha first" aria-level="1" aria-expanded="false" aria-setsize aria-posinset>
+//      ... .monaco-tl-twistie.collapsible.collapsed ... <a class="label-name"><span class="monaco-highlighted-label">alpha</span></a>
+//      <span class="label-description">first</span>
+//    aria-expanded is absent on leaves; aria-label = "label description" unless accessibilityInformation
+//    is set. The list is virtualized: only rows in the viewport exist; sort by data-index.
+//  - Quick input: `.quick-input-widget`, input `.quick-input-box input`, rows
+//    `.quick-input-list .monaco-list-row[role=option]` with aria-label = item label; the palette's rows
+//    carry `.quick-input-list-entry[data-quick-input-id="<command id>"]`.
+//  - Logs (code-server writes the server's and the remote extension host's logs into the user-data-dir,
+//    one `<YYYYMMDDTHHMMSS>` folder per window session):
+//      <user-data-dir>/logs/<ts>/exthost1/remoteexthost.log            extension host ("ExtensionService#_doActivateExtension <id>, ...")
+//      <user-data-dir>/logs/<ts>/exthost1/<publisher>.<name>/<Channel>.log   LogOutputChannel (createOutputChannel(name, {log:true}))
+//      <user-data-dir>/logs/<ts>/exthost1/output_logging_<ts>/<n>-<Channel>.log  plain OutputChannel
+//      <user-data-dir>/logs/<ts>/remoteagent.log                       server side
+//    code-server's own stdout/stderr: `serverLog` (run dir) and `$XDG_DATA_HOME/code-server/coder-logs`.
+//  - globalStorageUri: <user-data-dir>/User/globalStorage/<publisher>.<name>.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -71,12 +81,19 @@ function groupAlive(pid) {
   }
 }
 
+const cleanupDirs = new Set(); // temp dirs removed at exit (kept with AGENT_HANDLER_E2E_KEEP=1)
+
 let exitHooksInstalled = false;
 function installExitHooks() {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
   process.on('exit', () => {
     for (const pid of liveGroups.keys()) killGroup(pid, 'SIGKILL');
+    for (const dir of cleanupDirs) {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      } catch { /* best effort */ }
+    }
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(sig, () => {
@@ -221,6 +238,9 @@ export async function startVSCode(o) {
   if (!o?.workspace) throw new Error('startVSCode: workspace is required');
   const timeout = o.timeout ?? 120_000;
   const runDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'ah-e2e-run-'));
+  // Removed when the test process exits (not by stop(): a restart may reuse its user-data-dir).
+  installExitHooks();
+  if (!process.env.AGENT_HANDLER_E2E_KEEP) cleanupDirs.add(runDir);
   const userDataDir = o.userDataDir ?? path.join(runDir, 'user-data');
   const extensionsDir = o.extensionsDir ?? path.join(runDir, 'extensions');
   const home = o.home ?? path.join(runDir, 'home');
@@ -275,7 +295,10 @@ export async function startVSCode(o) {
   let browser = null;
   let browserServer = null;
   let browserPid = null;
+  let stopped = false;
   const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     const withTimeout = (p) => Promise.race([p.catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
     if (browser) {
       const b = browser;
@@ -465,9 +488,7 @@ export async function openViewContainer(page, ariaLabelSubstring, { timeout = 20
   await item.waitFor({ state: 'visible', timeout });
   const li = item.locator('xpath=..');
   const checked = async () =>
-    (await li.getAttribute('aria-pressed')) === 'true' ||
-    (await item.getAttribute('aria-pressed')) === 'true' ||
-    /\bchecked\b/.test((await li.getAttribute('class')) || '');
+    (await li.getAttribute('aria-selected')) === 'true' || /\bchecked\b/.test((await li.getAttribute('class')) || '');
   if (!(await checked())) await item.click();
   await waitFor(checked, { timeout, message: `view container "${ariaLabelSubstring}" opens` });
 }
@@ -523,7 +544,7 @@ export function treeRow(page, label, viewTitle) {
 /**
  * Finds a status bar item, either by its DOM id (`<publisher>.<name>.<item id>`, or just the
  * suffix `<item id>`) or by the text it shows. Returns null if none is rendered.
- * @returns {Promise<null | { id: string, text: string, ariaLabel: string, tooltip: string, visible: boolean }>}
+ * @returns {Promise<null | { id: string, text: string, ariaLabel: string, hasCommand: boolean, visible: boolean }>}
  */
 export async function statusBarItem(page, idOrText) {
   return page.$$eval(
@@ -536,7 +557,7 @@ export async function statusBarItem(page, idOrText) {
           id: el.id,
           text: (a.textContent || '').replace(/\s+/g, ' ').trim(),
           ariaLabel: a.getAttribute('aria-label') || el.getAttribute('aria-label') || '',
-          tooltip: a.getAttribute('title') || el.getAttribute('title') || '',
+          hasCommand: !a.classList.contains('disabled'),
           visible: style.display !== 'none' && style.visibility !== 'hidden' && el.offsetWidth > 0,
         };
       };
@@ -552,7 +573,7 @@ export async function statusBarItem(page, idOrText) {
   );
 }
 
-/** All status bar items: [{ id, text, ariaLabel, tooltip, visible }]. */
+/** All status bar items, left to right: [{ id, text, ariaLabel, hasCommand, visible }]. */
 export async function statusBarItems(page) {
   return page.$$eval('#workbench\\.parts\\.statusbar .statusbar-item', (items) =>
     items.map((el) => {
@@ -561,7 +582,7 @@ export async function statusBarItems(page) {
         id: el.id,
         text: (a.textContent || '').replace(/\s+/g, ' ').trim(),
         ariaLabel: a.getAttribute('aria-label') || el.getAttribute('aria-label') || '',
-        tooltip: a.getAttribute('title') || el.getAttribute('title') || '',
+        hasCommand: !a.classList.contains('disabled'),
         visible: el.offsetWidth > 0,
       };
     }),

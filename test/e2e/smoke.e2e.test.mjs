@@ -60,7 +60,7 @@ exports.activate = function (context) {
   context.subscriptions.push(log);
   const item = vscode.window.createStatusBarItem('probe', vscode.StatusBarAlignment.Left, 100);
   item.name = 'Probe';
-  item.text = 'probe-ok';
+  item.text = '$(beaker) probe-ok';
   item.tooltip = 'Probe tooltip';
   item.show();
   context.subscriptions.push(item);
@@ -78,9 +78,14 @@ exports.activate = function (context) {
   };
   context.subscriptions.push(vscode.window.registerTreeDataProvider('probe.items', tree));
   context.subscriptions.push(vscode.commands.registerCommand('probe.hello', () => {
-    item.text = 'probe-hello';
+    item.text = '$(beaker) probe-hello';
     log.info('hello command ran in ' + (vscode.workspace.workspaceFolders || []).map((f) => f.uri.fsPath).join(','));
   }));
+  const plain = vscode.window.createOutputChannel('Probe Plain');
+  context.subscriptions.push(plain);
+  plain.appendLine('plain channel activated');
+  require('fs').mkdirSync(context.globalStorageUri.fsPath, { recursive: true });
+  require('fs').writeFileSync(require('path').join(context.globalStorageUri.fsPath, 'probe.txt'), 'ok');
   log.info('activated with HOME=' + process.env.HOME);
 };
 exports.deactivate = function () {};
@@ -144,6 +149,11 @@ describe('e2e harness smoke test (probe extension)', { skip, timeout: 20 * 60_00
         return t.includes('activated') && t;
       }, { timeout: 30_000, message: 'Probe output log says activated' });
       assert.match(logText, new RegExp(`activated with HOME=${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      await waitFor(async () => (await readOutputLog(userDataDir, 'Probe Plain')).includes('plain channel activated'), {
+        timeout: 30_000,
+        message: 'plain output channel log',
+      });
+      assert.ok(fs.existsSync(path.join(userDataDir, 'User', 'globalStorage', PROBE_ID, 'probe.txt')), 'globalStorageUri location');
       const exthost = await waitFor(async () => {
         const t = await readExtensionHostLog(userDataDir);
         return t.includes(PROBE_ID) && t;

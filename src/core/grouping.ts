@@ -1,0 +1,177 @@
+import * as path from 'node:path';
+import type { SessionView } from './store/queries';
+
+/**
+ * How the Sessions tree is grouped, as a pure function of the sessions and the workspace's
+ * repository, so it is tested without VS Code. Subagents always sit under their parent.
+ */
+
+export type GroupBy = 'branch' | 'project' | 'date' | 'none';
+
+export interface SessionNode {
+  kind: 'session';
+  session: SessionView;
+  children: SessionNode[];
+}
+
+export interface GroupNode {
+  kind: 'group';
+  /** Stable across refreshes, so expansion state survives. */
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  icon: 'current-branch' | 'repo' | 'branch' | 'folder' | 'calendar' | 'projects';
+  expanded: boolean;
+  children: TreeNode[];
+}
+
+export type TreeNode = GroupNode | SessionNode;
+
+export interface WorkspaceRepoRef {
+  git_dir: string;
+  branch: string;
+  toplevel: string;
+}
+
+/** Top-level sessions (no parent, or a parent not indexed) with their subagents nested. */
+export function nestSubagents(sessions: SessionView[]): SessionNode[] {
+  const byId = new Map(sessions.map((s) => [s.session_id, s]));
+  const seen = new Set<string>();
+  const node = (s: SessionView): SessionNode => {
+    seen.add(s.session_id);
+    const children = s.subagent_ids
+      .map((id) => byId.get(id))
+      .filter((c): c is SessionView => !!c && !seen.has(c.session_id))
+      .sort(byActivity)
+      .map(node);
+    return { kind: 'session', session: s, children };
+  };
+  return sessions.filter((s) => !s.parent_session_id || !byId.has(s.parent_session_id)).sort(byActivity).map(node);
+}
+
+function byActivity(a: SessionView, b: SessionView): number {
+  return (b.last_activity_at ?? '').localeCompare(a.last_activity_at ?? '');
+}
+
+export function branchLabel(branch: string | null): string {
+  if (branch === null) return 'unknown branch';
+  if (branch === '') return 'no branch';
+  if (branch === 'HEAD') return 'detached HEAD';
+  return branch;
+}
+
+function projectOf(s: SessionView): string {
+  return s.toplevel ?? s.cwd ?? 'unknown folder';
+}
+
+function groupBy<K>(nodes: SessionNode[], key: (s: SessionView) => K): Map<K, SessionNode[]> {
+  const m = new Map<K, SessionNode[]>();
+  for (const n of nodes) {
+    const k = key(n.session);
+    const list = m.get(k) ?? [];
+    list.push(n);
+    m.set(k, list);
+  }
+  return m;
+}
+
+function countDescription(nodes: SessionNode[]): string {
+  const live = nodes.filter((n) => n.session.status === 'busy' || n.session.status === 'wait').length;
+  const n = nodes.length;
+  return `${n} session${n === 1 ? '' : 's'}${live ? ` · ${live} live` : ''}`;
+}
+
+function projectGroups(nodes: SessionNode[], prefix: string): GroupNode[] {
+  return [...groupBy(nodes, projectOf)]
+    .sort((a, b) => byActivity(a[1][0].session, b[1][0].session))
+    .map(([project, list]) => ({
+      kind: 'group' as const,
+      id: `${prefix}:project:${project}`,
+      label: path.basename(project) || project,
+      description: countDescription(list),
+      tooltip: project,
+      icon: 'folder' as const,
+      expanded: false,
+      children: list,
+    }));
+}
+
+export function groupSessions(sessions: SessionView[], mode: GroupBy, ws: WorkspaceRepoRef | null, now: number): TreeNode[] {
+  const roots = nestSubagents(sessions);
+  switch (mode) {
+    case 'none':
+      return roots;
+    case 'project':
+      return projectGroups(roots, 'p');
+    case 'date':
+      return dateGroups(roots, now);
+    case 'branch':
+      break;
+  }
+  if (!ws) {
+    return [{ kind: 'group', id: 'b:other', label: 'Other projects', icon: 'projects', expanded: true, description: countDescription(roots), children: projectGroups(roots, 'b:other') }];
+  }
+  const inRepo = (s: SessionView) => s.git_dir === ws.git_dir;
+  const current = roots.filter((n) => inRepo(n.session) && n.session.git_branch === ws.branch);
+  const repoOther = roots.filter((n) => inRepo(n.session) && n.session.git_branch !== ws.branch);
+  const others = roots.filter((n) => !inRepo(n.session));
+  const groups: GroupNode[] = [
+    {
+      kind: 'group',
+      id: 'b:current',
+      label: branchLabel(ws.branch),
+      description: `current branch · ${countDescription(current)}`,
+      icon: 'current-branch',
+      expanded: true,
+      children: current,
+    },
+  ];
+  if (repoOther.length) {
+    groups.push({
+      kind: 'group',
+      id: 'b:repo',
+      label: 'This repository',
+      description: `${path.basename(ws.toplevel)} · ${countDescription(repoOther)}`,
+      icon: 'repo',
+      expanded: true,
+      children: [...groupBy(repoOther, (s) => s.git_branch)]
+        .sort((a, b) => byActivity(a[1][0].session, b[1][0].session))
+        .map(([branch, list]) => ({
+          kind: 'group' as const,
+          id: `b:repo:branch:${branch}`,
+          label: branchLabel(branch),
+          description: countDescription(list),
+          icon: 'branch' as const,
+          expanded: false,
+          children: list,
+        })),
+    });
+  }
+  if (others.length) {
+    groups.push({ kind: 'group', id: 'b:other', label: 'Other projects', description: countDescription(others), icon: 'projects', expanded: false, children: projectGroups(others, 'b:other') });
+  }
+  return groups;
+}
+
+function dateGroups(roots: SessionNode[], now: number): GroupNode[] {
+  const startOfToday = new Date(now);
+  startOfToday.setHours(0, 0, 0, 0);
+  const day = 86_400_000;
+  const buckets: [string, number][] = [
+    ['Today', startOfToday.getTime()],
+    ['Yesterday', startOfToday.getTime() - day],
+    ['Last 7 days', startOfToday.getTime() - 6 * day],
+    ['Last 30 days', startOfToday.getTime() - 29 * day],
+    ['Older', -Infinity],
+  ];
+  const groups = new Map<string, SessionNode[]>();
+  for (const n of roots) {
+    const t = n.session.last_activity_at ? Date.parse(n.session.last_activity_at) : -Infinity;
+    const label = buckets.find(([, from]) => t >= from)![0];
+    groups.set(label, [...(groups.get(label) ?? []), n]);
+  }
+  return buckets
+    .filter(([label]) => groups.has(label))
+    .map(([label], i) => ({ kind: 'group', id: `d:${label}`, label, description: countDescription(groups.get(label)!), icon: 'calendar', expanded: i === 0, children: groups.get(label)! }));
+}

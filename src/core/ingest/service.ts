@@ -1,0 +1,263 @@
+import { promises as fsp, unwatchFile, watchFile } from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_STATUS_SETTINGS, type StatusSettings } from '../live/status';
+import { ADAPTERS, sourceEnvFrom } from '../sources/registry';
+import { WriterLease } from '../store/lease';
+import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
+import { Store } from '../store/store';
+import { type IndexStats, Indexer, type Logger } from './indexer';
+import type { FromWorker, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
+import { TranscriptWatcher } from './watcher';
+
+/**
+ * Keeps one store in step with the transcripts: the writer (holder of the lease) indexes, watches
+ * and persists; any other process on the same store is a reader that reloads the file when the
+ * writer persists it, and takes over when the writer's lease goes stale. Runs in the worker thread
+ * in VS Code; nothing here knows about VS Code.
+ */
+export class IndexService {
+  private store!: Store;
+  private indexer!: Indexer;
+  private readonly lease: WriterLease;
+  private watcher: TranscriptWatcher | null = null;
+  private role: ServiceState['role'] = 'starting';
+  private queue: Promise<unknown> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private persistTimer: NodeJS.Timeout | null = null;
+  private firstDirtyAt: number | null = null;
+  private status: StatusSettings;
+  private extraRoots: Record<string, string[]>;
+  private lastScanAt: string | null = null;
+  private lastScanMs: number | null = null;
+  private rootsCache: ServiceState['roots'] = [];
+  private stopped = false;
+
+  /** Persist at most this long after the first unsaved change, and this long after the last one. */
+  static readonly PERSIST_MAX_MS = 5_000;
+  static readonly PERSIST_QUIET_MS = 1_000;
+  static readonly HEARTBEAT_MS = 5_000;
+
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly emit: (m: FromWorker) => void,
+    private readonly log: Logger,
+  ) {
+    this.lease = new WriterLease(path.join(path.dirname(init.storeFile), 'writer.lock'), 3 * IndexService.HEARTBEAT_MS);
+    this.status = init.status ?? DEFAULT_STATUS_SETTINGS;
+    this.extraRoots = init.extraRoots;
+  }
+
+  /** Resolves once the store is open and queries can be answered; the first scan goes on after. */
+  async start(): Promise<void> {
+    await fsp.mkdir(path.dirname(this.init.storeFile), { recursive: true });
+    await this.openStore();
+    const writer = await this.lease.tryAcquire();
+    this.setRole(writer ? 'writer' : 'reader');
+    this.emit({ type: 'ready', sessions: listSessions(this.store).length, outcome: this.store.outcome, role: this.role });
+    this.timers.push(setInterval(() => void this.heartbeat(), IndexService.HEARTBEAT_MS));
+    if (writer) await this.becomeWriter();
+    else this.watchStoreFile();
+  }
+
+  private async openStore(): Promise<void> {
+    this.store = await Store.open(this.init.storeFile);
+    if (this.store.outcome === 'rebuilt-corrupt' || this.store.outcome === 'rebuilt-version') {
+      this.log.warn(`store ${this.init.storeFile} could not be used (${this.store.outcome}); moved aside to ${this.store.movedAside}, rebuilding from the transcripts`);
+    }
+    this.indexer = new Indexer(this.store, ADAPTERS, sourceEnvFrom(this.init.env, this.init.home, this.extraRoots), this.log);
+    const count = listSessions(this.store).length;
+    this.log.info(`store ${this.store.outcome}: ${count} sessions known before reading any transcript (${this.init.storeFile})`);
+  }
+
+  private setRole(role: ServiceState['role']): void {
+    if (this.role === role) return;
+    this.role = role;
+    this.log.info(`this window is the index ${role}`);
+    this.emit({ type: 'role', role });
+  }
+
+  private async becomeWriter(): Promise<void> {
+    this.watcher = new TranscriptWatcher(
+      (paths) => void this.enqueue(() => this.indexPaths(paths)),
+      () => void this.enqueue(() => this.scan('watcher asked for a rescan')),
+    );
+    // Not awaited: queries are answered from what the store already knows while the scan runs.
+    void this.enqueue(() => this.scan('start'));
+    this.timers.push(setInterval(() => void this.enqueue(() => this.scan('periodic rescan')), this.init.rescanIntervalMs));
+  }
+
+  /** Index work runs one piece at a time, in order. */
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch((err: unknown) => this.log.error(`index error: ${(err as Error).stack ?? String(err)}`));
+    return next;
+  }
+
+  private async scan(reason: string): Promise<void> {
+    if (this.stopped || this.role !== 'writer') return;
+    const t0 = Date.now();
+    const stats = await this.indexer.scanAll();
+    this.lastScanAt = new Date().toISOString();
+    this.lastScanMs = Date.now() - t0;
+    this.rootsCache = (await this.indexer.roots()).map((r) => ({ framework: r.adapter.id, root: r.root, exists: r.exists }));
+    this.watcher?.update(await this.indexer.watchTargets());
+    this.afterIndex(stats, Date.now() - t0, reason);
+  }
+
+  private async indexPaths(paths: string[]): Promise<void> {
+    if (this.stopped || this.role !== 'writer') return;
+    const t0 = Date.now();
+    const stats = await this.indexer.indexPaths(paths);
+    this.afterIndex(stats, Date.now() - t0, 'files changed');
+  }
+
+  private afterIndex(stats: IndexStats, ms: number, reason: string): void {
+    if (stats.files_read || stats.files_deleted || reason === 'start') {
+      this.log.info(
+        `index (${reason}): ${stats.files_read} of ${stats.files_seen} files read, ${(stats.bytes_read / 1e6).toFixed(2)} MB, ` +
+          `${stats.lines_skipped} lines skipped, ${stats.files_deleted} gone, ${stats.sessions_changed} sessions changed, ${ms} ms`,
+      );
+    }
+    this.emit({ type: 'indexed', files_read: stats.files_read, bytes_read: stats.bytes_read, ms, sessions_changed: stats.sessions_changed, lines_skipped: stats.lines_skipped });
+    if (stats.sessions_changed || stats.files_deleted || stats.files_read) this.emit({ type: 'changed', reason });
+    this.schedulePersist();
+  }
+
+  private schedulePersist(): void {
+    if (!this.store.isDirty) return;
+    this.firstDirtyAt ??= Date.now();
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    const wait = Math.max(0, Math.min(IndexService.PERSIST_QUIET_MS, this.firstDirtyAt + IndexService.PERSIST_MAX_MS - Date.now()));
+    this.persistTimer = setTimeout(() => void this.enqueue(() => this.persist()), wait);
+  }
+
+  private async persist(): Promise<void> {
+    this.persistTimer = null;
+    this.firstDirtyAt = null;
+    if (this.role !== 'writer') return;
+    // A writer that lost its lease must not overwrite the new writer's file.
+    if (!(await this.lease.renew())) {
+      this.log.warn('lost the index writer lease before persisting; another window writes now');
+      await this.becomeReader();
+      return;
+    }
+    const t0 = Date.now();
+    await this.store.persist();
+    this.log.debug?.(`store persisted in ${Date.now() - t0} ms`);
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    if (this.role === 'writer') {
+      if (!(await this.lease.renew())) {
+        this.log.warn('the index writer lease was taken by another window');
+        await this.becomeReader();
+      }
+      return;
+    }
+    if (await this.lease.tryAcquire()) {
+      this.log.info('the previous index writer is gone; this window takes over');
+      this.stopWatchingStoreFile();
+      await this.openStore();
+      this.setRole('writer');
+      await this.becomeWriter();
+    }
+  }
+
+  private async becomeReader(): Promise<void> {
+    await this.watcher?.close();
+    this.watcher = null;
+    this.setRole('reader');
+    this.watchStoreFile();
+  }
+
+  private watchStoreFile(): void {
+    watchFile(this.init.storeFile, { interval: 1000 }, (cur, prev) => {
+      if (cur.mtimeMs !== prev.mtimeMs && this.role === 'reader') void this.enqueue(() => this.reload());
+    });
+  }
+
+  private stopWatchingStoreFile(): void {
+    unwatchFile(this.init.storeFile);
+  }
+
+  private async reload(): Promise<void> {
+    const previous = this.store;
+    await this.openStore();
+    previous.close();
+    this.emit({ type: 'changed', reason: 'another window updated the index' });
+  }
+
+  async query<N extends QueryName>(name: N, args: QueryMap[N]['args']): Promise<QueryMap[N]['result']> {
+    const now = Date.now();
+    switch (name) {
+      case 'sessions':
+        return listSessions(this.store, now, this.status) as QueryMap[N]['result'];
+      case 'branch': {
+        const a = args as QueryMap['branch']['args'];
+        return branchSummary(this.store, a.gitDir, a.branch, listSessions(this.store, now, this.status)) as QueryMap[N]['result'];
+      }
+      case 'total':
+        return grandTotal(this.store) as QueryMap[N]['result'];
+      case 'diagnostics':
+        return { ...diagnostics(this.store), ...this.state() } as QueryMap[N]['result'];
+      case 'refresh':
+        if (this.role === 'writer') await this.enqueue(() => this.scan('refresh'));
+        else await this.enqueue(() => this.reload());
+        return null as QueryMap[N]['result'];
+      case 'rebuild':
+        if (this.role !== 'writer') throw new Error('another VS Code window writes the index; rebuild it from that window, or close it first');
+        await this.enqueue(() => this.rebuild());
+        return null as QueryMap[N]['result'];
+      case 'settings': {
+        const a = args as QueryMap['settings']['args'];
+        this.status = a.status;
+        const rootsChanged = JSON.stringify(a.extraRoots) !== JSON.stringify(this.extraRoots);
+        this.extraRoots = a.extraRoots;
+        if (rootsChanged) {
+          this.indexer = new Indexer(this.store, ADAPTERS, sourceEnvFrom(this.init.env, this.init.home, this.extraRoots), this.log);
+          await this.enqueue(() => this.scan('settings changed'));
+        }
+        this.emit({ type: 'changed', reason: 'settings changed' });
+        return null as QueryMap[N]['result'];
+      }
+      default:
+        throw new Error(`unknown query ${String(name)}`);
+    }
+  }
+
+  private async rebuild(): Promise<void> {
+    this.log.info('rebuilding the index from the transcripts');
+    this.store.close();
+    await fsp.rm(this.init.storeFile, { force: true });
+    await this.openStore();
+    this.emit({ type: 'changed', reason: 'rebuild started' });
+    await this.scan('rebuild');
+  }
+
+  state(): ServiceState {
+    return {
+      role: this.role,
+      store_file: this.init.storeFile,
+      store_outcome: this.store?.outcome ?? 'not open',
+      roots: this.rootsCache,
+      last_scan_at: this.lastScanAt,
+      last_scan_ms: this.lastScanMs,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.stopWatchingStoreFile();
+    await this.watcher?.close();
+    await this.queue.catch(() => undefined);
+    if (this.role === 'writer') {
+      this.role = 'reader'; // no more writes after this one
+      if (await this.lease.renew()) await this.store.persist().catch((err: Error) => this.log.error(`final persist failed: ${err.message}`));
+    }
+    await this.lease.release();
+    this.store?.close();
+  }
+}

@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { type FSWatcher, watch } from 'chokidar';
+
+/**
+ * Watches transcript folders and reports changed paths in debounced batches. Events are hints: the
+ * periodic rescan (driven by the service) is the safety net for what a watcher misses (network file
+ * systems, folders created after start, overflowed inotify queues).
+ */
+export class TranscriptWatcher {
+  private watcher: FSWatcher | null = null;
+  private readonly watched = new Set<string>();
+  private pending = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly onPaths: (paths: string[]) => void,
+    private readonly onRescanNeeded: () => void,
+    private readonly debounceMs = 100,
+  ) {}
+
+  /** Starts watching the folders among `dirs` that exist; call again later to pick up new ones. */
+  update(dirs: string[]): void {
+    const fresh = dirs.filter((d) => !this.watched.has(d) && existsSync(d));
+    if (fresh.length === 0) return;
+    for (const d of fresh) this.watched.add(d);
+    if (!this.watcher) {
+      this.watcher = watch(fresh, {
+        ignoreInitial: true,
+        persistent: true,
+        followSymlinks: false,
+        depth: 8,
+        // Only transcripts (.jsonl) and registry files (.json) matter; big sibling folders do not.
+        ignored: (p, stats) =>
+          /[\\/](tool-results|file-history|node_modules|\.git)([\\/]|$)/.test(p) ||
+          (stats?.isFile() === true && !p.endsWith('.jsonl') && !p.endsWith('.json')),
+      });
+      this.watcher.on('add', (p) => this.queue(p));
+      this.watcher.on('change', (p) => this.queue(p));
+      this.watcher.on('unlink', (p) => this.queue(p));
+      this.watcher.on('unlinkDir', () => this.onRescanNeeded());
+      this.watcher.on('error', () => this.onRescanNeeded());
+    } else {
+      this.watcher.add(fresh);
+    }
+  }
+
+  private queue(p: string): void {
+    this.pending.add(p);
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const paths = [...this.pending];
+      this.pending = new Set();
+      this.onPaths(paths);
+    }, this.debounceMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.watcher?.close();
+    this.watcher = null;
+    this.watched.clear();
+  }
+}

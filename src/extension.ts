@@ -1,0 +1,74 @@
+import * as vscode from 'vscode';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { StatusSettings } from './core/live/status';
+import { registerCommands } from './views/commands';
+import { IndexClient } from './views/indexClient';
+import { createLog } from './views/log';
+import { SessionsTree } from './views/sessionsTree';
+import { BranchStatusBar } from './views/statusBar';
+import { WorkspaceRepo } from './views/workspaceRepo';
+
+/**
+ * Composition root: builds the pieces and wires them; no logic of its own. Activation only starts
+ * the indexing worker and registers views, so it returns at once; the status bar says "indexing…"
+ * until the worker has read what changed.
+ */
+
+let client: IndexClient | undefined;
+
+function settings(): { status: StatusSettings; extraRoots: Record<string, string[]> } {
+  const c = vscode.workspace.getConfiguration('agentHandler');
+  return {
+    status: {
+      busyWindowMs: 5 * 60_000,
+      idleWindowMs: Math.max(1, c.get<number>('idleAfterMinutes', 30)) * 60_000,
+    },
+    extraRoots: { 'claude-code': c.get<string[]>('claude.configDirs', []) },
+  };
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  const t0 = Date.now();
+  const log = createLog();
+  context.subscriptions.push(log);
+  const storeFile = path.join(context.globalStorageUri.fsPath, 'index.sqlite');
+  const s = settings();
+  client = new IndexClient(
+    path.join(context.extensionPath, 'dist', 'worker.js'),
+    {
+      storeFile,
+      env: { ...process.env },
+      home: os.homedir(),
+      extraRoots: s.extraRoots,
+      status: s.status,
+      rescanIntervalMs: Math.max(5, vscode.workspace.getConfiguration('agentHandler').get<number>('rescanIntervalSeconds', 60)) * 1000,
+    },
+    log,
+  );
+  context.subscriptions.push(client);
+  void vscode.commands.executeCommand('setContext', 'agentHandler.indexing', true);
+  context.subscriptions.push(
+    client.onDidChangeState(() => void vscode.commands.executeCommand('setContext', 'agentHandler.indexing', client?.indexing ?? false)),
+  );
+
+  const repo = new WorkspaceRepo(log);
+  const tree = new SessionsTree(client, repo, log);
+  const statusBar = new BranchStatusBar(client, repo, log);
+  context.subscriptions.push(repo, tree, statusBar);
+  registerCommands(context, { client, tree, statusBar, log });
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('agentHandler.idleAfterMinutes') || e.affectsConfiguration('agentHandler.claude.configDirs')) {
+        void client?.query('settings', settings());
+      }
+    }),
+  );
+  void repo.start();
+  log.info(`Agent Handler ${context.extension.packageJSON.version} activated in ${Date.now() - t0} ms; index at ${storeFile}`);
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}

@@ -1,0 +1,150 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { TreeNode } from '../core/grouping';
+import type { SessionView } from '../core/store/queries';
+import { adapterFor } from '../core/sources/registry';
+import { formatAgo } from '../core/text';
+import type { IndexClient } from './indexClient';
+import type { Log } from './log';
+import { sessionDescription } from './markdown';
+import type { SessionsTree } from './sessionsTree';
+import type { BranchStatusBar } from './statusBar';
+
+interface Deps {
+  client: IndexClient;
+  tree: SessionsTree;
+  statusBar: BranchStatusBar;
+  log: Log;
+}
+
+/**
+ * Commands. Those that act on a session take it from the tree item they were invoked on; from the
+ * command palette they ask for one with a quick pick. A node from an older tree refresh is
+ * re-resolved by id, so a command never acts on stale data.
+ */
+export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
+  const reg = (id: string, fn: (...args: unknown[]) => unknown) => ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
+
+  const resolve = async (arg: unknown, placeHolder: string, filter: (s: SessionView) => boolean = () => true): Promise<SessionView | undefined> => {
+    const node = arg as TreeNode | undefined;
+    if (node && node.kind === 'session') return d.tree.sessions.find((s) => s.session_id === node.session.session_id) ?? node.session;
+    return pickSession(d.tree.sessions.filter(filter), placeHolder);
+  };
+
+  reg('agentHandler.refresh', async () => {
+    await vscode.window.withProgress({ location: { viewId: 'agentHandler.sessions' } }, () => d.client.query('refresh', {}));
+    d.tree.scheduleRefresh(0);
+    d.statusBar.scheduleRefresh(0);
+  });
+
+  reg('agentHandler.rebuildIndex', async () => {
+    try {
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Agent Handler: rebuilding the index from the transcripts…' },
+        () => d.client.query('rebuild', {}),
+      );
+      d.log.info('index rebuilt');
+    } catch (err) {
+      void vscode.window.showWarningMessage(`Agent Handler: ${(err as Error).message}`);
+    }
+  });
+
+  reg('agentHandler.openTranscript', async (arg) => {
+    const s = await resolve(arg, 'Open the transcript of…', (x) => x.transcript_available && !!x.transcript_path);
+    if (!s?.transcript_path) return;
+    try {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(s.transcript_path));
+      await vscode.window.showTextDocument(doc, { preview: true });
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Agent Handler: cannot open ${s.transcript_path}: ${(err as Error).message}`);
+    }
+  });
+
+  reg('agentHandler.resumeSession', async (arg) => {
+    const s = await resolve(arg, 'Resume which session?', (x) => !x.parent_session_id && !!adapterFor(x.framework)?.resumeCommand?.(x.session_id));
+    if (!s) return;
+    const cmd = adapterFor(s.framework)?.resumeCommand?.(s.session_id);
+    if (!cmd) {
+      void vscode.window.showWarningMessage(`Agent Handler: ${s.framework} session ${s.session_id} cannot be resumed from here.`);
+      return;
+    }
+    // The agent is the terminal's process with its arguments as a list: no shell parses the id.
+    const terminal = vscode.window.createTerminal({
+      name: `${s.title ?? s.session_id}`.slice(0, 40),
+      cwd: s.cwd && (await exists(s.cwd)) ? s.cwd : undefined,
+      shellPath: cmd.command,
+      shellArgs: cmd.args,
+      iconPath: new vscode.ThemeIcon('hubot'),
+    });
+    terminal.show();
+  });
+
+  reg('agentHandler.copySessionId', async (arg) => {
+    const s = await resolve(arg, 'Copy the id of…');
+    if (!s) return;
+    await vscode.env.clipboard.writeText(s.session_id);
+    vscode.window.setStatusBarMessage(`$(copy) Copied session id ${s.session_id}`, 4000);
+  });
+
+  reg('agentHandler.revealSessionFolder', async (arg) => {
+    const s = await resolve(arg, 'Reveal the folder of…', (x) => !!x.transcript_path);
+    if (!s?.transcript_path) return;
+    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(s.transcript_path));
+  });
+
+  reg('agentHandler.showLog', () => d.log.show());
+
+  reg('agentHandler.showBranchSessions', async () => {
+    const b = d.statusBar.summary;
+    const ids = new Set(b?.by_session.map((x) => x.session_id) ?? []);
+    const sessions = b ? d.tree.sessions.filter((s) => ids.has(s.session_id)) : d.tree.sessions;
+    const s = await pickSession(sessions, b ? `Sessions with requests on ${b.branch}` : 'Sessions');
+    if (!s) return;
+    const node = d.tree.nodeFor(s.session_id);
+    if (node) await d.tree.view.reveal(node, { select: true, focus: true, expand: true });
+  });
+
+  reg('agentHandler.showDiagnostics', async () => {
+    const diag = await d.client.query('diagnostics', {});
+    const lines = [
+      '# Agent Handler diagnostics',
+      '',
+      `- index role: ${diag.role} (store ${diag.store_file}, ${diag.store_outcome})`,
+      `- last full scan: ${diag.last_scan_at ?? 'not yet'}${diag.last_scan_ms !== null ? ` (${diag.last_scan_ms} ms)` : ''}`,
+      `- files: ${diag.files} (${diag.files_deleted} no longer on disk), sessions: ${diag.sessions}, counted requests: ${diag.requests}`,
+      `- malformed lines skipped: ${diag.lines_skipped}`,
+      '',
+      '## Roots',
+      ...diag.roots.map((r) => `- ${r.framework}: ${r.root} ${r.exists ? '' : '(not present)'}`),
+      '',
+      '## Files with skipped lines',
+      ...(diag.files_with_skips.length ? diag.files_with_skips.map((f) => `- ${f.path}: ${f.skipped_lines} (${f.last_skip_reason ?? ''})`) : ['- none']),
+      '',
+      '## Models without a price',
+      ...(diag.unpriced_models.length ? diag.unpriced_models.map((m) => `- ${m.model}: ${m.requests} request(s)`) : ['- none']),
+    ];
+    const doc = await vscode.workspace.openTextDocument({ content: lines.join('\n'), language: 'markdown' });
+    await vscode.window.showTextDocument(doc, { preview: true });
+  });
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(vscode.Uri.file(p));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function pickSession(sessions: SessionView[], placeHolder: string): Promise<SessionView | undefined> {
+  const now = Date.now();
+  const items = sessions.map((s) => ({
+    label: `${s.parent_session_id ? '$(debug-stackframe-dot) ' : ''}${s.title ?? s.session_id}`,
+    description: sessionDescription(s, formatAgo(s.last_activity_at, now)),
+    detail: `${s.status} · ${s.git_branch ?? ''} · ${s.cwd ? path.basename(s.cwd) : ''} · ${s.session_id}`,
+    session: s,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
+  return picked?.session;
+}

@@ -1,0 +1,101 @@
+import * as vscode from 'vscode';
+import type { BranchSummary, SessionView, Totals } from '../core/store/queries';
+import { formatTokens, formatUsd } from '../core/text';
+
+/**
+ * Tooltips. Transcript text is data: every value is escaped, and the MarkdownString is neither
+ * trusted nor allowed HTML, so no text from a transcript can run a command or inject markup.
+ */
+
+export function escapeMd(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+export function untrusted(): vscode.MarkdownString {
+  const md = new vscode.MarkdownString('', false);
+  md.isTrusted = false;
+  md.supportHtml = false;
+  return md;
+}
+
+export function costText(t: Pick<Totals, 'cost_usd' | 'unpriced_requests'>): string {
+  if (t.unpriced_requests && t.cost_usd === 0) return 'unpriced';
+  return t.unpriced_requests ? `${formatUsd(t.cost_usd)} + unpriced` : formatUsd(t.cost_usd);
+}
+
+function tokensOf(t: Totals): number {
+  return t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write;
+}
+
+export function sessionTooltip(s: SessionView): vscode.MarkdownString {
+  const md = untrusted();
+  md.appendMarkdown(`**${escapeMd(s.title ?? s.session_id)}**\n\n`);
+  const rows: [string, string | number | null | undefined][] = [
+    ['Status', s.status + (s.waiting_for ? ` (waiting for ${s.waiting_for})` : '')],
+    ['Agent', s.framework],
+    ['Session', s.session_id],
+    ['Parent session', s.parent_session_id],
+    ['Model', s.model],
+    ['Branch', s.git_branch],
+    ['Working folder', s.cwd],
+    ['Worktree', s.worktree_path],
+    ['Repository', s.github_repo],
+    ['Pull request', s.pr_url],
+    ['Issue', s.issue_url],
+    ['Started', s.first_started_at],
+    ['Last started', s.last_started_at],
+    ['Last activity', s.last_activity_at],
+    ['Ended', s.ended_at],
+    ['Resumed', s.revival_count ? `${s.revival_count} time(s)` : null],
+    ['Process', s.pid ? `pid ${s.pid}` : null],
+    ['Prompts', s.message_count],
+    ['Tool calls', s.tool_call_count],
+    ['API requests', s.api_request_count],
+    ['API errors', s.api_error_count],
+    ['Compactions', s.compaction_count],
+    ['Context', s.context_tokens !== null ? `${formatTokens(s.context_tokens)} tokens` : null],
+    ['Lines', s.additions !== null ? `+${s.additions} −${s.deletions ?? 0}` : null],
+  ];
+  md.appendMarkdown('| | |\n|---|---|\n');
+  for (const [k, v] of rows) if (v !== null && v !== undefined && v !== '') md.appendMarkdown(`| ${k} | ${escapeMd(String(v))} |\n`);
+  md.appendMarkdown('\n| Tokens | This session | With subagents |\n|---|---:|---:|\n');
+  const r = s.rollup;
+  const line = (k: string, a: number, b: number) => md.appendMarkdown(`| ${k} | ${a.toLocaleString('en-US')} | ${b.toLocaleString('en-US')} |\n`);
+  line('Input', s.tokens_input, r.tokens_input);
+  line('Output', s.tokens_output, r.tokens_output);
+  line('Cache read', s.tokens_cache_read, r.tokens_cache_read);
+  line('Cache write', s.tokens_cache_write, r.tokens_cache_write);
+  md.appendMarkdown(`| **Cost** | ${escapeMd(costText(s))} | ${escapeMd(costText(r))} |\n`);
+  if (s.agent_cost_usd !== null) md.appendMarkdown(`\nClaude Code's own figure for this session (with subagents): ${escapeMd(formatUsd(s.agent_cost_usd))}\n`);
+  if (s.unpriced_requests) md.appendMarkdown(`\n${s.unpriced_requests} request(s) have no known price: their tokens count, their cost is not shown as $0.\n`);
+  if (s.first_user_message) md.appendMarkdown(`\nFirst prompt: ${escapeMd(s.first_user_message.slice(0, 300))}\n`);
+  if (s.last_user_message && s.message_count > 1) md.appendMarkdown(`\nLast prompt: ${escapeMd(s.last_user_message.slice(0, 300))}\n`);
+  md.appendMarkdown(`\nTranscript: ${escapeMd(s.transcript_path ?? 'unknown')}${s.transcript_available ? '' : ' (gone)'}\n`);
+  return md;
+}
+
+export function sessionDescription(s: SessionView, ago: string): string {
+  const t = s.rollup;
+  return [ago, `${formatTokens(tokensOf(t))} tok`, costText(t)].filter(Boolean).join(' · ');
+}
+
+export function branchTooltip(b: BranchSummary, repoLabel: string): vscode.MarkdownString {
+  const md = untrusted();
+  md.appendMarkdown(`**Agent Handler** · ${escapeMd(repoLabel)} · ${escapeMd(b.branch)}\n\n`);
+  md.appendMarkdown(`${b.sessions} session(s), ${b.live} live${b.waiting ? `, ${b.waiting} waiting for you` : ''}, ${b.requests} request(s) on this branch\n\n`);
+  if (b.by_session.length) {
+    md.appendMarkdown('| Session | Status | Tokens | Cost |\n|---|---|---:|---:|\n');
+    for (const s of b.by_session.slice(0, 15)) {
+      md.appendMarkdown(`| ${escapeMd((s.parent_session_id ? '↳ ' : '') + (s.title ?? s.session_id).slice(0, 60))} | ${s.status} | ${formatTokens(tokensOf(s))} | ${escapeMd(costText(s))} |\n`);
+    }
+    if (b.by_session.length > 15) md.appendMarkdown(`\n…and ${b.by_session.length - 15} more\n`);
+    md.appendMarkdown('\n| Model | Requests | Tokens | Cost |\n|---|---:|---:|---:|\n');
+    for (const m of b.by_model) md.appendMarkdown(`| ${escapeMd(m.model)} | ${m.requests} | ${formatTokens(tokensOf(m))} | ${escapeMd(costText(m))} |\n`);
+    md.appendMarkdown(`\nInput ${b.tokens_input.toLocaleString('en-US')} · output ${b.tokens_output.toLocaleString('en-US')} · cache read ${b.tokens_cache_read.toLocaleString('en-US')} · cache write ${b.tokens_cache_write.toLocaleString('en-US')}\n`);
+  } else {
+    md.appendMarkdown('No agent requests on this branch yet.\n');
+  }
+  md.appendMarkdown('\nClick for this branch\'s sessions.');
+  return md;
+}
+

@@ -1,0 +1,146 @@
+import * as vscode from 'vscode';
+import { type GroupBy, type GroupNode, type SessionNode, type TreeNode, groupSessions } from '../core/grouping';
+import type { SessionView } from '../core/store/queries';
+import { formatAgo } from '../core/text';
+import { adapterFor } from '../core/sources/registry';
+import type { IndexClient } from './indexClient';
+import type { Log } from './log';
+import { sessionDescription, sessionTooltip } from './markdown';
+import type { WorkspaceRepo } from './workspaceRepo';
+
+const GROUP_ICONS: Record<GroupNode['icon'], string> = {
+  'current-branch': 'git-branch',
+  repo: 'repo',
+  branch: 'git-branch',
+  folder: 'folder',
+  calendar: 'calendar',
+  projects: 'folder-library',
+};
+
+export function statusIcon(s: SessionView): vscode.ThemeIcon {
+  switch (s.status) {
+    case 'busy':
+      return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'));
+    case 'wait':
+      return new vscode.ThemeIcon('bell-dot', new vscode.ThemeColor('charts.orange'));
+    case 'idle':
+      return new vscode.ThemeIcon('circle-large-outline');
+    default:
+      return new vscode.ThemeIcon(s.parent_session_id ? 'debug-stackframe-dot' : 'pass');
+  }
+}
+
+/**
+ * The Sessions tree. Nodes come from the pure grouping in core; this class only turns them into
+ * TreeItems and refreshes (debounced) when the index or the workspace branch changes.
+ */
+export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private roots: TreeNode[] = [];
+  private parents = new Map<TreeNode, TreeNode>();
+  private byId = new Map<string, SessionNode>();
+  sessions: SessionView[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly disposables: vscode.Disposable[] = [];
+  readonly view: vscode.TreeView<TreeNode>;
+
+  constructor(
+    private readonly client: IndexClient,
+    private readonly repo: WorkspaceRepo,
+    private readonly log: Log,
+  ) {
+    this.view = vscode.window.createTreeView('agentHandler.sessions', { treeDataProvider: this, showCollapseAll: true });
+    this.disposables.push(
+      this.view,
+      client.onDidChange(() => this.scheduleRefresh()),
+      repo.onDidChange(() => this.scheduleRefresh()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('agentHandler.groupBy') && this.scheduleRefresh()),
+    );
+    // Status and "2h ago" move with the clock even when no file changes.
+    const tick = setInterval(() => this.scheduleRefresh(), 30_000);
+    this.disposables.push({ dispose: () => clearInterval(tick) });
+  }
+
+  scheduleRefresh(delay = 150): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.reload();
+    }, delay);
+  }
+
+  async reload(): Promise<void> {
+    if (!this.client.ready) return;
+    try {
+      this.sessions = await this.client.query('sessions', {});
+    } catch (err) {
+      this.log.error(`could not read sessions: ${(err as Error).message}`);
+      return;
+    }
+    const ws = this.repo.current;
+    const mode = vscode.workspace.getConfiguration('agentHandler').get<GroupBy>('groupBy', 'branch');
+    this.roots = groupSessions(this.sessions, mode, ws ? { git_dir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel } : null, Date.now());
+    this.parents = new Map();
+    this.byId = new Map();
+    const walk = (nodes: TreeNode[], parent?: TreeNode) => {
+      for (const n of nodes) {
+        if (parent) this.parents.set(n, parent);
+        if (n.kind === 'session') this.byId.set(n.session.session_id, n);
+        walk(n.children, n);
+      }
+    };
+    walk(this.roots);
+    void vscode.commands.executeCommand('setContext', 'agentHandler.hasSessions', this.sessions.length > 0);
+    this.view.description = ws ? ws.branch : undefined;
+    this.emitter.fire(undefined);
+  }
+
+  getChildren(node?: TreeNode): TreeNode[] {
+    return node ? node.children : this.roots;
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    return this.parents.get(node);
+  }
+
+  nodeFor(sessionId: string): SessionNode | undefined {
+    return this.byId.get(sessionId);
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'group') {
+      const item = new vscode.TreeItem(
+        node.label,
+        node.children.length === 0 ? vscode.TreeItemCollapsibleState.None : node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+      );
+      // An empty group gets another id: VS Code would otherwise keep it collapsed once it fills.
+      item.id = node.children.length ? node.id : `${node.id}:empty`;
+      item.description = node.description;
+      item.tooltip = node.tooltip;
+      item.iconPath = new vscode.ThemeIcon(GROUP_ICONS[node.icon]);
+      item.contextValue = 'agentHandler.group';
+      return item;
+    }
+    const s = node.session;
+    const item = new vscode.TreeItem(s.title ?? s.session_id, node.children.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = `session:${s.session_id}`;
+    item.description = sessionDescription(s, formatAgo(s.last_activity_at, Date.now()));
+    item.iconPath = statusIcon(s);
+    const resumable = !s.parent_session_id && !!adapterFor(s.framework)?.resumeCommand?.(s.session_id);
+    item.contextValue = `agentHandler.session${resumable ? '.resumable' : ''}${s.transcript_available ? '.transcript' : ''}`;
+    item.accessibilityInformation = { label: `${s.title ?? s.session_id}, ${s.status}, ${item.description}` };
+    return item;
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'session') item.tooltip = sessionTooltip(node.session);
+    return item;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+    this.emitter.dispose();
+  }
+}

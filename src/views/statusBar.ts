@@ -1,0 +1,88 @@
+import * as vscode from 'vscode';
+import type { BranchSummary } from '../core/store/queries';
+import { formatTokens } from '../core/text';
+import type { IndexClient } from './indexClient';
+import type { Log } from './log';
+import { branchTooltip, costText, untrusted } from './markdown';
+import type { WorkspaceRepo } from './workspaceRepo';
+
+/**
+ * One status bar item for the workspace's current branch: its tokens and cost, counted per request
+ * by the branch each request was made on, across every session and worktree of the repository.
+ */
+export class BranchStatusBar implements vscode.Disposable {
+  readonly item: vscode.StatusBarItem;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly disposables: vscode.Disposable[] = [];
+  summary: BranchSummary | null = null;
+
+  constructor(
+    private readonly client: IndexClient,
+    private readonly repo: WorkspaceRepo,
+    private readonly log: Log,
+  ) {
+    this.item = vscode.window.createStatusBarItem('agentHandler.branch', vscode.StatusBarAlignment.Left, 50);
+    this.item.name = 'Agent Handler';
+    this.item.command = 'agentHandler.showBranchSessions';
+    this.item.text = '$(sync~spin) Agent Handler: indexing…';
+    this.item.tooltip = 'Agent Handler is reading agent transcripts';
+    this.item.show();
+    this.disposables.push(
+      this.item,
+      client.onDidChange(() => this.scheduleRefresh()),
+      client.onDidChangeState(() => this.scheduleRefresh()),
+      repo.onDidChange(() => this.scheduleRefresh(0)),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('agentHandler.statusBar') && this.scheduleRefresh()),
+    );
+    const tick = setInterval(() => this.scheduleRefresh(), 30_000);
+    this.disposables.push({ dispose: () => clearInterval(tick) });
+  }
+
+  scheduleRefresh(delay = 150): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.update();
+    }, delay);
+  }
+
+  private async update(): Promise<void> {
+    if (!this.client.ready) return;
+    const spinner = this.client.indexing ? '$(sync~spin) ' : '';
+    const ws = this.repo.current;
+    try {
+      if (!ws) {
+        this.summary = null;
+        const mode = vscode.workspace.getConfiguration('agentHandler').get<string>('statusBar.whenNoRepository', 'workspaceTotal');
+        if (mode === 'hide') {
+          this.item.hide();
+          return;
+        }
+        const t = await this.client.query('total', {});
+        this.item.text = `${spinner}$(hubot) all sessions · ${formatTokens(t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write)} tok · ${costText(t)}`;
+        const md = untrusted();
+        md.appendMarkdown('**Agent Handler**\n\nThis workspace is not in a git repository: the total of every indexed session is shown.');
+        this.item.tooltip = md;
+        this.item.show();
+        return;
+      }
+      const b = await this.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch });
+      this.summary = b;
+      const tokens = b.tokens_input + b.tokens_output + b.tokens_cache_read + b.tokens_cache_write;
+      const live = b.live ? ` · $(pulse) ${b.live}` : '';
+      const waiting = b.waiting ? ` · $(bell-dot) ${b.waiting}` : '';
+      this.item.text = `${spinner}$(hubot) ${ws.branch} · ${formatTokens(tokens)} tok · ${costText(b)}${live}${waiting}`;
+      this.item.tooltip = branchTooltip(b, ws.github_repo ?? ws.toplevel);
+      this.item.accessibilityInformation = { label: `Agent Handler: branch ${ws.branch}, ${tokens} tokens, ${costText(b)}, ${b.sessions} sessions` };
+      this.item.backgroundColor = b.waiting ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      this.item.show();
+    } catch (err) {
+      this.log.error(`status bar update failed: ${(err as Error).message}`);
+    }
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
