@@ -91,6 +91,8 @@ function toView(r: SessionRow, live: LiveRow | null, now: number, settings: Stat
   return {
     ...rest,
     github_repo: r.github_repo ?? cwd_github_repo,
+    // Without the agent's own worktree record, the working tree git reports for the folder.
+    worktree_path: r.worktree_path ?? toplevel,
     status: st.status,
     status_changed_at: st.status_changed_at,
     waiting_for: st.waiting_for,
