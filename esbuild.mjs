@@ -22,7 +22,8 @@ const common = {
   external: ['vscode', 'fsevents'],
 };
 
-await Promise.all([
+// All three settle before the process exits, so one failed build never leaves another half-written.
+const results = await Promise.allSettled([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   esbuild.build({ ...common, entryPoints: ['src/core/ingest/worker.ts'], outfile: 'dist/worker.js' }),
   esbuild.build({
@@ -32,3 +33,8 @@ await Promise.all([
     banner: { js: '#!/usr/bin/env node' },
   }),
 ]);
+const failed = results.filter((r) => r.status === 'rejected');
+if (failed.length) {
+  for (const f of failed) console.error(f.reason?.message ?? f.reason);
+  process.exit(1);
+}

@@ -24,7 +24,7 @@ function settings(): { status: StatusSettings; extraRoots: Record<string, string
       busyWindowMs: 5 * 60_000,
       idleWindowMs: Math.max(1, c.get<number>('idleAfterMinutes', 30)) * 60_000,
     },
-    extraRoots: { 'claude-code': c.get<string[]>('claude.configDirs', []) },
+    extraRoots: { 'claude_code': c.get<string[]>('claude.configDirs', []) },
   };
 }
 

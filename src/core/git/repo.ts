@@ -20,9 +20,16 @@ export async function repoInfo(cwd: string): Promise<RepoInfo | null> {
   if (!existsSync(cwd)) return null;
   try {
     const git = simpleGit({ baseDir: cwd, timeout: { block: 10_000 } });
-    const out = await git.raw(['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel', '--abbrev-ref', 'HEAD']);
-    const [commonDir, toplevel, branch] = out.trim().split('\n');
+    const out = await git.raw(['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel']);
+    const [commonDir, toplevel] = out.trim().split('\n');
     if (!commonDir || !toplevel) return null;
+    // Not `rev-parse --abbrev-ref HEAD`: it fails on a branch with no commit yet (a fresh `git init`).
+    let branch = '';
+    try {
+      branch = (await git.raw(['symbolic-ref', '--short', '-q', 'HEAD'])).trim();
+    } catch {
+      branch = ''; // detached
+    }
     let remote: string | null = null;
     try {
       remote = (await git.raw(['remote', 'get-url', 'origin'])).trim() || null;

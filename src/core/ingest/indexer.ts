@@ -149,6 +149,11 @@ export class Indexer {
   private async indexFile(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
     let row = this.store.getFile(file.path);
     const change = await detectChange(file.path, row ?? null);
+    if (row?.deleted && (change.kind === 'unchanged' || change.kind === 'stat-only')) {
+      // Marked deleted, now back as it was (moved away and back): present again, nothing to read.
+      for (const k of this.store.markFilePresent(row.file_id)) batch.keys.add(k);
+      if (row.session_id) batch.availability.add(row.session_id);
+    }
     if (change.kind === 'unchanged') return;
     if (change.kind === 'gone') {
       if (row && !row.deleted) this.markDeleted(row, stats, batch);

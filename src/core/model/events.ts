@@ -80,6 +80,8 @@ export interface MetaEvent extends Base {
   parent_session_id?: string;
   agent_id?: string;
   cwd?: string;
+  /** The agent's version that wrote the record: a change means a new process run (an upgrade). */
+  agent_version?: string;
   git_branch?: string;
   /** A generated title: used unless a custom title exists. */
   ai_title?: string;

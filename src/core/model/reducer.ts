@@ -19,6 +19,7 @@ export interface FileState {
   agent_id: string | null;
 
   cwd: string | null;
+  agent_version: string | null;
   git_branch: string | null;
   ai_title: string | null;
   custom_title: string | null;
@@ -72,6 +73,7 @@ export function newFileState(ids: { session_id: string | null; parent_session_id
     parent_session_id: ids.parent_session_id,
     agent_id: ids.agent_id,
     cwd: null,
+    agent_version: null,
     git_branch: null,
     ai_title: null,
     custom_title: null,
@@ -160,6 +162,14 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         if (e.parent_session_id !== undefined) state.parent_session_id ??= e.parent_session_id;
         if (e.agent_id !== undefined) state.agent_id ??= e.agent_id;
         if (e.cwd !== undefined) state.cwd = e.cwd;
+        if (e.agent_version !== undefined) {
+          // Another version of the agent wrote this record: a process that started after an upgrade.
+          if (state.agent_version && e.agent_version !== state.agent_version && e.ts) {
+            state.run_count += 1;
+            state.last_started_at = e.ts;
+          }
+          state.agent_version = e.agent_version;
+        }
         if (e.git_branch !== undefined) state.git_branch = e.git_branch;
         if (e.ai_title !== undefined) state.ai_title = e.ai_title;
         if (e.custom_title !== undefined) state.custom_title = e.custom_title;

@@ -15,7 +15,7 @@ export interface Session {
   /** Subagent id (Claude `agentId`), null for a top-level session. */
   agent_id: string | null;
   machine_id: string | null;
-  /** The agent: 'claude-code', later 'codex', 'gemini', ... */
+  /** The agent (framework name): 'claude_code', later 'codex', 'gemini', ... */
   framework: string;
   title: string | null;
 

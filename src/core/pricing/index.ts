@@ -23,7 +23,7 @@ export interface PriceResult {
 
 /** The provider a framework's bare model ids belong to. */
 const PROVIDER_OF_FRAMEWORK: Record<string, string> = {
-  'claude-code': 'anthropic',
+  'claude_code': 'anthropic',
 };
 
 export function priceRequest(p: PriceInput): PriceResult {

@@ -41,7 +41,7 @@ export function isUuid(s: string): boolean {
 }
 
 export const claudeAdapter: SourceAdapter = {
-  id: 'claude-code',
+  id: 'claude_code',
   displayName: 'Claude Code',
 
   roots(e: SourceEnv): string[] {
@@ -53,7 +53,7 @@ export const claudeAdapter: SourceAdapter = {
     roots.push(path.join(e.home, '.claude'));
     const xdgConfig = e.env.XDG_CONFIG_HOME?.trim() || path.join(e.home, '.config');
     roots.push(path.join(xdgConfig, 'claude'));
-    for (const extra of e.extraRoots?.['claude-code'] ?? []) roots.push(path.resolve(extra));
+    for (const extra of e.extraRoots?.['claude_code'] ?? []) roots.push(path.resolve(extra));
     return [...new Set(roots)];
   },
 
@@ -163,6 +163,7 @@ function claudeRecordEvents(rec: Rec, file: DiscoveredFile): AgentEvent[] {
   }
   if (isSubagentFile && str(rec.agentId)) setMeta('agent_id', str(rec.agentId));
   setMeta('cwd', str(rec.cwd) || undefined);
+  if (main) setMeta('agent_version', str(rec.version));
   // "" (outside a repository) and "HEAD" (detached) are kept as they are: their own buckets.
   if (typeof rec.gitBranch === 'string' && main) setMeta('git_branch', rec.gitBranch);
 
@@ -339,8 +340,9 @@ function userEvents(
   // A subagent's first prompt is the task its parent gave it: its title, not a person's prompt
   // in the parent session. In its own file it is the session's prompt.
   if (rec.isSidechain === true && !isSubagentFile) return;
-  const position = isObject(rec.turnPosition) ? rec.turnPosition : null;
-  out.push({ kind: 'user_prompt', ts, text: trimmed, run_start: position?.promptIndex === 0 });
+  // No Claude Code record marks a resume (turnPosition.promptIndex restarts at 0 on every turn,
+  // not on every process), so runs are counted from version changes in the reducer instead.
+  out.push({ kind: 'user_prompt', ts, text: trimmed, run_start: false });
   if (main) out.push({ kind: 'turn', ts, state: 'waiting_model' });
   linkMeta(trimmed, setMeta);
 }

@@ -37,7 +37,11 @@ export class WriterLease {
       try {
         await fsp.writeFile(this.file, JSON.stringify(this.info()), { flag: 'wx' });
       } catch {
-        return false; // someone else created it first
+        // Someone else created it first (and may be writing it now), or a crash left an unreadable
+        // file: the latter is taken over once it has not been written for staleMs.
+        const st = await fsp.stat(this.file).catch(() => null);
+        if (!st || Date.now() - st.mtimeMs <= this.staleMs) return false;
+        await this.write();
       }
     } else {
       await this.write();

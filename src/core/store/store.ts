@@ -15,7 +15,7 @@ import { all, loadSqlJs, one, run } from './sqlite';
  * the same files: the next start rebuilds from the transcripts.
  */
 export const SCHEMA_VERSION = 1;
-export const PARSER_VERSION = 1;
+export const PARSER_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -317,6 +317,13 @@ export class Store {
     return all<{ dedup_key: string }>(this.db, 'SELECT dedup_key FROM usage WHERE file_id = ?', [fileId]).map((r) => r.dedup_key);
   }
 
+  /** A file marked deleted is there again, unchanged (moved away and back): its rows are present again. */
+  markFilePresent(fileId: number): string[] {
+    run(this.db, 'UPDATE files SET deleted = 0 WHERE file_id = ?', [fileId]);
+    this.markDirty();
+    return all<{ dedup_key: string }>(this.db, 'SELECT dedup_key FROM usage WHERE file_id = ?', [fileId]).map((r) => r.dedup_key);
+  }
+
   // ---- usage -------------------------------------------------------------------------------
 
   /** Merges a batch's rows for a file: per key the larger row wins (streamed lines grow). */
@@ -346,9 +353,11 @@ export class Store {
 
   /**
    * Decides, for every row of the given keys, whether it counts. A key found in several files counts
-   * once: for the file whose session started first (a fork or an old-style resume copies history
-   * into a newer file), present files before deleted ones. A sidechain copy of a message that also
-   * exists on a main chain does not count (side questions re-log the parent's messages).
+   * once: for a main-chain row before a sidechain one (else the next rule would drop the sidechain
+   * row and the request would count nowhere), a present file before a deleted one, then the file
+   * whose session started first (a fork or an old-style resume copies history into a newer file).
+   * A sidechain copy of a message that also exists on a main chain does not count (side questions
+   * re-log the parent's messages). docs/accounting.md §2–3.
    * Returns the sessions whose totals may have changed.
    */
   recomputeCounted(keys: Iterable<string>): Set<string> {
@@ -372,7 +381,7 @@ export class Store {
     run(this.db, 'UPDATE usage SET counted = 0 WHERE dedup_key IN (SELECT k FROM tmp_keys)');
     run(this.db, `UPDATE usage SET counted = 1 WHERE rowid IN (
       SELECT (SELECT u.rowid FROM usage u JOIN files f ON f.file_id = u.file_id WHERE u.dedup_key = t.k
-              ORDER BY f.deleted, f.first_record_at IS NULL, f.first_record_at, f.session_id, u.file_id LIMIT 1)
+              ORDER BY u.sidechain, f.deleted, f.first_record_at IS NULL, f.first_record_at, f.session_id, u.file_id LIMIT 1)
       FROM tmp_keys t)`);
     run(this.db, `UPDATE usage SET counted = 0 WHERE counted = 1 AND sidechain = 1 AND message_id IS NOT NULL
       AND dedup_key IN (SELECT k FROM tmp_keys)

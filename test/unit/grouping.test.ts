@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type GroupNode, type SessionNode, type TreeNode, groupSessions, nestSubagents } from '../../src/core/grouping';
+import type { SessionView } from '../../src/core/store/queries';
+
+function session(id: string, over: Partial<SessionView> = {}): SessionView {
+  const zero = { tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, cost_usd: 0, unpriced_requests: 0 };
+  return {
+    session_id: id, parent_session_id: null, agent_id: null, machine_id: null, framework: 'claude_code', title: id,
+    first_started_at: null, last_started_at: null, ended_at: null, last_activity_at: '2026-11-25T10:00:00.000Z', revival_count: 0,
+    status: 'idle', status_changed_at: null, waiting_for: null, pid: null, process_started_at: null, cwd: null, git_dir: null,
+    git_branch: null, worktree_path: null, github_repo: null, issue_number: null, issue_url: null, pr_number: null, pr_url: null,
+    additions: null, deletions: null, first_user_message: null, last_user_message: null, model: null, compaction_count: 0,
+    message_count: 0, tool_call_count: 0, api_request_count: 0, api_error_count: 0, ...zero, agent_cost_usd: null,
+    context_tokens: null, hook_event_count: 0, otel_event_count: 0, metrics_source: 'transcript', transcript_available: true,
+    transcript_path: null, subagent_ids: [], rollup: zero, toplevel: null, ...over,
+  };
+}
+
+const labels = (nodes: TreeNode[]) => nodes.map((n) => (n.kind === 'group' ? n.label : n.session.session_id));
+const group = (nodes: TreeNode[], label: string) => nodes.find((n): n is GroupNode => n.kind === 'group' && n.label === label)!;
+
+describe('grouping of the Sessions tree', () => {
+  const ws = { git_dir: '/r/.git', branch: 'feature/x', toplevel: '/r' };
+  const sessions = [
+    session('cur', { git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/r', toplevel: '/r', subagent_ids: ['sub'] }),
+    session('sub', { git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/r', parent_session_id: 'cur' }),
+    // Another worktree of the same repository, on the current branch: still "current branch".
+    session('wt', { git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/wt', toplevel: '/wt', last_activity_at: '2026-11-25T09:00:00.000Z' }),
+    session('main', { git_dir: '/r/.git', git_branch: 'main', cwd: '/r', toplevel: '/r' }),
+    session('detached', { git_dir: '/r/.git', git_branch: 'HEAD', cwd: '/r', toplevel: '/r' }),
+    session('other', { git_dir: '/o/.git', git_branch: 'main', cwd: '/o/sub', toplevel: '/o' }),
+    session('norepo', { cwd: '/tmp/x' }),
+  ];
+
+  it('puts current branch, other branches of the repository and other projects in their groups', () => {
+    const tree = groupSessions(sessions, 'branch', ws, Date.parse('2026-11-25T12:00:00Z'));
+    assert.deepEqual(labels(tree), ['feature/x', 'This repository', 'Other projects']);
+    assert.deepEqual(labels(tree[0].children), ['cur', 'wt']);
+    assert.match((tree[0] as GroupNode).description!, /^current branch · 2 sessions/);
+    assert.deepEqual(labels(group(tree, 'This repository').children).sort(), ['detached HEAD', 'main']);
+    assert.deepEqual(labels(group(tree, 'Other projects').children).sort(), ['o', 'x']);
+  });
+
+  it('nests a subagent under its parent, not as a session of its own group', () => {
+    const tree = groupSessions(sessions, 'branch', ws, Date.now());
+    const cur = tree[0].children[0] as SessionNode;
+    assert.deepEqual(cur.children.map((c) => c.session.session_id), ['sub']);
+    assert.equal(nestSubagents(sessions).length, sessions.length - 1);
+  });
+
+  it('shows a subagent whose parent is not indexed at the top level', () => {
+    const roots = nestSubagents([session('orphan', { parent_session_id: 'missing' })]);
+    assert.deepEqual(roots.map((r) => r.session.session_id), ['orphan']);
+  });
+
+  it('without a workspace repository, groups everything by project', () => {
+    const tree = groupSessions(sessions, 'branch', null, Date.now());
+    assert.deepEqual(labels(tree), ['Other projects']);
+    assert.deepEqual(labels(tree[0].children).sort(), ['o', 'r', 'wt', 'x']);
+  });
+
+  it('groups by date buckets of last activity', () => {
+    const now = new Date(2026, 10, 25, 12, 0, 0).getTime();
+    const at = (d: number, h = 10) => new Date(2026, 10, d, h, 0, 0).toISOString();
+    const tree = groupSessions(
+      [session('a', { last_activity_at: at(25) }), session('b', { last_activity_at: at(24) }), session('c', { last_activity_at: at(20) }), session('d', { last_activity_at: at(1) })],
+      'date',
+      null,
+      now,
+    );
+    assert.deepEqual(labels(tree), ['Today', 'Yesterday', 'Last 7 days', 'Last 30 days']);
+  });
+
+  it('lists everything flat with groupBy none', () => {
+    assert.deepEqual(labels(groupSessions(sessions, 'none', ws, Date.now())).length, 6);
+  });
+});
