@@ -147,9 +147,13 @@ async function ensureCodeServer() {
   log(`installing code-server ${CODE_SERVER_VERSION} into ${dir} (builds native modules; takes 2-4 min)`);
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
-  // npm 11 blocks dependency install scripts unless allowed. code-server's postinstall installs
-  // VS Code's own modules (lib/vscode, lib/vscode/extensions) with nested `npm install`s, whose
-  // package.json files carry their own allowScripts lists; argon2 builds/loads its native binding.
+  // code-server's postinstall MUST run: it installs VS Code's own modules (lib/vscode and
+  // lib/vscode/extensions) with nested `npm install`s, whose package.json files carry their own
+  // allowScripts lists; argon2's install script loads/builds its native binding.
+  // npm 11.19 runs unreviewed dependency scripts but warns ("npm warn install-scripts ... not yet
+  // covered by allowScripts"); with strict-allow-scripts (or a future npm that blocks by default)
+  // they would not run. The allowScripts field below approves exactly these two, so the install
+  // is the same under either policy; --ignore-scripts=false overrides an ignore-scripts npmrc.
   await writeJson(path.join(dir, 'package.json'), {
     name: 'agent-handler-e2e-code-server',
     private: true,
@@ -165,7 +169,7 @@ async function ensureCodeServer() {
   const t0 = Date.now();
   const heartbeat = setInterval(() => log(`... still installing code-server (${Math.round((Date.now() - t0) / 1000)} s)`), 30_000);
   try {
-    await run('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts'], {
+    await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts=false', '--foreground-scripts'], {
       cwd: dir,
       env: node24Env(),
       logFile,
@@ -245,7 +249,7 @@ async function ensureChromium() {
   log(`chromium ready: ${CHROMIUM_PATH}`);
 }
 
-async function aptInstall(pkgs) {
+export async function aptInstall(pkgs) {
   const sudo = process.getuid && process.getuid() !== 0 ? ['sudo', '-n'] : [];
   const cmd = (args) => (sudo.length ? run(sudo[0], [...sudo.slice(1), 'apt-get', ...args], aptOpts) : run('apt-get', args, aptOpts));
   const aptOpts = { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, logFile: path.join(cacheRoot(), 'apt.log') };

@@ -128,7 +128,8 @@ async function stopGroup(pid, graceMs = 5000) {
 
 /**
  * Polls `fn` until it returns a truthy value (which is returned) or the timeout passes.
- * Exceptions thrown by fn count as "not yet"; the last one is reported on timeout.
+ * Exceptions thrown by fn count as "not yet"; the last one is reported on timeout — except an
+ * error with `fatal: true`, which is rethrown at once (e.g. "the server died, stop waiting").
  * @template T
  * @param {() => T | Promise<T>} fn
  * @param {{ timeout?: number, interval?: number, message?: string }} [opts]
@@ -143,6 +144,7 @@ export async function waitFor(fn, { timeout = 30_000, interval = 200, message } 
       lastValue = await fn();
       if (lastValue) return lastValue;
     } catch (err) {
+      if (err?.fatal === true) throw err;
       lastErr = err;
     }
     if (Date.now() >= deadline) {

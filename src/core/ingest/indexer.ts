@@ -5,7 +5,7 @@ import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
 import { priceRequest } from '../pricing';
 import type { FileRow, PricedUsageRow, Store } from '../store/store';
-import type { DiscoveredFile, SourceAdapter, SourceEnv } from '../sources/types';
+import type { DiscoveredFile, DocumentSession, SourceAdapter, SourceEnv } from '../sources/types';
 import { FINGERPRINT_BYTES, detectChange, fingerprint, readCompleteLines } from './tailer';
 
 /**
@@ -103,15 +103,16 @@ export class Indexer {
       for (const dir of adapter.watchDirs(root)) {
         for await (const filePath of walk(dir)) {
           const file = adapter.classify(root, filePath);
-          if (!file) continue;
-          seen.add(filePath);
+          // A document spread over several files (a database and its -wal) is read once.
+          if (!file || seen.has(file.path)) continue;
+          seen.add(file.path);
           stats.files_seen++;
           await this.indexFile(adapter, file, stats, batch);
         }
       }
     }
     for (const f of this.store.listFiles()) {
-      if (!f.deleted && !seen.has(f.path)) this.markDeleted(f, stats, batch);
+      if (!f.deleted && !seen.has(documentPathOf(f.path))) this.markDeleted(f, stats, batch);
     }
     await this.refreshLive();
     await this.settle(batch, stats);
@@ -122,10 +123,13 @@ export class Indexer {
   async indexPaths(paths: Iterable<string>): Promise<IndexStats> {
     const stats = emptyStats();
     const batch = new Batch();
+    const done = new Set<string>();
     let liveChanged = false;
     for (const p of new Set(paths)) {
       const found = await this.classify(p);
       if (found) {
+        if (done.has(found.file.path)) continue;
+        done.add(found.file.path);
         stats.files_seen++;
         await this.indexFile(found.adapter, found.file, stats, batch);
       } else if (p.endsWith('.json')) {
@@ -146,7 +150,12 @@ export class Indexer {
     stats.files_deleted++;
   }
 
-  private async indexFile(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
+  private indexFile(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
+    return adapter.format === 'document' ? this.indexDocument(adapter, file, stats, batch) : this.indexLines(adapter, file, stats, batch);
+  }
+
+  /** An append-only transcript: only the complete lines added since the last read. */
+  private async indexLines(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
     let row = this.store.getFile(file.path);
     const change = await detectChange(file.path, row ?? null);
     if (row?.deleted && (change.kind === 'unchanged' || change.kind === 'stat-only')) {
@@ -172,7 +181,9 @@ export class Indexer {
     }
 
     const state: FileState = row.state_json ? (JSON.parse(row.state_json) as FileState) : newFileState(file);
-    const events: AgentEvent[] = [];
+    state.adapter_state ??= {};
+    const events: AgentEvent[] = adapter.fileEvents ? await adapter.fileEvents(file).catch(() => []) : [];
+    const ctx = { file, state: state.adapter_state };
     let skipped = 0;
     let skipReason: string | null = null;
     let lines = 0;
@@ -181,7 +192,7 @@ export class Indexer {
       const line = buf.toString('utf8').trim();
       if (!line) return;
       try {
-        const evs = adapter.parseLine(line, { file });
+        const evs = adapter.parseLine!(line, ctx);
         if (evs) for (const e of evs) events.push(e);
         else {
           skipped++;
@@ -192,41 +203,101 @@ export class Indexer {
         skipReason = `line ${lines} of a read: ${(err as Error).message.slice(0, 200)}`;
       }
     });
-    const usage = foldEvents(state, events);
-    const sessionId = state.session_id ?? file.session_id;
-    state.session_id = sessionId;
     const fpLen = Math.min(FINGERPRINT_BYTES, Math.max(row.fingerprint_len, offset));
     const fp = fpLen === row.fingerprint_len && row.fingerprint ? row.fingerprint : await fingerprint(file.path, fpLen);
-
-    this.store.transaction(() => {
-      if (sessionId && usage.length) {
-        const priced: PricedUsageRow[] = usage.map((u) => {
-          const p = priceRequest({ framework: adapter.id, model: u.model, tokens: u.tokens, ts: u.ts });
-          return { ...u, cost_usd: p.cost_usd, priced: p.priced };
-        });
-        this.store.upsertUsage(row!.file_id, sessionId, priced);
-        for (const u of usage) batch.keys.add(u.dedup_key);
-      }
-      this.store.saveFileProgress(row!.file_id, {
-        size: change.size,
-        mtime_ms: change.mtime_ms,
-        ino: change.ino,
-        offset,
-        fingerprint: fp,
-        fingerprint_len: fpLen,
-        state,
-        skipped,
-        skip_reason: skipReason,
-        session_id: sessionId,
-      });
-      this.store.writeSessionFromFile(row!.file_id, adapter.id, file.root, file.path, state, this.machineId);
+    this.writeSession(adapter, file, row.file_id, state, events, batch, {
+      size: change.size,
+      mtime_ms: change.mtime_ms,
+      ino: change.ino,
+      offset,
+      fingerprint: fp,
+      fingerprint_len: fpLen,
+      skipped,
+      skip_reason: skipReason,
     });
-    if (sessionId) batch.sessions.add(sessionId);
     if (skipped) this.log.warn(`${file.path}: skipped ${skipped} malformed line(s); the rest is indexed (${skipReason})`);
     stats.files_read++;
     stats.lines_read += lines;
     stats.bytes_read += bytes;
     stats.lines_skipped += skipped;
+  }
+
+  /**
+   * A document (JSON thread, SQLite store, a log whose records rewrite earlier ones): read whole on
+   * every change. Each session it holds gets a row of its own (`<document>#session=<id>`) carrying
+   * its requests, so a session that disappears from the document is marked gone like a file.
+   */
+  private async indexDocument(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
+    let doc = this.store.getFile(file.path);
+    const sig = adapter.signature ? await adapter.signature(file).catch(() => null) : await statSignature(file.path);
+    const docRows = () => this.store.listFiles().filter((f) => documentPathOf(f.path) === file.path && f.path !== file.path);
+    if (!sig) {
+      if (doc && !doc.deleted) {
+        this.markDeleted(doc, stats, batch);
+        for (const v of docRows()) if (!v.deleted) this.markDeleted(v, stats, batch);
+      }
+      return;
+    }
+    if (doc && !doc.deleted && doc.size === sig.size && doc.mtime_ms === sig.mtime_ms) return;
+    doc ??= this.store.insertFile({ path: file.path, framework: adapter.id, root: file.root, session_id: null });
+
+    let sessions: DocumentSession[];
+    try {
+      sessions = await adapter.readDocument!(file);
+    } catch (err) {
+      // Unreadable now (being written, locked, malformed): counted, and tried again on the next change.
+      this.store.saveFileProgress(doc.file_id, { ...noProgress(doc), skipped: 1, skip_reason: `unreadable: ${(err as Error).message.slice(0, 200)}`, state: newFileState(file), session_id: null });
+      this.log.warn(`${file.path}: could not be read (${(err as Error).message}); will retry on the next change`);
+      stats.lines_skipped++;
+      return;
+    }
+    const present = new Set<string>();
+    for (const ds of sessions) {
+      const vpath = `${file.path}${DOC_SEP}${ds.session_id}`;
+      present.add(vpath);
+      let vrow = this.store.getFile(vpath) ?? this.store.insertFile({ path: vpath, framework: adapter.id, root: file.root, session_id: ds.session_id });
+      for (const k of this.store.resetFile(vrow.file_id)) batch.keys.add(k);
+      vrow = this.store.getFile(vpath)!;
+      const state = newFileState({ session_id: ds.session_id, parent_session_id: ds.parent_session_id, agent_id: ds.agent_id });
+      this.writeSession(adapter, file, vrow.file_id, state, ds.events, batch, {
+        size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0, skipped: 0, skip_reason: null,
+      });
+    }
+    for (const v of docRows()) if (!present.has(v.path) && !v.deleted) this.markDeleted(v, stats, batch);
+    this.store.saveFileProgress(doc.file_id, {
+      size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0,
+      state: newFileState(file), skipped: 0, skip_reason: null, session_id: null,
+    });
+    stats.files_read++;
+    stats.bytes_read += sig.size;
+  }
+
+  /** Folds a session's new events and writes its rows, priced, in one transaction. */
+  private writeSession(
+    adapter: SourceAdapter,
+    file: DiscoveredFile,
+    fileId: number,
+    state: FileState,
+    events: AgentEvent[],
+    batch: Batch,
+    progress: { size: number; mtime_ms: number; ino: string; offset: number; fingerprint: string; fingerprint_len: number; skipped: number; skip_reason: string | null },
+  ): void {
+    const usage = foldEvents(state, events);
+    const sessionId = state.session_id ?? file.session_id;
+    state.session_id = sessionId;
+    this.store.transaction(() => {
+      if (sessionId && usage.length) {
+        const priced: PricedUsageRow[] = usage.map((u) => {
+          const p = priceRequest({ framework: adapter.id, model: u.model, provider: u.provider, vendor_cost_usd: u.vendor_cost_usd, tokens: u.tokens, ts: u.ts });
+          return { ...u, cost_usd: p.cost_usd, priced: p.priced };
+        });
+        this.store.upsertUsage(fileId, sessionId, priced);
+        for (const u of usage) batch.keys.add(u.dedup_key);
+      }
+      this.store.saveFileProgress(fileId, { ...progress, state, session_id: sessionId });
+      this.store.writeSessionFromFile(fileId, adapter.id, file.root, file.path, state, this.machineId);
+    });
+    if (sessionId) batch.sessions.add(sessionId);
   }
 
   /** Reads every adapter's live process registry (pids, status), checking each pid against the OS. */
@@ -261,6 +332,27 @@ export class Indexer {
       this.store.setCwdInfo(cwd, { git_dir: info?.git_dir ?? null, toplevel: info?.toplevel ?? null, github_repo: info?.github_repo ?? null });
     }
   }
+}
+
+/** Separates a document's path from the session id in the rows of the sessions it holds. */
+const DOC_SEP = '#session=';
+
+export function documentPathOf(rowPath: string): string {
+  const i = rowPath.lastIndexOf(DOC_SEP);
+  return i === -1 ? rowPath : rowPath.slice(0, i);
+}
+
+async function statSignature(p: string): Promise<{ size: number; mtime_ms: number } | null> {
+  try {
+    const st = await fsp.stat(p);
+    return st.isFile() ? { size: st.size, mtime_ms: st.mtimeMs } : null;
+  } catch {
+    return null;
+  }
+}
+
+function noProgress(f: FileRow) {
+  return { size: f.size, mtime_ms: f.mtime_ms, ino: f.ino ?? '', offset: f.offset, fingerprint: f.fingerprint ?? '', fingerprint_len: f.fingerprint_len };
 }
 
 class Batch {

@@ -29,10 +29,8 @@ export class TranscriptWatcher {
         persistent: true,
         followSymlinks: false,
         depth: 8,
-        // Only transcripts (.jsonl) and registry files (.json) matter; big sibling folders do not.
-        ignored: (p, stats) =>
-          /[\\/](tool-results|file-history|node_modules|\.git)([\\/]|$)/.test(p) ||
-          (stats?.isFile() === true && !p.endsWith('.jsonl') && !p.endsWith('.json')),
+        // Which files matter is the adapters' call (classify); big sibling folders never do.
+        ignored: (p) => /[\\/](tool-results|file-history|node_modules|\.git)([\\/]|$)/.test(p),
       });
       this.watcher.on('add', (p) => this.queue(p));
       this.watcher.on('change', (p) => this.queue(p));

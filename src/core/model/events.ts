@@ -36,9 +36,16 @@ export interface UsageEvent extends Base {
   message_id: string | null;
   sidechain: boolean;
   model: string | null;
+  /**
+   * The price-list provider of the model when the record says it (OpenCode's providerID); else
+   * the agent's default provider is used.
+   */
+  provider?: string | null;
   git_branch: string | null;
   tokens: TokenCounts;
   speed: string | null;
+  /** The agent's own cost for this request, when it records one (OpenCode `cost`): used when no price is known. */
+  vendor_cost_usd?: number | null;
 }
 
 export interface UserPromptEvent extends Base {

@@ -51,6 +51,8 @@ export interface FileState {
 
   turn_state: TurnState | null;
   turn_state_at: string | null;
+  /** The adapter's own per-file parse state (see LineContext.state). */
+  adapter_state: Record<string, unknown>;
 }
 
 export interface UsageRow {
@@ -59,6 +61,8 @@ export interface UsageRow {
   sidechain: boolean;
   ts: string | null;
   model: string | null;
+  provider?: string | null;
+  vendor_cost_usd?: number | null;
   git_branch: string | null;
   tokens: TokenCounts;
   speed: string | null;
@@ -101,6 +105,7 @@ export function newFileState(ids: { session_id: string | null; parent_session_id
     tool_ids: [],
     turn_state: null,
     turn_state_at: null,
+    adapter_state: {},
   };
 }
 
@@ -201,6 +206,8 @@ function keepLargest(usage: Map<string, UsageRow>, e: UsageEvent): void {
     sidechain: e.sidechain,
     ts: prev?.ts ?? e.ts,
     model: e.model,
+    provider: e.provider ?? null,
+    vendor_cost_usd: e.vendor_cost_usd ?? null,
     git_branch: e.git_branch,
     tokens: e.tokens,
     speed: e.speed,

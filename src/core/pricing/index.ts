@@ -10,6 +10,10 @@ import type { TokenCounts } from '../model/session';
 export interface PriceInput {
   framework: string;
   model: string | null;
+  /** The provider named by the record itself, if any (wins over the agent's default). */
+  provider?: string | null;
+  /** The agent's own figure for this request, used when the price data has no price. */
+  vendor_cost_usd?: number | null;
   tokens: TokenCounts;
   ts: string | null;
 }
@@ -23,14 +27,25 @@ export interface PriceResult {
 
 /** The provider a framework's bare model ids belong to. */
 const PROVIDER_OF_FRAMEWORK: Record<string, string> = {
-  'claude_code': 'anthropic',
+  claude_code: 'anthropic',
+  codex: 'openai',
+  gemini: 'google',
 };
 
 export function priceRequest(p: PriceInput): PriceResult {
   const t = p.tokens;
   if (t.input + t.output + t.cache_read + t.cache_write === 0) return { cost_usd: 0, priced: true, rule: 'no tokens' };
+  const priced = priceFromList(p);
+  if (!priced.priced && typeof p.vendor_cost_usd === 'number' && p.vendor_cost_usd > 0) {
+    return { cost_usd: p.vendor_cost_usd, priced: true, rule: `the agent's own figure (${priced.rule})` };
+  }
+  return priced;
+}
+
+function priceFromList(p: PriceInput): PriceResult {
+  const t = p.tokens;
   if (!p.model) return { cost_usd: null, priced: false, rule: 'no model recorded' };
-  const providerId = PROVIDER_OF_FRAMEWORK[p.framework];
+  const providerId = p.provider ?? PROVIDER_OF_FRAMEWORK[p.framework];
   const when = p.ts ? new Date(p.ts) : undefined;
   try {
     const result = calcPrice(

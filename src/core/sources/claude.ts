@@ -4,7 +4,7 @@ import { isProcessRunning } from '../live/process';
 import type { AgentEvent, MetaEvent } from '../model/events';
 import type { TokenCounts } from '../model/session';
 import { findGithubLinks } from '../text';
-import type { DiscoveredFile, LineContext, LiveProcess, SourceAdapter, SourceEnv } from './types';
+import type { DiscoveredFile, LineContext, LineSourceAdapter, LiveProcess, SourceEnv } from './types';
 
 /**
  * Claude Code: `<config root>/projects/<encoded cwd>/<session uuid>.jsonl`, subagents in
@@ -40,9 +40,11 @@ export function isUuid(s: string): boolean {
   return UUID.test(s);
 }
 
-export const claudeAdapter: SourceAdapter = {
+export const claudeAdapter: LineSourceAdapter = {
   id: 'claude_code',
   displayName: 'Claude Code',
+  icon: 'sparkle',
+  format: 'lines',
 
   roots(e: SourceEnv): string[] {
     const roots: string[] = [];

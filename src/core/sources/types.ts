@@ -22,9 +22,19 @@ export interface DiscoveredFile {
 /** Per-line context an adapter may need: what the file is (e.g. a subagent transcript). */
 export interface LineContext {
   file: DiscoveredFile;
+  /**
+   * The adapter's own parse state for this file (JSON-serializable; mutate it freely). It is kept
+   * with the file's byte offset, so incremental reads continue where the last one stopped, and it
+   * starts empty whenever the file is read again from the start.
+   */
+  state: Record<string, unknown>;
 }
 
-export interface ParsedLine {
+/** One session found in a document (a file re-read whole on every change; may hold many sessions). */
+export interface DocumentSession {
+  session_id: string;
+  parent_session_id: string | null;
+  agent_id: string | null;
   events: AgentEvent[];
 }
 
@@ -36,6 +46,14 @@ export interface SourceAdapter {
   /** The `framework` value of its sessions. */
   readonly id: string;
   readonly displayName: string;
+  /** A codicon for the agent in the tree and pickers. */
+  readonly icon: string;
+  /**
+   * `lines`: an append-only JSONL transcript, read incrementally line by line (parseLine).
+   * `document`: a file read whole on every change (readDocument): JSON documents, SQLite stores,
+   * logs whose later records rewrite earlier ones.
+   */
+  readonly format: 'lines' | 'document';
   /** Config roots that exist or may appear (defaults + env overrides + user settings). */
   roots(env: SourceEnv): string[];
   /** Folders below a root to watch for transcripts (may not exist yet). */
@@ -46,7 +64,19 @@ export interface SourceAdapter {
    * Turns one complete line into events. Throws (or returns null) for a line that is not a record
    * it understands; the caller counts such lines as skipped and goes on.
    */
-  parseLine(line: string, ctx: LineContext): AgentEvent[] | null;
+  parseLine?(line: string, ctx: LineContext): AgentEvent[] | null;
+  /**
+   * `lines` adapters: events from side files (e.g. Copilot's workspace.yaml), emitted before the new
+   * lines each time the transcript is read.
+   */
+  fileEvents?(file: DiscoveredFile): Promise<AgentEvent[]>;
+  /** `document` adapters: every session the document holds, with its events in order. */
+  readDocument?(file: DiscoveredFile): Promise<DocumentSession[]>;
+  /**
+   * `document` adapters whose data spans several files (SQLite + its -wal): a size and mtime that
+   * change whenever any of them does. Default: the document's own stat.
+   */
+  signature?(file: DiscoveredFile): Promise<{ size: number; mtime_ms: number } | null>;
   /**
    * The agent's own registry of running processes, if it keeps one (Claude: `sessions/<pid>.json`),
    * each checked against the OS (pid and start time).
@@ -69,3 +99,9 @@ export interface LiveProcess {
   /** The pid exists and started when the registry says: the process is the agent's. */
   alive: boolean;
 }
+
+/** An adapter of append-only JSONL transcripts. */
+export type LineSourceAdapter = SourceAdapter & { format: 'lines'; parseLine(line: string, ctx: LineContext): AgentEvent[] | null };
+
+/** An adapter of documents read whole. */
+export type DocumentSourceAdapter = SourceAdapter & { format: 'document'; readDocument(file: DiscoveredFile): Promise<DocumentSession[]> };
