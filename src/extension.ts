@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { AgentSettings } from './core/ingest/protocol';
 import type { StatusSettings } from './core/live/status';
+import { ADAPTERS } from './core/sources/registry';
 import { registerCommands } from './views/commands';
 import { IndexClient } from './views/indexClient';
 import { createLog } from './views/log';
@@ -17,14 +19,19 @@ import { WorkspaceRepo } from './views/workspaceRepo';
 
 let client: IndexClient | undefined;
 
-function settings(): { status: StatusSettings; extraRoots: Record<string, string[]> } {
+function settings(): { status: StatusSettings; agents: AgentSettings } {
   const c = vscode.workspace.getConfiguration('agentHandler');
+  const agents: AgentSettings = { extraRoots: {}, disabled: [] };
+  for (const a of ADAPTERS) {
+    if (!c.get<boolean>(`agents.${a.id}.enabled`, true)) agents.disabled.push(a.id);
+    agents.extraRoots[a.id] = c.get<string[]>(`agents.${a.id}.extraRoots`, []);
+  }
   return {
     status: {
       busyWindowMs: 5 * 60_000,
       idleWindowMs: Math.max(1, c.get<number>('idleAfterMinutes', 30)) * 60_000,
     },
-    extraRoots: { 'claude_code': c.get<string[]>('claude.configDirs', []) },
+    agents,
   };
 }
 
@@ -40,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
       storeFile,
       env: { ...process.env },
       home: os.homedir(),
-      extraRoots: s.extraRoots,
+      agents: s.agents,
       status: s.status,
       rescanIntervalMs: Math.max(5, vscode.workspace.getConfiguration('agentHandler').get<number>('rescanIntervalSeconds', 60)) * 1000,
     },
@@ -59,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerCommands(context, { client, tree, statusBar, log });
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('agentHandler.idleAfterMinutes') || e.affectsConfiguration('agentHandler.claude.configDirs')) {
+      if (e.affectsConfiguration('agentHandler.idleAfterMinutes') || e.affectsConfiguration('agentHandler.agents')) {
         void client?.query('settings', settings());
       }
     }),

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { adapterFor } from '../core/sources/registry';
 import type { BranchSummary, SessionView, Totals } from '../core/store/queries';
 import { formatTokens, formatUsd } from '../core/text';
 
@@ -32,7 +33,7 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
   md.appendMarkdown(`**${escapeMd(s.title ?? s.session_id)}**\n\n`);
   const rows: [string, string | number | null | undefined][] = [
     ['Status', s.status + (s.waiting_for ? ` (waiting for ${s.waiting_for})` : '')],
-    ['Agent', s.framework],
+    ['Agent', adapterFor(s.framework)?.displayName ?? s.framework],
     ['Session', s.session_id],
     ['Parent session', s.parent_session_id],
     ['Model', s.model],
@@ -84,9 +85,10 @@ export function branchTooltip(b: BranchSummary, repoLabel: string): vscode.Markd
   md.appendMarkdown(`**Agent Handler** · ${escapeMd(repoLabel)} · ${escapeMd(b.branch)}\n\n`);
   md.appendMarkdown(`${b.sessions} session(s), ${b.live} live${b.waiting ? `, ${b.waiting} waiting for you` : ''}, ${b.requests} request(s) on this branch\n\n`);
   if (b.by_session.length) {
-    md.appendMarkdown('| Session | Status | Tokens | Cost |\n|---|---|---:|---:|\n');
+    md.appendMarkdown('| Session | Agent | Status | Tokens | Cost |\n|---|---|---|---:|---:|\n');
     for (const s of b.by_session.slice(0, 15)) {
-      md.appendMarkdown(`| ${escapeMd((s.parent_session_id ? '↳ ' : '') + (s.title ?? s.session_id).slice(0, 60))} | ${s.status} | ${formatTokens(tokensOf(s))} | ${escapeMd(costText(s))} |\n`);
+      const agent = s.framework ? (adapterFor(s.framework)?.displayName ?? s.framework) : '';
+      md.appendMarkdown(`| ${escapeMd((s.parent_session_id ? '↳ ' : '') + (s.title ?? s.session_id).slice(0, 60))} | ${escapeMd(agent)} | ${s.status} | ${formatTokens(tokensOf(s))} | ${escapeMd(costText(s))} |\n`);
     }
     if (b.by_session.length > 15) md.appendMarkdown(`\n…and ${b.by_session.length - 15} more\n`);
     md.appendMarkdown('\n| Model | Requests | Tokens | Cost |\n|---|---:|---:|---:|\n');

@@ -17,17 +17,26 @@ const GROUP_ICONS: Record<GroupNode['icon'], string> = {
   projects: 'folder-library',
 };
 
+/**
+ * A working session spins and a waiting one rings; the others show their agent's icon, dimmed when
+ * done, so the agent is visible at a glance without another column.
+ */
 export function statusIcon(s: SessionView): vscode.ThemeIcon {
+  const agentIcon = adapterFor(s.framework)?.icon ?? 'hubot';
   switch (s.status) {
     case 'busy':
       return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'));
     case 'wait':
       return new vscode.ThemeIcon('bell-dot', new vscode.ThemeColor('charts.orange'));
     case 'idle':
-      return new vscode.ThemeIcon('circle-large-outline');
+      return new vscode.ThemeIcon(agentIcon, new vscode.ThemeColor('charts.green'));
     default:
-      return new vscode.ThemeIcon(s.parent_session_id ? 'debug-stackframe-dot' : 'pass');
+      return new vscode.ThemeIcon(agentIcon, new vscode.ThemeColor('disabledForeground'));
   }
+}
+
+export function agentLabel(framework: string): string {
+  return adapterFor(framework)?.displayName ?? framework;
 }
 
 /**
@@ -41,6 +50,8 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
   private parents = new Map<TreeNode, TreeNode>();
   private byId = new Map<string, SessionNode>();
   sessions: SessionView[] = [];
+  /** Sessions of more than one agent are listed: descriptions then name the agent. */
+  private multiAgent = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly disposables: vscode.Disposable[] = [];
   readonly view: vscode.TreeView<TreeNode>;
@@ -78,6 +89,7 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
       this.log.error(`could not read sessions: ${(err as Error).message}`);
       return;
     }
+    this.multiAgent = new Set(this.sessions.map((x) => x.framework)).size > 1;
     const ws = this.repo.current;
     const mode = vscode.workspace.getConfiguration('agentHandler').get<GroupBy>('groupBy', 'branch');
     this.roots = groupSessions(this.sessions, mode, ws ? { git_dir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel } : null, Date.now());
@@ -125,11 +137,12 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     const s = node.session;
     const item = new vscode.TreeItem(s.title ?? s.session_id, node.children.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = `session:${s.session_id}`;
-    item.description = sessionDescription(s, formatAgo(s.last_activity_at, Date.now()));
+    const described = sessionDescription(s, formatAgo(s.last_activity_at, Date.now()));
+    item.description = this.multiAgent ? `${agentLabel(s.framework)} · ${described}` : described;
     item.iconPath = statusIcon(s);
     const resumable = !s.parent_session_id && !!adapterFor(s.framework)?.resumeCommand?.(s.session_id);
     item.contextValue = `agentHandler.session${resumable ? '.resumable' : ''}${s.transcript_available ? '.transcript' : ''}`;
-    item.accessibilityInformation = { label: `${s.title ?? s.session_id}, ${s.status}, ${item.description}` };
+    item.accessibilityInformation = { label: `${s.title ?? s.session_id}, ${agentLabel(s.framework)}, ${s.status}, ${item.description}` };
     return item;
   }
 

@@ -34,6 +34,16 @@ describe('WriterLease', () => {
     await b.release();
   });
 
+  test('overlapping renewals of one holder (heartbeat and persist at once) both succeed', async () => {
+    const file = await leaseFile();
+    const a = new WriterLease(file);
+    assert.equal(await a.tryAcquire(), true);
+    // Before the fix both renewals renamed the same temp file and the second failed with ENOENT.
+    assert.deepEqual(await Promise.all([a.renew(), a.renew(), a.renew()]), [true, true, true]);
+    assert.deepEqual((await fsp.readdir(path.dirname(file))).filter((n) => n.includes('.tmp-')), []);
+    await a.release();
+  });
+
   test('both racing for a free lease: exactly one wins', async () => {
     const file = await leaseFile();
     const leases = [new WriterLease(file), new WriterLease(file), new WriterLease(file)];

@@ -19,7 +19,7 @@ function fold(records: object[], file: DiscoveredFile = MAIN_FILE): FileState {
   const events: AgentEvent[] = [];
   for (const line of jsonl(records).split('\n')) {
     if (!line) continue;
-    const evs = claudeAdapter.parseLine(line, { file });
+    const evs = claudeAdapter.parseLine(line, { file, state: {} });
     if (evs) events.push(...evs);
   }
   foldEvents(state, events);
@@ -163,7 +163,7 @@ describe('tool calls and streamed duplicates inside one file', () => {
 
   test('foldEvents keeps the largest line per key within a batch', () => {
     const state = newFileState(MAIN_FILE);
-    const line = (out: number) => claudeAdapter.parseLine(JSON.stringify(assistant({ session: S, ts: t('09:00:01.000'), msg: 'm', req: 'r', usage: { in: 3, out } })), { file: MAIN_FILE })!;
+    const line = (out: number) => claudeAdapter.parseLine(JSON.stringify(assistant({ session: S, ts: t('09:00:01.000'), msg: 'm', req: 'r', usage: { in: 3, out } })), { file: MAIN_FILE, state: {} })!;
     const rows = foldEvents(state, [...line(1), ...line(9), ...line(4)]);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].tokens.output, 9);

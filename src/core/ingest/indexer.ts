@@ -31,10 +31,12 @@ export interface IndexStats {
   bytes_read: number;
   lines_skipped: number;
   sessions_changed: number;
+  /** Files that grew by an incomplete line only (read when the line is complete). */
+  files_partial: number;
 }
 
 function emptyStats(): IndexStats {
-  return { files_seen: 0, files_read: 0, files_reset: 0, files_deleted: 0, lines_read: 0, bytes_read: 0, lines_skipped: 0, sessions_changed: 0 };
+  return { files_seen: 0, files_read: 0, files_reset: 0, files_deleted: 0, lines_read: 0, bytes_read: 0, lines_skipped: 0, sessions_changed: 0, files_partial: 0 };
 }
 
 /** Folders never descended into while looking for transcripts. */
@@ -176,6 +178,8 @@ export class Indexer {
     if (change.kind === 'reset') {
       this.log.info(`${file.path}: ${change.reason}; reading it again from the start`);
       for (const k of this.store.resetFile(row.file_id)) batch.keys.add(k);
+      // Its totals must be recomputed even if nothing complete is read back yet.
+      if (row.session_id) batch.sessions.add(row.session_id);
       row = this.store.getFile(file.path)!;
       stats.files_reset++;
     }
@@ -203,6 +207,12 @@ export class Indexer {
         skipReason = `line ${lines} of a read: ${(err as Error).message.slice(0, 200)}`;
       }
     });
+    if (bytes === 0) {
+      // Only a half-written line so far: nothing to fold until it is complete.
+      this.store.saveFileStat(row.file_id, change.size, change.mtime_ms, change.ino);
+      stats.files_partial++;
+      return;
+    }
     const fpLen = Math.min(FINGERPRINT_BYTES, Math.max(row.fingerprint_len, offset));
     const fp = fpLen === row.fingerprint_len && row.fingerprint ? row.fingerprint : await fingerprint(file.path, fpLen);
     this.writeSession(adapter, file, row.file_id, state, events, batch, {

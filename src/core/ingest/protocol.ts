@@ -3,11 +3,17 @@ import type { BranchSummary, Diagnostics, SessionView, Totals } from '../store/q
 
 /** Messages between the extension host (client) and the indexing worker. */
 
+/** Which agents are read, and from which extra folders (per framework id). */
+export interface AgentSettings {
+  extraRoots: Record<string, string[]>;
+  disabled: string[];
+}
+
 export interface WorkerInit {
   storeFile: string;
   env: Record<string, string | undefined>;
   home: string;
-  extraRoots: Record<string, string[]>;
+  agents: AgentSettings;
   status: StatusSettings;
   rescanIntervalMs: number;
 }
@@ -19,7 +25,7 @@ export interface QueryMap {
   diagnostics: { args: Record<string, never>; result: Diagnostics & ServiceState };
   refresh: { args: Record<string, never>; result: null };
   rebuild: { args: Record<string, never>; result: null };
-  settings: { args: { status: StatusSettings; extraRoots: Record<string, string[]> }; result: null };
+  settings: { args: { status: StatusSettings; agents: AgentSettings }; result: null };
 }
 
 export type QueryName = keyof QueryMap;

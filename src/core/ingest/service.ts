@@ -6,7 +6,7 @@ import { WriterLease } from '../store/lease';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
 import { Store } from '../store/store';
 import { type IndexStats, Indexer, type Logger } from './indexer';
-import type { FromWorker, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
+import type { AgentSettings, FromWorker, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
 import { TranscriptWatcher } from './watcher';
 
 /**
@@ -26,7 +26,7 @@ export class IndexService {
   private persistTimer: NodeJS.Timeout | null = null;
   private firstDirtyAt: number | null = null;
   private status: StatusSettings;
-  private extraRoots: Record<string, string[]>;
+  private agents: AgentSettings;
   private lastScanAt: string | null = null;
   private lastScanMs: number | null = null;
   private rootsCache: ServiceState['roots'] = [];
@@ -44,7 +44,7 @@ export class IndexService {
   ) {
     this.lease = new WriterLease(path.join(path.dirname(init.storeFile), 'writer.lock'), 3 * IndexService.HEARTBEAT_MS);
     this.status = init.status ?? DEFAULT_STATUS_SETTINGS;
-    this.extraRoots = init.extraRoots;
+    this.agents = init.agents;
   }
 
   /** Resolves once the store is open and queries can be answered; the first scan goes on after. */
@@ -54,7 +54,9 @@ export class IndexService {
     const writer = await this.lease.tryAcquire();
     this.setRole(writer ? 'writer' : 'reader');
     this.emit({ type: 'ready', sessions: listSessions(this.store).length, outcome: this.store.outcome, role: this.role });
-    this.timers.push(setInterval(() => void this.heartbeat(), IndexService.HEARTBEAT_MS));
+    this.timers.push(
+      setInterval(() => this.heartbeat().catch((err: Error) => this.log.error(`writer lease heartbeat failed: ${err.message}`)), IndexService.HEARTBEAT_MS),
+    );
     if (writer) await this.becomeWriter();
     else this.watchStoreFile();
   }
@@ -64,9 +66,20 @@ export class IndexService {
     if (this.store.outcome === 'rebuilt-corrupt' || this.store.outcome === 'rebuilt-version') {
       this.log.warn(`store ${this.init.storeFile} could not be used (${this.store.outcome}); moved aside to ${this.store.movedAside}, rebuilding from the transcripts`);
     }
-    this.indexer = new Indexer(this.store, ADAPTERS, sourceEnvFrom(this.init.env, this.init.home, this.extraRoots), this.log);
+    this.indexer = this.makeIndexer();
     const count = listSessions(this.store).length;
     this.log.info(`store ${this.store.outcome}: ${count} sessions known before reading any transcript (${this.init.storeFile})`);
+  }
+
+  /** An indexer over the enabled agents only. */
+  private makeIndexer(): Indexer {
+    const adapters = ADAPTERS.filter((a) => !this.agents.disabled.includes(a.id));
+    return new Indexer(this.store, adapters, sourceEnvFrom(this.init.env, this.init.home, this.agents.extraRoots), this.log);
+  }
+
+  /** Sessions of the enabled agents, with their status as of now. */
+  private sessions(now: number) {
+    return listSessions(this.store, now, this.status).filter((s) => !this.agents.disabled.includes(s.framework));
   }
 
   private setRole(role: ServiceState['role']): void {
@@ -117,6 +130,8 @@ export class IndexService {
         `index (${reason}): ${stats.files_read} of ${stats.files_seen} files read, ${(stats.bytes_read / 1e6).toFixed(2)} MB, ` +
           `${stats.lines_skipped} lines skipped, ${stats.files_deleted} gone, ${stats.sessions_changed} sessions changed, ${ms} ms`,
       );
+    } else if (stats.files_partial) {
+      this.log.info(`index (${reason}): ${stats.files_partial} file(s) end in an incomplete line; read when it is complete`);
     }
     this.emit({ type: 'indexed', files_read: stats.files_read, bytes_read: stats.bytes_read, ms, sessions_changed: stats.sessions_changed, lines_skipped: stats.lines_skipped });
     if (stats.sessions_changed || stats.files_deleted || stats.files_read) this.emit({ type: 'changed', reason });
@@ -142,8 +157,14 @@ export class IndexService {
       return;
     }
     const t0 = Date.now();
-    await this.store.persist();
-    this.log.debug?.(`store persisted in ${Date.now() - t0} ms`);
+    try {
+      await this.store.persist();
+      this.log.debug?.(`store persisted in ${Date.now() - t0} ms`);
+    } catch (err) {
+      // The old file is intact (temp file + rename); try again shortly (e.g. after a full disk).
+      this.log.error(`could not save the index (${(err as Error).message}); retrying`);
+      this.schedulePersist();
+    }
   }
 
   private async heartbeat(): Promise<void> {
@@ -192,10 +213,10 @@ export class IndexService {
     const now = Date.now();
     switch (name) {
       case 'sessions':
-        return listSessions(this.store, now, this.status) as QueryMap[N]['result'];
+        return this.sessions(now) as QueryMap[N]['result'];
       case 'branch': {
         const a = args as QueryMap['branch']['args'];
-        return branchSummary(this.store, a.gitDir, a.branch, listSessions(this.store, now, this.status)) as QueryMap[N]['result'];
+        return branchSummary(this.store, a.gitDir, a.branch, this.sessions(now)) as QueryMap[N]['result'];
       }
       case 'total':
         return grandTotal(this.store) as QueryMap[N]['result'];
@@ -212,10 +233,10 @@ export class IndexService {
       case 'settings': {
         const a = args as QueryMap['settings']['args'];
         this.status = a.status;
-        const rootsChanged = JSON.stringify(a.extraRoots) !== JSON.stringify(this.extraRoots);
-        this.extraRoots = a.extraRoots;
-        if (rootsChanged) {
-          this.indexer = new Indexer(this.store, ADAPTERS, sourceEnvFrom(this.init.env, this.init.home, this.extraRoots), this.log);
+        const agentsChanged = JSON.stringify(a.agents) !== JSON.stringify(this.agents);
+        this.agents = a.agents;
+        if (agentsChanged) {
+          this.indexer = this.makeIndexer();
           await this.enqueue(() => this.scan('settings changed'));
         }
         this.emit({ type: 'changed', reason: 'settings changed' });

@@ -17,6 +17,9 @@ const log: Logger = {
   debug: (message) => post({ type: 'log', level: 'debug', message }),
 };
 
+// A failure the service did not catch is logged, never allowed to end the worker silently.
+process.on('unhandledRejection', (err) => log.error(`unexpected error in the index worker: ${(err as Error)?.stack ?? String(err)}`));
+
 let service: IndexService | null = null;
 let started: Promise<void> | null = null;
 

@@ -28,9 +28,31 @@ export class WriterLease {
     return this.held;
   }
 
+  private chain: Promise<unknown> = Promise.resolve();
+
+  /** Lease operations of one holder run one at a time (a heartbeat and a persist may overlap). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
   /** Takes the lease if it is free or stale; true when this process is the writer afterwards. */
-  async tryAcquire(): Promise<boolean> {
-    if (this.held) return this.renew();
+  tryAcquire(): Promise<boolean> {
+    return this.serial(() => this.acquire());
+  }
+
+  /** Refreshes the heartbeat; false (and no longer held) when another process took the lease. */
+  renew(): Promise<boolean> {
+    return this.serial(() => this.doRenew());
+  }
+
+  release(): Promise<void> {
+    return this.serial(() => this.doRelease());
+  }
+
+  private async acquire(): Promise<boolean> {
+    if (this.held) return this.doRenew();
     const current = await this.read();
     if (current && !this.isStale(current)) return false;
     if (!current) {
@@ -54,8 +76,7 @@ export class WriterLease {
     return this.held;
   }
 
-  /** Refreshes the heartbeat; false (and no longer held) when another process took the lease. */
-  async renew(): Promise<boolean> {
+  private async doRenew(): Promise<boolean> {
     const current = await this.read();
     if (!current || current.token !== this.token) {
       this.held = false;
@@ -65,7 +86,7 @@ export class WriterLease {
     return true;
   }
 
-  async release(): Promise<void> {
+  private async doRelease(): Promise<void> {
     if (!this.held) return;
     this.held = false;
     const current = await this.read();
@@ -98,7 +119,8 @@ export class WriterLease {
   }
 
   private async write(): Promise<void> {
-    const tmp = `${this.file}.tmp-${process.pid}-${this.token}`;
+    // A name of its own per write: two overlapping writes must not rename each other's file.
+    const tmp = `${this.file}.tmp-${process.pid}-${randomUUID()}`;
     await fsp.writeFile(tmp, JSON.stringify(this.info()));
     await fsp.rename(tmp, this.file);
   }

@@ -144,7 +144,7 @@ export interface BranchSummary extends Totals {
   /** Of those, waiting for the person. */
   waiting: number;
   requests: number;
-  by_session: (BranchPart & { session_id: string; title: string | null; status: string; parent_session_id: string | null })[];
+  by_session: (BranchPart & { session_id: string; framework: string | null; title: string | null; status: string; parent_session_id: string | null })[];
   by_model: (BranchPart & { model: string })[];
 }
 
@@ -172,7 +172,7 @@ export function branchSummary(store: Store, gitDir: string, branch: string, sess
   const views = new Map((sessions ?? listSessions(store)).map((s) => [s.session_id, s]));
   const bySession = perSession.map((p) => {
     const v = views.get(p.session_id);
-    return { ...p, title: v?.title ?? null, status: v?.status ?? 'done', parent_session_id: v?.parent_session_id ?? null };
+    return { ...p, framework: v?.framework ?? null, title: v?.title ?? null, status: v?.status ?? 'done', parent_session_id: v?.parent_session_id ?? null };
   });
   return {
     git_dir: gitDir,
