@@ -96,14 +96,15 @@ function printTable(sessions: SessionView[]): void {
   const now = Date.now();
   const rows = sessions.map((s) => [
     s.status,
+    s.framework,
     s.parent_session_id ? `  ↳ ${oneLine(s.title ?? s.session_id, 50)}` : oneLine(s.title ?? s.session_id, 52),
     s.git_branch ?? '',
     formatAgo(s.last_activity_at, now),
-    formatTokens(totalTokens(s)),
+    s.token_totals_pending && totalTokens(s) === 0 ? 'at exit' : formatTokens(totalTokens(s)),
     s.unpriced_requests ? `${formatUsd(s.cost_usd)}+unpriced` : formatUsd(s.cost_usd),
     s.session_id,
   ]);
-  const head = ['STATUS', 'TITLE', 'BRANCH', 'ACTIVE', 'TOKENS', 'COST', 'ID'];
+  const head = ['STATUS', 'AGENT', 'TITLE', 'BRANCH', 'ACTIVE', 'TOKENS', 'COST', 'ID'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
 }

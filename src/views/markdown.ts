@@ -67,6 +67,9 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
   line('Cache read', s.tokens_cache_read, r.tokens_cache_read);
   line('Cache write', s.tokens_cache_write, r.tokens_cache_write);
   md.appendMarkdown(`| **Cost** | ${escapeMd(costText(s))} | ${escapeMd(costText(r))} |\n`);
+  if (s.token_totals_pending) {
+    md.appendMarkdown(`\n${escapeMd(adapterFor(s.framework)?.displayName ?? s.framework)} writes token totals when the session's process exits: the running process's usage is not known yet.\n`);
+  }
   if (s.agent_cost_usd !== null) md.appendMarkdown(`\nClaude Code's own figure for this session (with subagents): ${escapeMd(formatUsd(s.agent_cost_usd))}\n`);
   if (s.unpriced_requests) md.appendMarkdown(`\n${s.unpriced_requests} request(s) have no known price: their tokens count, their cost is not shown as $0.\n`);
   if (s.first_user_message) md.appendMarkdown(`\nFirst prompt: ${escapeMd(s.first_user_message.slice(0, 300))}\n`);
@@ -77,6 +80,8 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
 
 export function sessionDescription(s: SessionView, ago: string): string {
   const t = s.rollup;
+  // An agent that writes its totals only at exit (Copilot): say so rather than show 0.
+  if (s.token_totals_pending && tokensOf(t) === 0) return [ago, 'tokens at exit'].filter(Boolean).join(' · ');
   return [ago, `${formatTokens(tokensOf(t))} tok`, costText(t)].filter(Boolean).join(' · ');
 }
 

@@ -4,7 +4,9 @@ import type { AgentEvent } from '../model/events';
 import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
 import { priceRequest } from '../pricing';
-import type { FileRow, PricedUsageRow, Store } from '../store/store';
+import { DOC_SEP, type FileRow, type PricedUsageRow, type Store, documentPathOf } from '../store/store';
+
+export { documentPathOf };
 import type { DiscoveredFile, DocumentSession, SourceAdapter, SourceEnv } from '../sources/types';
 import { FINGERPRINT_BYTES, detectChange, fingerprint, readCompleteLines } from './tailer';
 
@@ -270,10 +272,17 @@ export class Indexer {
       vrow = this.store.getFile(vpath)!;
       const state = newFileState({ session_id: ds.session_id, parent_session_id: ds.parent_session_id, agent_id: ds.agent_id });
       this.writeSession(adapter, file, vrow.file_id, state, ds.events, batch, {
-        size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0, skipped: 0, skip_reason: null,
+        size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0,
+        skipped: ds.skipped ?? 0, skip_reason: ds.skip_reason ?? null,
       });
+      if (ds.skipped) {
+        stats.lines_skipped += ds.skipped;
+        this.log.warn(`${file.path}: skipped ${ds.skipped} malformed record(s) of session ${ds.session_id}; the rest is indexed (${ds.skip_reason ?? ''})`);
+      }
     }
     for (const v of docRows()) if (!present.has(v.path) && !v.deleted) this.markDeleted(v, stats, batch);
+    // Read whole: what an earlier read skipped (e.g. an unreadable moment) no longer counts.
+    this.store.resetFile(doc.file_id);
     this.store.saveFileProgress(doc.file_id, {
       size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0,
       state: newFileState(file), skipped: 0, skip_reason: null, session_id: null,
@@ -298,7 +307,7 @@ export class Indexer {
     this.store.transaction(() => {
       if (sessionId && usage.length) {
         const priced: PricedUsageRow[] = usage.map((u) => {
-          const p = priceRequest({ framework: adapter.id, model: u.model, provider: u.provider, vendor_cost_usd: u.vendor_cost_usd, tokens: u.tokens, ts: u.ts });
+          const p = priceRequest({ framework: adapter.id, model: u.model, provider: u.provider, vendor_cost_usd: u.vendor_cost_usd, request_count: u.request_count, tokens: u.tokens, ts: u.ts });
           return { ...u, cost_usd: p.cost_usd, priced: p.priced };
         });
         this.store.upsertUsage(fileId, sessionId, priced);
@@ -342,14 +351,6 @@ export class Indexer {
       this.store.setCwdInfo(cwd, { git_dir: info?.git_dir ?? null, toplevel: info?.toplevel ?? null, github_repo: info?.github_repo ?? null });
     }
   }
-}
-
-/** Separates a document's path from the session id in the rows of the sessions it holds. */
-const DOC_SEP = '#session=';
-
-export function documentPathOf(rowPath: string): string {
-  const i = rowPath.lastIndexOf(DOC_SEP);
-  return i === -1 ? rowPath : rowPath.slice(0, i);
 }
 
 async function statSignature(p: string): Promise<{ size: number; mtime_ms: number } | null> {

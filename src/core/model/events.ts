@@ -46,6 +46,11 @@ export interface UsageEvent extends Base {
   speed: string | null;
   /** The agent's own cost for this request, when it records one (OpenCode `cost`): used when no price is known. */
   vendor_cost_usd?: number | null;
+  /**
+   * How many API requests this row stands for (default 1): agents that only write per-model totals
+   * (Copilot's shutdown summary) give one row for many requests, priced as their average request.
+   */
+  request_count?: number;
 }
 
 export interface UserPromptEvent extends Base {
@@ -106,4 +111,6 @@ export interface MetaEvent extends Base {
   model?: string;
   /** Input + cache read + cache write of the last main-chain request. */
   context_tokens?: number;
+  /** The agent writes token totals only later (Copilot: at process exit); true while they are still to come. */
+  token_totals_pending?: boolean;
 }

@@ -34,6 +34,7 @@ export interface FileState {
   agent_cost_usd: number | null;
   model: string | null;
   context_tokens: number | null;
+  token_totals_pending: boolean | null;
 
   /** First timestamped record in file order: decides who owns a request copied into another file. */
   first_record_at: string | null;
@@ -63,6 +64,7 @@ export interface UsageRow {
   model: string | null;
   provider?: string | null;
   vendor_cost_usd?: number | null;
+  request_count?: number;
   git_branch: string | null;
   tokens: TokenCounts;
   speed: string | null;
@@ -92,6 +94,7 @@ export function newFileState(ids: { session_id: string | null; parent_session_id
     agent_cost_usd: null,
     model: null,
     context_tokens: null,
+    token_totals_pending: null,
     first_record_at: null,
     last_activity_at: null,
     first_started_at: null,
@@ -189,6 +192,7 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         if (e.agent_cost_usd !== undefined) state.agent_cost_usd = e.agent_cost_usd;
         if (e.model !== undefined) state.model = e.model;
         if (e.context_tokens !== undefined) state.context_tokens = e.context_tokens;
+        if (e.token_totals_pending !== undefined) state.token_totals_pending = e.token_totals_pending;
         break;
     }
   }
@@ -208,6 +212,7 @@ function keepLargest(usage: Map<string, UsageRow>, e: UsageEvent): void {
     model: e.model,
     provider: e.provider ?? null,
     vendor_cost_usd: e.vendor_cost_usd ?? null,
+    request_count: e.request_count ?? 1,
     git_branch: e.git_branch,
     tokens: e.tokens,
     speed: e.speed,

@@ -66,6 +66,8 @@ export interface Session {
   agent_cost_usd: number | null;
   /** Input + cache read + cache write of the last main-chain request. */
   context_tokens: number | null;
+  /** True while the agent has not yet written this session's token totals (Copilot writes them at exit). */
+  token_totals_pending: boolean | null;
 
   hook_event_count: number;
   otel_event_count: number;

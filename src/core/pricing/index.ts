@@ -14,6 +14,8 @@ export interface PriceInput {
   provider?: string | null;
   /** The agent's own figure for this request, used when the price data has no price. */
   vendor_cost_usd?: number | null;
+  /** How many requests the tokens are the sum of (default 1): priced as that many average requests. */
+  request_count?: number;
   tokens: TokenCounts;
   ts: string | null;
 }
@@ -43,7 +45,16 @@ export function priceRequest(p: PriceInput): PriceResult {
 }
 
 function priceFromList(p: PriceInput): PriceResult {
-  const t = p.tokens;
+  // A row summing n requests is priced as n requests of its average size: per-request tiers (long
+  // context) must not see the sum as one huge request.
+  const n = Math.max(1, Math.floor(p.request_count ?? 1));
+  const t = n === 1 ? p.tokens : {
+    input: p.tokens.input / n,
+    output: p.tokens.output / n,
+    cache_read: p.tokens.cache_read / n,
+    cache_write: p.tokens.cache_write / n,
+    cache_write_1h: p.tokens.cache_write_1h / n,
+  };
   if (!p.model) return { cost_usd: null, priced: false, rule: 'no model recorded' };
   const providerId = p.provider ?? PROVIDER_OF_FRAMEWORK[p.framework];
   const when = p.ts ? new Date(p.ts) : undefined;
@@ -61,7 +72,7 @@ function priceFromList(p: PriceInput): PriceResult {
       { providerId, timestamp: when && !Number.isNaN(when.getTime()) ? when : undefined },
     );
     if (!result) return { cost_usd: null, priced: false, rule: `no price for ${p.model}` };
-    return { cost_usd: result.total_price, priced: true, rule: `genai-prices ${result.provider.id}/${result.model.id}` };
+    return { cost_usd: result.total_price * n, priced: true, rule: `genai-prices ${result.provider.id}/${result.model.id}${n > 1 ? ` (${n} requests)` : ''}` };
   } catch (err) {
     return { cost_usd: null, priced: false, rule: `price error: ${(err as Error).message}` };
   }

@@ -1,8 +1,12 @@
+import { ampAdapter } from './amp';
 import { claudeAdapter } from './claude';
+import { codexAdapter } from './codex';
+import { copilotAdapter } from './copilot';
+import { geminiAdapter } from './gemini';
 import type { SourceAdapter, SourceEnv } from './types';
 
 /** Every agent Agent Handler reads. Adding an agent: its adapter file, its fixtures, one line here. */
-export const ADAPTERS: SourceAdapter[] = [claudeAdapter];
+export const ADAPTERS: SourceAdapter[] = [claudeAdapter, codexAdapter, geminiAdapter, copilotAdapter, ampAdapter];
 
 export function adapterFor(framework: string): SourceAdapter | undefined {
   return ADAPTERS.find((a) => a.id === framework);

@@ -36,6 +36,9 @@ export interface DocumentSession {
   parent_session_id: string | null;
   agent_id: string | null;
   events: AgentEvent[];
+  /** Records of this session that could not be understood (skipped and counted, never fatal). */
+  skipped?: number;
+  skip_reason?: string | null;
 }
 
 /**

@@ -27,7 +27,8 @@ export interface SessionView extends Session {
   toplevel: string | null;
 }
 
-interface SessionRow extends Omit<Session, 'status' | 'status_changed_at' | 'waiting_for' | 'pid' | 'process_started_at' | 'git_dir' | 'transcript_available'> {
+interface SessionRow extends Omit<Session, 'status' | 'status_changed_at' | 'waiting_for' | 'pid' | 'process_started_at' | 'git_dir' | 'transcript_available' | 'token_totals_pending'> {
+  token_totals_pending: number | null;
   turn_state: TurnState | null;
   turn_state_at: string | null;
   git_dir: string | null;
@@ -100,6 +101,7 @@ function toView(r: SessionRow, live: LiveRow | null, now: number, settings: Stat
     pid: live?.alive ? live.pid : null,
     process_started_at: live?.alive && live.started_at_ms ? new Date(live.started_at_ms).toISOString() : null,
     transcript_available: r.transcript_available === 1,
+    token_totals_pending: r.token_totals_pending === null ? null : r.token_totals_pending === 1,
     toplevel,
     subagent_ids: [],
     rollup: own,
@@ -150,8 +152,8 @@ export interface BranchSummary extends Totals {
 
 const SUMS = `COALESCE(SUM(u.input),0) AS tokens_input, COALESCE(SUM(u.output),0) AS tokens_output,
   COALESCE(SUM(u.cache_read),0) AS tokens_cache_read, COALESCE(SUM(u.cache_write),0) AS tokens_cache_write,
-  COALESCE(SUM(u.cost_usd),0) AS cost_usd, COALESCE(SUM(CASE WHEN u.priced = 0 THEN 1 ELSE 0 END),0) AS unpriced_requests,
-  COUNT(*) AS requests`;
+  COALESCE(SUM(u.cost_usd),0) AS cost_usd, COALESCE(SUM(CASE WHEN u.priced = 0 THEN u.request_count ELSE 0 END),0) AS unpriced_requests,
+  COALESCE(SUM(u.request_count),0) AS requests`;
 
 /**
  * A branch's totals in one repository: every counted request made on that branch (per request, by
@@ -210,12 +212,12 @@ export function diagnostics(store: Store): Diagnostics {
     files: c.files,
     files_deleted: c.deleted,
     sessions: one<{ n: number }>(store.db, 'SELECT COUNT(*) AS n FROM sessions')!.n,
-    requests: one<{ n: number }>(store.db, 'SELECT COUNT(*) AS n FROM usage WHERE counted = 1')!.n,
+    requests: one<{ n: number }>(store.db, 'SELECT COALESCE(SUM(request_count),0) AS n FROM usage WHERE counted = 1')!.n,
     lines_skipped: c.skipped,
     files_with_skips: all(store.db, 'SELECT path, skipped_lines, last_skip_reason FROM files WHERE skipped_lines > 0 ORDER BY skipped_lines DESC LIMIT 50'),
     unpriced_models: all(
       store.db,
-      "SELECT COALESCE(model, 'unknown') AS model, COUNT(*) AS requests FROM usage WHERE counted = 1 AND priced = 0 GROUP BY 1 ORDER BY 2 DESC",
+      "SELECT COALESCE(model, 'unknown') AS model, SUM(request_count) AS requests FROM usage WHERE counted = 1 AND priced = 0 GROUP BY 1 ORDER BY 2 DESC",
     ),
   };
 }

@@ -14,7 +14,7 @@ import { all, loadSqlJs, one, run } from './sqlite';
  * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
  * the same files: the next start rebuilds from the transcripts.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const PARSER_VERSION = 3;
 
 const SCHEMA = `
@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS usage (
   speed TEXT,
   cost_usd REAL,
   priced INTEGER NOT NULL,
+  request_count INTEGER NOT NULL DEFAULT 1,
   counted INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (file_id, dedup_key)
 );
@@ -104,6 +105,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   unpriced_requests INTEGER NOT NULL DEFAULT 0,
   agent_cost_usd REAL,
   context_tokens INTEGER,
+  token_totals_pending INTEGER,
   hook_event_count INTEGER NOT NULL DEFAULT 0,
   otel_event_count INTEGER NOT NULL DEFAULT 0,
   metrics_source TEXT NOT NULL DEFAULT 'transcript',
@@ -133,6 +135,15 @@ CREATE TABLE IF NOT EXISTS live (
 );
 CREATE INDEX IF NOT EXISTS live_session ON live(session_id);
 `;
+
+/** Separates a document's path from the session id in the rows of the sessions it holds. */
+export const DOC_SEP = '#session=';
+
+/** The file a row stands for: itself, or the document holding the session of a `<doc>#session=<id>` row. */
+export function documentPathOf(rowPath: string): string {
+  const i = rowPath.lastIndexOf(DOC_SEP);
+  return i === -1 ? rowPath : rowPath.slice(0, i);
+}
 
 export interface FileRow {
   file_id: number;
@@ -341,10 +352,11 @@ export class Store {
       run(
         this.db,
         `INSERT OR REPLACE INTO usage(file_id, dedup_key, session_id, message_id, sidechain, ts, model, git_branch, input, output,
-          cache_read, cache_write, cache_write_1h, speed, cost_usd, priced, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+          cache_read, cache_write, cache_write_1h, speed, cost_usd, priced, request_count, counted)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
         [
           fileId, r.dedup_key, sessionId, r.message_id, r.sidechain ? 1 : 0, r.ts, r.model, r.git_branch, r.tokens.input, r.tokens.output,
-          r.tokens.cache_read, r.tokens.cache_write, r.tokens.cache_write_1h, r.speed, r.cost_usd, r.priced ? 1 : 0,
+          r.tokens.cache_read, r.tokens.cache_write, r.tokens.cache_write_1h, r.speed, r.cost_usd, r.priced ? 1 : 0, r.request_count ?? 1,
         ],
       );
     }
@@ -396,8 +408,8 @@ export class Store {
       const t = one<Record<string, number>>(
         this.db,
         `SELECT COALESCE(SUM(input),0) AS i, COALESCE(SUM(output),0) AS o, COALESCE(SUM(cache_read),0) AS cr,
-          COALESCE(SUM(cache_write),0) AS cw, COALESCE(SUM(cost_usd),0) AS cost, COUNT(*) AS requests,
-          COALESCE(SUM(CASE WHEN priced = 0 THEN 1 ELSE 0 END),0) AS unpriced
+          COALESCE(SUM(cache_write),0) AS cw, COALESCE(SUM(cost_usd),0) AS cost, COALESCE(SUM(request_count),0) AS requests,
+          COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced
          FROM usage WHERE session_id = ? AND counted = 1`,
         [id],
       )!;
@@ -432,8 +444,8 @@ export class Store {
       `INSERT INTO sessions(session_id, parent_session_id, agent_id, machine_id, framework, title, first_started_at, last_started_at,
         last_activity_at, revival_count, turn_state, turn_state_at, cwd, git_branch, worktree_path, github_repo, issue_number, issue_url,
         pr_number, pr_url, additions, deletions, first_user_message, last_user_message, model, compaction_count, message_count,
-        tool_call_count, api_error_count, agent_cost_usd, context_tokens, transcript_available, transcript_path, root)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+        tool_call_count, api_error_count, agent_cost_usd, context_tokens, token_totals_pending, transcript_available, transcript_path, root)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
        ON CONFLICT(session_id) DO UPDATE SET parent_session_id = excluded.parent_session_id, agent_id = excluded.agent_id,
         machine_id = excluded.machine_id, framework = excluded.framework, title = excluded.title,
         first_started_at = excluded.first_started_at, last_started_at = excluded.last_started_at,
@@ -444,14 +456,15 @@ export class Store {
         additions = excluded.additions, deletions = excluded.deletions, first_user_message = excluded.first_user_message,
         last_user_message = excluded.last_user_message, model = excluded.model, compaction_count = excluded.compaction_count,
         message_count = excluded.message_count, tool_call_count = excluded.tool_call_count, api_error_count = excluded.api_error_count,
-        agent_cost_usd = excluded.agent_cost_usd, context_tokens = excluded.context_tokens, transcript_available = 1,
+        agent_cost_usd = excluded.agent_cost_usd, context_tokens = excluded.context_tokens,
+        token_totals_pending = excluded.token_totals_pending, transcript_available = 1,
         transcript_path = excluded.transcript_path, root = excluded.root`,
       [
         sessionId, s.parent_session_id, s.agent_id, machineId, framework, f.title, s.first_started_at, s.last_started_at,
         s.last_activity_at, f.revival_count, s.turn_state, s.turn_state_at, s.cwd, s.git_branch, s.worktree_path, f.github_repo,
         f.issue_number, f.issue_url, f.pr_number, f.pr_url, s.additions, s.deletions, s.first_user_message, s.last_user_message,
         s.model, s.compaction_count, s.message_count, f.tool_call_count, s.api_error_count, s.agent_cost_usd, s.context_tokens,
-        filePath, root,
+        s.token_totals_pending === null || s.token_totals_pending === undefined ? null : s.token_totals_pending ? 1 : 0, filePath, root,
       ],
     );
     this.markDirty();
@@ -465,7 +478,7 @@ export class Store {
       [sessionId],
     );
     run(this.db, 'UPDATE sessions SET transcript_available = ?, transcript_path = COALESCE(?, transcript_path) WHERE session_id = ?', [
-      present ? 1 : 0, present?.path ?? null, sessionId,
+      present ? 1 : 0, present ? documentPathOf(present.path) : null, sessionId,
     ]);
     this.markDirty();
   }
