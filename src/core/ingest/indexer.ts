@@ -88,6 +88,11 @@ export class Indexer {
     return dirs;
   }
 
+  /** Folders the watcher must leave alone (see SourceAdapter.ignoreDirs). */
+  async ignoredTargets(): Promise<string[]> {
+    return (await this.roots()).flatMap(({ adapter, root }) => adapter.ignoreDirs?.(root) ?? []);
+  }
+
   /** Finds the adapter and root a path belongs to. */
   async classify(filePath: string): Promise<{ adapter: SourceAdapter; file: DiscoveredFile } | null> {
     for (const { adapter, root } of await this.roots()) {
@@ -104,8 +109,9 @@ export class Indexer {
     const seen = new Set<string>();
     for (const { adapter, root, exists } of await this.roots()) {
       if (!exists) continue;
+      const ignore = new Set(adapter.ignoreDirs?.(root) ?? []);
       for (const dir of adapter.watchDirs(root)) {
-        for await (const filePath of walk(dir)) {
+        for await (const filePath of walk(dir, ignore)) {
           const file = adapter.classify(root, filePath);
           // A document spread over several files (a database and its -wal) is read once.
           if (!file || seen.has(file.path)) continue;
@@ -373,7 +379,7 @@ class Batch {
 }
 
 /** Every file below `dir` (not following directory symlinks, so loops cannot trap it). */
-async function* walk(dir: string): AsyncGenerator<string> {
+async function* walk(dir: string, ignore: Set<string> = new Set()): AsyncGenerator<string> {
   let entries;
   try {
     entries = await fsp.readdir(dir, { withFileTypes: true });
@@ -383,7 +389,7 @@ async function* walk(dir: string): AsyncGenerator<string> {
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) yield* walk(p);
+      if (!SKIP_DIRS.has(e.name) && !ignore.has(p)) yield* walk(p, ignore);
     } else if (e.isFile()) {
       yield p;
     }

@@ -31,6 +31,8 @@ export class IndexService {
   private lastScanMs: number | null = null;
   private rootsCache: ServiceState['roots'] = [];
   private stopped = false;
+  /** Paths of the watcher batch queued but not started yet. */
+  private waitingPaths: Set<string> | null = null;
 
   /** Persist at most this long after the first unsaved change, and this long after the last one. */
   static readonly PERSIST_MAX_MS = 5_000;
@@ -91,7 +93,7 @@ export class IndexService {
 
   private async becomeWriter(): Promise<void> {
     this.watcher = new TranscriptWatcher(
-      (paths) => void this.enqueue(() => this.indexPaths(paths)),
+      (paths) => this.queuePaths(paths),
       () => void this.enqueue(() => this.scan('watcher asked for a rescan')),
     );
     // Not awaited: queries are answered from what the store already knows while the scan runs.
@@ -113,8 +115,25 @@ export class IndexService {
     this.lastScanAt = new Date().toISOString();
     this.lastScanMs = Date.now() - t0;
     this.rootsCache = (await this.indexer.roots()).map((r) => ({ framework: r.adapter.id, root: r.root, exists: r.exists }));
-    this.watcher?.update(await this.indexer.watchTargets());
+    this.watcher?.update(await this.indexer.watchTargets(), await this.indexer.ignoredTargets());
     this.afterIndex(stats, Date.now() - t0, reason);
+  }
+
+  /**
+   * Changed paths join the batch still waiting in the queue, if any: while a busy database is being
+   * re-read, its many change events make one more read, not one per event.
+   */
+  private queuePaths(paths: string[]): void {
+    if (this.waitingPaths) {
+      for (const p of paths) this.waitingPaths.add(p);
+      return;
+    }
+    const batch = new Set(paths);
+    this.waitingPaths = batch;
+    void this.enqueue(() => {
+      this.waitingPaths = null;
+      return this.indexPaths([...batch]);
+    });
   }
 
   private async indexPaths(paths: string[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 
 /**
@@ -9,6 +10,7 @@ import { type FSWatcher, watch } from 'chokidar';
 export class TranscriptWatcher {
   private watcher: FSWatcher | null = null;
   private readonly watched = new Set<string>();
+  private readonly ignoredDirs = new Set<string>();
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -19,7 +21,8 @@ export class TranscriptWatcher {
   ) {}
 
   /** Starts watching the folders among `dirs` that exist; call again later to pick up new ones. */
-  update(dirs: string[]): void {
+  update(dirs: string[], ignored: string[] = []): void {
+    for (const i of ignored) this.ignoredDirs.add(i);
     const fresh = dirs.filter((d) => !this.watched.has(d) && existsSync(d));
     if (fresh.length === 0) return;
     for (const d of fresh) this.watched.add(d);
@@ -30,7 +33,8 @@ export class TranscriptWatcher {
         followSymlinks: false,
         depth: 8,
         // Which files matter is the adapters' call (classify); big sibling folders never do.
-        ignored: (p) => /[\\/](tool-results|file-history|node_modules|\.git)([\\/]|$)/.test(p),
+        ignored: (p) =>
+          /[\\/](tool-results|file-history|node_modules|\.git)([\\/]|$)/.test(p) || this.isIgnoredDir(p),
       });
       this.watcher.on('add', (p) => this.queue(p));
       this.watcher.on('change', (p) => this.queue(p));
@@ -40,6 +44,11 @@ export class TranscriptWatcher {
     } else {
       this.watcher.add(fresh);
     }
+  }
+
+  private isIgnoredDir(p: string): boolean {
+    for (const i of this.ignoredDirs) if (p === i || p.startsWith(i + path.sep)) return true;
+    return false;
   }
 
   private queue(p: string): void {

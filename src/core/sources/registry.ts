@@ -2,11 +2,13 @@ import { ampAdapter } from './amp';
 import { claudeAdapter } from './claude';
 import { codexAdapter } from './codex';
 import { copilotAdapter } from './copilot';
+import { cursorAdapter } from './cursor';
 import { geminiAdapter } from './gemini';
+import { opencodeAdapter } from './opencode';
 import type { SourceAdapter, SourceEnv } from './types';
 
 /** Every agent Agent Handler reads. Adding an agent: its adapter file, its fixtures, one line here. */
-export const ADAPTERS: SourceAdapter[] = [claudeAdapter, codexAdapter, geminiAdapter, copilotAdapter, ampAdapter];
+export const ADAPTERS: SourceAdapter[] = [claudeAdapter, codexAdapter, geminiAdapter, opencodeAdapter, copilotAdapter, cursorAdapter, ampAdapter];
 
 export function adapterFor(framework: string): SourceAdapter | undefined {
   return ADAPTERS.find((a) => a.id === framework);

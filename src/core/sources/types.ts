@@ -61,6 +61,8 @@ export interface SourceAdapter {
   roots(env: SourceEnv): string[];
   /** Folders below a root to watch for transcripts (may not exist yet). */
   watchDirs(root: string): string[];
+  /** Folders below a root neither walked nor watched (big folders that never hold transcripts). */
+  ignoreDirs?(root: string): string[];
   /** Whether a path under a root is a transcript this adapter reads, and what the path tells. */
   classify(root: string, filePath: string): DiscoveredFile | null;
   /**
