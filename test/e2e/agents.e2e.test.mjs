@@ -1,5 +1,6 @@
 // End-to-end: sessions of several agents in one real VS Code (the packaged .vsix in code-server).
-// The fixture HOME holds transcripts written by the real CLIs (../shared/fixtures/real): Claude Code
+// The fixture HOME holds transcripts written by the real CLIs (copies of ../shared/fixtures/real in
+// test/fixtures): Claude Code
 // 2.1.332 and Codex 0.169 recorded in the workspace repository on `feature/fake-model` (their cwd
 // rewritten to the fixture workspace), Gemini CLI 0.61 and OpenCode 1.18 (live SQLite database with
 // its -wal) in folders that do not exist here ("Other projects").
@@ -17,7 +18,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT, makeGitRepo, openViewContainer, screenshot, startVSCode, statusBarItem, tempDir, treeRows, viewPane, waitFor } from './harness.mjs';
 
-const REAL = '/work/shared/fixtures/real';
+const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 const VSIX = path.join(REPO_ROOT, 'agent-handler.vsix');
 const BRANCH = 'feature/fake-model';
 const VIEW = 'Sessions';
@@ -38,12 +39,12 @@ function copyWritable(src, dst, rewrite) {
 
 function buildHome(home, workspace) {
   const toWorkspace = (from) => (text) => text.split(from).join(workspace);
-  copyWritable(path.join(REAL, 'claude/2.1.332/projects'), path.join(home, '.claude/projects'), toWorkspace('/home/dev/agent/work/repo-claude-2.1.332'));
-  copyWritable(path.join(REAL, 'codex/sessions'), path.join(home, '.codex/sessions'), toWorkspace('/home/dev/agent/work/repo-codex'));
-  copyWritable(path.join(REAL, 'gemini/tmp'), path.join(home, '.gemini/tmp'));
+  copyWritable(path.join(FIXTURES, 'claude/2.1.332/projects'), path.join(home, '.claude/projects'), toWorkspace('/home/dev/agent/work/repo-claude-2.1.332'));
+  copyWritable(path.join(FIXTURES, 'codex/0.169.0/sessions'), path.join(home, '.codex/sessions'), toWorkspace('/home/dev/agent/work/repo-codex'));
+  copyWritable(path.join(FIXTURES, 'gemini/real/tmp'), path.join(home, '.gemini/tmp'));
   const opencode = path.join(home, '.local/share/opencode');
   fs.mkdirSync(opencode, { recursive: true });
-  for (const f of ['opencode.db', 'opencode.db-wal', 'opencode.db-shm']) fs.copyFileSync(path.join(REAL, 'opencode', f), path.join(opencode, f));
+  for (const f of ['opencode.db', 'opencode.db-wal']) fs.copyFileSync(path.join(FIXTURES, 'opencode/1.18.33', f), path.join(opencode, f));
 }
 
 /**

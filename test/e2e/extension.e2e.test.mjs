@@ -44,7 +44,8 @@ const STATUS_ITEM_ID = `${EXTENSION_ID}.agentHandler.branch`;
 const LOG_CHANNEL = 'Agent Handler';
 const VIEW = 'Sessions';
 
-const FIXTURES = '/work/shared/fixtures/real/claude';
+// Copies of ../shared/fixtures/real/claude kept in the repository (a clean clone has them).
+const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'claude');
 const RECORDED_CWD = '/home/dev/agent/work/repo-claude-2.1.332';
 const PROJECT_332 = '-home-dev-agent-work-repo-claude-2-1-332';
 const SAY_HI_ID = 'e2dbd8e3-b449-40d6-b4a3-2e0d25f8af68';
