@@ -83,10 +83,23 @@ describe('Agent Handler with several agents in VS Code', () => {
   test('every agent is listed with its own numbers, named in the description', async () => {
     const { page } = vs;
     await openViewContainer(page, 'Agent Handler');
-    await waitFor(async () => (await treeRows(page, VIEW)).some((r) => r.description?.startsWith('Codex')), { timeout: 60_000, message: 'a Codex session listed' });
-    await expandAll(page);
-    const rows = await treeRows(page, VIEW);
-    const find = (label, agent) => rows.find((r) => r.label === label && r.description?.startsWith(`${agent} · `));
+    const expected = [
+      ['say hi', 'Codex'],
+      ['say hi', 'Claude Code'],
+      ['say hi', 'Gemini CLI'],
+      ['Fake session title', 'OpenCode'],
+    ];
+    const rowOf = (rows, label, agent) => rows.find((r) => r.label === label && r.description?.startsWith(`${agent} · `));
+    // The agents' files are indexed one after another: wait until every one is listed and expanded.
+    const rows = await waitFor(
+      async () => {
+        await expandAll(page);
+        const now = await treeRows(page, VIEW);
+        return expected.every(([label, agent]) => rowOf(now, label, agent)) ? now : null;
+      },
+      { timeout: 60_000, message: 'a session of each agent listed' },
+    );
+    const find = (label, agent) => rowOf(rows, label, agent);
     const codex = find('say hi', 'Codex');
     assert.ok(codex, JSON.stringify(rows));
     assert.match(codex.description, / · 48K tok · \$0\.12$/);
