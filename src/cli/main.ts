@@ -7,6 +7,7 @@ import { ADAPTERS, sourceEnvFrom } from '../core/sources/registry';
 import { WriterLease } from '../core/store/lease';
 import { branchSummary, diagnostics, grandTotal, listSessions, type SessionView } from '../core/store/queries';
 import { Store } from '../core/store/store';
+import { checkTimeZone, daily, explainSession, explanationMarkdown, systemTimeZone } from '../core/pricing/report';
 import { formatAgo, formatTokens, formatUsd, oneLine } from '../core/text';
 import { totalTokens } from '../core/model/session';
 
@@ -21,6 +22,10 @@ commands:
   sessions [--json]             every session (subagents carry parent_session_id)
   branch --cwd DIR [--json]     what the status bar shows for a workspace at DIR
   diagnostics [--json]          files, skipped lines, unpriced models
+  daily [--json] [--tz ZONE]    per calendar day in ZONE (default: the system's): tokens by kind,
+                                cost, unpriced requests, per agent and per model
+  explain --session ID [--json] how a session's cost (with its subagents) was made: per model,
+                                tokens × price = cost, rules, unpriced requests, the agent's figure
 
 options:
   --store PATH                  the index file to create or reuse (default: ${defaultStore()})
@@ -38,10 +43,12 @@ interface Args {
   json: boolean;
   store: string;
   cwd: string | null;
+  tz: string | null;
+  session: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: '', json: false, store: defaultStore(), cwd: null };
+  const args: Args = { command: '', json: false, store: defaultStore(), cwd: null, tz: null, session: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -52,6 +59,8 @@ function parseArgs(argv: string[]): Args {
     if (a === '--json') args.json = true;
     else if (a === '--store') args.store = path.resolve(value());
     else if (a === '--cwd') args.cwd = path.resolve(value());
+    else if (a === '--tz') args.tz = value();
+    else if (a === '--session') args.session = value();
     else if (a === '--help' || a === '-h') args.command = 'help';
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else if (!args.command) args.command = a;
@@ -160,6 +169,35 @@ async function main(argv: string[]): Promise<number> {
       const store = await openIndexed(args.store);
       const d = diagnostics(store);
       process.stdout.write(args.json ? `${JSON.stringify(d, null, 2)}\n` : `${d.files} files (${d.files_deleted} gone), ${d.sessions} sessions, ${d.requests} requests, ${d.lines_skipped} lines skipped\n`);
+      return 0;
+    }
+    case 'daily': {
+      let tz = systemTimeZone();
+      if (args.tz) {
+        try {
+          tz = checkTimeZone(args.tz);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      }
+      const store = await openIndexed(args.store);
+      const report = daily(store, tz);
+      if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        process.stdout.write(`days in ${report.time_zone}; prices: ${report.price_data}\n`);
+        for (const d of report.days) {
+          const tokens = d.input + d.output + d.cache_read + d.cache_write;
+          process.stdout.write(`${d.date}  ${formatTokens(tokens).padStart(7)} tok  ${formatUsd(d.cost_usd).padStart(9)}${d.unpriced_requests ? ` + ${d.unpriced_requests} unpriced` : ''}  ${d.by_agent.map((a) => a.agent).join(', ')}\n`);
+        }
+      }
+      return 0;
+    }
+    case 'explain': {
+      if (!args.session) throw new UsageError('explain needs --session ID');
+      const store = await openIndexed(args.store);
+      const e = explainSession(store, args.session);
+      if (!e) throw new UsageError(`no session ${args.session}`);
+      process.stdout.write(args.json ? `${JSON.stringify(e, null, 2)}\n` : explanationMarkdown(e));
       return 0;
     }
     case '':

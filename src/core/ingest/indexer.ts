@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { AgentEvent } from '../model/events';
 import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
-import { priceRequest } from '../pricing';
+import { type PriceOverrides, priceRequest } from '../pricing';
 import { DOC_SEP, type FileRow, type PricedUsageRow, type Store, documentPathOf } from '../store/store';
 
 export { documentPathOf };
@@ -46,6 +46,8 @@ const SKIP_DIRS = new Set(['tool-results', 'file-history', 'node_modules', '.git
 
 export class Indexer {
   private readonly machineId: string | null;
+  /** The user's price overrides (`agentHandler.pricing.overrides`); see setPriceOverrides. */
+  private overrides: PriceOverrides = {};
 
   constructor(
     private readonly store: Store,
@@ -54,6 +56,25 @@ export class Indexer {
     private readonly log: Logger,
   ) {
     this.machineId = store.getMeta('machine_id') ?? null;
+  }
+
+  /**
+   * New price overrides: every stored row is priced again from its stored tokens (no transcript is
+   * read). Returns how many rows changed cost.
+   */
+  setPriceOverrides(overrides: PriceOverrides): number {
+    this.overrides = overrides;
+    return this.reprice();
+  }
+
+  /** Prices every stored row again with the current price data and overrides. */
+  reprice(): number {
+    const overrides = this.overrides;
+    return this.store.repriceAll((r) => priceRequest({
+      framework: r.framework, model: r.model, provider: r.provider, vendor_cost_usd: r.vendor_cost_usd, request_count: r.request_count,
+      speed: r.speed, ts: r.ts, overrides,
+      tokens: { input: r.input, output: r.output, cache_read: r.cache_read, cache_write: r.cache_write, cache_write_1h: r.cache_write_1h },
+    }));
   }
 
   /** Every (adapter, root) pair, roots resolved through symlinks and without duplicates. */
@@ -313,8 +334,11 @@ export class Indexer {
     this.store.transaction(() => {
       if (sessionId && usage.length) {
         const priced: PricedUsageRow[] = usage.map((u) => {
-          const p = priceRequest({ framework: adapter.id, model: u.model, provider: u.provider, vendor_cost_usd: u.vendor_cost_usd, request_count: u.request_count, tokens: u.tokens, ts: u.ts });
-          return { ...u, cost_usd: p.cost_usd, priced: p.priced };
+          const p = priceRequest({
+            framework: adapter.id, model: u.model, provider: u.provider, vendor_cost_usd: u.vendor_cost_usd, request_count: u.request_count,
+            speed: u.speed, tokens: u.tokens, ts: u.ts, overrides: this.overrides,
+          });
+          return { ...u, cost_usd: p.cost_usd, priced: p.priced, price_rule: p.rule };
         });
         this.store.upsertUsage(fileId, sessionId, priced);
         for (const u of usage) batch.keys.add(u.dedup_key);

@@ -14,8 +14,8 @@ import { all, loadSqlJs, one, run } from './sqlite';
  * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
  * the same files: the next start rebuilds from the transcripts.
  */
-export const SCHEMA_VERSION = 2;
-export const PARSER_VERSION = 3;
+export const SCHEMA_VERSION = 3;
+export const PARSER_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -55,8 +55,11 @@ CREATE TABLE IF NOT EXISTS usage (
   cache_write INTEGER NOT NULL,
   cache_write_1h INTEGER NOT NULL,
   speed TEXT,
+  provider TEXT,
+  vendor_cost_usd REAL,
   cost_usd REAL,
   priced INTEGER NOT NULL,
+  price_rule TEXT,
   request_count INTEGER NOT NULL DEFAULT 1,
   counted INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (file_id, dedup_key)
@@ -168,6 +171,24 @@ export interface FileRow {
 export interface PricedUsageRow extends UsageRow {
   cost_usd: number | null;
   priced: boolean;
+  /** How the cost was made (PriceResult.rule), for "explain cost". */
+  price_rule: string;
+}
+
+/** What re-pricing needs of a stored row: everything priceRequest reads, from the row itself. */
+export interface StoredPriceInput {
+  framework: string;
+  model: string | null;
+  provider: string | null;
+  vendor_cost_usd: number | null;
+  request_count: number;
+  speed: string | null;
+  ts: string | null;
+  input: number;
+  output: number;
+  cache_read: number;
+  cache_write: number;
+  cache_write_1h: number;
 }
 
 export type OpenOutcome = 'created' | 'loaded' | 'rebuilt-version' | 'rebuilt-corrupt';
@@ -352,11 +373,12 @@ export class Store {
       run(
         this.db,
         `INSERT OR REPLACE INTO usage(file_id, dedup_key, session_id, message_id, sidechain, ts, model, git_branch, input, output,
-          cache_read, cache_write, cache_write_1h, speed, cost_usd, priced, request_count, counted)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+          cache_read, cache_write, cache_write_1h, speed, provider, vendor_cost_usd, cost_usd, priced, price_rule, request_count, counted)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
         [
           fileId, r.dedup_key, sessionId, r.message_id, r.sidechain ? 1 : 0, r.ts, r.model, r.git_branch, r.tokens.input, r.tokens.output,
-          r.tokens.cache_read, r.tokens.cache_write, r.tokens.cache_write_1h, r.speed, r.cost_usd, r.priced ? 1 : 0, r.request_count ?? 1,
+          r.tokens.cache_read, r.tokens.cache_write, r.tokens.cache_write_1h, r.speed, r.provider ?? null,
+          r.vendor_cost_usd ?? null, r.cost_usd, r.priced ? 1 : 0, r.price_rule, r.request_count ?? 1,
         ],
       );
     }
@@ -400,6 +422,35 @@ export class Store {
       AND EXISTS (SELECT 1 FROM usage m WHERE m.message_id = usage.message_id AND m.sidechain = 0)`);
     this.markDirty();
     return sessions;
+  }
+
+  /**
+   * Prices every stored row again from its stored tokens (the price overrides changed, or refreshed
+   * price data arrived): no transcript is read. Returns how many rows changed cost.
+   */
+  repriceAll(price: (row: StoredPriceInput) => { cost_usd: number | null; priced: boolean; rule: string }): number {
+    const rows = all<StoredPriceInput & { rid: number; cost_usd: number | null; priced: number; price_rule: string | null }>(
+      this.db,
+      `SELECT u.rowid AS rid, f.framework AS framework, u.model, u.provider, u.vendor_cost_usd, u.request_count, u.speed, u.ts,
+        u.input, u.output, u.cache_read, u.cache_write, u.cache_write_1h, u.cost_usd, u.priced, u.price_rule
+       FROM usage u JOIN files f ON f.file_id = u.file_id`,
+    );
+    let changed = 0;
+    this.transaction(() => {
+      const stmt = this.db.prepare('UPDATE usage SET cost_usd = ?, priced = ?, price_rule = ? WHERE rowid = ?');
+      try {
+        for (const r of rows) {
+          const p = price(r);
+          if (p.cost_usd === r.cost_usd && (p.priced ? 1 : 0) === r.priced && p.rule === r.price_rule) continue;
+          stmt.run([p.cost_usd, p.priced ? 1 : 0, p.rule, r.rid]);
+          changed++;
+        }
+      } finally {
+        stmt.free();
+      }
+      if (changed) this.recomputeTotals(all<{ session_id: string }>(this.db, 'SELECT session_id FROM sessions').map((r) => r.session_id));
+    });
+    return changed;
   }
 
   /** Session totals from their counted rows. */
