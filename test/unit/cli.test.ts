@@ -165,6 +165,40 @@ describe('CLI (dist/cli.js)', () => {
     assertUsd(out.cost_usd, 0.2511792);
   });
 
+  test('daily --json --tz: the day in the zone asked for; explain --session --json: per model and the agent\'s figure', async () => {
+    const home = await fixtureHome('2.1.332');
+    const store = path.join(await tempDir('ah-cli-'), 'store.sqlite');
+    // Every request was made on 2026-11-25 between 14:11:12Z and 14:11:18Z: 09:11 in New York, but
+    // 04:11 on November 26 in Kiritimati (UTC+14).
+    const days = (tz: string) => {
+      const r = cli(['daily', '--json', '--tz', tz, '--store', store], home);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as { time_zone: string; days: { date: string; requests: number; input: number; cost_usd: number; by_agent: { agent: string; requests: number }[]; by_model: { model: string }[] }[] };
+    };
+    const kiritimati = days('Pacific/Kiritimati');
+    assert.equal(kiritimati.time_zone, 'Pacific/Kiritimati');
+    assert.deepEqual(kiritimati.days.map((d) => d.date), ['2026-11-26']);
+    const d = kiritimati.days[0];
+    // 5 + 3 + 2 requests; input 12533 + 10659 = 23192; $0.115185 + $0.1359942
+    assert.deepEqual([d.requests, d.input], [10, 23192]);
+    assertUsd(d.cost_usd, 0.2511792);
+    assert.deepEqual(d.by_agent.map((a) => [a.agent, a.requests]), [['claude_code', 10]]);
+    assert.deepEqual(d.by_model.map((m) => m.model), ['claude-opus-5-5']);
+    assert.deepEqual(days('America/New_York').days.map((x) => x.date), ['2026-11-25']);
+
+    const r = cli(['explain', '--session', DELEGATE, '--json', '--store', store], home);
+    assert.equal(r.code, 0, r.stderr);
+    const e = JSON.parse(r.stdout) as { target: { sessions: string[] }; totals: { input: number; cost_usd: number }; agent: { agent_usd: number; differs: boolean }; unpriced: unknown[]; price_data: string };
+    assert.deepEqual(e.target.sessions, [DELEGATE, AGENT]);
+    assert.equal(e.totals.input, 10659);
+    assertUsd(e.totals.cost_usd, 0.1359942);
+    assert.equal(e.agent.differs, false);
+    assert.deepEqual(e.unpriced, []);
+    assert.match(e.price_data, /^@pydantic\/genai-prices 0\.1\.8/);
+    const missing = cli(['explain', '--session', 'nope', '--store', store], home);
+    assert.deepEqual([missing.code, missing.stderr], [2, 'agent-handler: no session nope\n']);
+  });
+
   test('bad arguments: exit code 2 and a one-line error on stderr, nothing on stdout', async () => {
     const home = await tempDir('ah-cli-home-');
     const cases: [string[], string][] = [
@@ -174,6 +208,8 @@ describe('CLI (dist/cli.js)', () => {
       [['sessions', '--store'], 'agent-handler: --store needs a value'],
       [['branch', '--cwd', '--json'], 'agent-handler: --cwd needs a value'],
       [['frobnicate'], 'agent-handler: unknown command frobnicate'],
+      [['daily', '--tz', 'Mars/Olympus'], 'agent-handler: unknown time zone Mars/Olympus'],
+      [['explain', '--json'], 'agent-handler: explain needs --session ID'],
     ];
     for (const [args, message] of cases) {
       const r = cli(args, home);

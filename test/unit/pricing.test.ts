@@ -13,7 +13,7 @@ import { compareWithAgent, daily, dayIn, explainSession, explanationMarkdown } f
 import { codexTokens } from '../../src/core/sources/codex';
 import { geminiTokens } from '../../src/core/sources/gemini';
 import { listSessions } from '../../src/core/store/queries';
-import { REPO_ROOT, assertUsd, assistant, indexHome, makeIndexer, tempDir, userPrompt, writeTranscript } from './helpers';
+import { CLAUDE_FIXTURES, REPO_ROOT, assertUsd, fixtureHome, assistant, indexHome, makeIndexer, tempDir, userPrompt, writeTranscript } from './helpers';
 
 function tokens(t: Partial<TokenCounts>): TokenCounts {
   return { input: 0, output: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0, ...t };
@@ -206,7 +206,7 @@ describe('pricing: days and explanations over a store', () => {
     assert.equal(e.totals.unpriced_requests, 1);
     const md = explanationMarkdown(e);
     assert.match(md, /genai-prices 0\.1\.8/);
-    assert.match(md, /acme\\-coder\\-9: 1 request\(s\)/);
+    assert.match(md, /acme-coder-9: 1 request\(s\)/);
 
     // An override for the unknown model: the stored rows are priced again from their tokens (no transcript read).
     // 50×2 + 5×8 = 0.0001 + 0.00004 = 0.00014
@@ -219,5 +219,32 @@ describe('pricing: days and explanations over a store', () => {
     assert.equal(indexer.setPriceOverrides({ 'acme-coder-9': { input: 2, output: 8 } }), 0, 'the same overrides change nothing');
     indexer.setPriceOverrides({});
     assert.equal(listSessions(store).find((x) => x.session_id === S)!.unpriced_requests, 1);
+  });
+});
+
+/** The last `cost-state` record of a transcript: Claude Code's own per-model totals. */
+function lastCostState(file: string): { totalCostUSD: number; modelUsage: Record<string, { inputTokens: number; outputTokens: number; cacheReadInputTokens: number; cacheCreationInputTokens: number; costUSD: number }> } {
+  const states = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"type":"cost-state"')).map((l) => JSON.parse(l));
+  return states[states.length - 1];
+}
+
+describe('pricing: the real Claude Code 2.1.332 fixture against its own cost-state', () => {
+  test('per model, our token totals (session with subagents) equal the last cost-state modelUsage, and so does the cost', async () => {
+    const { store } = await indexHome(await fixtureHome('2.1.332'));
+    const projects = path.join(CLAUDE_FIXTURES, '2.1.332', 'projects', '-home-dev-agent-work-repo-claude-2-1-332');
+    // e2dbd8e3 (three runs, 5 requests): 12533 / 386 / 40265 / 9856, $0.115185.
+    // 3f810603 with its subagent: 7673+2986 = 10659 / 346+149 = 495 / 20827+6189 = 27016 / 9862+5749 = 15611, $0.1359942.
+    for (const id of ['e2dbd8e3-b449-40d6-b4a3-2e0d25f8af68', '3f810603-0856-4734-bc5d-451c3608d6f2']) {
+      const state = lastCostState(path.join(projects, `${id}.jsonl`));
+      const e = explainSession(store, id)!;
+      assert.deepEqual(e.models.map((m) => m.model).sort(), Object.keys(state.modelUsage).sort(), id);
+      for (const m of e.models) {
+        const u = state.modelUsage[m.model];
+        assert.deepEqual([m.input, m.output, m.cache_read, m.cache_write], [u.inputTokens, u.outputTokens, u.cacheReadInputTokens, u.cacheCreationInputTokens], `${id} ${m.model}`);
+        assertUsd(m.cost_usd, u.costUSD, `${id} ${m.model} cost`);
+      }
+      assert.equal(e.agent!.differs, false);
+      assertUsd(e.agent!.agent_usd, state.totalCostUSD);
+    }
   });
 });

@@ -280,10 +280,10 @@ export function explainBranch(store: Store, gitDir: string, branch: string, over
 
 // ---- as a document -------------------------------------------------------------------------------
 
-const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(6) : n.toFixed(4)}`;
+const usd = (n: number) => `$${n.toFixed(6)}`;
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 /** Transcript text (titles) in a markdown document: one line, markup characters escaped. */
-const plain = (s: string) => oneLine(s, 120).replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`);
+const plain = (s: string) => oneLine(s, 120).replace(/[\\`*_[\]<>|#&]/g, (c) => `\\${c}`);
 
 /** The explanation as a markdown document (opened read-only as text; no links, titles escaped). */
 export function explanationMarkdown(e: Explanation): string {
