@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { AgentSettings } from './core/ingest/protocol';
+import type { AgentSettings, PricingSettings } from './core/ingest/protocol';
+import { sanitizeOverrides } from './core/pricing/settings';
 import type { StatusSettings } from './core/live/status';
 import { ADAPTERS } from './core/sources/registry';
 import { registerCommands } from './views/commands';
 import { IndexClient } from './views/indexClient';
+import { ExplainCostDocuments } from './views/explainCost';
 import { createLog } from './views/log';
 import { SessionsTree } from './views/sessionsTree';
 import { BranchStatusBar } from './views/statusBar';
@@ -19,7 +21,14 @@ import { WorkspaceRepo } from './views/workspaceRepo';
 
 let client: IndexClient | undefined;
 
-function settings(): { status: StatusSettings; agents: AgentSettings } {
+function pricingSettings(log?: { warn(m: string): void }): PricingSettings {
+  const c = vscode.workspace.getConfiguration('agentHandler.pricing');
+  const { overrides, problems } = sanitizeOverrides(c.get<unknown>('overrides', {}));
+  for (const p of problems) log?.warn(p);
+  return { overrides, refresh: c.get<boolean>('refresh', false) };
+}
+
+function settings(log?: { warn(m: string): void }): { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings } {
   const c = vscode.workspace.getConfiguration('agentHandler');
   const agents: AgentSettings = { extraRoots: {}, disabled: [] };
   for (const a of ADAPTERS) {
@@ -32,6 +41,7 @@ function settings(): { status: StatusSettings; agents: AgentSettings } {
       idleWindowMs: Math.max(1, c.get<number>('idleAfterMinutes', 30)) * 60_000,
     },
     agents,
+    pricing: pricingSettings(log),
   };
 }
 
@@ -40,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
   context.subscriptions.push(log);
   const storeFile = path.join(context.globalStorageUri.fsPath, 'index.sqlite');
-  const s = settings();
+  const s = settings(log);
   client = new IndexClient(
     path.join(context.extensionPath, 'dist', 'worker.js'),
     {
@@ -49,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): void {
       home: os.homedir(),
       agents: s.agents,
       status: s.status,
+      pricing: s.pricing,
       rescanIntervalMs: Math.max(5, vscode.workspace.getConfiguration('agentHandler').get<number>('rescanIntervalSeconds', 60)) * 1000,
     },
     log,
@@ -62,12 +73,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const repo = new WorkspaceRepo(log);
   const tree = new SessionsTree(client, repo, log);
   const statusBar = new BranchStatusBar(client, repo, log);
-  context.subscriptions.push(repo, tree, statusBar);
-  registerCommands(context, { client, tree, statusBar, log });
+  const explain = new ExplainCostDocuments(client);
+  context.subscriptions.push(repo, tree, statusBar, explain);
+  registerCommands(context, { client, tree, statusBar, explain, log });
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('agentHandler.idleAfterMinutes') || e.affectsConfiguration('agentHandler.agents')) {
-        void client?.query('settings', settings());
+      if (e.affectsConfiguration('agentHandler.idleAfterMinutes') || e.affectsConfiguration('agentHandler.agents') || e.affectsConfiguration('agentHandler.pricing')) {
+        void client?.query('settings', settings(log));
       }
     }),
   );

@@ -7,7 +7,8 @@ import { ADAPTERS, sourceEnvFrom } from '../core/sources/registry';
 import { WriterLease } from '../core/store/lease';
 import { branchSummary, diagnostics, grandTotal, listSessions, type SessionView } from '../core/store/queries';
 import { Store } from '../core/store/store';
-import { checkTimeZone, daily, explainSession, explanationMarkdown, systemTimeZone } from '../core/pricing/report';
+import { checkTimeZone, daily, explainSession, systemTimeZone } from '../core/pricing/report';
+import { explanationMarkdown } from '../core/pricing/explainText';
 import { formatAgo, formatTokens, formatUsd, oneLine } from '../core/text';
 import { totalTokens } from '../core/model/session';
 

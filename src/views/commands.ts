@@ -9,11 +9,13 @@ import type { Log } from './log';
 import { sessionDescription } from './markdown';
 import type { SessionsTree } from './sessionsTree';
 import type { BranchStatusBar } from './statusBar';
+import type { ExplainCostDocuments } from './explainCost';
 
 interface Deps {
   client: IndexClient;
   tree: SessionsTree;
   statusBar: BranchStatusBar;
+  explain: ExplainCostDocuments;
   log: Log;
 }
 
@@ -94,11 +96,47 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
 
   reg('agentHandler.showLog', () => d.log.show());
 
+  const explainBranch = async () => {
+    const b = d.statusBar.summary;
+    if (!b) return false;
+    await d.explain.show({ gitDir: b.git_dir, branch: b.branch }, `branch-${b.branch}`);
+    return true;
+  };
+
+  reg('agentHandler.explainCost', async (arg) => {
+    // From a tree item: that session. From the palette: the current branch or a session.
+    const node = arg as TreeNode | undefined;
+    if (!node || node.kind !== 'session') {
+      const b = d.statusBar.summary;
+      if (b) {
+        const choice = await vscode.window.showQuickPick(
+          [
+            { label: `$(git-branch) Branch ${b.branch}`, description: 'every request made on the current branch', branch: true },
+            { label: '$(comment-discussion) A session…', description: 'one session with its subagents', branch: false },
+          ],
+          { placeHolder: 'Explain the cost of…' },
+        );
+        if (!choice) return;
+        if (choice.branch) {
+          await explainBranch();
+          return;
+        }
+      }
+    }
+    const s = await resolve(arg, 'Explain the cost of…');
+    if (!s) return;
+    await d.explain.show({ session_id: s.session_id }, s.title ?? s.session_id);
+  });
+
   reg('agentHandler.showBranchSessions', async () => {
     const b = d.statusBar.summary;
     const ids = new Set(b?.by_session.map((x) => x.session_id) ?? []);
     const sessions = b ? d.tree.sessions.filter((s) => ids.has(s.session_id)) : d.tree.sessions;
-    const s = await pickSession(sessions, b ? `Sessions with requests on ${b.branch}` : 'Sessions');
+    const s = await pickSession(sessions, b ? `Sessions with requests on ${b.branch}` : 'Sessions', b ? `Explain the cost of ${b.branch}` : undefined);
+    if (s === EXPLAIN_ITEM) {
+      await explainBranch();
+      return;
+    }
     if (!s) return;
     const node = d.tree.nodeFor(s.session_id);
     if (node) await d.tree.view.reveal(node, { select: true, focus: true, expand: true });
@@ -137,14 +175,20 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-async function pickSession(sessions: SessionView[], placeHolder: string): Promise<SessionView | undefined> {
+/** The quick pick item that stands for "explain this branch's cost" rather than a session. */
+const EXPLAIN_ITEM = Symbol('explain');
+
+async function pickSession(sessions: SessionView[], placeHolder: string): Promise<SessionView | undefined>;
+async function pickSession(sessions: SessionView[], placeHolder: string, explainLabel: string | undefined): Promise<SessionView | typeof EXPLAIN_ITEM | undefined>;
+async function pickSession(sessions: SessionView[], placeHolder: string, explainLabel?: string): Promise<SessionView | typeof EXPLAIN_ITEM | undefined> {
   const now = Date.now();
-  const items = sessions.map((s) => ({
+  const items: (vscode.QuickPickItem & { session: SessionView | typeof EXPLAIN_ITEM })[] = sessions.map((s) => ({
     label: `${s.parent_session_id ? '$(debug-stackframe-dot) ' : ''}${s.title ?? s.session_id}`,
     description: sessionDescription(s, formatAgo(s.last_activity_at, now)),
     detail: `${s.status} · ${s.git_branch ?? ''} · ${s.cwd ? path.basename(s.cwd) : ''} · ${s.session_id}`,
     session: s,
   }));
+  if (explainLabel) items.unshift({ label: `$(info) ${explainLabel}`, description: 'tokens × price per model, rules, unpriced requests', session: EXPLAIN_ITEM, alwaysShow: true });
   const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
   return picked?.session;
 }

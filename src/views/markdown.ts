@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { adapterFor } from '../core/sources/registry';
 import type { BranchSummary, SessionView, Totals } from '../core/store/queries';
+import { compareWithAgent } from '../core/pricing/settings';
 import { formatTokens, formatUsd } from '../core/text';
 
 /**
@@ -70,7 +71,15 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
   if (s.token_totals_pending) {
     md.appendMarkdown(`\n${escapeMd(adapterFor(s.framework)?.displayName ?? s.framework)} writes token totals when the session's process exits: the running process's usage is not known yet.\n`);
   }
-  if (s.agent_cost_usd !== null) md.appendMarkdown(`\nClaude Code's own figure for this session (with subagents): ${escapeMd(formatUsd(s.agent_cost_usd))}\n`);
+  const agent = compareWithAgent(r.cost_usd, s.agent_cost_usd);
+  if (agent) {
+    const agentName = adapterFor(s.framework)?.displayName ?? s.framework;
+    const pct = `${agent.difference_pct >= 0 ? '+' : ''}${agent.difference_pct.toFixed(1)} %`;
+    md.appendMarkdown(
+      `\n${escapeMd(agentName)}'s own figure (with subagents): ${escapeMd(formatUsd(agent.agent_usd))}, ours ${escapeMd(formatUsd(agent.ours_usd))}` +
+        (agent.differs ? ` ⚠ differs by ${escapeMd(pct)} (over 1 %): run Explain Cost to see why\n` : ` (${escapeMd(pct)})\n`),
+    );
+  }
   if (s.unpriced_requests) md.appendMarkdown(`\n${s.unpriced_requests} request(s) have no known price: their tokens count, their cost is not shown as $0.\n`);
   if (s.first_user_message) md.appendMarkdown(`\nFirst prompt: ${escapeMd(s.first_user_message.slice(0, 300))}\n`);
   if (s.last_user_message && s.message_count > 1) md.appendMarkdown(`\nLast prompt: ${escapeMd(s.last_user_message.slice(0, 300))}\n`);
@@ -102,7 +111,7 @@ export function branchTooltip(b: BranchSummary, repoLabel: string): vscode.Markd
   } else {
     md.appendMarkdown('No agent requests on this branch yet.\n');
   }
-  md.appendMarkdown('\nClick for this branch\'s sessions.');
+  md.appendMarkdown('\nClick for this branch\'s sessions, or to explain its cost.');
   return md;
 }
 

@@ -67,6 +67,15 @@ export class Indexer {
     return this.reprice();
   }
 
+  /** The overrides new rows are priced with (stored rows are left as they are). */
+  usePriceOverrides(overrides: PriceOverrides): void {
+    this.overrides = overrides;
+  }
+
+  get priceOverrides(): PriceOverrides {
+    return this.overrides;
+  }
+
   /** Prices every stored row again with the current price data and overrides. */
   reprice(): number {
     const overrides = this.overrides;

@@ -1,4 +1,6 @@
 import type { StatusSettings } from '../live/status';
+import type { PriceOverrides } from '../pricing';
+import type { Explanation } from '../pricing/report';
 import type { BranchSummary, Diagnostics, SessionView, Totals } from '../store/queries';
 
 /** Messages between the extension host (client) and the indexing worker. */
@@ -9,6 +11,12 @@ export interface AgentSettings {
   disabled: string[];
 }
 
+/** `agentHandler.pricing.*`: the user's prices, and whether newer price data may be fetched (daily). */
+export interface PricingSettings {
+  overrides: PriceOverrides;
+  refresh: boolean;
+}
+
 export interface WorkerInit {
   storeFile: string;
   env: Record<string, string | undefined>;
@@ -16,6 +24,7 @@ export interface WorkerInit {
   agents: AgentSettings;
   status: StatusSettings;
   rescanIntervalMs: number;
+  pricing: PricingSettings;
 }
 
 export interface QueryMap {
@@ -25,7 +34,8 @@ export interface QueryMap {
   diagnostics: { args: Record<string, never>; result: Diagnostics & ServiceState };
   refresh: { args: Record<string, never>; result: null };
   rebuild: { args: Record<string, never>; result: null };
-  settings: { args: { status: StatusSettings; agents: AgentSettings }; result: null };
+  settings: { args: { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings }; result: null };
+  explain: { args: { session_id: string } | { gitDir: string; branch: string }; result: Explanation | null };
 }
 
 export type QueryName = keyof QueryMap;
@@ -37,6 +47,8 @@ export interface ServiceState {
   roots: { framework: string; root: string; exists: boolean }[];
   last_scan_at: string | null;
   last_scan_ms: number | null;
+  /** Where the prices in use come from (the bundled data's version, or the refreshed data's date). */
+  price_data: string;
 }
 
 export type ToWorker =

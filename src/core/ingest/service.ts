@@ -5,8 +5,11 @@ import { ADAPTERS, sourceEnvFrom } from '../sources/registry';
 import { WriterLease } from '../store/lease';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
 import { Store } from '../store/store';
+import { priceSource } from '../pricing';
+import { refreshPrices } from '../pricing/refresh';
+import { explainBranch, explainSession } from '../pricing/report';
 import { type IndexStats, Indexer, type Logger } from './indexer';
-import type { AgentSettings, FromWorker, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
+import type { AgentSettings, FromWorker, PricingSettings, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
 import { TranscriptWatcher } from './watcher';
 
 /**
@@ -27,6 +30,7 @@ export class IndexService {
   private firstDirtyAt: number | null = null;
   private status: StatusSettings;
   private agents: AgentSettings;
+  private pricing: PricingSettings;
   private lastScanAt: string | null = null;
   private lastScanMs: number | null = null;
   private rootsCache: ServiceState['roots'] = [];
@@ -47,6 +51,7 @@ export class IndexService {
     this.lease = new WriterLease(path.join(path.dirname(init.storeFile), 'writer.lock'), 3 * IndexService.HEARTBEAT_MS);
     this.status = init.status ?? DEFAULT_STATUS_SETTINGS;
     this.agents = init.agents;
+    this.pricing = init.pricing ?? { overrides: {}, refresh: false };
   }
 
   /** Resolves once the store is open and queries can be answered; the first scan goes on after. */
@@ -76,7 +81,33 @@ export class IndexService {
   /** An indexer over the enabled agents only. */
   private makeIndexer(): Indexer {
     const adapters = ADAPTERS.filter((a) => !this.agents.disabled.includes(a.id));
-    return new Indexer(this.store, adapters, sourceEnvFrom(this.init.env, this.init.home, this.agents.extraRoots), this.log);
+    const indexer = new Indexer(this.store, adapters, sourceEnvFrom(this.init.env, this.init.home, this.agents.extraRoots), this.log);
+    indexer.usePriceOverrides(this.pricing.overrides);
+    return indexer;
+  }
+
+  /**
+   * Brings the stored costs in line with the pricing settings: refreshed price data when the user
+   * turned refresh on (the only network call, at most daily, cached next to the store), then every
+   * stored row re-priced from its stored tokens when the overrides or the price data differ from
+   * what the rows were priced with. Writer only.
+   */
+  private async applyPricing(reason: string): Promise<void> {
+    if (this.stopped || this.role !== 'writer') return;
+    if (this.pricing.refresh) {
+      const r = await refreshPrices(path.join(path.dirname(this.init.storeFile), 'genai-prices-cache.json'));
+      if (r.outcome === 'failed') this.log.warn(r.message);
+      else this.log.info(r.message);
+    }
+    const fingerprint = JSON.stringify({ overrides: this.pricing.overrides, data: priceSource.label });
+    this.indexer.usePriceOverrides(this.pricing.overrides);
+    if (this.store.getMeta('pricing') === fingerprint) return;
+    const t0 = Date.now();
+    const changed = this.indexer.reprice();
+    this.store.setMeta('pricing', fingerprint);
+    this.log.info(`pricing (${reason}): ${changed} stored request(s) re-priced from their tokens in ${Date.now() - t0} ms (${priceSource.label})`);
+    if (changed) this.emit({ type: 'changed', reason: 'prices changed' });
+    this.schedulePersist();
   }
 
   /** Sessions of the enabled agents, with their status as of now. */
@@ -97,7 +128,10 @@ export class IndexService {
       () => void this.enqueue(() => this.scan('watcher asked for a rescan')),
     );
     // Not awaited: queries are answered from what the store already knows while the scan runs.
+    void this.enqueue(() => this.applyPricing('start'));
     void this.enqueue(() => this.scan('start'));
+    // The refresh, when on, looks hourly whether its day-old cache needs a fetch (it fetches at most daily).
+    this.timers.push(setInterval(() => this.pricing.refresh && void this.enqueue(() => this.applyPricing('daily price refresh')), 60 * 60_000));
     this.timers.push(setInterval(() => void this.enqueue(() => this.scan('periodic rescan')), this.init.rescanIntervalMs));
   }
 
@@ -241,6 +275,11 @@ export class IndexService {
         return grandTotal(this.store) as QueryMap[N]['result'];
       case 'diagnostics':
         return { ...diagnostics(this.store), ...this.state() } as QueryMap[N]['result'];
+      case 'explain': {
+        const a = args as QueryMap['explain']['args'];
+        const overrides = this.pricing.overrides;
+        return ('session_id' in a ? explainSession(this.store, a.session_id, overrides, this.sessions(now)) : explainBranch(this.store, a.gitDir, a.branch, overrides)) as QueryMap[N]['result'];
+      }
       case 'refresh':
         if (this.role === 'writer') await this.enqueue(() => this.scan('refresh'));
         else await this.enqueue(() => this.reload());
@@ -254,6 +293,10 @@ export class IndexService {
         this.status = a.status;
         const agentsChanged = JSON.stringify(a.agents) !== JSON.stringify(this.agents);
         this.agents = a.agents;
+        if (a.pricing && JSON.stringify(a.pricing) !== JSON.stringify(this.pricing)) {
+          this.pricing = a.pricing;
+          await this.enqueue(() => this.applyPricing('settings changed'));
+        }
         if (agentsChanged) {
           this.indexer = this.makeIndexer();
           await this.enqueue(() => this.scan('settings changed'));
@@ -283,6 +326,7 @@ export class IndexService {
       roots: this.rootsCache,
       last_scan_at: this.lastScanAt,
       last_scan_ms: this.lastScanMs,
+      price_data: priceSource.label,
     };
   }
 

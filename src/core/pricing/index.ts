@@ -34,17 +34,9 @@ export const priceSource: { label: string; fetched_at: string | null } = {
   fetched_at: null,
 };
 
-/** A user's own prices for a model id, per million tokens (`agentHandler.pricing.overrides`). */
-export interface PriceOverride {
-  input: number;
-  output: number;
-  cache_read?: number;
-  cache_write?: number;
-  /** 1-hour cache writes; defaults to cache_write. */
-  cache_write_1h?: number;
-}
+import type { PriceOverride, PriceOverrides } from './settings';
 
-export type PriceOverrides = Record<string, PriceOverride>;
+export { type PriceOverride, type PriceOverrides, sanitizeOverrides } from './settings';
 
 export interface PriceInput {
   framework: string;

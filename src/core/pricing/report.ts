@@ -1,8 +1,10 @@
 import { all } from '../store/sqlite';
 import { type SessionView, listSessions } from '../store/queries';
 import type { Store } from '../store/store';
-import { oneLine } from '../text';
 import { type PriceOverrides, type UnitPrices, priceRequest, priceSource } from './index';
+import { type AgentComparison, compareWithAgent } from './settings';
+
+export { type AgentComparison, compareWithAgent };
 
 /**
  * Reports over the priced usage rows: per-day figures in a time zone, and "explain cost" for a
@@ -127,24 +129,6 @@ export function daily(store: Store, tz: string = systemTimeZone()): { time_zone:
         by_model: [...d.models.entries()].map(([model, c]) => ({ model, ...c })).sort(byCost),
       })),
   };
-}
-
-// ---- the agent's own figure ----------------------------------------------------------------------
-
-export interface AgentComparison {
-  ours_usd: number;
-  agent_usd: number;
-  /** (ours − agent) / agent, in percent. */
-  difference_pct: number;
-  /** The two differ by more than 1 %. */
-  differs: boolean;
-}
-
-/** Our figure beside the agent's own total; a difference over 1 % is flagged. */
-export function compareWithAgent(ours: number, agent: number | null): AgentComparison | null {
-  if (agent === null || agent === undefined || !Number.isFinite(agent)) return null;
-  const diff = agent === 0 ? (ours === 0 ? 0 : 100) : ((ours - agent) / agent) * 100;
-  return { ours_usd: ours, agent_usd: agent, difference_pct: diff, differs: Math.abs(diff) > 1 };
 }
 
 // ---- explain cost ------------------------------------------------------------------------------
@@ -276,52 +260,4 @@ export function explainBranch(store: Store, gitDir: string, branch: string, over
   );
   const sessions = [...new Set(rows.map((r) => r.session_id))];
   return finish({ kind: 'branch', git_dir: gitDir, branch, sessions }, rows, overrides, null);
-}
-
-// ---- as a document -------------------------------------------------------------------------------
-
-const usd = (n: number) => `$${n.toFixed(6)}`;
-const num = (n: number) => Math.round(n).toLocaleString('en-US');
-/** Transcript text (titles) in a markdown document: one line, markup characters escaped. */
-const plain = (s: string) => oneLine(s, 120).replace(/[\\`*_[\]<>|#&]/g, (c) => `\\${c}`);
-
-/** The explanation as a markdown document (opened read-only as text; no links, titles escaped). */
-export function explanationMarkdown(e: Explanation): string {
-  const out: string[] = [];
-  if (e.target.kind === 'session') {
-    out.push(`# Cost of session ${plain(e.target.title ?? e.target.session_id)}`, '', `Session ${e.target.session_id} (${e.target.framework})${e.target.sessions.length > 1 ? `, with ${e.target.sessions.length - 1} subagent session(s)` : ''}.`);
-  } else {
-    out.push(`# Cost of branch ${plain(e.target.branch)}`, '', `Every request made on ${plain(e.target.branch)} in ${plain(e.target.git_dir)}: ${e.target.sessions.length} session(s).`);
-  }
-  const t = e.totals;
-  out.push('', `**Total: ${usd(t.cost_usd)}**${t.unpriced_requests ? ` + ${t.unpriced_requests} unpriced request(s)` : ''} for ${t.requests} request(s): input ${num(t.input)}, output ${num(t.output)}, cache read ${num(t.cache_read)}, cache write ${num(t.cache_write)} tokens.`);
-  if (e.agent) {
-    out.push('', `The agent's own figure: ${usd(e.agent.agent_usd)} (ours ${usd(e.agent.ours_usd)}, ${e.agent.difference_pct >= 0 ? '+' : ''}${e.agent.difference_pct.toFixed(2)} %)${e.agent.differs ? ' ⚠ differs by more than 1 %' : ''}.`);
-  }
-  out.push('', `Prices: ${e.price_data}.`, '', '## Per model', '');
-  out.push('| Model | Rule | Requests | Kind | Tokens | $/M tokens | Cost |', '|---|---|---:|---|---:|---:|---:|');
-  for (const m of e.models) {
-    for (const l of m.lines) {
-      const u = l.unit_prices;
-      const p = l.parts_usd;
-      const kinds: [string, number, number | undefined, number | undefined][] = [
-        ['input', l.tokens.input, u?.input, p?.input],
-        ['output', l.tokens.output, u?.output, p?.output],
-        ['cache read', l.tokens.cache_read, u?.cache_read, p?.cache_read],
-        ['cache write 5m', l.tokens.cache_write - l.tokens.cache_write_1h, u?.cache_write, p?.cache_write_5m],
-        ['cache write 1h', l.tokens.cache_write_1h, u?.cache_write_1h, p?.cache_write_1h],
-      ];
-      let first = true;
-      for (const [kind, tokens, price, part] of kinds) {
-        if (!tokens) continue;
-        out.push(`| ${first ? plain(m.model) : ''} | ${first ? plain(l.rule) : ''} | ${first ? l.requests : ''} | ${kind} | ${num(tokens)} | ${price === undefined ? '' : `$${price}`} | ${part === undefined ? '' : usd(part)} |`);
-        first = false;
-      }
-      out.push(`| | | | **= ${l.priced ? 'cost' : 'unpriced'}** | | | **${l.priced ? usd(l.cost_usd) : 'unpriced'}** |`);
-    }
-  }
-  out.push('', '## Unpriced requests', '');
-  out.push(...(e.unpriced.length ? e.unpriced.map((u) => `- ${plain(u.model)}: ${u.requests} request(s): ${plain(u.reason)}`) : ['- none']));
-  out.push('', '## Rules applied', '', ...e.rules.map((r) => `- ${r}`), '');
-  return out.join('\n');
 }
