@@ -249,3 +249,58 @@ describe('pricing: the real Claude Code 2.1.332 fixture against its own cost-sta
     }
   });
 });
+
+describe('pricing: the agent\'s own figure fills a gap', () => {
+  test('Claude Code cost-state modelUsage prices the requests of a model the price data lacks, labelled as the agent\'s', async () => {
+    const home = await tempDir();
+    const P = '11111111-2222-4333-8444-000000000f01';
+    const cost = (acme: number) => ({
+      type: 'cost-state', sessionId: P, totalCostUSD: acme + 0.0045,
+      modelUsage: { 'acme-coder-9': { inputTokens: 4_000, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUSD: acme }, 'claude-sonnet-4-5': { inputTokens: 1_000, outputTokens: 100, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUSD: 0.0045 } },
+    });
+    const parent = [
+      userPrompt({ session: P, ts: '2026-03-01T10:00:00.000Z', text: 'go' }),
+      assistant({ session: P, ts: '2026-03-01T10:00:01.000Z', msg: 'msg_f1', req: 'req_f1', model: 'acme-coder-9', usage: { in: 1_000 } }),
+      // claude-sonnet-4-5: 1000×3 + 100×15 = 0.0045 (priced by us)
+      assistant({ session: P, ts: '2026-03-01T10:00:02.000Z', msg: 'msg_f2', req: 'req_f2', model: 'claude-sonnet-4-5', usage: { in: 1_000, out: 100 } }),
+      // an unknown model the agent's figure does not name: stays unpriced
+      assistant({ session: P, ts: '2026-03-01T10:00:03.000Z', msg: 'msg_f3', req: 'req_f3', model: 'other-model-1', usage: { in: 10 } }),
+      cost(0.5),
+    ];
+    await writeTranscript(home, `${P}.jsonl`, parent);
+    await writeTranscript(home, `${P}/subagents/agent-f1.jsonl`, [
+      userPrompt({ session: P, ts: '2026-03-01T10:00:01.500Z', text: 'task', sidechain: true, agentId: 'f1' }),
+      assistant({ session: P, ts: '2026-03-01T10:00:01.600Z', msg: 'msg_f4', req: 'req_f4', sidechain: true, agentId: 'f1', model: 'acme-coder-9', usage: { in: 3_000 } }),
+    ]);
+    const { store } = await indexHome(home);
+    const byId = new Map(listSessions(store).map((s) => [s.session_id, s]));
+    const p = byId.get(P)!;
+    const sub = byId.get('agent-f1')!;
+    // acme-coder-9: $0.5 for 1,000 + 3,000 tokens → parent 0.5×1000/4000 = 0.125, subagent 0.5×3000/4000 = 0.375
+    assertUsd(p.cost_usd, 0.125 + 0.0045);
+    assertUsd(sub.cost_usd, 0.375);
+    assert.equal(p.unpriced_requests, 1, 'other-model-1 is still unpriced');
+    assertUsd(p.rollup.cost_usd, 0.5 + 0.0045);
+    const e = explainSession(store, P)!;
+    const acme = e.models.find((m) => m.model === 'acme-coder-9')!;
+    assert.equal(acme.unpriced_requests, 0);
+    assert.match(acme.lines[0].rule, /^the agent's own session figure: Claude Code cost-state acme-coder-9 \$0\.5/);
+    assert.deepEqual(e.unpriced.map((u) => u.model), ['other-model-1']);
+    // The agent's total and ours now agree: 0.5045 both.
+    assert.equal(e.agent!.differs, false);
+
+    // The session goes on and the agent's figure grows to $0.9: the shares follow (0.225 + 0.675).
+    await writeTranscript(home, `${P}.jsonl`, [...parent, cost(0.9)]);
+    const indexer = makeIndexer(store, home);
+    await indexer.scanAll();
+    const after = new Map(listSessions(store).map((s) => [s.session_id, s]));
+    assertUsd(after.get(P)!.cost_usd, 0.225 + 0.0045);
+    assertUsd(after.get('agent-f1')!.cost_usd, 0.675);
+    // Re-pricing (an override for another model) keeps the agent's figure in place.
+    indexer.setPriceOverrides({ 'other-model-1': { input: 1, output: 1 } });
+    const repriced = new Map(listSessions(store).map((s) => [s.session_id, s]));
+    // other-model-1: 10×1/1e6 = 0.00001
+    assertUsd(repriced.get(P)!.rollup.cost_usd, 0.9 + 0.0045 + 0.00001);
+    assert.equal(repriced.get(P)!.rollup.unpriced_requests, 0);
+  });
+});

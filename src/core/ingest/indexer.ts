@@ -373,10 +373,14 @@ export class Indexer {
     if (batch.keys.size) {
       this.store.transaction(() => {
         for (const s of this.store.recomputeCounted(batch.keys)) touched.add(s);
+        for (const s of this.store.fillFromAgentFigures(touched)) touched.add(s);
         this.store.recomputeTotals(touched);
       });
     } else if (touched.size) {
-      this.store.transaction(() => this.store.recomputeTotals(touched));
+      this.store.transaction(() => {
+        for (const s of this.store.fillFromAgentFigures(touched)) touched.add(s);
+        this.store.recomputeTotals(touched);
+      });
     }
     for (const s of batch.availability) this.store.refreshTranscriptAvailability(s);
     await this.resolveCwds();

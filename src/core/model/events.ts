@@ -108,6 +108,8 @@ export interface MetaEvent extends Base {
   additions?: number;
   deletions?: number;
   agent_cost_usd?: number;
+  /** The agent's own cost per model (Claude Code cost-state `modelUsage[model].costUSD`), for models we cannot price. */
+  agent_model_costs?: Record<string, number>;
   model?: string;
   /** Input + cache read + cache write of the last main-chain request. */
   context_tokens?: number;

@@ -32,6 +32,7 @@ export interface FileState {
   additions: number | null;
   deletions: number | null;
   agent_cost_usd: number | null;
+  agent_model_costs?: Record<string, number> | null;
   model: string | null;
   context_tokens: number | null;
   token_totals_pending: boolean | null;
@@ -92,6 +93,7 @@ export function newFileState(ids: { session_id: string | null; parent_session_id
     additions: null,
     deletions: null,
     agent_cost_usd: null,
+    agent_model_costs: null,
     model: null,
     context_tokens: null,
     token_totals_pending: null,
@@ -190,6 +192,7 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         if (e.additions !== undefined) state.additions = e.additions;
         if (e.deletions !== undefined) state.deletions = e.deletions;
         if (e.agent_cost_usd !== undefined) state.agent_cost_usd = e.agent_cost_usd;
+        if (e.agent_model_costs !== undefined) state.agent_model_costs = e.agent_model_costs;
         if (e.model !== undefined) state.model = e.model;
         if (e.context_tokens !== undefined) state.context_tokens = e.context_tokens;
         if (e.token_totals_pending !== undefined) state.token_totals_pending = e.token_totals_pending;

@@ -207,6 +207,13 @@ function claudeRecordEvents(rec: Rec, file: DiscoveredFile): AgentEvent[] {
     case 'cost-state':
       // Session-cumulative snapshots, written again and again: the last one is the agent's own total.
       if (typeof rec.totalCostUSD === 'number') setMeta('agent_cost_usd', rec.totalCostUSD);
+      if (isObject(rec.modelUsage)) {
+        const costs: Record<string, number> = {};
+        for (const [model, u] of Object.entries(rec.modelUsage)) {
+          if (isObject(u) && typeof u.costUSD === 'number' && Number.isFinite(u.costUSD) && u.costUSD >= 0) costs[model] = u.costUSD;
+        }
+        setMeta('agent_model_costs', costs);
+      }
       if (typeof rec.totalLinesAdded === 'number') setMeta('additions', rec.totalLinesAdded);
       if (typeof rec.totalLinesRemoved === 'number') setMeta('deletions', rec.totalLinesRemoved);
       break;

@@ -21,6 +21,8 @@ export interface Totals {
 /** A session as shown: the stored row, its live status, and its totals with its subagents'. */
 export interface SessionView extends Session {
   subagent_ids: string[];
+  /** The agent's own cost per model (Claude Code cost-state), covering the session with its subagents. */
+  agent_model_costs?: Record<string, number> | null;
   /** This session plus all its subagents, each request once. */
   rollup: Totals;
   /** Whether the session's cwd belongs to a repository (and which worktree top level). */
@@ -80,7 +82,13 @@ function toView(r: SessionRow, live: LiveRow | null, now: number, settings: Stat
     now,
     settings,
   );
-  const { turn_state: _t, turn_state_at: _ta, cwd_github_repo, toplevel, root: _root, ...rest } = r as SessionRow & { root?: string };
+  const { turn_state: _t, turn_state_at: _ta, cwd_github_repo, toplevel, root: _root, agent_model_costs: costsJson, ...rest } = r as SessionRow & { root?: string; agent_model_costs?: string | null };
+  let agentModelCosts: Record<string, number> | null = null;
+  try {
+    agentModelCosts = costsJson ? (JSON.parse(costsJson) as Record<string, number>) : null;
+  } catch {
+    agentModelCosts = null;
+  }
   const own: Totals = {
     tokens_input: r.tokens_input,
     tokens_output: r.tokens_output,
@@ -103,6 +111,7 @@ function toView(r: SessionRow, live: LiveRow | null, now: number, settings: Stat
     transcript_available: r.transcript_available === 1,
     token_totals_pending: r.token_totals_pending === null ? null : r.token_totals_pending === 1,
     toplevel,
+    agent_model_costs: agentModelCosts,
     subagent_ids: [],
     rollup: own,
   };

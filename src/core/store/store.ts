@@ -107,6 +107,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   cost_usd REAL NOT NULL DEFAULT 0,
   unpriced_requests INTEGER NOT NULL DEFAULT 0,
   agent_cost_usd REAL,
+  agent_model_costs TEXT,
   context_tokens INTEGER,
   token_totals_pending INTEGER,
   hook_event_count INTEGER NOT NULL DEFAULT 0,
@@ -190,6 +191,9 @@ export interface StoredPriceInput {
   cache_write: number;
   cache_write_1h: number;
 }
+
+/** The rule of a request priced with the agent's own per-model figure (see fillFromAgentFigures). */
+export const AGENT_FILL_RULE = "the agent's own session figure";
 
 export type OpenOutcome = 'created' | 'loaded' | 'rebuilt-version' | 'rebuilt-corrupt';
 
@@ -441,6 +445,7 @@ export class Store {
       try {
         for (const r of rows) {
           const p = price(r);
+          if (!p.priced && r.price_rule?.startsWith(AGENT_FILL_RULE)) continue;
           if (p.cost_usd === r.cost_usd && (p.priced ? 1 : 0) === r.priced && p.rule === r.price_rule) continue;
           stmt.run([p.cost_usd, p.priced ? 1 : 0, p.rule, r.rid]);
           changed++;
@@ -448,9 +453,96 @@ export class Store {
       } finally {
         stmt.free();
       }
-      if (changed) this.recomputeTotals(all<{ session_id: string }>(this.db, 'SELECT session_id FROM sessions').map((r) => r.session_id));
+      const every = all<{ session_id: string }>(this.db, 'SELECT session_id FROM sessions').map((r) => r.session_id);
+      if (this.fillFromAgentFigures(every).size) changed++;
+      if (changed) this.recomputeTotals(every);
     });
     return changed;
+  }
+
+  /**
+   * The agent's own figure fills a gap: for a session whose agent recorded its cost per model
+   * (Claude Code cost-state `modelUsage`, covering the session with its subagents), the counted
+   * requests of a model we could not price get that model's figure, minus what we did price of it,
+   * shared among them by token count, labelled as the agent's. Runs for the given top-level
+   * sessions (and their subagents); returns the sessions whose rows changed. docs/accounting.md, "Pricing".
+   */
+  fillFromAgentFigures(sessionIds: Iterable<string>): Set<string> {
+    const changed = new Set<string>();
+    for (const root of this.rootSessions(sessionIds)) {
+      const rootRow = one<{ agent_model_costs: string | null; framework: string }>(this.db, 'SELECT agent_model_costs, framework FROM sessions WHERE session_id = ?', [root]);
+      let costs: Record<string, number> = {};
+      try {
+        costs = rootRow?.agent_model_costs ? (JSON.parse(rootRow.agent_model_costs) as Record<string, number>) : {};
+      } catch {
+        costs = {};
+      }
+      const tree = this.sessionTree(root);
+      const marks = tree.map(() => '?').join(',');
+      const rows = all<{ rid: number; session_id: string; model: string | null; tokens: number; cost_usd: number | null; priced: number; price_rule: string | null }>(
+        this.db,
+        `SELECT rowid AS rid, session_id, model, input + output + cache_read + cache_write AS tokens, cost_usd, priced, price_rule
+         FROM usage WHERE counted = 1 AND session_id IN (${marks})`,
+        tree,
+      );
+      const byModel = new Map<string, typeof rows>();
+      for (const r of rows) {
+        const m = r.model ?? '';
+        byModel.set(m, [...(byModel.get(m) ?? []), r]);
+      }
+      for (const [model, list] of byModel) {
+        const filled = list.filter((r) => r.price_rule?.startsWith(AGENT_FILL_RULE));
+        const gaps = list.filter((r) => !r.priced || r.price_rule?.startsWith(AGENT_FILL_RULE));
+        if (!gaps.length) continue;
+        const pricedSum = list.filter((r) => r.priced && !r.price_rule?.startsWith(AGENT_FILL_RULE)).reduce((a, r) => a + (r.cost_usd ?? 0), 0);
+        const agentCost = costs[model];
+        const gap = typeof agentCost === 'number' ? agentCost - pricedSum : 0;
+        const tokens = gaps.reduce((a, r) => a + r.tokens, 0);
+        if (gap > 0 && tokens > 0) {
+          const rule = `${AGENT_FILL_RULE}: ${rootRow?.framework === 'claude_code' ? 'Claude Code' : (rootRow?.framework ?? 'agent')} cost-state ${model} $${agentCost} − $${pricedSum.toFixed(6)} priced here, shared by tokens`;
+          for (const r of gaps) {
+            const share = (gap * r.tokens) / tokens;
+            if (r.priced && r.cost_usd === share && r.price_rule === rule) continue;
+            run(this.db, 'UPDATE usage SET cost_usd = ?, priced = 1, price_rule = ? WHERE rowid = ?', [share, rule, r.rid]);
+            changed.add(r.session_id);
+          }
+        } else {
+          // The agent's figure no longer covers them (or is gone): unpriced again.
+          for (const r of filled) {
+            run(this.db, 'UPDATE usage SET cost_usd = NULL, priced = 0, price_rule = ? WHERE rowid = ?', [`no price for ${model || 'an unrecorded model'}`, r.rid]);
+            changed.add(r.session_id);
+          }
+        }
+      }
+    }
+    if (changed.size) this.markDirty();
+    return changed;
+  }
+
+  /** The top-level sessions of the given ones (a subagent's parent, recursively). */
+  private rootSessions(sessionIds: Iterable<string>): Set<string> {
+    const roots = new Set<string>();
+    for (const id of sessionIds) {
+      let cur = id;
+      for (let i = 0; i < 50; i++) {
+        const p = one<{ parent_session_id: string | null }>(this.db, 'SELECT parent_session_id FROM sessions WHERE session_id = ?', [cur]);
+        if (!p?.parent_session_id) break;
+        cur = p.parent_session_id;
+      }
+      roots.add(cur);
+    }
+    return roots;
+  }
+
+  /** A session and its subagents, recursively. */
+  private sessionTree(root: string): string[] {
+    const out = [root];
+    for (let i = 0; i < out.length && out.length < 10_000; i++) {
+      for (const c of all<{ session_id: string }>(this.db, 'SELECT session_id FROM sessions WHERE parent_session_id = ?', [out[i]])) {
+        if (!out.includes(c.session_id)) out.push(c.session_id);
+      }
+    }
+    return out;
   }
 
   /** Session totals from their counted rows. */
@@ -495,8 +587,8 @@ export class Store {
       `INSERT INTO sessions(session_id, parent_session_id, agent_id, machine_id, framework, title, first_started_at, last_started_at,
         last_activity_at, revival_count, turn_state, turn_state_at, cwd, git_branch, worktree_path, github_repo, issue_number, issue_url,
         pr_number, pr_url, additions, deletions, first_user_message, last_user_message, model, compaction_count, message_count,
-        tool_call_count, api_error_count, agent_cost_usd, context_tokens, token_totals_pending, transcript_available, transcript_path, root)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+        tool_call_count, api_error_count, agent_cost_usd, agent_model_costs, context_tokens, token_totals_pending, transcript_available, transcript_path, root)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
        ON CONFLICT(session_id) DO UPDATE SET parent_session_id = excluded.parent_session_id, agent_id = excluded.agent_id,
         machine_id = excluded.machine_id, framework = excluded.framework, title = excluded.title,
         first_started_at = excluded.first_started_at, last_started_at = excluded.last_started_at,
@@ -507,14 +599,15 @@ export class Store {
         additions = excluded.additions, deletions = excluded.deletions, first_user_message = excluded.first_user_message,
         last_user_message = excluded.last_user_message, model = excluded.model, compaction_count = excluded.compaction_count,
         message_count = excluded.message_count, tool_call_count = excluded.tool_call_count, api_error_count = excluded.api_error_count,
-        agent_cost_usd = excluded.agent_cost_usd, context_tokens = excluded.context_tokens,
+        agent_cost_usd = excluded.agent_cost_usd, agent_model_costs = excluded.agent_model_costs, context_tokens = excluded.context_tokens,
         token_totals_pending = excluded.token_totals_pending, transcript_available = 1,
         transcript_path = excluded.transcript_path, root = excluded.root`,
       [
         sessionId, s.parent_session_id, s.agent_id, machineId, framework, f.title, s.first_started_at, s.last_started_at,
         s.last_activity_at, f.revival_count, s.turn_state, s.turn_state_at, s.cwd, s.git_branch, s.worktree_path, f.github_repo,
         f.issue_number, f.issue_url, f.pr_number, f.pr_url, s.additions, s.deletions, s.first_user_message, s.last_user_message,
-        s.model, s.compaction_count, s.message_count, f.tool_call_count, s.api_error_count, s.agent_cost_usd, s.context_tokens,
+        s.model, s.compaction_count, s.message_count, f.tool_call_count, s.api_error_count, s.agent_cost_usd,
+        s.agent_model_costs ? JSON.stringify(s.agent_model_costs) : null, s.context_tokens,
         s.token_totals_pending === null || s.token_totals_pending === undefined ? null : s.token_totals_pending ? 1 : 0, filePath, root,
       ],
     );
