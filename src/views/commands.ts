@@ -151,6 +151,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
       `- last full scan: ${diag.last_scan_at ?? 'not yet'}${diag.last_scan_ms !== null ? ` (${diag.last_scan_ms} ms)` : ''}`,
       `- files: ${diag.files} (${diag.files_deleted} no longer on disk), sessions: ${diag.sessions}, counted requests: ${diag.requests}`,
       `- malformed lines skipped: ${diag.lines_skipped}`,
+      `- prices: ${diag.price_data}`,
       '',
       '## Roots',
       ...diag.roots.map((r) => `- ${r.framework}: ${r.root} ${r.exists ? '' : '(not present)'}`),

@@ -632,6 +632,52 @@ describe('Agent Handler extension in VS Code (packaged .vsix)', { timeout: 15 * 
       assert.doesNotMatch(await logText(), /\[error\]/);
     }, t));
 
+  test('6b. Explain Cost: from the palette (branch) and from the status bar\'s quick pick; a read-only markdown document', (t) =>
+    withFailureShot('ext-6b-explain-cost', async (page) => {
+      const docTab = 'branch-feature-fake-model.md';
+      const tab = page.locator(`.tabs-container .tab[role="tab"][data-resource-name="${docTab}"]`);
+      // Monaco renders spaces as no-break spaces.
+      const editorText = async () =>
+        ((await page.locator('.editor-group-container.active .editor-instance .view-lines').first().textContent()) ?? '').replace(/\u00a0/g, ' ');
+      // After the live test: 0.2511792 + 0.008 + 0.08 = 0.3391792 → "$0.339179" (six decimals in the document).
+      const waitForDocument = () =>
+        waitFor(
+          async () => {
+            const text = (await editorText()) ?? '';
+            return text.includes('Cost of branch feature/fake-model') && text.includes('$0.339179') && text.includes('genai-prices 0.1.8') && text;
+          },
+          { timeout: 15_000, message: 'the explain-cost document' },
+        );
+
+      // From the palette: it offers the current branch or a session.
+      await runCommand(page, 'Agent Handler: Explain Cost');
+      await pickQuickItem(page, (i) => i.label.endsWith(`Branch ${BRANCH}`), `"Branch ${BRANCH}"`);
+      await tab.first().waitFor({ state: 'visible', timeout: 15_000 });
+      const text = await waitForDocument();
+      assert.match(text, /claude-opus-5-5/);
+      assert.match(text, /Rules applied/);
+      await screenshot(page, 'ext-6b-explain-branch');
+      // Read-only: typing does not change it.
+      await page.locator('.editor-group-container.active .editor-instance .view-lines').first().click();
+      await page.keyboard.type('zzz');
+      assert.doesNotMatch((await editorText()) ?? '', /zzz/);
+
+      // From the status bar: its click lists the branch's sessions, with "Explain the cost" first.
+      await runCommand(page, 'View: Close All Editors');
+      await tab.first().waitFor({ state: 'detached', timeout: 10_000 });
+      await page.locator(`[id="${STATUS_ITEM_ID}"] .statusbar-item-label, [id="${STATUS_ITEM_ID}"]`).first().click();
+      const items = await waitFor(async () => {
+        const it = await quickInputItems(page);
+        return it.length >= 2 && it;
+      }, { timeout: 10_000, message: 'the status bar quick pick' });
+      assert.equal(items[0].label, `Explain the cost of ${BRANCH}`);
+      await pickQuickItem(page, (i) => i.label === `Explain the cost of ${BRANCH}`, 'Explain the cost');
+      await tab.first().waitFor({ state: 'visible', timeout: 15_000 });
+      await waitForDocument();
+      await runCommand(page, 'View: Close All Editors');
+      assert.doesNotMatch(await logText(), /\[error\]/);
+    }, t));
+
   test('7. the index persists: after a restart the sessions are known before any transcript is read', (t) =>
     withFailureShot('ext-7-restart', async (_page, t) => {
       const storeFile = path.join(vs.userDataDir, 'User', 'globalStorage', EXTENSION_ID, 'index.sqlite');
