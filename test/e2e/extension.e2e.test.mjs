@@ -666,9 +666,10 @@ describe('Agent Handler extension in VS Code (packaged .vsix)', { timeout: 15 * 
       await runCommand(page, 'View: Close All Editors');
       await tab.first().waitFor({ state: 'detached', timeout: 10_000 });
       await page.locator(`[id="${STATUS_ITEM_ID}"] .statusbar-item-label, [id="${STATUS_ITEM_ID}"]`).first().click();
+      // (The palette's rows linger in the DOM until the new quick pick replaces them: wait for ours.)
       const items = await waitFor(async () => {
         const it = await quickInputItems(page);
-        return it.length >= 2 && it;
+        return it.some((i) => i.label === SAY_HI) && it;
       }, { timeout: 10_000, message: 'the status bar quick pick' });
       assert.equal(items[0].label, `Explain the cost of ${BRANCH}`);
       await pickQuickItem(page, (i) => i.label === `Explain the cost of ${BRANCH}`, 'Explain the cost');

@@ -250,6 +250,23 @@ describe('pricing: the real Claude Code 2.1.332 fixture against its own cost-sta
   });
 });
 
+describe('pricing: from a transcript line', () => {
+  test('Claude Code usage.speed "fast" reaches the pricing function', async () => {
+    const home = await tempDir();
+    const S = '11111111-2222-4333-8444-000000000c01';
+    const fast = assistant({ session: S, ts: '2026-03-01T10:00:01.000Z', msg: 'msg_c1', req: 'req_c1', model: 'claude-opus-4-6', usage: { in: 1_000, out: 100 } });
+    ((fast.message as Record<string, unknown>).usage as Record<string, unknown>).speed = 'fast';
+    const standard = assistant({ session: S, ts: '2026-03-01T10:00:02.000Z', msg: 'msg_c2', req: 'req_c2', model: 'claude-opus-4-6', usage: { in: 1_000, out: 100 } });
+    ((standard.message as Record<string, unknown>).usage as Record<string, unknown>).speed = 'standard';
+    await writeTranscript(home, `${S}.jsonl`, [userPrompt({ session: S, ts: '2026-03-01T10:00:00.000Z', text: 'fast please' }), fast, standard]);
+    const { store } = await indexHome(home);
+    // fast: 1000×30 + 100×150 = 0.045; standard: 1000×5 + 100×25 = 0.0075
+    assertUsd(listSessions(store).find((x) => x.session_id === S)!.cost_usd, 0.045 + 0.0075);
+    const rules = explainSession(store, S)!.models[0].lines.map((l) => l.rule).sort();
+    assert.deepEqual(rules, ['genai-prices anthropic/claude-opus-4-6', 'genai-prices anthropic/claude-opus-4-6, fast ×6']);
+  });
+});
+
 describe('pricing: the agent\'s own figure fills a gap', () => {
   test('Claude Code cost-state modelUsage prices the requests of a model the price data lacks, labelled as the agent\'s', async () => {
     const home = await tempDir();
