@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { Indexer } from '../../src/core/ingest/indexer';
 import { applyWal, readLiveImage } from '../../src/core/sqlite/liveSnapshot';
+import { explainSession } from '../../src/core/pricing/report';
 import { opencodeAdapter, opencodeTokens, priceProvider } from '../../src/core/sources/opencode';
 import { all, loadSqlJs } from '../../src/core/store/sqlite';
 import { diagnostics, grandTotal } from '../../src/core/store/queries';
@@ -296,12 +297,19 @@ describe('OpenCode: what counts', () => {
         step('prt_q5', 'msg_q5', S, tok(1000, 0), 0),
       ],
     });
-    const { sessions } = await index(home);
+    const { sessions, store } = await index(home);
     const s = mustGet(sessions, S);
     // q2 and q3: 1000 * $3/M = $0.003 each from the price list (the agent's 9 is not used when a price is known);
     // q4: no price for the model → OpenCode's own $0.0123; q5: no price and cost 0 → unpriced.
     assertUsd(s.cost_usd, 0.003 + 0.003 + 0.0123);
     assert.equal(s.unpriced_requests, 1);
+    // Explain Cost sets OpenCode's own per-request figures beside ours, over the 3 requests that carry
+    // one: ours 0.003 + 0.003 + 0.0123 = 0.0183, OpenCode's 9 + 9 + 0.0123 = 18.0123: flagged.
+    const agent = explainSession(store, S)!.agent!;
+    assert.equal(agent.requests, 3);
+    assertUsd(agent.ours_usd, 0.0183);
+    assertUsd(agent.agent_usd, 18.0123);
+    assert.equal(agent.differs, true);
     assert.equal(s.model, 'fake-model');
   });
 

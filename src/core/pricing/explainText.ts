@@ -22,7 +22,8 @@ export function explanationMarkdown(e: Explanation): string {
   const t = e.totals;
   out.push('', `**Total: ${usd(t.cost_usd)}**${t.unpriced_requests ? ` + ${t.unpriced_requests} unpriced request(s)` : ''} for ${t.requests} request(s): input ${num(t.input)}, output ${num(t.output)}, cache read ${num(t.cache_read)}, cache write ${num(t.cache_write)} tokens.`);
   if (e.agent) {
-    out.push('', `The agent's own figure: ${usd(e.agent.agent_usd)} (ours ${usd(e.agent.ours_usd)}, ${e.agent.difference_pct >= 0 ? '+' : ''}${e.agent.difference_pct.toFixed(2)} %)${e.agent.differs ? ' ⚠ differs by more than 1 %' : ''}.`);
+    const scope = e.agent.requests !== undefined ? ` for the ${e.agent.requests} request(s) it recorded a cost for` : '';
+    out.push('', `The agent's own figure${scope}: ${usd(e.agent.agent_usd)} (ours ${usd(e.agent.ours_usd)}, ${e.agent.difference_pct >= 0 ? '+' : ''}${e.agent.difference_pct.toFixed(2)} %)${e.agent.differs ? ' ⚠ differs by more than 1 %' : ''}.`);
   }
   out.push('', `Prices: ${e.price_data}.`, '', '## Per model', '');
   out.push('| Model | Rule | Requests | Kind | Tokens | $/M tokens | Cost |', '|---|---|---:|---|---:|---:|---:|');

@@ -228,7 +228,20 @@ function finish(target: Explanation['target'], rows: UsageFacts[], overrides: Pr
   const used = new Set(rows.map((r) => r.price_rule ?? ''));
   const rules = [...PRICING_RULES];
   if ([...used].some((r) => r.includes('your price override'))) rules.push('Your price overrides (agentHandler.pricing.overrides) win over the price data for the models they name.');
-  return { target, price_data: priceSource.label, totals, models, agent: compareWithAgent(totals.cost_usd, agentUsd), unpriced, rules };
+  // Without a session-wide figure, the agent's per-request figures (OpenCode `cost`, OTLP `cost_usd`)
+  // are compared with ours over the same requests.
+  let agent = compareWithAgent(totals.cost_usd, agentUsd);
+  if (!agent) {
+    const withOwn = rows.filter((r) => typeof r.vendor_cost_usd === 'number' && r.vendor_cost_usd > 0);
+    if (withOwn.length) {
+      agent = compareWithAgent(
+        withOwn.reduce((a, r) => a + (r.cost_usd ?? 0), 0),
+        withOwn.reduce((a, r) => a + (r.vendor_cost_usd ?? 0), 0),
+      );
+      if (agent) agent.requests = withOwn.reduce((a, r) => a + r.request_count, 0);
+    }
+  }
+  return { target, price_data: priceSource.label, totals, models, agent, unpriced, rules };
 }
 
 /** Explains a session's cost with its subagents' (its rollup), or null when there is no such session. */

@@ -50,6 +50,8 @@ export interface AgentComparison {
   difference_pct: number;
   /** The two differ by more than 1 %. */
   differs: boolean;
+  /** When the agent's figure is per request: how many requests carry one (the comparison covers those only). */
+  requests?: number;
 }
 
 /** Our figure beside the agent's own total; a difference over 1 % is flagged. */
