@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { TokenCounts } from '../../src/core/model/session';
-import { PRICE_DATA, type PriceInput, fastMultiplier, priceRequest, splitProviderPrefix, undatedModelId } from '../../src/core/pricing';
+import { PRICE_DATA, type PriceInput, fastMultiplier, priceRequest, sanitizeOverrides, splitProviderPrefix, undatedModelId } from '../../src/core/pricing';
 import { explanationMarkdown } from '../../src/core/pricing/explainText';
 import { compareWithAgent, daily, dayIn, explainSession } from '../../src/core/pricing/report';
 import { codexTokens } from '../../src/core/sources/codex';
@@ -132,6 +132,25 @@ describe('pricing: one request at a time', () => {
     assert.match(r.rule, /your price override for acme-coder-9/);
     // A dated id of an overridden model: 1000×1 + 100×1 = 0.0011 (cache prices default to input)
     assertUsd(price({ model: 'claude-sonnet-4-5-20250929', overrides, tokens: tokens({ input: 1_000, output: 100 }) }).cost_usd!, 0.0011);
+  });
+
+  test('override settings: bad entries are skipped with a clear message, good ones kept', () => {
+    const { overrides, problems } = sanitizeOverrides({
+      good: { input: 1, output: 2, cache_read: 0.1 },
+      noOutput: { input: 1 },
+      negative: { input: -1, output: 2 },
+      badCache: { input: 1, output: 2, cache_write: 'cheap' },
+      notAnObject: 3,
+    });
+    assert.deepEqual(overrides, { good: { input: 1, output: 2, cache_read: 0.1 }, badCache: { input: 1, output: 2 } });
+    assert.deepEqual(problems, [
+      'price override for noOutput ignored: it needs numeric "input" and "output" prices per million tokens',
+      'price override for negative ignored: it needs numeric "input" and "output" prices per million tokens',
+      'price override for badCache: "cache_write" is not a non-negative number; ignored',
+      'price override for notAnObject ignored: it needs numeric "input" and "output" prices per million tokens',
+    ]);
+    assert.deepEqual(sanitizeOverrides([1, 2]).problems, ['agentHandler.pricing.overrides must be an object keyed by model id']);
+    assert.deepEqual(sanitizeOverrides(undefined), { overrides: {}, problems: [] });
   });
 
   test('the agent\'s figure beside ours: a difference over 1 % is flagged', () => {
