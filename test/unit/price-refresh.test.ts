@@ -66,6 +66,19 @@ describe('price refresh (opt-in)', () => {
     assertUsd(request().cost_usd!, 0.0028);
   });
 
+  test('a window that does not write the index never fetches: it uses the cache or nothing', async () => {
+    const cache = path.join(await tempDir(), 'genai-prices-cache.json');
+    const f = fakeFetch([() => DATA]);
+    const none = await refreshPrices(cache, Date.parse('2026-11-25T12:00:00Z'), f, { network: false });
+    assert.equal(none.outcome, 'failed');
+    assert.equal(f.urls.length, 0);
+    await fsp.writeFile(cache, JSON.stringify({ fetched_at: '2026-11-20T00:00:00.000Z', url: REMOTE_DATA_JSON_URL, data: DATA }));
+    // Five days old, still used without the network.
+    const old = await refreshPrices(cache, Date.parse('2026-11-25T12:00:00Z'), f, { network: false });
+    assert.equal(old.outcome, 'cached');
+    assert.equal(f.urls.length, 0);
+  });
+
   test('data the library rejects is not used and not cached', async () => {
     const cache = path.join(await tempDir(), 'genai-prices-cache.json');
     const r = await refreshPrices(cache, Date.parse('2026-11-25T12:00:00Z'), fakeFetch([() => ({ not: 'a list' })]));

@@ -65,7 +65,10 @@ export class IndexService {
       setInterval(() => this.heartbeat().catch((err: Error) => this.log.error(`writer lease heartbeat failed: ${err.message}`)), IndexService.HEARTBEAT_MS),
     );
     if (writer) await this.becomeWriter();
-    else this.watchStoreFile();
+    else {
+      this.watchStoreFile();
+      if (this.pricing.refresh) void this.enqueue(() => this.applyPricing('start'));
+    }
   }
 
   private async openStore(): Promise<void> {
@@ -93,12 +96,15 @@ export class IndexService {
    * what the rows were priced with. Writer only.
    */
   private async applyPricing(reason: string): Promise<void> {
-    if (this.stopped || this.role !== 'writer') return;
+    if (this.stopped) return;
     if (this.pricing.refresh) {
-      const r = await refreshPrices(path.join(path.dirname(this.init.storeFile), 'genai-prices-cache.json'));
+      const cache = path.join(path.dirname(this.init.storeFile), 'genai-prices-cache.json');
+      // Only the writer may fetch; a reader uses the writer's cache (for Explain Cost's unit prices).
+      const r = await refreshPrices(cache, Date.now(), undefined, { network: this.role === 'writer' });
       if (r.outcome === 'failed') this.log.warn(r.message);
       else this.log.info(r.message);
     }
+    if (this.role !== 'writer') return;
     const fingerprint = JSON.stringify({ overrides: this.pricing.overrides, data: priceSource.label });
     this.indexer.usePriceOverrides(this.pricing.overrides);
     if (this.store.getMeta('pricing') === fingerprint) return;

@@ -55,7 +55,12 @@ async function activate(data: unknown[]): Promise<void> {
  * (whose result is cached). On any failure the data in use stays (the bundled one, or an older
  * cache), and the outcome says why.
  */
-export async function refreshPrices(cacheFile: string, now = Date.now(), fetchFn: FetchLike = fetch as unknown as FetchLike): Promise<RefreshOutcome> {
+export async function refreshPrices(
+  cacheFile: string,
+  now = Date.now(),
+  fetchFn: FetchLike = fetch as unknown as FetchLike,
+  opts: { network?: boolean } = {},
+): Promise<RefreshOutcome> {
   const cached = await readCache(cacheFile);
   const use = async (c: CachedPrices, outcome: RefreshOutcome['outcome'], message: string): Promise<RefreshOutcome> => {
     await activate(c.data);
@@ -68,6 +73,15 @@ export async function refreshPrices(cacheFile: string, now = Date.now(), fetchFn
       return await use(cached, 'cached', `price data from ${cached.fetched_at} (cached)`);
     } catch {
       // a cache the library rejects: fetch again
+    }
+  }
+  if (opts.network === false) {
+    // A window that does not write the index uses what the writing window fetched, never the network.
+    if (!cached) return { outcome: 'failed', fetched_at: null, message: 'no refreshed price data yet (the window that writes the index fetches it)' };
+    try {
+      return await use(cached, 'cached', `price data from ${cached.fetched_at} (cached by the writing window)`);
+    } catch (err) {
+      return { outcome: 'failed', fetched_at: null, message: `cached price data unusable: ${(err as Error).message}` };
     }
   }
   const controller = new AbortController();
