@@ -13,7 +13,7 @@ function session(id: string, over: Partial<SessionView> = {}): SessionView {
     additions: null, deletions: null, first_user_message: null, last_user_message: null, model: null, compaction_count: 0,
     message_count: 0, tool_call_count: 0, api_request_count: 0, api_error_count: 0, ...zero, agent_cost_usd: null,
     context_tokens: null, token_totals_pending: null, hook_event_count: 0, otel_event_count: 0, metrics_source: 'transcript', transcript_available: true,
-    transcript_path: null, subagent_ids: [], rollup: zero, toplevel: null, ...over,
+    transcript_path: null, subagent_ids: [], branches: [], rollup: zero, toplevel: null, ...over,
   };
 }
 

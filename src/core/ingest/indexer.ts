@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { AgentEvent } from '../model/events';
 import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
+import { ReflogCache, branchAt } from '../git/reflog';
 import { type PriceOverrides, priceRequest } from '../pricing';
 import { DOC_SEP, type FileRow, type PricedUsageRow, type Store, documentPathOf } from '../store/store';
 
@@ -48,6 +49,7 @@ export class Indexer {
   private readonly machineId: string | null;
   /** The user's price overrides (`agentHandler.pricing.overrides`); see setPriceOverrides. */
   private overrides: PriceOverrides = {};
+  private readonly reflogs = new ReflogCache();
 
   constructor(
     private readonly store: Store,
@@ -384,7 +386,29 @@ export class Indexer {
     }
     for (const s of batch.availability) this.store.refreshTranscriptAvailability(s);
     await this.resolveCwds();
+    await this.attributeBranches();
     stats.sessions_changed = touched.size + batch.availability.size;
+  }
+
+  /** Settles the branch of every new request and PR sighting (per request, docs/accounting.md §5). */
+  async attributeBranches(): Promise<void> {
+    const perRequest = new Set(this.adapters.filter((a) => a.branchPerRequest).map((a) => a.id));
+    const rows = this.store.unresolvedBranchRows();
+    const prs = this.store.unresolvedPrRows();
+    if (!rows.length && !prs.length) return;
+    const rowBranches: [number, string | null][] = [];
+    for (const r of rows) {
+      rowBranches.push([r.rowid, await attributedBranch(this.reflogs, perRequest.has(r.framework), { ts: r.ts, recorded: r.git_branch ?? r.session_branch, toplevel: r.toplevel, cwd_known: r.cwd_known })]);
+    }
+    const prBranches: [number, string | null][] = [];
+    for (const p of prs) {
+      prBranches.push([p.rowid, await attributedBranch(this.reflogs, perRequest.has(p.framework), { ts: p.ts, recorded: p.recorded_branch, toplevel: p.toplevel, cwd_known: p.cwd_known })]);
+    }
+    this.store.transaction(() => {
+      for (const [rowid, b] of rowBranches) this.store.setRowBranch(rowid, b);
+      // A sighting with no branch at all is kept as "" (no branch): it never names a head branch.
+      for (const [rowid, b] of prBranches) this.store.setPrRowBranch(rowid, b ?? '');
+    });
   }
 
   /** git facts (repository, GitHub remote) for working directories not seen before. */
@@ -394,6 +418,27 @@ export class Indexer {
       this.store.setCwdInfo(cwd, { git_dir: info?.git_dir ?? null, toplevel: info?.toplevel ?? null, github_repo: info?.github_repo ?? null });
     }
   }
+}
+
+/**
+ * The branch a request (or a PR sighting) counts on, docs/accounting.md §5: the recorded branch for
+ * agents that record it per request; else the working tree's HEAD reflog at its time; else the
+ * branch the agent recorded (at session start); "" outside a repository.
+ */
+async function attributedBranch(
+  reflogs: ReflogCache,
+  perRequest: boolean,
+  r: { ts: string | null; recorded: string | null; toplevel: string | null; cwd_known: number },
+): Promise<string | null> {
+  if (perRequest) return r.recorded;
+  if (r.toplevel) {
+    const h = await reflogs.history(r.toplevel);
+    const at = h && r.ts ? branchAt(h, Date.parse(r.ts)) : null;
+    if (at) return at;
+    return r.recorded;
+  }
+  // The folder is known not to be in a repository (now): the recorded branch if any, else no branch.
+  return r.recorded ?? (r.cwd_known ? '' : null);
 }
 
 async function statSignature(p: string): Promise<{ size: number; mtime_ms: number } | null> {

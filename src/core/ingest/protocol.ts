@@ -1,6 +1,8 @@
 import type { StatusSettings } from '../live/status';
 import type { PriceOverrides } from '../pricing';
 import type { Explanation } from '../pricing/report';
+import type { FoundPr } from '../git/pr';
+import type { PrSummary } from '../store/pullRequests';
 import type { BranchSummary, Diagnostics, SessionView, Totals } from '../store/queries';
 
 /** Messages between the extension host (client) and the indexing worker. */
@@ -17,6 +19,12 @@ export interface PricingSettings {
   refresh: boolean;
 }
 
+/** Which network sources of pull requests are on (docs: README "Privacy"). */
+export interface PrSettings {
+  /** `gh pr view` when the gh CLI is installed (and logged in). */
+  gh: boolean;
+}
+
 export interface WorkerInit {
   storeFile: string;
   env: Record<string, string | undefined>;
@@ -25,16 +33,22 @@ export interface WorkerInit {
   status: StatusSettings;
   rescanIntervalMs: number;
   pricing: PricingSettings;
+  pullRequests?: PrSettings;
 }
 
 export interface QueryMap {
   sessions: { args: Record<string, never>; result: SessionView[] };
-  branch: { args: { gitDir: string; branch: string }; result: BranchSummary };
+  /** `toplevel`: the workspace's working tree, where `gh` and `git diff` run (lookups start in the background). */
+  branch: { args: { gitDir: string; branch: string; toplevel?: string }; result: BranchSummary };
+  pr: { args: { gitDir: string; number: number }; result: PrSummary | null };
+  pullRequests: { args: Record<string, never>; result: PrSummary[] };
+  /** What the extension host found through the VS Code GitHub sign-in (source `github`); null = no PR. */
+  setPrLookup: { args: { gitDir: string; branch: string; pr: FoundPr | null }; result: null };
   total: { args: Record<string, never>; result: Totals & { requests: number } };
   diagnostics: { args: Record<string, never>; result: Diagnostics & ServiceState };
   refresh: { args: Record<string, never>; result: null };
   rebuild: { args: Record<string, never>; result: null };
-  settings: { args: { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings }; result: null };
+  settings: { args: { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings; pullRequests?: PrSettings }; result: null };
   explain: { args: { session_id: string } | { gitDir: string; branch: string }; result: Explanation | null };
 }
 

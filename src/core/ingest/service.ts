@@ -3,13 +3,15 @@ import * as path from 'node:path';
 import { DEFAULT_STATUS_SETTINGS, type StatusSettings } from '../live/status';
 import { ADAPTERS, sourceEnvFrom } from '../sources/registry';
 import { WriterLease } from '../store/lease';
+import { DiffStats, type DiffStat, defaultBranch, ghPrView } from '../git/pr';
+import { listPullRequests, prSummary } from '../store/pullRequests';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
 import { Store } from '../store/store';
 import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
 import { explainBranch, explainSession } from '../pricing/report';
 import { type IndexStats, Indexer, type Logger } from './indexer';
-import type { AgentSettings, FromWorker, PricingSettings, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
+import type { AgentSettings, FromWorker, PrSettings, PricingSettings, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
 import { TranscriptWatcher } from './watcher';
 
 /**
@@ -37,6 +39,20 @@ export class IndexService {
   private stopped = false;
   /** Paths of the watcher batch queued but not started yet. */
   private waitingPaths: Set<string> | null = null;
+  private prSettings: PrSettings;
+  /** Default branch per repository (git dir), looked up once in a while. */
+  private readonly defaults = new Map<string, { branch: string | null; at: number }>();
+  private readonly diffs = new DiffStats();
+  private readonly lastDiff = new Map<string, DiffStat | null>();
+  private readonly inFlight = new Set<string>();
+  /** gh failures are logged once per reason, not on every status bar refresh. */
+  private readonly ghReasons = new Set<string>();
+  /** After gh could not answer (missing, logged out, offline), it is not asked again for a while. */
+  private ghRetryAt = 0;
+
+  /** A PR lookup answer is asked again after this long (a PR opened or merged meanwhile). */
+  static readonly PR_LOOKUP_TTL_MS = 10 * 60_000;
+  static readonly DEFAULT_BRANCH_TTL_MS = 5 * 60_000;
 
   /** Persist at most this long after the first unsaved change, and this long after the last one. */
   static readonly PERSIST_MAX_MS = 5_000;
@@ -52,6 +68,7 @@ export class IndexService {
     this.status = init.status ?? DEFAULT_STATUS_SETTINGS;
     this.agents = init.agents;
     this.pricing = init.pricing ?? { overrides: {}, refresh: false };
+    this.prSettings = init.pullRequests ?? { gh: false };
   }
 
   /** Resolves once the store is open and queries can be answered; the first scan goes on after. */
@@ -275,7 +292,26 @@ export class IndexService {
         return this.sessions(now) as QueryMap[N]['result'];
       case 'branch': {
         const a = args as QueryMap['branch']['args'];
-        return branchSummary(this.store, a.gitDir, a.branch, this.sessions(now)) as QueryMap[N]['result'];
+        const def = this.defaults.get(a.gitDir)?.branch ?? null;
+        const summary = branchSummary(this.store, a.gitDir, a.branch, this.sessions(now), def);
+        summary.diff = this.lastDiff.get(`${a.gitDir}\0${a.branch}`) ?? null;
+        if (a.toplevel) this.lookUpInBackground(a.gitDir, a.toplevel, a.branch, summary.pr?.source ?? null);
+        return summary as QueryMap[N]['result'];
+      }
+      case 'pr': {
+        const a = args as QueryMap['pr']['args'];
+        return prSummary(this.store, a.gitDir, a.number, this.defaults.get(a.gitDir)?.branch ?? null, this.sessions(now)) as QueryMap[N]['result'];
+      }
+      case 'pullRequests': {
+        const defaults = new Map([...this.defaults].map(([k, v]) => [k, v.branch]));
+        return listPullRequests(this.store, defaults, this.sessions(now)) as QueryMap[N]['result'];
+      }
+      case 'setPrLookup': {
+        const a = args as QueryMap['setPrLookup']['args'];
+        const before = JSON.stringify(this.store.getPrLookup(a.gitDir, a.branch, 'github')?.number ?? null);
+        this.store.setPrLookup(a.gitDir, a.branch, 'github', a.pr);
+        if (JSON.stringify(a.pr?.number ?? null) !== before) this.emit({ type: 'changed', reason: 'pull request found' });
+        return null as QueryMap[N]['result'];
       }
       case 'total':
         return grandTotal(this.store) as QueryMap[N]['result'];
@@ -297,6 +333,7 @@ export class IndexService {
       case 'settings': {
         const a = args as QueryMap['settings']['args'];
         this.status = a.status;
+        if (a.pullRequests) this.prSettings = a.pullRequests;
         const agentsChanged = JSON.stringify(a.agents) !== JSON.stringify(this.agents);
         this.agents = a.agents;
         if (a.pricing && JSON.stringify(a.pricing) !== JSON.stringify(this.pricing)) {
@@ -313,6 +350,49 @@ export class IndexService {
       default:
         throw new Error(`unknown query ${String(name)}`);
     }
+  }
+
+  /**
+   * Lookups that need git or the network, started without waiting (the answer comes with a later
+   * query, announced by a change notice): the default branch, the diff against it, and `gh pr view`
+   * when no transcript names the branch's PR and the gh setting is on.
+   */
+  private lookUpInBackground(gitDir: string, toplevel: string, branch: string, prSource: string | null): void {
+    const key = `${gitDir}\0${branch}`;
+    if (this.inFlight.has(key) || this.stopped) return;
+    this.inFlight.add(key);
+    void (async () => {
+      let changed = false;
+      const def = this.defaults.get(gitDir);
+      if (!def || Date.now() - def.at > IndexService.DEFAULT_BRANCH_TTL_MS) {
+        const b = await defaultBranch(toplevel);
+        changed ||= b !== (def?.branch ?? null);
+        this.defaults.set(gitDir, { branch: b, at: Date.now() });
+      }
+      const diff = await this.diffs.get(gitDir, toplevel, branch);
+      changed ||= JSON.stringify(diff) !== JSON.stringify(this.lastDiff.get(key) ?? null);
+      this.lastDiff.set(key, diff);
+      const noTranscriptPr = prSource === null || prSource === 'gh' || prSource === 'github';
+      if (this.prSettings.gh && noTranscriptPr && branch !== 'HEAD' && branch !== this.defaults.get(gitDir)?.branch) {
+        const cached = this.store.getPrLookup(gitDir, branch, 'gh');
+        if ((!cached || Date.now() - cached.fetched_at_ms > IndexService.PR_LOOKUP_TTL_MS) && Date.now() >= this.ghRetryAt) {
+          const answer = await ghPrView(toplevel, branch);
+          if (answer.kind === 'unavailable') {
+            if (!this.ghReasons.has(answer.reason)) this.log.info(`pull request lookup with gh skipped: ${answer.reason}`);
+            this.ghReasons.add(answer.reason);
+            this.ghRetryAt = Date.now() + IndexService.PR_LOOKUP_TTL_MS;
+          } else {
+            const pr = answer.kind === 'found' ? answer.pr : null;
+            if ((cached?.number ?? null) !== (pr?.number ?? null)) changed = true;
+            this.store.setPrLookup(gitDir, branch, 'gh', pr);
+            if (pr) this.log.info(`gh: ${branch} has pull request #${pr.number}`);
+          }
+        }
+      }
+      if (changed) this.emit({ type: 'changed', reason: 'branch details found' });
+    })()
+      .catch((err: Error) => this.log.warn(`branch lookup failed: ${err.message}`))
+      .finally(() => this.inFlight.delete(key));
   }
 
   private async rebuild(): Promise<void> {

@@ -53,9 +53,29 @@ export interface FileState {
 
   turn_state: TurnState | null;
   turn_state_at: string | null;
+  /**
+   * Every pull request the file mentions, with the branch recorded at that moment: which branch a PR
+   * belongs to, and which sessions worked on it from another branch (a review), come from these.
+   */
+  prs: PrObservation[];
   /** The adapter's own per-file parse state (see LineContext.state). */
   adapter_state: Record<string, unknown>;
 }
+
+/** A pull request seen in a session: the agent's own record (Claude `pr-link`) or a URL in its text. */
+export interface PrObservation {
+  number: number;
+  url: string | null;
+  /** owner/name when known (the URL's, or the record's prRepository). */
+  repo: string | null;
+  source: 'agent' | 'transcript';
+  /** The branch the transcript recorded when the PR was seen (the session's branch then). */
+  branch: string | null;
+  ts: string | null;
+}
+
+/** At most this many PR sightings are kept per file (first sighting per PR, source and branch). */
+const PR_OBSERVATIONS_MAX = 200;
 
 export interface UsageRow {
   dedup_key: string;
@@ -110,6 +130,7 @@ export function newFileState(ids: { session_id: string | null; parent_session_id
     tool_ids: [],
     turn_state: null,
     turn_state_at: null,
+    prs: [],
     adapter_state: {},
   };
 }
@@ -189,6 +210,15 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         if (e.pr_url !== undefined) state.pr_url = e.pr_url;
         if (e.seen_pr_url !== undefined) state.seen_pr_url = e.seen_pr_url;
         if (e.seen_issue_url !== undefined) state.seen_issue_url = e.seen_issue_url;
+        if (e.pr_url !== undefined || e.pr_number !== undefined) {
+          const link = e.pr_url ? parseGithubLink(e.pr_url) : null;
+          const number = e.pr_number ?? link?.number;
+          if (number !== undefined) observePr(state, { number, url: e.pr_url ?? null, repo: e.github_repo ?? link?.repo ?? null, source: 'agent', branch: state.git_branch, ts: e.ts });
+        }
+        if (e.seen_pr_url !== undefined) {
+          const link = parseGithubLink(e.seen_pr_url);
+          if (link) observePr(state, { number: link.number, url: e.seen_pr_url, repo: link.repo, source: 'transcript', branch: state.git_branch, ts: e.ts });
+        }
         if (e.additions !== undefined) state.additions = e.additions;
         if (e.deletions !== undefined) state.deletions = e.deletions;
         if (e.agent_cost_usd !== undefined) state.agent_cost_usd = e.agent_cost_usd;
@@ -201,6 +231,17 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
   }
   state.tool_ids = [...toolIds];
   return [...usage.values()];
+}
+
+/** Keeps the first sighting of each (PR, source, branch): later ones add nothing the first did not say. */
+function observePr(state: FileState, o: PrObservation): void {
+  state.prs ??= [];
+  const same = state.prs.find((p) => p.number === o.number && p.source === o.source && p.branch === o.branch && (p.repo ?? '') === (o.repo ?? ''));
+  if (same) {
+    same.url ??= o.url;
+    return;
+  }
+  if (state.prs.length < PR_OBSERVATIONS_MAX) state.prs.push(o);
 }
 
 function keepLargest(usage: Map<string, UsageRow>, e: UsageEvent): void {

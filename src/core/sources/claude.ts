@@ -45,6 +45,7 @@ export const claudeAdapter: LineSourceAdapter = {
   displayName: 'Claude Code',
   icon: 'sparkle',
   format: 'lines',
+  branchPerRequest: true,
 
   roots(e: SourceEnv): string[] {
     const roots: string[] = [];

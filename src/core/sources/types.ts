@@ -57,6 +57,12 @@ export interface SourceAdapter {
    * logs whose later records rewrite earlier ones.
    */
   readonly format: 'lines' | 'document';
+  /**
+   * True when the agent records the git branch with every request (Claude's `gitBranch` on each
+   * line): that branch is used as is. Otherwise each request is attributed from the working tree's
+   * HEAD reflog at its time, falling back to the recorded (session-start) branch.
+   */
+  readonly branchPerRequest?: boolean;
   /** Config roots that exist or may appear (defaults + env overrides + user settings). */
   roots(env: SourceEnv): string[];
   /** Folders below a root to watch for transcripts (may not exist yet). */

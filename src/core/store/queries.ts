@@ -3,6 +3,7 @@ import type { TurnState } from '../model/reducer';
 import type { Session } from '../model/session';
 import { all, one } from './sqlite';
 import type { Store } from './store';
+import { type PrRef, prForBranch } from './pullRequests';
 
 /**
  * Read queries shared by the extension (through the worker), the CLI and the tests. Views never
@@ -27,6 +28,16 @@ export interface SessionView extends Session {
   rollup: Totals;
   /** Whether the session's cwd belongs to a repository (and which worktree top level). */
   toplevel: string | null;
+  /** The branches its own counted requests were made on (per request), most expensive first. */
+  branches: SessionBranchShare[];
+}
+
+export interface SessionBranchShare {
+  branch: string | null;
+  requests: number;
+  tokens: number;
+  cost_usd: number;
+  unpriced_requests: number;
 }
 
 interface SessionRow extends Omit<Session, 'status' | 'status_changed_at' | 'waiting_for' | 'pid' | 'process_started_at' | 'git_dir' | 'transcript_available' | 'token_totals_pending'> {
@@ -66,6 +77,15 @@ export function listSessions(store: Store, now = Date.now(), settings: StatusSet
     if (v.parent_session_id) byId.get(v.parent_session_id)?.subagent_ids.push(v.session_id);
   }
   for (const v of views) v.rollup = rollup(v, byId, new Set());
+  for (const b of all<SessionBranchShare & { session_id: string }>(
+    store.db,
+    `SELECT session_id, branch, COALESCE(SUM(request_count),0) AS requests, COALESCE(SUM(input + output + cache_read + cache_write),0) AS tokens,
+      COALESCE(SUM(cost_usd),0) AS cost_usd, COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced_requests
+     FROM usage WHERE counted = 1 GROUP BY session_id, branch ORDER BY cost_usd DESC, tokens DESC`,
+  )) {
+    const { session_id, ...share } = b;
+    byId.get(session_id)?.branches.push(share);
+  }
   return views;
 }
 
@@ -113,6 +133,7 @@ function toView(r: SessionRow, live: LiveRow | null, now: number, settings: Stat
     toplevel,
     agent_model_costs: agentModelCosts,
     subagent_ids: [],
+    branches: [],
     rollup: own,
   };
 }
@@ -145,10 +166,9 @@ export interface BranchPart extends Totals {
   requests: number;
 }
 
-export interface BranchSummary extends Totals {
-  git_dir: string;
-  branch: string;
-  /** Sessions with at least one request on this branch (subagents included). */
+/** Totals of a set of counted requests, broken down per session, per model and per agent. */
+export interface UsageBreakdown extends Totals {
+  /** Sessions with at least one of the requests (subagents included). */
   sessions: number;
   /** Of those, busy or waiting now. */
   live: number;
@@ -157,6 +177,16 @@ export interface BranchSummary extends Totals {
   requests: number;
   by_session: (BranchPart & { session_id: string; framework: string | null; title: string | null; status: string; parent_session_id: string | null })[];
   by_model: (BranchPart & { model: string })[];
+  by_agent: (BranchPart & { framework: string })[];
+}
+
+export interface BranchSummary extends UsageBreakdown {
+  git_dir: string;
+  branch: string;
+  /** The branch's pull request from what is already known (agent record, transcript, cached lookups). */
+  pr: PrRef | null;
+  /** Lines changed on the branch against its merge base with the default branch, once computed. */
+  diff?: { additions: number; deletions: number; base: string } | null;
 }
 
 const SUMS = `COALESCE(SUM(u.input),0) AS tokens_input, COALESCE(SUM(u.output),0) AS tokens_output,
@@ -165,35 +195,47 @@ const SUMS = `COALESCE(SUM(u.input),0) AS tokens_input, COALESCE(SUM(u.output),0
   COALESCE(SUM(u.request_count),0) AS requests`;
 
 /**
- * A branch's totals in one repository: every counted request made on that branch (per request, by
- * the branch recorded with it), in any session whose working directory is in any worktree of the
- * repository.
+ * Sums the counted requests matching `where` (over `usage u JOIN sessions s JOIN cwd_info c`), each
+ * once, with the per-session, per-model and per-agent breakdowns. Shared by branch and PR totals.
  */
-export function branchSummary(store: Store, gitDir: string, branch: string, sessions?: SessionView[]): BranchSummary {
-  const where = `FROM usage u JOIN sessions s ON s.session_id = u.session_id JOIN cwd_info c ON c.cwd = s.cwd
-    WHERE u.counted = 1 AND c.git_dir = ? AND u.git_branch = ?`;
-  const params = [gitDir, branch];
-  const total = one<BranchPart>(store.db, `SELECT ${SUMS} ${where}`, params)!;
-  const perSession = all<BranchPart & { session_id: string }>(store.db, `SELECT u.session_id AS session_id, ${SUMS} ${where} GROUP BY u.session_id ORDER BY cost_usd DESC`, params);
+export function usageBreakdown(store: Store, where: string, params: (string | number)[], sessions?: SessionView[]): UsageBreakdown {
+  const from = `FROM usage u JOIN sessions s ON s.session_id = u.session_id JOIN cwd_info c ON c.cwd = s.cwd WHERE u.counted = 1 AND (${where})`;
+  const total = one<BranchPart>(store.db, `SELECT ${SUMS} ${from}`, params)!;
+  const perSession = all<BranchPart & { session_id: string }>(store.db, `SELECT u.session_id AS session_id, ${SUMS} ${from} GROUP BY u.session_id ORDER BY cost_usd DESC`, params);
   const perModel = all<BranchPart & { model: string }>(
     store.db,
-    `SELECT COALESCE(u.model, 'unknown') AS model, ${SUMS} ${where} GROUP BY COALESCE(u.model, 'unknown') ORDER BY cost_usd DESC`,
+    `SELECT COALESCE(u.model, 'unknown') AS model, ${SUMS} ${from} GROUP BY COALESCE(u.model, 'unknown') ORDER BY cost_usd DESC`,
     params,
   );
+  const perAgent = all<BranchPart & { framework: string }>(store.db, `SELECT s.framework AS framework, ${SUMS} ${from} GROUP BY s.framework ORDER BY cost_usd DESC`, params);
   const views = new Map((sessions ?? listSessions(store)).map((s) => [s.session_id, s]));
   const bySession = perSession.map((p) => {
     const v = views.get(p.session_id);
     return { ...p, framework: v?.framework ?? null, title: v?.title ?? null, status: v?.status ?? 'done', parent_session_id: v?.parent_session_id ?? null };
   });
   return {
-    git_dir: gitDir,
-    branch,
     ...total,
     sessions: bySession.length,
     live: bySession.filter((s) => s.status === 'busy' || s.status === 'wait').length,
     waiting: bySession.filter((s) => s.status === 'wait').length,
     by_session: bySession,
     by_model: perModel,
+    by_agent: perAgent,
+  };
+}
+
+/**
+ * A branch's totals in one repository: every counted request made on that branch (per request, by
+ * the branch it was attributed to, docs/accounting.md §5), in any session whose working directory
+ * is in any worktree of the repository. `defaultBranch` keeps review sightings of a PR on the
+ * default branch from naming it the default branch's PR.
+ */
+export function branchSummary(store: Store, gitDir: string, branch: string, sessions?: SessionView[], defaultBranch: string | null = null): BranchSummary {
+  return {
+    git_dir: gitDir,
+    branch,
+    ...usageBreakdown(store, 'c.git_dir = ? AND u.branch = ?', [gitDir, branch], sessions),
+    pr: prForBranch(store, gitDir, branch, defaultBranch),
   };
 }
 

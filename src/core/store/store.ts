@@ -14,8 +14,8 @@ import { all, loadSqlJs, one, run } from './sqlite';
  * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
  * the same files: the next start rebuilds from the transcripts.
  */
-export const SCHEMA_VERSION = 3;
-export const PARSER_VERSION = 4;
+export const SCHEMA_VERSION = 4;
+export const PARSER_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -62,12 +62,17 @@ CREATE TABLE IF NOT EXISTS usage (
   price_rule TEXT,
   request_count INTEGER NOT NULL DEFAULT 1,
   counted INTEGER NOT NULL DEFAULT 0,
+  -- The branch the request counts on (docs/accounting.md §5): the recorded one for agents that
+  -- record it per request, else the cwd's HEAD reflog at the request's time. Set when settled.
+  branch TEXT,
+  branch_resolved INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (file_id, dedup_key)
 );
 CREATE INDEX IF NOT EXISTS usage_key ON usage(dedup_key);
 CREATE INDEX IF NOT EXISTS usage_message ON usage(message_id);
 CREATE INDEX IF NOT EXISTS usage_session ON usage(session_id, counted);
-CREATE INDEX IF NOT EXISTS usage_branch ON usage(git_branch, counted);
+CREATE INDEX IF NOT EXISTS usage_branch ON usage(branch, counted);
+CREATE INDEX IF NOT EXISTS usage_unresolved ON usage(branch_resolved);
 CREATE TABLE IF NOT EXISTS sessions (
   session_id TEXT PRIMARY KEY,
   parent_session_id TEXT,
@@ -125,6 +130,31 @@ CREATE TABLE IF NOT EXISTS cwd_info (
   toplevel TEXT,
   github_repo TEXT,
   resolved_at TEXT
+);
+-- Pull requests a session's transcript mentions (PrObservation), with the branch then.
+CREATE TABLE IF NOT EXISTS session_prs (
+  session_id TEXT NOT NULL,
+  number INTEGER NOT NULL,
+  url TEXT,
+  repo TEXT,
+  source TEXT NOT NULL,
+  recorded_branch TEXT,
+  branch TEXT,
+  ts TEXT
+);
+CREATE INDEX IF NOT EXISTS session_prs_session ON session_prs(session_id);
+CREATE INDEX IF NOT EXISTS session_prs_number ON session_prs(number);
+-- Answers of the network sources (gh CLI, GitHub REST) per (repository, branch); a miss is cached too (number NULL).
+CREATE TABLE IF NOT EXISTS pr_lookup (
+  git_dir TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  source TEXT NOT NULL,
+  number INTEGER,
+  url TEXT,
+  state TEXT,
+  title TEXT,
+  fetched_at_ms REAL NOT NULL,
+  PRIMARY KEY (git_dir, branch, source)
 );
 CREATE TABLE IF NOT EXISTS live (
   pid INTEGER PRIMARY KEY,
@@ -611,6 +641,12 @@ export class Store {
         s.token_totals_pending === null || s.token_totals_pending === undefined ? null : s.token_totals_pending ? 1 : 0, filePath, root,
       ],
     );
+    run(this.db, 'DELETE FROM session_prs WHERE session_id = ?', [sessionId]);
+    for (const p of s.prs ?? []) {
+      run(this.db, 'INSERT INTO session_prs(session_id, number, url, repo, source, recorded_branch, branch, ts) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)', [
+        sessionId, p.number, p.url, p.repo, p.source, p.branch, p.ts,
+      ]);
+    }
     this.markDirty();
   }
 
@@ -641,6 +677,51 @@ export class Store {
       cwd, info.git_dir, info.toplevel, info.github_repo, new Date().toISOString(),
     ]);
     this.markDirty();
+  }
+
+  // ---- per-request branch attribution ----------------------------------------------------------
+
+  /** Usage rows whose branch is not settled yet, with what attribution needs to know. */
+  unresolvedBranchRows(): { rowid: number; ts: string | null; git_branch: string | null; framework: string; session_branch: string | null; cwd: string | null; git_dir: string | null; toplevel: string | null; cwd_known: number }[] {
+    return all(
+      this.db,
+      `SELECT u.rowid AS rowid, u.ts AS ts, u.git_branch AS git_branch, f.framework AS framework, s.git_branch AS session_branch, s.cwd AS cwd,
+        c.git_dir AS git_dir, c.toplevel AS toplevel, c.cwd IS NOT NULL AS cwd_known
+       FROM usage u JOIN files f ON f.file_id = u.file_id LEFT JOIN sessions s ON s.session_id = u.session_id LEFT JOIN cwd_info c ON c.cwd = s.cwd
+       WHERE u.branch_resolved = 0`,
+    );
+  }
+
+  setRowBranch(rowid: number, branch: string | null): void {
+    run(this.db, 'UPDATE usage SET branch = ?, branch_resolved = 1 WHERE rowid = ?', [branch, rowid]);
+  }
+
+  /** PR sightings whose branch is not settled yet (written with the session, attributed like requests). */
+  unresolvedPrRows(): { rowid: number; ts: string | null; recorded_branch: string | null; framework: string; toplevel: string | null; cwd_known: number; git_dir: string | null }[] {
+    return all(
+      this.db,
+      `SELECT p.rowid AS rowid, p.ts AS ts, p.recorded_branch AS recorded_branch, s.framework AS framework, c.toplevel AS toplevel,
+        c.cwd IS NOT NULL AS cwd_known, c.git_dir AS git_dir
+       FROM session_prs p JOIN sessions s ON s.session_id = p.session_id LEFT JOIN cwd_info c ON c.cwd = s.cwd WHERE p.branch IS NULL`,
+    );
+  }
+
+  setPrRowBranch(rowid: number, branch: string): void {
+    run(this.db, 'UPDATE session_prs SET branch = ? WHERE rowid = ?', [branch, rowid]);
+  }
+
+  /** Keeps what a network source said about a branch's PR (or that it has none). */
+  setPrLookup(gitDir: string, branch: string, source: string, pr: { number: number; url: string; state: string | null; title: string | null } | null, atMs = Date.now()): void {
+    run(
+      this.db,
+      'INSERT OR REPLACE INTO pr_lookup(git_dir, branch, source, number, url, state, title, fetched_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [gitDir, branch, source, pr?.number ?? null, pr?.url ?? null, pr?.state ?? null, pr?.title ?? null, atMs],
+    );
+    this.markDirty();
+  }
+
+  getPrLookup(gitDir: string, branch: string, source: string): { number: number | null; url: string | null; state: string | null; title: string | null; fetched_at_ms: number } | undefined {
+    return one(this.db, 'SELECT number, url, state, title, fetched_at_ms FROM pr_lookup WHERE git_dir = ? AND branch = ? AND source = ?', [gitDir, branch, source]);
   }
 
   // ---- live process registry -----------------------------------------------------------------
