@@ -1,13 +1,14 @@
 import * as vscode from 'vscode';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { AgentSettings, PricingSettings } from './core/ingest/protocol';
+import type { AgentSettings, PrSettings, PricingSettings } from './core/ingest/protocol';
 import { sanitizeOverrides } from './core/pricing/settings';
 import type { StatusSettings } from './core/live/status';
 import { ADAPTERS } from './core/sources/registry';
 import { registerCommands } from './views/commands';
 import { IndexClient } from './views/indexClient';
 import { ExplainCostDocuments } from './views/explainCost';
+import { GitHubPrLookup } from './views/githubPr';
 import { createLog } from './views/log';
 import { SessionsTree } from './views/sessionsTree';
 import { BranchStatusBar } from './views/statusBar';
@@ -28,7 +29,7 @@ function pricingSettings(log?: { warn(m: string): void }): PricingSettings {
   return { overrides, refresh: c.get<boolean>('refresh', false) };
 }
 
-function settings(log?: { warn(m: string): void }): { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings } {
+function settings(log?: { warn(m: string): void }): { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings; pullRequests: PrSettings } {
   const c = vscode.workspace.getConfiguration('agentHandler');
   const agents: AgentSettings = { extraRoots: {}, disabled: [] };
   for (const a of ADAPTERS) {
@@ -42,6 +43,8 @@ function settings(log?: { warn(m: string): void }): { status: StatusSettings; ag
     },
     agents,
     pricing: pricingSettings(log),
+    // On by default: it does something only when gh is installed and logged in, and never prompts.
+    pullRequests: { gh: c.get<boolean>('pullRequests.useGhCli', true) },
   };
 }
 
@@ -60,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): void {
       agents: s.agents,
       status: s.status,
       pricing: s.pricing,
+      pullRequests: s.pullRequests,
       rescanIntervalMs: Math.max(5, vscode.workspace.getConfiguration('agentHandler').get<number>('rescanIntervalSeconds', 60)) * 1000,
     },
     log,
@@ -72,13 +76,18 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const repo = new WorkspaceRepo(log);
   const tree = new SessionsTree(client, repo, log);
-  const statusBar = new BranchStatusBar(client, repo, log);
+  const statusBar = new BranchStatusBar(client, repo, log, new GitHubPrLookup(client, log));
   const explain = new ExplainCostDocuments(client);
   context.subscriptions.push(repo, tree, statusBar, explain);
-  registerCommands(context, { client, tree, statusBar, explain, log });
+  registerCommands(context, { client, tree, statusBar, explain, repo, log });
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('agentHandler.idleAfterMinutes') || e.affectsConfiguration('agentHandler.agents') || e.affectsConfiguration('agentHandler.pricing')) {
+      if (
+        e.affectsConfiguration('agentHandler.idleAfterMinutes') ||
+        e.affectsConfiguration('agentHandler.agents') ||
+        e.affectsConfiguration('agentHandler.pricing') ||
+        e.affectsConfiguration('agentHandler.pullRequests')
+      ) {
         void client?.query('settings', settings(log));
       }
     }),

@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Indexer, type Logger } from '../core/ingest/indexer';
 import { repoInfo } from '../core/git/repo';
+import { DiffStats, defaultBranch, ghPrView } from '../core/git/pr';
+import { prForBranch, prSummary } from '../core/store/pullRequests';
 import { ADAPTERS, sourceEnvFrom } from '../core/sources/registry';
 import { WriterLease } from '../core/store/lease';
 import { branchSummary, diagnostics, grandTotal, listSessions, type SessionView } from '../core/store/queries';
@@ -21,7 +23,11 @@ const USAGE = `usage: agent-handler <command> [options]
 
 commands:
   sessions [--json]             every session (subagents carry parent_session_id)
-  branch --cwd DIR [--json]     what the status bar shows for a workspace at DIR
+  branch --cwd DIR [--json]     what the status bar shows for a workspace at DIR, with its PR
+  pr --cwd DIR [--number N] [--json]
+                                a pull request's totals: its head branch's requests plus those of
+                                sessions that worked on it from another branch (default: the PR
+                                of the branch checked out at DIR)
   diagnostics [--json]          files, skipped lines, unpriced models
   daily [--json] [--tz ZONE]    per calendar day in ZONE (default: the system's): tokens by kind,
                                 cost, unpriced requests, per agent and per model
@@ -30,6 +36,7 @@ commands:
 
 options:
   --store PATH                  the index file to create or reuse (default: ${defaultStore()})
+  --gh                          also ask \`gh pr view <branch>\` when no transcript names the PR (network)
   --help                        this text`;
 
 class UsageError extends Error {}
@@ -46,10 +53,12 @@ interface Args {
   cwd: string | null;
   tz: string | null;
   session: string | null;
+  number: number | null;
+  gh: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: '', json: false, store: defaultStore(), cwd: null, tz: null, session: null };
+  const args: Args = { command: '', json: false, store: defaultStore(), cwd: null, tz: null, session: null, number: null, gh: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -62,6 +71,12 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--cwd') args.cwd = path.resolve(value());
     else if (a === '--tz') args.tz = value();
     else if (a === '--session') args.session = value();
+    else if (a === '--gh') args.gh = true;
+    else if (a === '--number') {
+      const v = value().replace(/^#/, '');
+      if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--number needs a pull request number, not ${v}`);
+      args.number = Number(v);
+    }
     else if (a === '--help' || a === '-h') args.command = 'help';
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else if (!args.command) args.command = a;
@@ -96,6 +111,15 @@ async function openIndexed(storePath: string): Promise<Store> {
     await lease.release();
   }
   return store;
+}
+
+/** `--gh`: asks gh for the branch's PR when no transcript names it, and keeps the answer in the index. */
+async function askGh(store: Store, gitDir: string, toplevel: string, branch: string, def: string | null): Promise<void> {
+  const known = prForBranch(store, gitDir, branch, def);
+  if ((known && known.source !== 'gh' && known.source !== 'github') || branch === 'HEAD' || branch === def) return;
+  const answer = await ghPrView(toplevel, branch);
+  if (answer.kind === 'unavailable') process.stderr.write(`agent-handler: gh could not answer (${answer.reason})\n`);
+  else store.setPrLookup(gitDir, branch, 'gh', answer.kind === 'found' ? answer.pr : null);
 }
 
 function sessionJson(s: SessionView): Record<string, unknown> {
@@ -157,12 +181,44 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(args.json ? `${JSON.stringify(out, null, 2)}\n` : `no git repository at ${args.cwd}; all sessions: ${formatUsd(t.cost_usd)}\n`);
         return 0;
       }
-      const summary = branchSummary(store, repo.git_dir, repo.branch);
-      const out = { repo: repo.github_repo ?? repo.toplevel, ...summary };
+      const def = await defaultBranch(repo.toplevel);
+      if (args.gh) await askGh(store, repo.git_dir, repo.toplevel, repo.branch, def);
+      const summary = branchSummary(store, repo.git_dir, repo.branch, undefined, def);
+      const diff = await new DiffStats().get(repo.git_dir, repo.toplevel, repo.branch);
+      const out = {
+        repo: repo.github_repo ?? repo.toplevel,
+        ...summary,
+        pr: summary.pr ? { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source } : null,
+        diff: diff ? { additions: diff.additions, deletions: diff.deletions, base: diff.base } : null,
+      };
       if (args.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       else {
         const tokens = summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
-        process.stdout.write(`${out.repo} · ${repo.branch} · ${summary.sessions} sessions (${summary.live} live) · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`);
+        const pr = summary.pr ? ` · #${summary.pr.number} (${summary.pr.source})` : '';
+        process.stdout.write(`${out.repo} · ${repo.branch}${pr} · ${summary.sessions} sessions (${summary.live} live) · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`);
+      }
+      return 0;
+    }
+    case 'pr': {
+      if (!args.cwd) throw new UsageError('pr needs --cwd DIR');
+      const repo = await repoInfo(args.cwd);
+      if (!repo) throw new UsageError(`no git repository at ${args.cwd}`);
+      const store = await openIndexed(args.store);
+      const def = await defaultBranch(repo.toplevel);
+      if (args.gh && args.number === null) await askGh(store, repo.git_dir, repo.toplevel, repo.branch, def);
+      const number = args.number ?? prForBranch(store, repo.git_dir, repo.branch, def)?.number ?? null;
+      const summary = number === null ? null : prSummary(store, repo.git_dir, number, def);
+      if (!summary) {
+        const what = number === null ? `no pull request is known for ${repo.branch}` : `pull request #${number} is not known in ${repo.github_repo ?? repo.toplevel}`;
+        if (args.json) process.stdout.write(`${JSON.stringify({ repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what }, null, 2)}\n`);
+        else process.stdout.write(`${what}\n`);
+        return 0;
+      }
+      const out = { repo: repo.github_repo ?? repo.toplevel, ...summary, pr: { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source } };
+      if (args.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      else {
+        const tokens = summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
+        process.stdout.write(`${out.repo} #${summary.pr.number} (${summary.pr.source}) · head ${summary.head_branch ?? 'unknown'} · ${summary.sessions} sessions · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`);
       }
       return 0;
     }

@@ -1,12 +1,23 @@
 import * as path from 'node:path';
+import { costLabel, tokensOf } from './report';
+import type { PrSummary } from './store/pullRequests';
 import type { SessionView } from './store/queries';
+import { formatTokens } from './text';
 
 /**
  * How the Sessions tree is grouped, as a pure function of the sessions and the workspace's
  * repository, so it is tested without VS Code. Subagents always sit under their parent.
  */
 
-export type GroupBy = 'branch' | 'project' | 'date' | 'none';
+export type GroupBy = 'branch' | 'pullRequests' | 'project' | 'date' | 'none';
+
+/** What the queries say beyond the sessions: the current branch's totals and PR, the PRs' totals. */
+export interface GroupingFacts {
+  /** The current branch's totals (branchSummary, or the PR's when it has one) and PR number. */
+  current?: { tokens: number; cost: string; pr: number | null } | null;
+  /** For the "Pull requests" grouping (listPullRequests). */
+  prs?: PrSummary[];
+}
 
 export interface SessionNode {
   kind: 'session';
@@ -21,7 +32,7 @@ export interface GroupNode {
   label: string;
   description?: string;
   tooltip?: string;
-  icon: 'current-branch' | 'repo' | 'branch' | 'folder' | 'calendar' | 'projects';
+  icon: 'current-branch' | 'repo' | 'branch' | 'folder' | 'calendar' | 'projects' | 'pull-request';
   expanded: boolean;
   children: TreeNode[];
 }
@@ -97,11 +108,13 @@ function projectGroups(nodes: SessionNode[], prefix: string): GroupNode[] {
     }));
 }
 
-export function groupSessions(sessions: SessionView[], mode: GroupBy, ws: WorkspaceRepoRef | null, now: number): TreeNode[] {
+export function groupSessions(sessions: SessionView[], mode: GroupBy, ws: WorkspaceRepoRef | null, now: number, facts: GroupingFacts = {}): TreeNode[] {
   const roots = nestSubagents(sessions);
   switch (mode) {
     case 'none':
       return roots;
+    case 'pullRequests':
+      return prGroups(roots, facts.prs ?? []);
     case 'project':
       return projectGroups(roots, 'p');
     case 'date':
@@ -116,12 +129,14 @@ export function groupSessions(sessions: SessionView[], mode: GroupBy, ws: Worksp
   const current = roots.filter((n) => inRepo(n.session) && n.session.git_branch === ws.branch);
   const repoOther = roots.filter((n) => inRepo(n.session) && n.session.git_branch !== ws.branch);
   const others = roots.filter((n) => !inRepo(n.session));
+  const cur = facts.current;
+  const totals = cur ? `${cur.pr !== null ? `#${cur.pr} · ` : ''}${formatTokens(cur.tokens)} tok · ${cur.cost} · ` : '';
   const groups: GroupNode[] = [
     {
       kind: 'group',
       id: 'b:current',
       label: branchLabel(ws.branch),
-      description: `current branch · ${countDescription(current)}`,
+      description: `${totals}current branch · ${countDescription(current)}`,
       icon: 'current-branch',
       expanded: true,
       children: current,
@@ -151,6 +166,34 @@ export function groupSessions(sessions: SessionView[], mode: GroupBy, ws: Worksp
   if (others.length) {
     groups.push({ kind: 'group', id: 'b:other', label: 'Other projects', description: countDescription(others), icon: 'projects', expanded: false, children: projectGroups(others, 'b:other') });
   }
+  return groups;
+}
+
+/**
+ * One group per pull request (most expensive first) holding the sessions counted in its totals (a
+ * session under a PR when it or one of its subagents has requests there), then the sessions of no PR.
+ */
+function prGroups(roots: SessionNode[], prs: PrSummary[]): GroupNode[] {
+  const inSomePr = new Set<string>();
+  const ids = (n: SessionNode): string[] => [n.session.session_id, ...n.children.flatMap(ids)];
+  const groups: GroupNode[] = prs.map((p) => {
+    const members = new Set(p.by_session.map((s) => s.session_id));
+    const children = roots.filter((n) => ids(n).some((id) => members.has(id)));
+    for (const n of children) inSomePr.add(n.session.session_id);
+    const repo = p.pr.repo ? `${p.pr.repo}` : path.basename(path.dirname(p.git_dir));
+    return {
+      kind: 'group' as const,
+      id: `pr:${p.git_dir}:${p.pr.number}`,
+      label: `#${p.pr.number}${p.pr.title ? ` ${p.pr.title}` : ''}`,
+      description: `${branchLabel(p.head_branch)} · ${formatTokens(tokensOf(p))} tok · ${costLabel(p)} · ${countDescription(children)}`,
+      tooltip: `${repo} #${p.pr.number}${p.pr.url ? ` ${p.pr.url}` : ''}`,
+      icon: 'pull-request' as const,
+      expanded: false,
+      children,
+    };
+  });
+  const rest = roots.filter((n) => !inSomePr.has(n.session.session_id));
+  if (rest.length) groups.push({ kind: 'group', id: 'pr:none', label: 'No pull request', description: countDescription(rest), icon: 'projects', expanded: false, children: rest });
   return groups;
 }
 

@@ -10,12 +10,20 @@ import { sessionDescription } from './markdown';
 import type { SessionsTree } from './sessionsTree';
 import type { BranchStatusBar } from './statusBar';
 import type { ExplainCostDocuments } from './explainCost';
+import type { WorkspaceRepo } from './workspaceRepo';
+import type { BranchSummary } from '../core/store/queries';
+import { PR_SOURCE_LABEL } from '../core/store/pullRequests';
+import { costSummaryMarkdown, safePrUrl, tokensOf } from '../core/report';
+import { formatTokens } from '../core/text';
+import { agentLabel } from './sessionsTree';
+import { costText } from './markdown';
 
 interface Deps {
   client: IndexClient;
   tree: SessionsTree;
   statusBar: BranchStatusBar;
   explain: ExplainCostDocuments;
+  repo: WorkspaceRepo;
   log: Log;
 }
 
@@ -140,6 +148,61 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     if (!s) return;
     const node = d.tree.nodeFor(s.session_id);
     if (node) await d.tree.view.reveal(node, { select: true, focus: true, expand: true });
+  });
+
+  /** The workspace branch's summary, asked fresh (the status bar's may be a moment old). */
+  const branchNow = async (): Promise<BranchSummary | null> => {
+    const ws = d.repo.current;
+    if (!ws) {
+      void vscode.window.showInformationMessage('Agent Handler: this workspace is not in a git repository.');
+      return null;
+    }
+    return d.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel });
+  };
+
+  reg('agentHandler.openPullRequest', async () => {
+    const b = await branchNow();
+    if (!b) return;
+    const url = safePrUrl(b.pr?.url);
+    if (!b.pr || !url) {
+      void vscode.window.showInformationMessage(
+        b.pr ? `Agent Handler: pull request #${b.pr.number} has no link.` : `Agent Handler: no pull request is known for ${b.branch}.`,
+      );
+      return;
+    }
+    await vscode.env.openExternal(vscode.Uri.parse(url));
+  });
+
+  reg('agentHandler.showBranchCost', async () => {
+    const b = await branchNow();
+    if (!b) return;
+    const t = b.pr_summary ?? b;
+    type Item = vscode.QuickPickItem & { sessionId?: string };
+    const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator });
+    const row = (label: string, x: Parameters<typeof tokensOf>[0] & Parameters<typeof costText>[0] & { requests: number }, extra = ''): Item => ({
+      label,
+      description: `${formatTokens(tokensOf(x))} tok · ${costText(x)} · ${x.requests} request(s)${extra}`,
+    });
+    const items: Item[] = [];
+    items.push(row(b.pr ? `$(git-pull-request) #${b.pr.number}` : `$(git-branch) ${b.branch}`, t, b.pr ? ` · PR from ${PR_SOURCE_LABEL[b.pr.source]}` : ''));
+    if (b.pr_summary) items.push(row(`$(git-branch) ${b.branch}`, b, ' · this branch only'));
+    if (b.diff) items.push({ label: `$(diff) +${b.diff.additions} −${b.diff.deletions}`, description: `lines changed against ${b.diff.base}` });
+    items.push(sep('Per agent'), ...t.by_agent.map((a) => row(agentLabel(a.framework), a)));
+    items.push(sep('Per model'), ...t.by_model.map((m) => row(m.model, m)));
+    items.push(
+      sep('Per session'),
+      ...t.by_session.map((s) => ({ ...row(`${s.parent_session_id ? '↳ ' : ''}${s.title ?? s.session_id}`, s), detail: s.framework ? agentLabel(s.framework) : undefined, sessionId: s.session_id })),
+    );
+    const picked = await vscode.window.showQuickPick(items, { placeHolder: `What ${b.pr ? `#${b.pr.number}` : b.branch} cost, per agent, model and session (pick a session to reveal it)`, matchOnDescription: true });
+    const node = picked?.sessionId ? d.tree.nodeFor(picked.sessionId) : undefined;
+    if (node) await d.tree.view.reveal(node, { select: true, focus: true, expand: true });
+  });
+
+  reg('agentHandler.copyCostSummary', async () => {
+    const b = await branchNow();
+    if (!b) return;
+    await vscode.env.clipboard.writeText(costSummaryMarkdown(b, b.pr_summary ?? null, agentLabel));
+    vscode.window.setStatusBarMessage(`$(copy) Copied the cost summary of ${b.pr ? `#${b.pr.number}` : b.branch}`, 4000);
   });
 
   reg('agentHandler.showDiagnostics', async () => {

@@ -1,5 +1,8 @@
 import * as vscode from 'vscode';
 import { adapterFor } from '../core/sources/registry';
+import { branchLabel } from '../core/grouping';
+import { costLabel, safePrUrl } from '../core/report';
+import { PR_SOURCE_LABEL } from '../core/store/pullRequests';
 import type { BranchSummary, SessionView, Totals } from '../core/store/queries';
 import { compareWithAgent } from '../core/pricing/settings';
 import { formatTokens, formatUsd } from '../core/text';
@@ -21,8 +24,7 @@ export function untrusted(): vscode.MarkdownString {
 }
 
 export function costText(t: Pick<Totals, 'cost_usd' | 'unpriced_requests'>): string {
-  if (t.unpriced_requests && t.cost_usd === 0) return 'unpriced';
-  return t.unpriced_requests ? `${formatUsd(t.cost_usd)} + unpriced` : formatUsd(t.cost_usd);
+  return costLabel(t);
 }
 
 function tokensOf(t: Totals): number {
@@ -71,6 +73,12 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
   if (s.token_totals_pending) {
     md.appendMarkdown(`\n${escapeMd(adapterFor(s.framework)?.displayName ?? s.framework)} writes token totals when the session's process exits: the running process's usage is not known yet.\n`);
   }
+  if (s.branches.length > 1 || (s.branches.length === 1 && s.branches[0].branch !== s.git_branch)) {
+    md.appendMarkdown('\n| Branch worked on | Requests | Tokens | Cost | Share |\n|---|---:|---:|---:|---:|\n');
+    for (const b of s.branches) {
+      md.appendMarkdown(`| ${escapeMd(branchLabel(b.branch))} | ${b.requests} | ${formatTokens(b.tokens)} | ${escapeMd(costText(b))} | ${Math.round(b.share * 100)}% |\n`);
+    }
+  }
   const agent = compareWithAgent(r.cost_usd, s.agent_cost_usd);
   if (agent) {
     const agentName = adapterFor(s.framework)?.displayName ?? s.framework;
@@ -96,22 +104,36 @@ export function sessionDescription(s: SessionView, ago: string): string {
 
 export function branchTooltip(b: BranchSummary, repoLabel: string): vscode.MarkdownString {
   const md = untrusted();
+  const pr = b.pr;
+  const p = b.pr_summary ?? null;
   md.appendMarkdown(`**Agent Handler** · ${escapeMd(repoLabel)} · ${escapeMd(b.branch)}\n\n`);
-  md.appendMarkdown(`${b.sessions} session(s), ${b.live} live${b.waiting ? `, ${b.waiting} waiting for you` : ''}, ${b.requests} request(s) on this branch\n\n`);
-  if (b.by_session.length) {
-    md.appendMarkdown('| Session | Agent | Status | Tokens | Cost |\n|---|---|---|---:|---:|\n');
-    for (const s of b.by_session.slice(0, 15)) {
+  if (pr) {
+    const url = safePrUrl(pr.url);
+    const title = pr.title ? ` ${escapeMd(pr.title)}` : '';
+    md.appendMarkdown(`Pull request ${url ? `[#${pr.number}](${url})` : `#${pr.number}`}${title}${pr.state ? ` (${escapeMd(pr.state.toLowerCase())})` : ''} · from ${escapeMd(PR_SOURCE_LABEL[pr.source])}\n\n`);
+    if (p) {
+      md.appendMarkdown(`PR total: ${formatTokens(tokensOf(p))} tokens, ${escapeMd(costText(p))} in ${p.requests} request(s)`);
+      md.appendMarkdown(p.also.length ? ` (this branch, plus ${p.also.length} session(s) that worked on the PR from another branch)\n\n` : '\n\n');
+    }
+  }
+  md.appendMarkdown(`Branch ${escapeMd(b.branch)}: ${formatTokens(tokensOf(b))} tokens, ${escapeMd(costText(b))}; ${b.sessions} session(s), ${b.live} live${b.waiting ? `, ${b.waiting} waiting for you` : ''}, ${b.requests} request(s)\n\n`);
+  if (b.diff) md.appendMarkdown(`Lines changed against ${escapeMd(b.diff.base)}: +${b.diff.additions} −${b.diff.deletions}\n\n`);
+  const t = p ?? b;
+  if (t.by_session.length) {
+    md.appendMarkdown('| Agent | Requests | Tokens | Cost |\n|---|---:|---:|---:|\n');
+    for (const a of t.by_agent) md.appendMarkdown(`| ${escapeMd(adapterFor(a.framework)?.displayName ?? a.framework)} | ${a.requests} | ${formatTokens(tokensOf(a))} | ${escapeMd(costText(a))} |\n`);
+    md.appendMarkdown('\n| Session | Agent | Status | Tokens | Cost |\n|---|---|---|---:|---:|\n');
+    for (const s of t.by_session.slice(0, 15)) {
       const agent = s.framework ? (adapterFor(s.framework)?.displayName ?? s.framework) : '';
       md.appendMarkdown(`| ${escapeMd((s.parent_session_id ? '↳ ' : '') + (s.title ?? s.session_id).slice(0, 60))} | ${escapeMd(agent)} | ${s.status} | ${formatTokens(tokensOf(s))} | ${escapeMd(costText(s))} |\n`);
     }
-    if (b.by_session.length > 15) md.appendMarkdown(`\n…and ${b.by_session.length - 15} more\n`);
+    if (t.by_session.length > 15) md.appendMarkdown(`\n…and ${t.by_session.length - 15} more\n`);
     md.appendMarkdown('\n| Model | Requests | Tokens | Cost |\n|---|---:|---:|---:|\n');
-    for (const m of b.by_model) md.appendMarkdown(`| ${escapeMd(m.model)} | ${m.requests} | ${formatTokens(tokensOf(m))} | ${escapeMd(costText(m))} |\n`);
-    md.appendMarkdown(`\nInput ${b.tokens_input.toLocaleString('en-US')} · output ${b.tokens_output.toLocaleString('en-US')} · cache read ${b.tokens_cache_read.toLocaleString('en-US')} · cache write ${b.tokens_cache_write.toLocaleString('en-US')}\n`);
+    for (const m of t.by_model) md.appendMarkdown(`| ${escapeMd(m.model)} | ${m.requests} | ${formatTokens(tokensOf(m))} | ${escapeMd(costText(m))} |\n`);
+    md.appendMarkdown(`\nInput ${t.tokens_input.toLocaleString('en-US')} · output ${t.tokens_output.toLocaleString('en-US')} · cache read ${t.tokens_cache_read.toLocaleString('en-US')} · cache write ${t.tokens_cache_write.toLocaleString('en-US')}\n`);
   } else {
     md.appendMarkdown('No agent requests on this branch yet.\n');
   }
   md.appendMarkdown('\nClick for this branch\'s sessions, or to explain its cost.');
   return md;
 }
-

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import { type GroupBy, type GroupNode, type SessionNode, type TreeNode, groupSessions } from '../core/grouping';
+import { type GroupBy, type GroupNode, type GroupingFacts, type SessionNode, type TreeNode, groupSessions } from '../core/grouping';
 import type { SessionView } from '../core/store/queries';
 import { formatAgo } from '../core/text';
 import { adapterFor } from '../core/sources/registry';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
-import { sessionDescription, sessionTooltip } from './markdown';
+import { costText, sessionDescription, sessionTooltip } from './markdown';
 import type { WorkspaceRepo } from './workspaceRepo';
 
 const GROUP_ICONS: Record<GroupNode['icon'], string> = {
@@ -15,6 +15,7 @@ const GROUP_ICONS: Record<GroupNode['icon'], string> = {
   folder: 'folder',
   calendar: 'calendar',
   projects: 'folder-library',
+  'pull-request': 'git-pull-request',
 };
 
 /**
@@ -92,7 +93,19 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     this.multiAgent = new Set(this.sessions.map((x) => x.framework)).size > 1;
     const ws = this.repo.current;
     const mode = vscode.workspace.getConfiguration('agentHandler').get<GroupBy>('groupBy', 'branch');
-    this.roots = groupSessions(this.sessions, mode, ws ? { git_dir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel } : null, Date.now());
+    const facts: GroupingFacts = {};
+    try {
+      if (mode === 'branch' && ws) {
+        // The current branch's totals come from the same query as the status bar's, never summed here.
+        const b = await this.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch });
+        const t = b.pr_summary ?? b;
+        facts.current = { tokens: t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write, cost: costText(t), pr: b.pr?.number ?? null };
+      }
+      if (mode === 'pullRequests') facts.prs = await this.client.query('pullRequests', {});
+    } catch (err) {
+      this.log.error(`could not read branch totals: ${(err as Error).message}`);
+    }
+    this.roots = groupSessions(this.sessions, mode, ws ? { git_dir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel } : null, Date.now(), facts);
     this.parents = new Map();
     this.byId = new Map();
     const walk = (nodes: TreeNode[], parent?: TreeNode) => {

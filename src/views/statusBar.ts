@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import type { BranchSummary } from '../core/store/queries';
-import { formatTokens } from '../core/text';
+import { formatTokens, formatUsd } from '../core/text';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 import { branchTooltip, costText, untrusted } from './markdown';
+import type { GitHubPrLookup } from './githubPr';
 import type { WorkspaceRepo } from './workspaceRepo';
 
 /**
@@ -20,6 +21,7 @@ export class BranchStatusBar implements vscode.Disposable {
     private readonly client: IndexClient,
     private readonly repo: WorkspaceRepo,
     private readonly log: Log,
+    private readonly github: GitHubPrLookup,
   ) {
     this.item = vscode.window.createStatusBarItem('agentHandler.branch', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Agent Handler';
@@ -32,7 +34,7 @@ export class BranchStatusBar implements vscode.Disposable {
       client.onDidChange(() => this.scheduleRefresh()),
       client.onDidChangeState(() => this.scheduleRefresh()),
       repo.onDidChange(() => this.scheduleRefresh(0)),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('agentHandler.statusBar') && this.scheduleRefresh()),
+      vscode.workspace.onDidChangeConfiguration((e) => (e.affectsConfiguration('agentHandler.statusBar') || e.affectsConfiguration('agentHandler.budget')) && this.scheduleRefresh()),
     );
     const tick = setInterval(() => this.scheduleRefresh(), 30_000);
     this.disposables.push({ dispose: () => clearInterval(tick) });
@@ -66,15 +68,25 @@ export class BranchStatusBar implements vscode.Disposable {
         this.item.show();
         return;
       }
-      const b = await this.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch });
+      const b = await this.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel });
       this.summary = b;
-      const tokens = b.tokens_input + b.tokens_output + b.tokens_cache_read + b.tokens_cache_write;
+      // With a PR, the PR's totals (its head branch plus sessions that worked on it from elsewhere).
+      const shown = b.pr_summary ?? b;
+      const tokens = shown.tokens_input + shown.tokens_output + shown.tokens_cache_read + shown.tokens_cache_write;
       const live = b.live ? ` · $(pulse) ${b.live}` : '';
       const waiting = b.waiting ? ` · $(bell-dot) ${b.waiting}` : '';
-      this.item.text = `${spinner}$(hubot) ${ws.branch} · ${formatTokens(tokens)} tok · ${costText(b)}${live}${waiting}`;
+      const head = b.pr ? `$(git-pull-request) #${b.pr.number}` : `$(hubot) ${ws.branch}`;
+      this.item.text = `${spinner}${head} · ${formatTokens(tokens)} tok · ${costText(shown)}${live}${waiting}`;
       this.item.tooltip = branchTooltip(b, ws.github_repo ?? ws.toplevel);
-      this.item.accessibilityInformation = { label: `Agent Handler: branch ${ws.branch}, ${tokens} tokens, ${costText(b)}, ${b.sessions} sessions` };
-      this.item.backgroundColor = b.waiting ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      const prPart = b.pr ? `, pull request #${b.pr.number}` : '';
+      const budget = vscode.workspace.getConfiguration('agentHandler').get<number | null>('budget.branchUsd', null);
+      // Only a budget the person set, once crossed, colours the item: nothing else does.
+      const over = typeof budget === 'number' && budget > 0 && shown.cost_usd > budget;
+      this.item.backgroundColor = over ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      const overText = over ? `, over the budget of ${formatUsd(budget)}` : '';
+      this.item.accessibilityInformation = { label: `Agent Handler: branch ${ws.branch}${prPart}, ${tokens} tokens, ${costText(shown)}, ${shown.sessions} sessions${overText}` };
+      if (over && this.item.tooltip instanceof vscode.MarkdownString) this.item.tooltip.appendMarkdown(`\n\n**Over the budget** of ${formatUsd(budget)} (agentHandler.budget.branchUsd).`);
+      if (!b.pr && ws.github_repo) this.github.lookUp(ws.git_dir, ws.github_repo, ws.branch);
       this.item.show();
     } catch (err) {
       this.log.error(`status bar update failed: ${(err as Error).message}`);

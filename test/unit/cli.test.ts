@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { REPO_ROOT, assertUsd, fixtureHome, git, makeRepo, tempDir } from './helpers';
+import { REPO_ROOT, assertUsd, assistant, fixtureHome, git, makeRepo, tempDir, userPrompt, writeTranscript } from './helpers';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -199,6 +199,51 @@ describe('CLI (dist/cli.js)', () => {
     assert.deepEqual([missing.code, missing.stderr], [2, 'agent-handler: no session nope\n']);
   });
 
+  test('branch --json reports the PR with its source; pr --json the PR totals (head branch + a review on main)', async () => {
+    const repo = await makeRepo('main', 'https://github.com/acme/widgets.git');
+    git(repo, 'checkout', '-q', '-b', 'feature/a');
+    const home = path.join(await tempDir('ah-cli-pr-'), 'home');
+    const W = '61000000-0000-4000-8000-000000000001';
+    const R = '62000000-0000-4000-8000-000000000002';
+    const url = 'https://github.com/acme/widgets/pull/7';
+    // claude-opus-5-5 at $4/M input, $20/M output.
+    await writeTranscript(home, `${W}.jsonl`, [
+      userPrompt({ session: W, cwd: repo, branch: 'feature/a', ts: '2026-11-24T10:00:00.000Z', text: 'build it' }),
+      assistant({ session: W, cwd: repo, branch: 'feature/a', ts: '2026-11-24T10:00:01.000Z', msg: 'w1', req: 'rw1', usage: { in: 2000, out: 100 } }), // $0.008 + $0.002
+      { type: 'pr-link', sessionId: W, prNumber: 7, prUrl: url, prRepository: 'acme/widgets', timestamp: '2026-11-24T10:00:02.000Z' },
+    ], repo);
+    await writeTranscript(home, `${R}.jsonl`, [
+      userPrompt({ session: R, cwd: repo, branch: 'main', ts: '2026-11-24T11:00:00.000Z', text: `review ${url}` }),
+      assistant({ session: R, cwd: repo, branch: 'main', ts: '2026-11-24T11:00:01.000Z', msg: 'r1', req: 'rr1', usage: { in: 1000, out: 0 } }), // $0.004
+    ], repo);
+    const store = path.join(await tempDir('ah-cli-'), 'store.sqlite');
+
+    const b = cli(['branch', '--json', '--cwd', repo, '--store', store], home);
+    assert.equal(b.stderr, '');
+    const branch = JSON.parse(b.stdout) as { branch: string; pr: unknown; requests: number; tokens_input: number; cost_usd: number };
+    assert.equal(branch.branch, 'feature/a');
+    assert.deepEqual(branch.pr, { number: 7, url, source: 'agent' });
+    assert.equal(branch.requests, 1); // the branch alone: W's one request, 2000 in + 100 out
+    assertUsd(branch.cost_usd, 0.01);
+
+    for (const extra of [[], ['--number', '7'], ['--number', '#7']]) {
+      const r = cli(['pr', '--json', '--cwd', repo, '--store', store, ...extra], home);
+      assert.equal(r.stderr, '');
+      assert.equal(r.code, 0);
+      const pr = JSON.parse(r.stdout) as { pr: unknown; head_branch: string; requests: number; tokens_input: number; cost_usd: number; also: unknown };
+      assert.deepEqual(pr.pr, { number: 7, url, source: 'agent' });
+      assert.equal(pr.head_branch, 'feature/a');
+      assert.deepEqual(pr.also, [{ session_id: R, branch: 'main' }]);
+      // W on feature/a (2000 in, $0.010) + R's review on main (1000 in, $0.004) = 3000 in, 2 requests, $0.014
+      assert.equal(pr.requests, 2);
+      assert.equal(pr.tokens_input, 3000);
+      assertUsd(pr.cost_usd, 0.014);
+    }
+    const unknown = cli(['pr', '--json', '--cwd', repo, '--store', store, '--number', '8'], home);
+    assert.equal(unknown.code, 0);
+    assert.equal((JSON.parse(unknown.stdout) as { pr: null }).pr, null);
+  });
+
   test('bad arguments: exit code 2 and a one-line error on stderr, nothing on stdout', async () => {
     const home = await tempDir('ah-cli-home-');
     const cases: [string[], string][] = [
@@ -210,6 +255,8 @@ describe('CLI (dist/cli.js)', () => {
       [['frobnicate'], 'agent-handler: unknown command frobnicate'],
       [['daily', '--tz', 'Mars/Olympus'], 'agent-handler: unknown time zone Mars/Olympus'],
       [['explain', '--json'], 'agent-handler: explain needs --session ID'],
+      [['pr', '--number', 'x'], 'agent-handler: --number needs a pull request number, not x'],
+      [['pr', '--json'], 'agent-handler: pr needs --cwd DIR'],
     ];
     for (const [args, message] of cases) {
       const r = cli(args, home);

@@ -75,4 +75,39 @@ describe('grouping of the Sessions tree', () => {
   it('lists everything flat with groupBy none', () => {
     assert.deepEqual(labels(groupSessions(sessions, 'none', ws, Date.now())).length, 6);
   });
+
+  it("the current branch's group shows its PR and the totals the query gave", () => {
+    const tree = groupSessions(sessions, 'branch', ws, Date.now(), { current: { tokens: 3_400_000, cost: '$4.18', pr: 42 } });
+    assert.equal((tree[0] as GroupNode).label, 'feature/x');
+    assert.equal((tree[0] as GroupNode).description, '#42 · 3.4M tok · $4.18 · current branch · 2 sessions');
+  });
+
+  it('two worktrees of one repository on different branches: one repository, two branches', () => {
+    const two = [
+      session('in-main-checkout', { git_dir: '/r/.git', git_branch: 'main', cwd: '/r', toplevel: '/r' }),
+      session('in-worktree', { git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/wt', toplevel: '/wt' }),
+    ];
+    const tree = groupSessions(two, 'branch', ws, Date.now());
+    // The workspace is the worktree on feature/x: that branch is current, main is the repository's other branch.
+    assert.deepEqual(labels(tree), ['feature/x', 'This repository']);
+    assert.deepEqual(labels(tree[0].children), ['in-worktree']);
+    assert.deepEqual(labels(group(tree, 'This repository').children), ['main']);
+  });
+
+  it('groups by pull request with the totals of each PR, then the sessions of none', () => {
+    const zero = { tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, cost_usd: 0, unpriced_requests: 0 };
+    const part = (session_id: string) => ({ ...zero, requests: 1, session_id, framework: 'claude_code', title: null, status: 'idle', parent_session_id: null });
+    const pr = {
+      ...zero, tokens_input: 6050, cost_usd: 0.033, requests: 3, sessions: 2, live: 0, waiting: 0,
+      git_dir: '/r/.git', head_branch: 'feature/x', also: [{ session_id: 'main', branch: 'main' }],
+      pr: { number: 7, url: 'https://github.com/o/r/pull/7', source: 'agent' as const, repo: 'o/r' },
+      // 'sub' stands for its parent 'cur': the parent's node is listed, once.
+      by_session: [part('sub'), part('main')], by_model: [], by_agent: [],
+    };
+    const tree = groupSessions(sessions, 'pullRequests', ws, Date.now(), { prs: [pr] });
+    assert.deepEqual(labels(tree), ['#7', 'No pull request']);
+    assert.equal((tree[0] as GroupNode).description, 'feature/x · 6K tok · $0.03 · 2 sessions');
+    assert.deepEqual(labels(tree[0].children), ['cur', 'main']);
+    assert.deepEqual(labels(tree[1].children).sort(), ['detached', 'norepo', 'other', 'wt']);
+  });
 });

@@ -295,6 +295,7 @@ export class IndexService {
         const def = this.defaults.get(a.gitDir)?.branch ?? null;
         const summary = branchSummary(this.store, a.gitDir, a.branch, this.sessions(now), def);
         summary.diff = this.lastDiff.get(`${a.gitDir}\0${a.branch}`) ?? null;
+        summary.pr_summary = summary.pr ? prSummary(this.store, a.gitDir, summary.pr.number, def, this.sessions(now)) : null;
         if (a.toplevel) this.lookUpInBackground(a.gitDir, a.toplevel, a.branch, summary.pr?.source ?? null);
         return summary as QueryMap[N]['result'];
       }

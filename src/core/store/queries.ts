@@ -3,7 +3,7 @@ import type { TurnState } from '../model/reducer';
 import type { Session } from '../model/session';
 import { all, one } from './sqlite';
 import type { Store } from './store';
-import { type PrRef, prForBranch } from './pullRequests';
+import { type PrRef, type PrSummary, prForBranch } from './pullRequests';
 
 /**
  * Read queries shared by the extension (through the worker), the CLI and the tests. Views never
@@ -38,6 +38,8 @@ export interface SessionBranchShare {
   tokens: number;
   cost_usd: number;
   unpriced_requests: number;
+  /** This branch's part of the session's own cost (0..1; by tokens when the session cost nothing). */
+  share: number;
 }
 
 interface SessionRow extends Omit<Session, 'status' | 'status_changed_at' | 'waiting_for' | 'pid' | 'process_started_at' | 'git_dir' | 'transcript_available' | 'token_totals_pending'> {
@@ -77,16 +79,24 @@ export function listSessions(store: Store, now = Date.now(), settings: StatusSet
     if (v.parent_session_id) byId.get(v.parent_session_id)?.subagent_ids.push(v.session_id);
   }
   for (const v of views) v.rollup = rollup(v, byId, new Set());
-  for (const b of all<SessionBranchShare & { session_id: string }>(
+  for (const b of all<Omit<SessionBranchShare, 'share'> & { session_id: string; share: number }>(
     store.db,
     `SELECT session_id, branch, COALESCE(SUM(request_count),0) AS requests, COALESCE(SUM(input + output + cache_read + cache_write),0) AS tokens,
-      COALESCE(SUM(cost_usd),0) AS cost_usd, COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced_requests
+      COALESCE(SUM(cost_usd),0) AS cost_usd, COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced_requests, 0 AS share
      FROM usage WHERE counted = 1 GROUP BY session_id, branch ORDER BY cost_usd DESC, tokens DESC`,
   )) {
-    const { session_id, ...share } = b;
-    byId.get(session_id)?.branches.push(share);
+    const { session_id, ...part } = b;
+    const v = byId.get(session_id);
+    if (!v) continue;
+    const whole = v.cost_usd > 0 ? v.cost_usd : totalTokensOf(v);
+    part.share = whole > 0 ? (v.cost_usd > 0 ? part.cost_usd : part.tokens) / whole : 0;
+    v.branches.push(part);
   }
   return views;
+}
+
+function totalTokensOf(t: Totals): number {
+  return t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write;
 }
 
 function toView(r: SessionRow, live: LiveRow | null, now: number, settings: StatusSettings): SessionView {
@@ -187,6 +197,8 @@ export interface BranchSummary extends UsageBreakdown {
   pr: PrRef | null;
   /** Lines changed on the branch against its merge base with the default branch, once computed. */
   diff?: { additions: number; deletions: number; base: string } | null;
+  /** The PR's own totals (head branch + sessions that recorded it elsewhere), when the branch has a PR. */
+  pr_summary?: PrSummary | null;
 }
 
 const SUMS = `COALESCE(SUM(u.input),0) AS tokens_input, COALESCE(SUM(u.output),0) AS tokens_output,
