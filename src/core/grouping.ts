@@ -126,8 +126,12 @@ export function groupSessions(sessions: SessionView[], mode: GroupBy, ws: Worksp
     return [{ kind: 'group', id: 'b:other', label: 'Other projects', icon: 'projects', expanded: true, description: countDescription(roots), children: projectGroups(roots, 'b:other') }];
   }
   const inRepo = (s: SessionView) => s.git_dir === ws.git_dir;
-  const current = roots.filter((n) => inRepo(n.session) && n.session.git_branch === ws.branch);
-  const repoOther = roots.filter((n) => inRepo(n.session) && n.session.git_branch !== ws.branch);
+  // A session that made requests on the current branch belongs there even if it moved on since
+  // (attribution is per request); each session is listed once.
+  const onBranch = (n: SessionNode): boolean =>
+    n.session.git_branch === ws.branch || n.session.branches.some((b) => b.branch === ws.branch) || n.children.some(onBranch);
+  const current = roots.filter((n) => inRepo(n.session) && onBranch(n));
+  const repoOther = roots.filter((n) => inRepo(n.session) && !onBranch(n));
   const others = roots.filter((n) => !inRepo(n.session));
   const cur = facts.current;
   const totals = cur ? `${cur.pr !== null ? `#${cur.pr} · ` : ''}${formatTokens(cur.tokens)} tok · ${cur.cost} · ` : '';

@@ -400,7 +400,8 @@ describe('Agent Handler extension in VS Code (packaged .vsix)', { timeout: 15 * 
         ],
       );
       const at = (...labels) => rows.find((r) => samePath(r.path, labels));
-      assert.match(at(BRANCH).description, /^current branch · 2 sessions$/);
+      // The group carries the branch's totals from the branch query (116821 tokens, $0.2511792).
+      assert.match(at(BRANCH).description, /^117K tok · \$0\.25 · current branch · 2 sessions$/);
       assert.match(at(BRANCH, DELEGATE).description, / · 54K tok · \$0\.14$/); // 38708 + 15073 with its subagent
       assert.match(at(BRANCH, DELEGATE, SUBAGENT).description, / · 15K tok · /);
       assert.match(at(BRANCH, SAY_HI).description, / · 63K tok · \$0\.12$/);
@@ -536,7 +537,7 @@ describe('Agent Handler extension in VS Code (packaged .vsix)', { timeout: 15 * 
           },
           { timeout: 10_000, message: 'tree regrouped for branch main' },
         );
-        assert.match(rows[0].description, /^current branch · 0 sessions$/);
+        assert.match(rows[0].description, /^0 tok · \$0\.00 · current branch · 0 sessions$/);
         assert.match(rows.find((x) => x.label === 'This repository').description, /· 2 sessions$/);
         await expandRow(page, ['This repository', BRANCH]);
         await waitFor(() => rowAt(page, ['This repository', BRANCH, SAY_HI]), {

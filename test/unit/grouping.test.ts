@@ -82,6 +82,15 @@ describe('grouping of the Sessions tree', () => {
     assert.equal((tree[0] as GroupNode).description, '#42 · 3.4M tok · $4.18 · current branch · 2 sessions');
   });
 
+  it('a session that made requests on the current branch and moved on is under the current branch', () => {
+    const share = { requests: 1, tokens: 10, cost_usd: 0, unpriced_requests: 0, share: 0.5 };
+    const moved = session('moved', { git_dir: '/r/.git', git_branch: 'feature/y', cwd: '/r', toplevel: '/r', branches: [{ ...share, branch: 'feature/y' }, { ...share, branch: 'feature/x' }] });
+    const elsewhere = session('elsewhere', { git_dir: '/r/.git', git_branch: 'feature/y', cwd: '/r', toplevel: '/r', branches: [{ ...share, branch: 'feature/y' }] });
+    const tree = groupSessions([moved, elsewhere], 'branch', ws, Date.now());
+    assert.deepEqual(labels(tree[0].children), ['moved']);
+    assert.deepEqual(labels(group(tree, 'This repository').children), ['feature/y']);
+  });
+
   it('two worktrees of one repository on different branches: one repository, two branches', () => {
     const two = [
       session('in-main-checkout', { git_dir: '/r/.git', git_branch: 'main', cwd: '/r', toplevel: '/r' }),
