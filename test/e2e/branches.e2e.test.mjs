@@ -97,6 +97,8 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
     workspace = path.join(tmp, 'workspace');
     const home = path.join(tmp, 'home');
     makeGitRepo(workspace, 'feature/a', ['main', 'feature/b']);
+    // The review's PR link counts for this repository only if it is this repository's (never fetched).
+    git('remote', 'add', 'origin', 'https://github.com/acme/widgets.git');
     writeFixture(home, workspace);
     // No network in tests: the gh lookup stays off even where gh is installed.
     vs = await startVSCode({ vsixPath: VSIX, home, workspace, viewport: { width: 1400, height: 900 }, settings: { 'agentHandler.pullRequests.useGhCli': false } });
@@ -149,7 +151,7 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
         { timeout: 10_000, message: 'clipboard holds the summary' },
       );
       assert.match(text, /^### Agent cost: #7\n/);
-      assert.match(text, /Requests on `feature\/a` plus 1 session\(s\) that worked on this PR from another branch: \*\*6K tokens, \$0\.03\*\* in 4 request\(s\) from 2 session\(s\)\./);
-      assert.match(text, /\| Claude Code \| 4 \| 6K \| \$0\.03 \|/);
+      assert.match(text, /Requests on `feature\/a` plus 1 session\(s\) that worked on this PR from another branch: \*\*6K tokens, \$0\.03\*\* in 3 request\(s\) from 2 session\(s\)\./);
+      assert.match(text, /\| Claude Code \| 3 \| 6K \| \$0\.03 \|/);
     }));
 });

@@ -396,13 +396,16 @@ export class Indexer {
     const rows = this.store.unresolvedBranchRows();
     const prs = this.store.unresolvedPrRows();
     if (!rows.length && !prs.length) return;
+    // One look at each worktree's reflog per pass, however many requests it has.
+    const histories = new Map<string, ReturnType<ReflogCache['history']>>();
+    const reflogs = { history: (toplevel: string) => histories.get(toplevel) ?? histories.set(toplevel, this.reflogs.history(toplevel)).get(toplevel)! };
     const rowBranches: [number, string | null][] = [];
     for (const r of rows) {
-      rowBranches.push([r.rowid, await attributedBranch(this.reflogs, perRequest.has(r.framework), { ts: r.ts, recorded: r.git_branch ?? r.session_branch, toplevel: r.toplevel, cwd_known: r.cwd_known })]);
+      rowBranches.push([r.rowid, await attributedBranch(reflogs, perRequest.has(r.framework), { ts: r.ts, recorded: r.git_branch ?? r.session_branch, toplevel: r.toplevel, cwd_known: r.cwd_known })]);
     }
     const prBranches: [number, string | null][] = [];
     for (const p of prs) {
-      prBranches.push([p.rowid, await attributedBranch(this.reflogs, perRequest.has(p.framework), { ts: p.ts, recorded: p.recorded_branch, toplevel: p.toplevel, cwd_known: p.cwd_known })]);
+      prBranches.push([p.rowid, await attributedBranch(reflogs, perRequest.has(p.framework), { ts: p.ts, recorded: p.recorded_branch, toplevel: p.toplevel, cwd_known: p.cwd_known })]);
     }
     this.store.transaction(() => {
       for (const [rowid, b] of rowBranches) this.store.setRowBranch(rowid, b);
@@ -426,7 +429,7 @@ export class Indexer {
  * branch the agent recorded (at session start); "" outside a repository.
  */
 async function attributedBranch(
-  reflogs: ReflogCache,
+  reflogs: Pick<ReflogCache, 'history'>,
   perRequest: boolean,
   r: { ts: string | null; recorded: string | null; toplevel: string | null; cwd_known: number },
 ): Promise<string | null> {

@@ -45,6 +45,8 @@ export class IndexService {
   private readonly diffs = new DiffStats();
   private readonly lastDiff = new Map<string, DiffStat | null>();
   private readonly inFlight = new Set<string>();
+  private readonly lastLookup = new Map<string, number>();
+  static readonly LOOKUP_EVERY_MS = 3_000;
   /** gh failures are logged once per reason, not on every status bar refresh. */
   private readonly ghReasons = new Set<string>();
   /** After gh could not answer (missing, logged out, offline), it is not asked again for a while. */
@@ -360,7 +362,10 @@ export class IndexService {
    */
   private lookUpInBackground(gitDir: string, toplevel: string, branch: string, prSource: string | null): void {
     const key = `${gitDir}\0${branch}`;
-    if (this.inFlight.has(key) || this.stopped) return;
+    // Status bar refreshes come with every transcript change: git is asked at most every few seconds.
+    const last = this.lastLookup.get(key) ?? 0;
+    if (this.inFlight.has(key) || this.stopped || Date.now() - last < IndexService.LOOKUP_EVERY_MS) return;
+    this.lastLookup.set(key, Date.now());
     this.inFlight.add(key);
     void (async () => {
       let changed = false;
