@@ -24,7 +24,8 @@ const REVIEW = '5e000000-0000-4000-8000-000000000002';
 const PR_URL = 'https://github.com/acme/widgets/pull/7';
 
 const EXPECT = {
-  'feature/a': { text: '#7 · 6K tok · $0.03', aria: 'Agent Handler: branch feature/a, pull request #7, 6050 tokens, $0.03, 2 sessions' },
+  // The budget is $0.03 (agentHandler.budget.branchUsd): only #7's $0.033 is above it.
+  'feature/a': { text: '#7 · 6K tok · $0.03', aria: 'Agent Handler: branch feature/a, pull request #7, 6050 tokens, $0.03, 2 sessions, over the budget of $0.03' },
   'feature/b': { text: 'feature/b · 4.4K tok · $0.02', aria: 'Agent Handler: branch feature/b, 4400 tokens, $0.02, 1 sessions' },
   main: { text: 'main · 1.6K tok · $0.0090', aria: 'Agent Handler: branch main, 1650 tokens, $0.0090, 2 sessions' },
 };
@@ -101,7 +102,7 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
     git('remote', 'add', 'origin', 'https://github.com/acme/widgets.git');
     writeFixture(home, workspace);
     // No network in tests: the gh lookup stays off even where gh is installed.
-    vs = await startVSCode({ vsixPath: VSIX, home, workspace, viewport: { width: 1400, height: 900 }, settings: { 'agentHandler.pullRequests.useGhCli': false } });
+    vs = await startVSCode({ vsixPath: VSIX, home, workspace, viewport: { width: 1400, height: 900 }, settings: { 'agentHandler.pullRequests.useGhCli': false, 'agentHandler.budget.branchUsd': 0.03 } });
   });
 
   after(async () => {
@@ -153,5 +154,20 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
       assert.match(text, /^### Agent cost: #7\n/);
       assert.match(text, /Requests on `feature\/a` plus 1 session\(s\) that worked on this PR from another branch: \*\*6K tokens, \$0\.03\*\* in 3 request\(s\) from 2 session\(s\)\./);
       assert.match(text, /\| Claude Code \| 3 \| 6K \| \$0\.03 \|/);
+    }));
+
+  test('the budget ($0.03) colours the item only where the cost is above it', () =>
+    withShot('branches-4-budget', async (page) => {
+      const warning = () => page.$eval(`[id="${STATUS_ITEM_ID}"]`, (el) => el.classList.contains('warning-kind'));
+      // On feature/a, #7's $0.033 is above the budget.
+      await waitForBranch(page, 'feature/a', 5000);
+      await waitFor(warning, { timeout: 5000, message: 'warning background on feature/a' });
+      await screenshot(page, 'branches-4-budget-crossed');
+      // feature/b's $0.024 is not.
+      git('checkout', '-q', 'feature/b');
+      await waitForBranch(page, 'feature/b', 5000);
+      await waitFor(async () => !(await warning()), { timeout: 5000, message: 'no warning background on feature/b' });
+      git('checkout', '-q', 'feature/a');
+      await waitForBranch(page, 'feature/a', 5000);
     }));
 });
