@@ -294,6 +294,8 @@ export class IndexService {
         return this.sessions(now) as QueryMap[N]['result'];
       case 'branch': {
         const a = args as QueryMap['branch']['args'];
+        // The default branch decides which PR sightings name a head branch: known before the first answer.
+        if (!this.defaults.has(a.gitDir) && a.toplevel) this.defaults.set(a.gitDir, { branch: await defaultBranch(a.toplevel), at: Date.now() });
         const def = this.defaults.get(a.gitDir)?.branch ?? null;
         const summary = branchSummary(this.store, a.gitDir, a.branch, this.sessions(now), def);
         summary.diff = this.lastDiff.get(`${a.gitDir}\0${a.branch}`) ?? null;
