@@ -23,6 +23,8 @@ export interface SessionNode {
   kind: 'session';
   session: SessionView;
   children: SessionNode[];
+  /** Set when a session may be listed in several groups (one per PR): keeps tree item ids unique. */
+  scope?: string;
 }
 
 export interface GroupNode {
@@ -182,12 +184,15 @@ function prGroups(roots: SessionNode[], prs: PrSummary[]): GroupNode[] {
   const ids = (n: SessionNode): string[] => [n.session.session_id, ...n.children.flatMap(ids)];
   const groups: GroupNode[] = prs.map((p) => {
     const members = new Set(p.by_session.map((s) => s.session_id));
-    const children = roots.filter((n) => ids(n).some((id) => members.has(id)));
+    const id = `pr:${p.git_dir}:${p.pr.number}`;
+    // A session that worked on several PRs is listed under each: scoped copies of its nodes.
+    const scoped = (n: SessionNode): SessionNode => ({ ...n, scope: id, children: n.children.map(scoped) });
+    const children = roots.filter((n) => ids(n).some((x) => members.has(x))).map(scoped);
     for (const n of children) inSomePr.add(n.session.session_id);
     const repo = p.pr.repo ? `${p.pr.repo}` : path.basename(path.dirname(p.git_dir));
     return {
       kind: 'group' as const,
-      id: `pr:${p.git_dir}:${p.pr.number}`,
+      id,
       label: `#${p.pr.number}${p.pr.title ? ` ${p.pr.title}` : ''}`,
       description: `${branchLabel(p.head_branch)} · ${formatTokens(tokensOf(p))} tok · ${costLabel(p)} · ${countDescription(children)}`,
       tooltip: `${repo} #${p.pr.number}${p.pr.url ? ` ${p.pr.url}` : ''}`,

@@ -111,7 +111,7 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     const walk = (nodes: TreeNode[], parent?: TreeNode) => {
       for (const n of nodes) {
         if (parent) this.parents.set(n, parent);
-        if (n.kind === 'session') this.byId.set(n.session.session_id, n);
+        if (n.kind === 'session' && !this.byId.has(n.session.session_id)) this.byId.set(n.session.session_id, n);
         walk(n.children, n);
       }
     };
@@ -149,7 +149,7 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     }
     const s = node.session;
     const item = new vscode.TreeItem(s.title ?? s.session_id, node.children.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    item.id = `session:${s.session_id}`;
+    item.id = `${node.scope ? `${node.scope}:` : ''}session:${s.session_id}`;
     const described = sessionDescription(s, formatAgo(s.last_activity_at, Date.now()));
     item.description = this.multiAgent ? `${agentLabel(s.framework)} · ${described}` : described;
     item.iconPath = statusIcon(s);

@@ -170,4 +170,22 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
       git('checkout', '-q', 'feature/a');
       await waitForBranch(page, 'feature/a', 5000);
     }));
+
+  test('grouped by pull request: #7 with its totals holds both sessions that count in it', () =>
+    withShot('branches-5-group-by-pr', async (page) => {
+      // A workspace setting (the file is watched by VS Code); untracked, so checkouts keep it.
+      fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+      fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'agentHandler.groupBy': 'pullRequests' }));
+      await openViewContainer(page, 'Agent Handler');
+      const rows = await waitFor(
+        async () => {
+          const r = await treeRows(page, 'Sessions');
+          return r[0]?.label === '#7' && r;
+        },
+        { timeout: 15_000, message: 'the tree lists #7 first' },
+      );
+      assert.match(rows[0].description, /^feature\/a · 6K tok · \$0\.03 · 2 sessions$/);
+      await screenshot(page, 'branches-5-group-by-pr');
+      fs.rmSync(path.join(workspace, '.vscode'), { recursive: true, force: true });
+    }));
 });

@@ -118,5 +118,13 @@ describe('grouping of the Sessions tree', () => {
     assert.equal((tree[0] as GroupNode).description, 'feature/x · 6K tok · $0.03 · 2 sessions');
     assert.deepEqual(labels(tree[0].children), ['cur', 'main']);
     assert.deepEqual(labels(tree[1].children).sort(), ['detached', 'norepo', 'other', 'wt']);
+    // The same session under two PRs: each copy is scoped to its group, so tree item ids stay unique.
+    const pr8 = { ...pr, pr: { ...pr.pr, number: 8 }, by_session: [part('cur')] };
+    const two = groupSessions(sessions, 'pullRequests', ws, Date.now(), { prs: [pr, pr8] });
+    const cur7 = two[0].children[0] as SessionNode;
+    const cur8 = two[1].children[0] as SessionNode;
+    assert.equal(cur7.session.session_id, cur8.session.session_id);
+    assert.notEqual(cur7.scope, cur8.scope);
+    assert.equal(cur7.children[0].scope, cur7.scope);
   });
 });
