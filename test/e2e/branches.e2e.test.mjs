@@ -3,7 +3,8 @@
 // Fixture: a workspace repository with branches main, feature/a (checked out) and feature/b, and a
 // hand-made Claude Code transcript of one session that worked on main, then feature/a (where it
 // recorded a `pr-link` for #7), then feature/b; plus a review session on main that printed #7's URL.
-// Every wait is a condition poll; branch switches must show within 5 s.
+// Every wait is a condition poll; branch switches must show within 5 s. The budget setting is $0.03
+// (crossed by #7 only); the last test switches the tree to the "Pull requests" grouping.
 //
 // claude-opus-5-5 costs $4/M input and $20/M output (genai-prices):
 //   main:      S 1000 in + 100 out = 1100 tok, $0.006;  review 500 in + 50 out = 550 tok, $0.003
