@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import { branchAt, parseHeadReflog } from '../../src/core/git/reflog';
 import { DiffStats, defaultBranch, ghPrView, parseShortstat } from '../../src/core/git/pr';
 import { listPullRequests, prForBranch, prSummary } from '../../src/core/store/pullRequests';
+import { explainBranch } from '../../src/core/pricing/report';
 import { branchSummary, listSessions } from '../../src/core/store/queries';
 import { all } from '../../src/core/store/sqlite';
 import { assertUsd, assistant, indexHome, mustGet, tempDir, userPrompt, writeTranscript } from './helpers';
@@ -279,6 +280,8 @@ describe('agents without a branch per request: the HEAD reflog at the request ti
     assert.equal(tokensOf(branchSummary(store, gitDir, 'main', views)), 110);
     assert.equal(tokensOf(branchSummary(store, gitDir, 'feature/a', views)), 220);
     assert.equal(tokensOf(branchSummary(store, gitDir, 'feature/b', views)), 440);
+    // Explain Cost of a branch explains the same requests (attributed per request).
+    assert.equal(explainBranch(store, gitDir, 'feature/a').totals.input, 200);
     // The session's own total is still every request once: 110 + 220 + 440 = 770.
     assert.equal(tokensOf(mustGet(sessions, X)), 770);
   });

@@ -268,7 +268,7 @@ export function explainSession(store: Store, sessionId: string, overrides: Price
 export function explainBranch(store: Store, gitDir: string, branch: string, overrides: PriceOverrides | null = null): Explanation {
   const rows = all<UsageFacts>(
     store.db,
-    `${FACTS} AND u.git_branch = ? AND u.session_id IN (SELECT s.session_id FROM sessions s JOIN cwd_info c ON c.cwd = s.cwd WHERE c.git_dir = ?)`,
+    `${FACTS} AND u.branch = ? AND u.session_id IN (SELECT s.session_id FROM sessions s JOIN cwd_info c ON c.cwd = s.cwd WHERE c.git_dir = ?)`,
     [branch, gitDir],
   );
   const sessions = [...new Set(rows.map((r) => r.session_id))];
