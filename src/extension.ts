@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AgentSettings, PrSettings, PricingSettings } from './core/ingest/protocol';
@@ -53,6 +54,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
   context.subscriptions.push(log);
   const storeFile = path.join(context.globalStorageUri.fsPath, 'index.sqlite');
+  // Our hook script and telemetry receiver append here; the worker reads it like a transcript folder.
+  const spoolDir = path.join(context.globalStorageUri.fsPath, 'spool');
+  fs.mkdirSync(spoolDir, { recursive: true });
   const s = settings(log);
   client = new IndexClient(
     path.join(context.extensionPath, 'dist', 'worker.js'),
@@ -64,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): void {
       status: s.status,
       pricing: s.pricing,
       pullRequests: s.pullRequests,
+      spoolDir,
       rescanIntervalMs: Math.max(5, vscode.workspace.getConfiguration('agentHandler').get<number>('rescanIntervalSeconds', 60)) * 1000,
     },
     log,

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { AgentEvent } from '../model/events';
+import type { AgentEvent, LiveEvent } from '../model/events';
+import { isProcessRunning } from '../live/process';
 import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
 import { ReflogCache, branchAt } from '../git/reflog';
@@ -156,8 +157,9 @@ export class Indexer {
     for (const f of this.store.listFiles()) {
       if (!f.deleted && !seen.has(documentPathOf(f.path))) this.markDeleted(f, stats, batch);
     }
-    await this.refreshLive();
+    const liveChanges = await this.refreshLive();
     await this.settle(batch, stats);
+    stats.sessions_changed += liveChanges;
     return stats;
   }
 
@@ -181,8 +183,9 @@ export class Indexer {
         if (row && !row.deleted) this.markDeleted(row, stats, batch);
       }
     }
-    if (liveChanged) await this.refreshLive();
+    const liveChanges = liveChanged || batch.liveSessions.size ? await this.refreshLive() : 0;
     await this.settle(batch, stats);
+    stats.sessions_changed += liveChanges;
     return stats;
   }
 
@@ -339,10 +342,13 @@ export class Indexer {
     batch: Batch,
     progress: { size: number; mtime_ms: number; ino: string; offset: number; fingerprint: string; fingerprint_len: number; skipped: number; skip_reason: string | null },
   ): void {
-    const usage = foldEvents(state, events);
+    // Live facts (hook spool, telemetry) are about sessions other files own: kept apart, never folded in.
+    const live = events.filter((e): e is LiveEvent => e.kind === 'live');
+    const usage = foldEvents(state, live.length ? events.filter((e) => e.kind !== 'live') : events);
     const sessionId = state.session_id ?? file.session_id;
     state.session_id = sessionId;
     this.store.transaction(() => {
+      if (live.length) for (const s of this.store.applyLiveEvents(fileId, live)) batch.liveSessions.add(s);
       if (sessionId && usage.length) {
         const priced: PricedUsageRow[] = usage.map((u) => {
           const p = priceRequest({
@@ -360,13 +366,27 @@ export class Indexer {
     if (sessionId) batch.sessions.add(sessionId);
   }
 
-  /** Reads every adapter's live process registry (pids, status), checking each pid against the OS. */
-  async refreshLive(): Promise<void> {
+  /**
+   * Reads every adapter's live process registry (pids, status), checking each pid against the OS,
+   * and checks the processes our hooks recorded. Returns how many hook-recorded processes changed
+   * between running and gone (a registry change is reported by the file change that caused it).
+   */
+  async refreshLive(): Promise<number> {
+    let changes = 0;
     for (const { adapter, root, exists } of await this.roots()) {
       if (!adapter.liveRegistry || !exists) continue;
       const entries = await adapter.liveRegistry(root);
       this.store.replaceLive(root, entries);
     }
+    // The processes our hooks recorded: one that is gone without a SessionEnd ended the session.
+    for (const f of this.store.liveFactsToCheck()) {
+      const alive = await isProcessRunning(f.pid, f.process_started_at_ms);
+      if (f.alive === null || (f.alive === 1) !== alive) {
+        this.store.setLiveAlive(f.session_id, f.file_id, alive);
+        changes++;
+      }
+    }
+    return changes;
   }
 
   /** Settles a batch: ownership of changed requests, session totals, git facts of new folders. */
@@ -387,7 +407,7 @@ export class Indexer {
     for (const s of batch.availability) this.store.refreshTranscriptAvailability(s);
     await this.resolveCwds();
     await this.attributeBranches();
-    stats.sessions_changed = touched.size + batch.availability.size;
+    stats.sessions_changed = touched.size + batch.availability.size + batch.liveSessions.size;
   }
 
   /** Settles the branch of every new request and PR sighting (per request, docs/accounting.md §5). */
@@ -461,6 +481,8 @@ class Batch {
   keys = new Set<string>();
   sessions = new Set<string>();
   availability = new Set<string>();
+  /** Sessions whose live facts (hooks, telemetry) changed. */
+  liveSessions = new Set<string>();
 }
 
 /** Every file below `dir` (not following directory symlinks, so loops cannot trap it). */

@@ -34,6 +34,8 @@ export interface WorkerInit {
   rescanIntervalMs: number;
   pricing: PricingSettings;
   pullRequests?: PrSettings;
+  /** Where the hook script and the telemetry receiver append live events (read like transcripts). */
+  spoolDir?: string;
 }
 
 export interface QueryMap {

@@ -103,7 +103,7 @@ export class IndexService {
   /** An indexer over the enabled agents only. */
   private makeIndexer(): Indexer {
     const adapters = ADAPTERS.filter((a) => !this.agents.disabled.includes(a.id));
-    const indexer = new Indexer(this.store, adapters, sourceEnvFrom(this.init.env, this.init.home, this.agents.extraRoots), this.log);
+    const indexer = new Indexer(this.store, adapters, sourceEnvFrom(this.init.env, this.init.home, this.agents.extraRoots, this.init.spoolDir), this.log);
     indexer.usePriceOverrides(this.pricing.overrides);
     return indexer;
   }

@@ -2,10 +2,18 @@ import type { SessionStatus } from '../model/session';
 import type { TurnState } from '../model/reducer';
 
 /**
- * A session's status from what is known: the agent's live process registry when it has one
- * (Claude's `sessions/<pid>.json`, validated against the process's start time), else the
- * transcript's last turn state and how long ago the file was written.
+ * A session's status from what is known, best source first: our hooks (the spool: exact busy /
+ * wait / idle / done transitions, the agent's pid checked against the OS), else the agent's live
+ * process registry when it has one (Claude's `sessions/<pid>.json`, validated against the
+ * process's start time), else the transcript's last turn state and how long ago it was written.
  */
+
+/**
+ * Transcript activity this much after the hooks' last word means the session went on without them
+ * (a resume by a process without our hooks, hooks removed): the other sources decide. The slack
+ * covers records an agent writes while it exits, after its SessionEnd hook ran.
+ */
+export const HOOK_SUPERSEDED_AFTER_MS = 5_000;
 
 export interface StatusSettings {
   /** A turn in progress whose transcript was not written for longer than this is not trusted as busy. */
@@ -30,6 +38,14 @@ export interface StatusInput {
     updated_at_ms: number | null;
     started_at_ms: number | null;
   } | null;
+  /** Merged facts from our hook spool (src/core/live/facts.ts), if any. */
+  hooks?: {
+    status: 'busy' | 'wait' | 'idle' | 'done' | null;
+    status_at_ms: number | null;
+    waiting_for: string | null;
+    /** The process that sent them runs (true), is gone (false), unknown (null). */
+    alive: boolean | null;
+  } | null;
 }
 
 export interface StatusResult {
@@ -43,6 +59,25 @@ export function deriveStatus(s: StatusInput, now: number, settings: StatusSettin
   const lastActivity = s.last_activity_at ? Date.parse(s.last_activity_at) : NaN;
   const quietFor = Number.isFinite(lastActivity) ? now - lastActivity : Infinity;
   const changedAt = s.turn_state_at ?? s.last_activity_at;
+
+  const h = s.hooks;
+  if (h?.status && h.status_at_ms !== null) {
+    const since = new Date(h.status_at_ms).toISOString();
+    const supersededByTranscript = Number.isFinite(lastActivity) && lastActivity > h.status_at_ms + HOOK_SUPERSEDED_AFTER_MS;
+    if (h.status === 'done' || h.alive === false) {
+      // SessionEnd, or the hooks' process is gone without one (killed, crashed): the session ended,
+      // unless its transcript went on afterwards (a revival the hooks did not see).
+      if (!supersededByTranscript) return { status: 'done', waiting_for: null, status_changed_at: since, ended_at: since };
+    } else {
+      const quietSince = Math.max(h.status_at_ms, Number.isFinite(lastActivity) ? lastActivity : -Infinity);
+      // A process not known to run (no pid check possible) that was quiet for the idle window has ended.
+      if (h.alive !== true && now - quietSince > settings.idleWindowMs) {
+        const doneAt = new Date(quietSince + settings.idleWindowMs).toISOString();
+        return { status: 'done', waiting_for: null, status_changed_at: doneAt, ended_at: new Date(quietSince).toISOString() };
+      }
+      return { status: h.status, waiting_for: h.status === 'wait' ? h.waiting_for : null, status_changed_at: since, ended_at: null };
+    }
+  }
 
   if (s.live) {
     const since = s.live.updated_at_ms ? new Date(s.live.updated_at_ms).toISOString() : changedAt;

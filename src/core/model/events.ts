@@ -14,7 +14,8 @@ export type AgentEvent =
   | TurnEvent
   | ApiErrorEvent
   | CompactionEvent
-  | MetaEvent;
+  | MetaEvent
+  | LiveEvent;
 
 interface Base {
   ts: string | null;
@@ -115,4 +116,27 @@ export interface MetaEvent extends Base {
   context_tokens?: number;
   /** The agent writes token totals only later (Copilot: at process exit); true while they are still to come. */
   token_totals_pending?: boolean;
+}
+
+/**
+ * A live fact about a session that another file owns (its transcript): from our hook spool or
+ * telemetry. It never creates a session row or changes what the transcript says; the indexer keeps
+ * it in the `session_live` table, merged into the session's status at query time (src/core/live).
+ */
+export interface LiveEvent extends Base {
+  kind: 'live';
+  /** The session the fact is about (the hook payload's session_id). */
+  session_id: string;
+  source: 'hook' | 'otel';
+  /** The event's name as the agent gave it (SessionStart, PreToolUse, claude_code.api_request...). */
+  event: string;
+  /** When the fact was received, ms since epoch: a fact older than the one kept never replaces it. */
+  at_ms: number;
+  status?: 'busy' | 'wait' | 'idle' | 'done';
+  waiting_for?: string | null;
+  /** The agent's process and when it started (checked against the OS: pids are reused). */
+  pid?: number | null;
+  process_started_at_ms?: number | null;
+  /** A SessionStart: `resume` (and friends) is a revival of a session that ran before. */
+  start_source?: string;
 }

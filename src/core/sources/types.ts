@@ -6,6 +6,8 @@ export interface SourceEnv {
   env: Record<string, string | undefined>;
   /** Extra roots the user configured, per adapter id. */
   extraRoots?: Record<string, string[]>;
+  /** Where our hook script and telemetry receiver append live events (the extension's storage). */
+  spoolDir?: string;
 }
 
 /** A transcript file an adapter found, with what its path alone tells. */

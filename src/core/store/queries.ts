@@ -1,3 +1,4 @@
+import { type LiveFacts, type MergedLive, mergeFacts } from '../live/facts';
 import { DEFAULT_STATUS_SETTINGS, type StatusSettings, deriveStatus } from '../live/status';
 import type { TurnState } from '../model/reducer';
 import type { Session } from '../model/session';
@@ -73,7 +74,13 @@ export function listSessions(store: Store, now = Date.now(), settings: StatusSet
   for (const l of all<LiveRow>(store.db, 'SELECT * FROM live WHERE session_id IS NOT NULL ORDER BY alive, updated_at_ms')) {
     live.set(l.session_id, l);
   }
-  const views = rows.map((r) => toView(r, live.get(r.session_id) ?? null, now, settings));
+  const spooled = new Map<string, { facts: LiveFacts; alive: number | null }[]>();
+  for (const l of all<{ session_id: string; facts_json: string; alive: number | null }>(store.db, 'SELECT session_id, facts_json, alive FROM session_live')) {
+    let list = spooled.get(l.session_id);
+    if (!list) spooled.set(l.session_id, (list = []));
+    list.push({ facts: JSON.parse(l.facts_json) as LiveFacts, alive: l.alive });
+  }
+  const views = rows.map((r) => toView(r, live.get(r.session_id) ?? null, mergeFacts(spooled.get(r.session_id) ?? []), now, settings));
   const byId = new Map(views.map((v) => [v.session_id, v]));
   for (const v of views) {
     if (v.parent_session_id) byId.get(v.parent_session_id)?.subagent_ids.push(v.session_id);
@@ -99,9 +106,10 @@ function totalTokensOf(t: Totals): number {
   return t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write;
 }
 
-function toView(r: SessionRow, live: LiveRow | null, now: number, settings: StatusSettings): SessionView {
+function toView(r: SessionRow, live: LiveRow | null, hooks: MergedLive | null, now: number, settings: StatusSettings): SessionView {
   const st = deriveStatus(
     {
+      hooks,
       turn_state: r.turn_state,
       turn_state_at: r.turn_state_at,
       last_activity_at: r.last_activity_at,
@@ -136,8 +144,13 @@ function toView(r: SessionRow, live: LiveRow | null, now: number, settings: Stat
     status_changed_at: st.status_changed_at,
     waiting_for: st.waiting_for,
     ended_at: st.ended_at,
-    pid: live?.alive ? live.pid : null,
-    process_started_at: live?.alive && live.started_at_ms ? new Date(live.started_at_ms).toISOString() : null,
+    ...processOf(live, hooks, st.status),
+    // Revival: a resume the hooks saw counts even when the transcript shows no new run (yet); the
+    // first_* fields are the transcript's and never change.
+    revival_count: Math.max(r.revival_count, hooks?.resumes ?? 0),
+    last_started_at: laterIso(r.last_started_at, hooks?.last_started_at_ms ?? null),
+    hook_event_count: r.hook_event_count + (hooks?.hook_events ?? 0),
+    otel_event_count: r.otel_event_count + (hooks?.otel_events ?? 0),
     transcript_available: r.transcript_available === 1,
     token_totals_pending: r.token_totals_pending === null ? null : r.token_totals_pending === 1,
     toplevel,
@@ -146,6 +159,21 @@ function toView(r: SessionRow, live: LiveRow | null, now: number, settings: Stat
     branches: [],
     rollup: own,
   };
+}
+
+/** The agent's process while the session runs: from the hooks, else from the agent's registry. */
+function processOf(live: LiveRow | null, hooks: MergedLive | null, status: string): { pid: number | null; process_started_at: string | null } {
+  if (hooks?.pid && hooks.alive !== false && status !== 'done') {
+    return { pid: hooks.pid, process_started_at: hooks.process_started_at_ms ? new Date(hooks.process_started_at_ms).toISOString() : null };
+  }
+  if (live?.alive) return { pid: live.pid, process_started_at: live.started_at_ms ? new Date(live.started_at_ms).toISOString() : null };
+  return { pid: null, process_started_at: null };
+}
+
+function laterIso(iso: string | null, ms: number | null): string | null {
+  if (ms === null) return iso;
+  const t = iso ? Date.parse(iso) : NaN;
+  return Number.isFinite(t) && t >= ms ? iso : new Date(ms).toISOString();
 }
 
 function rollup(v: SessionView, byId: Map<string, SessionView>, seen: Set<string>): Totals {

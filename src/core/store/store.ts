@@ -5,6 +5,8 @@ import type { Database } from 'sql.js';
 import type { FileState, UsageRow } from '../model/reducer';
 import { largerUsage, sessionFacts } from '../model/reducer';
 import type { LiveProcess } from '../sources/types';
+import { type LiveFacts, emptyFacts, foldLive } from '../live/facts';
+import type { LiveEvent } from '../model/events';
 import { all, loadSqlJs, one, run } from './sqlite';
 
 /**
@@ -14,8 +16,8 @@ import { all, loadSqlJs, one, run } from './sqlite';
  * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
  * the same files: the next start rebuilds from the transcripts.
  */
-export const SCHEMA_VERSION = 4;
-export const PARSER_VERSION = 5;
+export const SCHEMA_VERSION = 5;
+export const PARSER_VERSION = 6;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -168,6 +170,17 @@ CREATE TABLE IF NOT EXISTS live (
   checked_at TEXT
 );
 CREATE INDEX IF NOT EXISTS live_session ON live(session_id);
+CREATE TABLE IF NOT EXISTS session_live (
+  session_id TEXT NOT NULL,
+  file_id INTEGER NOT NULL,
+  facts_json TEXT NOT NULL,
+  status TEXT,
+  status_at_ms REAL,
+  pid INTEGER,
+  process_started_at_ms REAL,
+  alive INTEGER,
+  PRIMARY KEY (session_id, file_id)
+);
 `;
 
 /** Separates a document's path from the session id in the rows of the sessions it holds. */
@@ -333,6 +346,7 @@ export class Store {
   resetFile(fileId: number): string[] {
     const keys = all<{ dedup_key: string; message_id: string | null }>(this.db, 'SELECT dedup_key, message_id FROM usage WHERE file_id = ?', [fileId]);
     run(this.db, 'DELETE FROM usage WHERE file_id = ?', [fileId]);
+    run(this.db, 'DELETE FROM session_live WHERE file_id = ?', [fileId]);
     run(this.db, `UPDATE files SET offset = 0, fingerprint = NULL, fingerprint_len = 0, first_record_at = NULL,
       last_activity_at = NULL, state_json = NULL, skipped_lines = 0, last_skip_reason = NULL, deleted = 0 WHERE file_id = ?`, [fileId]);
     this.markDirty();
@@ -736,6 +750,50 @@ export class Store {
         [e.pid, e.session_id, root, e.status, e.waiting_for, e.started_at_ms, e.updated_at_ms, e.alive ? 1 : 0, new Date().toISOString()],
       );
     }
+    this.markDirty();
+  }
+
+  // ---- live facts from the hook spool and telemetry ------------------------------------------
+
+  /**
+   * Folds a spool file's new live events into the facts kept per (session, file). The sessions
+   * themselves are left alone: their transcripts own them. Returns the sessions touched.
+   */
+  applyLiveEvents(fileId: number, events: LiveEvent[]): Set<string> {
+    const touched = new Set<string>();
+    const facts = new Map<string, LiveFacts>();
+    for (const e of events) {
+      let f = facts.get(e.session_id);
+      if (!f) {
+        const row = one<{ facts_json: string }>(this.db, 'SELECT facts_json FROM session_live WHERE session_id = ? AND file_id = ?', [e.session_id, fileId]);
+        f = row ? (JSON.parse(row.facts_json) as LiveFacts) : emptyFacts(e.session_id);
+        facts.set(e.session_id, f);
+      }
+      foldLive(f, e);
+    }
+    for (const f of facts.values()) {
+      run(
+        this.db,
+        `INSERT INTO session_live(session_id, file_id, facts_json, status, status_at_ms, pid, process_started_at_ms, alive)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
+         ON CONFLICT(session_id, file_id) DO UPDATE SET facts_json = excluded.facts_json, status = excluded.status,
+          status_at_ms = excluded.status_at_ms, pid = excluded.pid, process_started_at_ms = excluded.process_started_at_ms,
+          alive = CASE WHEN session_live.pid IS excluded.pid THEN session_live.alive ELSE NULL END`,
+        [f.session_id, fileId, JSON.stringify(f), f.status, f.status_at_ms, f.pid, f.process_started_at_ms],
+      );
+      touched.add(f.session_id);
+    }
+    if (facts.size) this.markDirty();
+    return touched;
+  }
+
+  /** Live facts whose process may still run (not ended): their pids are checked against the OS. */
+  liveFactsToCheck(): { session_id: string; file_id: number; pid: number; process_started_at_ms: number | null; alive: number | null }[] {
+    return all(this.db, "SELECT session_id, file_id, pid, process_started_at_ms, alive FROM session_live WHERE pid IS NOT NULL AND (status IS NULL OR status != 'done')");
+  }
+
+  setLiveAlive(sessionId: string, fileId: number, alive: boolean): void {
+    run(this.db, 'UPDATE session_live SET alive = ? WHERE session_id = ? AND file_id = ?', [alive ? 1 : 0, sessionId, fileId]);
     this.markDirty();
   }
 
