@@ -20,6 +20,8 @@ const common = {
   logLevel: 'warning',
   // chokidar 4 optionally requires fsevents on macOS only; it is not bundled.
   external: ['vscode', 'fsevents'],
+  // ESM entries first: jsonc-parser's UMD main requires its modules dynamically, which a bundle breaks.
+  mainFields: ['module', 'main'],
 };
 
 // All three settle before the process exits, so one failed build never leaves another half-written.

@@ -7,6 +7,8 @@ import { sanitizeOverrides } from './core/pricing/settings';
 import type { StatusSettings } from './core/live/status';
 import { ADAPTERS } from './core/sources/registry';
 import { registerCommands } from './views/commands';
+import { refreshHookScript, registerHookCommands } from './views/hookCommands';
+import { NeedsYou } from './views/needsYou';
 import { IndexClient } from './views/indexClient';
 import { ExplainCostDocuments } from './views/explainCost';
 import { GitHubPrLookup } from './views/githubPr';
@@ -83,8 +85,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const tree = new SessionsTree(client, repo, log);
   const statusBar = new BranchStatusBar(client, repo, log, new GitHubPrLookup(client, log));
   const explain = new ExplainCostDocuments(client);
-  context.subscriptions.push(repo, tree, statusBar, explain);
+  context.subscriptions.push(repo, tree, statusBar, explain, new NeedsYou(tree, statusBar, log));
   registerCommands(context, { client, tree, statusBar, explain, repo, log });
+  const hookPaths = { script: path.join(context.globalStorageUri.fsPath, 'hook-spool.js'), spoolDir };
+  registerHookCommands(context, hookPaths, log);
+  // Hooks already installed run the copy in global storage: keep it the version this extension ships.
+  if (fs.existsSync(hookPaths.script)) void refreshHookScript(context.extensionPath, hookPaths).catch((err: Error) => log.warn(`could not update the hook script: ${err.message}`));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (

@@ -25,6 +25,8 @@ export interface SessionNode {
   children: SessionNode[];
   /** Set when a session may be listed in several groups (one per PR): keeps tree item ids unique. */
   scope?: string;
+  /** A second appearance of the session (in the Needs you group): its tree item needs its own id. */
+  alias?: boolean;
 }
 
 export interface GroupNode {
@@ -34,7 +36,7 @@ export interface GroupNode {
   label: string;
   description?: string;
   tooltip?: string;
-  icon: 'current-branch' | 'repo' | 'branch' | 'folder' | 'calendar' | 'projects' | 'pull-request';
+  icon: 'current-branch' | 'repo' | 'branch' | 'folder' | 'calendar' | 'projects' | 'pull-request' | 'needs-you';
   expanded: boolean;
   children: TreeNode[];
 }
@@ -110,7 +112,35 @@ function projectGroups(nodes: SessionNode[], prefix: string): GroupNode[] {
     }));
 }
 
+/** Sessions waiting for the person (a permission, a question), longest waiting first. */
+export function waitingSessions(sessions: SessionView[]): SessionView[] {
+  return sessions
+    .filter((s) => s.status === 'wait')
+    .sort((a, b) => (a.status_changed_at ?? '').localeCompare(b.status_changed_at ?? ''));
+}
+
+/**
+ * The tree: a "Needs you" group on top while any session waits (each waiting session again, where
+ * it also stays in its usual place), then the groups of the chosen mode.
+ */
 export function groupSessions(sessions: SessionView[], mode: GroupBy, ws: WorkspaceRepoRef | null, now: number, facts: GroupingFacts = {}): TreeNode[] {
+  const groups = groupByMode(sessions, mode, ws, now, facts);
+  const waiting = waitingSessions(sessions);
+  if (waiting.length === 0) return groups;
+  const needsYou: GroupNode = {
+    kind: 'group',
+    id: 'needs-you',
+    label: 'Needs you',
+    description: `${waiting.length} waiting`,
+    tooltip: 'Sessions waiting for your answer (a permission or a question)',
+    icon: 'needs-you',
+    expanded: true,
+    children: waiting.map((s) => ({ kind: 'session', session: s, children: [], alias: true })),
+  };
+  return [needsYou, ...groups];
+}
+
+function groupByMode(sessions: SessionView[], mode: GroupBy, ws: WorkspaceRepoRef | null, now: number, facts: GroupingFacts = {}): TreeNode[] {
   const roots = nestSubagents(sessions);
   switch (mode) {
     case 'none':

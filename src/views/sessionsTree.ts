@@ -16,6 +16,7 @@ const GROUP_ICONS: Record<GroupNode['icon'], string> = {
   calendar: 'calendar',
   projects: 'folder-library',
   'pull-request': 'git-pull-request',
+  'needs-you': 'bell-dot',
 };
 
 /**
@@ -47,6 +48,9 @@ export function agentLabel(framework: string): string {
 export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
+  private readonly loaded = new vscode.EventEmitter<SessionView[]>();
+  /** Fires after every reload with the sessions as now known (Needs you listens). */
+  readonly onDidLoad = this.loaded.event;
   private roots: TreeNode[] = [];
   private parents = new Map<TreeNode, TreeNode>();
   private byId = new Map<string, SessionNode>();
@@ -111,7 +115,7 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     const walk = (nodes: TreeNode[], parent?: TreeNode) => {
       for (const n of nodes) {
         if (parent) this.parents.set(n, parent);
-        if (n.kind === 'session' && !this.byId.has(n.session.session_id)) this.byId.set(n.session.session_id, n);
+        if (n.kind === 'session' && !n.alias && !this.byId.has(n.session.session_id)) this.byId.set(n.session.session_id, n);
         walk(n.children, n);
       }
     };
@@ -119,6 +123,7 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     void vscode.commands.executeCommand('setContext', 'agentHandler.hasSessions', this.sessions.length > 0);
     this.view.description = ws ? ws.branch : undefined;
     this.emitter.fire(undefined);
+    this.loaded.fire(this.sessions);
   }
 
   getChildren(node?: TreeNode): TreeNode[] {
@@ -143,13 +148,13 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
       item.id = node.children.length ? node.id : `${node.id}:empty`;
       item.description = node.description;
       item.tooltip = node.tooltip;
-      item.iconPath = new vscode.ThemeIcon(GROUP_ICONS[node.icon]);
+      item.iconPath = node.icon === 'needs-you' ? new vscode.ThemeIcon('bell-dot', new vscode.ThemeColor('charts.orange')) : new vscode.ThemeIcon(GROUP_ICONS[node.icon]);
       item.contextValue = 'agentHandler.group';
       return item;
     }
     const s = node.session;
     const item = new vscode.TreeItem(s.title ?? s.session_id, node.children.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    item.id = `${node.scope ? `${node.scope}:` : ''}session:${s.session_id}`;
+    item.id = `${node.scope ? `${node.scope}:` : ''}${node.alias ? 'needs-you:' : ''}session:${s.session_id}`;
     const described = sessionDescription(s, formatAgo(s.last_activity_at, Date.now()));
     item.description = this.multiAgent ? `${agentLabel(s.framework)} · ${described}` : described;
     item.iconPath = statusIcon(s);
@@ -168,5 +173,6 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     if (this.timer) clearTimeout(this.timer);
     for (const d of this.disposables) d.dispose();
     this.emitter.dispose();
+    this.loaded.dispose();
   }
 }

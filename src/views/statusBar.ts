@@ -16,6 +16,8 @@ export class BranchStatusBar implements vscode.Disposable {
   private timer: NodeJS.Timeout | null = null;
   private readonly disposables: vscode.Disposable[] = [];
   summary: BranchSummary | null = null;
+  /** Sessions waiting for the person, on any branch or project (set by Needs you). */
+  private waitingAll = 0;
 
   constructor(
     private readonly client: IndexClient,
@@ -40,6 +42,13 @@ export class BranchStatusBar implements vscode.Disposable {
     this.disposables.push({ dispose: () => clearInterval(tick) });
   }
 
+  /** How many sessions wait for the person anywhere: shown with the warning background while any. */
+  setWaiting(count: number): void {
+    if (count === this.waitingAll) return;
+    this.waitingAll = count;
+    this.scheduleRefresh(0);
+  }
+
   scheduleRefresh(delay = 150): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
@@ -61,7 +70,8 @@ export class BranchStatusBar implements vscode.Disposable {
           return;
         }
         const t = await this.client.query('total', {});
-        this.item.text = `${spinner}$(hubot) all sessions · ${formatTokens(t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write)} tok · ${costText(t)}`;
+        this.item.text = `${spinner}$(hubot) all sessions · ${formatTokens(t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write)} tok · ${costText(t)}${this.waitingText()}`;
+        this.item.backgroundColor = this.waitingAll ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
         const md = untrusted();
         md.appendMarkdown('**Agent Handler**\n\nThis workspace is not in a git repository: the total of every indexed session is shown.');
         this.item.tooltip = md;
@@ -74,15 +84,14 @@ export class BranchStatusBar implements vscode.Disposable {
       const shown = b.pr_summary ?? b;
       const tokens = shown.tokens_input + shown.tokens_output + shown.tokens_cache_read + shown.tokens_cache_write;
       const live = b.live ? ` · $(pulse) ${b.live}` : '';
-      const waiting = b.waiting ? ` · $(bell-dot) ${b.waiting}` : '';
       const head = b.pr ? `$(git-pull-request) #${b.pr.number}` : `$(hubot) ${ws.branch}`;
-      this.item.text = `${spinner}${head} · ${formatTokens(tokens)} tok · ${costText(shown)}${live}${waiting}`;
+      this.item.text = `${spinner}${head} · ${formatTokens(tokens)} tok · ${costText(shown)}${live}${this.waitingText()}`;
       this.item.tooltip = branchTooltip(b, ws.github_repo ?? ws.toplevel);
       const prPart = b.pr ? `, pull request #${b.pr.number}` : '';
       const budget = vscode.workspace.getConfiguration('agentHandler').get<number | null>('budget.branchUsd', null);
-      // Only a budget the person set, once crossed, colours the item: nothing else does.
+      // Only a budget the person set, once crossed, or a session waiting for the person colours the item.
       const over = typeof budget === 'number' && budget > 0 && shown.cost_usd > budget;
-      this.item.backgroundColor = over ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      this.item.backgroundColor = over || this.waitingAll ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
       const overText = over ? `, over the budget of ${formatUsd(budget)}` : '';
       this.item.accessibilityInformation = { label: `Agent Handler: branch ${ws.branch}${prPart}, ${tokens} tokens, ${costText(shown)}, ${shown.sessions} sessions${overText}` };
       if (over && this.item.tooltip instanceof vscode.MarkdownString) this.item.tooltip.appendMarkdown(`\n\n**Over the budget** of ${formatUsd(budget)} (agentHandler.budget.branchUsd).`);
@@ -91,6 +100,10 @@ export class BranchStatusBar implements vscode.Disposable {
     } catch (err) {
       this.log.error(`status bar update failed: ${(err as Error).message}`);
     }
+  }
+
+  private waitingText(): string {
+    return this.waitingAll ? ` · $(bell-dot) ${this.waitingAll} waiting` : '';
   }
 
   dispose(): void {

@@ -128,3 +128,29 @@ describe('grouping of the Sessions tree', () => {
     assert.equal(cur7.children[0].scope, cur7.scope);
   });
 });
+
+describe('Needs you group', () => {
+  const ws = { git_dir: '/r/.git', branch: 'feature/x', toplevel: '/r' };
+  it('is on top while any session waits, longest waiting first, and the sessions stay in their usual place too', () => {
+    const sessions = [
+      session('a', { git_dir: '/r/.git', git_branch: 'feature/x', status: 'wait', status_changed_at: '2026-11-25T10:05:00.000Z' }),
+      session('b', { git_dir: '/r/.git', git_branch: 'feature/x', status: 'busy' }),
+      session('c', { cwd: '/tmp/c', status: 'wait', status_changed_at: '2026-11-25T10:01:00.000Z' }),
+    ];
+    const tree = groupSessions(sessions, 'branch', ws, Date.parse('2026-11-25T12:00:00Z'));
+    assert.deepEqual(labels(tree), ['Needs you', 'feature/x', 'Other projects']);
+    const needs = tree[0] as GroupNode;
+    assert.deepEqual(labels(needs.children), ['c', 'a']);
+    assert.equal(needs.description, '2 waiting');
+    assert.ok(needs.children.every((n) => n.kind === 'session' && n.alias));
+    assert.deepEqual(labels(tree[1]!.children), ['a', 'b']);
+    assert.ok(!(tree[1]!.children[0] as SessionNode).alias);
+  });
+
+  it('is absent when nobody waits, in every grouping mode', () => {
+    for (const mode of ['branch', 'project', 'date', 'none'] as const) {
+      const tree = groupSessions([session('x', { status: 'busy' })], mode, ws, Date.parse('2026-11-25T12:00:00Z'));
+      assert.ok(!labels(tree).includes('Needs you'), mode);
+    }
+  });
+});
