@@ -9,6 +9,7 @@ import { ADAPTERS } from './core/sources/registry';
 import { registerCommands } from './views/commands';
 import { refreshHookScript, registerHookCommands } from './views/hookCommands';
 import { NeedsYou } from './views/needsYou';
+import { registerTelemetryCommand } from './views/telemetryCommand';
 import { IndexClient } from './views/indexClient';
 import { ExplainCostDocuments } from './views/explainCost';
 import { GitHubPrLookup } from './views/githubPr';
@@ -71,6 +72,10 @@ export function activate(context: vscode.ExtensionContext): void {
       pricing: s.pricing,
       pullRequests: s.pullRequests,
       spoolDir,
+      telemetry: {
+        enabled: vscode.workspace.getConfiguration('agentHandler').get<boolean>('telemetry.receiver', false),
+        endpointFile: path.join(context.globalStorageUri.fsPath, 'otlp-endpoint.json'),
+      },
       rescanIntervalMs: Math.max(5, vscode.workspace.getConfiguration('agentHandler').get<number>('rescanIntervalSeconds', 60)) * 1000,
     },
     log,
@@ -89,6 +94,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerCommands(context, { client, tree, statusBar, explain, repo, log });
   const hookPaths = { script: path.join(context.globalStorageUri.fsPath, 'hook-spool.js'), spoolDir };
   registerHookCommands(context, hookPaths, log);
+  registerTelemetryCommand(context, path.join(context.globalStorageUri.fsPath, 'otlp-endpoint.json'));
   // Hooks already installed run the copy in global storage: keep it the version this extension ships.
   if (fs.existsSync(hookPaths.script)) void refreshHookScript(context.extensionPath, hookPaths).catch((err: Error) => log.warn(`could not update the hook script: ${err.message}`));
   context.subscriptions.push(

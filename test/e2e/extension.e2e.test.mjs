@@ -736,4 +736,63 @@ describe('Agent Handler extension in VS Code (packaged .vsix)', { timeout: 15 * 
       await screenshot(page, 'ext-7-after-restart');
       t.diagnostic(`restart: sessions shown ${Date.now() - t0} ms after starting code-server again; ${pass[0]}`);
     }, t));
+  test('8. needs you: a permission Notification hook event turns the session to waiting; a Stop returns it to idle', (t) =>
+    withFailureShot('ext-8-needs-you', async (page, t) => {
+      // The spool the hook script appends to (media/hook-spool.js); lines written here as it writes them.
+      const spoolDir = path.join(vs.userDataDir, 'User', 'globalStorage', EXTENSION_ID, 'spool');
+      assert.ok(fs.existsSync(spoolDir), `spool folder ${spoolDir} made at activation`);
+      const spool = path.join(spoolDir, 'claude-hooks.jsonl');
+      // ppid: this test process, which runs (no start time: the pid alone is checked).
+      const hookLine = (hook) =>
+        `${JSON.stringify({ v: 1, agent: 'claude', received_at: new Date().toISOString(), ppid: process.pid, ppid_started_at_ms: null, hook: { session_id: SAY_HI_ID, cwd: workspace, ...hook } })}\n`;
+      const sayHiAria = async () => (await rowAt(page, [BRANCH, SAY_HI]))?.ariaLabel ?? '';
+
+      const t0 = Date.now();
+      fs.appendFileSync(spool, hookLine({ hook_event_name: 'Notification', notification_type: 'permission_prompt', message: 'Claude needs your permission to use Bash' }));
+      const toast = await waitFor(async () => (await notifications(page)).find((n) => /"say hi" is waiting for you/.test(n.message)), {
+        timeout: 15_000,
+        interval: 100,
+        message: 'a notification that "say hi" waits',
+      });
+      const notifyMs = Date.now() - t0;
+      assert.equal(toast.message, 'Claude Code session "say hi" is waiting for you: Claude needs your permission to use Bash');
+      const item = await waitFor(async () => {
+        const it = await branchItem(page);
+        return it && / · 1 waiting$/.test(it.text) && it;
+      }, { timeout: 10_000, message: 'status bar shows 1 waiting' });
+      const statusMs = Date.now() - t0;
+      assert.match(item.text, new RegExp(`^${BRANCH} · 130K tok · \\$0\\.34 .*· 1 waiting$`));
+      await waitFor(async () => (await rowAt(page, ['Needs you', SAY_HI])) && /, wait, /.test(await sayHiAria()), {
+        timeout: 10_000,
+        message: '"say hi" under Needs you and waiting in its branch group',
+      });
+      const rows = await sessionRows(page);
+      assert.equal(rows[0].label, 'Needs you', 'Needs you is the first group');
+      assert.equal(rows[0].description, '1 waiting');
+      // The waiting icon (bell) on both appearances of the session (rows in tree order: Needs you, the
+      // branch group, then the other project's own "say hi" session, which does not wait).
+      const icons = await viewPane(page, VIEW)
+        .locator('.monaco-list-rows > .monaco-list-row')
+        .evaluateAll((els) => els.filter((r) => r.querySelector('.label-name')?.textContent?.trim() === 'say hi').map((r) => !!r.querySelector('.codicon-bell-dot')));
+      assert.deepEqual(icons.slice(0, 2), [true, true], `bell icons on "say hi" rows: ${JSON.stringify(icons)}`);
+      assert.ok(icons.slice(2).every((x) => !x), `only the waiting session rings: ${JSON.stringify(icons)}`);
+      const badge = await waitFor(async () => (await page.locator('.activitybar .action-item.checked .badge-content, .activitybar .badge-content').allTextContents()).find((x) => x.trim() === '1'), {
+        timeout: 10_000,
+        message: 'view badge 1',
+      });
+      assert.equal(badge.trim(), '1');
+      await screenshot(page, 'ext-8-needs-you-waiting');
+
+      // The permission was answered and the turn ended: idle again, nobody waits.
+      fs.appendFileSync(spool, hookLine({ hook_event_name: 'PostToolUse', tool_name: 'Bash' }));
+      fs.appendFileSync(spool, hookLine({ hook_event_name: 'Stop' }));
+      await waitFor(async () => /, idle, /.test(await sayHiAria()) && !(await rowAt(page, ['Needs you'])), {
+        timeout: 10_000,
+        message: '"say hi" idle and no Needs you group',
+      });
+      await waitFor(async () => !/waiting/.test((await branchItem(page))?.text ?? 'waiting'), { timeout: 10_000, message: 'no waiting count in the status bar' });
+      assert.doesNotMatch(await logText(), /\[error\]/);
+      await screenshot(page, 'ext-8-needs-you-idle');
+      t.diagnostic(`hook event → notification ${notifyMs} ms, → status bar ${statusMs} ms`);
+    }, t));
 });

@@ -36,6 +36,11 @@ export interface WorkerInit {
   pullRequests?: PrSettings;
   /** Where the hook script and the telemetry receiver append live events (read like transcripts). */
   spoolDir?: string;
+  /**
+   * The opt-in OTLP/HTTP receiver: hosted by the store writer only; its port is written to
+   * `endpointFile` (and reused on the next start when free) for the "show telemetry setup" command.
+   */
+  telemetry?: { enabled: boolean; endpointFile: string };
 }
 
 export interface QueryMap {

@@ -1,5 +1,6 @@
 import { promises as fsp, unwatchFile, watchFile } from 'node:fs';
 import * as path from 'node:path';
+import { type OtlpReceiver, startOtlpReceiver } from '../live/otlp';
 import { DEFAULT_STATUS_SETTINGS, type StatusSettings } from '../live/status';
 import { ADAPTERS, sourceEnvFrom } from '../sources/registry';
 import { WriterLease } from '../store/lease';
@@ -55,6 +56,7 @@ export class IndexService {
   /** A PR lookup answer is asked again after this long (a PR opened or merged meanwhile). */
   static readonly PR_LOOKUP_TTL_MS = 10 * 60_000;
   static readonly DEFAULT_BRANCH_TTL_MS = 5 * 60_000;
+  private receiver: OtlpReceiver | null = null;
 
   /** Persist at most this long after the first unsaved change, and this long after the last one. */
   static readonly PERSIST_MAX_MS = 5_000;
@@ -157,6 +159,7 @@ export class IndexService {
     void this.enqueue(() => this.scan('start'));
     // The refresh, when on, looks hourly whether its day-old cache needs a fetch (it fetches at most daily).
     this.timers.push(setInterval(() => this.pricing.refresh && void this.enqueue(() => this.applyPricing('daily price refresh')), 60 * 60_000));
+    await this.startReceiver().catch((err: Error) => this.log.warn(`telemetry receiver not started: ${err.message}`));
     this.timers.push(setInterval(() => void this.enqueue(() => this.scan('periodic rescan')), this.init.rescanIntervalMs));
   }
 
@@ -263,7 +266,28 @@ export class IndexService {
     }
   }
 
+  /** The OTLP receiver, when the user turned it on: one per machine, in the writer. */
+  private async startReceiver(): Promise<void> {
+    const t = this.init.telemetry;
+    if (!t?.enabled || !this.init.spoolDir || this.receiver) return;
+    let preferred = 0;
+    try {
+      preferred = Number((JSON.parse(await fsp.readFile(t.endpointFile, 'utf8')) as { port?: number }).port) || 0;
+    } catch {
+      // first start: a random free port
+    }
+    this.receiver = await startOtlpReceiver(this.init.spoolDir, preferred, this.log);
+    await fsp.writeFile(t.endpointFile, JSON.stringify({ port: this.receiver.port, pid: process.pid }));
+    this.log.info(`telemetry receiver listening on http://127.0.0.1:${this.receiver.port} (OTLP/HTTP JSON)`);
+  }
+
+  private async stopReceiver(): Promise<void> {
+    await this.receiver?.close();
+    this.receiver = null;
+  }
+
   private async becomeReader(): Promise<void> {
+    await this.stopReceiver();
     await this.watcher?.close();
     this.watcher = null;
     this.setRole('reader');
@@ -429,6 +453,7 @@ export class IndexService {
     for (const t of this.timers) clearInterval(t);
     if (this.persistTimer) clearTimeout(this.persistTimer);
     this.stopWatchingStoreFile();
+    await this.stopReceiver();
     await this.watcher?.close();
     await this.queue.catch(() => undefined);
     if (this.role === 'writer') {

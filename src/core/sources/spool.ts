@@ -10,8 +10,8 @@ import type { DiscoveredFile, LineSourceAdapter, SourceEnv } from './types';
  */
 
 export const SPOOL_FRAMEWORK = 'spool';
-/** The spool file of one agent's hooks. */
-export const HOOK_SPOOL_FILE = /^([A-Za-z0-9_.-]+)-hooks\.jsonl$/;
+/** The spool file of one agent's hooks, or the telemetry receiver's. */
+export const HOOK_SPOOL_FILE = /^(?:[A-Za-z0-9_.-]+-hooks|otel-logs)\.jsonl$/;
 
 type Rec = Record<string, unknown>;
 
@@ -61,9 +61,21 @@ export function hookStatus(h: Rec): Pick<LiveEvent, 'status' | 'waiting_for'> {
   }
 }
 
+/** A telemetry line (written by the OTLP receiver, src/core/live/otlp.ts): counted for its session, no status (batched, late). */
+function parseOtelLine(rec: Rec): LiveEvent[] | null {
+  const o = rec.otel;
+  if (!isObject(o)) return null;
+  const sessionId = str(o.session_id);
+  const at = str(o.timestamp) ?? str(rec.received_at);
+  const atMs = at ? Date.parse(at) : NaN;
+  if (!sessionId || !Number.isFinite(atMs)) return null;
+  return [{ kind: 'live', ts: at!, session_id: sessionId, source: 'otel', event: str(o.event) ?? 'unknown', at_ms: atMs }];
+}
+
 /** One spool line → the live event it stands for, or null for a line that is not one. */
 export function parseSpoolLine(line: string): LiveEvent[] | null {
   const rec = JSON.parse(line) as unknown;
+  if (isObject(rec) && rec.source === 'otel') return parseOtelLine(rec);
   if (!isObject(rec) || !isObject(rec.hook)) return null;
   const h = rec.hook;
   const sessionId = str(h.session_id) ?? str(h.sessionId) ?? str(h['thread-id']);
