@@ -181,6 +181,32 @@ describe('hook replay → status (real Claude Code hooks)', () => {
     assert.equal(status().status, 'done');
   });
 
+  it('revival: a session whose process died is done; a SessionStart resume from a new process brings it back, revival_count + 1', async () => {
+    const ctx = await setup('2.1.332');
+    const id = 'e2dbd8e3-b449-40d6-b4a3-2e0d25f8af68';
+    const view = () => mustGet(new Map(listSessions(ctx.store, Date.now()).map((v) => [v.session_id, v])), id);
+    const before = view();
+    const line = (ppid: number, at: number, hook: object) =>
+      `${JSON.stringify({ v: 1, agent: 'claude', received_at: new Date(at).toISOString(), ppid, ppid_started_at_ms: null, hook: { session_id: id, ...hook } })}\n`;
+    const now = Date.now();
+    // A run whose process (a pid above pid_max) is gone without SessionEnd: done.
+    await fsp.appendFile(ctx.spoolFile, line(4_194_305, now - 2000, { hook_event_name: 'SessionStart', source: 'startup' }));
+    await fsp.appendFile(ctx.spoolFile, line(4_194_305, now - 1000, { hook_event_name: 'UserPromptSubmit' }));
+    await ctx.indexer.indexPaths([ctx.spoolFile]);
+    assert.equal(view().status, 'done');
+    assert.equal(view().revival_count, before.revival_count);
+    // `claude --resume` in a new, running process (this one).
+    await fsp.appendFile(ctx.spoolFile, line(process.pid, now, { hook_event_name: 'SessionStart', source: 'resume' }));
+    await ctx.indexer.indexPaths([ctx.spoolFile]);
+    const after = view();
+    assert.equal(after.status, 'idle');
+    assert.equal(after.revival_count, before.revival_count + 1); // 0 + 1: one resume
+    assert.equal(after.last_started_at, new Date(now).toISOString());
+    assert.equal(after.first_started_at, before.first_started_at); // first_* never change
+    assert.equal(after.first_user_message, before.first_user_message);
+    assert.equal(after.pid, process.pid);
+  });
+
   it('the spool is an index input like a transcript: a rebuild from scratch gives the same statuses', async () => {
     const r = await replay('2.1.197');
     const before = listSessions(r.store, Date.now()).map((s) => [s.session_id, s.status, s.revival_count, s.hook_event_count]);
