@@ -35,6 +35,8 @@ commands:
                                 tokens × price = cost, rules, unpriced requests, the agent's figure
 
 options:
+  --spool DIR                   also read Agent Handler's hook/telemetry spool (the extension's
+                                global storage folder + /spool) for exact live status
   --store PATH                  the index file to create or reuse (default: ${defaultStore()})
   --gh                          also ask \`gh pr view <branch>\` when no transcript names the PR (network)
   --help                        this text`;
@@ -55,10 +57,11 @@ interface Args {
   session: string | null;
   number: number | null;
   gh: boolean;
+  spool: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: '', json: false, store: defaultStore(), cwd: null, tz: null, session: null, number: null, gh: false };
+  const args: Args = { command: '', json: false, store: defaultStore(), cwd: null, tz: null, session: null, number: null, gh: false, spool: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -77,6 +80,7 @@ function parseArgs(argv: string[]): Args {
       if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--number needs a pull request number, not ${v}`);
       args.number = Number(v);
     }
+    else if (a === '--spool') args.spool = path.resolve(value());
     else if (a === '--help' || a === '-h') args.command = 'help';
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else if (!args.command) args.command = a;
@@ -87,8 +91,8 @@ function parseArgs(argv: string[]): Args {
 
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => process.stderr.write(`${m}\n`) };
 
-async function openIndexed(storePath: string): Promise<Store> {
-  const env = sourceEnvFrom(process.env, os.homedir());
+async function openIndexed(storePath: string, spoolDir: string | null): Promise<Store> {
+  const env = sourceEnvFrom(process.env, os.homedir(), undefined, spoolDir ?? undefined);
   for (const adapter of ADAPTERS) {
     for (const root of adapter.roots(env)) {
       try {
@@ -165,7 +169,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     case 'sessions': {
-      const store = await openIndexed(args.store);
+      const store = await openIndexed(args.store, args.spool);
       const sessions = listSessions(store);
       if (args.json) process.stdout.write(`${JSON.stringify(sessions.map(sessionJson), null, 2)}\n`);
       else printTable(treeOrder(sessions));
@@ -174,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
     case 'branch': {
       if (!args.cwd) throw new UsageError('branch needs --cwd DIR');
       const repo = await repoInfo(args.cwd);
-      const store = await openIndexed(args.store);
+      const store = await openIndexed(args.store, args.spool);
       if (!repo) {
         const t = grandTotal(store);
         const out = { repo: null, branch: null, sessions: listSessions(store).length, live: 0, ...t };
@@ -203,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
       if (!args.cwd) throw new UsageError('pr needs --cwd DIR');
       const repo = await repoInfo(args.cwd);
       if (!repo) throw new UsageError(`no git repository at ${args.cwd}`);
-      const store = await openIndexed(args.store);
+      const store = await openIndexed(args.store, args.spool);
       const def = await defaultBranch(repo.toplevel);
       if (args.gh && args.number === null) await askGh(store, repo.git_dir, repo.toplevel, repo.branch, def);
       const number = args.number ?? prForBranch(store, repo.git_dir, repo.branch, def)?.number ?? null;
@@ -223,7 +227,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'diagnostics': {
-      const store = await openIndexed(args.store);
+      const store = await openIndexed(args.store, args.spool);
       const d = diagnostics(store);
       process.stdout.write(args.json ? `${JSON.stringify(d, null, 2)}\n` : `${d.files} files (${d.files_deleted} gone), ${d.sessions} sessions, ${d.requests} requests, ${d.lines_skipped} lines skipped\n`);
       return 0;
@@ -237,7 +241,7 @@ async function main(argv: string[]): Promise<number> {
           throw new UsageError((err as Error).message);
         }
       }
-      const store = await openIndexed(args.store);
+      const store = await openIndexed(args.store, args.spool);
       const report = daily(store, tz);
       if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
@@ -251,7 +255,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'explain': {
       if (!args.session) throw new UsageError('explain needs --session ID');
-      const store = await openIndexed(args.store);
+      const store = await openIndexed(args.store, args.spool);
       const e = explainSession(store, args.session);
       if (!e) throw new UsageError(`no session ${args.session}`);
       process.stdout.write(args.json ? `${JSON.stringify(e, null, 2)}\n` : explanationMarkdown(e));
