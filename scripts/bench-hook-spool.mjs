@@ -1,6 +1,6 @@
 // Benchmark of media/hook-spool.js: the wall time an agent waits for our hook, per event.
 // Runs the script the way an agent does (a new `node` process, the payload on stdin) for every
-// real hook payload in shared/fixtures/real/claude-hooks, N rounds, and prints the median and p95.
+// real hook payload in test/fixtures/claude/*/hooks/hooks.jsonl, N rounds, and prints the median and p95.
 // Usage: node scripts/bench-hook-spool.mjs [rounds=10]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -9,10 +9,10 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const script = path.join(root, 'media', 'hook-spool.js');
-const fixtures = path.join(root, '..', 'shared', 'fixtures', 'real', 'claude-hooks');
+const fixtures = path.join(root, 'test', 'fixtures', 'claude');
 const rounds = Number(process.argv[2] ?? 10);
 const payloads = readdirSync(fixtures).flatMap((v) =>
-  readFileSync(path.join(fixtures, v, 'hooks.jsonl'), 'utf8').split('\n').filter(Boolean),
+  readFileSync(path.join(fixtures, v, 'hooks', 'hooks.jsonl'), 'utf8').split('\n').filter(Boolean),
 );
 const spool = mkdtempSync(path.join(os.tmpdir(), 'ah-bench-spool-'));
 

@@ -1,5 +1,5 @@
 /**
- * The hook spool end to end: every real hook payload Claude Code sent (shared/fixtures/real/
+ * The hook spool end to end: every real hook payload Claude Code sent (test/fixtures/claude/<version>/hooks/hooks.jsonl, from shared/fixtures/real/
  * claude-hooks/<version>/hooks.jsonl) is piped through the real media/hook-spool.js into a spool,
  * indexed after each event next to the same version's real transcripts, and the session's status
  * checked after every step.
@@ -17,10 +17,11 @@ import { parseSpoolLine } from '../../src/core/sources/spool';
 import { ADAPTERS } from '../../src/core/sources/registry';
 import { listSessions } from '../../src/core/store/queries';
 import { Store } from '../../src/core/store/store';
-import { REPO_ROOT, fixtureHome, mustGet, silentLogger, tempDir } from './helpers';
+import { CLAUDE_FIXTURES, REPO_ROOT, fixtureHome, mustGet, silentLogger, tempDir } from './helpers';
 
 const SCRIPT = path.join(REPO_ROOT, 'media', 'hook-spool.js');
-const HOOK_FIXTURES = path.join(REPO_ROOT, '..', 'shared', 'fixtures', 'real', 'claude-hooks');
+/** Real hooks.jsonl per Claude Code version (copied from shared/fixtures/real/claude-hooks). */
+const hookFixture = (version: string) => path.join(CLAUDE_FIXTURES, version, 'hooks', 'hooks.jsonl');
 
 /** Runs the hook script the way an agent does: the payload on stdin, spool dir and agent as arguments. */
 function runHook(spoolDir: string, payload: string, agent = 'claude'): void {
@@ -41,7 +42,7 @@ async function setup(version: '2.1.197' | '2.1.332') {
 async function replay(version: '2.1.197' | '2.1.332') {
   const ctx = await setup(version);
   const sessionsBefore = listSessions(ctx.store).length;
-  const lines = readFileSync(path.join(HOOK_FIXTURES, version, 'hooks.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const lines = readFileSync(hookFixture(version), 'utf8').split('\n').filter(Boolean);
   const steps: { session: string; event: string; status: string }[] = [];
   for (const line of lines) {
     const payload = JSON.parse(line) as { session_id: string; hook_event_name: string };

@@ -1,6 +1,6 @@
 /**
  * The OTLP/HTTP receiver over real HTTP on 127.0.0.1, fed every request body Claude Code exported in
- * shared/fixtures/real/claude-otel/<version>/, then indexed next to the same version's transcripts.
+ * test/fixtures/claude/<version>/otel/ (from shared/fixtures/real/claude-otel), then indexed next to the same version's transcripts.
  */
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
@@ -12,9 +12,10 @@ import { OTEL_SPOOL_FILE, startOtlpReceiver, telemetryEnv } from '../../src/core
 import { ADAPTERS } from '../../src/core/sources/registry';
 import { listSessions } from '../../src/core/store/queries';
 import { Store } from '../../src/core/store/store';
-import { REPO_ROOT, fixtureHome, mustGet, silentLogger, tempDir } from './helpers';
+import { CLAUDE_FIXTURES, fixtureHome, mustGet, silentLogger, tempDir } from './helpers';
 
-const OTEL_FIXTURES = path.join(REPO_ROOT, '..', 'shared', 'fixtures', 'real', 'claude-otel');
+/** Real OTLP/HTTP JSON bodies per Claude Code version (copied from shared/fixtures/real/claude-otel). */
+const otelFixtures = (version: string) => path.join(CLAUDE_FIXTURES, version, 'otel');
 
 function post(port: number, urlPath: string, body: string, type = 'application/json'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -39,7 +40,7 @@ describe('OTLP/HTTP receiver (real Claude Code exports)', () => {
       const rx = await startOtlpReceiver(spoolDir, 0, silentLogger);
       try {
         assert.ok(rx.port > 0);
-        const dir = path.join(OTEL_FIXTURES, version);
+        const dir = otelFixtures(version);
         const files = (await fsp.readdir(dir)).filter((f) => f.endsWith('.json')).sort();
         for (const f of files) {
           const kind = /-(logs|traces|metrics)\.json$/.exec(f)![1];
