@@ -1,6 +1,6 @@
 /**
- * The hook spool end to end: every real hook payload Claude Code sent (test/fixtures/claude/<version>/hooks/hooks.jsonl, from shared/fixtures/real/
- * claude-hooks/<version>/hooks.jsonl) is piped through the real media/hook-spool.js into a spool,
+ * The hook spool end to end: every real hook payload Claude Code sent
+ * (test/fixtures/claude/<version>/hooks/hooks.jsonl, from shared/fixtures/real/claude-hooks) is piped through the real media/hook-spool.js into a spool,
  * indexed after each event next to the same version's real transcripts, and the session's status
  * checked after every step.
  */
