@@ -91,12 +91,40 @@ function agentProcess() {
   return { pid, startedMs: null };
 }
 
+/**
+ * Codex `notify` installed over the user's own: `--chain <base64 of the user's notify = [...]>`.
+ * The user's program runs too, detached, with the same event JSON as its last argument.
+ */
+function runChained(b64, payload) {
+  const text = Buffer.from(b64, 'base64').toString('utf8');
+  const args = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|#[^\n]*/g;
+  const array = text.slice(text.indexOf('['));
+  for (let m = re.exec(array); m; m = re.exec(array)) {
+    if (m[1] !== undefined) args.push(JSON.parse('"' + m[1] + '"'));
+    else if (m[2] !== undefined) args.push(m[2]);
+  }
+  if (!args.length) return;
+  const cp = require('child_process');
+  cp.spawn(args[0], args.slice(1).concat([payload]), { detached: true, stdio: 'ignore' }).unref();
+}
+
 function main() {
   const dir = process.argv[2];
   const agent = (process.argv[3] || 'claude').replace(/[^A-Za-z0-9_.-]/g, '_');
   if (!dir) return;
+  let rest = process.argv.slice(4);
+  if (rest[0] === '--chain') {
+    const b64 = rest[1];
+    rest = rest.slice(2);
+    try {
+      if (b64 && rest.length) runChained(b64, rest[rest.length - 1]);
+    } catch {
+      // the user's own notify failing is not ours to report
+    }
+  }
   // Codex's `notify` passes its JSON as the last argument instead of stdin.
-  const text = process.argv[4] !== undefined ? process.argv[4] : readStdin();
+  const text = rest.length ? rest[rest.length - 1] : readStdin();
   let hook;
   try {
     const parsed = JSON.parse(text);

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { hasCodexNotify, installCodexNotify, removeCodexNotify } from '../core/hooks/codexNotify';
 import { HOOK_SCRIPT_NAME, type HookTarget, hookCommand, hookTargets, installHooks, isInstalled, removeHooks } from '../core/hooks/install';
 import type { Log } from './log';
 
@@ -84,7 +85,7 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
         const text = await readText(t.file).catch(() => null);
         let state = 'not installed';
         try {
-          if (text !== null && isInstalled(text, t)) state = 'installed';
+          if (text !== null && (t.layout === 'toml-notify' ? hasCodexNotify(text) : isInstalled(text, t))) state = 'installed';
         } catch {
           state = 'file is not valid JSON';
         }
@@ -131,7 +132,11 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
       try {
         await refreshHookScript(ctx.extensionPath, paths);
         const before = await readText(t.file);
-        const after = installHooks(before ?? '', t, hookCommand(await nodeExecutable(), paths.script, paths.spoolDir, t.agent));
+        const node = await nodeExecutable();
+        const after =
+          t.layout === 'toml-notify'
+            ? installCodexNotify(before ?? '', [node, paths.script, paths.spoolDir, t.agent])
+            : installHooks(before ?? '', t, hookCommand(node, paths.script, paths.spoolDir, t.agent));
         if (after === before) {
           void vscode.window.showInformationMessage(`Agent Handler hooks are already installed for ${t.displayName}.`);
           return;
@@ -149,7 +154,7 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
       if (!t) return;
       try {
         const before = await readText(t.file);
-        let after: string | null = before === null ? null : removeHooks(before, t);
+        let after: string | null = before === null ? null : t.layout === 'toml-notify' ? removeCodexNotify(before) : removeHooks(before, t);
         if (after === before) {
           void vscode.window.showInformationMessage(`No Agent Handler hooks to remove for ${t.displayName} (${tilde(t.file)}).`);
           return;

@@ -22,9 +22,10 @@ export interface HookTarget {
   events: string[];
   /**
    * `groups`: `hooks.<Event>: [{matcher?, hooks: [{type, command, timeout}]}]` (Claude, Codex, Gemini);
-   * `flat`: `{version: 1, hooks: {<Event>: [{type, bash, timeoutSec}]}}` in a file of our own (Copilot).
+   * `flat`: `{version: 1, hooks: {<Event>: [{type, bash, timeoutSec}]}}` in a file of our own (Copilot);
+   * `toml-notify`: Codex's `notify` in config.toml, chained to the user's own (codexNotify.ts).
    */
-  layout: 'groups' | 'flat';
+  layout: 'groups' | 'flat' | 'toml-notify';
   /** The handler's timeout in the unit the agent reads (`timeout` s for Claude/Codex, ms for Gemini, `timeoutSec` for Copilot). */
   timeout: number;
   /** What the user must do after installing, if anything (Codex asks to trust new hooks). */
@@ -54,6 +55,15 @@ export function hookTargets(home: string, env: Record<string, string | undefined
       layout: 'groups',
       timeout: 5,
       note: 'Codex runs new hooks only once you trust them: start `codex`, open /hooks and approve the Agent Handler entries (or enable `[features] codex_hooks = true` on older versions).',
+    },
+    {
+      agent: 'codex',
+      displayName: 'Codex (notify in config.toml)',
+      file: path.join(codexDir, 'config.toml'),
+      events: ['agent-turn-complete'],
+      layout: 'toml-notify',
+      timeout: 0,
+      note: 'Codex runs notify after every turn (idle); the lifecycle hooks (hooks.json) give busy and waiting too. Your own notify, if any, still runs.',
     },
     {
       agent: 'gemini',
