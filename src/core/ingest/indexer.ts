@@ -6,7 +6,7 @@ import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
 import { ReflogCache, branchAt } from '../git/reflog';
 import { type PriceOverrides, priceRequest } from '../pricing';
-import { DOC_SEP, type FileRow, type PricedUsageRow, type Store, documentPathOf } from '../store/store';
+import { DOC_SEP, type FileHead, type FileRow, type PricedUsageRow, type Store, documentPathOf } from '../store/store';
 
 export { documentPathOf };
 import type { DiscoveredFile, DocumentSession, SourceAdapter, SourceEnv } from '../sources/types';
@@ -154,7 +154,7 @@ export class Indexer {
         }
       }
     }
-    for (const f of this.store.listFiles()) {
+    for (const f of this.store.listFileHeads()) {
       if (!f.deleted && !seen.has(documentPathOf(f.path))) this.markDeleted(f, stats, batch);
     }
     const liveChanges = await this.refreshLive();
@@ -189,7 +189,7 @@ export class Indexer {
     return stats;
   }
 
-  private markDeleted(f: FileRow, stats: IndexStats, batch: Batch): void {
+  private markDeleted(f: FileHead, stats: IndexStats, batch: Batch): void {
     for (const k of this.store.markFileDeleted(f.file_id)) batch.keys.add(k);
     if (f.session_id) batch.availability.add(f.session_id);
     stats.files_deleted++;
@@ -283,7 +283,7 @@ export class Indexer {
   private async indexDocument(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
     let doc = this.store.getFile(file.path);
     const sig = adapter.signature ? await adapter.signature(file).catch(() => null) : await statSignature(file.path);
-    const docRows = () => this.store.listFiles().filter((f) => documentPathOf(f.path) === file.path && f.path !== file.path);
+    const docRows = () => this.store.listDocumentSessionRows(file.path);
     if (!sig) {
       if (doc && !doc.deleted) {
         this.markDeleted(doc, stats, batch);

@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import * as fs from 'node:fs';
 
 /**
  * Reads the complete lines a file gained since a byte offset. A last line without its newline is
  * left for the next read (the agent is still writing it). Reading goes in chunks, so a file of any
  * size, or a line of many megabytes, never becomes one string larger than that line.
+ *
+ * File access is synchronous on purpose: this runs in the indexing worker thread (or the CLI), never
+ * on the extension host's thread, and a stat/open/read round trip through libuv's thread pool costs
+ * about ten times the call itself, which over thousands of small files dominated a cold index.
+ * Long reads still yield to the worker's event loop now and then (see YIELD_EVERY_BYTES), so queries
+ * and watcher events are answered while a large file is read.
  */
 
 const CHUNK = 1024 * 1024;
+/** A long read gives the event loop a turn after this many bytes. */
+const YIELD_EVERY_BYTES = 32 * CHUNK;
 /** Bytes hashed to recognise a file that was replaced by another one under the same path. */
 export const FINGERPRINT_BYTES = 1024;
 
@@ -29,25 +37,24 @@ export type FileChange =
   | { kind: 'gone' };
 
 export async function fingerprint(path: string, len: number): Promise<string> {
+  return fingerprintSync(path, len);
+}
+
+function fingerprintSync(path: string, len: number): string {
   if (len === 0) return '';
-  const fh = await fsp.open(path, 'r');
+  const fd = fs.openSync(path, 'r');
   try {
     const buf = Buffer.alloc(len);
-    const { bytesRead } = await fh.read(buf, 0, len, 0);
+    const bytesRead = fs.readSync(fd, buf, 0, len, 0);
     return createHash('sha1').update(buf.subarray(0, bytesRead)).digest('hex');
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 
 export async function detectChange(path: string, cursor: FileCursor | null): Promise<FileChange> {
-  let st;
-  try {
-    st = await fsp.stat(path, { bigint: false });
-  } catch {
-    return { kind: 'gone' };
-  }
-  if (!st.isFile()) return { kind: 'gone' };
+  const st = fs.statSync(path, { throwIfNoEntry: false });
+  if (!st || !st.isFile()) return { kind: 'gone' };
   const ino = String(st.ino);
   const base = { size: st.size, mtime_ms: st.mtimeMs, ino };
   if (!cursor) return { kind: 'append', ...base };
@@ -55,7 +62,12 @@ export async function detectChange(path: string, cursor: FileCursor | null): Pro
   if (cursor.ino !== null && cursor.ino !== ino) return { kind: 'reset', ...base, reason: 'replaced (new inode)' };
   if (st.size < cursor.offset) return { kind: 'reset', ...base, reason: 'truncated' };
   if (cursor.fingerprint_len > 0) {
-    const fp = await fingerprint(path, cursor.fingerprint_len).catch(() => null);
+    let fp: string | null = null;
+    try {
+      fp = fingerprintSync(path, cursor.fingerprint_len);
+    } catch {
+      fp = null;
+    }
     if (fp !== cursor.fingerprint) return { kind: 'reset', ...base, reason: 'rewritten (first bytes changed)' };
   }
   if (st.size === cursor.offset) return { kind: 'stat-only', ...base };
@@ -71,15 +83,21 @@ export async function readCompleteLines(
   start: number,
   onLine: (line: Buffer, endOffset: number) => void,
 ): Promise<{ offset: number; bytes: number }> {
-  const fh = await fsp.open(path, 'r');
+  const fd = fs.openSync(path, 'r');
   try {
-    const buf = Buffer.alloc(CHUNK);
+    const buf = Buffer.allocUnsafe(CHUNK);
     let pos = start;
     let lineStart = start;
     let pending: Buffer[] = [];
+    let sinceYield = 0;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+      const bytesRead = fs.readSync(fd, buf, 0, CHUNK, pos);
       if (bytesRead === 0) break;
+      sinceYield += bytesRead;
+      if (sinceYield >= YIELD_EVERY_BYTES) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       let from = 0;
       for (;;) {
         const nl = buf.indexOf(0x0a, from);
@@ -97,6 +115,6 @@ export async function readCompleteLines(
     }
     return { offset: lineStart, bytes: lineStart - start };
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }

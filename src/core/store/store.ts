@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { Database } from 'sql.js';
+import type { Database, Statement } from 'sql.js';
 import type { FileState, UsageRow } from '../model/reducer';
 import { largerUsage, sessionFacts } from '../model/reducer';
 import type { LiveProcess } from '../sources/types';
 import { type LiveFacts, emptyFacts, foldLive } from '../live/facts';
 import type { LiveEvent } from '../model/events';
-import { all, loadSqlJs, one, run } from './sqlite';
+import { type Params, all, loadSqlJs, one, run } from './sqlite';
 
 /**
  * The index. It holds nothing the transcripts do not: deleting it loses nothing but time. A file of
@@ -212,6 +212,8 @@ export interface FileRow {
   deleted: number;
 }
 
+export type FileHead = Pick<FileRow, 'file_id' | 'path' | 'session_id' | 'deleted'>;
+
 export interface PricedUsageRow extends UsageRow {
   cost_usd: number | null;
   priced: boolean;
@@ -242,6 +244,11 @@ export type OpenOutcome = 'created' | 'loaded' | 'rebuilt-version' | 'rebuilt-co
 
 export class Store {
   private dirty = false;
+  /**
+   * Prepared statements reused across calls (preparing one costs as much as running it). sql.js's
+   * export() frees every statement, so persist() and close() free and forget them all first.
+   */
+  private readonly statements = new Map<string, Statement>();
   /** Bumped on every write: readers and the persist debounce compare it. */
   generation = 0;
 
@@ -287,12 +294,45 @@ export class Store {
 
   private static init(db: Database, file: string | null, outcome: OpenOutcome, aside: string | null): Store {
     db.exec(SCHEMA);
+    // The database lives in wasm memory and reaches the disk only through persist(): a rollback
+    // journal on sql.js's in-memory file system would only copy pages for nothing.
+    db.exec('PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY');
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     run(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('parser_version', ?)", [String(PARSER_VERSION)]);
     run(db, "INSERT OR IGNORE INTO meta(key, value) VALUES ('machine_id', ?)", [randomUUID()]);
     const store = new Store(db, file, outcome, aside);
     store.dirty = outcome !== 'loaded';
     return store;
+  }
+
+  private statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Runs a statement (prepared once, reused). */
+  private exec(sql: string, params: Params = []): void {
+    this.statement(sql).run(params);
+  }
+
+  /** The first row of a query (prepared once, reused), as an object. */
+  private first<T>(sql: string, params: Params = []): T | undefined {
+    const stmt = this.statement(sql);
+    try {
+      stmt.bind(params);
+      return stmt.step() ? (stmt.getAsObject() as T) : undefined;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  private freeStatements(): void {
+    for (const stmt of this.statements.values()) stmt.free();
+    this.statements.clear();
   }
 
   get isDirty(): boolean {
@@ -305,11 +345,11 @@ export class Store {
   }
 
   getMeta(key: string): string | undefined {
-    return one<{ value: string }>(this.db, 'SELECT value FROM meta WHERE key = ?', [key])?.value;
+    return this.first<{ value: string }>( 'SELECT value FROM meta WHERE key = ?', [key])?.value;
   }
 
   setMeta(key: string, value: string): void {
-    run(this.db, 'INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)', [key, value]);
+    this.exec('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)', [key, value]);
     this.markDirty();
   }
 
@@ -329,15 +369,32 @@ export class Store {
   // ---- files -------------------------------------------------------------------------------
 
   getFile(filePath: string): FileRow | undefined {
-    return one<FileRow>(this.db, 'SELECT * FROM files WHERE path = ?', [filePath]);
+    return this.first<FileRow>( 'SELECT * FROM files WHERE path = ?', [filePath]);
   }
 
   listFiles(): FileRow[] {
     return all<FileRow>(this.db, 'SELECT * FROM files');
   }
 
+  /** Every file's identity and presence, without the parse state (cheap on thousands of files). */
+  listFileHeads(): FileHead[] {
+    return all<FileHead>(this.db, 'SELECT file_id, path, session_id, deleted FROM files');
+  }
+
+  /**
+   * The rows of the sessions a document holds (`<doc>#session=<id>`): a range on the path index,
+   * since every such path starts with `<doc>#session=` and sorts before `<doc>#session>`.
+   */
+  listDocumentSessionRows(docPath: string): FileRow[] {
+    const from = `${docPath}${DOC_SEP}`;
+    const to = `${from.slice(0, -1)}${String.fromCharCode(from.charCodeAt(from.length - 1) + 1)}`;
+    return all<FileRow>(this.db, 'SELECT * FROM files WHERE path >= ? AND path < ?', [from, to]).filter(
+      (f) => documentPathOf(f.path) === docPath,
+    );
+  }
+
   insertFile(f: { path: string; framework: string; root: string; session_id: string | null }): FileRow {
-    run(this.db, 'INSERT INTO files(path, framework, root, session_id) VALUES (?, ?, ?, ?)', [f.path, f.framework, f.root, f.session_id]);
+    this.exec('INSERT INTO files(path, framework, root, session_id) VALUES (?, ?, ?, ?)', [f.path, f.framework, f.root, f.session_id]);
     this.markDirty();
     return this.getFile(f.path)!;
   }
@@ -345,9 +402,9 @@ export class Store {
   /** Forgets what was read of a file (it shrank or was replaced): its rows go, it is read again. */
   resetFile(fileId: number): string[] {
     const keys = all<{ dedup_key: string; message_id: string | null }>(this.db, 'SELECT dedup_key, message_id FROM usage WHERE file_id = ?', [fileId]);
-    run(this.db, 'DELETE FROM usage WHERE file_id = ?', [fileId]);
-    run(this.db, 'DELETE FROM session_live WHERE file_id = ?', [fileId]);
-    run(this.db, `UPDATE files SET offset = 0, fingerprint = NULL, fingerprint_len = 0, first_record_at = NULL,
+    this.exec('DELETE FROM usage WHERE file_id = ?', [fileId]);
+    this.exec('DELETE FROM session_live WHERE file_id = ?', [fileId]);
+    this.exec(`UPDATE files SET offset = 0, fingerprint = NULL, fingerprint_len = 0, first_record_at = NULL,
       last_activity_at = NULL, state_json = NULL, skipped_lines = 0, last_skip_reason = NULL, deleted = 0 WHERE file_id = ?`, [fileId]);
     this.markDirty();
     return keys.map((k) => k.dedup_key);
@@ -368,8 +425,7 @@ export class Store {
       session_id: string | null;
     },
   ): void {
-    run(
-      this.db,
+    this.exec(
       `UPDATE files SET size = ?, mtime_ms = ?, ino = ?, offset = ?, fingerprint = ?, fingerprint_len = ?, first_record_at = ?,
         last_activity_at = ?, state_json = ?, skipped_lines = skipped_lines + ?, last_skip_reason = COALESCE(?, last_skip_reason),
         session_id = COALESCE(?, session_id), deleted = 0, indexed_at = ? WHERE file_id = ?`,
@@ -383,7 +439,7 @@ export class Store {
 
   /** Only the stat fields changed (e.g. a touch): no need to re-read. */
   saveFileStat(fileId: number, size: number, mtimeMs: number, ino: string): void {
-    run(this.db, 'UPDATE files SET size = ?, mtime_ms = ?, ino = ? WHERE file_id = ?', [size, mtimeMs, ino, fileId]);
+    this.exec('UPDATE files SET size = ?, mtime_ms = ?, ino = ? WHERE file_id = ?', [size, mtimeMs, ino, fileId]);
     this.markDirty();
   }
 
@@ -392,14 +448,14 @@ export class Store {
    * still counts unless another file holds the same requests, which then win.
    */
   markFileDeleted(fileId: number): string[] {
-    run(this.db, 'UPDATE files SET deleted = 1 WHERE file_id = ?', [fileId]);
+    this.exec('UPDATE files SET deleted = 1 WHERE file_id = ?', [fileId]);
     this.markDirty();
     return all<{ dedup_key: string }>(this.db, 'SELECT dedup_key FROM usage WHERE file_id = ?', [fileId]).map((r) => r.dedup_key);
   }
 
   /** A file marked deleted is there again, unchanged (moved away and back): its rows are present again. */
   markFilePresent(fileId: number): string[] {
-    run(this.db, 'UPDATE files SET deleted = 0 WHERE file_id = ?', [fileId]);
+    this.exec('UPDATE files SET deleted = 0 WHERE file_id = ?', [fileId]);
     this.markDirty();
     return all<{ dedup_key: string }>(this.db, 'SELECT dedup_key FROM usage WHERE file_id = ?', [fileId]).map((r) => r.dedup_key);
   }
@@ -409,8 +465,7 @@ export class Store {
   /** Merges a batch's rows for a file: per key the larger row wins (streamed lines grow). */
   upsertUsage(fileId: number, sessionId: string, rows: PricedUsageRow[]): void {
     for (const r of rows) {
-      const prev = one<{ input: number; output: number; cache_read: number; cache_write: number }>(
-        this.db,
+      const prev = this.first<{ input: number; output: number; cache_read: number; cache_write: number }>(
         'SELECT input, output, cache_read, cache_write FROM usage WHERE file_id = ? AND dedup_key = ?',
         [fileId, r.dedup_key],
       );
@@ -418,8 +473,7 @@ export class Store {
         const prevRow: UsageRow = { ...r, tokens: { ...prev, cache_write_1h: 0 } };
         if (largerUsage(prevRow, r) === prevRow) continue;
       }
-      run(
-        this.db,
+      this.exec(
         `INSERT OR REPLACE INTO usage(file_id, dedup_key, session_id, message_id, sidechain, ts, model, git_branch, input, output,
           cache_read, cache_write, cache_write_1h, speed, provider, vendor_cost_usd, cost_usd, priced, price_rule, request_count, counted)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
@@ -446,8 +500,8 @@ export class Store {
     const keyList = [...new Set(keys)];
     const sessions = new Set<string>();
     if (keyList.length === 0) return sessions;
-    run(this.db, 'CREATE TEMP TABLE IF NOT EXISTS tmp_keys (k TEXT PRIMARY KEY)');
-    run(this.db, 'DELETE FROM tmp_keys');
+    this.exec('CREATE TEMP TABLE IF NOT EXISTS tmp_keys (k TEXT PRIMARY KEY)');
+    this.exec('DELETE FROM tmp_keys');
     const stmt = this.db.prepare('INSERT OR IGNORE INTO tmp_keys(k) VALUES (?)');
     try {
       for (const k of keyList) stmt.run([k]);
@@ -455,17 +509,17 @@ export class Store {
       stmt.free();
     }
     // Rows sharing a message id with the changed ones may change sides too.
-    run(this.db, `INSERT OR IGNORE INTO tmp_keys(k) SELECT u2.dedup_key FROM usage u1 JOIN usage u2 ON u2.message_id = u1.message_id
+    this.exec(`INSERT OR IGNORE INTO tmp_keys(k) SELECT u2.dedup_key FROM usage u1 JOIN usage u2 ON u2.message_id = u1.message_id
       WHERE u1.dedup_key IN (SELECT k FROM tmp_keys) AND u1.message_id IS NOT NULL`);
     for (const r of all<{ session_id: string }>(this.db, 'SELECT DISTINCT session_id FROM usage WHERE dedup_key IN (SELECT k FROM tmp_keys)')) {
       sessions.add(r.session_id);
     }
-    run(this.db, 'UPDATE usage SET counted = 0 WHERE dedup_key IN (SELECT k FROM tmp_keys)');
-    run(this.db, `UPDATE usage SET counted = 1 WHERE rowid IN (
+    this.exec('UPDATE usage SET counted = 0 WHERE dedup_key IN (SELECT k FROM tmp_keys)');
+    this.exec(`UPDATE usage SET counted = 1 WHERE rowid IN (
       SELECT (SELECT u.rowid FROM usage u JOIN files f ON f.file_id = u.file_id WHERE u.dedup_key = t.k
               ORDER BY u.sidechain, f.deleted, f.first_record_at IS NULL, f.first_record_at, f.session_id, u.file_id LIMIT 1)
       FROM tmp_keys t)`);
-    run(this.db, `UPDATE usage SET counted = 0 WHERE counted = 1 AND sidechain = 1 AND message_id IS NOT NULL
+    this.exec(`UPDATE usage SET counted = 0 WHERE counted = 1 AND sidechain = 1 AND message_id IS NOT NULL
       AND dedup_key IN (SELECT k FROM tmp_keys)
       AND EXISTS (SELECT 1 FROM usage m WHERE m.message_id = usage.message_id AND m.sidechain = 0)`);
     this.markDirty();
@@ -592,16 +646,14 @@ export class Store {
   /** Session totals from their counted rows. */
   recomputeTotals(sessionIds: Iterable<string>): void {
     for (const id of new Set(sessionIds)) {
-      const t = one<Record<string, number>>(
-        this.db,
+      const t = this.first<Record<string, number>>(
         `SELECT COALESCE(SUM(input),0) AS i, COALESCE(SUM(output),0) AS o, COALESCE(SUM(cache_read),0) AS cr,
           COALESCE(SUM(cache_write),0) AS cw, COALESCE(SUM(cost_usd),0) AS cost, COALESCE(SUM(request_count),0) AS requests,
           COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced
          FROM usage WHERE session_id = ? AND counted = 1`,
         [id],
       )!;
-      run(
-        this.db,
+      this.exec(
         `UPDATE sessions SET tokens_input = ?, tokens_output = ?, tokens_cache_read = ?, tokens_cache_write = ?, cost_usd = ?,
           api_request_count = ?, unpriced_requests = ? WHERE session_id = ?`,
         [t.i, t.o, t.cr, t.cw, t.cost, t.requests, t.unpriced, id],
@@ -619,15 +671,13 @@ export class Store {
   writeSessionFromFile(fileId: number, framework: string, root: string, filePath: string, s: FileState, machineId: string | null): void {
     const sessionId = s.session_id;
     if (!sessionId) return;
-    const best = one<{ file_id: number }>(
-      this.db,
+    const best = this.first<{ file_id: number }>(
       'SELECT file_id FROM files WHERE session_id = ? ORDER BY deleted, last_activity_at DESC, file_id LIMIT 1',
       [sessionId],
     );
     if (best && best.file_id !== fileId) return;
     const f = sessionFacts(s);
-    run(
-      this.db,
+    this.exec(
       `INSERT INTO sessions(session_id, parent_session_id, agent_id, machine_id, framework, title, first_started_at, last_started_at,
         last_activity_at, revival_count, turn_state, turn_state_at, cwd, git_branch, worktree_path, github_repo, issue_number, issue_url,
         pr_number, pr_url, additions, deletions, first_user_message, last_user_message, model, compaction_count, message_count,
@@ -666,12 +716,11 @@ export class Store {
 
   /** After a file is marked deleted: its session stays, pointing at another present file if any. */
   refreshTranscriptAvailability(sessionId: string): void {
-    const present = one<{ path: string }>(
-      this.db,
+    const present = this.first<{ path: string }>(
       'SELECT path FROM files WHERE session_id = ? AND deleted = 0 ORDER BY last_activity_at DESC LIMIT 1',
       [sessionId],
     );
-    run(this.db, 'UPDATE sessions SET transcript_available = ?, transcript_path = COALESCE(?, transcript_path) WHERE session_id = ?', [
+    this.exec('UPDATE sessions SET transcript_available = ?, transcript_path = COALESCE(?, transcript_path) WHERE session_id = ?', [
       present ? 1 : 0, present ? documentPathOf(present.path) : null, sessionId,
     ]);
     this.markDirty();
@@ -687,7 +736,7 @@ export class Store {
   }
 
   setCwdInfo(cwd: string, info: { git_dir: string | null; toplevel: string | null; github_repo: string | null }): void {
-    run(this.db, 'INSERT OR REPLACE INTO cwd_info(cwd, git_dir, toplevel, github_repo, resolved_at) VALUES (?, ?, ?, ?, ?)', [
+    this.exec('INSERT OR REPLACE INTO cwd_info(cwd, git_dir, toplevel, github_repo, resolved_at) VALUES (?, ?, ?, ?, ?)', [
       cwd, info.git_dir, info.toplevel, info.github_repo, new Date().toISOString(),
     ]);
     this.markDirty();
@@ -741,10 +790,9 @@ export class Store {
   // ---- live process registry -----------------------------------------------------------------
 
   replaceLive(root: string, entries: LiveProcess[]): void {
-    run(this.db, 'DELETE FROM live WHERE root = ?', [root]);
+    this.exec('DELETE FROM live WHERE root = ?', [root]);
     for (const e of entries) {
-      run(
-        this.db,
+      this.exec(
         `INSERT OR REPLACE INTO live(pid, session_id, root, status, waiting_for, started_at_ms, updated_at_ms, alive, checked_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [e.pid, e.session_id, root, e.status, e.waiting_for, e.started_at_ms, e.updated_at_ms, e.alive ? 1 : 0, new Date().toISOString()],
@@ -807,6 +855,7 @@ export class Store {
   async persist(): Promise<void> {
     if (!this.file || !this.dirty) return;
     const generation = this.generation;
+    this.freeStatements();
     const bytes = this.db.export();
     await fsp.mkdir(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp-${process.pid}-${Date.now()}`;
@@ -822,6 +871,7 @@ export class Store {
   }
 
   close(): void {
+    this.freeStatements();
     this.db.close();
   }
 }
