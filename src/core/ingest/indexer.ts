@@ -136,7 +136,11 @@ export class Indexer {
   }
 
   /** A full pass: every root walked, every changed file read, vanished files marked, live registries read. */
-  async scanAll(): Promise<IndexStats> {
+  scanAll(): Promise<IndexStats> {
+    return this.store.batch(() => this.scanAllFiles());
+  }
+
+  private async scanAllFiles(): Promise<IndexStats> {
     const stats = emptyStats();
     const batch = new Batch();
     const seen = new Set<string>();
@@ -164,7 +168,11 @@ export class Indexer {
   }
 
   /** Reads the given paths (from watcher events): changed, new or gone. */
-  async indexPaths(paths: Iterable<string>): Promise<IndexStats> {
+  indexPaths(paths: Iterable<string>): Promise<IndexStats> {
+    return this.store.batch(() => this.indexPathList(paths));
+  }
+
+  private async indexPathList(paths: Iterable<string>): Promise<IndexStats> {
     const stats = emptyStats();
     const batch = new Batch();
     const done = new Set<string>();

@@ -249,6 +249,8 @@ export class Store {
    * export() frees every statement, so persist() and close() free and forget them all first.
    */
   private readonly statements = new Map<string, Statement>();
+  /** Open transactions and savepoints (transaction() and batch()). */
+  private depth = 0;
   /** Bumped on every write: readers and the persist debounce compare it. */
   generation = 0;
 
@@ -353,16 +355,48 @@ export class Store {
     this.markDirty();
   }
 
+  /**
+   * Runs `fn` atomically. Inside a batch (or another transaction) it is a savepoint: a piece that
+   * fails rolls back alone and the batch goes on.
+   */
   transaction<T>(fn: () => T): T {
-    this.db.run('BEGIN');
+    const nested = this.depth > 0;
+    this.db.run(nested ? 'SAVEPOINT piece' : 'BEGIN');
+    this.depth++;
     try {
       const result = fn();
-      this.db.run('COMMIT');
+      this.db.run(nested ? 'RELEASE piece' : 'COMMIT');
       this.markDirty();
       return result;
     } catch (err) {
-      this.db.run('ROLLBACK');
+      if (nested) {
+        this.db.run('ROLLBACK TO piece');
+        this.db.run('RELEASE piece');
+      } else {
+        this.db.run('ROLLBACK');
+      }
       throw err;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /**
+   * One transaction around a whole pass (many files, each its own savepoint): committing per file
+   * wrote every touched page through sql.js's file layer thousands of times. What a failing pass
+   * wrote before the failure is kept: every piece in it was complete. Passes never overlap (the
+   * service runs index work one piece at a time), and persist() is never called inside one.
+   */
+  async batch<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.depth > 0) return fn();
+    this.db.run('BEGIN');
+    this.depth = 1;
+    try {
+      return await fn();
+    } finally {
+      this.depth = 0;
+      this.db.run('COMMIT');
+      this.markDirty();
     }
   }
 
@@ -854,6 +888,7 @@ export class Store {
    */
   async persist(): Promise<void> {
     if (!this.file || !this.dirty) return;
+    if (this.depth > 0) throw new Error('persist() inside a transaction');
     const generation = this.generation;
     this.freeStatements();
     const bytes = this.db.export();
