@@ -81,7 +81,7 @@ export class IndexService {
     await this.openStore();
     const writer = await this.lease.tryAcquire();
     this.setRole(writer ? 'writer' : 'reader');
-    this.emit({ type: 'ready', sessions: listSessions(this.store).length, outcome: this.store.outcome, role: this.role });
+    this.emit({ type: 'ready', sessions: this.store.sessionCount(), outcome: this.store.outcome, role: this.role });
     this.timers.push(
       setInterval(() => this.heartbeat().catch((err: Error) => this.log.error(`writer lease heartbeat failed: ${err.message}`)), IndexService.HEARTBEAT_MS),
     );
@@ -98,7 +98,7 @@ export class IndexService {
       this.log.warn(`store ${this.init.storeFile} could not be used (${this.store.outcome}); moved aside to ${this.store.movedAside}, rebuilding from the transcripts`);
     }
     this.indexer = this.makeIndexer();
-    const count = listSessions(this.store).length;
+    const count = this.store.sessionCount();
     this.log.info(`store ${this.store.outcome}: ${count} sessions known before reading any transcript (${this.init.storeFile})`);
   }
 

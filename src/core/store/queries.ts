@@ -2,7 +2,7 @@ import { type LiveFacts, type MergedLive, mergeFacts } from '../live/facts';
 import { DEFAULT_STATUS_SETTINGS, type StatusSettings, deriveStatus } from '../live/status';
 import type { TurnState } from '../model/reducer';
 import type { Session } from '../model/session';
-import { all, one } from './sqlite';
+import { all, allWide, one } from './sqlite';
 import type { Store } from './store';
 import { type PrRef, type PrSummary, prForBranch } from './pullRequests';
 
@@ -64,10 +64,11 @@ interface LiveRow {
 }
 
 export function listSessions(store: Store, now = Date.now(), settings: StatusSettings = DEFAULT_STATUS_SETTINGS): SessionView[] {
-  const rows = all<SessionRow>(
+  const rows = allWide<SessionRow>(
     store.db,
     `SELECT s.*, c.git_dir AS git_dir, c.toplevel AS toplevel, c.github_repo AS cwd_github_repo
-     FROM sessions s LEFT JOIN cwd_info c ON c.cwd = s.cwd ORDER BY s.last_activity_at DESC`,
+     FROM sessions s LEFT JOIN cwd_info c ON c.cwd = s.cwd`,
+    'last_activity_at DESC',
   );
   const live = new Map<string, LiveRow>();
   // Per session the entry to trust: a live process over a dead one, then the latest update.
@@ -120,7 +121,8 @@ function toView(r: SessionRow, live: LiveRow | null, hooks: MergedLive | null, n
     now,
     settings,
   );
-  const { turn_state: _t, turn_state_at: _ta, cwd_github_repo, toplevel, root: _root, agent_model_costs: costsJson, ...rest } = r as SessionRow & { root?: string; agent_model_costs?: string | null };
+  const { cwd_github_repo, toplevel } = r;
+  const costsJson = (r as SessionRow & { agent_model_costs?: string | null }).agent_model_costs;
   let agentModelCosts: Record<string, number> | null = null;
   try {
     agentModelCosts = costsJson ? (JSON.parse(costsJson) as Record<string, number>) : null;
@@ -135,30 +137,37 @@ function toView(r: SessionRow, live: LiveRow | null, hooks: MergedLive | null, n
     cost_usd: r.cost_usd,
     unpriced_requests: r.unpriced_requests,
   };
-  return {
-    ...rest,
-    github_repo: r.github_repo ?? cwd_github_repo,
-    // Without the agent's own worktree record, the working tree git reports for the folder.
-    worktree_path: r.worktree_path ?? toplevel,
-    status: st.status,
-    status_changed_at: st.status_changed_at,
-    waiting_for: st.waiting_for,
-    ended_at: st.ended_at,
-    ...processOf(live, hooks, st.status),
-    // Revival: a resume the hooks saw counts even when the transcript shows no new run (yet); the
-    // first_* fields are the transcript's and never change.
-    revival_count: Math.max(r.revival_count, hooks?.resumes ?? 0),
-    last_started_at: laterIso(r.last_started_at, hooks?.last_started_at_ms ?? null),
-    hook_event_count: r.hook_event_count + (hooks?.hook_events ?? 0),
-    otel_event_count: r.otel_event_count + (hooks?.otel_events ?? 0),
-    transcript_available: r.transcript_available === 1,
-    token_totals_pending: r.token_totals_pending === null ? null : r.token_totals_pending === 1,
-    toplevel,
-    agent_model_costs: agentModelCosts,
-    subagent_ids: [],
-    branches: [],
-    rollup: own,
-  };
+  // The row becomes the view in place: copying ~50 properties into a new object per session was
+  // most of the cost of listing thousands of them.
+  const v = r as unknown as Record<string, unknown>;
+  delete v.turn_state;
+  delete v.turn_state_at;
+  delete v.cwd_github_repo;
+  delete v.root;
+  v.github_repo = r.github_repo ?? cwd_github_repo;
+  // Without the agent's own worktree record, the working tree git reports for the folder.
+  v.worktree_path = r.worktree_path ?? toplevel;
+  v.status = st.status;
+  v.status_changed_at = st.status_changed_at;
+  v.waiting_for = st.waiting_for;
+  v.ended_at = st.ended_at;
+  const proc = processOf(live, hooks, st.status);
+  v.pid = proc.pid;
+  v.process_started_at = proc.process_started_at;
+  // Revival: a resume the hooks saw counts even when the transcript shows no new run (yet); the
+  // first_* fields are the transcript's and never change.
+  v.revival_count = Math.max(r.revival_count, hooks?.resumes ?? 0);
+  v.last_started_at = laterIso(r.last_started_at, hooks?.last_started_at_ms ?? null);
+  v.hook_event_count = r.hook_event_count + (hooks?.hook_events ?? 0);
+  v.otel_event_count = r.otel_event_count + (hooks?.otel_events ?? 0);
+  v.transcript_available = r.transcript_available === 1;
+  v.token_totals_pending = r.token_totals_pending === null ? null : r.token_totals_pending === 1;
+  v.toplevel = toplevel;
+  v.agent_model_costs = agentModelCosts;
+  v.subagent_ids = [];
+  v.branches = [];
+  v.rollup = own;
+  return v as unknown as SessionView;
 }
 
 /** The agent's process while the session runs: from the hooks, else from the agent's registry. */

@@ -7,7 +7,7 @@ import { largerUsage, sessionFacts } from '../model/reducer';
 import type { LiveProcess } from '../sources/types';
 import { type LiveFacts, emptyFacts, foldLive } from '../live/facts';
 import type { LiveEvent } from '../model/events';
-import { type Params, all, loadSqlJs, one, run } from './sqlite';
+import { type Params, all, loadSqlJs, one, readRows, run } from './sqlite';
 
 /**
  * The index. It holds nothing the transcripts do not: deleting it loses nothing but time. A file of
@@ -326,7 +326,7 @@ export class Store {
     const stmt = this.statement(sql);
     try {
       stmt.bind(params);
-      return stmt.step() ? (stmt.getAsObject() as T) : undefined;
+      return readRows<T>(stmt, 1)[0];
     } finally {
       stmt.reset();
     }
@@ -344,6 +344,11 @@ export class Store {
   markDirty(): void {
     this.dirty = true;
     this.generation++;
+  }
+
+  /** How many sessions the store knows (cheap: no session is read). */
+  sessionCount(): number {
+    return this.first<{ n: number }>('SELECT count(*) AS n FROM sessions')?.n ?? 0;
   }
 
   getMeta(key: string): string | undefined {
