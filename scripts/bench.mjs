@@ -439,36 +439,35 @@ async function child(scenario, opts) {
   if (scenario === 'warm') {
     const t0 = performance.now();
     const w = startWorker(home, storeFile);
+    let readyMs = null;
+    void w.waitFor((m) => m.type === 'ready').then(() => (readyMs = performance.now() - t0));
     const sessions = (await w.query('sessions')).length;
     const ms = performance.now() - t0;
     const indexed = await w.waitFor((m) => m.type === 'indexed');
     const rescanMs = indexed.ms;
     await w.stop();
-    return { ms, sessions, rescan_ms: rescanMs, files_read: indexed.files_read };
+    return { ms, ready_ms: readyMs, sessions, rescan_ms: rescanMs, files_read: indexed.files_read };
   }
   if (scenario === 'append') {
     const { target } = opts;
     const w = startWorker(home, storeFile);
     await w.waitFor((m) => m.type === 'indexed');
-    await sleep(3_000); // the watcher has its folders
+    // The watcher is set up after the first scan; give it time to have every folder.
+    await sleep(5_000);
     const before = (await w.query('sessions')).find((s) => s.session_id === target.sessionId);
     const ts = new Date().toISOString();
-    const line = `{"parentUuid":null,"isSidechain":false,"userType":"external","cwd":${JSON.stringify(target.cwd)},"sessionId":"${target.sessionId}","version":"2.0.30","gitBranch":"main","message":{"id":"msg_bench_append","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"appended"}],"stop_reason":"end_turn","usage":{"input_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1234}},"requestId":"req_bench_append","type":"assistant","uuid":"00000000-0000-4000-8000-000000000001","timestamp":"${ts}"}\n`;
+    const unique = Date.now().toString(16);
+    const line = `{"parentUuid":null,"isSidechain":false,"userType":"external","cwd":${JSON.stringify(target.cwd)},"sessionId":"${target.sessionId}","version":"2.0.30","gitBranch":"main","message":{"id":"msg_bench_append_${unique}","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"appended"}],"stop_reason":"end_turn","usage":{"input_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1234}},"requestId":"req_bench_append_${unique}","type":"assistant","uuid":"00000000-0000-4000-8000-000000000001","timestamp":"${ts}"}\n`;
+    const indexed = w.waitFor((m) => m.type === 'indexed' && m.files_read > 0);
     const t0 = performance.now();
     fs.appendFileSync(target.file, line);
-    let ms = null;
-    const deadline = t0 + 30_000;
-    while (performance.now() < deadline) {
-      const changed = w.waitFor((m) => m.type === 'changed');
-      const s = (await w.query('sessions')).find((x) => x.session_id === target.sessionId);
-      if (s && s.tokens_output === before.tokens_output + 1234) {
-        ms = performance.now() - t0;
-        break;
-      }
-      await Promise.race([changed, sleep(250)]);
-    }
+    // Reflected: the worker has read the line into the store (and said so); then checked by a query.
+    const ms = await Promise.race([indexed.then(() => performance.now() - t0), sleep(30_000).then(() => null)]);
+    const after = (await w.query('sessions')).find((s) => s.session_id === target.sessionId);
+    const visibleMs = performance.now() - t0;
+    if (after?.tokens_output !== before.tokens_output + 1234) throw new Error('the appended line is not in the store');
     await w.stop();
-    return { ms };
+    return { ms, visible_ms: visibleMs };
   }
   throw new Error(`unknown scenario ${scenario}`);
 }
@@ -536,12 +535,14 @@ async function main() {
 
     const warm = await runChild('warm', { home, storeFile });
     say(`warm: ${fmtMs(warm.ms)}`);
+    rows.push(['warm start: store open (worker ready)', fmtMs(warm.ready_ms), '']);
     rows.push(['warm start: sessions available', fmtMs(warm.ms), '< 500 ms']);
     rows.push(['warm start: rescan, nothing changed', fmtMs(warm.rescan_ms), '']);
 
     const append = await runChild('append', { home, storeFile, target: corpus.appendTarget });
     say(`append: ${fmtMs(append.ms)}`);
-    rows.push([`one line appended (1 of ${files} files): reflected`, fmtMs(append.ms), '< 1 s']);
+    rows.push([`one line appended (1 of ${files} files): in the store`, fmtMs(append.ms), '< 1 s']);
+    rows.push(['… and read back by a `sessions` query', fmtMs(append.visible_ms), '']);
     fs.rmSync(home, { recursive: true, force: true });
     fs.rmSync(path.dirname(storeFile), { recursive: true, force: true });
 

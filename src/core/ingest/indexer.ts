@@ -43,6 +43,9 @@ function emptyStats(): IndexStats {
   return { files_seen: 0, files_read: 0, files_reset: 0, files_deleted: 0, lines_read: 0, bytes_read: 0, lines_skipped: 0, sessions_changed: 0, files_partial: 0 };
 }
 
+/** How long an indexing pass may hold its thread before letting queries in. */
+const BREATHE_EVERY_MS = 15;
+
 /** Folders never descended into while looking for transcripts. */
 const SKIP_DIRS = new Set(['tool-results', 'file-history', 'node_modules', '.git']);
 
@@ -126,6 +129,19 @@ export class Indexer {
     return (await this.roots()).flatMap(({ adapter, root }) => adapter.ignoreDirs?.(root) ?? []);
   }
 
+  private lastBreath = 0;
+
+  /**
+   * Lets the thread's event loop run (queries, watcher events) when the pass has held it for a
+   * while: reads are synchronous, and awaiting settled promises never lets a message in.
+   */
+  private async breathe(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastBreath < BREATHE_EVERY_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastBreath = performance.now();
+  }
+
   /** Finds the adapter and root a path belongs to. */
   async classify(filePath: string): Promise<{ adapter: SourceAdapter; file: DiscoveredFile } | null> {
     for (const { adapter, root } of await this.roots()) {
@@ -154,6 +170,7 @@ export class Indexer {
           if (!file || seen.has(file.path)) continue;
           seen.add(file.path);
           stats.files_seen++;
+          await this.breathe();
           await this.indexFile(adapter, file, stats, batch);
         }
       }
