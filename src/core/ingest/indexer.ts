@@ -252,6 +252,8 @@ export class Indexer {
       stats.files_reset++;
     }
 
+    // Read from its start (new, reset, or only ever half a line): the file has no usage rows yet.
+    const fileHasRows = row.offset > 0;
     const state: FileState = row.state_json ? (JSON.parse(row.state_json) as FileState) : newFileState(file);
     state.adapter_state ??= {};
     const events: AgentEvent[] = adapter.fileEvents ? await adapter.fileEvents(file).catch(() => []) : [];
@@ -292,7 +294,7 @@ export class Indexer {
       fingerprint_len: fpLen,
       skipped,
       skip_reason: skipReason,
-    });
+    }, fileHasRows);
     if (skipped) this.log.warn(`${file.path}: skipped ${skipped} malformed line(s); the rest is indexed (${skipReason})`);
     stats.files_read++;
     stats.lines_read += lines;
@@ -340,7 +342,7 @@ export class Indexer {
       this.writeSession(adapter, file, vrow.file_id, state, ds.events, batch, {
         size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0,
         skipped: ds.skipped ?? 0, skip_reason: ds.skip_reason ?? null,
-      });
+      }, false);
       if (ds.skipped) {
         stats.lines_skipped += ds.skipped;
         this.log.warn(`${file.path}: skipped ${ds.skipped} malformed record(s) of session ${ds.session_id}; the rest is indexed (${ds.skip_reason ?? ''})`);
@@ -366,6 +368,7 @@ export class Indexer {
     events: AgentEvent[],
     batch: Batch,
     progress: { size: number; mtime_ms: number; ino: string; offset: number; fingerprint: string; fingerprint_len: number; skipped: number; skip_reason: string | null },
+    fileHasRows: boolean,
   ): void {
     // Live facts (hook spool, telemetry) are about sessions other files own: kept apart, never folded in.
     const live = events.filter((e): e is LiveEvent => e.kind === 'live');
@@ -382,7 +385,7 @@ export class Indexer {
           });
           return { ...u, cost_usd: p.cost_usd, priced: p.priced, price_rule: p.rule };
         });
-        this.store.upsertUsage(fileId, sessionId, priced);
+        this.store.upsertUsage(fileId, sessionId, priced, fileHasRows);
         for (const u of usage) batch.keys.add(u.dedup_key);
       }
       this.store.saveFileProgress(fileId, { ...progress, state, session_id: sessionId });

@@ -502,12 +502,18 @@ export class Store {
   // ---- usage -------------------------------------------------------------------------------
 
   /** Merges a batch's rows for a file: per key the larger row wins (streamed lines grow). */
-  upsertUsage(fileId: number, sessionId: string, rows: PricedUsageRow[]): void {
+  upsertUsage(fileId: number, sessionId: string, rows: PricedUsageRow[], fileHasRows = true): void {
+    // A file read from its start has no rows yet: only this call's own rows can be "the previous one".
+    const written = new Map<string, { input: number; output: number; cache_read: number; cache_write: number }>();
     for (const r of rows) {
-      const prev = this.first<{ input: number; output: number; cache_read: number; cache_write: number }>(
-        'SELECT input, output, cache_read, cache_write FROM usage WHERE file_id = ? AND dedup_key = ?',
-        [fileId, r.dedup_key],
-      );
+      const prev =
+        written.get(r.dedup_key) ??
+        (fileHasRows
+          ? this.first<{ input: number; output: number; cache_read: number; cache_write: number }>(
+              'SELECT input, output, cache_read, cache_write FROM usage WHERE file_id = ? AND dedup_key = ?',
+              [fileId, r.dedup_key],
+            )
+          : undefined);
       if (prev) {
         const prevRow: UsageRow = { ...r, tokens: { ...prev, cache_write_1h: 0 } };
         if (largerUsage(prevRow, r) === prevRow) continue;
@@ -522,6 +528,7 @@ export class Store {
           r.vendor_cost_usd ?? null, r.cost_usd, r.priced ? 1 : 0, r.price_rule, r.request_count ?? 1,
         ],
       );
+      written.set(r.dedup_key, r.tokens);
     }
     this.markDirty();
   }
