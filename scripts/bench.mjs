@@ -515,6 +515,7 @@ async function main() {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-handler-bench-'));
   const say = (s) => process.stderr.write(`[bench] ${s}\n`);
   const rows = [];
+  const loadBefore = os.loadavg()[0];
   try {
     const home = path.join(base, 'home');
     const storeFile = path.join(base, 'store', 'index.sqlite');
@@ -563,7 +564,7 @@ async function main() {
   }
 
   const cpus = os.cpus();
-  const machine = `${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  const machine = `${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}; load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (other processes share the cores)`;
   const table = [
     `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, --size-mb ${sizeMb} --seed ${seed}`,
     '',

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { Logger } from './indexer';
 import type { FromWorker, ToWorker } from './protocol';
@@ -16,6 +17,17 @@ const log: Logger = {
   error: (message) => post({ type: 'log', level: 'error', message }),
   debug: (message) => post({ type: 'log', level: 'debug', message }),
 };
+
+// On Linux a nice value set with pid 0 applies to the calling thread only: indexing then yields the
+// CPU to the extension host's thread (and everything else) on a busy machine. Elsewhere it would
+// apply to the whole process, extension host included, so it is left alone.
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(10);
+  } catch {
+    // not permitted: indexing runs at the normal priority
+  }
+}
 
 // A failure the service did not catch is logged, never allowed to end the worker silently.
 process.on('unhandledRejection', (err) => log.error(`unexpected error in the index worker: ${(err as Error)?.stack ?? String(err)}`));

@@ -183,6 +183,13 @@ CREATE TABLE IF NOT EXISTS session_live (
 );
 `;
 
+/**
+ * The database lives in wasm memory and reaches the disk only through persist(): a rollback journal
+ * on sql.js's in-memory file system would only copy pages for nothing. export() resets pragmas, so
+ * persist() sets them again.
+ */
+const SESSION_PRAGMAS = 'PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY';
+
 /** Separates a document's path from the session id in the rows of the sessions it holds. */
 export const DOC_SEP = '#session=';
 
@@ -296,9 +303,7 @@ export class Store {
 
   private static init(db: Database, file: string | null, outcome: OpenOutcome, aside: string | null): Store {
     db.exec(SCHEMA);
-    // The database lives in wasm memory and reaches the disk only through persist(): a rollback
-    // journal on sql.js's in-memory file system would only copy pages for nothing.
-    db.exec('PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY');
+    db.exec(SESSION_PRAGMAS);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     run(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('parser_version', ?)", [String(PARSER_VERSION)]);
     run(db, "INSERT OR IGNORE INTO meta(key, value) VALUES ('machine_id', ?)", [randomUUID()]);
@@ -904,6 +909,7 @@ export class Store {
     const generation = this.generation;
     this.freeStatements();
     const bytes = this.db.export();
+    this.db.exec(SESSION_PRAGMAS);
     await fsp.mkdir(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp-${process.pid}-${Date.now()}`;
     const handle = await fsp.open(tmp, 'w');
