@@ -426,13 +426,16 @@ async function child(scenario, opts) {
     const t0 = performance.now();
     const w = startWorker(home, storeFile);
     const indexed = await w.waitFor((m) => m.type === 'indexed');
+    const indexedMs = performance.now() - t0;
+    // The delay is measured while the worker indexes; what follows (cloning 5,000 sessions into
+    // this thread for the check below) is the bench's own work.
+    loop.disable();
     const sessions = (await w.query('sessions')).length;
     const requests = (await w.query('total')).requests;
     await w.stop(); // persists the store before answering
     const ms = performance.now() - t0;
-    loop.disable();
     return {
-      ms, sessions, requests, bytes_read: indexed.bytes_read, files_read: indexed.files_read, lines_skipped: indexed.lines_skipped,
+      ms, indexed_ms: indexedMs, sessions, requests, bytes_read: indexed.bytes_read, files_read: indexed.files_read, lines_skipped: indexed.lines_skipped,
       loop_p50: loop.percentile(50) / 1e6, loop_p99: loop.percentile(99) / 1e6, loop_max: loop.max / 1e6,
     };
   }
@@ -527,7 +530,7 @@ async function main() {
     const storeBytes = fs.statSync(storeFile).size;
     const mbps = corpus.bytes / 1e6 / (cold.ms / 1000);
     say(`cold: ${fmtMs(cold.ms)}, ${cold.sessions} sessions, ${cold.requests} requests`);
-    rows.push(['cold index: wall', fmtMs(cold.ms), '']);
+    rows.push(['cold index: wall (indexed / and persisted)', `${fmtMs(cold.indexed_ms)} / ${fmtMs(cold.ms)}`, '']);
     rows.push(['cold index: throughput', `${mbps.toFixed(0)} MB/s`, '≥ 400 MB/s']);
     rows.push(['cold index: peak RSS', mb(cold.max_rss), '< 300 MB']);
     rows.push(['cold index: store size', `${mb(storeBytes)} (${((storeBytes / corpus.bytes) * 100).toFixed(2)}% of corpus)`, '< 5%']);
