@@ -569,7 +569,7 @@ async function main() {
   const cpus = os.cpus();
   const machine = `${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}; load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (other processes share the cores)`;
   const table = [
-    `### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, --size-mb ${sizeMb} --seed ${seed}`,
+    `#### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, --size-mb ${sizeMb} --seed ${seed}`,
     '',
     `Machine: ${machine}`,
     '',
@@ -581,7 +581,7 @@ async function main() {
   process.stdout.write(`\n${table}\n`);
   if (!flag('no-doc')) {
     const doc = path.join(REPO, 'docs', 'performance.md');
-    if (!fs.existsSync(doc)) fs.writeFileSync(doc, '# Performance\n\n## Results of `npm run bench`\n\n');
+    if (!fs.existsSync(doc)) fs.writeFileSync(doc, '# Performance\n\n### Results of `npm run bench`\n\n');
     fs.appendFileSync(doc, `${table}\n`);
     say(`appended to ${path.relative(REPO, doc)}`);
   }
