@@ -11,7 +11,7 @@ import { branchSummary, diagnostics, grandTotal, listSessions, type SessionView 
 import { Store } from '../core/store/store';
 import { checkTimeZone, daily, explainSession, systemTimeZone } from '../core/pricing/report';
 import { explanationMarkdown } from '../core/pricing/explainText';
-import { formatAgo, formatTokens, formatUsd, oneLine } from '../core/text';
+import { formatAgo, formatTokens, formatUsd, oneLine, sessionLabel } from '../core/text';
 import { totalTokens } from '../core/model/session';
 
 /**
@@ -135,7 +135,7 @@ function printTable(sessions: SessionView[]): void {
   const rows = sessions.map((s) => [
     s.status,
     s.framework,
-    s.parent_session_id ? `  ↳ ${oneLine(s.title ?? s.session_id, 50)}` : oneLine(s.title ?? s.session_id, 52),
+    s.parent_session_id ? `  ↳ ${sessionLabel(s, 50)}` : sessionLabel(s, 52),
     s.git_branch ?? '',
     formatAgo(s.last_activity_at, now),
     s.token_totals_pending && totalTokens(s) === 0 ? 'at exit' : formatTokens(totalTokens(s)),

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { costLabel, tokensOf } from './report';
 import type { PrSummary } from './store/pullRequests';
 import type { SessionView } from './store/queries';
-import { formatTokens } from './text';
+import { displayText, formatTokens } from './text';
 
 /**
  * How the Sessions tree is grouped, as a pure function of the sessions and the workspace's
@@ -73,7 +73,8 @@ export function branchLabel(branch: string | null): string {
   if (branch === null) return 'unknown branch';
   if (branch === '') return 'no branch';
   if (branch === 'HEAD') return 'detached HEAD';
-  return branch;
+  // Branch names come from transcripts too: shown through the same sanitizer as titles.
+  return displayText(branch, 80);
 }
 
 function projectOf(s: SessionView): string {
@@ -103,7 +104,7 @@ function projectGroups(nodes: SessionNode[], prefix: string): GroupNode[] {
     .map(([project, list]) => ({
       kind: 'group' as const,
       id: `${prefix}:project:${project}`,
-      label: path.basename(project) || project,
+      label: displayText(path.basename(project) || project, 80),
       description: countDescription(list),
       tooltip: project,
       icon: 'folder' as const,

@@ -64,3 +64,39 @@ export function formatAgo(iso: string | null, now: number): string {
   if (d < 60) return `${d}d ago`;
   return `${Math.round(d / 30)}mo ago`;
 }
+
+/**
+ * Characters that must never reach a label from transcript text: C0/C1 controls (ANSI escape
+ * sequences start with ESC), DEL, bidirectional overrides and isolates (they reorder what the user
+ * reads: "Trojan Source"), zero-width joiners/marks, line/paragraph separators and the BOM.
+ */
+// eslint-disable-next-line no-control-regex
+const ANSI_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
+
+/**
+ * Transcript text made fit for a one-line label (tree item, quick pick, terminal name, tooltip
+ * heading): ANSI escape sequences removed whole, control, bidi and zero-width characters dropped,
+ * whitespace collapsed, cut to `max` characters. Only a bounded prefix is looked at, so a 10 MB
+ * prompt costs no more than a short one. Escaping for markdown is a separate step (escapeMd).
+ */
+export function displayText(text: string, max = 120): string {
+  // Enough raw text for `max` visible characters even after many invisible ones are dropped.
+  const head = text.length > max * 8 + 64 ? text.slice(0, max * 8 + 64) : text;
+  return oneLine(head.replace(ANSI_SEQUENCE, '').replace(UNSAFE_CHARS, ''), max);
+}
+
+/**
+ * Escapes text for a (never trusted, never HTML) MarkdownString: every markdown punctuation mark,
+ * so transcript text cannot become a link (`command:` or any other), an image, a heading or markup,
+ * and newlines become spaces so it cannot start a block of its own.
+ */
+export function escapeMd(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&:$]/g, (c) => `\\${c}`).replace(/\r?\n|\r/g, ' ');
+}
+
+/** A session's label in every view: its title made safe (displayText), else its id. */
+export function sessionLabel(s: { title: string | null; session_id: string }, max = 120): string {
+  return (s.title ? displayText(s.title, max) : '') || displayText(s.session_id, max);
+}

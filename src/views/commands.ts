@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { formatDiagnostics } from '../core/diagnostics';
 import type { TreeNode } from '../core/grouping';
 import type { SessionView } from '../core/store/queries';
 import { adapterFor } from '../core/sources/registry';
-import { formatAgo } from '../core/text';
+import { displayText, formatAgo, sessionLabel } from '../core/text';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 import { sessionDescription } from './markdown';
@@ -80,7 +81,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     }
     // The agent is the terminal's process with its arguments as a list: no shell parses the id.
     const terminal = vscode.window.createTerminal({
-      name: `${s.title ?? s.session_id}`.slice(0, 40),
+      name: sessionLabel(s, 40),
       cwd: s.cwd && (await exists(s.cwd)) ? s.cwd : undefined,
       shellPath: cmd.command,
       shellArgs: cmd.args,
@@ -207,26 +208,14 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
 
   reg('agentHandler.showDiagnostics', async () => {
     const diag = await d.client.query('diagnostics', {});
-    const lines = [
-      '# Agent Handler diagnostics',
-      '',
-      `- index role: ${diag.role} (store ${diag.store_file}, ${diag.store_outcome})`,
-      `- last full scan: ${diag.last_scan_at ?? 'not yet'}${diag.last_scan_ms !== null ? ` (${diag.last_scan_ms} ms)` : ''}`,
-      `- files: ${diag.files} (${diag.files_deleted} no longer on disk), sessions: ${diag.sessions}, counted requests: ${diag.requests}`,
-      `- malformed lines skipped: ${diag.lines_skipped}`,
-      `- prices: ${diag.price_data}`,
-      '',
-      '## Roots',
-      ...diag.roots.map((r) => `- ${r.framework}: ${r.root} ${r.exists ? '' : '(not present)'}`),
-      '',
-      '## Files with skipped lines',
-      ...(diag.files_with_skips.length ? diag.files_with_skips.map((f) => `- ${f.path}: ${f.skipped_lines} (${f.last_skip_reason ?? ''})`) : ['- none']),
-      '',
-      '## Models without a price',
-      ...(diag.unpriced_models.length ? diag.unpriced_models.map((m) => `- ${m.model}: ${m.requests} request(s)`) : ['- none']),
-    ];
-    const doc = await vscode.workspace.openTextDocument({ content: lines.join('\n'), language: 'markdown' });
+    const text = formatDiagnostics(diag, { version: ctx.extension.packageJSON.version as string });
+    // Plain text (never rendered as markdown): transcript paths and reasons stay inert.
+    const doc = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
     await vscode.window.showTextDocument(doc, { preview: true });
+    const copy = 'Copy to Clipboard';
+    if ((await vscode.window.showInformationMessage('Agent Handler diagnostics: copy them for a bug report?', copy)) === copy) {
+      await vscode.env.clipboard.writeText(text);
+    }
   });
 }
 
@@ -247,9 +236,10 @@ async function pickSession(sessions: SessionView[], placeHolder: string, explain
 async function pickSession(sessions: SessionView[], placeHolder: string, explainLabel?: string): Promise<SessionView | typeof EXPLAIN_ITEM | undefined> {
   const now = Date.now();
   const items: (vscode.QuickPickItem & { session: SessionView | typeof EXPLAIN_ITEM })[] = sessions.map((s) => ({
-    label: `${s.parent_session_id ? '$(debug-stackframe-dot) ' : ''}${s.title ?? s.session_id}`,
+    // Quick pick labels render `$(icon)`: transcript text gets its `$(` broken so it stays text.
+    label: `${s.parent_session_id ? '$(debug-stackframe-dot) ' : ''}${sessionLabel(s).replace(/\$\(/g, '$\u200a(')}`,
     description: sessionDescription(s, formatAgo(s.last_activity_at, now)),
-    detail: `${s.status} · ${s.git_branch ?? ''} · ${s.cwd ? path.basename(s.cwd) : ''} · ${s.session_id}`,
+    detail: displayText(`${s.status} · ${s.git_branch ?? ''} · ${s.cwd ? path.basename(s.cwd) : ''} · ${s.session_id}`, 200).replace(/\$\(/g, '$\u200a('),
     session: s,
   }));
   if (explainLabel) items.unshift({ label: `$(info) ${explainLabel}`, description: 'tokens × price per model, rules, unpriced requests', session: EXPLAIN_ITEM, alwaysShow: true });

@@ -1,14 +1,16 @@
 import * as vscode from 'vscode';
-import { Worker } from 'node:worker_threads';
 import type { FromWorker, QueryMap, QueryName, ToWorker, WorkerInit } from '../core/ingest/protocol';
+import { WorkerSupervisor } from '../core/ingest/supervisor';
 import type { Log } from './log';
 
 /**
  * The extension host's side of the indexing worker: starts it, forwards its log, turns its change
- * notices into an event, and answers queries by message. Nothing heavy runs on this thread.
+ * notices into an event, and answers queries by message. Nothing heavy runs on this thread. A
+ * worker that crashes is started again with backoff (WorkerSupervisor); queries in flight fail with
+ * a clear error and the views reload once the new worker is ready.
  */
 export class IndexClient implements vscode.Disposable {
-  private readonly worker: Worker;
+  private readonly supervisor: WorkerSupervisor;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly changed = new vscode.EventEmitter<string>();
@@ -21,18 +23,25 @@ export class IndexClient implements vscode.Disposable {
   role: string = 'starting';
 
   constructor(workerFile: string, init: WorkerInit, private readonly log: Log) {
-    this.worker = new Worker(workerFile);
-    this.worker.on('message', (m: FromWorker) => this.onMessage(m));
-    this.worker.on('error', (err) => log.error(`index worker crashed: ${err.stack ?? err.message}`));
-    this.worker.on('exit', (code) => {
-      for (const p of this.pending.values()) p.reject(new Error(`index worker exited (${code})`));
-      this.pending.clear();
+    this.supervisor = new WorkerSupervisor(workerFile, {
+      onStart: (worker, restarts) => {
+        if (restarts) log.info(`index worker started again (restart ${restarts})`);
+        worker.postMessage({ type: 'init', init } satisfies ToWorker);
+      },
+      onMessage: (m) => this.onMessage(m as FromWorker),
+      onCrash: ({ code, error, delayMs }) => {
+        log.error(`index worker crashed (exit code ${code}${error ? `: ${error.stack ?? error.message}` : ''}); starting it again in ${delayMs / 1000} s`);
+        for (const p of this.pending.values()) p.reject(new Error(`index worker exited (${code}); it restarts shortly`));
+        this.pending.clear();
+        this.ready = false;
+        this.stateChanged.fire();
+      },
     });
-    this.post({ type: 'init', init });
+    this.supervisor.start();
   }
 
   private post(m: ToWorker): void {
-    this.worker.postMessage(m);
+    this.supervisor.post(m);
   }
 
   private onMessage(m: FromWorker): void {
@@ -74,6 +83,7 @@ export class IndexClient implements vscode.Disposable {
 
   query<N extends QueryName>(name: N, args: QueryMap[N]['args']): Promise<QueryMap[N]['result']> {
     const id = this.nextId++;
+    if (!this.supervisor.current) return Promise.reject(new Error('the index worker is restarting; try again in a moment'));
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.post({ type: 'query', id, name, args });
@@ -82,14 +92,17 @@ export class IndexClient implements vscode.Disposable {
 
   /** Lets the worker persist and release the writer lease, then ends it. */
   async stop(): Promise<void> {
-    const stopped = new Promise<void>((resolve) => {
-      const onMsg = (m: FromWorker) => m.type === 'stopped' && resolve();
-      this.worker.on('message', onMsg);
-      setTimeout(resolve, 3000);
+    await this.supervisor.stop(async (worker) => {
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = new Promise<void>((resolve) => {
+        worker.on('message', (m: FromWorker) => m.type === 'stopped' && resolve());
+        worker.on('exit', () => resolve());
+        timer = setTimeout(resolve, 3000);
+      });
+      worker.postMessage({ type: 'stop' } satisfies ToWorker);
+      await stopped;
+      clearTimeout(timer);
     });
-    this.post({ type: 'stop' });
-    await stopped;
-    await this.worker.terminate();
   }
 
   dispose(): void {

@@ -5,16 +5,15 @@ import { costLabel, safePrUrl } from '../core/report';
 import { PR_SOURCE_LABEL } from '../core/store/pullRequests';
 import type { BranchSummary, SessionView, Totals } from '../core/store/queries';
 import { compareWithAgent } from '../core/pricing/settings';
-import { formatTokens, formatUsd } from '../core/text';
+import { displayText, escapeMd, formatTokens, formatUsd, sessionLabel } from '../core/text';
 
 /**
  * Tooltips. Transcript text is data: every value is escaped, and the MarkdownString is neither
  * trusted nor allowed HTML, so no text from a transcript can run a command or inject markup.
  */
 
-export function escapeMd(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
-}
+/** Shared with core (pure, unit-tested there). */
+export { escapeMd };
 
 export function untrusted(): vscode.MarkdownString {
   const md = new vscode.MarkdownString('', false);
@@ -33,7 +32,7 @@ function tokensOf(t: Totals): number {
 
 export function sessionTooltip(s: SessionView): vscode.MarkdownString {
   const md = untrusted();
-  md.appendMarkdown(`**${escapeMd(s.title ?? s.session_id)}**\n\n`);
+  md.appendMarkdown(`**${escapeMd(sessionLabel(s, 200))}**\n\n`);
   const rows: [string, string | number | null | undefined][] = [
     ['Status', s.status + (s.waiting_for ? ` (waiting for ${s.waiting_for})` : '')],
     ['Agent', adapterFor(s.framework)?.displayName ?? s.framework],
@@ -61,7 +60,7 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
     ['Lines', s.additions !== null ? `+${s.additions} −${s.deletions ?? 0}` : null],
   ];
   md.appendMarkdown('| | |\n|---|---|\n');
-  for (const [k, v] of rows) if (v !== null && v !== undefined && v !== '') md.appendMarkdown(`| ${k} | ${escapeMd(String(v))} |\n`);
+  for (const [k, v] of rows) if (v !== null && v !== undefined && v !== '') md.appendMarkdown(`| ${k} | ${escapeMd(displayText(String(v), 300))} |\n`);
   md.appendMarkdown('\n| Tokens | This session | With subagents |\n|---|---:|---:|\n');
   const r = s.rollup;
   const line = (k: string, a: number, b: number) => md.appendMarkdown(`| ${k} | ${a.toLocaleString('en-US')} | ${b.toLocaleString('en-US')} |\n`);
@@ -89,9 +88,9 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
     );
   }
   if (s.unpriced_requests) md.appendMarkdown(`\n${s.unpriced_requests} request(s) have no known price: their tokens count, their cost is not shown as $0.\n`);
-  if (s.first_user_message) md.appendMarkdown(`\nFirst prompt: ${escapeMd(s.first_user_message.slice(0, 300))}\n`);
-  if (s.last_user_message && s.message_count > 1) md.appendMarkdown(`\nLast prompt: ${escapeMd(s.last_user_message.slice(0, 300))}\n`);
-  md.appendMarkdown(`\nTranscript: ${escapeMd(s.transcript_path ?? 'unknown')}${s.transcript_available ? '' : ' (gone)'}\n`);
+  if (s.first_user_message) md.appendMarkdown(`\nFirst prompt: ${escapeMd(displayText(s.first_user_message, 300))}\n`);
+  if (s.last_user_message && s.message_count > 1) md.appendMarkdown(`\nLast prompt: ${escapeMd(displayText(s.last_user_message, 300))}\n`);
+  md.appendMarkdown(`\nTranscript: ${escapeMd(displayText(s.transcript_path ?? 'unknown', 500))}${s.transcript_available ? '' : ' (gone)'}\n`);
   return md;
 }
 
@@ -125,7 +124,7 @@ export function branchTooltip(b: BranchSummary, repoLabel: string): vscode.Markd
     md.appendMarkdown('\n| Session | Agent | Status | Tokens | Cost |\n|---|---|---|---:|---:|\n');
     for (const s of t.by_session.slice(0, 15)) {
       const agent = s.framework ? (adapterFor(s.framework)?.displayName ?? s.framework) : '';
-      md.appendMarkdown(`| ${escapeMd((s.parent_session_id ? '↳ ' : '') + (s.title ?? s.session_id).slice(0, 60))} | ${escapeMd(agent)} | ${s.status} | ${formatTokens(tokensOf(s))} | ${escapeMd(costText(s))} |\n`);
+      md.appendMarkdown(`| ${escapeMd((s.parent_session_id ? '↳ ' : '') + sessionLabel(s, 60))} | ${escapeMd(agent)} | ${s.status} | ${formatTokens(tokensOf(s))} | ${escapeMd(costText(s))} |\n`);
     }
     if (t.by_session.length > 15) md.appendMarkdown(`\n…and ${t.by_session.length - 15} more\n`);
     md.appendMarkdown('\n| Model | Requests | Tokens | Cost |\n|---|---:|---:|---:|\n');

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { type GroupBy, type GroupNode, type GroupingFacts, type SessionNode, type TreeNode, groupSessions } from '../core/grouping';
 import type { SessionView } from '../core/store/queries';
-import { formatAgo } from '../core/text';
+import { formatAgo, sessionLabel } from '../core/text';
 import { adapterFor } from '../core/sources/registry';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
@@ -153,14 +153,14 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
       return item;
     }
     const s = node.session;
-    const item = new vscode.TreeItem(s.title ?? s.session_id, node.children.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(sessionLabel(s), node.children.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = `${node.scope ? `${node.scope}:` : ''}${node.alias ? 'needs-you:' : ''}session:${s.session_id}`;
     const described = sessionDescription(s, formatAgo(s.last_activity_at, Date.now()));
     item.description = this.multiAgent ? `${agentLabel(s.framework)} · ${described}` : described;
     item.iconPath = statusIcon(s);
     const resumable = !s.parent_session_id && !!adapterFor(s.framework)?.resumeCommand?.(s.session_id);
     item.contextValue = `agentHandler.session${resumable ? '.resumable' : ''}${s.transcript_available ? '.transcript' : ''}`;
-    item.accessibilityInformation = { label: `${s.title ?? s.session_id}, ${agentLabel(s.framework)}, ${s.status}, ${item.description}` };
+    item.accessibilityInformation = { label: `${sessionLabel(s)}, ${agentLabel(s.framework)}, ${s.status}, ${item.description}` };
     return item;
   }
 

@@ -68,6 +68,11 @@ export interface ServiceState {
   roots: { framework: string; root: string; exists: boolean }[];
   last_scan_at: string | null;
   last_scan_ms: number | null;
+  /** How transcript changes are noticed in this process (writer: events + rescan; reader: none). */
+  watcher_mode: string;
+  store_size_bytes: number | null;
+  schema_version: number;
+  parser_version: number;
   /** Where the prices in use come from (the bundled data's version, or the refreshed data's date). */
   price_data: string;
 }

@@ -7,7 +7,7 @@ import { WriterLease } from '../store/lease';
 import { DiffStats, type DiffStat, defaultBranch, ghPrView } from '../git/pr';
 import { listPullRequests, prSummary } from '../store/pullRequests';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
-import { Store } from '../store/store';
+import { PARSER_VERSION, SCHEMA_VERSION, Store } from '../store/store';
 import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
 import { explainBranch, explainSession } from '../pricing/report';
@@ -57,6 +57,8 @@ export class IndexService {
   static readonly PR_LOOKUP_TTL_MS = 10 * 60_000;
   static readonly DEFAULT_BRANCH_TTL_MS = 5 * 60_000;
   private receiver: OtlpReceiver | null = null;
+  private persistFailures = 0;
+  private storeSize: number | null = null;
 
   /** Persist at most this long after the first unsaved change, and this long after the last one. */
   static readonly PERSIST_MAX_MS = 5_000;
@@ -150,6 +152,8 @@ export class IndexService {
   }
 
   private async becomeWriter(): Promise<void> {
+    const stale = await Store.removeStaleTemps(this.init.storeFile);
+    if (stale) this.log.info(`removed ${stale} temp file(s) left by an interrupted save of the index`);
     this.watcher = new TranscriptWatcher(
       (paths) => this.queuePaths(paths),
       () => void this.enqueue(() => this.scan('watcher asked for a rescan')),
@@ -241,10 +245,15 @@ export class IndexService {
     try {
       await this.store.persist();
       this.log.debug?.(`store persisted in ${Date.now() - t0} ms`);
+      this.persistFailures = 0;
     } catch (err) {
-      // The old file is intact (temp file + rename); try again shortly (e.g. after a full disk).
-      this.log.error(`could not save the index (${(err as Error).message}); retrying`);
-      this.schedulePersist();
+      // The old file is intact (temp file + rename); try again later (e.g. after a full disk), with
+      // a growing delay so a disk that stays full is not hammered (and the log not flooded).
+      this.persistFailures++;
+      const retryMs = Math.min(60_000, IndexService.PERSIST_QUIET_MS * 2 ** (this.persistFailures - 1));
+      this.log.error(`could not save the index (${(err as Error).message}); the previous file is kept, retrying in ${retryMs / 1000} s`);
+      if (this.persistTimer) clearTimeout(this.persistTimer);
+      this.persistTimer = setTimeout(() => void this.enqueue(() => this.persist()), retryMs);
     }
   }
 
@@ -345,6 +354,7 @@ export class IndexService {
       case 'total':
         return grandTotal(this.store) as QueryMap[N]['result'];
       case 'diagnostics':
+        this.storeSize = (await fsp.stat(this.init.storeFile).catch(() => null))?.size ?? null;
         return { ...diagnostics(this.store), ...this.state() } as QueryMap[N]['result'];
       case 'explain': {
         const a = args as QueryMap['explain']['args'];
@@ -437,7 +447,15 @@ export class IndexService {
   }
 
   state(): ServiceState {
+    const rescan = `full rescan every ${Math.round(this.init.rescanIntervalMs / 1000)} s`;
     return {
+      watcher_mode:
+        this.role === 'writer'
+          ? `file events (chokidar over fs.watch, ${this.watcher?.watchedCount ?? 0} folders) + ${rescan}`
+          : 'none in this window (reader): the index file is polled every 1 s and reloaded when the writer saves it',
+      store_size_bytes: this.storeSize,
+      schema_version: SCHEMA_VERSION,
+      parser_version: PARSER_VERSION,
       role: this.role,
       store_file: this.init.storeFile,
       store_outcome: this.store?.outcome ?? 'not open',

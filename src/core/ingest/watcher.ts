@@ -62,6 +62,11 @@ export class TranscriptWatcher {
     }, this.debounceMs);
   }
 
+  /** How many folders are watched (for Diagnostics). */
+  get watchedCount(): number {
+    return this.watched.size;
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

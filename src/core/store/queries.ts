@@ -3,7 +3,7 @@ import { DEFAULT_STATUS_SETTINGS, type StatusSettings, deriveStatus } from '../l
 import type { TurnState } from '../model/reducer';
 import type { Session } from '../model/session';
 import { all, allWide, one } from './sqlite';
-import type { Store } from './store';
+import { DOC_SEP, type Store } from './store';
 import { type PrRef, type PrSummary, prForBranch } from './pullRequests';
 
 /**
@@ -301,6 +301,8 @@ export interface Diagnostics {
   lines_skipped: number;
   files_with_skips: { path: string; skipped_lines: number; last_skip_reason: string | null }[];
   unpriced_models: { model: string; requests: number }[];
+  /** Files (on disk / gone) and sessions per agent. */
+  per_agent: { framework: string; files: number; files_deleted: number; sessions: number }[];
 }
 
 export function diagnostics(store: Store): Diagnostics {
@@ -318,6 +320,15 @@ export function diagnostics(store: Store): Diagnostics {
     unpriced_models: all(
       store.db,
       "SELECT COALESCE(model, 'unknown') AS model, SUM(request_count) AS requests FROM usage WHERE counted = 1 AND priced = 0 GROUP BY 1 ORDER BY 2 DESC",
+    ),
+    // Document rows (`<doc>#session=<id>`) stand for sessions, not files: only real paths count as files.
+    per_agent: all(
+      store.db,
+      `SELECT framework,
+              SUM(CASE WHEN instr(path, '${DOC_SEP}') = 0 THEN 1 ELSE 0 END) AS files,
+              SUM(CASE WHEN instr(path, '${DOC_SEP}') = 0 AND deleted = 1 THEN 1 ELSE 0 END) AS files_deleted,
+              (SELECT COUNT(*) FROM sessions s WHERE s.framework = f.framework) AS sessions
+         FROM files f GROUP BY framework ORDER BY framework`,
     ),
   };
 }

@@ -912,15 +912,38 @@ export class Store {
     this.db.exec(SESSION_PRAGMAS);
     await fsp.mkdir(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp-${process.pid}-${Date.now()}`;
-    const handle = await fsp.open(tmp, 'w');
     try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await fsp.open(tmp, 'w');
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fsp.rename(tmp, this.file);
+    } catch (err) {
+      // A full disk (ENOSPC) or a write error: the old store file is untouched. The partial temp
+      // file goes, or every failed retry would leave one more behind on an already full disk.
+      await fsp.unlink(tmp).catch(() => undefined);
+      throw err;
     }
-    await fsp.rename(tmp, this.file);
     if (this.generation === generation) this.dirty = false;
+  }
+
+  /**
+   * Removes temp files a persist left behind when its process was killed between writing and
+   * renaming (kill -9, power loss). Called by the writer only, so it never removes the temp file
+   * of a persist in flight: there is one writer per store.
+   */
+  static async removeStaleTemps(file: string): Promise<number> {
+    const dir = path.dirname(file);
+    const prefix = `${path.basename(file)}.tmp-`;
+    let removed = 0;
+    for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+      if (!name.startsWith(prefix)) continue;
+      await fsp.unlink(path.join(dir, name)).then(() => removed++, () => undefined);
+    }
+    return removed;
   }
 
   close(): void {

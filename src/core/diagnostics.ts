@@ -1,0 +1,45 @@
+import type { ServiceState } from './ingest/protocol';
+import type { Diagnostics } from './store/queries';
+import { adapterFor } from './sources/registry';
+import { displayText } from './text';
+
+/**
+ * The Diagnostics report as plain text, for a bug report: what was found where, what was skipped
+ * and why, and how this window indexes. Pure, so the command, the CLI and the tests share it.
+ * Paths and skip reasons come from the file system and transcripts: sanitized like any label.
+ */
+
+/** How many files with skipped lines are listed (the count of all of them is given). */
+export const DIAGNOSTICS_SKIP_FILES = 10;
+
+export function formatDiagnostics(d: Diagnostics & Partial<ServiceState>, extra: { version?: string; now?: Date } = {}): string {
+  const agent = (id: string) => adapterFor(id)?.displayName ?? id;
+  const size = d.store_size_bytes != null ? `${(d.store_size_bytes / 1e6).toFixed(2)} MB` : 'not saved yet';
+  const lines = [
+    `Agent Handler diagnostics${extra.version ? ` (version ${extra.version})` : ''}, ${(extra.now ?? new Date()).toISOString()}`,
+    '',
+    `Index role:      ${d.role ?? 'n/a'}`,
+    `Store:           ${d.store_file ?? 'n/a'} (${size}; schema ${d.schema_version ?? '?'}, parser ${d.parser_version ?? '?'}; opened: ${d.store_outcome ?? '?'})`,
+    `Watcher:         ${d.watcher_mode ?? 'n/a'}`,
+    `Last full scan:  ${d.last_scan_at ?? 'not yet'}${d.last_scan_ms != null ? ` (${d.last_scan_ms} ms)` : ''}`,
+    `Price data:      ${d.price_data ?? 'n/a'}`,
+    'Hooks:           not installed (Agent Handler reads transcripts only)',
+    `Totals:          ${d.files} files (${d.files_deleted} no longer on disk), ${d.sessions} sessions, ${d.requests} counted requests, ${d.lines_skipped} malformed lines skipped`,
+    '',
+    'Roots per agent:',
+    ...(d.roots?.length ? d.roots.map((r) => `  ${agent(r.framework)}: ${displayText(r.root, 400)}${r.exists ? '' : ' (not present)'}`) : ['  (none yet)']),
+    '',
+    'Files and sessions per agent:',
+    ...(d.per_agent.length ? d.per_agent.map((a) => `  ${agent(a.framework)}: ${a.files} files (${a.files_deleted} gone), ${a.sessions} sessions`) : ['  (none)']),
+    '',
+    `Files with skipped lines (${d.files_with_skips.length}${d.files_with_skips.length >= 50 ? '+' : ''}):`,
+    ...(d.files_with_skips.length
+      ? d.files_with_skips.slice(0, DIAGNOSTICS_SKIP_FILES).map((f) => `  ${displayText(f.path, 400)}: ${f.skipped_lines} skipped (last: ${displayText(f.last_skip_reason ?? 'unknown', 200)})`)
+      : ['  none']),
+    ...(d.files_with_skips.length > DIAGNOSTICS_SKIP_FILES ? [`  …and ${d.files_with_skips.length - DIAGNOSTICS_SKIP_FILES} more`] : []),
+    '',
+    'Models without a price:',
+    ...(d.unpriced_models.length ? d.unpriced_models.map((m) => `  ${displayText(m.model, 200)}: ${m.requests} request(s)`) : ['  none']),
+  ];
+  return `${lines.join('\n')}\n`;
+}
