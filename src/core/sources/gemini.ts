@@ -101,6 +101,9 @@ export const geminiAdapter: DocumentSourceAdapter = {
         parent_session_id: file.parent_session_id,
         agent_id: file.agent_id,
         events: geminiEvents(replay, { sessionId, cwd, subagent: file.parent_session_id !== null }),
+        // Counted by the replay, reported per file like any adapter's (Diagnostics lists them).
+        skipped: replay.skipped,
+        skip_reason: replay.skipped ? 'malformed or unknown record(s)' : null,
       },
     ];
   },
