@@ -37,10 +37,12 @@ export interface IndexStats {
   sessions_changed: number;
   /** Files that grew by an incomplete line only (read when the line is complete). */
   files_partial: number;
+  /** Files that could not be read this time (tried again later). */
+  files_failed: number;
 }
 
 function emptyStats(): IndexStats {
-  return { files_seen: 0, files_read: 0, files_reset: 0, files_deleted: 0, lines_read: 0, bytes_read: 0, lines_skipped: 0, sessions_changed: 0, files_partial: 0 };
+  return { files_seen: 0, files_read: 0, files_reset: 0, files_deleted: 0, lines_read: 0, bytes_read: 0, lines_skipped: 0, sessions_changed: 0, files_partial: 0, files_failed: 0 };
 }
 
 /** How long an indexing pass may hold its thread before letting queries in. */
@@ -220,8 +222,16 @@ export class Indexer {
     stats.files_deleted++;
   }
 
-  private indexFile(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
-    return adapter.format === 'document' ? this.indexDocument(adapter, file, stats, batch) : this.indexLines(adapter, file, stats, batch);
+  private async indexFile(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
+    try {
+      await (adapter.format === 'document' ? this.indexDocument(adapter, file, stats, batch) : this.indexLines(adapter, file, stats, batch));
+    } catch (err) {
+      // One file that cannot be read right now (renamed or deleted between stat and open, EACCES,
+      // EIO on a network mount) must not end the scan of all the others. Its cursor did not move:
+      // the next change or rescan reads it from where it stopped (or finds it gone or moved).
+      stats.files_failed++;
+      this.log.warn(`${file.path}: could not be read now (${(err as Error).message}); will try again on the next change or rescan`);
+    }
   }
 
   /** An append-only transcript: only the complete lines added since the last read. */
