@@ -235,14 +235,15 @@ export class IndexService {
     this.persistTimer = null;
     this.firstDirtyAt = null;
     if (this.role !== 'writer') return;
-    // A writer that lost its lease must not overwrite the new writer's file.
-    if (!(await this.lease.renew())) {
-      this.log.warn('lost the index writer lease before persisting; another window writes now');
-      await this.becomeReader();
-      return;
-    }
-    const t0 = Date.now();
     try {
+      // A writer that lost its lease must not overwrite the new writer's file. (Renewing writes the
+      // lease file, so on a full disk this fails too: a failed save, retried like one.)
+      if (!(await this.lease.renew())) {
+        this.log.warn('lost the index writer lease before persisting; another window writes now');
+        await this.becomeReader();
+        return;
+      }
+      const t0 = Date.now();
       await this.store.persist();
       this.log.debug?.(`store persisted in ${Date.now() - t0} ms`);
       this.persistFailures = 0;

@@ -121,7 +121,13 @@ export class WriterLease {
   private async write(): Promise<void> {
     // A name of its own per write: two overlapping writes must not rename each other's file.
     const tmp = `${this.file}.tmp-${process.pid}-${randomUUID()}`;
-    await fsp.writeFile(tmp, JSON.stringify(this.info()));
-    await fsp.rename(tmp, this.file);
+    try {
+      await fsp.writeFile(tmp, JSON.stringify(this.info()));
+      await fsp.rename(tmp, this.file);
+    } catch (err) {
+      // A full disk: no empty temp file left behind at every heartbeat.
+      await fsp.unlink(tmp).catch(() => undefined);
+      throw err;
+    }
   }
 }
