@@ -82,9 +82,15 @@ const UNSAFE_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200
  * prompt costs no more than a short one. Escaping for markdown is a separate step (escapeMd).
  */
 export function displayText(text: string, max = 120): string {
-  // Enough raw text for `max` visible characters even after many invisible ones are dropped.
-  const head = text.length > max * 8 + 64 ? text.slice(0, max * 8 + 64) : text;
-  return oneLine(head.replace(ANSI_SEQUENCE, '').replace(UNSAFE_CHARS, ''), max);
+  // Cleaned a chunk at a time until there is more than `max` visible text: a 10 MB prompt costs
+  // one chunk, a prompt padded with megabytes of invisible characters one pass over them.
+  const step = max * 8 + 64;
+  let clean = '';
+  for (let pos = 0; pos < text.length; pos += step) {
+    clean += text.slice(pos, pos + step).replace(ANSI_SEQUENCE, '').replace(UNSAFE_CHARS, '');
+    if (clean.replace(/\s+/g, ' ').trim().length > max) break;
+  }
+  return oneLine(clean, max);
 }
 
 /**
