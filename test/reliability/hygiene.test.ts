@@ -26,7 +26,7 @@ async function settle(): Promise<void> {
 }
 
 describe('resource hygiene', () => {
-  it('start/stop the index service 50 times (writer and reader): no growth in active handles', async () => {
+  it('start/stop the index service 50 times (writer, reader, and stopped mid-scan): no growth in active handles', async () => {
     const home = await agentHome('claude_code');
     const storeFile = path.join(await tempDir('ah-rel-hyg-'), 'index.sqlite');
     const mk = () =>
@@ -50,6 +50,11 @@ describe('resource hygiene', () => {
       await reader.start();
       await reader.stop();
       await writer.stop();
+      // Stopped while its first scan runs (a window closed right after opening): the scan's end
+      // must not start a watcher that nothing closes (it did, before the fix in watcher.ts).
+      const quick = mk();
+      await quick.start();
+      await quick.stop();
       summary.cases++;
     }
     await settle();

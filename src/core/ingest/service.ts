@@ -224,7 +224,8 @@ export class IndexService {
   }
 
   private schedulePersist(): void {
-    if (!this.store.isDirty) return;
+    // After stop() (a scan that was running when it was called): stop() saves once itself.
+    if (this.stopped || !this.store.isDirty) return;
     this.firstDirtyAt ??= Date.now();
     if (this.persistTimer) clearTimeout(this.persistTimer);
     const wait = Math.max(0, Math.min(IndexService.PERSIST_QUIET_MS, this.firstDirtyAt + IndexService.PERSIST_MAX_MS - Date.now()));
@@ -254,7 +255,7 @@ export class IndexService {
       const retryMs = Math.min(60_000, IndexService.PERSIST_QUIET_MS * 2 ** (this.persistFailures - 1));
       this.log.error(`could not save the index (${(err as Error).message}); the previous file is kept, retrying in ${retryMs / 1000} s`);
       if (this.persistTimer) clearTimeout(this.persistTimer);
-      this.persistTimer = setTimeout(() => void this.enqueue(() => this.persist()), retryMs);
+      if (!this.stopped) this.persistTimer = setTimeout(() => void this.enqueue(() => this.persist()), retryMs);
     }
   }
 
@@ -474,6 +475,7 @@ export class IndexService {
     this.stopWatchingStoreFile();
     await this.stopReceiver();
     await this.watcher?.close();
+    this.watcher = null;
     await this.queue.catch(() => undefined);
     if (this.role === 'writer') {
       this.role = 'reader'; // no more writes after this one

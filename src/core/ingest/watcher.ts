@@ -13,6 +13,7 @@ export class TranscriptWatcher {
   private readonly ignoredDirs = new Set<string>();
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(
     private readonly onPaths: (paths: string[]) => void,
@@ -22,6 +23,9 @@ export class TranscriptWatcher {
 
   /** Starts watching the folders among `dirs` that exist; call again later to pick up new ones. */
   update(dirs: string[], ignored: string[] = []): void {
+    // A scan that was running when the service stopped ends by calling update(): it must not start
+    // a new (persistent) chokidar watcher that nothing will ever close.
+    if (this.closed) return;
     for (const i of ignored) this.ignoredDirs.add(i);
     const fresh = dirs.filter((d) => !this.watched.has(d) && existsSync(d));
     if (fresh.length === 0) return;
@@ -68,6 +72,7 @@ export class TranscriptWatcher {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.watcher?.close();
