@@ -593,9 +593,10 @@ describe('Gemini files', () => {
     assert.equal(s.api_request_count, 1);
     assert.equal(s.message_count, 1);
     assert.equal(ix.sessions.size, 1);
-    // The corrupt document: counted as skipped, not fatal.
-    assert.equal(ix.stats.lines_skipped, 1);
-    assert.equal(diagnostics(ix.store).lines_skipped, 1);
+    // Skipped and counted, not fatal: the chat's 4 garbage lines (3 malformed + the half-written
+    // last one) + the corrupt document (1) = 5.
+    assert.equal(ix.stats.lines_skipped, 5);
+    assert.equal(diagnostics(ix.store).lines_skipped, 5);
 
     await fsp.writeFile(bad, JSON.stringify(legacy));
     await ix.indexer.scanAll();
