@@ -224,7 +224,7 @@ function prGroups(roots: SessionNode[], prs: PrSummary[]): GroupNode[] {
     return {
       kind: 'group' as const,
       id,
-      label: `#${p.pr.number}${p.pr.title ? ` ${p.pr.title}` : ''}`,
+      label: `#${p.pr.number}${p.pr.title ? ` ${displayText(p.pr.title, 100)}` : ''}`,
       description: `${branchLabel(p.head_branch)} · ${formatTokens(tokensOf(p))} tok · ${costLabel(p)} · ${countDescription(children)}`,
       tooltip: `${repo} #${p.pr.number}${p.pr.url ? ` ${p.pr.url}` : ''}`,
       icon: 'pull-request' as const,

@@ -192,7 +192,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     items.push(sep('Per model'), ...t.by_model.map((m) => row(m.model, m)));
     items.push(
       sep('Per session'),
-      ...t.by_session.map((s) => ({ ...row(`${s.parent_session_id ? '↳ ' : ''}${s.title ?? s.session_id}`, s), detail: s.framework ? agentLabel(s.framework) : undefined, sessionId: s.session_id })),
+      ...t.by_session.map((s) => ({ ...row(`${s.parent_session_id ? '↳ ' : ''}${sessionLabel(s).replace(/\$\(/g, '$\u200a(')}`, s), detail: s.framework ? agentLabel(s.framework) : undefined, sessionId: s.session_id })),
     );
     const picked = await vscode.window.showQuickPick(items, { placeHolder: `What ${b.pr ? `#${b.pr.number}` : b.branch} cost, per agent, model and session (pick a session to reveal it)`, matchOnDescription: true });
     const node = picked?.sessionId ? d.tree.nodeFor(picked.sessionId) : undefined;

@@ -268,7 +268,7 @@ describe('file system faults', () => {
     const realUpdate = TranscriptWatcher.prototype.update;
     TranscriptWatcher.prototype.update = () => undefined; // the fault: no events at all
     const svc = new IndexService(
-      { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, status: undefined as never, rescanIntervalMs: 300 },
+      { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, pricing: { overrides: {}, refresh: false }, status: undefined as never, rescanIntervalMs: 300 },
       () => undefined,
       silentLogger,
     );

@@ -34,6 +34,15 @@ export async function agentHome(framework: string): Promise<string> {
     case 'gemini':
       await copyDir(path.join(FIXTURES, 'gemini', 'real', 'tmp'), path.join(home, '.gemini', 'tmp'));
       break;
+    case 'opencode':
+      await fsp.mkdir(path.join(home, '.local', 'share', 'opencode'), { recursive: true });
+      for (const f of ['opencode.db', 'opencode.db-wal']) {
+        await fsp.copyFile(path.join(FIXTURES, 'opencode', '1.18.33', f), path.join(home, '.local', 'share', 'opencode', f));
+      }
+      break;
+    case 'cursor':
+      await copyDir(path.join(FIXTURES, 'cursor', 'chats'), path.join(home, '.cursor', 'chats'));
+      break;
     case 'amp':
       await copyDir(path.join(FIXTURES, 'amp', 'threads'), path.join(home, '.local', 'share', 'amp', 'threads'));
       break;

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { formatDiagnostics } from '../../src/core/diagnostics';
 import { groupSessions } from '../../src/core/grouping';
-import { PRICE_DATA_VERSION } from '../../src/core/pricing';
+import { PRICE_DATA, priceSource } from '../../src/core/pricing';
 import { ADAPTERS } from '../../src/core/sources/registry';
 import { listSessions } from '../../src/core/store/queries';
 import { displayText, escapeMd, sessionLabel } from '../../src/core/text';
@@ -123,19 +123,19 @@ describe('hostile text', () => {
   it('Diagnostics is plain text with sanitized paths and reasons; the price data version matches the installed package', async () => {
     summary.cases++;
     const pkg = JSON.parse(await fsp.readFile(path.join(REPO_ROOT, 'node_modules', '@pydantic', 'genai-prices', 'package.json'), 'utf8')) as { version: string };
-    assert.equal(PRICE_DATA_VERSION, `@pydantic/genai-prices ${pkg.version}`);
+    assert.equal(PRICE_DATA.version, pkg.version);
     const text = formatDiagnostics(
       {
         files: 2, files_deleted: 1, sessions: 1, requests: 3, lines_skipped: 4,
         files_with_skips: [{ path: '/p/\u202eevil.jsonl', skipped_lines: 4, last_skip_reason: 'line 2 of a read: \u001b[31mUnexpected token' }],
         unpriced_models: [], per_agent: [{ framework: 'claude_code', files: 2, files_deleted: 1, sessions: 1 }],
         role: 'writer', store_file: '/s/index.sqlite', store_outcome: 'loaded', roots: [{ framework: 'claude_code', root: '/h/.claude', exists: true }],
-        last_scan_at: null, last_scan_ms: null, watcher_mode: 'file events', store_size_bytes: 2_000_000, schema_version: 2, parser_version: 3, price_data: PRICE_DATA_VERSION,
+        last_scan_at: null, last_scan_ms: null, watcher_mode: 'file events', store_size_bytes: 2_000_000, schema_version: 2, parser_version: 3, price_data: priceSource.label,
       },
       { now: new Date('2026-11-25T00:00:00Z'), version: '0.1.0' },
     );
     assert.ok(!UNSAFE.test(text.replace(/\n/g, '')));
-    for (const needle of ['Index role:      writer', 'Claude Code: 2 files (1 gone), 1 sessions', '/p/evil.jsonl: 4 skipped', 'Hooks:           not installed', 'schema 2, parser 3', '2.00 MB', PRICE_DATA_VERSION]) {
+    for (const needle of ['Index role:      writer', 'Claude Code: 2 files (1 gone), 1 sessions', '/p/evil.jsonl: 4 skipped', 'Hooks:           not installed', 'schema 2, parser 3', '2.00 MB', priceSource.label]) {
       assert.ok(text.includes(needle), `${needle} in\n${text}`);
     }
   });

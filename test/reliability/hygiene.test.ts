@@ -31,7 +31,7 @@ describe('resource hygiene', () => {
     const storeFile = path.join(await tempDir('ah-rel-hyg-'), 'index.sqlite');
     const mk = () =>
       new IndexService(
-        { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, status: DEFAULT_STATUS_SETTINGS, rescanIntervalMs: 60_000 },
+        { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, pricing: { overrides: {}, refresh: false }, status: DEFAULT_STATUS_SETTINGS, rescanIntervalMs: 60_000 },
         () => undefined,
         silentLogger,
       );

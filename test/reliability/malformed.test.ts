@@ -189,7 +189,9 @@ for (const adapter of ADAPTERS) {
     }
 
     // JSONL transcripts, whether read incrementally (lines) or whole (Gemini's document of lines).
-    const jsonl = adapter.id !== 'amp';
+    // SQLite stores (OpenCode, Cursor) are not text: they get whole-file corruption only.
+    const sqlite = adapter.id === 'opencode' || adapter.id === 'cursor';
+    const jsonl = adapter.id !== 'amp' && !sqlite;
     if (jsonl) {
       it('property: broken lines (truncated, NUL, invalid UTF-8, random text) anywhere are skipped and counted, the valid ones count the same', async () => {
         await fc.assert(
@@ -237,7 +239,7 @@ for (const adapter of ADAPTERS) {
       });
     }
 
-    it('property: a field of the wrong shape in any record never crashes the indexer or stores a non-number', async () => {
+    if (!sqlite) it('property: a field of the wrong shape in any record never crashes the indexer or stores a non-number', async () => {
       await fc.assert(
         fc.asyncProperty(fc.nat(), fc.nat(), fc.nat(), wrongShape, async (fi, li, pi, value) => {
           const h = await mutatedHome((lines, i) => {
@@ -290,7 +292,26 @@ for (const adapter of ADAPTERS) {
       assert.ok(skippedTotal(store) >= baselineSkipped + 1, 'the 50 MB line is counted as skipped');
       store.close();
     });
-    if (!jsonl) {
+    if (sqlite) {
+      it('property: a database replaced by random bytes is counted as skipped and keeps what was indexed from it', async () => {
+        await fc.assert(
+          fc.asyncProperty(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 8192 }), async (fi, bytes) => {
+            const h = await agentHome(adapter.id);
+            const store = await Store.open(null);
+            const ix = new Indexer(store, [adapter], { home: h, env: {} }, silentLogger);
+            await ix.scanAll();
+            const mine = await transcripts(adapter, h);
+            await fsp.writeFile(mine[fi % mine.length], bytes);
+            await summary.run(() => ix.scanAll());
+            summary.compare(baseline, countSnapshot(store));
+            assert.deepEqual(countSnapshot(store), baseline, 'what the database counted before stays until it can be read again');
+            store.close();
+          }),
+          { numRuns: RUNS },
+        );
+      });
+    }
+    if (!jsonl && !sqlite) {
       it('a JSON document with unknown message types, a future format version and a 50 MB message: no crash, the known messages count the same', async () => {
         const h = await agentHome(adapter.id);
         for (const f of await transcripts(adapter, h)) {

@@ -32,7 +32,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null |
 
 function service(storeFile: string, home: string, log = recordingLogger()) {
   const svc = new IndexService(
-    { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, status: DEFAULT_STATUS_SETTINGS, rescanIntervalMs: 60_000 },
+    { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, pricing: { overrides: {}, refresh: false }, status: DEFAULT_STATUS_SETTINGS, rescanIntervalMs: 60_000 },
     () => undefined,
     log,
   );
