@@ -87,7 +87,8 @@ describe('hostile text', () => {
       const ok = adapter.resumeCommand('3f810603-0856-4734-bc5d-451c3608d6f2');
       if (ok) {
         assert.ok(!/[\s;|&$`]/.test(ok.command), 'the command is a bare program name');
-        assert.ok(ok.args.includes('3f810603-0856-4734-bc5d-451c3608d6f2'), 'the id is one argument of its own');
+        // One argument holding the id (`--resume <id>` or `--resume=<id>`), never split or joined into a line.
+        assert.ok(ok.args.some((a) => a === '3f810603-0856-4734-bc5d-451c3608d6f2' || a.endsWith('=3f810603-0856-4734-bc5d-451c3608d6f2')), 'the id is one argument');
       }
     }
   });

@@ -173,7 +173,8 @@ for (const adapter of ADAPTERS) {
       baseline = countSnapshot(store);
       baselineIds = sessionIds(store);
       baselineSkipped = skippedTotal(store);
-      assert.ok(Object.keys(baseline).length > 0, 'the fixtures count nothing');
+      // Cursor's transcripts carry no token counts: its fixtures give sessions only.
+      assert.ok(Object.keys(baseline).length > 0 || baselineIds.length > 0, 'the fixtures hold nothing');
       store.close();
     });
 
