@@ -1,3 +1,6 @@
+import { promises as fsp } from 'node:fs';
+import { hasCodexNotify } from './hooks/codexNotify';
+import { hookTargets, isInstalled } from './hooks/install';
 import type { ServiceState } from './ingest/protocol';
 import type { Diagnostics } from './store/queries';
 import { adapterFor } from './sources/registry';
@@ -12,7 +15,24 @@ import { displayText } from './text';
 /** How many files with skipped lines are listed (the count of all of them is given). */
 export const DIAGNOSTICS_SKIP_FILES = 10;
 
-export function formatDiagnostics(d: Diagnostics & Partial<ServiceState>, extra: { version?: string; now?: Date } = {}): string {
+export interface HookState {
+  displayName: string;
+  file: string;
+  installed: boolean;
+}
+
+/** Whether Agent Handler's hooks are in each agent's settings file (read only, never written). */
+export async function hooksState(home: string, env: Record<string, string | undefined>): Promise<HookState[]> {
+  const out: HookState[] = [];
+  for (const t of hookTargets(home, env)) {
+    const text = await fsp.readFile(t.file, 'utf8').catch(() => null);
+    const installed = text !== null && (t.layout === 'toml-notify' ? hasCodexNotify(text) : isInstalled(text, t));
+    out.push({ displayName: t.displayName, file: t.file, installed });
+  }
+  return out;
+}
+
+export function formatDiagnostics(d: Diagnostics & Partial<ServiceState>, extra: { version?: string; now?: Date; hooks?: HookState[] } = {}): string {
   const agent = (id: string) => adapterFor(id)?.displayName ?? id;
   const size = d.store_size_bytes != null ? `${(d.store_size_bytes / 1e6).toFixed(2)} MB` : 'not saved yet';
   const lines = [
@@ -23,7 +43,9 @@ export function formatDiagnostics(d: Diagnostics & Partial<ServiceState>, extra:
     `Watcher:         ${d.watcher_mode ?? 'n/a'}`,
     `Last full scan:  ${d.last_scan_at ?? 'not yet'}${d.last_scan_ms != null ? ` (${d.last_scan_ms} ms)` : ''}`,
     `Price data:      ${d.price_data ?? 'n/a'}`,
-    'Hooks:           not installed (Agent Handler reads transcripts only)',
+    `Hooks:           ${
+      !extra.hooks ? 'not checked' : extra.hooks.some((h) => h.installed) ? `installed for ${extra.hooks.filter((h) => h.installed).map((h) => h.displayName).join(', ')}` : 'not installed'
+    }`,
     `Totals:          ${d.files} files (${d.files_deleted} no longer on disk), ${d.sessions} sessions, ${d.requests} counted requests, ${d.lines_skipped} malformed lines skipped`,
     '',
     'Roots per agent:',

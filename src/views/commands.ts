@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { formatDiagnostics } from '../core/diagnostics';
+import * as os from 'node:os';
+import { formatDiagnostics, hooksState } from '../core/diagnostics';
 import type { TreeNode } from '../core/grouping';
 import type { SessionView } from '../core/store/queries';
 import { adapterFor } from '../core/sources/registry';
@@ -208,7 +209,8 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
 
   reg('agentHandler.showDiagnostics', async () => {
     const diag = await d.client.query('diagnostics', {});
-    const text = formatDiagnostics(diag, { version: ctx.extension.packageJSON.version as string });
+    const hooks = await hooksState(os.homedir(), process.env).catch(() => undefined);
+    const text = formatDiagnostics(diag, { version: ctx.extension.packageJSON.version as string, hooks });
     // Plain text (never rendered as markdown): transcript paths and reasons stay inert.
     const doc = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
     await vscode.window.showTextDocument(doc, { preview: true });

@@ -9,7 +9,8 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { formatDiagnostics } from '../../src/core/diagnostics';
+import { formatDiagnostics, hooksState } from '../../src/core/diagnostics';
+import { hookCommand, hookTargets, installHooks } from '../../src/core/hooks/install';
 import { groupSessions } from '../../src/core/grouping';
 import { PRICE_DATA, priceSource } from '../../src/core/pricing';
 import { ADAPTERS } from '../../src/core/sources/registry';
@@ -133,11 +134,22 @@ describe('hostile text', () => {
         role: 'writer', store_file: '/s/index.sqlite', store_outcome: 'loaded', roots: [{ framework: 'claude_code', root: '/h/.claude', exists: true }],
         last_scan_at: null, last_scan_ms: null, watcher_mode: 'file events', store_size_bytes: 2_000_000, schema_version: 2, parser_version: 3, price_data: priceSource.label,
       },
-      { now: new Date('2026-11-25T00:00:00Z'), version: '0.1.0' },
+      { now: new Date('2026-11-25T00:00:00Z'), version: '0.1.0', hooks: [{ displayName: 'Claude Code', file: '/h/.claude/settings.json', installed: false }] },
     );
     assert.ok(!UNSAFE.test(text.replace(/\n/g, '')));
     for (const needle of ['Index role:      writer', 'Claude Code: 2 files (1 gone), 1 sessions', '/p/evil.jsonl: 4 skipped', 'Hooks:           not installed', 'schema 2, parser 3', '2.00 MB', priceSource.label]) {
       assert.ok(text.includes(needle), `${needle} in\n${text}`);
     }
+  });
+
+  it('Diagnostics reads whether hooks are installed, per agent, from the agents\' own settings files', async () => {
+    summary.cases++;
+    const home = path.join(await tempDir('ah-rel-hooks-'), 'home');
+    assert.ok((await hooksState(home, {})).every((h) => !h.installed), 'nothing installed in an empty home');
+    const claude = hookTargets(home, {}).find((t) => t.agent === 'claude')!;
+    await fsp.mkdir(path.dirname(claude.file), { recursive: true });
+    await fsp.writeFile(claude.file, installHooks('', claude, hookCommand('/usr/bin/node', '/s/hook-spool.js', '/s/spool', 'claude')));
+    const state = await hooksState(home, {});
+    assert.deepEqual(state.filter((h) => h.installed).map((h) => h.displayName), [claude.displayName]);
   });
 });
