@@ -10,6 +10,8 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+// The module object itself (not an import wrapper), so a patched openSync is what the tailer calls.
+import fs = require('node:fs');
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -23,6 +25,32 @@ import { encodeCwd, jsonl, assistant, silentLogger, tempDir, userPrompt } from '
 import { FaultSummary, agentHome, copyDir, countSnapshot, sessionIds } from './helpers';
 
 const summary = new FaultSummary('file system');
+
+/**
+ * Injects a fault at the edge: `before(path)` runs (and may throw) when the indexer opens a file for
+ * reading, through fs.promises.open or fs.openSync (the tailer reads synchronously in the worker).
+ * Returns the function that removes it.
+ */
+function onOpen(before: (p: string) => void): () => void {
+  const realOpen = fsp.open;
+  const realOpenSync = fs.openSync;
+  (fsp as { open: unknown }).open = (p: fs.PathLike, ...rest: unknown[]) => {
+    try {
+      before(String(p));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return (realOpen as (...a: unknown[]) => unknown)(p, ...rest);
+  };
+  (fs as { openSync: unknown }).openSync = (p: fs.PathLike, ...rest: unknown[]) => {
+    before(String(p));
+    return (realOpenSync as (...a: unknown[]) => unknown)(p, ...rest);
+  };
+  return () => {
+    (fsp as { open: unknown }).open = realOpen;
+    (fs as { openSync: unknown }).openSync = realOpenSync;
+  };
+}
 
 async function fresh(home: string): Promise<{ store: Store; ix: Indexer }> {
   const store = await Store.open(null);
@@ -164,19 +192,18 @@ describe('file system faults', () => {
     await fsp.appendFile(file, jsonl([userPrompt({ session: MAIN.slice(0, 36), ts: '2026-11-25T20:00:00.000Z', text: 'one more' })]));
     const renamed = path.join(projectDir(home), `renamed-${MAIN}`);
     // The fault, injected at the edge: the first open of the file renames it away first.
-    const realOpen = fsp.open;
+    const target = await fsp.realpath(file);
     let fired = false;
-    (fsp as { open: typeof fsp.open }).open = (async (p: Parameters<typeof fsp.open>[0], ...rest: unknown[]) => {
-      if (!fired && String(p) === (await fsp.realpath(file).catch(() => ''))) {
+    const restore = onOpen((p) => {
+      if (!fired && p === target) {
         fired = true;
-        await fsp.rename(file, renamed);
+        fs.renameSync(file, renamed);
       }
-      return (realOpen as (...a: unknown[]) => ReturnType<typeof fsp.open>)(p, ...rest);
-    }) as typeof fsp.open;
+    });
     try {
       await summary.run(() => ix.scanAll());
     } finally {
-      (fsp as { open: typeof fsp.open }).open = realOpen;
+      restore();
     }
     assert.ok(fired, 'the fault was injected');
     await fsp.rename(renamed, file);
@@ -200,16 +227,14 @@ describe('file system faults', () => {
       // A transcript that cannot be opened for reading.
       const file = path.join(dir, MAIN);
       await fsp.appendFile(file, jsonl([userPrompt({ session: MAIN.slice(0, 36), ts: '2026-11-25T20:00:00.000Z', text: 'x' })]));
-      const realOpen = fsp.open;
       const target = await fsp.realpath(file);
-      (fsp as { open: typeof fsp.open }).open = (async (p: Parameters<typeof fsp.open>[0], ...rest: unknown[]) => {
-        if (String(p) === target) throw Object.assign(new Error(`EACCES: permission denied, open '${target}'`), { code: 'EACCES' });
-        return (realOpen as (...a: unknown[]) => ReturnType<typeof fsp.open>)(p, ...rest);
-      }) as typeof fsp.open;
+      const restore = onOpen((p) => {
+        if (p === target) throw Object.assign(new Error(`EACCES: permission denied, open '${target}'`), { code: 'EACCES' });
+      });
       try {
         await ix.scanAll();
       } finally {
-        (fsp as { open: typeof fsp.open }).open = realOpen;
+        restore();
       }
       // Readable again: read then, nothing lost.
       await ix.scanAll();

@@ -155,7 +155,9 @@ const wrongShape = fc.oneof(
   fc.constant('NaN'),
 );
 
-for (const adapter of ADAPTERS) {
+// The hook spool is Agent Handler's own file (written by its hook script, no agent fixture of its
+// own); its malformed lines are covered by its unit tests.
+for (const adapter of ADAPTERS.filter((a) => a.id !== 'spool')) {
   describe(`malformed input: ${adapter.displayName} (${adapter.format})`, () => {
     let home: string;
     let files: Buffer[][];
