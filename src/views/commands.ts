@@ -215,6 +215,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
       `- files: ${diag.files} (${diag.files_deleted} no longer on disk), sessions: ${diag.sessions}, counted requests: ${diag.requests}`,
       `- malformed lines skipped: ${diag.lines_skipped}`,
       `- prices: ${diag.price_data}`,
+      `- search index: ${diag.search_index.documents} texts, ${(diag.search_index.text_chars / 1e6).toFixed(2)} M characters, ${(diag.search_index.index_bytes / 1e6).toFixed(2)} MB of index`,
       '',
       '## Roots',
       ...diag.roots.map((r) => `- ${r.framework}: ${r.root} ${r.exists ? '' : '(not present)'}`),

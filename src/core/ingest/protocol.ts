@@ -4,6 +4,7 @@ import type { Explanation } from '../pricing/report';
 import type { FoundPr } from '../git/pr';
 import type { PrSummary } from '../store/pullRequests';
 import type { BranchSummary, Diagnostics, SessionView, Totals } from '../store/queries';
+import type { SearchHit, SearchIndexSize } from '../store/search';
 
 /** Messages between the extension host (client) and the indexing worker. */
 
@@ -52,7 +53,8 @@ export interface QueryMap {
   /** What the extension host found through the VS Code GitHub sign-in (source `github`); null = no PR. */
   setPrLookup: { args: { gitDir: string; branch: string; pr: FoundPr | null }; result: null };
   total: { args: Record<string, never>; result: Totals & { requests: number } };
-  diagnostics: { args: Record<string, never>; result: Diagnostics & ServiceState };
+  diagnostics: { args: Record<string, never>; result: Diagnostics & ServiceState & { search_index: SearchIndexSize } };
+  search: { args: { text: string; includeAssistantText: boolean; limit?: number }; result: SearchHit[] };
   refresh: { args: Record<string, never>; result: null };
   rebuild: { args: Record<string, never>; result: null };
   settings: { args: { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings; pullRequests?: PrSettings }; result: null };

@@ -7,6 +7,7 @@ import { WriterLease } from '../store/lease';
 import { DiffStats, type DiffStat, defaultBranch, ghPrView } from '../git/pr';
 import { listPullRequests, prSummary } from '../store/pullRequests';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
+import { searchIndexSize, searchSessions } from '../store/search';
 import { Store } from '../store/store';
 import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
@@ -345,11 +346,16 @@ export class IndexService {
       case 'total':
         return grandTotal(this.store) as QueryMap[N]['result'];
       case 'diagnostics':
-        return { ...diagnostics(this.store), ...this.state() } as QueryMap[N]['result'];
+        return { ...diagnostics(this.store), search_index: searchIndexSize(this.store), ...this.state() } as QueryMap[N]['result'];
       case 'explain': {
         const a = args as QueryMap['explain']['args'];
         const overrides = this.pricing.overrides;
         return ('session_id' in a ? explainSession(this.store, a.session_id, overrides, this.sessions(now)) : explainBranch(this.store, a.gitDir, a.branch, overrides)) as QueryMap[N]['result'];
+      }
+      case 'search': {
+        const a = args as QueryMap['search']['args'];
+        const hits = searchSessions(this.store, a.text, { includeAssistantText: a.includeAssistantText, limit: a.limit });
+        return hits.filter((h) => !this.agents.disabled.includes(h.framework)) as QueryMap[N]['result'];
       }
       case 'refresh':
         if (this.role === 'writer') await this.enqueue(() => this.scan('refresh'));
