@@ -1,4 +1,7 @@
 import * as vscode from 'vscode';
+import * as os from 'node:os';
+import { type ExportFormat, type ExportWhat, exportText } from '../core/export';
+import { localTimeZone } from '../core/store/daily';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 import { searchSessions } from './search';
@@ -28,5 +31,39 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
     if (id && !(await revealSession(d.tree, id))) {
       void vscode.window.showInformationMessage('Agent Handler: that session is not in the Sessions view (its agent may be turned off).');
     }
+  });
+
+  reg('agentHandler.export', async () => {
+    const what = await vscode.window.showQuickPick(
+      [
+        { label: 'Sessions', description: 'every session, every field', what: 'sessions' as ExportWhat },
+        { label: 'Daily totals', description: 'tokens and cost per local day, agent and model', what: 'daily' as ExportWhat },
+      ],
+      { title: 'Export', placeHolder: 'What to export' },
+    );
+    if (!what) return;
+    const format = await vscode.window.showQuickPick(
+      [
+        { label: 'CSV', description: 'for spreadsheets', format: 'csv' as ExportFormat },
+        { label: 'JSON', format: 'json' as ExportFormat },
+      ],
+      { title: 'Export', placeHolder: 'Format' },
+    );
+    if (!format) return;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+    const target = await vscode.window.showSaveDialog({
+      title: `Export ${what.label.toLowerCase()}`,
+      defaultUri: vscode.Uri.joinPath(folder, `agent-handler-${what.what}-${new Date().toISOString().slice(0, 10)}.${format.format}`),
+      filters: format.format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+    });
+    if (!target) return;
+    const data = what.what === 'sessions'
+      ? { sessions: await d.client.query('sessions', {}) }
+      : { daily: await d.client.query('daily', { timeZone: localTimeZone() }) };
+    await vscode.workspace.fs.writeFile(target, Buffer.from(exportText(what.what, format.format, data), 'utf8'));
+    const count = what.what === 'sessions' ? data.sessions?.length : data.daily?.length;
+    d.log.info(`exported ${count} ${what.what} row(s) to ${target.fsPath}`);
+    const open = await vscode.window.showInformationMessage(`Agent Handler: exported ${count} row(s) to ${target.fsPath}`, 'Open');
+    if (open) await vscode.window.showTextDocument(target);
   });
 }

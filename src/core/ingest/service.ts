@@ -8,6 +8,7 @@ import { DiffStats, type DiffStat, defaultBranch, ghPrView } from '../git/pr';
 import { listPullRequests, prSummary } from '../store/pullRequests';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
 import { searchIndexSize, searchSessions } from '../store/search';
+import { dailyUsage } from '../store/daily';
 import { Store } from '../store/store';
 import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
@@ -351,6 +352,10 @@ export class IndexService {
         const a = args as QueryMap['explain']['args'];
         const overrides = this.pricing.overrides;
         return ('session_id' in a ? explainSession(this.store, a.session_id, overrides, this.sessions(now)) : explainBranch(this.store, a.gitDir, a.branch, overrides)) as QueryMap[N]['result'];
+      }
+      case 'daily': {
+        const rows = dailyUsage(this.store, args as QueryMap['daily']['args']);
+        return rows.filter((r) => !this.agents.disabled.includes(r.framework)) as QueryMap[N]['result'];
       }
       case 'search': {
         const a = args as QueryMap['search']['args'];

@@ -1,0 +1,92 @@
+import { all } from './sqlite';
+import type { Store } from './store';
+
+/**
+ * Counted requests per local calendar day, agent and model: the export's daily totals and the
+ * dashboard's per-day charts. Days are in the given IANA time zone (default: this machine's), so a
+ * request at 23:30 local time counts on that local day whatever its UTC date.
+ */
+
+export interface DailyRow {
+  /** YYYY-MM-DD in the time zone. */
+  date: string;
+  framework: string;
+  model: string;
+  requests: number;
+  tokens_input: number;
+  tokens_output: number;
+  tokens_cache_read: number;
+  tokens_cache_write: number;
+  cost_usd: number;
+  unpriced_requests: number;
+  /** Sessions with at least one request that day, of this agent and model. */
+  sessions: number;
+}
+
+export interface DailyOptions {
+  timeZone?: string;
+  /** Only requests at or after this instant (ISO-8601). */
+  since?: string;
+}
+
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** The local calendar day of an instant in a time zone, YYYY-MM-DD. */
+export function localDate(iso: string, fmt: Intl.DateTimeFormat): string | null {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return null;
+  const p = Object.fromEntries(fmt.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+export function dayFormatter(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+}
+
+export function dailyUsage(store: Store, opts: DailyOptions = {}): DailyRow[] {
+  const fmt = dayFormatter(opts.timeZone ?? localTimeZone());
+  const rows = all<{
+    ts: string | null; session_id: string; framework: string; model: string | null; input: number; output: number;
+    cache_read: number; cache_write: number; cost_usd: number | null; priced: number; request_count: number;
+  }>(
+    store.db,
+    `SELECT u.ts AS ts, u.session_id AS session_id, COALESCE(s.framework, 'unknown') AS framework, u.model AS model, u.input AS input,
+       u.output AS output, u.cache_read AS cache_read, u.cache_write AS cache_write, u.cost_usd AS cost_usd, u.priced AS priced,
+       u.request_count AS request_count
+     FROM usage u LEFT JOIN sessions s ON s.session_id = u.session_id
+     WHERE u.counted = 1 AND u.ts IS NOT NULL ${opts.since ? 'AND u.ts >= ?' : ''}`,
+    opts.since ? [opts.since] : undefined,
+  );
+  // Formatting is the slow part: cache it per minute (every zone's offset is whole minutes).
+  const dayOf = new Map<string, string | null>();
+  const out = new Map<string, DailyRow & { ids: Set<string> }>();
+  for (const r of rows) {
+    const minute = r.ts!.slice(0, 16);
+    let date = dayOf.get(minute);
+    if (date === undefined) {
+      date = localDate(r.ts!, fmt);
+      dayOf.set(minute, date);
+    }
+    if (!date) continue;
+    const model = r.model ?? 'unknown';
+    const key = `${date}\0${r.framework}\0${model}`;
+    let d = out.get(key);
+    if (!d) {
+      d = { date, framework: r.framework, model, requests: 0, tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, cost_usd: 0, unpriced_requests: 0, sessions: 0, ids: new Set() };
+      out.set(key, d);
+    }
+    d.requests += r.request_count;
+    d.tokens_input += r.input;
+    d.tokens_output += r.output;
+    d.tokens_cache_read += r.cache_read;
+    d.tokens_cache_write += r.cache_write;
+    d.cost_usd += r.cost_usd ?? 0;
+    if (!r.priced) d.unpriced_requests += r.request_count;
+    d.ids.add(r.session_id);
+  }
+  return [...out.values()]
+    .map(({ ids, ...d }) => ({ ...d, sessions: ids.size }))
+    .sort((a, b) => a.date.localeCompare(b.date) || a.framework.localeCompare(b.framework) || a.model.localeCompare(b.model));
+}
