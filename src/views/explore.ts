@@ -4,6 +4,9 @@ import { type ExportFormat, type ExportWhat, exportText } from '../core/export';
 import { localTimeZone } from '../core/store/daily';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
+import type { TreeNode } from '../core/grouping';
+import { pickSession } from './commands';
+import { DETAILS_SCHEME, SessionDetailsProvider, detailsUri, sessionIdOf } from './details';
 import { searchSessions } from './search';
 import type { SessionsTree } from './sessionsTree';
 
@@ -31,6 +34,34 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
     if (id && !(await revealSession(d.tree, id))) {
       void vscode.window.showInformationMessage('Agent Handler: that session is not in the Sessions view (its agent may be turned off).');
     }
+  });
+
+  const details = new SessionDetailsProvider(d.client);
+  ctx.subscriptions.push(details, vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, details));
+
+  reg('agentHandler.showSessionDetails', async (arg) => {
+    const node = arg as TreeNode | undefined;
+    const id = node?.kind === 'session' ? node.session.session_id : (await pickSession(d.tree.sessions, 'Show the details of…'))?.session_id;
+    if (!id) return;
+    const doc = await vscode.workspace.openTextDocument(detailsUri(id));
+    await vscode.window.showTextDocument(doc, { preview: true });
+  });
+
+  // The details page's title buttons act on its session through the tree's session commands.
+  const detailsSessionId = (arg: unknown) => {
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    return uri ? sessionIdOf(uri) : null;
+  };
+  const fromDetails = (command: string) => async (arg: unknown) => {
+    const id = detailsSessionId(arg);
+    const session = id ? d.tree.sessions.find((s) => s.session_id === id) : undefined;
+    if (session) await vscode.commands.executeCommand(command, { kind: 'session', session, children: [] });
+  };
+  reg('agentHandler.details.resumeSession', fromDetails('agentHandler.resumeSession'));
+  reg('agentHandler.details.openTranscript', fromDetails('agentHandler.openTranscript'));
+  reg('agentHandler.details.reveal', async (arg) => {
+    const id = detailsSessionId(arg);
+    if (id) await revealSession(d.tree, id);
   });
 
   reg('agentHandler.export', async () => {

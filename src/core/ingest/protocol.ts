@@ -6,6 +6,7 @@ import type { PrSummary } from '../store/pullRequests';
 import type { BranchSummary, Diagnostics, SessionView, Totals } from '../store/queries';
 import type { SearchHit, SearchIndexSize } from '../store/search';
 import type { DailyOptions, DailyRow } from '../store/daily';
+import type { SessionDetails } from '../store/details';
 
 /** Messages between the extension host (client) and the indexing worker. */
 
@@ -55,6 +56,7 @@ export interface QueryMap {
   setPrLookup: { args: { gitDir: string; branch: string; pr: FoundPr | null }; result: null };
   total: { args: Record<string, never>; result: Totals & { requests: number } };
   diagnostics: { args: Record<string, never>; result: Diagnostics & ServiceState & { search_index: SearchIndexSize } };
+  details: { args: { sessionId: string }; result: { session: SessionView; details: SessionDetails } | null };
   daily: { args: DailyOptions; result: DailyRow[] };
   search: { args: { text: string; includeAssistantText: boolean; limit?: number }; result: SearchHit[] };
   refresh: { args: Record<string, never>; result: null };

@@ -9,6 +9,7 @@ import { listPullRequests, prSummary } from '../store/pullRequests';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
 import { searchIndexSize, searchSessions } from '../store/search';
 import { dailyUsage } from '../store/daily';
+import { sessionDetails } from '../store/details';
 import { Store } from '../store/store';
 import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
@@ -352,6 +353,11 @@ export class IndexService {
         const a = args as QueryMap['explain']['args'];
         const overrides = this.pricing.overrides;
         return ('session_id' in a ? explainSession(this.store, a.session_id, overrides, this.sessions(now)) : explainBranch(this.store, a.gitDir, a.branch, overrides)) as QueryMap[N]['result'];
+      }
+      case 'details': {
+        const a = args as QueryMap['details']['args'];
+        const session = this.sessions(now).find((s) => s.session_id === a.sessionId);
+        return (session ? { session, details: sessionDetails(this.store, a.sessionId) } : null) as QueryMap[N]['result'];
       }
       case 'daily': {
         const rows = dailyUsage(this.store, args as QueryMap['daily']['args']);
