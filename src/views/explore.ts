@@ -5,6 +5,9 @@ import { localTimeZone } from '../core/store/daily';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 import type { TreeNode } from '../core/grouping';
+import type { SessionFilter } from '../core/filter';
+import type { SessionStatus } from '../core/model/session';
+import { agentLabel } from './sessionsTree';
 import { pickSession } from './commands';
 import { DETAILS_SCHEME, SessionDetailsProvider, detailsUri, sessionIdOf } from './details';
 import { searchSessions } from './search';
@@ -63,6 +66,33 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
     const id = detailsSessionId(arg);
     if (id) await revealSession(d.tree, id);
   });
+
+  reg('agentHandler.filterSessions', async () => {
+    const cur = d.tree.currentFilter;
+    type Item = vscode.QuickPickItem & { set?: (f: SessionFilter) => void };
+    const items: Item[] = [];
+    const agents = [...new Set(d.tree.sessions.map((s) => s.framework))].sort();
+    items.push({ label: 'Agent', kind: vscode.QuickPickItemKind.Separator });
+    for (const a of agents) items.push({ label: agentLabel(a), picked: !!cur.agents?.includes(a), set: (f) => (f.agents = [...(f.agents ?? []), a]) });
+    items.push({ label: 'Status', kind: vscode.QuickPickItemKind.Separator });
+    const statuses: [SessionStatus, string][] = [['busy', 'working'], ['wait', 'waiting for you'], ['idle', 'idle'], ['done', 'done']];
+    for (const [st, label] of statuses) items.push({ label, picked: !!cur.statuses?.includes(st), set: (f) => (f.statuses = [...(f.statuses ?? []), st]) });
+    items.push({ label: 'Active within', kind: vscode.QuickPickItemKind.Separator });
+    for (const [days, label] of [[1, 'today (24 hours)'], [7, '7 days'], [30, '30 days']] as const) {
+      // Several ranges picked: the narrowest holds.
+      items.push({ label, picked: cur.days === days, set: (f) => (f.days = Math.min(f.days ?? Infinity, days)) });
+    }
+    const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'Filter Sessions (1/2)', placeHolder: 'Agents, statuses, how recent (none = all)' });
+    if (!picked) return;
+    const text = await vscode.window.showInputBox({ title: 'Filter Sessions (2/2)', prompt: 'Text in the title, prompts, branch, folder or id (empty = any)', value: cur.text ?? '' });
+    if (text === undefined) return;
+    const next: SessionFilter = {};
+    for (const p of picked) p.set?.(next);
+    if (text.trim()) next.text = text.trim();
+    d.tree.setFilter(next);
+  });
+
+  reg('agentHandler.clearFilter', () => d.tree.setFilter({}));
 
   reg('agentHandler.export', async () => {
     const what = await vscode.window.showQuickPick(
