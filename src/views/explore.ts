@@ -5,23 +5,31 @@ import { localTimeZone } from '../core/store/daily';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 import type { TreeNode } from '../core/grouping';
-import type { SessionFilter } from '../core/filter';
+import { type SessionFilter, isEmptyFilter } from '../core/filter';
 import type { SessionStatus } from '../core/model/session';
 import { agentLabel } from './sessionsTree';
 import { pickSession } from './commands';
 import { DETAILS_SCHEME, SessionDetailsProvider, detailsUri, sessionIdOf } from './details';
 import { searchSessions } from './search';
+import { DashboardPanel } from './dashboard';
+import type { WorkspaceRepo } from './workspaceRepo';
 import type { SessionsTree } from './sessionsTree';
 
 interface Deps {
   client: IndexClient;
   tree: SessionsTree;
+  repo: WorkspaceRepo;
   log: Log;
 }
 
 /** Shows a session in the Sessions view (selected, focused, its parents expanded). */
 export async function revealSession(tree: SessionsTree, sessionId: string): Promise<boolean> {
   if (!tree.nodeFor(sessionId)) await tree.reload();
+  // Hidden by the view's filter: show everything again rather than fail.
+  if (!tree.nodeFor(sessionId) && !isEmptyFilter(tree.currentFilter)) {
+    tree.setFilter({});
+    await tree.reload();
+  }
   const node = tree.nodeFor(sessionId);
   if (!node) return false;
   await tree.view.reveal(node, { select: true, focus: true, expand: true });
@@ -93,6 +101,10 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
   });
 
   reg('agentHandler.clearFilter', () => d.tree.setFilter({}));
+
+  reg('agentHandler.showDashboard', () => {
+    DashboardPanel.show(ctx.extensionUri, d.client, d.repo, d.log, (id) => revealSession(d.tree, id));
+  });
 
   reg('agentHandler.export', async () => {
     const what = await vscode.window.showQuickPick(

@@ -7,6 +7,7 @@ import type { BranchSummary, Diagnostics, SessionView, Totals } from '../store/q
 import type { SearchHit, SearchIndexSize } from '../store/search';
 import type { DailyOptions, DailyRow } from '../store/daily';
 import type { SessionDetails } from '../store/details';
+import type { DashboardData, DashboardOptions } from '../store/dashboard';
 
 /** Messages between the extension host (client) and the indexing worker. */
 
@@ -57,6 +58,7 @@ export interface QueryMap {
   total: { args: Record<string, never>; result: Totals & { requests: number } };
   diagnostics: { args: Record<string, never>; result: Diagnostics & ServiceState & { search_index: SearchIndexSize } };
   details: { args: { sessionId: string }; result: { session: SessionView; details: SessionDetails } | null };
+  dashboard: { args: DashboardOptions; result: DashboardData };
   daily: { args: DailyOptions; result: DailyRow[] };
   search: { args: { text: string; includeAssistantText: boolean; limit?: number }; result: SearchHit[] };
   refresh: { args: Record<string, never>; result: null };

@@ -10,6 +10,7 @@ import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/q
 import { searchIndexSize, searchSessions } from '../store/search';
 import { dailyUsage } from '../store/daily';
 import { sessionDetails } from '../store/details';
+import { dashboardData } from '../store/dashboard';
 import { Store } from '../store/store';
 import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
@@ -358,6 +359,11 @@ export class IndexService {
         const a = args as QueryMap['details']['args'];
         const session = this.sessions(now).find((s) => s.session_id === a.sessionId);
         return (session ? { session, details: sessionDetails(this.store, a.sessionId) } : null) as QueryMap[N]['result'];
+      }
+      case 'dashboard': {
+        const data = dashboardData(this.store, args as QueryMap['dashboard']['args'], this.sessions(now));
+        const enabled = (r: { framework: string }) => !this.agents.disabled.includes(r.framework);
+        return { ...data, daily: data.daily.filter(enabled), costliest: data.costliest.filter(enabled) } as QueryMap[N]['result'];
       }
       case 'daily': {
         const rows = dailyUsage(this.store, args as QueryMap['daily']['args']);

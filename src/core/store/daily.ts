@@ -27,6 +27,10 @@ export interface DailyOptions {
   timeZone?: string;
   /** Only requests at or after this instant (ISO-8601). */
   since?: string;
+  /** Only this agent's requests. */
+  framework?: string;
+  /** Only requests of sessions working in this repository (`git rev-parse --git-common-dir`). */
+  gitDir?: string;
 }
 
 export function localTimeZone(): string {
@@ -46,8 +50,13 @@ export function dayFormatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 export function dailyUsage(store: Store, opts: DailyOptions = {}): DailyRow[] {
+  return dailyTotals(store, opts).rows;
+}
+
+/** Per day, agent and model, and per day the distinct sessions (a session may use several models). */
+export function dailyTotals(store: Store, opts: DailyOptions = {}): { rows: DailyRow[]; sessionsPerDay: { date: string; sessions: number }[] } {
   const fmt = dayFormatter(opts.timeZone ?? localTimeZone());
-  const rows = all<{
+  const usage = all<{
     ts: string | null; session_id: string; framework: string; model: string | null; input: number; output: number;
     cache_read: number; cache_write: number; cost_usd: number | null; priced: number; request_count: number;
   }>(
@@ -55,14 +64,20 @@ export function dailyUsage(store: Store, opts: DailyOptions = {}): DailyRow[] {
     `SELECT u.ts AS ts, u.session_id AS session_id, COALESCE(s.framework, 'unknown') AS framework, u.model AS model, u.input AS input,
        u.output AS output, u.cache_read AS cache_read, u.cache_write AS cache_write, u.cost_usd AS cost_usd, u.priced AS priced,
        u.request_count AS request_count
-     FROM usage u LEFT JOIN sessions s ON s.session_id = u.session_id
-     WHERE u.counted = 1 AND u.ts IS NOT NULL ${opts.since ? 'AND u.ts >= ?' : ''}`,
-    opts.since ? [opts.since] : undefined,
+     FROM usage u LEFT JOIN sessions s ON s.session_id = u.session_id LEFT JOIN cwd_info c ON c.cwd = s.cwd
+     WHERE u.counted = 1 AND u.ts IS NOT NULL ${opts.since ? 'AND u.ts >= $since' : ''}
+       ${opts.framework ? 'AND s.framework = $framework' : ''} ${opts.gitDir ? 'AND c.git_dir = $gitDir' : ''}`,
+    {
+      ...(opts.since ? { $since: opts.since } : {}),
+      ...(opts.framework ? { $framework: opts.framework } : {}),
+      ...(opts.gitDir ? { $gitDir: opts.gitDir } : {}),
+    },
   );
+  const perDay = new Map<string, Set<string>>();
   // Formatting is the slow part: cache it per minute (every zone's offset is whole minutes).
   const dayOf = new Map<string, string | null>();
   const out = new Map<string, DailyRow & { ids: Set<string> }>();
-  for (const r of rows) {
+  for (const r of usage) {
     const minute = r.ts!.slice(0, 16);
     let date = dayOf.get(minute);
     if (date === undefined) {
@@ -85,8 +100,13 @@ export function dailyUsage(store: Store, opts: DailyOptions = {}): DailyRow[] {
     d.cost_usd += r.cost_usd ?? 0;
     if (!r.priced) d.unpriced_requests += r.request_count;
     d.ids.add(r.session_id);
+    let day = perDay.get(date);
+    if (!day) perDay.set(date, (day = new Set()));
+    day.add(r.session_id);
   }
-  return [...out.values()]
+  const rows = [...out.values()]
     .map(({ ids, ...d }) => ({ ...d, sessions: ids.size }))
     .sort((a, b) => a.date.localeCompare(b.date) || a.framework.localeCompare(b.framework) || a.model.localeCompare(b.model));
+  const sessionsPerDay = [...perDay].map(([date, ids]) => ({ date, sessions: ids.size })).sort((a, b) => a.date.localeCompare(b.date));
+  return { rows, sessionsPerDay };
 }
