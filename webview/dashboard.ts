@@ -211,7 +211,7 @@ function render(m: FromHost): void {
   syncFilters(m);
   const tiles = $('tiles');
   tiles.replaceChildren(
-    tile(`cost, last ${f.days} days${d.totals.unpriced_requests ? ` (+${d.totals.unpriced_requests} unpriced requests)` : ''}`, usd(d.totals.cost_usd), 'tile-cost'),
+    tile(`cost, ${f.days ? `last ${f.days} days` : 'all time'}${d.totals.unpriced_requests ? ` (+${d.totals.unpriced_requests} unpriced requests)` : ''}`, usd(d.totals.cost_usd), 'tile-cost'),
     tile('tokens', tokens(d.totals.tokens_input + d.totals.tokens_output + d.totals.tokens_cache_read + d.totals.tokens_cache_write), 'tile-tokens'),
     tile('requests', String(d.totals.requests), 'tile-requests'),
     tile('cache-read share of input tokens', d.cache_read_share === null ? '—' : `${(d.cache_read_share * 100).toFixed(1)}%`, 'tile-cache'),

@@ -110,7 +110,7 @@ export class DashboardPanel implements vscode.Disposable {
 
 function sanitize(f: Partial<Filters>): Filters {
   return {
-    days: [7, 30, 90, 365].includes(Number(f.days)) ? Number(f.days) : DEFAULT_FILTERS.days,
+    days: [0, 7, 30, 90, 365].includes(Number(f.days)) ? Number(f.days) : DEFAULT_FILTERS.days,
     framework: typeof f.framework === 'string' ? f.framework : '',
     gitDir: typeof f.gitDir === 'string' ? f.gitDir : '',
     metric: f.metric === 'tokens' ? 'tokens' : 'cost',
@@ -140,7 +140,7 @@ function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
 <body>
 <header>
   <h1>Agent Handler</h1>
-  <label>Range <select id="f-days"><option value="7">7 days</option><option value="30">30 days</option><option value="90">90 days</option><option value="365">365 days</option></select></label>
+  <label>Range <select id="f-days"><option value="7">7 days</option><option value="30">30 days</option><option value="90">90 days</option><option value="365">365 days</option><option value="0">All time</option></select></label>
   <label>Agent <select id="f-agent"></select></label>
   <label>Repository <select id="f-repo"></select></label>
   <label>Show <select id="f-metric"><option value="cost">cost</option><option value="tokens">tokens</option></select></label>

@@ -10,7 +10,7 @@ import type { Store } from './store';
  */
 
 export interface DashboardOptions {
-  /** How many local days back, today included. */
+  /** How many local days back, today included; 0 = since the first request. */
   days: number;
   timeZone?: string;
   framework?: string;
@@ -54,13 +54,19 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
   const fmt = dayFormatter(timeZone);
   // The range: the last `days` local dates. `since` is a UTC instant safely before the first local
   // midnight of the range (a day and a half earlier); rows are then kept by their local date.
+  let days = opts.days;
+  if (days <= 0) {
+    const min = all<{ ts: string | null }>(store.db, 'SELECT MIN(ts) AS ts FROM usage WHERE counted = 1 AND ts IS NOT NULL')[0]?.ts;
+    const t = min ? Date.parse(min) : NaN;
+    days = Number.isFinite(t) ? Math.min(3660, Math.max(1, Math.ceil((now - t) / 86_400_000) + 1)) : 1;
+  }
   const dates: string[] = [];
-  for (let i = opts.days - 1; i >= 0; i--) {
+  for (let i = days - 1; i >= 0; i--) {
     const d = localDate(new Date(now - i * 86_400_000).toISOString(), fmt)!;
     if (dates.at(-1) !== d) dates.push(d);
   }
   const first = dates[0]!;
-  const since = new Date(now - (opts.days + 1.5) * 86_400_000).toISOString();
+  const since = new Date(now - (days + 1.5) * 86_400_000).toISOString();
   const { rows, sessionsPerDay } = dailyTotals(store, { timeZone, since, framework: opts.framework, gitDir: opts.gitDir });
   const daily = rows.filter((r) => r.date >= first);
   const totals = { cost_usd: 0, requests: 0, tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, unpriced_requests: 0 };
