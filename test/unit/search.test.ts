@@ -56,7 +56,8 @@ describe('search', () => {
     // B: answer only, 1 × 1 = 1.
     assert.deepEqual(hits.map((h) => [h.session_id, h.score]), [[A, 8], [B, 1]]);
     const a = hits[0]!;
-    assert.equal(a.kind, 'title'); // the title row scores 3, more than any single prompt (2)
+    assert.equal(a.kind, 'prompt'); // the excerpt comes from a prompt: the label shows the title already
+    assert.equal(a.excerpt, 'Teach the kangaroo parser to skip blank lines');
     assert.equal(a.framework, 'claude_code');
     assert.equal(a.git_branch, 'main');
     for (const [s, e] of a.highlights) assert.equal(a.excerpt.slice(s, e).toLowerCase(), 'kangaroo');

@@ -67,9 +67,10 @@ export function searchSessions(store: Store, input: string, opts: SearchOptions)
     const offs = r.offs.split(' ').map(Number);
     const rowTerms = new Set<number>();
     for (let i = 1; i < offs.length; i += 4) rowTerms.add(offs[i]!);
-    // A text holding more of the words is the better excerpt, then more occurrences, then the weight.
     const rowScore = (offs.length / 4) * WEIGHT[r.kind];
-    const rowRank = rowTerms.size * 1e6 + rowScore;
+    // The excerpt: the text holding most of the words, a prompt or an answer before the title (the
+    // result's label shows the title already), then the higher score.
+    const rowRank = rowTerms.size * 1e6 + (r.kind === 'title' ? 0 : 1e5) + rowScore;
     const b = best.get(r.session_id);
     if (!b) best.set(r.session_id, { score: rowScore, bestRowScore: rowRank, row: r, terms: rowTerms });
     else {
