@@ -5,18 +5,12 @@ import { formatTokens, formatUsd, oneLine } from './text';
 
 /**
  * The Session Details page as plain text (a read-only document: transcript text stays text, nothing
- * in it is rendered or run). Every Session field, then the splits, prompts, tools, errors.
+ * in it is rendered or run): the splits, prompts, tools, errors and compactions, then every Session field.
  */
 export function renderSessionDetails(s: SessionView, d: SessionDetails): string {
   const out: string[] = [];
   const title = oneLine(s.title ?? s.session_id, 120);
   out.push(title, '='.repeat(Math.min(120, title.length)), '');
-
-  out.push('Fields', '------');
-  const rec = sessionRecord(s);
-  const width = Math.max(...Object.keys(rec).map((k) => k.length));
-  for (const [k, v] of Object.entries(rec)) out.push(`${k.padEnd(width)}  ${v === null || v === undefined || v === '' ? '—' : oneLine(String(v), 500)}`);
-  out.push('');
 
   section(out, 'Per branch (this session\'s requests, by the branch recorded with each)', d.by_branch);
   section(out, 'Per model', d.by_model);
@@ -45,6 +39,13 @@ export function renderSessionDetails(s: SessionView, d: SessionDetails): string 
   if (s.subagent_ids.length) {
     out.push(`Subagents (${s.subagent_ids.length})`, '---------', ...s.subagent_ids, '');
   }
+
+  out.push('Every field', '-----------');
+  const rec = sessionRecord(s);
+  const width = Math.max(...Object.keys(rec).map((k) => k.length));
+  for (const [k, v] of Object.entries(rec)) out.push(`${k.padEnd(width)}  ${v === null || v === undefined || v === '' ? '—' : oneLine(String(v), 500)}`);
+  out.push('');
+
   return `${out.join('\n')}\n`;
 }
 

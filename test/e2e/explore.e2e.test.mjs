@@ -26,11 +26,12 @@ import {
 } from './harness.mjs';
 
 const VSIX = path.join(REPO_ROOT, 'agent-handler.vsix');
-const FIXTURES = '/work/shared/fixtures/real/claude';
+const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'claude');
 const RECORDED_CWD = '/home/dev/agent/work/repo-claude-2.1.332';
 const PROJECT_332 = '-home-dev-agent-work-repo-claude-2-1-332';
 const BRANCH = 'feature/fake-model';
 const DELEGATE = 'please delegate this to a subagent';
+const DELEGATE_ID = '3f810603-0856-4734-bc5d-451c3608d6f2';
 const SAY_HI = 'say hi';
 // From extension.e2e.test.mjs (worked by hand there): every request on the branch, subagent
 // included: $0.2511792; "say hi" $0.115185; "please delegate…" with its subagent $0.1359942.
@@ -75,6 +76,17 @@ async function tableRows(frame, sectionId) {
     const rows = [...(document.querySelectorAll(`#${id} tr`) ?? [])].slice(1);
     return rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? ''));
   }, sectionId);
+}
+
+/** Clicks the open quick pick's first row for which `match(item)` holds. */
+async function answerQuickInputMatching(page, match) {
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: 10_000 });
+  const i = await waitFor(async () => {
+    const idx = (await quickInputItems(page)).findIndex(match);
+    return idx >= 0 ? idx + 1 : 0;
+  }, { timeout: 10_000, message: 'quick pick item' });
+  await widget.locator('.quick-input-list .monaco-list-row').nth(i - 1).click();
 }
 
 let tmp;
@@ -140,6 +152,47 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
         timeout: 15_000,
         message: 'the found session is selected in the Sessions view',
       });
+    }));
+
+  test('details: the page of a session shows its fields, prompts and tools; title-bar buttons are there', () =>
+    withFailureShot('explore-details', async (page) => {
+      await dismissQuickInput(page);
+      await runCommand(page, 'Agent Handler: Show Session Details');
+      await answerQuickInputMatching(page, (i) => i.label === DELEGATE && i.ariaLabel.includes(DELEGATE_ID));
+      const editor = page.locator('.editor-instance .view-lines').first();
+      await waitFor(async () => ((await editor.textContent()) ?? '').replace(/\u00a0/g, ' ').includes(DELEGATE_ID), {
+        timeout: 20_000,
+        message: 'the details page shows the session id',
+      });
+      const text = ((await editor.textContent()) ?? '').replace(/\u00a0/g, ' ');
+      assert.match(text, /please delegate this to a subagent/);
+      assert.match(text, /Per branch/);
+      assert.match(text, /feature\/fake-model +3 req/);
+      for (const label of ['Resume Session in Terminal', 'Open Transcript', 'Reveal in Sessions View']) {
+        assert.ok(await page.locator(`.editor-actions [aria-label="${label}"]`).count(), `title bar button ${label}`);
+      }
+      await screenshot(page, 'explore-details');
+      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT) fs.copyFileSync(path.join(RESULTS_DIR, 'explore-details.png'), path.join(REPO_ROOT, 'docs', 'screenshot-details.png'));
+    }));
+
+  test('filter: text filter narrows the tree and shows in the view; clearing restores it', () =>
+    withFailureShot('explore-filter', async (page) => {
+      await dismissQuickInput(page);
+      await runCommand(page, 'Agent Handler: Filter Sessions…');
+      const widget = page.locator('.quick-input-widget');
+      await widget.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.press('Enter'); // no agent, status or range
+      await waitFor(async () => /Filter Sessions \(2\/2\)/.test((await widget.textContent()) ?? ''), { timeout: 10_000, message: 'the text step' });
+      await widget.locator('.quick-input-box input').fill('delegate');
+      await page.keyboard.press('Enter');
+      await waitFor(async () => {
+        const rows = await treeRows(page, 'Sessions');
+        return rows.some((r) => r.label === DELEGATE) && !rows.some((r) => r.label === SAY_HI);
+      }, { timeout: 15_000, message: 'only the matching sessions' });
+      const sidebar = (await page.locator('#workbench\\.parts\\.sidebar').textContent()) ?? '';
+      assert.match(sidebar, /filter: “delegate”/);
+      await runCommand(page, 'Agent Handler: Clear Sessions Filter');
+      await waitFor(async () => (await treeRows(page, 'Sessions')).some((r) => r.label === SAY_HI), { timeout: 15_000, message: 'all sessions again' });
     }));
 
   test('dashboard: opens, its charts carry the fixture numbers; a costliest-session link reveals it', () =>
