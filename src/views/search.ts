@@ -28,7 +28,8 @@ export async function searchSessions(client: IndexClient, log: Log): Promise<str
   let seq = 0;
   const run = async (text: string) => {
     const mine = ++seq;
-    if (!text.trim()) {
+    // One letter matches nearly every text: wait for a second one.
+    if (text.trim().length < 2) {
       qp.items = [];
       qp.busy = false;
       return;

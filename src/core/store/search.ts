@@ -52,10 +52,11 @@ export function searchSessions(store: Store, input: string, opts: SearchOptions)
   const terms = searchTerms(input);
   if (!terms.length) return [];
   const match = terms.join(' OR ');
-  const rows = all<{ session_id: string; kind: SearchKind; snip: string; offs: string }>(
+  // Ranking needs offsets() of every matching text; the excerpt (snippet(), the costlier one) is
+  // made afterwards for the texts shown only.
+  const rows = all<{ docid: number; session_id: string; kind: SearchKind; offs: string }>(
     store.db,
-    `SELECT d.session_id AS session_id, d.kind AS kind, snippet(search_fts, char(1), char(2), '…', -1, 12) AS snip,
-       offsets(search_fts) AS offs
+    `SELECT d.docid AS docid, d.session_id AS session_id, d.kind AS kind, offsets(search_fts) AS offs
      FROM search_fts JOIN search_doc d ON d.docid = search_fts.docid
      WHERE search_fts MATCH ? ${opts.includeAssistantText ? '' : "AND d.kind != 'assistant'"}
      LIMIT 5000`,
@@ -86,20 +87,38 @@ export function searchSessions(store: Store, input: string, opts: SearchOptions)
   if (best.size === 0) return [];
   const ids = [...best.keys()];
   const sessions = new Map(
-    all<{ session_id: string; framework: string; title: string | null; git_branch: string | null; cwd: string | null; last_activity_at: string | null }>(
+    all<SessionFields>(
       store.db,
       `SELECT session_id, framework, title, git_branch, cwd, last_activity_at FROM sessions WHERE session_id IN (${ids.map(() => '?').join(',')})`,
       ids,
     ).map((s) => [s.session_id, s]),
   );
-  const hits: SearchHit[] = [];
+  const ranked: { session: SessionFields; kind: SearchKind; docid: number; score: number }[] = [];
   for (const [id, b] of best) {
     const s = sessions.get(id);
-    if (!s) continue;
-    hits.push({ ...s, kind: b.row.kind, ...unmark(b.row.snip), score: b.score });
+    if (s) ranked.push({ session: s, kind: b.row.kind, docid: b.row.docid, score: b.score });
   }
-  hits.sort((a, b) => b.score - a.score || (b.last_activity_at ?? '').localeCompare(a.last_activity_at ?? ''));
-  return hits.slice(0, opts.limit ?? 50);
+  ranked.sort((a, b) => b.score - a.score || (b.session.last_activity_at ?? '').localeCompare(a.session.last_activity_at ?? ''));
+  const shown = ranked.slice(0, opts.limit ?? 50);
+  if (!shown.length) return [];
+  const snippets = new Map(
+    all<{ docid: number; snip: string }>(
+      store.db,
+      `SELECT docid, snippet(search_fts, char(1), char(2), '…', -1, 12) AS snip FROM search_fts
+       WHERE search_fts MATCH ? AND docid IN (${shown.map(() => '?').join(',')})`,
+      [match, ...shown.map((r) => r.docid)],
+    ).map((r) => [r.docid, r.snip]),
+  );
+  return shown.map((r) => ({ ...r.session, kind: r.kind, ...unmark(snippets.get(r.docid) ?? ''), score: r.score }));
+}
+
+interface SessionFields {
+  session_id: string;
+  framework: string;
+  title: string | null;
+  git_branch: string | null;
+  cwd: string | null;
+  last_activity_at: string | null;
 }
 
 /** snippet()'s marked text → plain one-line text and the ranges that were marked. */
