@@ -195,6 +195,30 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
       await waitFor(async () => (await treeRows(page, 'Sessions')).some((r) => r.label === SAY_HI), { timeout: 15_000, message: 'all sessions again' });
     }));
 
+  test('export: sessions as CSV to a file picked in the save dialog', () =>
+    withFailureShot('explore-export', async (page) => {
+      await dismissQuickInput(page);
+      await runCommand(page, 'Agent Handler: Export Sessions or Daily Totals…');
+      await answerQuickInputMatching(page, (i) => i.label === 'Sessions');
+      await answerQuickInputMatching(page, (i) => i.label === 'CSV');
+      // code-server's save dialog is VS Code's simple file dialog: a quick input holding the path.
+      const target = path.join(tmp, 'workspace', 'exported-sessions.csv');
+      const widget = page.locator('.quick-input-widget');
+      await widget.waitFor({ state: 'visible', timeout: 10_000 });
+      await widget.locator('.quick-input-box input').fill(target);
+      await page.keyboard.press('Enter');
+      // The simple dialog may keep its proposed name (agent-handler-sessions-<date>.csv) in the folder.
+      const written = await waitFor(
+        () => (fs.existsSync(target) ? target : fs.readdirSync(path.dirname(target)).filter((f) => f.endsWith('.csv')).map((f) => path.join(path.dirname(target), f))[0]),
+        { timeout: 20_000, message: `a CSV file written in ${path.dirname(target)}` },
+      );
+      const lines = fs.readFileSync(written, 'utf8').split('\r\n').filter(Boolean);
+      assert.equal(lines[0].split(',')[0], 'session_id');
+      // Six sessions: two top-level and a subagent in each fixture version.
+      assert.equal(lines.length, 1 + 6, lines.join('\n'));
+      assert.ok(lines.some((l) => l.startsWith(`${DELEGATE_ID},`)));
+    }));
+
   test('dashboard: opens, its charts carry the fixture numbers; a costliest-session link reveals it', () =>
     withFailureShot('explore-dashboard', async (page) => {
       await dismissQuickInput(page);
