@@ -35,9 +35,9 @@ commands:
                                 cost, unpriced requests, per agent and per model
   explain --session ID [--json] how a session's cost (with its subagents) was made: per model,
                                 tokens × price = cost, rules, unpriced requests, the agent's figure
-  export --format csv|json [--what sessions|daily] [--out FILE]
-                                every session (all fields) or the totals per local day, agent and
-                                model; to FILE or standard output
+  export --format csv|json [--what sessions|daily] [--out FILE] [--tz ZONE]
+                                every session (all fields) or the totals per day in ZONE, agent
+                                and model; to FILE or standard output
 
 options:
   --spool DIR                   also read Agent Handler's hook/telemetry spool (the extension's
@@ -267,8 +267,16 @@ async function main(argv: string[]): Promise<number> {
     case 'export': {
       if (args.format !== 'csv' && args.format !== 'json') throw new UsageError('export needs --format csv or --format json');
       if (args.what !== 'sessions' && args.what !== 'daily') throw new UsageError('--what is sessions or daily');
+      let zone = systemTimeZone();
+      if (args.tz) {
+        try {
+          zone = checkTimeZone(args.tz);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      }
       const store = await openIndexed(args.store, args.spool);
-      const text = exportText(args.what, args.format, args.what === 'sessions' ? { sessions: treeOrder(listSessions(store)) } : { daily: dailyUsage(store) });
+      const text = exportText(args.what, args.format, args.what === 'sessions' ? { sessions: treeOrder(listSessions(store)) } : { daily: dailyUsage(store, { timeZone: zone }) });
       if (!args.out) process.stdout.write(text);
       else {
         try {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { localTimeZone } from '../core/store/daily';
+import { systemTimeZone } from '../core/pricing/report';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 import { agentLabel } from './sessionsTree';
@@ -89,7 +89,7 @@ export class DashboardPanel implements vscode.Disposable {
         framework: this.filters.framework || undefined,
         gitDir: this.filters.gitDir || undefined,
         currentGitDir: ws?.git_dir,
-        timeZone: localTimeZone(),
+        timeZone: systemTimeZone(),
         top: 10,
       });
       const agentNames = Object.fromEntries(data.agents.map((a) => [a, agentLabel(a)]));

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as os from 'node:os';
 import { type ExportFormat, type ExportWhat, exportText } from '../core/export';
-import { localTimeZone } from '../core/store/daily';
+import { systemTimeZone } from '../core/pricing/report';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 import type { TreeNode } from '../core/grouping';
@@ -132,7 +132,7 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
     if (!target) return;
     const data = what.what === 'sessions'
       ? { sessions: await d.client.query('sessions', {}) }
-      : { daily: await d.client.query('daily', { timeZone: localTimeZone() }) };
+      : { daily: await d.client.query('daily', { timeZone: systemTimeZone() }) };
     await vscode.workspace.fs.writeFile(target, Buffer.from(exportText(what.what, format.format, data), 'utf8'));
     const count = what.what === 'sessions' ? data.sessions?.length : data.daily?.length;
     d.log.info(`exported ${count} ${what.what} row(s) to ${target.fsPath}`);

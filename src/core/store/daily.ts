@@ -1,9 +1,11 @@
+import { dayIn, systemTimeZone } from '../pricing/report';
 import { all } from './sqlite';
 import type { Store } from './store';
 
 /**
- * Counted requests per local calendar day, agent and model: the export's daily totals and the
- * dashboard's per-day charts. Days are in the given IANA time zone (default: this machine's), so a
+ * Counted requests per local calendar day, agent and model, filtered by time, agent and repository:
+ * the export's daily totals and the dashboard's per-day charts (pricing/report's `daily` is the
+ * unfiltered per-day report of the CLI; both use its `dayIn`). Days are in the given IANA time zone (default: this machine's), so a
  * request at 23:30 local time counts on that local day whatever its UTC date.
  */
 
@@ -33,29 +35,14 @@ export interface DailyOptions {
   gitDir?: string;
 }
 
-export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
-}
-
-/** The local calendar day of an instant in a time zone, YYYY-MM-DD. */
-export function localDate(iso: string, fmt: Intl.DateTimeFormat): string | null {
-  const t = Date.parse(iso);
-  if (!Number.isFinite(t)) return null;
-  const p = Object.fromEntries(fmt.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day}`;
-}
-
-export function dayFormatter(timeZone: string): Intl.DateTimeFormat {
-  return new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-}
-
 export function dailyUsage(store: Store, opts: DailyOptions = {}): DailyRow[] {
   return dailyTotals(store, opts).rows;
 }
 
 /** Per day, agent and model, and per day the distinct sessions (a session may use several models). */
 export function dailyTotals(store: Store, opts: DailyOptions = {}): { rows: DailyRow[]; sessionsPerDay: { date: string; sessions: number }[] } {
-  const fmt = dayFormatter(opts.timeZone ?? localTimeZone());
+  const zone = opts.timeZone ?? systemTimeZone();
+  const fmtCache = new Map<string, Intl.DateTimeFormat>();
   const usage = all<{
     ts: string | null; session_id: string; framework: string; model: string | null; input: number; output: number;
     cache_read: number; cache_write: number; cost_usd: number | null; priced: number; request_count: number;
@@ -81,7 +68,7 @@ export function dailyTotals(store: Store, opts: DailyOptions = {}): { rows: Dail
     const minute = r.ts!.slice(0, 16);
     let date = dayOf.get(minute);
     if (date === undefined) {
-      date = localDate(r.ts!, fmt);
+      date = dayIn(r.ts!, zone, fmtCache);
       dayOf.set(minute, date);
     }
     if (!date) continue;

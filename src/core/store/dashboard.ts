@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { type DailyRow, dailyTotals, dayFormatter, localDate, localTimeZone } from './daily';
+import { dayIn, systemTimeZone } from '../pricing/report';
+import { type DailyRow, dailyTotals } from './daily';
 import { type SessionView, listSessions } from './queries';
 import { all } from './sqlite';
 import type { Store } from './store';
@@ -49,9 +50,9 @@ export interface DashboardData {
 
 export function dashboardData(store: Store, opts: DashboardOptions, sessions: SessionView[] = listSessions(store)): DashboardData {
   const now = opts.now ?? Date.now();
-  const timeZone = opts.timeZone ?? localTimeZone();
+  const timeZone = opts.timeZone ?? systemTimeZone();
   const top = opts.top ?? 10;
-  const fmt = dayFormatter(timeZone);
+  const fmt = new Map<string, Intl.DateTimeFormat>();
   // The range: the last `days` local dates. `since` is a UTC instant safely before the first local
   // midnight of the range (a day and a half earlier); rows are then kept by their local date.
   let days = opts.days;
@@ -62,7 +63,7 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
   }
   const dates: string[] = [];
   for (let i = days - 1; i >= 0; i--) {
-    const d = localDate(new Date(now - i * 86_400_000).toISOString(), fmt)!;
+    const d = dayIn(new Date(now - i * 86_400_000).toISOString(), timeZone, fmt)!;
     if (dates.at(-1) !== d) dates.push(d);
   }
   const first = dates[0]!;
@@ -82,7 +83,7 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
   const inputSide = totals.tokens_input + totals.tokens_cache_read + totals.tokens_cache_write;
 
   // The top-N splits work on UTC instants: `firstInstant` is the earliest row of the local range.
-  const firstInstant = firstInstantOf(store, since, first, fmt);
+  const firstInstant = firstInstantOf(store, since, first, timeZone, fmt);
   const where = `u.counted = 1 AND u.ts >= $first ${opts.framework ? 'AND s.framework = $framework' : ''}`;
   const params = { $first: firstInstant, ...(opts.framework ? { $framework: opts.framework } : {}) };
   const bars = (keyExpr: string, extra: string, p: Record<string, string>) =>
@@ -139,11 +140,11 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
 }
 
 /** The UTC instant where the local range starts: the first row time whose local date is in range. */
-function firstInstantOf(store: Store, since: string, first: string, fmt: Intl.DateTimeFormat): string {
+function firstInstantOf(store: Store, since: string, first: string, timeZone: string, fmt: Map<string, Intl.DateTimeFormat>): string {
   // Scan the day and a half before the range's first local date for the local midnight.
   const stamps = all<{ ts: string }>(store.db, 'SELECT DISTINCT ts FROM usage WHERE counted = 1 AND ts >= ? ORDER BY ts LIMIT 100000', [since]);
   for (const { ts } of stamps) {
-    const d = localDate(ts, fmt);
+    const d = dayIn(ts, timeZone, fmt);
     if (d && d >= first) return ts;
   }
   return '9999';
