@@ -70,6 +70,7 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
   };
   reg('agentHandler.details.resumeSession', fromDetails('agentHandler.resumeSession'));
   reg('agentHandler.details.openTranscript', fromDetails('agentHandler.openTranscript'));
+  reg('agentHandler.details.explainCost', fromDetails('agentHandler.explainCost'));
   reg('agentHandler.details.reveal', async (arg) => {
     const id = detailsSessionId(arg);
     if (id) await revealSession(d.tree, id);

@@ -168,7 +168,7 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
       assert.match(text, /please delegate this to a subagent/);
       assert.match(text, /Per branch/);
       assert.match(text, /feature\/fake-model +3 req/);
-      for (const label of ['Resume Session in Terminal', 'Open Transcript', 'Reveal in Sessions View']) {
+      for (const label of ['Resume Session in Terminal', 'Open Transcript', 'Explain Cost', 'Reveal in Sessions View']) {
         assert.ok(await page.locator(`.editor-actions [aria-label="${label}"]`).count(), `title bar button ${label}`);
       }
       await screenshot(page, 'explore-details');
