@@ -34,6 +34,18 @@ const results = await Promise.allSettled([
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
   }),
+  // The dashboard's script runs in the webview (a browser), with Chart.js bundled in.
+  esbuild.build({
+    entryPoints: ['webview/dashboard.ts'],
+    outfile: 'dist/dashboard.js',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  }),
 ]);
 const failed = results.filter((r) => r.status === 'rejected');
 if (failed.length) {

@@ -10,6 +10,7 @@ import { registerCommands } from './views/commands';
 import { refreshHookScript, registerHookCommands } from './views/hookCommands';
 import { NeedsYou } from './views/needsYou';
 import { registerTelemetryCommand } from './views/telemetryCommand';
+import { registerExploreCommands } from './views/explore';
 import { IndexClient } from './views/indexClient';
 import { ExplainCostDocuments } from './views/explainCost';
 import { GitHubPrLookup } from './views/githubPr';
@@ -97,6 +98,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerTelemetryCommand(context, path.join(context.globalStorageUri.fsPath, 'otlp-endpoint.json'));
   // Hooks already installed run the copy in global storage: keep it the version this extension ships.
   if (fs.existsSync(hookPaths.script)) void refreshHookScript(context.extensionPath, hookPaths).catch((err: Error) => log.warn(`could not update the hook script: ${err.message}`));
+  registerExploreCommands(context, { client, tree, repo, log });
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (

@@ -11,6 +11,8 @@ import { branchSummary, diagnostics, grandTotal, listSessions, type SessionView 
 import { Store } from '../core/store/store';
 import { checkTimeZone, daily, explainSession, systemTimeZone } from '../core/pricing/report';
 import { explanationMarkdown } from '../core/pricing/explainText';
+import { dailyUsage } from '../core/store/daily';
+import { exportText } from '../core/export';
 import { formatAgo, formatTokens, formatUsd, oneLine, sessionLabel } from '../core/text';
 import { totalTokens } from '../core/model/session';
 
@@ -33,6 +35,9 @@ commands:
                                 cost, unpriced requests, per agent and per model
   explain --session ID [--json] how a session's cost (with its subagents) was made: per model,
                                 tokens × price = cost, rules, unpriced requests, the agent's figure
+  export --format csv|json [--what sessions|daily] [--out FILE] [--tz ZONE]
+                                every session (all fields) or the totals per day in ZONE, agent
+                                and model; to FILE or standard output
 
 options:
   --spool DIR                   also read Agent Handler's hook/telemetry spool (the extension's
@@ -58,10 +63,13 @@ interface Args {
   number: number | null;
   gh: boolean;
   spool: string | null;
+  format: string | null;
+  what: string;
+  out: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: '', json: false, store: defaultStore(), cwd: null, tz: null, session: null, number: null, gh: false, spool: null };
+  const args: Args = { command: '', json: false, store: defaultStore(), cwd: null, tz: null, session: null, number: null, gh: false, spool: null, format: null, what: 'sessions', out: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -81,6 +89,9 @@ function parseArgs(argv: string[]): Args {
       args.number = Number(v);
     }
     else if (a === '--spool') args.spool = path.resolve(value());
+    else if (a === '--format') args.format = value();
+    else if (a === '--what') args.what = value();
+    else if (a === '--out') args.out = path.resolve(value());
     else if (a === '--help' || a === '-h') args.command = 'help';
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else if (!args.command) args.command = a;
@@ -249,6 +260,29 @@ async function main(argv: string[]): Promise<number> {
         for (const d of report.days) {
           const tokens = d.input + d.output + d.cache_read + d.cache_write;
           process.stdout.write(`${d.date}  ${formatTokens(tokens).padStart(7)} tok  ${formatUsd(d.cost_usd).padStart(9)}${d.unpriced_requests ? ` + ${d.unpriced_requests} unpriced` : ''}  ${d.by_agent.map((a) => a.agent).join(', ')}\n`);
+        }
+      }
+      return 0;
+    }
+    case 'export': {
+      if (args.format !== 'csv' && args.format !== 'json') throw new UsageError('export needs --format csv or --format json');
+      if (args.what !== 'sessions' && args.what !== 'daily') throw new UsageError('--what is sessions or daily');
+      let zone = systemTimeZone();
+      if (args.tz) {
+        try {
+          zone = checkTimeZone(args.tz);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      }
+      const store = await openIndexed(args.store, args.spool);
+      const text = exportText(args.what, args.format, args.what === 'sessions' ? { sessions: treeOrder(listSessions(store)) } : { daily: dailyUsage(store, { timeZone: zone }) });
+      if (!args.out) process.stdout.write(text);
+      else {
+        try {
+          await fsp.writeFile(args.out, text);
+        } catch (err) {
+          throw new UsageError(`cannot write ${args.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
         }
       }
       return 0;

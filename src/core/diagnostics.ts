@@ -32,7 +32,9 @@ export async function hooksState(home: string, env: Record<string, string | unde
   return out;
 }
 
-export function formatDiagnostics(d: Diagnostics & Partial<ServiceState>, extra: { version?: string; now?: Date; hooks?: HookState[] } = {}): string {
+export function formatDiagnostics(
+  d: Diagnostics & Partial<ServiceState> & { search_index?: { documents: number; text_chars: number; index_bytes: number } },
+  extra: { version?: string; now?: Date; hooks?: HookState[] } = {}): string {
   const agent = (id: string) => adapterFor(id)?.displayName ?? id;
   const size = d.store_size_bytes != null ? `${(d.store_size_bytes / 1e6).toFixed(2)} MB` : 'not saved yet';
   const lines = [
@@ -43,6 +45,11 @@ export function formatDiagnostics(d: Diagnostics & Partial<ServiceState>, extra:
     `Watcher:         ${d.watcher_mode ?? 'n/a'}`,
     `Last full scan:  ${d.last_scan_at ?? 'not yet'}${d.last_scan_ms != null ? ` (${d.last_scan_ms} ms)` : ''}`,
     `Price data:      ${d.price_data ?? 'n/a'}`,
+    `Search index:    ${
+      d.search_index
+        ? `${d.search_index.documents} texts, ${(d.search_index.text_chars / 1e6).toFixed(2)} M characters, ${(d.search_index.index_bytes / 1e6).toFixed(2)} MB of index`
+        : 'n/a'
+    }`,
     `Hooks:           ${
       !extra.hooks ? 'not checked' : extra.hooks.some((h) => h.installed) ? `installed for ${extra.hooks.filter((h) => h.installed).map((h) => h.displayName).join(', ')}` : 'not installed'
     }`,

@@ -233,9 +233,9 @@ async function exists(p: string): Promise<boolean> {
 /** The quick pick item that stands for "explain this branch's cost" rather than a session. */
 const EXPLAIN_ITEM = Symbol('explain');
 
-async function pickSession(sessions: SessionView[], placeHolder: string): Promise<SessionView | undefined>;
-async function pickSession(sessions: SessionView[], placeHolder: string, explainLabel: string | undefined): Promise<SessionView | typeof EXPLAIN_ITEM | undefined>;
-async function pickSession(sessions: SessionView[], placeHolder: string, explainLabel?: string): Promise<SessionView | typeof EXPLAIN_ITEM | undefined> {
+export async function pickSession(sessions: SessionView[], placeHolder: string): Promise<SessionView | undefined>;
+export async function pickSession(sessions: SessionView[], placeHolder: string, explainLabel: string | undefined): Promise<SessionView | typeof EXPLAIN_ITEM | undefined>;
+export async function pickSession(sessions: SessionView[], placeHolder: string, explainLabel?: string): Promise<SessionView | typeof EXPLAIN_ITEM | undefined> {
   const now = Date.now();
   const items: (vscode.QuickPickItem & { session: SessionView | typeof EXPLAIN_ITEM })[] = sessions.map((s) => ({
     // Quick pick labels render `$(icon)`: transcript text gets its `$(` broken so it stays text.

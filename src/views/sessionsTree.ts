@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { type GroupBy, type GroupNode, type GroupingFacts, type SessionNode, type TreeNode, groupSessions } from '../core/grouping';
 import type { SessionView } from '../core/store/queries';
 import { formatAgo, sessionLabel } from '../core/text';
+import { type SessionFilter, describeFilter, filterSessions, isEmptyFilter } from '../core/filter';
 import { adapterFor } from '../core/sources/registry';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
@@ -55,6 +56,8 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
   private parents = new Map<TreeNode, TreeNode>();
   private byId = new Map<string, SessionNode>();
   sessions: SessionView[] = [];
+  /** The view's filter (title bar); `sessions` stays unfiltered for the commands. */
+  private filter: SessionFilter = {};
   /** Sessions of more than one agent are listed: descriptions then name the agent. */
   private multiAgent = false;
   private timer: NodeJS.Timeout | null = null;
@@ -109,7 +112,9 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     } catch (err) {
       this.log.error(`could not read branch totals: ${(err as Error).message}`);
     }
-    this.roots = groupSessions(this.sessions, mode, ws ? { git_dir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel } : null, Date.now(), facts);
+    // The filter hides sessions; group totals (the branch's, a PR's) stay what the index says.
+    const shown = filterSessions(this.sessions, this.filter, Date.now());
+    this.roots = groupSessions(shown, mode, ws ? { git_dir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel } : null, Date.now(), facts);
     this.parents = new Map();
     this.byId = new Map();
     const walk = (nodes: TreeNode[], parent?: TreeNode) => {
@@ -121,9 +126,21 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     };
     walk(this.roots);
     void vscode.commands.executeCommand('setContext', 'agentHandler.hasSessions', this.sessions.length > 0);
-    this.view.description = ws ? ws.branch : undefined;
+    const filtered = !isEmptyFilter(this.filter);
+    const filterText = filtered ? `filter: ${describeFilter(this.filter, agentLabel)} (${shown.length} of ${this.sessions.length})` : '';
+    this.view.description = [ws?.branch, filterText].filter(Boolean).join(' · ') || undefined;
     this.emitter.fire(undefined);
     this.loaded.fire(this.sessions);
+  }
+
+  get currentFilter(): SessionFilter {
+    return this.filter;
+  }
+
+  setFilter(f: SessionFilter): void {
+    this.filter = f;
+    void vscode.commands.executeCommand('setContext', 'agentHandler.filtered', !isEmptyFilter(f));
+    void this.reload();
   }
 
   getChildren(node?: TreeNode): TreeNode[] {

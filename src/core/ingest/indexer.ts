@@ -398,6 +398,7 @@ export class Indexer {
         this.store.upsertUsage(fileId, sessionId, priced, fileHasRows);
         for (const u of usage) batch.keys.add(u.dedup_key);
       }
+      if (sessionId) this.store.addFileDetails(fileId, sessionId, events);
       this.store.saveFileProgress(fileId, { ...progress, state, session_id: sessionId });
       this.store.writeSessionFromFile(fileId, adapter.id, file.root, file.path, state, this.machineId);
     });

@@ -4,6 +4,10 @@ import type { Explanation } from '../pricing/report';
 import type { FoundPr } from '../git/pr';
 import type { PrSummary } from '../store/pullRequests';
 import type { BranchSummary, Diagnostics, SessionView, Totals } from '../store/queries';
+import type { SearchHit, SearchIndexSize } from '../store/search';
+import type { DailyOptions, DailyRow } from '../store/daily';
+import type { SessionDetails } from '../store/details';
+import type { DashboardData, DashboardOptions } from '../store/dashboard';
 
 /** Messages between the extension host (client) and the indexing worker. */
 
@@ -52,7 +56,11 @@ export interface QueryMap {
   /** What the extension host found through the VS Code GitHub sign-in (source `github`); null = no PR. */
   setPrLookup: { args: { gitDir: string; branch: string; pr: FoundPr | null }; result: null };
   total: { args: Record<string, never>; result: Totals & { requests: number } };
-  diagnostics: { args: Record<string, never>; result: Diagnostics & ServiceState };
+  diagnostics: { args: Record<string, never>; result: Diagnostics & ServiceState & { search_index: SearchIndexSize } };
+  details: { args: { sessionId: string }; result: { session: SessionView; details: SessionDetails } | null };
+  dashboard: { args: DashboardOptions; result: DashboardData };
+  daily: { args: DailyOptions; result: DailyRow[] };
+  search: { args: { text: string; includeAssistantText: boolean; limit?: number }; result: SearchHit[] };
   refresh: { args: Record<string, never>; result: null };
   rebuild: { args: Record<string, never>; result: null };
   settings: { args: { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings; pullRequests?: PrSettings }; result: null };

@@ -7,6 +7,10 @@ import { WriterLease } from '../store/lease';
 import { DiffStats, type DiffStat, defaultBranch, ghPrView } from '../git/pr';
 import { listPullRequests, prSummary } from '../store/pullRequests';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
+import { searchIndexSize, searchSessions } from '../store/search';
+import { dailyUsage } from '../store/daily';
+import { sessionDetails } from '../store/details';
+import { dashboardData } from '../store/dashboard';
 import { PARSER_VERSION, SCHEMA_VERSION, Store } from '../store/store';
 import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
@@ -357,11 +361,30 @@ export class IndexService {
         return grandTotal(this.store) as QueryMap[N]['result'];
       case 'diagnostics':
         this.storeSize = (await fsp.stat(this.init.storeFile).catch(() => null))?.size ?? null;
-        return { ...diagnostics(this.store), ...this.state() } as QueryMap[N]['result'];
+        return { ...diagnostics(this.store), search_index: searchIndexSize(this.store), ...this.state() } as QueryMap[N]['result'];
       case 'explain': {
         const a = args as QueryMap['explain']['args'];
         const overrides = this.pricing.overrides;
         return ('session_id' in a ? explainSession(this.store, a.session_id, overrides, this.sessions(now)) : explainBranch(this.store, a.gitDir, a.branch, overrides)) as QueryMap[N]['result'];
+      }
+      case 'details': {
+        const a = args as QueryMap['details']['args'];
+        const session = this.sessions(now).find((s) => s.session_id === a.sessionId);
+        return (session ? { session, details: sessionDetails(this.store, a.sessionId) } : null) as QueryMap[N]['result'];
+      }
+      case 'dashboard': {
+        const data = dashboardData(this.store, args as QueryMap['dashboard']['args'], this.sessions(now));
+        const enabled = (r: { framework: string }) => !this.agents.disabled.includes(r.framework);
+        return { ...data, daily: data.daily.filter(enabled), costliest: data.costliest.filter(enabled) } as QueryMap[N]['result'];
+      }
+      case 'daily': {
+        const rows = dailyUsage(this.store, args as QueryMap['daily']['args']);
+        return rows.filter((r) => !this.agents.disabled.includes(r.framework)) as QueryMap[N]['result'];
+      }
+      case 'search': {
+        const a = args as QueryMap['search']['args'];
+        const hits = searchSessions(this.store, a.text, { includeAssistantText: a.includeAssistantText, limit: a.limit });
+        return hits.filter((h) => !this.agents.disabled.includes(h.framework)) as QueryMap[N]['result'];
       }
       case 'refresh':
         if (this.role === 'writer') await this.enqueue(() => this.scan('refresh'));

@@ -10,6 +10,7 @@ export type AgentEvent =
   | ActivityEvent
   | UsageEvent
   | UserPromptEvent
+  | AssistantTextEvent
   | ToolCallEvent
   | TurnEvent
   | ApiErrorEvent
@@ -59,6 +60,15 @@ export interface UserPromptEvent extends Base {
   text: string;
   /** The first prompt of a new process run of the session (a start or a resume). */
   run_start: boolean;
+}
+
+/**
+ * Text the assistant wrote to the person (not tool calls, not thinking), main chain only. Kept only
+ * for full-text search, bounded (see SEARCH_TEXT_MAX in the store); never counted.
+ */
+export interface AssistantTextEvent extends Base {
+  kind: 'assistant_text';
+  text: string;
 }
 
 export interface ToolCallEvent extends Base {

@@ -249,6 +249,7 @@ function assistantEvents(
       out.push({ kind: 'tool_call', ts, id: block.id, name: str(block.name) ?? 'unknown' });
     } else if (block.type === 'text' && typeof block.text === 'string') {
       linkMeta(block.text, setMeta);
+      if (main && !synthetic && block.text.trim()) out.push({ kind: 'assistant_text', ts, text: block.text });
     }
   }
 

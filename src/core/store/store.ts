@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Database, Statement } from 'sql.js';
+import type { AgentEvent } from '../model/events';
 import type { FileState, UsageRow } from '../model/reducer';
 import { largerUsage, sessionFacts } from '../model/reducer';
 import type { LiveProcess } from '../sources/types';
@@ -16,7 +17,7 @@ import { type Params, all, loadSqlJs, one, readRows, run } from './sqlite';
  * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
  * the same files: the next start rebuilds from the transcripts.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 export const PARSER_VERSION = 6;
 
 const SCHEMA = `
@@ -181,6 +182,33 @@ CREATE TABLE IF NOT EXISTS session_live (
   alive INTEGER,
   PRIMARY KEY (session_id, file_id)
 );
+CREATE TABLE IF NOT EXISTS search_doc (
+  docid INTEGER PRIMARY KEY,
+  file_id INTEGER NOT NULL,
+  session_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  ts TEXT
+);
+CREATE INDEX IF NOT EXISTS search_doc_file ON search_doc(file_id);
+CREATE INDEX IF NOT EXISTS search_doc_session ON search_doc(session_id, kind);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts4(body, tokenize=unicode61 "remove_diacritics=2");
+CREATE TABLE IF NOT EXISTS tool_calls (
+  file_id INTEGER NOT NULL,
+  tool_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  ts TEXT,
+  PRIMARY KEY (file_id, tool_id)
+);
+CREATE INDEX IF NOT EXISTS tool_calls_session ON tool_calls(session_id);
+CREATE TABLE IF NOT EXISTS session_marks (
+  file_id INTEGER NOT NULL,
+  session_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  ts TEXT
+);
+CREATE INDEX IF NOT EXISTS session_marks_file ON session_marks(file_id);
+CREATE INDEX IF NOT EXISTS session_marks_session ON session_marks(session_id);
 `;
 
 /**
@@ -189,6 +217,12 @@ CREATE TABLE IF NOT EXISTS session_live (
  * persist() sets them again.
  */
 const SESSION_PRAGMAS = 'PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY';
+
+/**
+ * Text kept for full-text search, per message: the first this many characters. The index finds a
+ * session; the transcript holds the rest.
+ */
+export const SEARCH_TEXT_MAX = 2048;
 
 /** Separates a document's path from the session id in the rows of the sessions it holds. */
 export const DOC_SEP = '#session=';
@@ -448,6 +482,7 @@ export class Store {
     const keys = all<{ dedup_key: string; message_id: string | null }>(this.db, 'SELECT dedup_key, message_id FROM usage WHERE file_id = ?', [fileId]);
     this.exec('DELETE FROM usage WHERE file_id = ?', [fileId]);
     this.exec('DELETE FROM session_live WHERE file_id = ?', [fileId]);
+    this.forgetFileDetails(fileId);
     this.exec(`UPDATE files SET offset = 0, fingerprint = NULL, fingerprint_len = 0, first_record_at = NULL,
       last_activity_at = NULL, state_json = NULL, skipped_lines = 0, last_skip_reason = NULL, deleted = 0 WHERE file_id = ?`, [fileId]);
     this.markDirty();
@@ -762,6 +797,7 @@ export class Store {
         sessionId, p.number, p.url, p.repo, p.source, p.branch, p.ts,
       ]);
     }
+    this.indexTitle(sessionId, f.title);
     this.markDirty();
   }
 
@@ -775,6 +811,64 @@ export class Store {
       present ? 1 : 0, present ? documentPathOf(present.path) : null, sessionId,
     ]);
     this.markDirty();
+  }
+
+  // ---- searchable text, tool calls, errors and compactions ------------------------------------
+
+  /**
+   * Keeps what a batch of a file's events says beyond the session row: prompt and assistant text
+   * for search (bounded), tool calls by name, when API errors and compactions happened. Rows are
+   * per file, so a file read again from the start replaces its own.
+   */
+  addFileDetails(fileId: number, sessionId: string, events: Iterable<AgentEvent>): void {
+    const doc = this.db.prepare('INSERT INTO search_doc(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)');
+    const fts = this.db.prepare('INSERT INTO search_fts(docid, body) VALUES (last_insert_rowid(), ?)');
+    const tool = this.db.prepare('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, session_id, name, ts) VALUES (?, ?, ?, ?, ?)');
+    const mark = this.db.prepare('INSERT INTO session_marks(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)');
+    try {
+      for (const e of events) {
+        if (e.kind === 'user_prompt' || e.kind === 'assistant_text') {
+          const text = e.text.trim().slice(0, SEARCH_TEXT_MAX);
+          if (!text) continue;
+          doc.run([fileId, sessionId, e.kind === 'user_prompt' ? 'prompt' : 'assistant', e.ts]);
+          fts.run([text]);
+        } else if (e.kind === 'tool_call') {
+          tool.run([fileId, e.id, sessionId, e.name, e.ts]);
+        } else if (e.kind === 'api_error' || e.kind === 'compaction') {
+          mark.run([fileId, sessionId, e.kind, e.ts]);
+        }
+      }
+    } finally {
+      doc.free();
+      fts.free();
+      tool.free();
+      mark.free();
+    }
+    this.markDirty();
+  }
+
+  private forgetFileDetails(fileId: number): void {
+    run(this.db, 'DELETE FROM search_fts WHERE docid IN (SELECT docid FROM search_doc WHERE file_id = ?)', [fileId]);
+    run(this.db, 'DELETE FROM search_doc WHERE file_id = ?', [fileId]);
+    run(this.db, 'DELETE FROM tool_calls WHERE file_id = ?', [fileId]);
+    run(this.db, 'DELETE FROM session_marks WHERE file_id = ?', [fileId]);
+  }
+
+  /** The session's title as a search document of its own (file_id 0: it belongs to no one file). */
+  private indexTitle(sessionId: string, title: string | null): void {
+    const prev = one<{ docid: number; body: string }>(
+      this.db,
+      "SELECT d.docid AS docid, f.body AS body FROM search_doc d JOIN search_fts f ON f.docid = d.docid WHERE d.session_id = ? AND d.kind = 'title'",
+      [sessionId],
+    );
+    if ((prev?.body ?? null) === title) return;
+    if (prev) {
+      run(this.db, 'DELETE FROM search_fts WHERE docid = ?', [prev.docid]);
+      run(this.db, 'DELETE FROM search_doc WHERE docid = ?', [prev.docid]);
+    }
+    if (!title) return;
+    run(this.db, "INSERT INTO search_doc(file_id, session_id, kind, ts) VALUES (0, ?, 'title', NULL)", [sessionId]);
+    run(this.db, 'INSERT INTO search_fts(docid, body) VALUES (last_insert_rowid(), ?)', [title]);
   }
 
   // ---- git facts per working directory ---------------------------------------------------------

@@ -1,0 +1,154 @@
+import { all, one } from './sqlite';
+import type { Store } from './store';
+
+/**
+ * Full-text search over what people asked (prompts), what sessions are called (titles) and what the
+ * assistants answered, through the store's FTS4 index (sql.js has FTS3/4, not FTS5). Results are
+ * sessions, each with its best matching excerpt and where the match is in it.
+ */
+
+export type SearchKind = 'title' | 'prompt' | 'assistant';
+
+export interface SearchOptions {
+  /** Search the assistants' text too (agentHandler.search.includeAssistantText). */
+  includeAssistantText: boolean;
+  limit?: number;
+}
+
+export interface SearchHit {
+  session_id: string;
+  framework: string;
+  title: string | null;
+  git_branch: string | null;
+  cwd: string | null;
+  last_activity_at: string | null;
+  /** Where the best excerpt comes from. */
+  kind: SearchKind;
+  /** The excerpt, plain text ('…' where it was cut). */
+  excerpt: string;
+  /** [start, end) character ranges of the matched words in `excerpt`. */
+  highlights: [number, number][];
+  /** Matched words over all of the session's texts, weighted by where they are (title 3, prompt 2, answer 1). */
+  score: number;
+}
+
+const WEIGHT: Record<SearchKind, number> = { title: 3, prompt: 2, assistant: 1 };
+const MARK_START = '\u0001';
+const MARK_END = '\u0002';
+
+/**
+ * The words someone typed as FTS prefix terms (results follow the typing). Only letters and digits
+ * survive, so no FTS syntax (quotes, NEAR, OR, -, column filters) comes from input.
+ */
+export function searchTerms(input: string): string[] {
+  return (input.match(/[\p{L}\p{N}_]+/gu)?.slice(0, 12) ?? []).map((w) => `${w.toLowerCase()}*`);
+}
+
+/**
+ * Sessions matching every word of `input`, each word anywhere in the session (one in a prompt,
+ * another in an answer). The FTS query matches any word; offsets() tells which words a text holds.
+ */
+export function searchSessions(store: Store, input: string, opts: SearchOptions): SearchHit[] {
+  const terms = searchTerms(input);
+  if (!terms.length) return [];
+  const match = terms.join(' OR ');
+  // Ranking needs offsets() of every matching text; the excerpt (snippet(), the costlier one) is
+  // made afterwards for the texts shown only.
+  const rows = all<{ docid: number; session_id: string; kind: SearchKind; offs: string }>(
+    store.db,
+    `SELECT d.docid AS docid, d.session_id AS session_id, d.kind AS kind, offsets(search_fts) AS offs
+     FROM search_fts JOIN search_doc d ON d.docid = search_fts.docid
+     WHERE search_fts MATCH ? ${opts.includeAssistantText ? '' : "AND d.kind != 'assistant'"}
+     LIMIT 5000`,
+    [match],
+  );
+  const best = new Map<string, { score: number; bestRowScore: number; row: (typeof rows)[number]; terms: Set<number> }>();
+  for (const r of rows) {
+    // offsets(): four integers (column, term, byte offset, size) per matched word occurrence.
+    const offs = r.offs.split(' ').map(Number);
+    const rowTerms = new Set<number>();
+    for (let i = 1; i < offs.length; i += 4) rowTerms.add(offs[i]!);
+    const rowScore = (offs.length / 4) * WEIGHT[r.kind];
+    // The excerpt: the text holding most of the words, a prompt or an answer before the title (the
+    // result's label shows the title already), then the higher score.
+    const rowRank = rowTerms.size * 1e6 + (r.kind === 'title' ? 0 : 1e5) + rowScore;
+    const b = best.get(r.session_id);
+    if (!b) best.set(r.session_id, { score: rowScore, bestRowScore: rowRank, row: r, terms: rowTerms });
+    else {
+      b.score += rowScore;
+      for (const t of rowTerms) b.terms.add(t);
+      if (rowRank > b.bestRowScore) {
+        b.bestRowScore = rowRank;
+        b.row = r;
+      }
+    }
+  }
+  for (const [id, b] of best) if (b.terms.size < terms.length) best.delete(id);
+  if (best.size === 0) return [];
+  const ids = [...best.keys()];
+  const sessions = new Map(
+    all<SessionFields>(
+      store.db,
+      `SELECT session_id, framework, title, git_branch, cwd, last_activity_at FROM sessions WHERE session_id IN (${ids.map(() => '?').join(',')})`,
+      ids,
+    ).map((s) => [s.session_id, s]),
+  );
+  const ranked: { session: SessionFields; kind: SearchKind; docid: number; score: number }[] = [];
+  for (const [id, b] of best) {
+    const s = sessions.get(id);
+    if (s) ranked.push({ session: s, kind: b.row.kind, docid: b.row.docid, score: b.score });
+  }
+  ranked.sort((a, b) => b.score - a.score || (b.session.last_activity_at ?? '').localeCompare(a.session.last_activity_at ?? ''));
+  const shown = ranked.slice(0, opts.limit ?? 50);
+  if (!shown.length) return [];
+  const snippets = new Map(
+    all<{ docid: number; snip: string }>(
+      store.db,
+      `SELECT docid, snippet(search_fts, char(1), char(2), '…', -1, 12) AS snip FROM search_fts
+       WHERE search_fts MATCH ? AND docid IN (${shown.map(() => '?').join(',')})`,
+      [match, ...shown.map((r) => r.docid)],
+    ).map((r) => [r.docid, r.snip]),
+  );
+  return shown.map((r) => ({ ...r.session, kind: r.kind, ...unmark(snippets.get(r.docid) ?? ''), score: r.score }));
+}
+
+interface SessionFields {
+  session_id: string;
+  framework: string;
+  title: string | null;
+  git_branch: string | null;
+  cwd: string | null;
+  last_activity_at: string | null;
+}
+
+/** snippet()'s marked text → plain one-line text and the ranges that were marked. */
+export function unmark(marked: string): { excerpt: string; highlights: [number, number][] } {
+  let excerpt = '';
+  const highlights: [number, number][] = [];
+  let start = -1;
+  for (const ch of marked) {
+    if (ch === MARK_START) start = excerpt.length;
+    else if (ch === MARK_END) {
+      if (start >= 0) highlights.push([start, excerpt.length]);
+      start = -1;
+    } else excerpt += /\s/.test(ch) ? ' ' : ch;
+  }
+  return { excerpt, highlights };
+}
+
+/** How much the search index holds, for Diagnostics. */
+export interface SearchIndexSize {
+  documents: number;
+  text_chars: number;
+  index_bytes: number;
+}
+
+export function searchIndexSize(store: Store): SearchIndexSize {
+  const docs = one<{ n: number; chars: number }>(store.db, 'SELECT COUNT(*) AS n, COALESCE(SUM(length(body)),0) AS chars FROM search_fts')!;
+  // Small segments live inline in segdir.root; larger ones in segments.
+  const seg = one<{ bytes: number }>(
+    store.db,
+    `SELECT (SELECT COALESCE(SUM(length(block)),0) FROM search_fts_segments) + (SELECT COALESCE(SUM(length(root)),0) FROM search_fts_segdir) AS bytes`,
+  )!;
+  return { documents: docs.n, text_chars: docs.chars, index_bytes: seg.bytes };
+}

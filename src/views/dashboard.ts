@@ -1,0 +1,156 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { systemTimeZone } from '../core/pricing/report';
+import type { IndexClient } from './indexClient';
+import type { Log } from './log';
+import { agentLabel } from './sessionsTree';
+import type { WorkspaceRepo } from './workspaceRepo';
+
+interface Filters {
+  days: number;
+  framework: string;
+  gitDir: string;
+  metric: 'cost' | 'tokens';
+}
+
+const DEFAULT_FILTERS: Filters = { days: 30, framework: '', gitDir: '', metric: 'cost' };
+
+/**
+ * The dashboard: one webview panel. Its script (dist/dashboard.js, Chart.js bundled in) gets the
+ * numbers by postMessage from the worker's `dashboard` query, again whenever the index changes. Strict
+ * CSP: only the extension's own script (with a nonce) and stylesheet, no inline code, no network.
+ */
+export class DashboardPanel implements vscode.Disposable {
+  static current: DashboardPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private filters: Filters = { ...DEFAULT_FILTERS };
+  private timer: NodeJS.Timeout | null = null;
+  private ready = false;
+
+  static show(extensionUri: vscode.Uri, client: IndexClient, repo: WorkspaceRepo, log: Log, reveal: (sessionId: string) => Promise<unknown>): DashboardPanel {
+    if (DashboardPanel.current) {
+      DashboardPanel.current.panel.reveal();
+      return DashboardPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel('agentHandler.dashboard', 'Agent Handler Dashboard', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+    });
+    DashboardPanel.current = new DashboardPanel(panel, extensionUri, client, repo, log, reveal);
+    return DashboardPanel.current;
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly client: IndexClient,
+    private readonly repo: WorkspaceRepo,
+    private readonly log: Log,
+    reveal: (sessionId: string) => Promise<unknown>,
+  ) {
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'agent-handler.svg');
+    panel.webview.html = html(panel.webview, extensionUri);
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: { type: string; filters?: Partial<Filters> | null; sessionId?: string }) => {
+        if (m.type === 'ready') {
+          this.ready = true;
+          if (m.filters) this.filters = sanitize(m.filters);
+          void this.push();
+        } else if (m.type === 'filters' && m.filters) {
+          this.filters = sanitize(m.filters);
+          void this.push();
+        } else if (m.type === 'reveal' && typeof m.sessionId === 'string') {
+          void reveal(m.sessionId);
+        }
+      }),
+      client.onDidChange(() => this.schedule()),
+      repo.onDidChange(() => this.schedule()),
+      panel.onDidChangeViewState(() => panel.visible && this.schedule()),
+    );
+  }
+
+  /** Live, but at most once a second: an active session appends many lines. */
+  private schedule(): void {
+    if (this.timer || !this.ready) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.panel.visible) void this.push();
+    }, 1000);
+  }
+
+  private async push(): Promise<void> {
+    if (!this.client.ready) return;
+    const ws = this.repo.current;
+    try {
+      const data = await this.client.query('dashboard', {
+        days: this.filters.days,
+        framework: this.filters.framework || undefined,
+        gitDir: this.filters.gitDir || undefined,
+        currentGitDir: ws?.git_dir,
+        timeZone: systemTimeZone(),
+        top: 10,
+      });
+      const agentNames = Object.fromEntries(data.agents.map((a) => [a, agentLabel(a)]));
+      const currentRepo = ws ? (ws.github_repo ?? path.basename(ws.toplevel)) : null;
+      await this.panel.webview.postMessage({ type: 'data', data, filters: this.filters, agentNames, currentRepo });
+    } catch (err) {
+      this.log.error(`dashboard: ${(err as Error).message}`);
+    }
+  }
+
+  dispose(): void {
+    DashboardPanel.current = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+function sanitize(f: Partial<Filters>): Filters {
+  return {
+    days: [0, 7, 30, 90, 365].includes(Number(f.days)) ? Number(f.days) : DEFAULT_FILTERS.days,
+    framework: typeof f.framework === 'string' ? f.framework : '',
+    gitDir: typeof f.gitDir === 'string' ? f.gitDir : '',
+    metric: f.metric === 'tokens' ? 'tokens' : 'cost',
+  };
+}
+
+function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = randomBytes(16).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'dashboard.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dashboard.css'));
+  const csp = [
+    "default-src 'none'",
+    `style-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data:`,
+    `font-src ${webview.cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>Agent Handler Dashboard</title>
+</head>
+<body>
+<header>
+  <h1>Agent Handler</h1>
+  <label>Range <select id="f-days"><option value="7">7 days</option><option value="30">30 days</option><option value="90">90 days</option><option value="365">365 days</option><option value="0">All time</option></select></label>
+  <label>Agent <select id="f-agent"></select></label>
+  <label>Repository <select id="f-repo"></select></label>
+  <label>Show <select id="f-metric"><option value="cost">cost</option><option value="tokens">tokens</option></select></label>
+</header>
+<div id="tiles" class="tiles"></div>
+<div id="daily" class="grid"></div>
+<div id="splits" class="grid"></div>
+<section class="card"><h2>Costliest sessions</h2><table id="costliest"></table></section>
+<footer id="updated" class="muted"></footer>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}

@@ -1,0 +1,73 @@
+import * as vscode from 'vscode';
+import type { SearchHit } from '../core/store/search';
+import { formatAgo, oneLine } from '../core/text';
+import type { IndexClient } from './indexClient';
+import type { Log } from './log';
+import { agentLabel } from './sessionsTree';
+
+interface HitItem extends vscode.QuickPickItem {
+  hit?: SearchHit;
+}
+
+const KIND_LABEL: Record<SearchHit['kind'], string> = { title: 'title', prompt: 'prompt', assistant: 'answer' };
+
+/**
+ * "Search Sessions…": a quick pick whose items are the worker's full-text results for what is typed
+ * (debounced; a late answer to an older query is dropped). Items are `alwaysShow` so the quick
+ * pick's own fuzzy filter never hides what the index found, and `matchOnDetail` so it highlights
+ * the typed words in the excerpt (quick pick items have no API to set highlights directly).
+ */
+export async function searchSessions(client: IndexClient, log: Log): Promise<string | undefined> {
+  const qp = vscode.window.createQuickPick<HitItem>();
+  qp.title = 'Search Sessions';
+  qp.placeholder = 'Words from a prompt, a title or an answer';
+  qp.matchOnDescription = true;
+  qp.matchOnDetail = true;
+  (qp as { sortByLabel?: boolean }).sortByLabel = false;
+  let timer: NodeJS.Timeout | undefined;
+  let seq = 0;
+  const run = async (text: string) => {
+    const mine = ++seq;
+    // One letter matches nearly every text: wait for a second one.
+    if (text.trim().length < 2) {
+      qp.items = [];
+      qp.busy = false;
+      return;
+    }
+    qp.busy = true;
+    try {
+      const includeAssistantText = vscode.workspace.getConfiguration('agentHandler.search').get<boolean>('includeAssistantText', true);
+      const hits = await client.query('search', { text, includeAssistantText, limit: 50 });
+      if (mine !== seq) return;
+      const now = Date.now();
+      qp.items = hits.length
+        ? hits.map((h) => ({
+            label: oneLine(h.title ?? h.session_id, 80),
+            description: [agentLabel(h.framework), h.git_branch, formatAgo(h.last_activity_at, now)].filter(Boolean).join(' · '),
+            detail: `${KIND_LABEL[h.kind]}: ${h.excerpt}`,
+            alwaysShow: true,
+            hit: h,
+          }))
+        : [{ label: 'No session matches', description: text, alwaysShow: true }];
+    } catch (err) {
+      log.error(`search failed: ${(err as Error).message}`);
+    } finally {
+      if (mine === seq) qp.busy = false;
+    }
+  };
+  qp.onDidChangeValue((v) => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void run(v), 120);
+  });
+  const picked = await new Promise<SearchHit | undefined>((resolve) => {
+    qp.onDidAccept(() => {
+      resolve(qp.selectedItems[0]?.hit);
+      qp.hide();
+    });
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  if (timer) clearTimeout(timer);
+  qp.dispose();
+  return picked?.session_id;
+}

@@ -1,0 +1,108 @@
+/**
+ * Full-text search: the FTS4 index the indexer fills from prompts, titles and assistant text, and
+ * the query over it (matching, ranking, bounded text, assistant text on or off). Real store on disk.
+ */
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { searchIndexSize, searchSessions, searchTerms, unmark } from '../../src/core/store/search';
+import { all } from '../../src/core/store/sqlite';
+import { SEARCH_TEXT_MAX } from '../../src/core/store/store';
+import { RULES_CWD, assistant, encodeCwd, indexHome, makeIndexer, system, tempDir, userPrompt, writeTranscript } from './helpers';
+
+const A = 'aaaaaaaa-0000-4000-8000-0000000000a1';
+const B = 'bbbbbbbb-0000-4000-8000-0000000000b2';
+const C = 'cccccccc-0000-4000-8000-0000000000c3';
+
+async function home(): Promise<string> {
+  const h = await tempDir('ah-search-');
+  // A: "kangaroo" in a prompt twice (two prompts) and in the answer once.
+  await writeTranscript(h, `${A}.jsonl`, [
+    userPrompt({ session: A, ts: '2026-11-20T10:00:00.000Z', text: 'Teach the kangaroo parser to skip blank lines' }),
+    assistant({ session: A, ts: '2026-11-20T10:00:05.000Z', msg: 'msg_a1', req: 'req_a1', usage: { in: 10, out: 5 }, content: [{ type: 'text', text: 'The kangaroo parser now skips blank lines.' }] }),
+    userPrompt({ session: A, ts: '2026-11-20T10:01:00.000Z', text: 'and the kangaroo tests too' }),
+  ]);
+  // B: "kangaroo" only in the assistant's answer; the prompt is about wombats.
+  await writeTranscript(h, `${B}.jsonl`, [
+    userPrompt({ session: B, ts: '2026-11-21T10:00:00.000Z', text: 'Why is the wombat service slow?' }),
+    assistant({ session: B, ts: '2026-11-21T10:00:05.000Z', msg: 'msg_b1', req: 'req_b1', usage: { in: 10, out: 5 }, content: [{ type: 'text', text: 'It calls the kangaroo API in a loop.' }] }),
+    system({ session: B, ts: '2026-11-21T10:00:06.000Z', subtype: 'api_error' }),
+  ]);
+  // C: a very long prompt: only its first SEARCH_TEXT_MAX characters are kept.
+  await writeTranscript(h, `${C}.jsonl`, [
+    userPrompt({ session: C, ts: '2026-11-22T10:00:00.000Z', text: `${'lorem '.repeat(500)}platypus` }),
+    assistant({ session: C, ts: '2026-11-22T10:00:05.000Z', msg: 'msg_c1', req: 'req_c1', usage: { in: 10, out: 5 } }),
+  ]);
+  return h;
+}
+
+describe('search', () => {
+  test('the query language: words become prefix terms, FTS syntax never passes through', () => {
+    assert.deepEqual(searchTerms('kanga par'), ['kanga*', 'par*']);
+    assert.deepEqual(searchTerms('"x" OR -y NEAR(z)'), ['x*', 'or*', 'y*', 'near*', 'z*']);
+    assert.deepEqual(searchTerms('  ... '), []);
+    assert.deepEqual(searchTerms('café'), ['café*']);
+  });
+
+  test('snippet markers become highlight ranges', () => {
+    assert.deepEqual(unmark('a \u0001kanga\u0002roo\nb'), { excerpt: 'a kangaroo b', highlights: [[2, 7]] });
+  });
+
+  test('prompts, titles and answers are found; ranking by weighted occurrences', async () => {
+    const { store } = await indexHome(await home());
+    const hits = searchSessions(store, 'kangaroo', { includeAssistantText: true });
+    // A: title (= first prompt, 1 occurrence ×3) + 2 prompts (2 × 2) + answer (1 × 1) = 3 + 4 + 1 = 8.
+    // B: answer only, 1 × 1 = 1.
+    assert.deepEqual(hits.map((h) => [h.session_id, h.score]), [[A, 8], [B, 1]]);
+    const a = hits[0]!;
+    assert.equal(a.kind, 'prompt'); // the excerpt comes from a prompt: the label shows the title already
+    assert.equal(a.excerpt, 'Teach the kangaroo parser to skip blank lines');
+    assert.equal(a.framework, 'claude_code');
+    assert.equal(a.git_branch, 'main');
+    for (const [s, e] of a.highlights) assert.equal(a.excerpt.slice(s, e).toLowerCase(), 'kangaroo');
+    assert.ok(a.highlights.length >= 1);
+    // Prefix while typing, case and accents folded.
+    assert.deepEqual(searchSessions(store, 'KANG', { includeAssistantText: true }).map((h) => h.session_id), [A, B]);
+    // Every word must match, anywhere in the session (B: "wombat" in its prompt, "kangaroo" in its answer).
+    assert.deepEqual(searchSessions(store, 'kangaroo wombat', { includeAssistantText: true }).map((h) => h.session_id), [B]);
+    assert.deepEqual(searchSessions(store, 'zebra', { includeAssistantText: true }), []);
+  });
+
+  test('assistant text can be left out of the search', async () => {
+    const { store } = await indexHome(await home());
+    assert.deepEqual(searchSessions(store, 'kangaroo', { includeAssistantText: false }).map((h) => [h.session_id, h.score]), [[A, 7]]);
+    assert.deepEqual(searchSessions(store, 'loop', { includeAssistantText: false }), []);
+    assert.deepEqual(searchSessions(store, 'loop', { includeAssistantText: true }).map((h) => h.session_id), [B]);
+  });
+
+  test('stored text is bounded per message', async () => {
+    const { store } = await indexHome(await home());
+    // "platypus" comes after 3000 characters of the prompt: not kept, not found.
+    assert.deepEqual(searchSessions(store, 'platypus', { includeAssistantText: true }), []);
+    assert.equal(searchSessions(store, 'lorem', { includeAssistantText: true })[0]?.session_id, C);
+    const longest = all<{ n: number }>(store.db, 'SELECT MAX(length(body)) AS n FROM search_fts')[0]!.n;
+    assert.equal(longest, SEARCH_TEXT_MAX);
+    const size = searchIndexSize(store);
+    // Documents: A 2 prompts + 1 answer + title, B 1 prompt + 1 answer + title, C 1 prompt + 1 answer ("ok") + title = 10.
+    assert.equal(size.documents, 10);
+    assert.ok(size.index_bytes > 0);
+  });
+
+  test('appended lines are added once; a file read again replaces its text', async () => {
+    const h = await home();
+    const { store, indexer } = await indexHome(h);
+    const file = path.join(h, '.claude', 'projects', encodeCwd(RULES_CWD), `${B}.jsonl`);
+    await indexer.scanAll();
+    const before = searchIndexSize(store).documents;
+    await fsp.appendFile(file, `${JSON.stringify(userPrompt({ session: B, ts: '2026-11-21T11:00:00.000Z', text: 'one more echidna' }))}\n`);
+    await makeIndexer(store, h).scanAll();
+    assert.equal(searchIndexSize(store).documents, before + 1);
+    assert.deepEqual(searchSessions(store, 'echidna', { includeAssistantText: true }).map((x) => x.session_id), [B]);
+    // Replaced by a shorter file: read again from the start, the old text goes.
+    await fsp.writeFile(file, `${JSON.stringify(userPrompt({ session: B, ts: '2026-11-21T12:00:00.000Z', text: 'fresh start' }))}\n`);
+    await makeIndexer(store, h).scanAll();
+    assert.deepEqual(searchSessions(store, 'echidna', { includeAssistantText: true }), []);
+    assert.deepEqual(searchSessions(store, 'fresh', { includeAssistantText: true }).map((x) => x.session_id), [B]);
+  });
+});
