@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { dashboardHtml } from './dashboardHtml';
 import { systemTimeZone } from '../core/pricing/report';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
@@ -118,39 +119,10 @@ function sanitize(f: Partial<Filters>): Filters {
 }
 
 function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'dashboard.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dashboard.css'));
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Agent Handler Dashboard</title>
-</head>
-<body>
-<header>
-  <h1>Agent Handler</h1>
-  <label>Range <select id="f-days"><option value="7">7 days</option><option value="30">30 days</option><option value="90">90 days</option><option value="365">365 days</option><option value="0">All time</option></select></label>
-  <label>Agent <select id="f-agent"></select></label>
-  <label>Repository <select id="f-repo"></select></label>
-  <label>Show <select id="f-metric"><option value="cost">cost</option><option value="tokens">tokens</option></select></label>
-</header>
-<div id="tiles" class="tiles"></div>
-<div id="daily" class="grid"></div>
-<div id="splits" class="grid"></div>
-<section class="card"><h2>Costliest sessions</h2><table id="costliest"></table></section>
-<footer id="updated" class="muted"></footer>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return dashboardHtml({
+    cspSource: webview.cspSource,
+    nonce: randomBytes(16).toString('base64'),
+    scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'dashboard.js')).toString(),
+    styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dashboard.css')).toString(),
+  });
 }
