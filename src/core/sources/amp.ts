@@ -5,6 +5,7 @@ import type { AgentEvent, MetaEvent } from '../model/events';
 import type { TokenCounts } from '../model/session';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
+import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
 
 /**
  * Amp (Sourcegraph): the legacy local thread store, one pretty-printed JSON document per thread,
@@ -22,11 +23,6 @@ import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv 
  * Amp reports `credits`, not dollars: credits are never used as a cost. Requests are priced from
  * their tokens by model (Anthropic models via the price list, with `provider: 'anthropic'`).
  */
-
-type Rec = Record<string, unknown>;
-
-/** How much of one text is searched for PR/issue links. */
-const LINK_SCAN_LIMIT = 64 * 1024;
 
 export const ampAdapter: DocumentSourceAdapter = {
   id: 'amp',
@@ -270,14 +266,3 @@ function scanLinks(links: { pr?: string; issue?: string }, v: unknown): void {
   if (found.issue) links.issue = found.issue;
 }
 
-function isObject(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
-}

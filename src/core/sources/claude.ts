@@ -5,6 +5,7 @@ import type { AgentEvent, MetaEvent } from '../model/events';
 import type { TokenCounts } from '../model/session';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, LineContext, LineSourceAdapter, LiveProcess, SourceEnv } from './types';
+import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
 
 /**
  * Claude Code: `<config root>/projects/<encoded cwd>/<session uuid>.jsonl`, subagents in
@@ -32,9 +33,6 @@ const NOT_A_PROMPT = [
   'Caveat:',
   '[Request interrupted',
 ];
-
-/** How much of one tool result or text block is searched for PR/issue links. */
-const LINK_SCAN_LIMIT = 64 * 1024;
 
 export function isUuid(s: string): boolean {
   return UUID.test(s);
@@ -129,20 +127,6 @@ export const claudeAdapter: LineSourceAdapter = {
     return isUuid(sessionId) ? { command: 'claude', args: ['--resume', sessionId] } : null;
   },
 };
-
-type Rec = Record<string, unknown>;
-
-function isObject(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
-}
 
 function claudeRecordEvents(rec: Rec, file: DiscoveredFile): AgentEvent[] {
   const ts = str(rec.timestamp) ?? null;

@@ -5,6 +5,7 @@ import type { AgentEvent, MetaEvent, TurnEvent } from '../model/events';
 import type { TokenCounts } from '../model/session';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, LineContext, LineSourceAdapter, SourceEnv } from './types';
+import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
 
 /**
  * OpenAI Codex CLI (also its IDE extension and Desktop app, same store): one rollout file per
@@ -48,13 +49,8 @@ const NOT_A_PROMPT = [
   '# AGENTS.md instructions',
 ];
 
-/** How much of one tool output or message is searched for PR/issue links. */
-const LINK_SCAN_LIMIT = 64 * 1024;
-
 /** Prompts remembered per turn to recognize the same prompt written by two record kinds. */
 const TURN_PROMPTS_MAX = 32;
-
-type Rec = Record<string, unknown>;
 
 /** A usage tuple: input (incl. cached), cached, cache write, output (incl. reasoning), reasoning, total. */
 type Tuple = [number, number, number, number, number, number];
@@ -186,18 +182,6 @@ async function threadNames(root: string): Promise<Map<string, string>> {
 }
 
 // ---- records ---------------------------------------------------------------------------------
-
-function isObject(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
-}
 
 /** The creation time (ms) of a UUIDv7, or null for another kind of id. */
 export function uuidV7Ms(id: string | null | undefined): number | null {

@@ -5,6 +5,7 @@ import { TITLE_MAX } from '../model/reducer';
 import type { TokenCounts } from '../model/session';
 import { findGithubLinks, oneLine } from '../text';
 import type { DiscoveredFile, LineContext, LineSourceAdapter, SourceEnv } from './types';
+import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
 
 /**
  * GitHub Copilot CLI: `<root>/session-state/<session id>/events.jsonl` with a `workspace.yaml` beside
@@ -33,9 +34,6 @@ import type { DiscoveredFile, LineContext, LineSourceAdapter, SourceEnv } from '
 export const COPILOT_FRAMEWORK = 'copilot_cli';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** How much of one tool result or message is searched for PR/issue links. */
-const LINK_SCAN_LIMIT = 64 * 1024;
 
 /** Copilot's placeholder before a model is resolved: never a model. */
 const AUTO_MODEL = 'auto';
@@ -108,20 +106,6 @@ function isSessionId(s: string): boolean {
 }
 
 // ---- records ------------------------------------------------------------------------------------
-
-type Rec = Record<string, unknown>;
-
-function isObject(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
-}
 
 /** Raw counters of one model as Copilot writes them (input cache-inclusive, x = reasoning) and a request count. */
 interface Snap {

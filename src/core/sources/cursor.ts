@@ -5,6 +5,7 @@ import type { AgentEvent, MetaEvent } from '../model/events';
 import { liveSignature, withLiveSnapshot } from '../sqlite/liveSnapshot';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
+import { type Rec, isObject, LINK_SCAN_LIMIT } from './records';
 
 /**
  * Cursor's agent CLI (`cursor-agent`): one SQLite store per chat,
@@ -30,11 +31,6 @@ import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv 
  * several chats (`usesSharedProcess`). The store is written live, in WAL mode: read through
  * liveSnapshot, never opened with SQLite, never written.
  */
-
-type Rec = Record<string, unknown>;
-
-/** How much of one text is searched for PR/issue links. */
-const LINK_SCAN_LIMIT = 64 * 1024;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -312,10 +308,6 @@ function linkMeta(text: string, ts: string | null, out: AgentEvent[]): void {
   if (links.pr) meta.seen_pr_url = links.pr;
   if (links.issue) meta.seen_issue_url = links.issue;
   out.push(meta);
-}
-
-function isObject(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function str(v: unknown): string | undefined {

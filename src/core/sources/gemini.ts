@@ -4,6 +4,7 @@ import type { AgentEvent, MetaEvent, UsageEvent } from '../model/events';
 import type { TokenCounts } from '../model/session';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
+import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
 
 /**
  * Gemini CLI: `<home>/.gemini/tmp/<project>/chats/session-<YYYY-MM-DDTHH-MM>-<id8>.jsonl` (older
@@ -32,12 +33,7 @@ import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv 
 /** Tool call statuses that mean the call has not finished (gemini-cli scheduler `Status`). */
 const PENDING_TOOL = new Set(['validating', 'scheduled', 'awaiting_approval', 'executing']);
 
-/** How much of one text is searched for PR/issue links. */
-const LINK_SCAN_LIMIT = 64 * 1024;
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-type Rec = Record<string, unknown>;
 
 export const geminiAdapter: DocumentSourceAdapter = {
   id: 'gemini',
@@ -469,18 +465,6 @@ async function projectRoot(file: DiscoveredFile): Promise<string | null> {
 }
 
 // ---- small helpers --------------------------------------------------------------------------------
-
-function isObject(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
-}
 
 async function exists(p: string): Promise<boolean> {
   try {

@@ -7,6 +7,7 @@ import type { TokenCounts } from '../model/session';
 import { liveSignature, withLiveSnapshot } from '../sqlite/liveSnapshot';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
+import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
 
 /**
  * OpenCode (sst/opencode, now anomalyco/opencode): `$XDG_DATA_HOME/opencode` (default
@@ -41,11 +42,6 @@ import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv 
  *   5 steps): it cannot be counted.
  * - No git branch is stored: left empty (the working directory's branch is resolved by git).
  */
-
-type Rec = Record<string, unknown>;
-
-/** How much of one text is searched for PR/issue links. */
-const LINK_SCAN_LIMIT = 64 * 1024;
 
 /** Top-level database names: `opencode.db`, `opencode-<channel>.db`, with their -wal/-shm. */
 const DB_NAME = /^(opencode(?:-[A-Za-z0-9._-]+)?\.db)(?:-wal|-shm)?$/;
@@ -591,24 +587,12 @@ function linkMeta(text: string, ts: string | null, out: AgentEvent[]): void {
 
 // ---- small helpers ---------------------------------------------------------------------------------
 
-function isObject(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
 function strOrNull(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
 function numOrNull(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
 }
 
 function positive(v: unknown): number | null {

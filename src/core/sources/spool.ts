@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { LiveEvent } from '../model/events';
 import type { DiscoveredFile, LineSourceAdapter, SourceEnv } from './types';
+import { type Rec, isObject } from './records';
 
 /**
  * Our own spool: one line per hook event, written by media/hook-spool.js (agents run it as a hook
@@ -12,12 +13,6 @@ import type { DiscoveredFile, LineSourceAdapter, SourceEnv } from './types';
 export const SPOOL_FRAMEWORK = 'spool';
 /** The spool file of one agent's hooks, or the telemetry receiver's. */
 export const HOOK_SPOOL_FILE = /^(?:[A-Za-z0-9_.-]+-hooks|otel-logs)\.jsonl$/;
-
-type Rec = Record<string, unknown>;
-
-function isObject(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v ? v : undefined;
