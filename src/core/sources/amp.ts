@@ -3,9 +3,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentEvent, MetaEvent } from '../model/events';
 import type { TokenCounts } from '../model/session';
-import { findGithubLinks } from '../text';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
-import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
+import { type Rec, collectGithubLinks, isObject, num, str } from './records';
 
 /**
  * Amp (Sourcegraph): the legacy local thread store, one pretty-printed JSON document per thread,
@@ -112,7 +111,7 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
   // message only adds its cache counts (ccusage: the ledger takes precedence over messages[].usage).
   const ledger = isObject(doc.usageLedger) && Array.isArray(doc.usageLedger.events) ? doc.usageLedger.events.filter(isObject) : [];
   const links: { pr?: string; issue?: string } = {};
-  const scan = (v: unknown) => scanLinks(links, v);
+  const scan = (v: unknown) => collectGithubLinks(links, v);
 
   let lastTs = created;
   let model: string | null = null;
@@ -249,20 +248,4 @@ function msToIso(v: unknown): string | null {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? new Date(v).toISOString() : null;
 }
 
-function scanLinks(links: { pr?: string; issue?: string }, v: unknown): void {
-  let text: string;
-  if (typeof v === 'string') text = v;
-  else if (v === undefined || v === null) return;
-  else {
-    try {
-      text = JSON.stringify(v);
-    } catch {
-      return;
-    }
-  }
-  if (!text.includes('github.com/')) return;
-  const found = findGithubLinks(text.length > LINK_SCAN_LIMIT ? text.slice(0, LINK_SCAN_LIMIT) : text);
-  if (found.pr) links.pr = found.pr;
-  if (found.issue) links.issue = found.issue;
-}
 

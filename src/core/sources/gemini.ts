@@ -2,9 +2,8 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { AgentEvent, MetaEvent, UsageEvent } from '../model/events';
 import type { TokenCounts } from '../model/session';
-import { findGithubLinks } from '../text';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
-import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
+import { type Rec, collectGithubLinks, isObject, num, str } from './records';
 
 /**
  * Gemini CLI: `<home>/.gemini/tmp/<project>/chats/session-<YYYY-MM-DDTHH-MM>-<id8>.jsonl` (older
@@ -283,11 +282,11 @@ function appendMessage(r: GeminiReplay, rec: Rec, direct: boolean, st: { resumed
     for (const tc of rec.toolCalls) {
       if (!isObject(tc) || typeof tc.id !== 'string') continue;
       h.tool_calls.set(tc.id, { name: str(tc.name) ?? 'unknown', status: str(tc.status) ?? null, ts: str(tc.timestamp) ?? ts });
-      scanLinks(r, tc.resultDisplay);
-      scanLinks(r, tc.result);
+      collectGithubLinks(r.links, tc.resultDisplay);
+      collectGithubLinks(r.links, tc.result);
     }
   }
-  if (h.type === 'user' || h.type === 'gemini') scanLinks(r, rec.displayContent ?? rec.content);
+  if (h.type === 'user' || h.type === 'gemini') collectGithubLinks(r.links, rec.displayContent ?? rec.content);
 }
 
 // ---- events ---------------------------------------------------------------------------------------
@@ -421,22 +420,6 @@ function hasFunctionResponse(content: unknown): boolean {
   return parts.some((p) => isObject(p) && p.functionResponse !== undefined);
 }
 
-function scanLinks(r: GeminiReplay, v: unknown): void {
-  let text: string;
-  if (typeof v === 'string') text = v;
-  else if (v === undefined || v === null) return;
-  else {
-    try {
-      text = JSON.stringify(v);
-    } catch {
-      return;
-    }
-  }
-  if (!text.includes('github.com/')) return;
-  const links = findGithubLinks(text.length > LINK_SCAN_LIMIT ? text.slice(0, LINK_SCAN_LIMIT) : text);
-  if (links.pr) r.links.pr = links.pr;
-  if (links.issue) r.links.issue = links.issue;
-}
 
 // ---- project root (cwd) ---------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 /** Reading untrusted JSON records: every adapter takes fields through these, never trusting a shape. */
 
+import { findGithubLinks } from '../text';
+
 export type Rec = Record<string, unknown>;
 
 export function isObject(v: unknown): v is Rec {
@@ -17,3 +19,24 @@ export function num(v: unknown): number {
 
 /** How much of one tool result or text block is searched for PR/issue links. */
 export const LINK_SCAN_LIMIT = 64 * 1024;
+
+/**
+ * Notes the last GitHub PR and issue links in a value (a string, or any JSON value as its text),
+ * looking at its first LINK_SCAN_LIMIT characters only.
+ */
+export function collectGithubLinks(links: { pr?: string; issue?: string }, v: unknown): void {
+  let text: string;
+  if (typeof v === 'string') text = v;
+  else if (v === undefined || v === null) return;
+  else {
+    try {
+      text = JSON.stringify(v);
+    } catch {
+      return;
+    }
+  }
+  if (!text.includes('github.com/')) return;
+  const found = findGithubLinks(text.length > LINK_SCAN_LIMIT ? text.slice(0, LINK_SCAN_LIMIT) : text);
+  if (found.pr) links.pr = found.pr;
+  if (found.issue) links.issue = found.issue;
+}
