@@ -9,6 +9,7 @@ import { type PriceOverrides, priceRequest } from '../pricing';
 import { DOC_SEP, type FileHead, type FileRow, type PricedUsageRow, type Store, documentPathOf } from '../store/store';
 
 export { documentPathOf };
+import { cutLongStrings } from '../sources/lineBytes';
 import type { DiscoveredFile, DocumentSession, SourceAdapter, SourceEnv } from '../sources/types';
 import { FINGERPRINT_BYTES, detectChange, fingerprint, readCompleteLines } from './tailer';
 
@@ -273,7 +274,7 @@ export class Indexer {
     let lines = 0;
     const { offset, bytes } = await readCompleteLines(file.path, row.offset, (buf) => {
       lines++;
-      const line = buf.toString('utf8').trim();
+      const line = cutLongStrings(buf).toString('utf8').trim();
       if (!line) return;
       try {
         const evs = adapter.parseLine!(line, ctx);

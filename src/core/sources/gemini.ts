@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { AgentEvent, MetaEvent, UsageEvent } from '../model/events';
 import type { TokenCounts } from '../model/session';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
+import { jsonLines } from './lineBytes';
 import { type Rec, collectGithubLinks, isObject, num, str } from './records';
 
 /**
@@ -83,9 +84,9 @@ export const geminiAdapter: DocumentSourceAdapter = {
       // A corrupt or half-written document throws: the indexer counts it and tries again later.
       replay = replayLegacyDocument(JSON.parse(text) as unknown);
     } else {
-      const text = await fsp.readFile(file.path, 'utf8');
-      if (!text.trim()) return [];
-      replay = replayLines(text.split('\n'));
+      const lines = [...jsonLines(await fsp.readFile(file.path))];
+      if (!lines.length) return [];
+      replay = replayLines(lines);
     }
     const sessionId = replay.sessionId ?? file.session_id;
     if (!sessionId) throw new Error('no sessionId in any record');

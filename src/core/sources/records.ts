@@ -1,6 +1,7 @@
 /** Reading untrusted JSON records: every adapter takes fields through these, never trusting a shape. */
 
 import { findGithubLinks } from '../text';
+import { LONG_STRING_KEPT_CHARS } from './lineBytes';
 
 export type Rec = Record<string, unknown>;
 
@@ -17,8 +18,11 @@ export function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
 }
 
-/** How much of one tool result or text block is searched for PR/issue links. */
-export const LINK_SCAN_LIMIT = 64 * 1024;
+/**
+ * How much of one tool result or text block is searched for PR/issue links: no more than a long
+ * string keeps once lineBytes.ts has cut it, so a link is found (or not) the same either way.
+ */
+export const LINK_SCAN_LIMIT = LONG_STRING_KEPT_CHARS;
 
 /**
  * Notes the last GitHub PR and issue links in a value (a string, or any JSON value as its text),
