@@ -33,7 +33,7 @@ export async function hooksState(home: string, env: Record<string, string | unde
 }
 
 export function formatDiagnostics(
-  d: Diagnostics & Partial<ServiceState> & { search_index?: { documents: number; text_chars: number; index_bytes: number } },
+  d: Diagnostics & Partial<ServiceState> & { search_index?: { documents: number; text_bytes: number; index_bytes: number } },
   extra: { version?: string; now?: Date; hooks?: HookState[] } = {}): string {
   const agent = (id: string) => adapterFor(id)?.displayName ?? id;
   const size = d.store_size_bytes != null ? `${(d.store_size_bytes / 1e6).toFixed(2)} MB` : 'not saved yet';
@@ -47,7 +47,7 @@ export function formatDiagnostics(
     `Price data:      ${d.price_data ?? 'n/a'}`,
     `Search index:    ${
       d.search_index
-        ? `${d.search_index.documents} texts, ${(d.search_index.text_chars / 1e6).toFixed(2)} M characters, ${(d.search_index.index_bytes / 1e6).toFixed(2)} MB of index`
+        ? `${d.search_index.documents} texts, ${(d.search_index.text_bytes / 1e6).toFixed(2)} MB of text (deflated), ${(d.search_index.index_bytes / 1e6).toFixed(2)} MB of index`
         : 'n/a'
     }`,
     `Hooks:           ${

@@ -23,6 +23,7 @@ import {
   tempDir,
   userPrompt,
   writeTranscript,
+  keyNames,
 } from './helpers';
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -404,9 +405,9 @@ describe('accounting rules', () => {
     const s = mustGet(sessions, A);
     // 150 + 200 + 300 + 80 = 730
     assert.equal(s.tokens_cache_write, 730);
-    const rows = all<{ dedup_key: string; cache_write: number; cache_write_1h: number }>(
+    const rows = all<{ cache_write: number; cache_write_1h: number }>(
       store.db,
-      'SELECT dedup_key, cache_write, cache_write_1h FROM usage ORDER BY dedup_key',
+      'SELECT cache_write, cache_write_1h FROM usage ORDER BY ts',
     );
     assert.deepEqual(
       rows.map((r) => [r.cache_write, r.cache_write_1h]),
@@ -437,10 +438,11 @@ describe('accounting rules', () => {
     assert.equal(s.rollup.unpriced_requests, 2);
     const costs = all<{ dedup_key: string; cost_usd: number | null; priced: number }>(
       store.db,
-      'SELECT dedup_key, cost_usd, priced FROM usage ORDER BY dedup_key',
+      'SELECT hex(dedup_hash) AS dedup_key, cost_usd, priced FROM usage ORDER BY ts',
     );
+    const name = keyNames('msg_1:req_1', 'msg_2:req_2', 'msg_3:req_3');
     assert.deepEqual(
-      costs.map((r) => [r.dedup_key, r.cost_usd === null ? null : Math.round(r.cost_usd * 1e6), r.priced]),
+      costs.map((r) => [name(r.dedup_key), r.cost_usd === null ? null : Math.round(r.cost_usd * 1e6), r.priced]),
       [['msg_1:req_1', null, 0], ['msg_2:req_2', 4000, 1], ['msg_3:req_3', null, 0]],
     );
     assert.deepEqual(

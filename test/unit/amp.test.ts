@@ -14,7 +14,7 @@ import { sourceEnvFrom } from '../../src/core/sources/registry';
 import { all } from '../../src/core/store/sqlite';
 import { diagnostics, grandTotal, type SessionView } from '../../src/core/store/queries';
 import { Store } from '../../src/core/store/store';
-import { FIXTURES, assertUsd, mustGet, sessionsById, silentLogger, tempDir } from './helpers';
+import { FIXTURES, assertUsd, keyNames, mustGet, sessionsById, silentLogger, tempDir } from './helpers';
 
 const FIX = path.join(FIXTURES, 'amp', 'threads');
 const T1 = 'T-0199aaaa-bbbb-7ccc-8ddd-eeeeffff0001';
@@ -147,8 +147,9 @@ describe('Amp fixtures: legacy local threads', () => {
     // haiku-4-5 ($1 in, $5 out, $0.10 cache read, $1.25 cache write): 10 + 890 + 1137.2 + 1232.5 = 3269.7 µ$
     // gpt-5 ($1.25 in, $10 out): 625 + 420 = 1045 µ$; total 4314.7 µ$.
     assertUsd(s2.cost_usd, 0.0043147);
-    const rows = all<{ dedup_key: string; model: string; cost_usd: number }>(ix.store.db, 'SELECT dedup_key, model, cost_usd FROM usage WHERE session_id = ? ORDER BY dedup_key', [T2]);
-    assert.deepEqual(rows.map((r) => [r.dedup_key, r.model]), [
+    const rows = all<{ dedup_key: string; model: string; cost_usd: number }>(ix.store.db, 'SELECT hex(dedup_hash) AS dedup_key, model, cost_usd FROM usage WHERE session_id = ? ORDER BY ts', [T2]);
+    const name = keyNames(`amp:${T2}:1`, `amp:${T2}:3`);
+    assert.deepEqual(rows.map((r) => [name(r.dedup_key), r.model]), [
       [`amp:${T2}:1`, 'claude-haiku-4-5-20251001'],
       [`amp:${T2}:3`, 'gpt-5'],
     ]);

@@ -16,7 +16,7 @@ import { sourceEnvFrom } from '../../src/core/sources/registry';
 import type { LineContext } from '../../src/core/sources/types';
 import { all, one } from '../../src/core/store/sqlite';
 import { diagnostics, grandTotal, type SessionView } from '../../src/core/store/queries';
-import { Store } from '../../src/core/store/store';
+import { Store, requestKeyRef } from '../../src/core/store/store';
 import { FIXTURES, assertUsd, mustGet, recordingLogger, sessionsById, silentLogger, tempDir } from './helpers';
 
 const CODEX = path.join(FIXTURES, 'codex');
@@ -102,10 +102,13 @@ interface UsageDbRow {
   cache_write: number;
 }
 
+/** Keys and message ids as the store keeps them: refs (requestKeyRef). */
+const USAGE_ROWS = 'SELECT *, hex(dedup_hash) AS dedup_key, hex(message_hash) AS message_id FROM usage';
+
 function usageRows(store: Store, sessionId?: string): UsageDbRow[] {
   return sessionId
-    ? all<UsageDbRow>(store.db, 'SELECT * FROM usage WHERE session_id = ? ORDER BY ts, dedup_key', [sessionId])
-    : all<UsageDbRow>(store.db, 'SELECT * FROM usage ORDER BY ts, dedup_key');
+    ? all<UsageDbRow>(store.db, `${USAGE_ROWS} WHERE session_id = ? ORDER BY ts, dedup_hash`, [sessionId])
+    : all<UsageDbRow>(store.db, `${USAGE_ROWS} ORDER BY ts, dedup_hash`);
 }
 
 function tokens(s: SessionView): [number, number, number, number, number] {
@@ -159,11 +162,11 @@ describe('codex: real fixture 0.169.0 (exec "say hi", exec resume with a shell c
     const rows = usageRows(ix.store, SAY_HI);
     assert.equal(rows.length, 5);
     // Keyed by the thread and the cumulative totals after the response; the record's response id kept.
-    assert.equal(rows[0].dedup_key, `codex:${SAY_HI}:9142/0/0/35/16/9177`);
-    assert.equal(rows[4].dedup_key, `codex:${SAY_HI}:47513/28672/0/267/80/47780`);
+    assert.equal(rows[0].dedup_key, requestKeyRef(`codex:${SAY_HI}:9142/0/0/35/16/9177`));
+    assert.equal(rows[4].dedup_key, requestKeyRef(`codex:${SAY_HI}:47513/28672/0/267/80/47780`));
     assert.deepEqual(
       rows.map((r) => r.message_id),
-      ['resp_fake0d7d186f4471fbd616ab325b', 'resp_fake9ea85c0d9640ded5788405bc', 'resp_fake2af5aaa13c8b5572a621e66e', 'resp_fakea8ff48615d6745ab1f137134', 'resp_fake3c260372e03b5b23edf39e80'],
+      ['resp_fake0d7d186f4471fbd616ab325b', 'resp_fake9ea85c0d9640ded5788405bc', 'resp_fake2af5aaa13c8b5572a621e66e', 'resp_fakea8ff48615d6745ab1f137134', 'resp_fake3c260372e03b5b23edf39e80'].map(requestKeyRef),
     );
     assert.ok(rows.every((r) => r.counted === 1 && r.sidechain === 0 && r.model === 'gpt-5.5' && r.git_branch === 'feature/fake-model'));
     // The fake model server received exactly these five requests (server-logs/openai.requests.jsonl).
@@ -321,7 +324,9 @@ describe('codex: a fork replays its parent\'s history (handmade/fork)', () => {
     // F's copies: U1, U2 (twice: replayed and re-emitted after the fork's turn began: one key), U3.
     const copies = usageRows(ix.store, F).filter((r) => r.sidechain === 1);
     assert.deepEqual(copies.map((r) => r.counted), [0, 0, 0]);
-    assert.ok(copies.every((r) => r.dedup_key.startsWith(`codex:${P}:`)));
+    // Each copy carries the key of the parent's own row for that request.
+    const parentKeys = new Set(usageRows(ix.store, P).filter((r) => r.sidechain === 0).map((r) => r.dedup_key));
+    assert.ok(copies.every((r) => parentKeys.has(r.dedup_key)));
     // 8000 + 7000 + 4400 + 4950 µ$ (gpt-5.5: U1 1000*5+100*30; U2 1000*5+1000*0.5+50*30;
     // U3 500*5+2000*0.5+30*30; U4 500*5+2500*0.5+40*30)
     assertUsd(p.cost_usd, 0.02435);
@@ -468,7 +473,7 @@ describe('codex: record orders (handmade/orders)', () => {
     const b = mustGet(ix.sessions, B);
     // in 300 cached 0 out 30; in 400 cached 300 out 40 → fresh 300 + 100, cached 300, out 70
     assert.deepEqual(tokens(b), [400, 300, 0, 70, 2]);
-    assert.deepEqual(usageRows(ix.store, B).map((r) => r.dedup_key), ['codex:resp:resp_b1', 'codex:resp:resp_b2']);
+    assert.deepEqual(usageRows(ix.store, B).map((r) => r.dedup_key), ['codex:resp:resp_b1', 'codex:resp:resp_b2'].map(requestKeyRef));
     assert.equal(b.context_tokens, 440);
   });
 

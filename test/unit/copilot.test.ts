@@ -24,8 +24,8 @@ import {
 } from '../../src/core/sources/copilot';
 import { all } from '../../src/core/store/sqlite';
 import { diagnostics } from '../../src/core/store/queries';
-import { Store } from '../../src/core/store/store';
-import { assertUsd, FIXTURES, jsonl, mustGet, recordingLogger, sessionsById, silentLogger, tempDir } from './helpers';
+import { Store, requestKeyRef } from '../../src/core/store/store';
+import { assertUsd, FIXTURES, jsonl, keyNames, mustGet, recordingLogger, sessionsById, silentLogger, tempDir } from './helpers';
 
 const FIX = path.join(FIXTURES, 'copilot_cli', 'home', '.copilot');
 const A = '3a1c0001-0000-4000-8000-00000000000a'; // closed, shutdown only
@@ -64,7 +64,8 @@ interface UsageRowDb {
 function usageRows(store: Store, sessionId: string): UsageRowDb[] {
   return all<UsageRowDb>(
     store.db,
-    'SELECT dedup_key, model, git_branch, input, output, cache_read, cache_write, counted, sidechain FROM usage WHERE session_id = ? ORDER BY ts, dedup_key',
+    // The store keeps keys hashed: each comes back as its ref (requestKeyRef).
+    'SELECT hex(dedup_hash) AS dedup_key, model, git_branch, input, output, cache_read, cache_write, counted, sidechain FROM usage WHERE session_id = ? ORDER BY ts, model, input',
     [sessionId],
   );
 }
@@ -296,8 +297,11 @@ describe('copilot adapter: the fixture sessions', () => {
     const { store } = await indexCopilot(await fixtureCopilotHome());
     const s = mustGet(sessionsById(store), B);
     const rows = usageRows(store, B);
+    // The shutdown's rows are keyed by its event id (the fixture's session.shutdown record) and model.
+    const shutdown = `copilot:${B}:shutdown:9d068494-f292-46ef-bb5b-e9b8c9083c83`;
+    const name = keyNames(`copilot:${B}:req:chatcmpl-b1`, `copilot:${B}:req:chatcmpl-b2`, `copilot:${B}:req:chatcmpl-b3`, `${shutdown}:claude-sonnet-4.5`, `${shutdown}:gpt-5-mini`);
     assert.deepEqual(
-      rows.map((r) => [r.dedup_key, r.model, r.input, r.output, r.cache_read, r.cache_write]),
+      rows.map((r) => [name(r.dedup_key), r.model, r.input, r.output, r.cache_read, r.cache_write]),
       [
         // 12 000 − 0 − 11 000 = 1 000; 13 000 − 11 000 − 1 500 = 500; 14 000 − 12 500 − 1 000 = 500
         [`copilot:${B}:req:chatcmpl-b1`, 'claude-sonnet-4.5', 1_000, 300, 0, 11_000],
@@ -305,13 +309,11 @@ describe('copilot adapter: the fixture sessions', () => {
         [`copilot:${B}:req:chatcmpl-b3`, 'claude-sonnet-4.5', 500, 200, 12_500, 1_000],
         // sonnet residual: shutdown (45 000, 1 150, 28 500, 13 500) − lines (39 000, 1 000, 23 500, 13 500)
         //   = (6 000, 150, 5 000, 0) → fresh 6 000 − 5 000 − 0 = 1 000
-        [rows[3].dedup_key, 'claude-sonnet-4.5', 1_000, 150, 5_000, 0],
+        [`${shutdown}:claude-sonnet-4.5`, 'claude-sonnet-4.5', 1_000, 150, 5_000, 0],
         // gpt-5-mini: no per-request line, the shutdown's whole figure: 3 000 fresh, out 100
-        [rows[4].dedup_key, 'gpt-5-mini', 3_000, 100, 0, 0],
+        [`${shutdown}:gpt-5-mini`, 'gpt-5-mini', 3_000, 100, 0, 0],
       ],
     );
-    assert.match(rows[3].dedup_key, new RegExp(`^copilot:${B}:shutdown:[0-9a-f-]+:claude-sonnet-4\\.5$`));
-    assert.match(rows[4].dedup_key, new RegExp(`^copilot:${B}:shutdown:[0-9a-f-]+:gpt-5-mini$`));
     // Totals equal the agent's own shutdown totals (fresh input = 45 000 − 28 500 − 13 500 + 3 000):
     assert.equal(s.tokens_input, 6_000); // 1 000 + 500 + 500 + 1 000 + 3 000
     assert.equal(s.tokens_output, 1_250); // 1 150 + 100
@@ -471,7 +473,7 @@ describe('copilot adapter: resumed sessions', () => {
     const { store } = await indexCopilot(home);
     const rows = usageRows(store, R);
     assert.equal(rows.length, 1);
-    assert.deepEqual([rows[0].dedup_key, rows[0].input, rows[0].output], [`copilot:${R}:req:x1`, 1_000, 100]);
+    assert.deepEqual([rows[0].dedup_key, rows[0].input, rows[0].output], [requestKeyRef(`copilot:${R}:req:x1`), 1_000, 100]);
   });
 });
 

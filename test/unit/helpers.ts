@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Indexer, type IndexStats, type Logger } from '../../src/core/ingest/indexer';
 import { ADAPTERS } from '../../src/core/sources/registry';
 import { listSessions, type SessionView } from '../../src/core/store/queries';
-import { Store } from '../../src/core/store/store';
+import { Store, requestKeyRef } from '../../src/core/store/store';
 
 /** The repository root, from out/test/unit/ (compiled) or test/unit/ (source maps). */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -262,4 +262,14 @@ export async function makeRepo(branch = 'main', remote?: string): Promise<string
   git(repo, 'commit', '-q', '-m', 'initial');
   if (remote) git(repo, 'remote', 'add', 'origin', remote);
   return repo;
+}
+
+/**
+ * The store keeps request keys and message ids as hashes (requestKeyRef). Reading them back as
+ * `hex(dedup_hash)`, a test names them with the keys it expects: a ref not among `known` stays a ref
+ * (and fails the comparison, as it should).
+ */
+export function keyNames(...known: string[]): (ref: string | null) => string | null {
+  const names = new Map(known.map((k) => [requestKeyRef(k), k]));
+  return (ref) => (ref === null ? null : (names.get(ref) ?? ref));
 }

@@ -15,7 +15,7 @@ import { explainSession } from '../../src/core/pricing/report';
 import { opencodeAdapter, opencodeTokens, priceProvider } from '../../src/core/sources/opencode';
 import { all, loadSqlJs } from '../../src/core/store/sqlite';
 import { diagnostics, grandTotal } from '../../src/core/store/queries';
-import { Store } from '../../src/core/store/store';
+import { Store, requestKeyRef } from '../../src/core/store/store';
 import { assertUsd, FIXTURES, mustGet, recordingLogger, sessionsById, silentLogger, tempDir, type Indexed } from './helpers';
 import { NO_PYTHON, py } from './sqlite-python';
 
@@ -166,8 +166,8 @@ describe('OpenCode: the real 1.18.33 store', () => {
     assert.equal(steps.length, s.api_request_count);
     assert.equal(steps.reduce((a, e) => a + e.part.tokens!.input, 0), s.tokens_input);
     // One usage row per step-finish part, keyed by message and part id.
-    const keys = all<{ dedup_key: string }>(store.db, 'SELECT dedup_key FROM usage WHERE counted = 1 ORDER BY dedup_key').map((r) => r.dedup_key);
-    assert.deepEqual(keys, steps.map((e) => `opencode:${e.part.messageID}:${e.part.id}`).sort());
+    const keys = all<{ k: string }>(store.db, 'SELECT hex(dedup_hash) AS k FROM usage WHERE counted = 1 ORDER BY k').map((r) => r.k);
+    assert.deepEqual(keys, steps.map((e) => requestKeyRef(`opencode:${e.part.messageID}:${e.part.id}`)).sort());
   });
 
   test('classify: the database, its -wal and -shm are one document; channel builds; legacy session files', () => {
@@ -271,8 +271,8 @@ describe('OpenCode: what counts', () => {
     // 2 steps + 1 message = 3 requests; in 100 + 30 + 7 = 137, out 10 + 3 + 1 = 14, cache read 500.
     assert.equal(s.api_request_count, 3);
     assert.deepEqual([s.tokens_input, s.tokens_output, s.tokens_cache_read], [137, 14, 500]);
-    const keys = all<{ dedup_key: string }>(store.db, 'SELECT dedup_key FROM usage ORDER BY dedup_key').map((r) => r.dedup_key);
-    assert.deepEqual(keys, ['opencode:msg_s2:prt_s2a', 'opencode:msg_s2:prt_s2b', 'opencode:msg_s3']);
+    const keys = all<{ k: string }>(store.db, 'SELECT hex(dedup_hash) AS k FROM usage ORDER BY k').map((r) => r.k);
+    assert.deepEqual(keys, ['opencode:msg_s2:prt_s2a', 'opencode:msg_s2:prt_s2b', 'opencode:msg_s3'].map(requestKeyRef).sort());
     // The last request (msg_s3) sets the context: 7 + 0 + 0.
     assert.equal(s.context_tokens, 7);
   });

@@ -11,7 +11,8 @@ import { describe, test } from 'node:test';
 import { readCompleteLines } from '../../src/core/ingest/tailer';
 import { listSessions } from '../../src/core/store/queries';
 import { all, allWide } from '../../src/core/store/sqlite';
-import { Store } from '../../src/core/store/store';
+import { newFileState } from '../../src/core/model/reducer';
+import { Store, parseStateJson, stateJson } from '../../src/core/store/store';
 import { assistant, fixtureHome, indexHome, jsonl, makeIndexer, mustGet, NOW, sessionsById, tempDir, userPrompt, writeTranscript } from './helpers';
 
 const S = 'eeeeeeee-0000-4000-8000-00000000000e';
@@ -60,6 +61,14 @@ describe('performance paths keep their meaning', () => {
     assert.equal(s.tokens_input, 40);
     assert.equal(s.tokens_output, 300);
     store.close();
+  });
+
+  test('a parse state stored without its empty fields reads back as it was', () => {
+    const ids = { session_id: S, parent_session_id: null, agent_id: null };
+    const state = { ...newFileState(ids), cwd: '/w', run_count: 2, message_count: 0, first_user_message: 'hi', prs: [], adapter_state: { keep: null, n: 0 } };
+    const json = stateJson(state);
+    assert.ok(!json.includes('"message_count"') && !json.includes('"prs"'), json);
+    assert.deepEqual(parseStateJson(json, ids), state);
   });
 
   test('a piece failing inside a batch rolls back alone; the batch keeps the rest', async () => {

@@ -8,7 +8,8 @@ import type { AgentEvent } from '../../src/core/model/events';
 import { type FileState, foldEvents, newFileState, sessionFacts } from '../../src/core/model/reducer';
 import { claudeAdapter, claudeTokens } from '../../src/core/sources/claude';
 import type { DiscoveredFile } from '../../src/core/sources/types';
-import { assistant, jsonl, system, toolResult, userPrompt } from './helpers';
+import * as path from 'node:path';
+import { assistant, indexHome, jsonl, mustGet, system, tempDir, toolResult, userPrompt, writeTranscript } from './helpers';
 
 const S = 'cccccccc-0000-4000-8000-00000000000c';
 const MAIN_FILE: DiscoveredFile = { path: `/x/projects/p/${S}.jsonl`, root: '/x', session_id: S, parent_session_id: null, agent_id: null };
@@ -150,15 +151,19 @@ describe('pull requests', () => {
 });
 
 describe('tool calls and streamed duplicates inside one file', () => {
-  test('tool_use blocks are counted by id, once even when repeated on streamed lines', () => {
+  test('tool_use blocks are counted by id, once even when repeated on streamed lines', async () => {
     const call = { type: 'tool_use', id: 'toolu_same', name: 'Bash', input: {} };
-    const s = fold([
+    const home = path.join(await tempDir('ah-tools-'), 'home');
+    await writeTranscript(home, `${S}.jsonl`, [
       u('09:00:00.000', 'run it'),
       assistant({ session: S, ts: t('09:00:01.000'), msg: 'm', req: 'r', usage: { in: 1 }, content: [call], stop: null }),
       assistant({ session: S, ts: t('09:00:01.100'), msg: 'm', req: 'r', usage: { in: 1, out: 5 }, content: [call], stop: 'tool_use' }),
       assistant({ session: S, ts: t('09:00:02.000'), msg: 'm2', req: 'r2', usage: { in: 1 }, content: [{ type: 'tool_use', id: 'toolu_other', name: 'Read', input: {} }] }),
     ]);
-    assert.equal(sessionFacts(s).tool_call_count, 2);
+    const { store, sessions } = await indexHome(home);
+    // toolu_same (twice, on two streamed lines of one response) and toolu_other.
+    assert.equal(mustGet(sessions, S).tool_call_count, 2);
+    store.close();
   });
 
   test('foldEvents keeps the largest line per key within a batch', () => {

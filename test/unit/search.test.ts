@@ -87,6 +87,11 @@ describe('search', () => {
     // Documents: A 2 prompts + 1 answer + title, B 1 prompt + 1 answer + title, C 1 prompt + 1 answer ("ok") + title = 10.
     assert.equal(size.documents, 10);
     assert.ok(size.index_bytes > 0);
+    // Stored deflated: the 2048-character prompt of C takes fewer bytes than its characters, and
+    // reading the column gives the text back.
+    const stored = all<{ bytes: number }>(store.db, 'SELECT MAX(length(c0body)) AS bytes FROM search_fts_content')[0]!.bytes;
+    assert.ok(stored < SEARCH_TEXT_MAX, `${stored} bytes stored for ${SEARCH_TEXT_MAX} characters`);
+    assert.ok(size.text_bytes > 0 && size.text_bytes < 10 * SEARCH_TEXT_MAX);
   });
 
   test('appended lines are added once; a file read again replaces its text', async () => {

@@ -6,7 +6,7 @@ import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
 import { ReflogCache, branchAt } from '../git/reflog';
 import { type PriceOverrides, priceRequest } from '../pricing';
-import { DOC_SEP, type FileHead, type FileRow, type PricedUsageRow, type Store, documentPathOf } from '../store/store';
+import { DOC_SEP, type FileHead, type FileRow, type PricedUsageRow, type Store, documentPathOf, parseStateJson, requestKeyRef } from '../store/store';
 
 export { documentPathOf };
 import { cutLongStrings } from '../sources/lineBytes';
@@ -163,20 +163,25 @@ export class Indexer {
     const stats = emptyStats();
     const batch = new Batch();
     const seen = new Set<string>();
-    for (const { adapter, root, exists } of await this.roots()) {
-      if (!exists) continue;
-      const ignore = new Set(adapter.ignoreDirs?.(root) ?? []);
-      for (const dir of adapter.watchDirs(root)) {
-        for await (const filePath of walk(dir, ignore)) {
-          const file = adapter.classify(root, filePath);
-          // A document spread over several files (a database and its -wal) is read once.
-          if (!file || seen.has(file.path)) continue;
-          seen.add(file.path);
-          stats.files_seen++;
-          await this.breathe();
-          await this.indexFile(adapter, file, stats, batch);
+    const bulk = this.store.beginBulkLoad();
+    try {
+      for (const { adapter, root, exists } of await this.roots()) {
+        if (!exists) continue;
+        const ignore = new Set(adapter.ignoreDirs?.(root) ?? []);
+        for (const dir of adapter.watchDirs(root)) {
+          for await (const filePath of walk(dir, ignore)) {
+            const file = adapter.classify(root, filePath);
+            // A document spread over several files (a database and its -wal) is read once.
+            if (!file || seen.has(file.path)) continue;
+            seen.add(file.path);
+            stats.files_seen++;
+            await this.breathe();
+            await this.indexFile(adapter, file, stats, batch);
+          }
         }
       }
+    } finally {
+      if (bulk) this.store.endBulkLoad();
     }
     for (const f of this.store.listFileHeads()) {
       if (!f.deleted && !seen.has(documentPathOf(f.path))) this.markDeleted(f, stats, batch);
@@ -265,7 +270,7 @@ export class Indexer {
 
     // Read from its start (new, reset, or only ever half a line): the file has no usage rows yet.
     const fileHasRows = row.offset > 0;
-    const state: FileState = row.state_json ? (JSON.parse(row.state_json) as FileState) : newFileState(file);
+    const state: FileState = row.state_json ? parseStateJson(row.state_json, file) : newFileState(file);
     state.adapter_state ??= {};
     const events: AgentEvent[] = adapter.fileEvents ? await adapter.fileEvents(file).catch(() => []) : [];
     const ctx = { file, state: state.adapter_state };
@@ -337,7 +342,7 @@ export class Indexer {
       sessions = await adapter.readDocument!(file);
     } catch (err) {
       // Unreadable now (being written, locked, malformed): counted, and tried again on the next change.
-      this.store.saveFileProgress(doc.file_id, { ...noProgress(doc), skipped: 1, skip_reason: `unreadable: ${(err as Error).message.slice(0, 200)}`, state: newFileState(file), session_id: null });
+      this.store.saveFileProgress(doc.file_id, { ...noProgress(doc), skipped: 1, skip_reason: `unreadable: ${(err as Error).message.slice(0, 200)}`, state: newFileState(file), resumable: false, session_id: null });
       this.log.warn(`${file.path}: could not be read (${(err as Error).message}); will retry on the next change`);
       stats.lines_skipped++;
       return;
@@ -364,7 +369,7 @@ export class Indexer {
     this.store.resetFile(doc.file_id);
     this.store.saveFileProgress(doc.file_id, {
       size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0,
-      state: newFileState(file), skipped: 0, skip_reason: null, session_id: null,
+      state: newFileState(file), resumable: false, skipped: 0, skip_reason: null, session_id: null,
     });
     stats.files_read++;
     stats.bytes_read += sig.size;
@@ -397,10 +402,10 @@ export class Indexer {
           return { ...u, cost_usd: p.cost_usd, priced: p.priced, price_rule: p.rule };
         });
         this.store.upsertUsage(fileId, sessionId, priced, fileHasRows);
-        for (const u of usage) batch.keys.add(u.dedup_key);
+        for (const u of usage) batch.keys.add(requestKeyRef(u.dedup_key));
       }
       if (sessionId) this.store.addFileDetails(fileId, sessionId, events);
-      this.store.saveFileProgress(fileId, { ...progress, state, session_id: sessionId });
+      this.store.saveFileProgress(fileId, { ...progress, state, resumable: adapter.format === 'lines', session_id: sessionId });
       this.store.writeSessionFromFile(fileId, adapter.id, file.root, file.path, state, this.machineId);
     });
     if (sessionId) batch.sessions.add(sessionId);

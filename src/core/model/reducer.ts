@@ -49,7 +49,6 @@ export interface FileState {
   message_count: number;
   compaction_count: number;
   api_error_count: number;
-  tool_ids: string[];
 
   turn_state: TurnState | null;
   turn_state_at: string | null;
@@ -127,7 +126,6 @@ export function newFileState(ids: { session_id: string | null; parent_session_id
     message_count: 0,
     compaction_count: 0,
     api_error_count: 0,
-    tool_ids: [],
     turn_state: null,
     turn_state_at: null,
     prs: [],
@@ -146,7 +144,6 @@ function usageTotal(t: TokenCounts): number {
  */
 export function foldEvents(state: FileState, events: Iterable<AgentEvent>): UsageRow[] {
   const usage = new Map<string, UsageRow>();
-  const toolIds = new Set(state.tool_ids);
   for (const e of events) {
     switch (e.kind) {
       case 'activity':
@@ -175,9 +172,6 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         }
         break;
       }
-      case 'tool_call':
-        toolIds.add(e.id);
-        break;
       case 'turn':
         state.turn_state = e.state;
         state.turn_state_at = e.ts ?? state.turn_state_at;
@@ -229,7 +223,6 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         break;
     }
   }
-  state.tool_ids = [...toolIds];
   return [...usage.values()];
 }
 
@@ -277,7 +270,6 @@ export interface SessionFacts {
   issue_url: string | null;
   github_repo: string | null;
   revival_count: number;
-  tool_call_count: number;
 }
 
 export const TITLE_MAX = 80;
@@ -296,6 +288,5 @@ export function sessionFacts(s: FileState): SessionFacts {
     issue_number: issue?.number ?? null,
     github_repo: s.github_repo ?? pr?.repo ?? null,
     revival_count: Math.max(0, s.run_count - 1),
-    tool_call_count: s.tool_ids.length,
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { githubRepoFromRemote } from '../git/repo';
@@ -88,7 +89,7 @@ interface CodexState {
   pend?: Pending | null;
   /** The last token_count not matched with a record (a version writing the record after it). */
   lastCount?: Tuple | null;
-  /** Prompts of the current turn and the record kind that gave them (e: user_message, i: item_completed). */
+  /** Prompts of the current turn (a digest of each) and the record kind that gave them (e: user_message, i: item_completed). */
   tp?: { t: string; s: 'e' | 'i'; m?: boolean }[];
   /** A `compacted` item was seen; its `context_compacted` event is the same compaction. */
   compacted?: boolean;
@@ -461,6 +462,10 @@ function eventMsg(p: Rec, ts: string | null, st: CodexState, out: AgentEvent[], 
   }
 }
 
+function textDigest(text: string): string {
+  return `${text.length}:${createHash('sha1').update(text).digest('base64').slice(0, 16)}`;
+}
+
 function turn(ts: string | null, state: TurnEvent['state']): TurnEvent {
   return { kind: 'turn', ts, state };
 }
@@ -470,12 +475,14 @@ function prompt(raw: string, src: 'e' | 'i', ts: string | null, st: CodexState, 
   if (!text || NOT_A_PROMPT.some((p) => text.startsWith(p))) return;
   // Builds that write both `user_message` and `item_completed` for one prompt: counted once.
   const tp = (st.tp ??= []);
-  const twin = tp.find((x) => x.t === text && x.s !== src && !x.m);
+  // Kept in the file's parse state (stored, rewritten on every read): a digest, not the prompt.
+  const digest = textDigest(text);
+  const twin = tp.find((x) => x.t === digest && x.s !== src && !x.m);
   if (twin) {
     twin.m = true;
     return;
   }
-  tp.push({ t: text, s: src });
+  tp.push({ t: digest, s: src });
   if (tp.length > TURN_PROMPTS_MAX) tp.shift();
   // No Codex record marks a new process: `codex resume` / `exec resume` append to the same file
   // with nothing but a new task_started, exactly like another turn in the same process.

@@ -13,9 +13,15 @@ export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** A positive finite number, else 0 (token counts: negative or NaN values count as nothing). */
+/**
+ * More than any session could have used (a thousand billion tokens): a larger count is a corrupt
+ * value, not usage, and would only poison every total it is added to.
+ */
+const NUM_MAX = 1e12;
+
+/** A positive finite number below NUM_MAX, else 0 (token counts: negative, NaN or absurd values count as nothing). */
 export function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 && v < NUM_MAX ? v : 0;
 }
 
 /**

@@ -46,13 +46,13 @@ export function sessionDetails(store: Store, sessionId: string): SessionDetails 
     prompts: all<{ ts: string | null; text: string }>(
       store.db,
       `SELECT d.ts AS ts, f.body AS text FROM search_doc d JOIN search_fts f ON f.docid = d.docid
-       WHERE d.session_id = ? AND d.kind = 'prompt' ORDER BY d.ts IS NULL, d.ts, d.docid`,
+       WHERE d.file_id IN (SELECT file_id FROM files WHERE session_id = ?) AND d.kind = 'prompt' ORDER BY d.ts IS NULL, d.ts, d.docid`,
       [sessionId],
     ),
     tools: all<{ name: string; calls: number }>(
       store.db,
       // One call per tool id: a copy of the same call in another file of the session counts once.
-      'SELECT name, COUNT(DISTINCT tool_id) AS calls FROM tool_calls WHERE session_id = ? GROUP BY name ORDER BY calls DESC, name',
+      'SELECT name, COUNT(DISTINCT tool_id) AS calls FROM tool_calls WHERE file_id IN (SELECT file_id FROM files WHERE session_id = ?) GROUP BY name ORDER BY calls DESC, name',
       [sessionId],
     ),
     marks: all<{ kind: 'api_error' | 'compaction'; ts: string | null }>(

@@ -139,16 +139,18 @@ export function unmark(marked: string): { excerpt: string; highlights: [number, 
 /** How much the search index holds, for Diagnostics. */
 export interface SearchIndexSize {
   documents: number;
-  text_chars: number;
+  /** The texts as stored (deflated). */
+  text_bytes: number;
   index_bytes: number;
 }
 
 export function searchIndexSize(store: Store): SearchIndexSize {
-  const docs = one<{ n: number; chars: number }>(store.db, 'SELECT COUNT(*) AS n, COALESCE(SUM(length(body)),0) AS chars FROM search_fts')!;
+  // The content table's own column: its stored (deflated) bytes, without inflating every text.
+  const docs = one<{ n: number; bytes: number }>(store.db, 'SELECT COUNT(*) AS n, COALESCE(SUM(length(c0body)),0) AS bytes FROM search_fts_content')!;
   // Small segments live inline in segdir.root; larger ones in segments.
   const seg = one<{ bytes: number }>(
     store.db,
     `SELECT (SELECT COALESCE(SUM(length(block)),0) FROM search_fts_segments) + (SELECT COALESCE(SUM(length(root)),0) FROM search_fts_segdir) AS bytes`,
   )!;
-  return { documents: docs.n, text_chars: docs.chars, index_bytes: seg.bytes };
+  return { documents: docs.n, text_bytes: docs.bytes, index_bytes: seg.bytes };
 }

@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, Statement } from 'sql.js';
 import type { AgentEvent } from '../model/events';
 import type { FileState, UsageRow } from '../model/reducer';
-import { largerUsage, sessionFacts } from '../model/reducer';
+import { largerUsage, newFileState, sessionFacts } from '../model/reducer';
 import type { LiveProcess } from '../sources/types';
 import { type LiveFacts, emptyFacts, foldLive } from '../live/facts';
 import type { LiveEvent } from '../model/events';
@@ -17,7 +18,7 @@ import { type Params, all, loadSqlJs, one, readRows, run } from './sqlite';
  * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
  * the same files: the next start rebuilds from the transcripts.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 export const PARSER_VERSION = 6;
 
 const SCHEMA = `
@@ -43,11 +44,13 @@ CREATE TABLE IF NOT EXISTS files (
   indexed_at TEXT
 );
 CREATE INDEX IF NOT EXISTS files_session ON files(session_id);
+-- One row per request per file. A request's dedup key and message id are kept as 12-byte hashes
+-- (requestKeyRef): they are only ever compared, and as text they were a third of the index.
 CREATE TABLE IF NOT EXISTS usage (
   file_id INTEGER NOT NULL,
-  dedup_key TEXT NOT NULL,
+  dedup_hash BLOB NOT NULL,
   session_id TEXT NOT NULL,
-  message_id TEXT,
+  message_hash BLOB,
   sidechain INTEGER NOT NULL DEFAULT 0,
   ts TEXT,
   model TEXT,
@@ -69,10 +72,10 @@ CREATE TABLE IF NOT EXISTS usage (
   -- record it per request, else the cwd's HEAD reflog at the request's time. Set when settled.
   branch TEXT,
   branch_resolved INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (file_id, dedup_key)
+  PRIMARY KEY (file_id, dedup_hash)
 );
-CREATE INDEX IF NOT EXISTS usage_key ON usage(dedup_key);
-CREATE INDEX IF NOT EXISTS usage_message ON usage(message_id);
+CREATE INDEX IF NOT EXISTS usage_key ON usage(dedup_hash);
+CREATE INDEX IF NOT EXISTS usage_message ON usage(message_hash);
 CREATE INDEX IF NOT EXISTS usage_session ON usage(session_id, counted);
 CREATE INDEX IF NOT EXISTS usage_branch ON usage(branch, counted);
 CREATE INDEX IF NOT EXISTS usage_unresolved ON usage(branch_resolved);
@@ -190,17 +193,20 @@ CREATE TABLE IF NOT EXISTS search_doc (
   ts TEXT
 );
 CREATE INDEX IF NOT EXISTS search_doc_file ON search_doc(file_id);
-CREATE INDEX IF NOT EXISTS search_doc_session ON search_doc(session_id, kind);
-CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts4(body, tokenize=unicode61 "remove_diacritics=2");
+-- A session's own texts are found through its files (search_doc_file); only titles (file 0) by session.
+CREATE INDEX IF NOT EXISTS search_doc_title ON search_doc(session_id) WHERE kind = 'title';
+-- The texts are kept deflated (ah_deflate/ah_inflate, registered on every open): they are most of
+-- what the index would otherwise store, and only the few shown as excerpts are ever inflated.
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts4(body, compress=ah_deflate, uncompress=ah_inflate, tokenize=unicode61 "remove_diacritics=2");
+-- One row per distinct tool call of a file (a session's are found through its files): its count is
+-- the session's tool_call_count, its names the Details page's tool list. No rowid, no other index:
+-- the key is the table.
 CREATE TABLE IF NOT EXISTS tool_calls (
   file_id INTEGER NOT NULL,
   tool_id TEXT NOT NULL,
-  session_id TEXT NOT NULL,
   name TEXT NOT NULL,
-  ts TEXT,
   PRIMARY KEY (file_id, tool_id)
-);
-CREATE INDEX IF NOT EXISTS tool_calls_session ON tool_calls(session_id);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS session_marks (
   file_id INTEGER NOT NULL,
   session_id TEXT NOT NULL,
@@ -219,13 +225,56 @@ CREATE INDEX IF NOT EXISTS session_marks_session ON session_marks(session_id);
 const SESSION_PRAGMAS = 'PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY';
 
 /**
+ * SQL functions the schema needs: the search texts' compression (FTS4 calls them on every write and
+ * on every read of a text). Registered before anything touches the tables, on every open.
+ */
+function registerFunctions(db: Database): void {
+  db.create_function('ah_deflate', (text: unknown) => (typeof text === 'string' ? deflateRawSync(text) : text) as never);
+  db.create_function('ah_inflate', (data: unknown) => (data instanceof Uint8Array ? inflateRawSync(data).toString('utf8') : data) as never);
+}
+
+/**
  * Text kept for full-text search, per message: the first this many characters. The index finds a
  * session; the transcript holds the rest.
  */
 export const SEARCH_TEXT_MAX = 2048;
 
+/** The request rows' indexes that only settling and the views read (see Store.beginBulkLoad). */
+const BULK_DEFERRED_INDEXES = ['usage_key', 'usage_message', 'usage_session', 'usage_branch', 'usage_unresolved'];
+
+/**
+ * How a request's dedup key (or message id) is stored: the first 12 bytes of its SHA-1. Keys are
+ * only compared, never shown; 96 bits make a collision between two of a user's requests (about
+ * n²/2^97: 10^-13 for a hundred million requests) far less likely than a corrupt disk.
+ */
+export function keyHash(key: string): Buffer {
+  return createHash('sha1').update(key).digest().subarray(0, 12);
+}
+
+/** A request key as the store hands it around (recomputeCounted, resetFile): its hash in hex. */
+export function requestKeyRef(dedupKey: string): string {
+  return keyHash(dedupKey).toString('hex').toUpperCase();
+}
+
 /** Separates a document's path from the session id in the rows of the sessions it holds. */
 export const DOC_SEP = '#session=';
+
+/**
+ * A file's parse state as stored: top-level fields still at their empty value (most of them, most
+ * of the time) are left out; parseStateJson puts them back.
+ */
+export function stateJson(state: FileState): string {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(state)) {
+    if (v === null || v === 0 || (Array.isArray(v) && !v.length)) continue;
+    out[k] = v;
+  }
+  return JSON.stringify(out);
+}
+
+export function parseStateJson(json: string, ids: Parameters<typeof newFileState>[0]): FileState {
+  return { ...newFileState(ids), ...(JSON.parse(json) as Partial<FileState>) };
+}
 
 /** The file a row stands for: itself, or the document holding the session of a `<doc>#session=<id>` row. */
 export function documentPathOf(rowPath: string): string {
@@ -336,6 +385,10 @@ export class Store {
   }
 
   private static init(db: Database, file: string | null, outcome: OpenOutcome, aside: string | null): Store {
+    registerFunctions(db);
+    // A new database: 8 KiB pages keep a file's parse state (one to two KiB) on its row's page
+    // instead of an overflow page of its own. Only takes effect before the first table exists.
+    if (outcome !== 'loaded') db.exec('PRAGMA page_size = 8192');
     db.exec(SCHEMA);
     db.exec(SESSION_PRAGMAS);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
@@ -444,6 +497,37 @@ export class Store {
     }
   }
 
+  // ---- bulk load ---------------------------------------------------------------------------
+
+  /** The CREATE statements of the indexes beginBulkLoad dropped, until endBulkLoad builds them. */
+  private deferredIndexes: string[] = [];
+
+  /**
+   * Filling a store that holds no request yet (the first index, a rebuild): the request rows'
+   * secondary indexes are dropped now and built once by endBulkLoad. Building an index from sorted
+   * rows is several times faster than keeping it up to date row by row, and packs its pages full
+   * (the store is smaller). Nothing the pass itself runs reads these indexes; what a query asks
+   * meanwhile is answered by scanning. Returns whether it did so. A store persisted meanwhile gets
+   * them back when it is next opened (SCHEMA creates missing indexes).
+   */
+  beginBulkLoad(): boolean {
+    if (this.deferredIndexes.length || this.first('SELECT 1 AS x FROM usage LIMIT 1')) return false;
+    const names = BULK_DEFERRED_INDEXES.map(() => '?').join(', ');
+    const rows = all<{ name: string; sql: string }>(this.db, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND name IN (${names})`, BULK_DEFERRED_INDEXES);
+    for (const r of rows) run(this.db, `DROP INDEX ${r.name}`);
+    this.deferredIndexes = rows.map((r) => r.sql);
+    this.freeStatements();
+    return rows.length > 0;
+  }
+
+  /** Builds the indexes beginBulkLoad dropped (always called, also when the pass failed). */
+  endBulkLoad(): void {
+    for (const sql of this.deferredIndexes) this.db.run(sql);
+    this.deferredIndexes = [];
+    this.freeStatements();
+    this.markDirty();
+  }
+
   // ---- files -------------------------------------------------------------------------------
 
   getFile(filePath: string): FileRow | undefined {
@@ -479,14 +563,19 @@ export class Store {
 
   /** Forgets what was read of a file (it shrank or was replaced): its rows go, it is read again. */
   resetFile(fileId: number): string[] {
-    const keys = all<{ dedup_key: string; message_id: string | null }>(this.db, 'SELECT dedup_key, message_id FROM usage WHERE file_id = ?', [fileId]);
+    const keys = this.keysOfFile(fileId);
     this.exec('DELETE FROM usage WHERE file_id = ?', [fileId]);
     this.exec('DELETE FROM session_live WHERE file_id = ?', [fileId]);
     this.forgetFileDetails(fileId);
     this.exec(`UPDATE files SET offset = 0, fingerprint = NULL, fingerprint_len = 0, first_record_at = NULL,
       last_activity_at = NULL, state_json = NULL, skipped_lines = 0, last_skip_reason = NULL, deleted = 0 WHERE file_id = ?`, [fileId]);
     this.markDirty();
-    return keys.map((k) => k.dedup_key);
+    return keys;
+  }
+
+  /** The key refs (requestKeyRef) of a file's requests. */
+  private keysOfFile(fileId: number): string[] {
+    return all<{ k: string }>(this.db, 'SELECT hex(dedup_hash) AS k FROM usage WHERE file_id = ?', [fileId]).map((r) => r.k);
   }
 
   saveFileProgress(
@@ -499,6 +588,8 @@ export class Store {
       fingerprint: string;
       fingerprint_len: number;
       state: FileState;
+      /** Keep the state for the next read to continue from (false for documents: always read whole). */
+      resumable: boolean;
       skipped: number;
       skip_reason: string | null;
       session_id: string | null;
@@ -510,7 +601,7 @@ export class Store {
         session_id = COALESCE(?, session_id), deleted = 0, indexed_at = ? WHERE file_id = ?`,
       [
         p.size, p.mtime_ms, p.ino, p.offset, p.fingerprint, p.fingerprint_len, p.state.first_record_at, p.state.last_activity_at,
-        JSON.stringify(p.state), p.skipped, p.skip_reason, p.session_id, new Date().toISOString(), fileId,
+        p.resumable ? stateJson(p.state) : null, p.skipped, p.skip_reason, p.session_id, new Date().toISOString(), fileId,
       ],
     );
     this.markDirty();
@@ -529,14 +620,14 @@ export class Store {
   markFileDeleted(fileId: number): string[] {
     this.exec('UPDATE files SET deleted = 1 WHERE file_id = ?', [fileId]);
     this.markDirty();
-    return all<{ dedup_key: string }>(this.db, 'SELECT dedup_key FROM usage WHERE file_id = ?', [fileId]).map((r) => r.dedup_key);
+    return this.keysOfFile(fileId);
   }
 
   /** A file marked deleted is there again, unchanged (moved away and back): its rows are present again. */
   markFilePresent(fileId: number): string[] {
     this.exec('UPDATE files SET deleted = 0 WHERE file_id = ?', [fileId]);
     this.markDirty();
-    return all<{ dedup_key: string }>(this.db, 'SELECT dedup_key FROM usage WHERE file_id = ?', [fileId]).map((r) => r.dedup_key);
+    return this.keysOfFile(fileId);
   }
 
   // ---- usage -------------------------------------------------------------------------------
@@ -550,8 +641,8 @@ export class Store {
         written.get(r.dedup_key) ??
         (fileHasRows
           ? this.first<{ input: number; output: number; cache_read: number; cache_write: number }>(
-              'SELECT input, output, cache_read, cache_write FROM usage WHERE file_id = ? AND dedup_key = ?',
-              [fileId, r.dedup_key],
+              'SELECT input, output, cache_read, cache_write FROM usage WHERE file_id = ? AND dedup_hash = ?',
+              [fileId, keyHash(r.dedup_key)],
             )
           : undefined);
       if (prev) {
@@ -559,11 +650,11 @@ export class Store {
         if (largerUsage(prevRow, r) === prevRow) continue;
       }
       this.exec(
-        `INSERT OR REPLACE INTO usage(file_id, dedup_key, session_id, message_id, sidechain, ts, model, git_branch, input, output,
+        `INSERT OR REPLACE INTO usage(file_id, dedup_hash, session_id, message_hash, sidechain, ts, model, git_branch, input, output,
           cache_read, cache_write, cache_write_1h, speed, provider, vendor_cost_usd, cost_usd, priced, price_rule, request_count, counted)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
         [
-          fileId, r.dedup_key, sessionId, r.message_id, r.sidechain ? 1 : 0, r.ts, r.model, r.git_branch, r.tokens.input, r.tokens.output,
+          fileId, keyHash(r.dedup_key), sessionId, r.message_id === null ? null : keyHash(r.message_id), r.sidechain ? 1 : 0, r.ts, r.model, r.git_branch, r.tokens.input, r.tokens.output,
           r.tokens.cache_read, r.tokens.cache_write, r.tokens.cache_write_1h, r.speed, r.provider ?? null,
           r.vendor_cost_usd ?? null, r.cost_usd, r.priced ? 1 : 0, r.price_rule, r.request_count ?? 1,
         ],
@@ -586,28 +677,28 @@ export class Store {
     const keyList = [...new Set(keys)];
     const sessions = new Set<string>();
     if (keyList.length === 0) return sessions;
-    this.exec('CREATE TEMP TABLE IF NOT EXISTS tmp_keys (k TEXT PRIMARY KEY)');
+    this.exec('CREATE TEMP TABLE IF NOT EXISTS tmp_keys (k BLOB PRIMARY KEY)');
     this.exec('DELETE FROM tmp_keys');
     const stmt = this.db.prepare('INSERT OR IGNORE INTO tmp_keys(k) VALUES (?)');
     try {
-      for (const k of keyList) stmt.run([k]);
+      for (const k of keyList) stmt.run([Buffer.from(k, 'hex')]);
     } finally {
       stmt.free();
     }
     // Rows sharing a message id with the changed ones may change sides too.
-    this.exec(`INSERT OR IGNORE INTO tmp_keys(k) SELECT u2.dedup_key FROM usage u1 JOIN usage u2 ON u2.message_id = u1.message_id
-      WHERE u1.dedup_key IN (SELECT k FROM tmp_keys) AND u1.message_id IS NOT NULL`);
-    for (const r of all<{ session_id: string }>(this.db, 'SELECT DISTINCT session_id FROM usage WHERE dedup_key IN (SELECT k FROM tmp_keys)')) {
+    this.exec(`INSERT OR IGNORE INTO tmp_keys(k) SELECT u2.dedup_hash FROM usage u1 JOIN usage u2 ON u2.message_hash = u1.message_hash
+      WHERE u1.dedup_hash IN (SELECT k FROM tmp_keys) AND u1.message_hash IS NOT NULL`);
+    for (const r of all<{ session_id: string }>(this.db, 'SELECT DISTINCT session_id FROM usage WHERE dedup_hash IN (SELECT k FROM tmp_keys)')) {
       sessions.add(r.session_id);
     }
-    this.exec('UPDATE usage SET counted = 0 WHERE dedup_key IN (SELECT k FROM tmp_keys)');
+    this.exec('UPDATE usage SET counted = 0 WHERE dedup_hash IN (SELECT k FROM tmp_keys)');
     this.exec(`UPDATE usage SET counted = 1 WHERE rowid IN (
-      SELECT (SELECT u.rowid FROM usage u JOIN files f ON f.file_id = u.file_id WHERE u.dedup_key = t.k
+      SELECT (SELECT u.rowid FROM usage u JOIN files f ON f.file_id = u.file_id WHERE u.dedup_hash = t.k
               ORDER BY u.sidechain, f.deleted, f.first_record_at IS NULL, f.first_record_at, f.session_id, u.file_id LIMIT 1)
       FROM tmp_keys t)`);
-    this.exec(`UPDATE usage SET counted = 0 WHERE counted = 1 AND sidechain = 1 AND message_id IS NOT NULL
-      AND dedup_key IN (SELECT k FROM tmp_keys)
-      AND EXISTS (SELECT 1 FROM usage m WHERE m.message_id = usage.message_id AND m.sidechain = 0)`);
+    this.exec(`UPDATE usage SET counted = 0 WHERE counted = 1 AND sidechain = 1 AND message_hash IS NOT NULL
+      AND dedup_hash IN (SELECT k FROM tmp_keys)
+      AND EXISTS (SELECT 1 FROM usage m WHERE m.message_hash = usage.message_hash AND m.sidechain = 0)`);
     this.markDirty();
     return sessions;
   }
@@ -754,6 +845,11 @@ export class Store {
    * Writes what a file says about its session. When several files carry the same session id (a
    * copy under two config roots, a moved file), the present file with the latest activity speaks.
    */
+  /** The distinct tool calls a file made (addFileDetails keeps one row per call id). */
+  private toolCallCount(fileId: number): number {
+    return this.first<{ n: number }>('SELECT count(*) AS n FROM tool_calls WHERE file_id = ?', [fileId])?.n ?? 0;
+  }
+
   writeSessionFromFile(fileId: number, framework: string, root: string, filePath: string, s: FileState, machineId: string | null): void {
     const sessionId = s.session_id;
     if (!sessionId) return;
@@ -786,7 +882,7 @@ export class Store {
         sessionId, s.parent_session_id, s.agent_id, machineId, framework, f.title, s.first_started_at, s.last_started_at,
         s.last_activity_at, f.revival_count, s.turn_state, s.turn_state_at, s.cwd, s.git_branch, s.worktree_path, f.github_repo,
         f.issue_number, f.issue_url, f.pr_number, f.pr_url, s.additions, s.deletions, s.first_user_message, s.last_user_message,
-        s.model, s.compaction_count, s.message_count, f.tool_call_count, s.api_error_count, s.agent_cost_usd,
+        s.model, s.compaction_count, s.message_count, this.toolCallCount(fileId), s.api_error_count, s.agent_cost_usd,
         s.agent_model_costs ? JSON.stringify(s.agent_model_costs) : null, s.context_tokens,
         s.token_totals_pending === null || s.token_totals_pending === undefined ? null : s.token_totals_pending ? 1 : 0, filePath, root,
       ],
@@ -823,7 +919,7 @@ export class Store {
   addFileDetails(fileId: number, sessionId: string, events: Iterable<AgentEvent>): void {
     const doc = this.db.prepare('INSERT INTO search_doc(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)');
     const fts = this.db.prepare('INSERT INTO search_fts(docid, body) VALUES (last_insert_rowid(), ?)');
-    const tool = this.db.prepare('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, session_id, name, ts) VALUES (?, ?, ?, ?, ?)');
+    const tool = this.db.prepare('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, name) VALUES (?, ?, ?)');
     const mark = this.db.prepare('INSERT INTO session_marks(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)');
     try {
       for (const e of events) {
@@ -833,7 +929,7 @@ export class Store {
           doc.run([fileId, sessionId, e.kind === 'user_prompt' ? 'prompt' : 'assistant', e.ts]);
           fts.run([text]);
         } else if (e.kind === 'tool_call') {
-          tool.run([fileId, e.id, sessionId, e.name, e.ts]);
+          tool.run([fileId, e.id, e.name]);
         } else if (e.kind === 'api_error' || e.kind === 'compaction') {
           mark.run([fileId, sessionId, e.kind, e.ts]);
         }
