@@ -71,6 +71,29 @@ describe('performance paths keep their meaning', () => {
     assert.deepEqual(parseStateJson(json, ids), state);
   });
 
+  test('a price rule first written by a piece that rolled back is written again by the next row that needs it', async () => {
+    const store = await Store.open(null);
+    const row = (key: string) => ({
+      dedup_key: key, message_id: null, sidechain: false, ts: t('09:00:00.000'), model: 'm', git_branch: null, speed: null,
+      tokens: { input: 1, output: 1, cache_read: 0, cache_write: 0, cache_write_1h: 0 }, cost_usd: 0.5, priced: true, price_rule: 'a rule seen first in a failing piece',
+    });
+    await store.batch(async () => {
+      const f = store.transaction(() => store.insertFile({ path: '/f.jsonl', framework: 'claude_code', root: '/r', session_id: 's' }));
+      assert.throws(() =>
+        store.transaction(() => {
+          store.upsertUsage(f.file_id, 's', [row('k1')], false);
+          throw new Error('boom');
+        }),
+      );
+      store.transaction(() => store.upsertUsage(f.file_id, 's', [row('k2')], false));
+    });
+    assert.deepEqual(
+      all(store.db, 'SELECT (SELECT rule FROM price_rules WHERE rule_id = u.rule_id) AS rule FROM usage u'),
+      [{ rule: 'a rule seen first in a failing piece' }],
+    );
+    store.close();
+  });
+
   test('a piece failing inside a batch rolls back alone; the batch keeps the rest', async () => {
     const store = await Store.open(null);
     await store.batch(async () => {

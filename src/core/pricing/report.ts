@@ -1,6 +1,6 @@
 import { all } from '../store/sqlite';
 import { type SessionView, listSessions } from '../store/queries';
-import type { Store } from '../store/store';
+import { type Store, ofSessionFiles } from '../store/store';
 import { type PriceOverrides, type UnitPrices, priceRequest, priceSource } from './index';
 import { type AgentComparison, compareWithAgent } from './settings';
 
@@ -50,7 +50,7 @@ interface UsageFacts {
 }
 
 const FACTS = `SELECT u.session_id, f.framework, u.model, u.provider, u.vendor_cost_usd, u.speed, u.ts, u.input, u.output, u.cache_read,
-  u.cache_write, u.cache_write_1h, u.cost_usd, u.priced, u.price_rule, u.request_count
+  u.cache_write, u.cache_write_1h, u.cost_usd, u.priced, (SELECT rule FROM price_rules WHERE rule_id = u.rule_id) AS price_rule, u.request_count
   FROM usage u JOIN files f ON f.file_id = u.file_id WHERE u.counted = 1`;
 
 function addTo(c: CostRow, r: UsageFacts): void {
@@ -260,7 +260,7 @@ export function explainSession(store: Store, sessionId: string, overrides: Price
     }
   };
   visit(s);
-  const rows = all<UsageFacts>(store.db, `${FACTS} AND u.session_id IN (${ids.map(() => '?').join(',')})`, ids);
+  const rows = all<UsageFacts>(store.db, `${FACTS} AND ${ofSessionFiles('u.file_id', ids.length)}`, ids);
   return finish({ kind: 'session', session_id: s.session_id, title: s.title, framework: s.framework, sessions: ids }, rows, overrides, s.agent_cost_usd);
 }
 

@@ -1,5 +1,5 @@
 import { all } from './sqlite';
-import type { Store } from './store';
+import { type Store, ofSessionFiles } from './store';
 
 /** What the Session Details page shows beyond the session row: splits, prompts, tools, errors. */
 
@@ -36,7 +36,7 @@ export function sessionDetails(store: Store, sessionId: string): SessionDetails 
   const split = (expr: string) =>
     all<SplitRow & { _rows?: number }>(
       store.db,
-      `SELECT ${expr} AS key, ${SPLIT} FROM usage WHERE session_id = ? AND counted = 1 GROUP BY 1 ORDER BY cost_usd DESC, key`,
+      `SELECT ${expr} AS key, ${SPLIT} FROM usage WHERE ${ofSessionFiles('file_id', 1)} AND counted = 1 GROUP BY 1 ORDER BY cost_usd DESC, key`,
       [sessionId],
     ).map(({ _rows, ...r }) => r);
   return {

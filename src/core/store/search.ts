@@ -56,7 +56,7 @@ export function searchSessions(store: Store, input: string, opts: SearchOptions)
   // made afterwards for the texts shown only.
   const rows = all<{ docid: number; session_id: string; kind: SearchKind; offs: string }>(
     store.db,
-    `SELECT d.docid AS docid, d.session_id AS session_id, d.kind AS kind, offsets(search_fts) AS offs
+    `SELECT d.docid AS docid, COALESCE(d.session_id, (SELECT session_id FROM files WHERE file_id = d.file_id)) AS session_id, d.kind AS kind, offsets(search_fts) AS offs
      FROM search_fts JOIN search_doc d ON d.docid = search_fts.docid
      WHERE search_fts MATCH ? ${opts.includeAssistantText ? '' : "AND d.kind != 'assistant'"}
      LIMIT 5000`,

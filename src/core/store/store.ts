@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS usage (
   vendor_cost_usd REAL,
   cost_usd REAL,
   priced INTEGER NOT NULL,
-  price_rule TEXT,
+  -- How the cost was made (price_rules: a few distinct texts, one small number per row).
+  rule_id INTEGER,
   request_count INTEGER NOT NULL DEFAULT 1,
   counted INTEGER NOT NULL DEFAULT 0,
   -- The branch the request counts on (docs/accounting.md §5): the recorded one for agents that
@@ -74,11 +75,12 @@ CREATE TABLE IF NOT EXISTS usage (
   branch_resolved INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (file_id, dedup_hash)
 );
+CREATE TABLE IF NOT EXISTS price_rules (rule_id INTEGER PRIMARY KEY, rule TEXT NOT NULL UNIQUE);
 CREATE INDEX IF NOT EXISTS usage_key ON usage(dedup_hash);
 CREATE INDEX IF NOT EXISTS usage_message ON usage(message_hash);
-CREATE INDEX IF NOT EXISTS usage_session ON usage(session_id, counted);
 CREATE INDEX IF NOT EXISTS usage_branch ON usage(branch, counted);
-CREATE INDEX IF NOT EXISTS usage_unresolved ON usage(branch_resolved);
+-- Only the rows still waiting for their branch (a handful after each pass): a partial index.
+CREATE INDEX IF NOT EXISTS usage_unresolved ON usage(branch_resolved) WHERE branch_resolved = 0;
 CREATE TABLE IF NOT EXISTS sessions (
   session_id TEXT PRIMARY KEY,
   parent_session_id TEXT,
@@ -185,10 +187,12 @@ CREATE TABLE IF NOT EXISTS session_live (
   alive INTEGER,
   PRIMARY KEY (session_id, file_id)
 );
+-- A searchable text: a prompt or answer of a file (its session is the file's), or a session's
+-- title (file_id 0, session_id set: it belongs to no one file).
 CREATE TABLE IF NOT EXISTS search_doc (
   docid INTEGER PRIMARY KEY,
   file_id INTEGER NOT NULL,
-  session_id TEXT NOT NULL,
+  session_id TEXT,
   kind TEXT NOT NULL,
   ts TEXT
 );
@@ -203,7 +207,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts4(body, compress=ah_defla
 -- the key is the table.
 CREATE TABLE IF NOT EXISTS tool_calls (
   file_id INTEGER NOT NULL,
-  tool_id TEXT NOT NULL,
+  -- keyHash of the call id: only ever counted.
+  tool_id BLOB NOT NULL,
   name TEXT NOT NULL,
   PRIMARY KEY (file_id, tool_id)
 ) WITHOUT ROWID;
@@ -240,7 +245,16 @@ function registerFunctions(db: Database): void {
 export const SEARCH_TEXT_MAX = 2048;
 
 /** The request rows' indexes that only settling and the views read (see Store.beginBulkLoad). */
-const BULK_DEFERRED_INDEXES = ['usage_key', 'usage_message', 'usage_session', 'usage_branch', 'usage_unresolved'];
+const BULK_DEFERRED_INDEXES = ['usage_key', 'usage_message', 'usage_branch', 'usage_unresolved'];
+
+/**
+ * `<col> IN (the files of these n sessions)`, n placeholders: how the request rows of sessions are
+ * found. usage.session_id has no index of its own (it would be the store's largest after the table);
+ * its file_id leads the primary key.
+ */
+export function ofSessionFiles(fileIdColumn: string, n: number): string {
+  return `${fileIdColumn} IN (SELECT file_id FROM files WHERE session_id IN (${Array.from({ length: n }, () => '?').join(', ')}))`;
+}
 
 /**
  * How a request's dedup key (or message id) is stored: the first 12 bytes of its SHA-1. Keys are
@@ -472,6 +486,8 @@ export class Store {
       } else {
         this.db.run('ROLLBACK');
       }
+      // A price rule added by what was rolled back is gone again.
+      this.ruleIds.clear();
       throw err;
     } finally {
       this.depth--;
@@ -651,12 +667,12 @@ export class Store {
       }
       this.exec(
         `INSERT OR REPLACE INTO usage(file_id, dedup_hash, session_id, message_hash, sidechain, ts, model, git_branch, input, output,
-          cache_read, cache_write, cache_write_1h, speed, provider, vendor_cost_usd, cost_usd, priced, price_rule, request_count, counted)
+          cache_read, cache_write, cache_write_1h, speed, provider, vendor_cost_usd, cost_usd, priced, rule_id, request_count, counted)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
         [
           fileId, keyHash(r.dedup_key), sessionId, r.message_id === null ? null : keyHash(r.message_id), r.sidechain ? 1 : 0, r.ts, r.model, r.git_branch, r.tokens.input, r.tokens.output,
           r.tokens.cache_read, r.tokens.cache_write, r.tokens.cache_write_1h, r.speed, r.provider ?? null,
-          r.vendor_cost_usd ?? null, r.cost_usd, r.priced ? 1 : 0, r.price_rule, r.request_count ?? 1,
+          r.vendor_cost_usd ?? null, r.cost_usd, r.priced ? 1 : 0, this.ruleId(r.price_rule), r.request_count ?? 1,
         ],
       );
       written.set(r.dedup_key, r.tokens);
@@ -711,18 +727,18 @@ export class Store {
     const rows = all<StoredPriceInput & { rid: number; cost_usd: number | null; priced: number; price_rule: string | null }>(
       this.db,
       `SELECT u.rowid AS rid, f.framework AS framework, u.model, u.provider, u.vendor_cost_usd, u.request_count, u.speed, u.ts,
-        u.input, u.output, u.cache_read, u.cache_write, u.cache_write_1h, u.cost_usd, u.priced, u.price_rule
+        u.input, u.output, u.cache_read, u.cache_write, u.cache_write_1h, u.cost_usd, u.priced, (SELECT rule FROM price_rules WHERE rule_id = u.rule_id) AS price_rule
        FROM usage u JOIN files f ON f.file_id = u.file_id`,
     );
     let changed = 0;
     this.transaction(() => {
-      const stmt = this.db.prepare('UPDATE usage SET cost_usd = ?, priced = ?, price_rule = ? WHERE rowid = ?');
+      const stmt = this.db.prepare('UPDATE usage SET cost_usd = ?, priced = ?, rule_id = ? WHERE rowid = ?');
       try {
         for (const r of rows) {
           const p = price(r);
           if (!p.priced && r.price_rule?.startsWith(AGENT_FILL_RULE)) continue;
           if (p.cost_usd === r.cost_usd && (p.priced ? 1 : 0) === r.priced && p.rule === r.price_rule) continue;
-          stmt.run([p.cost_usd, p.priced ? 1 : 0, p.rule, r.rid]);
+          stmt.run([p.cost_usd, p.priced ? 1 : 0, this.ruleId(p.rule), r.rid]);
           changed++;
         }
       } finally {
@@ -753,11 +769,10 @@ export class Store {
         costs = {};
       }
       const tree = this.sessionTree(root);
-      const marks = tree.map(() => '?').join(',');
       const rows = all<{ rid: number; session_id: string; model: string | null; tokens: number; cost_usd: number | null; priced: number; price_rule: string | null }>(
         this.db,
-        `SELECT rowid AS rid, session_id, model, input + output + cache_read + cache_write AS tokens, cost_usd, priced, price_rule
-         FROM usage WHERE counted = 1 AND session_id IN (${marks})`,
+        `SELECT rowid AS rid, session_id, model, input + output + cache_read + cache_write AS tokens, cost_usd, priced, (SELECT rule FROM price_rules WHERE rule_id = u.rule_id) AS price_rule
+         FROM usage u WHERE counted = 1 AND ${ofSessionFiles('file_id', tree.length)}`,
         tree,
       );
       const byModel = new Map<string, typeof rows>();
@@ -778,13 +793,13 @@ export class Store {
           for (const r of gaps) {
             const share = (gap * r.tokens) / tokens;
             if (r.priced && r.cost_usd === share && r.price_rule === rule) continue;
-            run(this.db, 'UPDATE usage SET cost_usd = ?, priced = 1, price_rule = ? WHERE rowid = ?', [share, rule, r.rid]);
+            run(this.db, 'UPDATE usage SET cost_usd = ?, priced = 1, rule_id = ? WHERE rowid = ?', [share, this.ruleId(rule), r.rid]);
             changed.add(r.session_id);
           }
         } else {
           // The agent's figure no longer covers them (or is gone): unpriced again.
           for (const r of filled) {
-            run(this.db, 'UPDATE usage SET cost_usd = NULL, priced = 0, price_rule = ? WHERE rowid = ?', [`no price for ${model || 'an unrecorded model'}`, r.rid]);
+            run(this.db, 'UPDATE usage SET cost_usd = NULL, priced = 0, rule_id = ? WHERE rowid = ?', [this.ruleId(`no price for ${model || 'an unrecorded model'}`), r.rid]);
             changed.add(r.session_id);
           }
         }
@@ -827,7 +842,7 @@ export class Store {
         `SELECT COALESCE(SUM(input),0) AS i, COALESCE(SUM(output),0) AS o, COALESCE(SUM(cache_read),0) AS cr,
           COALESCE(SUM(cache_write),0) AS cw, COALESCE(SUM(cost_usd),0) AS cost, COALESCE(SUM(request_count),0) AS requests,
           COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced
-         FROM usage WHERE session_id = ? AND counted = 1`,
+         FROM usage WHERE ${ofSessionFiles('file_id', 1)} AND counted = 1`,
         [id],
       )!;
       this.exec(
@@ -845,6 +860,20 @@ export class Store {
    * Writes what a file says about its session. When several files carry the same session id (a
    * copy under two config roots, a moved file), the present file with the latest activity speaks.
    */
+  /** price_rules ids by text: a store meets a handful of rules, each looked up once. */
+  private readonly ruleIds = new Map<string, number>();
+
+  /** The id of a price rule's text (added to price_rules when new). */
+  private ruleId(rule: string): number {
+    let id = this.ruleIds.get(rule);
+    if (id === undefined) {
+      this.exec('INSERT OR IGNORE INTO price_rules(rule) VALUES (?)', [rule]);
+      id = this.first<{ id: number }>('SELECT rule_id AS id FROM price_rules WHERE rule = ?', [rule])!.id;
+      this.ruleIds.set(rule, id);
+    }
+    return id;
+  }
+
   /** The distinct tool calls a file made (addFileDetails keeps one row per call id). */
   private toolCallCount(fileId: number): number {
     return this.first<{ n: number }>('SELECT count(*) AS n FROM tool_calls WHERE file_id = ?', [fileId])?.n ?? 0;
@@ -917,7 +946,7 @@ export class Store {
    * per file, so a file read again from the start replaces its own.
    */
   addFileDetails(fileId: number, sessionId: string, events: Iterable<AgentEvent>): void {
-    const doc = this.db.prepare('INSERT INTO search_doc(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)');
+    const doc = this.db.prepare('INSERT INTO search_doc(file_id, session_id, kind, ts) VALUES (?, NULL, ?, ?)');
     const fts = this.db.prepare('INSERT INTO search_fts(docid, body) VALUES (last_insert_rowid(), ?)');
     const tool = this.db.prepare('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, name) VALUES (?, ?, ?)');
     const mark = this.db.prepare('INSERT INTO session_marks(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)');
@@ -926,10 +955,10 @@ export class Store {
         if (e.kind === 'user_prompt' || e.kind === 'assistant_text') {
           const text = e.text.trim().slice(0, SEARCH_TEXT_MAX);
           if (!text) continue;
-          doc.run([fileId, sessionId, e.kind === 'user_prompt' ? 'prompt' : 'assistant', e.ts]);
+          doc.run([fileId, e.kind === 'user_prompt' ? 'prompt' : 'assistant', e.ts]);
           fts.run([text]);
         } else if (e.kind === 'tool_call') {
-          tool.run([fileId, e.id, e.name]);
+          tool.run([fileId, keyHash(e.id), e.name]);
         } else if (e.kind === 'api_error' || e.kind === 'compaction') {
           mark.run([fileId, sessionId, e.kind, e.ts]);
         }
