@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { TokenCounts } from '../../src/core/model/session';
-import { PRICE_DATA, type PriceInput, fastMultiplier, priceRequest, sanitizeOverrides, splitProviderPrefix, undatedModelId } from '../../src/core/pricing';
+import { PRICE_DATA, type PriceInput, clearResolvedPrices, fastMultiplier, priceRequest, sanitizeOverrides, splitProviderPrefix, undatedModelId } from '../../src/core/pricing';
 import { explanationMarkdown } from '../../src/core/pricing/explainText';
 import { compareWithAgent, daily, dayIn, explainSession } from '../../src/core/pricing/report';
 import { codexTokens } from '../../src/core/sources/codex';
@@ -160,6 +160,34 @@ describe('pricing: one request at a time', () => {
     const c = compareWithAgent(1.02, 1.0)!;
     assert.equal(c.differs, true);
     assert.ok(Math.abs(c.difference_pct - 2) < 1e-9);
+  });
+});
+
+describe('pricing: resolved prices reused for the day', () => {
+  test('a request priced from the kept prices costs what the library says, tiers and dates included', () => {
+    const models: [string, string | null][] = [
+      ['claude-sonnet-4-5-20250929', null], ['claude-opus-4-1-20250805', null], ['claude-haiku-4-5', null],
+      ['gpt-5', 'openai'], ['gpt-5-codex', 'openai'], ['gemini-2.5-pro', 'google'], ['anthropic/claude-sonnet-4-5', null],
+      ['claude-sonnet-4-5@20250929', null], ['deepseek-chat', 'deepseek'],
+    ];
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 48271) % 2147483647) % n);
+    for (const [model, provider] of models) {
+      for (let i = 0; i < 40; i++) {
+        // Some requests past the 200k long-context threshold; timestamps over two years (dated prices).
+        const tokens = { input: rnd(300_000), output: rnd(20_000), cache_read: rnd(200_000), cache_write: rnd(50_000), cache_write_1h: 0 };
+        tokens.cache_write_1h = rnd(tokens.cache_write + 1);
+        const ts = new Date(Date.UTC(2025, 0, 1) + rnd(700) * 86_400_000 + rnd(86_400_000)).toISOString();
+        const input = { framework: 'claude_code', model, provider, tokens, ts, request_count: 1 + rnd(3) };
+        clearResolvedPrices();
+        const fresh = priceRequest(input); // the library's own figure (and the prices kept)
+        const reused = priceRequest(input); // from the kept prices
+        assert.equal(reused.rule, fresh.rule, `${model} ${ts}`);
+        assert.equal(reused.priced, fresh.priced);
+        if (fresh.cost_usd === null) assert.equal(reused.cost_usd, null);
+        else assert.ok(Math.abs(reused.cost_usd! - fresh.cost_usd) <= 1e-12 * Math.max(1, fresh.cost_usd), `${model}: ${reused.cost_usd} vs ${fresh.cost_usd}`);
+      }
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { REMOTE_DATA_JSON_URL, updatePrices, waitForUpdate } from '@pydantic/genai-prices';
-import { PRICE_DATA, priceSource } from './index';
+import { PRICE_DATA, clearResolvedPrices, priceSource } from './index';
 
 /**
  * `agentHandler.pricing.refresh` (off by default): newer price data from the library's own source
@@ -64,6 +64,7 @@ export async function refreshPrices(
   const cached = await readCache(cacheFile);
   const use = async (c: CachedPrices, outcome: RefreshOutcome['outcome'], message: string): Promise<RefreshOutcome> => {
     await activate(c.data);
+    clearResolvedPrices();
     priceSource.label = `${PRICE_DATA.library} data fetched ${c.fetched_at} (refresh on; bundled ${PRICE_DATA.version})`;
     priceSource.fetched_at = c.fetched_at;
     return { outcome, fetched_at: c.fetched_at, message };

@@ -234,9 +234,13 @@ const SESSION_PRAGMAS = 'PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMOR
  * on every read of a text). Registered before anything touches the tables, on every open.
  */
 function registerFunctions(db: Database): void {
-  db.create_function('ah_deflate', (text: unknown) => (typeof text === 'string' ? deflateRawSync(text) : text) as never);
+  // Short texts (most titles and prompts) stay text: deflating them saves little and costs a call.
+  db.create_function('ah_deflate', (text: unknown) => (typeof text === 'string' && text.length > DEFLATE_FROM ? deflateRawSync(text) : text) as never);
   db.create_function('ah_inflate', (data: unknown) => (data instanceof Uint8Array ? inflateRawSync(data).toString('utf8') : data) as never);
 }
+
+/** Search texts longer than this many characters are stored deflated. */
+const DEFLATE_FROM = 160;
 
 /**
  * Text kept for full-text search, per message: the first this many characters. The index finds a
