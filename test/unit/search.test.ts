@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { searchIndexSize, searchSessions, searchTerms, unmark } from '../../src/core/store/search';
 import { all } from '../../src/core/store/sqlite';
-import { SEARCH_TEXT_MAX } from '../../src/core/store/store';
+import { SEARCH_TEXT_MAX, Store } from '../../src/core/store/store';
 import { RULES_CWD, assistant, encodeCwd, indexHome, makeIndexer, system, tempDir, userPrompt, writeTranscript } from './helpers';
 
 const A = 'aaaaaaaa-0000-4000-8000-0000000000a1';
@@ -92,6 +92,31 @@ describe('search', () => {
     const stored = all<{ bytes: number }>(store.db, 'SELECT MAX(length(c0body)) AS bytes FROM search_fts_content')[0]!.bytes;
     assert.ok(stored < SEARCH_TEXT_MAX, `${stored} bytes stored for ${SEARCH_TEXT_MAX} characters`);
     assert.ok(size.text_bytes > 0 && size.text_bytes < 10 * SEARCH_TEXT_MAX);
+  });
+
+  test('texts are indexed when their transaction ends: not those rolled back or forgotten meanwhile', async () => {
+    const store = await Store.open(null);
+    const prompt = (text: string) => ({ kind: 'user_prompt' as const, ts: '2026-11-22T10:00:00.000Z', text, run_start: false });
+    const matches = (word: string) => all<{ docid: number }>(store.db, 'SELECT docid FROM search_fts WHERE search_fts MATCH ?', [word]).length;
+    await store.batch(async () => {
+      const a = store.transaction(() => store.insertFile({ path: '/a.jsonl', framework: 'claude_code', root: '/r', session_id: 'sa' }));
+      const b = store.transaction(() => store.insertFile({ path: '/b.jsonl', framework: 'claude_code', root: '/r', session_id: 'sb' }));
+      store.transaction(() => store.addFileDetails(a.file_id, 'sa', [prompt('alpha kept')]));
+      assert.throws(() => store.transaction(() => {
+        store.addFileDetails(a.file_id, 'sa', [prompt('beta rolled back')]);
+        throw new Error('boom');
+      }));
+      store.transaction(() => store.addFileDetails(b.file_id, 'sb', [prompt('gamma forgotten')]));
+      store.transaction(() => store.resetFile(b.file_id));
+      // A query while the pass is still open sees what is gathered so far.
+      assert.equal(searchIndexSize(store).documents, 1);
+      store.transaction(() => store.addFileDetails(b.file_id, 'sb', [prompt('delta read again')]));
+    });
+    assert.deepEqual(['alpha', 'beta', 'gamma', 'delta'].map(matches), [1, 0, 0, 1]);
+    // Every indexed text has its row and every row its text.
+    const counts = all<{ docs: number; texts: number }>(store.db, 'SELECT (SELECT COUNT(*) FROM search_doc) AS docs, (SELECT COUNT(*) FROM search_fts) AS texts')[0];
+    assert.deepEqual(counts, { docs: 2, texts: 2 });
+    store.close();
   });
 
   test('appended lines are added once; a file read again replaces its text', async () => {

@@ -33,6 +33,7 @@ const SPLIT = `COUNT(*) AS _rows, COALESCE(SUM(request_count),0) AS requests, CO
   COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced_requests`;
 
 export function sessionDetails(store: Store, sessionId: string): SessionDetails {
+  store.flushSearchTexts();
   const split = (expr: string) =>
     all<SplitRow & { _rows?: number }>(
       store.db,

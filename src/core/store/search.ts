@@ -51,6 +51,7 @@ export function searchTerms(input: string): string[] {
 export function searchSessions(store: Store, input: string, opts: SearchOptions): SearchHit[] {
   const terms = searchTerms(input);
   if (!terms.length) return [];
+  store.flushSearchTexts(); // texts gathered by a pass still in progress
   const match = terms.join(' OR ');
   // Ranking needs offsets() of every matching text; the excerpt (snippet(), the costlier one) is
   // made afterwards for the texts shown only.
@@ -145,6 +146,7 @@ export interface SearchIndexSize {
 }
 
 export function searchIndexSize(store: Store): SearchIndexSize {
+  store.flushSearchTexts();
   // The content table's own column: its stored (deflated) bytes, without inflating every text.
   const docs = one<{ n: number; bytes: number }>(store.db, 'SELECT COUNT(*) AS n, COALESCE(SUM(length(c0body)),0) AS bytes FROM search_fts_content')!;
   // Small segments live inline in segdir.root; larger ones in segments.

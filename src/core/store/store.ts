@@ -239,6 +239,9 @@ function registerFunctions(db: Database): void {
   db.create_function('ah_inflate', (data: unknown) => (data instanceof Uint8Array ? inflateRawSync(data).toString('utf8') : data) as never);
 }
 
+/** Gathered search texts are indexed between two pieces of a batch once they hold this many characters. */
+const PENDING_TEXT_CHARS = 150_000;
+
 /** Search texts longer than this many characters are stored deflated. */
 const DEFLATE_FROM = 160;
 
@@ -476,10 +479,13 @@ export class Store {
    */
   transaction<T>(fn: () => T): T {
     const nested = this.depth > 0;
+    // Between two pieces of a batch (never inside one): index what was gathered once it is sizeable.
+    if (this.depth === 1 && this.pendingChars > PENDING_TEXT_CHARS) this.flushSearchTexts();
     this.db.run(nested ? 'SAVEPOINT piece' : 'BEGIN');
     this.depth++;
     try {
       const result = fn();
+      if (!nested) this.flushSearchTexts();
       this.db.run(nested ? 'RELEASE piece' : 'COMMIT');
       this.markDirty();
       return result;
@@ -511,9 +517,13 @@ export class Store {
     try {
       return await fn();
     } finally {
-      this.depth = 0;
-      this.db.run('COMMIT');
-      this.markDirty();
+      try {
+        this.flushSearchTexts();
+      } finally {
+        this.depth = 0;
+        this.db.run('COMMIT');
+        this.markDirty();
+      }
     }
   }
 
@@ -950,29 +960,57 @@ export class Store {
    * per file, so a file read again from the start replaces its own.
    */
   addFileDetails(fileId: number, sessionId: string, events: Iterable<AgentEvent>): void {
-    const doc = this.db.prepare('INSERT INTO search_doc(file_id, session_id, kind, ts) VALUES (?, NULL, ?, ?)');
-    const fts = this.db.prepare('INSERT INTO search_fts(docid, body) VALUES (last_insert_rowid(), ?)');
-    const tool = this.db.prepare('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, name) VALUES (?, ?, ?)');
-    const mark = this.db.prepare('INSERT INTO session_marks(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)');
-    try {
-      for (const e of events) {
-        if (e.kind === 'user_prompt' || e.kind === 'assistant_text') {
-          const text = e.text.trim().slice(0, SEARCH_TEXT_MAX);
-          if (!text) continue;
-          doc.run([fileId, e.kind === 'user_prompt' ? 'prompt' : 'assistant', e.ts]);
-          fts.run([text]);
-        } else if (e.kind === 'tool_call') {
-          tool.run([fileId, keyHash(e.id), e.name]);
-        } else if (e.kind === 'api_error' || e.kind === 'compaction') {
-          mark.run([fileId, sessionId, e.kind, e.ts]);
-        }
+    for (const e of events) {
+      if (e.kind === 'user_prompt' || e.kind === 'assistant_text') {
+        const text = e.text.trim().slice(0, SEARCH_TEXT_MAX);
+        if (!text) continue;
+        const docid = this.newDocid();
+        this.exec('INSERT INTO search_doc(docid, file_id, session_id, kind, ts) VALUES (?, ?, NULL, ?, ?)', [docid, fileId, e.kind === 'user_prompt' ? 'prompt' : 'assistant', e.ts]);
+        this.pendingTexts.set(docid, text);
+        this.pendingChars += text.length;
+      } else if (e.kind === 'tool_call') {
+        this.exec('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, name) VALUES (?, ?, ?)', [fileId, keyHash(e.id), e.name]);
+      } else if (e.kind === 'api_error' || e.kind === 'compaction') {
+        this.exec('INSERT INTO session_marks(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)', [fileId, sessionId, e.kind, e.ts]);
       }
-    } finally {
-      doc.free();
-      fts.free();
-      tool.free();
-      mark.free();
     }
+    this.markDirty();
+  }
+
+  /**
+   * Texts whose search_doc row is written but whose full-text entry is not yet (docid → text).
+   * FTS4 writes out what it has gathered at every savepoint, and a pass keeps each file in a
+   * savepoint of its own: indexed file by file, thousands of tiny index segments were written and
+   * merged again, more than half of a cold pass's search cost. So texts are gathered here and
+   * indexed together between two pieces once there are enough of them (PENDING_TEXT_CHARS), when
+   * the transaction ends, and before anything reads the index. A text whose
+   * row was rolled back or deleted meanwhile is not indexed.
+   */
+  private readonly pendingTexts = new Map<number, string>();
+  private pendingChars = 0;
+  /** The next search_doc docid (never reused within a store, so a pending text cannot land on another row). */
+  private nextDocid = 0;
+
+  private newDocid(): number {
+    if (!this.nextDocid) {
+      this.nextDocid = 1 + (this.first<{ n: number }>('SELECT MAX(COALESCE((SELECT MAX(docid) FROM search_doc), 0), COALESCE((SELECT MAX(docid) FROM search_fts), 0)) AS n')?.n ?? 0);
+    }
+    return this.nextDocid++;
+  }
+
+  /** Indexes the gathered search texts (see pendingTexts). Never inside a savepoint. */
+  flushSearchTexts(): void {
+    if (!this.pendingTexts.size) return;
+    const texts = [...this.pendingTexts];
+    this.pendingTexts.clear();
+    this.pendingChars = 0;
+    const write = () => {
+      for (const [docid, body] of texts) {
+        this.exec('INSERT INTO search_fts(docid, body) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM search_doc WHERE docid = ?)', [docid, body, docid]);
+      }
+    };
+    if (this.depth > 0) write();
+    else this.transaction(write);
     this.markDirty();
   }
 
@@ -985,19 +1023,21 @@ export class Store {
 
   /** The session's title as a search document of its own (file_id 0: it belongs to no one file). */
   private indexTitle(sessionId: string, title: string | null): void {
-    const prev = one<{ docid: number; body: string }>(
-      this.db,
-      "SELECT d.docid AS docid, f.body AS body FROM search_doc d JOIN search_fts f ON f.docid = d.docid WHERE d.session_id = ? AND d.kind = 'title'",
-      [sessionId],
-    );
-    if ((prev?.body ?? null) === title) return;
+    const prev = this.first<{ docid: number }>("SELECT docid FROM search_doc WHERE session_id = ? AND kind = 'title'", [sessionId]);
+    const prevBody = prev
+      ? (this.pendingTexts.get(prev.docid) ?? this.first<{ body: string }>('SELECT body FROM search_fts WHERE docid = ?', [prev.docid])?.body ?? null)
+      : null;
+    if (prevBody === title) return;
     if (prev) {
-      run(this.db, 'DELETE FROM search_fts WHERE docid = ?', [prev.docid]);
-      run(this.db, 'DELETE FROM search_doc WHERE docid = ?', [prev.docid]);
+      this.exec('DELETE FROM search_fts WHERE docid = ?', [prev.docid]);
+      this.exec('DELETE FROM search_doc WHERE docid = ?', [prev.docid]);
+      this.pendingTexts.delete(prev.docid);
     }
     if (!title) return;
-    run(this.db, "INSERT INTO search_doc(file_id, session_id, kind, ts) VALUES (0, ?, 'title', NULL)", [sessionId]);
-    run(this.db, 'INSERT INTO search_fts(docid, body) VALUES (last_insert_rowid(), ?)', [title]);
+    const docid = this.newDocid();
+    this.exec("INSERT INTO search_doc(docid, file_id, session_id, kind, ts) VALUES (?, 0, ?, 'title', NULL)", [docid, sessionId]);
+    this.pendingTexts.set(docid, title);
+    this.pendingChars += title.length;
   }
 
   // ---- git facts per working directory ---------------------------------------------------------
@@ -1129,6 +1169,7 @@ export class Store {
   async persist(): Promise<void> {
     if (!this.file || !this.dirty) return;
     if (this.depth > 0) throw new Error('persist() inside a transaction');
+    this.flushSearchTexts();
     const generation = this.generation;
     this.freeStatements();
     const bytes = this.db.export();
