@@ -1005,8 +1005,11 @@ export class Store {
     this.pendingTexts.clear();
     this.pendingChars = 0;
     const write = () => {
+      // Docids only grow: the rows still there among the gathered ones are those from the smallest on.
+      const from = texts.reduce((m, [docid]) => Math.min(m, docid), Infinity);
+      const present = new Set(all<{ docid: number }>(this.db, 'SELECT docid FROM search_doc WHERE docid >= ?', [from]).map((r) => r.docid));
       for (const [docid, body] of texts) {
-        this.exec('INSERT INTO search_fts(docid, body) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM search_doc WHERE docid = ?)', [docid, body, docid]);
+        if (present.has(docid)) this.exec('INSERT INTO search_fts(docid, body) VALUES (?, ?)', [docid, body]);
       }
     };
     if (this.depth > 0) write();
