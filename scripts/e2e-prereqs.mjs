@@ -62,8 +62,12 @@ export function codeServerEntryPath() {
  * headers (the machine's npmrc says nodedir=/usr, which would build against the system Node 20).
  */
 export function node24Env(base = process.env) {
+  // Under `npm test` the outer npm (the machine's Node 20) exports its own npm_* variables; an inner
+  // npm takes npm_config_user_agent from them as is, and code-server's postinstall reads the Node
+  // version from that user agent ("node/v20": refused). The inner npm must describe itself.
+  const env = Object.fromEntries(Object.entries(base).filter(([k]) => !/^npm_/i.test(k)));
   return {
-    ...base,
+    ...env,
     PATH: `${path.dirname(node24Path())}${path.delimiter}${base.PATH || ''}`,
     npm_config_nodedir: nodePackageDir(),
   };
