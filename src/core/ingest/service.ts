@@ -21,11 +21,12 @@ import { TranscriptWatcher } from './watcher';
 
 /**
  * How long from `now` the next save of the store must wait. A save writes the whole file (sql.js
- * holds the database in memory): 0.4-0.7 s at 1 GB of transcripts, most of it writing and syncing
- * 100 MB (docs/performance.md), and the worker answers no query meanwhile. Saves are spaced at
- * PERSIST_SPACING times the last one's duration, about a tenth of the worker's time while agents
- * write. Small stores save in milliseconds and are not held back; a 1 GB corpus's store is saved
- * at most every ~5-7 s (also how late other windows, which reload the file, can be).
+ * holds the database in memory): 0.3-0.4 s at 1 GB of transcripts (a 49 MB store), most of it
+ * writing and syncing the file (docs/performance.md), and the worker answers no query meanwhile.
+ * Saves are spaced at PERSIST_SPACING times the last one's duration, about a tenth of the worker's
+ * time while agents write. Small stores save in milliseconds and are not held back; a 1 GB
+ * corpus's store is saved at most every ~3-4 s (also how late other windows, which reload the
+ * file, can be).
  */
 export function persistSpacing(last: { at: number; ms: number } | null, now: number): number {
   if (!last) return 0;
