@@ -12,7 +12,8 @@ import type { Database } from 'sql.js';
  * export() copies the whole database into a new array at every save.
  *
  * Both are avoided by giving sql.js a Buffer larger than the file (the room is allocated, never
- * written, so it costs address space, not memory: untouched pages are not resident). SQLite reads
+ * written until SQLite uses it, so it costs address space, not memory: untouched pages are not
+ * resident). SQLite reads
  * the database's size from its header, not the file's, and writes new pages into the room. A save
  * then writes the database straight from that Buffer, after checking it is still sql.js's file:
  * a fresh random value written to the database must be in it (once MEMFS has moved the file to a
@@ -30,12 +31,16 @@ export function roomFor(size: number): number {
   return Math.max(ROOM_LOADED_MIN, Math.floor(size / 4));
 }
 
-/** A Buffer of `size + room` bytes (room unwritten), or of `size` when that much is not available. */
+/**
+ * A zeroed Buffer of `size + room` bytes, or of `size` when that much is not available. Zeroed, so
+ * no leftover process memory can reach the disk (a save writes whole pages from it); a large zeroed
+ * allocation comes from the system as untouched zero pages, so the room still costs no memory.
+ */
 function allocate(size: number, room: number): Buffer {
   try {
-    return Buffer.allocUnsafeSlow(size + room);
+    return Buffer.alloc(size + room);
   } catch {
-    return Buffer.allocUnsafeSlow(size);
+    return Buffer.alloc(size);
   }
 }
 
