@@ -20,6 +20,24 @@ import type { AgentSettings, FromWorker, PrSettings, PricingSettings, QueryMap, 
 import { TranscriptWatcher } from './watcher';
 
 /**
+ * How long from `now` the next save of the store must wait. A save writes the whole file (sql.js
+ * holds the database in memory): 0.3-0.4 s at 1 GB of transcripts (a 49 MB store), most of it
+ * writing and syncing the file (docs/performance.md), and the worker answers no query meanwhile.
+ * Saves are spaced at PERSIST_SPACING times the last one's duration, about a tenth of the worker's
+ * time while agents write. Small stores save in milliseconds and are not held back; a 1 GB
+ * corpus's store is saved at most every ~3-4 s (also how late other windows, which reload the
+ * file, can be).
+ */
+export function persistSpacing(last: { at: number; ms: number } | null, now: number): number {
+  if (!last) return 0;
+  return Math.max(0, last.at + Math.min(PERSIST_SPACING * last.ms, PERSIST_SPACING_MAX_MS) - now);
+}
+
+/** See persistSpacing. The cap: one slow save (a disk busy at its fsync) never holds saves back long. */
+export const PERSIST_SPACING = 10;
+export const PERSIST_SPACING_MAX_MS = 30_000;
+
+/**
  * Keeps one store in step with the transcripts: the writer (holder of the lease) indexes, watches
  * and persists; any other process on the same store is a reader that reloads the file when the
  * writer persists it, and takes over when the writer's lease goes stale. Runs in the worker thread
@@ -62,9 +80,14 @@ export class IndexService {
   static readonly DEFAULT_BRANCH_TTL_MS = 5 * 60_000;
   private receiver: OtlpReceiver | null = null;
   private persistFailures = 0;
+  /** When the last save ended and how long it took: the next one waits in proportion (persistSpacing). */
+  private lastPersist: { at: number; ms: number } | null = null;
   private storeSize: number | null = null;
 
-  /** Persist at most this long after the first unsaved change, and this long after the last one. */
+  /**
+   * Persist at most this long after the first unsaved change, and this long after the last one;
+   * never sooner than persistSpacing() allows after the previous save.
+   */
   static readonly PERSIST_MAX_MS = 5_000;
   static readonly PERSIST_QUIET_MS = 1_000;
   static readonly HEARTBEAT_MS = 5_000;
@@ -230,9 +253,11 @@ export class IndexService {
   private schedulePersist(): void {
     // After stop() (a scan that was running when it was called): stop() saves once itself.
     if (this.stopped || !this.store.isDirty) return;
-    this.firstDirtyAt ??= Date.now();
+    const now = Date.now();
+    this.firstDirtyAt ??= now;
     if (this.persistTimer) clearTimeout(this.persistTimer);
-    const wait = Math.max(0, Math.min(IndexService.PERSIST_QUIET_MS, this.firstDirtyAt + IndexService.PERSIST_MAX_MS - Date.now()));
+    const debounce = Math.min(IndexService.PERSIST_QUIET_MS, this.firstDirtyAt + IndexService.PERSIST_MAX_MS - now);
+    const wait = Math.max(0, debounce, persistSpacing(this.lastPersist, now));
     this.persistTimer = setTimeout(() => void this.enqueue(() => this.persist()), wait);
   }
 
@@ -250,7 +275,8 @@ export class IndexService {
       }
       const t0 = Date.now();
       await this.store.persist();
-      this.log.debug?.(`store persisted in ${Date.now() - t0} ms`);
+      this.lastPersist = { at: Date.now(), ms: Date.now() - t0 };
+      this.log.debug?.(`store persisted in ${this.lastPersist.ms} ms`);
       this.persistFailures = 0;
     } catch (err) {
       // The old file is intact (temp file + rename); try again later (e.g. after a full disk), with

@@ -1,14 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { closeSync, fsyncSync, openSync, promises as fsp, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Database, Statement } from 'sql.js';
+import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import type { AgentEvent } from '../model/events';
 import type { FileState, UsageRow } from '../model/reducer';
 import { largerUsage, newFileState, sessionFacts } from '../model/reducer';
 import type { LiveProcess } from '../sources/types';
 import { type LiveFacts, emptyFacts, foldLive } from '../live/facts';
 import type { LiveEvent } from '../model/events';
+import { liveBytes, readWithRoom, ROOM_NEW, withRoom } from './memfile';
 import { type Params, all, loadSqlJs, one, readRows, run } from './sqlite';
 
 /**
@@ -223,6 +224,13 @@ CREATE INDEX IF NOT EXISTS session_marks_session ON session_marks(session_id);
 `;
 
 /**
+ * Names the schema a store was made with (kept in meta with the number of schema objects it
+ * makes): a loaded store with another schema text, or missing an object (an index dropped for a
+ * bulk load that never finished), has the script run over it once.
+ */
+const SCHEMA_FINGERPRINT = createHash('sha1').update(SCHEMA).digest('hex');
+
+/**
  * The database lives in wasm memory and reaches the disk only through persist(): a rollback journal
  * on sql.js's in-memory file system would only copy pages for nothing. export() resets pragmas, so
  * persist() sets them again.
@@ -364,6 +372,8 @@ export class Store {
   private depth = 0;
   /** Bumped on every write: readers and the persist debounce compare it. */
   generation = 0;
+  /** The Buffer sql.js was given as its file (memfile.ts); null once it is known to have moved. */
+  private fileBytes: Buffer | null = null;
 
   private constructor(
     readonly db: Database,
@@ -378,14 +388,10 @@ export class Store {
    */
   static async open(file: string | null): Promise<Store> {
     const SQL = await loadSqlJs();
-    if (!file) return Store.init(new SQL.Database(), null, 'created', null);
-    let bytes: Buffer | null = null;
-    try {
-      bytes = await fsp.readFile(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (!bytes) return Store.init(new SQL.Database(), file, 'created', null);
+    if (!file) return Store.init(SQL, new SQL.Database(), null, 'created', null);
+    // The file's bytes with room to grow after them; sql.js keeps this Buffer as its file (memfile.ts).
+    const bytes = readWithRoom(file);
+    if (!bytes) return Store.init(SQL, new SQL.Database(), file, 'created', null);
     let reason: OpenOutcome = 'rebuilt-corrupt';
     try {
       const db = new SQL.Database(bytes);
@@ -393,7 +399,7 @@ export class Store {
       const parser = one<{ value: string }>(db, "SELECT value FROM meta WHERE key = 'parser_version'")?.value;
       if (version === SCHEMA_VERSION && parser === String(PARSER_VERSION)) {
         one(db, 'SELECT count(*) FROM sessions');
-        return Store.init(db, file, 'loaded', null);
+        return Store.init(SQL, db, file, 'loaded', null, bytes);
       }
       db.close();
       reason = 'rebuilt-version';
@@ -402,21 +408,44 @@ export class Store {
     }
     const aside = `${file}.${reason === 'rebuilt-version' ? 'old' : 'corrupt'}-${Date.now()}`;
     await fsp.rename(file, aside).catch(() => undefined);
-    return Store.init(new SQL.Database(), file, reason, aside);
+    return Store.init(SQL, new SQL.Database(), file, reason, aside);
   }
 
-  private static init(db: Database, file: string | null, outcome: OpenOutcome, aside: string | null): Store {
+  /**
+   * Prepares a database for use. A loaded store made with this schema (SCHEMA_FINGERPRINT and its
+   * count of schema objects in meta) is left untouched: running the whole schema script and
+   * rewriting the meta rows on every start cost ~80 ms at 1 GB and changed pages of a store nothing
+   * changed. A new store kept in a file is moved into a Buffer with room (memfile.ts) before any
+   * row is written: a cold index then never has sql.js copy its growing file.
+   */
+  private static init(SQL: SqlJsStatic, db: Database, file: string | null, outcome: OpenOutcome, aside: string | null, bytes: Buffer | null = null): Store {
     registerFunctions(db);
-    // A new database: 8 KiB pages keep a file's parse state (one to two KiB) on its row's page
-    // instead of an overflow page of its own. Only takes effect before the first table exists.
-    if (outcome !== 'loaded') db.exec('PRAGMA page_size = 8192');
-    db.exec(SCHEMA);
+    let changed = outcome !== 'loaded';
+    if (changed || one<{ value: string }>(db, "SELECT value FROM meta WHERE key = 'schema'")?.value !== schemaMark(db)) {
+      // A new database: 8 KiB pages keep a file's parse state (one to two KiB) on its row's page
+      // instead of an overflow page of its own. Only takes effect before the first table exists.
+      if (outcome !== 'loaded') db.exec('PRAGMA page_size = 8192');
+      db.exec(SCHEMA);
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      run(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('parser_version', ?)", [String(PARSER_VERSION)]);
+      run(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)", [schemaMark(db)]);
+      changed = true;
+    }
     db.exec(SESSION_PRAGMAS);
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-    run(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('parser_version', ?)", [String(PARSER_VERSION)]);
-    run(db, "INSERT OR IGNORE INTO meta(key, value) VALUES ('machine_id', ?)", [randomUUID()]);
+    if (!one(db, "SELECT 1 FROM meta WHERE key = 'machine_id'")) {
+      run(db, "INSERT INTO meta(key, value) VALUES ('machine_id', ?)", [randomUUID()]);
+      changed = true;
+    }
+    if (file && !bytes) {
+      bytes = withRoom(db.export(), ROOM_NEW);
+      db.close();
+      db = new SQL.Database(bytes);
+      registerFunctions(db);
+      db.exec(SESSION_PRAGMAS);
+    }
     const store = new Store(db, file, outcome, aside);
-    store.dirty = outcome !== 'loaded';
+    store.fileBytes = bytes;
+    store.dirty = changed;
     return store;
   }
 
@@ -512,6 +541,7 @@ export class Store {
    */
   async batch<T>(fn: () => Promise<T>): Promise<T> {
     if (this.depth > 0) return fn();
+    const before = this.totalChanges();
     this.db.run('BEGIN');
     this.depth = 1;
     try {
@@ -522,9 +552,17 @@ export class Store {
       } finally {
         this.depth = 0;
         this.db.run('COMMIT');
-        this.markDirty();
+        // A pass that changed no row (a rescan that found nothing new) leaves the store clean:
+        // marking it dirty anyway made every start and every periodic rescan write the whole store
+        // file back (100 MB at 1 GB). Schema changes (endBulkLoad) mark the store dirty themselves.
+        if (this.totalChanges() !== before) this.markDirty();
       }
     }
+  }
+
+  /** Rows inserted, updated or deleted on this connection since it opened (SQLite's total_changes()). */
+  private totalChanges(): number {
+    return this.first<{ n: number }>('SELECT total_changes() AS n')?.n ?? 0;
   }
 
   // ---- bulk load ---------------------------------------------------------------------------
@@ -1107,6 +1145,17 @@ export class Store {
   // ---- live process registry -----------------------------------------------------------------
 
   replaceLive(root: string, entries: LiveProcess[]): void {
+    // Every rescan reads the registries; the same processes in the same states write nothing, so a
+    // start or rescan that found nothing new leaves the store clean (no persist of the whole file).
+    const values = (e: LiveProcess) => [e.pid, e.session_id, e.status, e.waiting_for, e.started_at_ms, e.updated_at_ms, e.alive ? 1 : 0];
+    const stored = all<{ pid: number; session_id: string | null; status: string | null; waiting_for: string | null; started_at_ms: number | null; updated_at_ms: number | null; alive: number }>(
+      this.db,
+      'SELECT pid, session_id, status, waiting_for, started_at_ms, updated_at_ms, alive FROM live WHERE root = ? ORDER BY pid',
+      [root],
+    );
+    const wanted = [...entries].sort((a, b) => a.pid - b.pid).map((e) => JSON.stringify(values(e)));
+    const have = stored.map((r) => JSON.stringify([r.pid, r.session_id, r.status, r.waiting_for, r.started_at_ms, r.updated_at_ms, r.alive]));
+    if (wanted.length === have.length && wanted.every((w, i) => w === have[i])) return;
     this.exec('DELETE FROM live WHERE root = ?', [root]);
     for (const e of entries) {
       this.exec(
@@ -1175,18 +1224,21 @@ export class Store {
     this.flushSearchTexts();
     const generation = this.generation;
     this.freeStatements();
-    const bytes = this.db.export();
-    this.db.exec(SESSION_PRAGMAS);
+    // Straight from sql.js's file when it is still the Buffer we gave it (memfile.ts): no copy of
+    // the whole database. Else export() (a copy), and the Buffer is not asked again.
+    let bytes: Uint8Array | null = this.fileBytes ? liveBytes(this.db, this.fileBytes) : null;
+    if (!bytes) {
+      this.fileBytes = null;
+      bytes = this.db.export();
+      this.db.exec(SESSION_PRAGMAS);
+    }
+    const image = bytes;
     await fsp.mkdir(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp-${process.pid}-${Date.now()}`;
     try {
-      const handle = await fsp.open(tmp, 'w');
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      // Synchronous: the bytes may be the live database, which a write between two awaits would
+      // change half-way through the copy. The worker thread (or the CLI) waits, never the UI.
+      writeDurably(tmp, image);
       await fsp.rename(tmp, this.file);
     } catch (err) {
       // A full disk (ENOSPC) or a write error: the old store file is untouched. The partial temp
@@ -1216,5 +1268,23 @@ export class Store {
   close(): void {
     this.freeStatements();
     this.db.close();
+    this.fileBytes = null;
+  }
+}
+
+/** What meta 'schema' holds for a store made with this schema: its fingerprint and object count. */
+function schemaMark(db: Database): string {
+  return `${SCHEMA_FINGERPRINT}/${one<{ n: number }>(db, 'SELECT count(*) AS n FROM sqlite_schema')?.n ?? 0}`;
+}
+
+/** Writes a new file and syncs it to the disk before returning. */
+function writeDurably(file: string, bytes: Uint8Array): void {
+  const fd = openSync(file, 'w');
+  try {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
