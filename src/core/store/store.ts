@@ -845,13 +845,13 @@ export class Store {
           for (const r of gaps) {
             const share = (gap * r.tokens) / tokens;
             if (r.priced && r.cost_usd === share && r.price_rule === rule) continue;
-            run(this.db, 'UPDATE usage SET cost_usd = ?, priced = 1, rule_id = ? WHERE rowid = ?', [share, this.ruleId(rule), r.rid]);
+            this.exec('UPDATE usage SET cost_usd = ?, priced = 1, rule_id = ? WHERE rowid = ?', [share, this.ruleId(rule), r.rid]);
             changed.add(r.session_id);
           }
         } else {
           // The agent's figure no longer covers them (or is gone): unpriced again.
           for (const r of filled) {
-            run(this.db, 'UPDATE usage SET cost_usd = NULL, priced = 0, rule_id = ? WHERE rowid = ?', [this.ruleId(`no price for ${model || 'an unrecorded model'}`), r.rid]);
+            this.exec('UPDATE usage SET cost_usd = NULL, priced = 0, rule_id = ? WHERE rowid = ?', [this.ruleId(`no price for ${model || 'an unrecorded model'}`), r.rid]);
             changed.add(r.session_id);
           }
         }
@@ -968,9 +968,9 @@ export class Store {
         s.token_totals_pending === null || s.token_totals_pending === undefined ? null : s.token_totals_pending ? 1 : 0, filePath, root,
       ],
     );
-    run(this.db, 'DELETE FROM session_prs WHERE session_id = ?', [sessionId]);
+    this.exec('DELETE FROM session_prs WHERE session_id = ?', [sessionId]);
     for (const p of s.prs ?? []) {
-      run(this.db, 'INSERT INTO session_prs(session_id, number, url, repo, source, recorded_branch, branch, ts) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)', [
+      this.exec('INSERT INTO session_prs(session_id, number, url, repo, source, recorded_branch, branch, ts) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)', [
         sessionId, p.number, p.url, p.repo, p.source, p.branch, p.ts,
       ]);
     }
@@ -1056,10 +1056,10 @@ export class Store {
   }
 
   private forgetFileDetails(fileId: number): void {
-    run(this.db, 'DELETE FROM search_fts WHERE docid IN (SELECT docid FROM search_doc WHERE file_id = ?)', [fileId]);
-    run(this.db, 'DELETE FROM search_doc WHERE file_id = ?', [fileId]);
-    run(this.db, 'DELETE FROM tool_calls WHERE file_id = ?', [fileId]);
-    run(this.db, 'DELETE FROM session_marks WHERE file_id = ?', [fileId]);
+    this.exec('DELETE FROM search_fts WHERE docid IN (SELECT docid FROM search_doc WHERE file_id = ?)', [fileId]);
+    this.exec('DELETE FROM search_doc WHERE file_id = ?', [fileId]);
+    this.exec('DELETE FROM tool_calls WHERE file_id = ?', [fileId]);
+    this.exec('DELETE FROM session_marks WHERE file_id = ?', [fileId]);
   }
 
   /** The session's title as a search document of its own (file_id 0: it belongs to no one file). */
@@ -1111,7 +1111,7 @@ export class Store {
   }
 
   setRowBranch(rowid: number, branch: string | null): void {
-    run(this.db, 'UPDATE usage SET branch = ?, branch_resolved = 1 WHERE rowid = ?', [branch, rowid]);
+    this.exec('UPDATE usage SET branch = ?, branch_resolved = 1 WHERE rowid = ?', [branch, rowid]);
   }
 
   /** PR sightings whose branch is not settled yet (written with the session, attributed like requests). */
@@ -1125,7 +1125,7 @@ export class Store {
   }
 
   setPrRowBranch(rowid: number, branch: string): void {
-    run(this.db, 'UPDATE session_prs SET branch = ? WHERE rowid = ?', [branch, rowid]);
+    this.exec('UPDATE session_prs SET branch = ? WHERE rowid = ?', [branch, rowid]);
   }
 
   /** Keeps what a network source said about a branch's PR (or that it has none). */
@@ -1207,7 +1207,7 @@ export class Store {
   }
 
   setLiveAlive(sessionId: string, fileId: number, alive: boolean): void {
-    run(this.db, 'UPDATE session_live SET alive = ? WHERE session_id = ? AND file_id = ?', [alive ? 1 : 0, sessionId, fileId]);
+    this.exec('UPDATE session_live SET alive = ? WHERE session_id = ? AND file_id = ?', [alive ? 1 : 0, sessionId, fileId]);
     this.markDirty();
   }
 
