@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { adapterFor } from '../core/sources/registry';
 import { branchLabel } from '../core/grouping';
+import { MESSAGE_MAX } from '../core/model/reducer';
 import { costLabel, safePrUrl } from '../core/report';
 import { PR_SOURCE_LABEL } from '../core/store/pullRequests';
 import type { BranchSummary, SessionView, Totals } from '../core/store/queries';
@@ -88,8 +89,8 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
     );
   }
   if (s.unpriced_requests) md.appendMarkdown(`\n${s.unpriced_requests} request(s) have no known price: their tokens count, their cost is not shown as $0.\n`);
-  if (s.first_user_message) md.appendMarkdown(`\nFirst prompt: ${escapeMd(displayText(s.first_user_message, 300))}\n`);
-  if (s.last_user_message && s.message_count > 1) md.appendMarkdown(`\nLast prompt: ${escapeMd(displayText(s.last_user_message, 300))}\n`);
+  if (s.first_user_message) md.appendMarkdown(`\nFirst prompt: ${escapeMd(displayText(s.first_user_message, MESSAGE_MAX))}\n`);
+  if (s.last_user_message && s.message_count > 1) md.appendMarkdown(`\nLast prompt: ${escapeMd(displayText(s.last_user_message, MESSAGE_MAX))}\n`);
   md.appendMarkdown(`\nTranscript: ${escapeMd(displayText(s.transcript_path ?? 'unknown', 500))}${s.transcript_available ? '' : ' (gone)'}\n`);
   return md;
 }

@@ -90,8 +90,12 @@ export interface UsageRow {
   speed: string | null;
 }
 
-/** Prompt texts are kept short: the store is an index, not a copy of the transcripts. */
-const MESSAGE_MAX = 500;
+/**
+ * The first and last prompt are kept short: the store is an index, not a copy of the transcripts
+ * (each is stored twice, in the session and in its file's parse state). The tooltip shows 300
+ * characters; the Details page shows whole prompts from the search index.
+ */
+export const MESSAGE_MAX = 300;
 
 export function newFileState(ids: { session_id: string | null; parent_session_id: string | null; agent_id: string | null }): FileState {
   return {

@@ -20,7 +20,7 @@ import { type Params, all, loadSqlJs, one, readRows, run } from './sqlite';
  * the same files: the next start rebuilds from the transcripts.
  */
 export const SCHEMA_VERSION = 7;
-export const PARSER_VERSION = 6;
+export const PARSER_VERSION = 7;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
