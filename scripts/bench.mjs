@@ -8,7 +8,8 @@
 // Every scenario runs in a child process of its own, so its peak RSS (process.resourceUsage().maxRSS:
 // the main thread + the worker thread + sql.js's wasm heap) is its own.
 //   cold    empty store -> every session indexed and the store persisted (worker start to 'stopped')
-//   warm    store present, nothing changed: worker start -> first `sessions` query answered
+//   warm    store present, nothing changed: start -> the saved session list read (what the views
+//           show first), and -> the worker's first `sessions` answer
 //   append  one line appended to one of the files, watcher live: append -> the store reflects it
 //   loop    main-thread event-loop delay (monitorEventLoopDelay) while the worker does the cold index
 //   big     one 700 MB Claude transcript of 20 MB lines: cold index, peak RSS
@@ -18,6 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { deserialize } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -441,6 +443,12 @@ async function child(scenario, opts) {
   }
   if (scenario === 'warm') {
     const t0 = performance.now();
+    // What the extension does at start, beside starting the worker: read the session list saved
+    // with the index (src/core/store/sessionSnapshot.ts, V8's serialization) for the first paint.
+    const saved = fs.promises.readFile(`${storeFile}.sessions`).then((b) => {
+      const list = deserialize(b).sessions;
+      return { ms: performance.now() - t0, count: list.length };
+    });
     const w = startWorker(home, storeFile);
     let readyMs = null;
     void w.waitFor((m) => m.type === 'ready').then(() => (readyMs = performance.now() - t0));
@@ -449,7 +457,9 @@ async function child(scenario, opts) {
     const indexed = await w.waitFor((m) => m.type === 'indexed');
     const rescanMs = indexed.ms;
     await w.stop();
-    return { ms, ready_ms: readyMs, sessions, rescan_ms: rescanMs, files_read: indexed.files_read };
+    const shown = await saved;
+    if (shown.count !== sessions) throw new Error(`the saved list has ${shown.count} sessions, the index ${sessions}`);
+    return { ms, shown_ms: shown.ms, ready_ms: readyMs, sessions, rescan_ms: rescanMs, files_read: indexed.files_read };
   }
   if (scenario === 'append') {
     const { target } = opts;
@@ -539,8 +549,9 @@ async function main() {
 
     const warm = await runChild('warm', { home, storeFile });
     say(`warm: ${fmtMs(warm.ms)}`);
+    rows.push(['warm start: sessions shown (the list saved with the index)', fmtMs(warm.shown_ms), '< 500 ms']);
     rows.push(['warm start: store open (worker ready)', fmtMs(warm.ready_ms), '']);
-    rows.push(['warm start: sessions available', fmtMs(warm.ms), '< 500 ms']);
+    rows.push(['warm start: the worker\'s first `sessions` answer', fmtMs(warm.ms), '']);
     rows.push(['warm start: rescan, nothing changed', fmtMs(warm.rescan_ms), '']);
 
     const append = await runChild('append', { home, storeFile, target: corpus.appendTarget });

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { FromWorker, QueryMap, QueryName, ToWorker, WorkerInit } from '../core/ingest/protocol';
 import { WorkerSupervisor } from '../core/ingest/supervisor';
+import type { SessionView } from '../core/store/queries';
+import { readSessionSnapshot } from '../core/store/sessionSnapshot';
 import type { Log } from './log';
 
 /**
@@ -22,7 +24,11 @@ export class IndexClient implements vscode.Disposable {
   indexing = true;
   role: string = 'starting';
 
+  /** The session list saved with the index (sessionSnapshot.ts), read while the worker starts. */
+  private readonly saved: Promise<SessionView[] | null>;
+
   constructor(workerFile: string, init: WorkerInit, private readonly log: Log) {
+    this.saved = readSessionSnapshot(init.storeFile).then((s) => s?.sessions ?? null);
     this.supervisor = new WorkerSupervisor(workerFile, {
       onStart: (worker, restarts) => {
         if (restarts) log.info(`index worker started again (restart ${restarts})`);
@@ -79,6 +85,11 @@ export class IndexClient implements vscode.Disposable {
       case 'stopped':
         break;
     }
+  }
+
+  /** The sessions as the index last saved them: for a first paint before `ready`, never after. */
+  savedSessions(): Promise<SessionView[] | null> {
+    return this.saved;
   }
 
   query<N extends QueryName>(name: N, args: QueryMap[N]['args']): Promise<QueryMap[N]['result']> {

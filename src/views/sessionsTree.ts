@@ -79,6 +79,7 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     // Status and "2h ago" move with the clock even when no file changes.
     const tick = setInterval(() => this.scheduleRefresh(), 30_000);
     this.disposables.push({ dispose: () => clearInterval(tick) });
+    void this.showSaved();
   }
 
   scheduleRefresh(delay = 150): void {
@@ -89,6 +90,19 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     }, delay);
   }
 
+  /**
+   * The session list the index saved at its last save (sessionSnapshot.ts), shown at once while the
+   * worker loads the store; its own answer replaces it. Nothing but the tree sees it: Needs you and
+   * the status bar wait for the worker (no notification from a list as old as the last save).
+   */
+  private async showSaved(): Promise<void> {
+    const saved = await this.client.savedSessions();
+    if (!saved || this.client.ready || this.sessions.length) return;
+    this.sessions = saved;
+    this.render({}, false);
+    this.log.info(`showing the ${saved.length} sessions saved with the index while it loads`);
+  }
+
   async reload(): Promise<void> {
     if (!this.client.ready) return;
     try {
@@ -97,7 +111,6 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
       this.log.error(`could not read sessions: ${(err as Error).message}`);
       return;
     }
-    this.multiAgent = new Set(this.sessions.map((x) => x.framework)).size > 1;
     const ws = this.repo.current;
     const mode = vscode.workspace.getConfiguration('agentHandler').get<GroupBy>('groupBy', 'branch');
     const facts: GroupingFacts = {};
@@ -112,6 +125,14 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     } catch (err) {
       this.log.error(`could not read branch totals: ${(err as Error).message}`);
     }
+    this.render(facts, true);
+  }
+
+  /** Groups the sessions into the tree's nodes and shows them; `fresh`: the worker's own answer. */
+  private render(facts: GroupingFacts, fresh: boolean): void {
+    this.multiAgent = new Set(this.sessions.map((x) => x.framework)).size > 1;
+    const ws = this.repo.current;
+    const mode = vscode.workspace.getConfiguration('agentHandler').get<GroupBy>('groupBy', 'branch');
     // The filter hides sessions; group totals (the branch's, a PR's) stay what the index says.
     const shown = filterSessions(this.sessions, this.filter, Date.now());
     this.roots = groupSessions(shown, mode, ws ? { git_dir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel } : null, Date.now(), facts);
@@ -130,7 +151,7 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     const filterText = filtered ? `filter: ${describeFilter(this.filter, agentLabel)} (${shown.length} of ${this.sessions.length})` : '';
     this.view.description = [ws?.branch, filterText].filter(Boolean).join(' · ') || undefined;
     this.emitter.fire(undefined);
-    this.loaded.fire(this.sessions);
+    if (fresh) this.loaded.fire(this.sessions);
   }
 
   get currentFilter(): SessionFilter {

@@ -689,6 +689,8 @@ describe('Agent Handler extension in VS Code (packaged .vsix)', { timeout: 15 * 
       await waitFor(() => fs.statSync(storeFile).mtimeMs > since, { timeout: 15_000, message: 'store persisted after the last change' });
       const size = fs.statSync(storeFile).size;
       assert.ok(size > 10_000, `store file has content (${size} bytes)`);
+      // The session list saved with the index, which the tree shows first at the next start.
+      assert.ok(fs.existsSync(`${storeFile}.sessions`), 'session list saved next to the store');
 
       const { userDataDir, extensionsDir } = vs;
       const oldLogs = new Set(await outputLogFiles(userDataDir, LOG_CHANNEL));

@@ -15,6 +15,8 @@ import { DEFAULT_STATUS_SETTINGS } from '../../src/core/live/status';
 import { listSessions } from '../../src/core/store/queries';
 import { loadSqlJs, one } from '../../src/core/store/sqlite';
 import { Store } from '../../src/core/store/store';
+import { readSessionSnapshot, sessionSnapshotFile, writeSessionSnapshot } from '../../src/core/store/sessionSnapshot';
+import { serialize } from 'node:v8';
 import { assistant, indexHome, makeIndexer, NOW, tempDir, userPrompt, writeTranscript } from './helpers';
 
 const A = 'aaaaaaaa-1111-4000-8000-00000000000a';
@@ -176,6 +178,9 @@ describe('warm start: the store is read, not written', () => {
     };
     const cold = await run();
     assert.equal(cold.events.find((e) => e.type === 'ready' && e.outcome === 'created') !== undefined, true);
+    // The writer saved the session list next to the store for the next start's first paint.
+    const list = await readSessionSnapshot(storeFile);
+    const snapshotStat = await fsp.stat(sessionSnapshotFile(storeFile));
     const saved = await fsp.stat(storeFile);
     const bytes = await fsp.readFile(storeFile);
 
@@ -184,10 +189,31 @@ describe('warm start: the store is read, not written', () => {
     assert.equal(ready?.outcome, 'loaded');
     assert.equal(ready?.sessions, 3);
     assert.deepEqual(warm.sessions.map((s) => s.session_id), [B, C, A]);
+    assert.deepEqual(list?.sessions.map((s) => [s.session_id, s.tokens_input]), warm.sessions.map((s) => [s.session_id, s.tokens_input]));
+    // Nothing was saved, so the list was not written again either.
+    assert.equal((await fsp.stat(sessionSnapshotFile(storeFile))).mtimeMs, snapshotStat.mtimeMs);
     const after = await fsp.stat(storeFile);
     // A save writes a temp file and renames it over the store: a new inode.
     assert.equal(after.ino, saved.ino, 'the store file was not replaced');
     assert.ok(bytes.equals(await fsp.readFile(storeFile)));
+  });
+});
+
+describe('the session list saved with the index', () => {
+  test('reads back as written; a list of another format or a damaged file is not used', async () => {
+    const home = await homeWithSessions();
+    const { store } = await indexHome(home);
+    const sessions = listSessions(store, NOW, DEFAULT_STATUS_SETTINGS);
+    store.close();
+    const storeFile = path.join(await tempDir('ah-snap-'), 'store.sqlite');
+    assert.equal(await readSessionSnapshot(storeFile), null, 'none yet');
+    await writeSessionSnapshot(storeFile, sessions, new Date(NOW));
+    const back = await readSessionSnapshot(storeFile);
+    assert.deepEqual(back, { saved_at: new Date(NOW).toISOString(), sessions });
+    await fsp.writeFile(sessionSnapshotFile(storeFile), serialize({ format: 'sessions-0/schema-1/parser-1', saved_at: 'x', sessions }));
+    assert.equal(await readSessionSnapshot(storeFile), null, 'another format');
+    await fsp.writeFile(sessionSnapshotFile(storeFile), Buffer.from('not a snapshot'));
+    assert.equal(await readSessionSnapshot(storeFile), null, 'damaged');
   });
 });
 

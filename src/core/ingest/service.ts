@@ -8,6 +8,7 @@ import { DiffStats, type DiffStat, defaultBranch, ghPrView } from '../git/pr';
 import { listPullRequests, prSummary } from '../store/pullRequests';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
 import { searchIndexSize, searchSessions } from '../store/search';
+import { SNAPSHOT_EVERY_MS, writeSessionSnapshot } from '../store/sessionSnapshot';
 import { dailyUsage } from '../store/daily';
 import { sessionDetails } from '../store/details';
 import { dashboardData } from '../store/dashboard';
@@ -82,6 +83,10 @@ export class IndexService {
   private persistFailures = 0;
   /** When the last save ended and how long it took: the next one waits in proportion (persistSpacing). */
   private lastPersist: { at: number; ms: number } | null = null;
+  /** When the session list was last saved for the views' first paint (sessionSnapshot.ts). */
+  private lastSnapshotAt = 0;
+  /** A save happened since the list was last saved. */
+  private snapshotDue = false;
   private storeSize: number | null = null;
 
   /**
@@ -167,6 +172,17 @@ export class IndexService {
   }
 
   /** Sessions of the enabled agents, with their status as of now. */
+  /** Saves the session list next to the store, for the next start's first paint. Never fails a save. */
+  private async saveSessionSnapshot(): Promise<void> {
+    this.lastSnapshotAt = Date.now();
+    this.snapshotDue = false;
+    try {
+      await writeSessionSnapshot(this.init.storeFile, this.sessions(Date.now()));
+    } catch (err) {
+      this.log.warn(`could not save the session list for the next start (${(err as Error).message})`);
+    }
+  }
+
   private sessions(now: number) {
     return listSessions(this.store, now, this.status).filter((s) => !this.agents.disabled.includes(s.framework));
   }
@@ -278,6 +294,8 @@ export class IndexService {
       this.lastPersist = { at: Date.now(), ms: Date.now() - t0 };
       this.log.debug?.(`store persisted in ${this.lastPersist.ms} ms`);
       this.persistFailures = 0;
+      this.snapshotDue = true;
+      if (Date.now() - this.lastSnapshotAt >= SNAPSHOT_EVERY_MS) await this.saveSessionSnapshot();
     } catch (err) {
       // The old file is intact (temp file + rename); try again later (e.g. after a full disk), with
       // a growing delay so a disk that stays full is not hammered (and the log not flooded).
@@ -528,7 +546,15 @@ export class IndexService {
     await this.queue.catch(() => undefined);
     if (this.role === 'writer') {
       this.role = 'reader'; // no more writes after this one
-      if (await this.lease.renew()) await this.store.persist().catch((err: Error) => this.log.error(`final persist failed: ${err.message}`));
+      if (await this.lease.renew()) {
+        if (this.store.isDirty) {
+          await this.store.persist().then(
+            () => (this.snapshotDue = true),
+            (err: Error) => this.log.error(`final persist failed: ${err.message}`),
+          );
+        }
+        if (this.snapshotDue) await this.saveSessionSnapshot();
+      }
     }
     await this.lease.release();
     this.store?.close();

@@ -1,0 +1,54 @@
+import { promises as fsp } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
+import type { SessionView } from './queries';
+import { PARSER_VERSION, SCHEMA_VERSION } from './store';
+
+/**
+ * The session list as the writer last saved it, next to the store (`<store>.sessions`). At start the
+ * views show it at once, before the worker has loaded the store and listed its sessions (about a
+ * second at 5,000 sessions; docs/performance.md), then replace it with the worker's own answer. It
+ * is the index's view of the transcripts at its last save, exactly as stale as the store file that
+ * a starting worker loads, and never used for anything but that first paint.
+ *
+ * V8's serialization, the format a worker's answer crosses threads in: reading it back costs what
+ * receiving the worker's answer would.
+ */
+
+const FORMAT = `sessions-1/schema-${SCHEMA_VERSION}/parser-${PARSER_VERSION}`;
+
+/** How often, at most, a writer saves the list while it keeps indexing (and once more when it stops). */
+export const SNAPSHOT_EVERY_MS = 60_000;
+
+export function sessionSnapshotFile(storeFile: string): string {
+  return `${storeFile}.sessions`;
+}
+
+interface Snapshot {
+  format: string;
+  saved_at: string;
+  sessions: SessionView[];
+}
+
+/** Saves the list atomically (temp file + rename). */
+export async function writeSessionSnapshot(storeFile: string, sessions: SessionView[], now = new Date()): Promise<void> {
+  const file = sessionSnapshotFile(storeFile);
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await fsp.writeFile(tmp, serialize({ format: FORMAT, saved_at: now.toISOString(), sessions } satisfies Snapshot));
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The saved list, or null when there is none, it is damaged, or another version wrote it. */
+export async function readSessionSnapshot(storeFile: string): Promise<{ saved_at: string; sessions: SessionView[] } | null> {
+  try {
+    const s = deserialize(await fsp.readFile(sessionSnapshotFile(storeFile))) as Partial<Snapshot> | null;
+    if (!s || s.format !== FORMAT || !Array.isArray(s.sessions) || typeof s.saved_at !== 'string') return null;
+    return { saved_at: s.saved_at, sessions: s.sessions };
+  } catch {
+    return null;
+  }
+}
