@@ -94,6 +94,29 @@ describe('performance paths keep their meaning', () => {
     store.close();
   });
 
+  test('the first pass builds the request indexes after filling the store; later passes keep them', async () => {
+    const dir = await tempDir('ah-bulk-');
+    const home = path.join(dir, 'home');
+    const file = await writeTranscript(home, `${S}.jsonl`, [
+      userPrompt({ session: S, ts: t('11:00:00.000'), text: 'bulk' }),
+      assistant({ session: S, ts: t('11:00:01.000'), msg: 'msg_b1', req: 'req_b1', usage: { in: 10, out: 1 } }),
+    ]);
+    const store = await Store.open(null);
+    const indexes = () => all<{ name: string }>(store.db, "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'usage' AND name NOT LIKE 'sqlite_%' ORDER BY name").map((r) => r.name);
+    const before = indexes();
+    assert.ok(before.includes('usage_key') && before.includes('usage_branch'), before.join());
+    const indexer = makeIndexer(store, home);
+    await indexer.scanAll();
+    assert.deepEqual(indexes(), before, 'built again after the first pass');
+    assert.equal(store.beginBulkLoad(), false, 'a store that has read files is not bulk-loaded again');
+    assert.deepEqual(indexes(), before);
+    await fsp.appendFile(file, jsonl([assistant({ session: S, ts: t('11:00:02.000'), msg: 'msg_b2', req: 'req_b2', usage: { in: 5, out: 1 } })]));
+    await indexer.scanAll();
+    // input 10 + 5, both requests counted: the indexes were used by the second pass's settling.
+    assert.equal(mustGet(sessionsById(store), S).tokens_input, 15);
+    store.close();
+  });
+
   test('a piece failing inside a batch rolls back alone; the batch keeps the rest', async () => {
     const store = await Store.open(null);
     await store.batch(async () => {

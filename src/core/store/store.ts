@@ -571,7 +571,7 @@ export class Store {
   private deferredIndexes: string[] = [];
 
   /**
-   * Filling a store that holds no request yet (the first index, a rebuild): the request rows'
+   * Filling a store that has read no file yet (the first index, a rebuild): the request rows'
    * secondary indexes are dropped now and built once by endBulkLoad. Building an index from sorted
    * rows is several times faster than keeping it up to date row by row, and packs its pages full
    * (the store is smaller). Nothing the pass itself runs reads these indexes; what a query asks
@@ -579,7 +579,9 @@ export class Store {
    * them back when it is next opened (SCHEMA creates missing indexes).
    */
   beginBulkLoad(): boolean {
-    if (this.deferredIndexes.length || this.first('SELECT 1 AS x FROM usage LIMIT 1')) return false;
+    // A store that has never read a file: not one whose transcripts simply carry no tokens (Cursor),
+    // which would drop and build its indexes, and save, on every pass.
+    if (this.deferredIndexes.length || this.first('SELECT 1 AS x FROM files LIMIT 1')) return false;
     const names = BULK_DEFERRED_INDEXES.map(() => '?').join(', ');
     const rows = all<{ name: string; sql: string }>(this.db, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND name IN (${names})`, BULK_DEFERRED_INDEXES);
     for (const r of rows) run(this.db, `DROP INDEX ${r.name}`);
