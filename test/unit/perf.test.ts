@@ -12,7 +12,8 @@ import { readCompleteLines } from '../../src/core/ingest/tailer';
 import { listSessions } from '../../src/core/store/queries';
 import { all, allWide } from '../../src/core/store/sqlite';
 import { newFileState } from '../../src/core/model/reducer';
-import { Store, parseStateJson, stateJson } from '../../src/core/store/store';
+import { Store, keyHash, parseStateJson, stateJson } from '../../src/core/store/store';
+import { createHash } from 'node:crypto';
 import { assistant, fixtureHome, indexHome, jsonl, makeIndexer, mustGet, NOW, sessionsById, tempDir, userPrompt, writeTranscript } from './helpers';
 
 const S = 'eeeeeeee-0000-4000-8000-00000000000e';
@@ -115,6 +116,12 @@ describe('performance paths keep their meaning', () => {
     // input 10 + 5, both requests counted: the indexes were used by the second pass's settling.
     assert.equal(mustGet(sessionsById(store), S).tokens_input, 15);
     store.close();
+  });
+
+  test('request keys are stored as the first 12 bytes of their SHA-1', () => {
+    for (const key of ['msg_01:req_01', 'codex:resp:resp_b1', 'é 数 😀', '']) {
+      assert.deepEqual(keyHash(key), createHash('sha1').update(key).digest().subarray(0, 12));
+    }
   });
 
   test('a piece failing inside a batch rolls back alone; the batch keeps the rest', async () => {

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, promises as fsp, writeSync } from 'node:fs';
 import * as path from 'node:path';
@@ -277,8 +278,17 @@ export function ofSessionFiles(fileIdColumn: string, n: number): string {
  * n²/2^97: 10^-13 for a hundred million requests) far less likely than a corrupt disk.
  */
 export function keyHash(key: string): Buffer {
-  return createHash('sha1').update(key).digest().subarray(0, 12);
+  return sha1(key).subarray(0, 12);
 }
+
+/**
+ * SHA-1 of a string. `crypto.hash` (Node ≥ 20.12) is a quarter of the cost of a Hash object per call
+ * (160,000 keys: 180 vs 630 ms); older hosts (VS Code builds on an earlier Node) use the object.
+ */
+const sha1: (s: string) => Buffer =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (s) => (crypto as unknown as { hash(alg: string, data: string, enc: 'buffer'): Buffer }).hash('sha1', s, 'buffer')
+    : (s) => createHash('sha1').update(s).digest();
 
 /** A request key as the store hands it around (recomputeCounted, resetFile): its hash in hex. */
 export function requestKeyRef(dedupKey: string): string {
