@@ -25,7 +25,7 @@ export class IndexClient implements vscode.Disposable {
   role: string = 'starting';
 
   /** The session list saved with the index (sessionSnapshot.ts), read while the worker starts. */
-  private readonly saved: Promise<SessionView[] | null>;
+  private saved: Promise<SessionView[] | null> | null;
 
   constructor(workerFile: string, init: WorkerInit, private readonly log: Log) {
     this.saved = readSessionSnapshot(init.storeFile).then((s) => s?.sessions ?? null);
@@ -87,9 +87,14 @@ export class IndexClient implements vscode.Disposable {
     }
   }
 
-  /** The sessions as the index last saved them: for a first paint before `ready`, never after. */
+  /**
+   * The sessions as the index last saved them: for a first paint before `ready`, never after. Given
+   * once (the list is not kept on this thread once the tree has it).
+   */
   savedSessions(): Promise<SessionView[] | null> {
-    return this.saved;
+    const saved = this.saved ?? Promise.resolve(null);
+    this.saved = null;
+    return saved;
   }
 
   query<N extends QueryName>(name: N, args: QueryMap[N]['args']): Promise<QueryMap[N]['result']> {

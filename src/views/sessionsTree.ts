@@ -99,7 +99,7 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     const saved = await this.client.savedSessions();
     if (!saved || this.client.ready || this.sessions.length) return;
     this.sessions = saved;
-    this.render({}, false);
+    this.render(this.groupBy(), {}, false);
     this.log.info(`showing the ${saved.length} sessions saved with the index while it loads`);
   }
 
@@ -112,7 +112,7 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
       return;
     }
     const ws = this.repo.current;
-    const mode = vscode.workspace.getConfiguration('agentHandler').get<GroupBy>('groupBy', 'branch');
+    const mode = this.groupBy();
     const facts: GroupingFacts = {};
     try {
       if (mode === 'branch' && ws) {
@@ -125,14 +125,17 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     } catch (err) {
       this.log.error(`could not read branch totals: ${(err as Error).message}`);
     }
-    this.render(facts, true);
+    this.render(mode, facts, true);
+  }
+
+  private groupBy(): GroupBy {
+    return vscode.workspace.getConfiguration('agentHandler').get<GroupBy>('groupBy', 'branch');
   }
 
   /** Groups the sessions into the tree's nodes and shows them; `fresh`: the worker's own answer. */
-  private render(facts: GroupingFacts, fresh: boolean): void {
+  private render(mode: GroupBy, facts: GroupingFacts, fresh: boolean): void {
     this.multiAgent = new Set(this.sessions.map((x) => x.framework)).size > 1;
     const ws = this.repo.current;
-    const mode = vscode.workspace.getConfiguration('agentHandler').get<GroupBy>('groupBy', 'branch');
     // The filter hides sessions; group totals (the branch's, a PR's) stay what the index says.
     const shown = filterSessions(this.sessions, this.filter, Date.now());
     this.roots = groupSessions(shown, mode, ws ? { git_dir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel } : null, Date.now(), facts);

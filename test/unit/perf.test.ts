@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { readCompleteLines } from '../../src/core/ingest/tailer';
 import { listSessions } from '../../src/core/store/queries';
-import { all, allWide } from '../../src/core/store/sqlite';
+import { all, allWideAside } from '../../src/core/store/sqlite';
 import { newFileState } from '../../src/core/model/reducer';
 import { Store, keyHash, parseStateJson, stateJson } from '../../src/core/store/store';
 import { createHash } from 'node:crypto';
@@ -148,11 +148,12 @@ describe('performance paths keep their meaning', () => {
     store.close();
   });
 
-  test('allWide gives the rows all() gives, REAL values exact, in the asked order', async () => {
+  test('allWideAside gives the rows all() gives, REAL values exact, the aside columns apart', async () => {
     const { store } = await indexHome(await fixtureHome('2.1.332'));
     const select = 'SELECT s.*, c.git_dir AS git_dir FROM sessions s LEFT JOIN cwd_info c ON c.cwd = s.cwd';
-    const wide = allWide(store.db, select, 'last_activity_at DESC, session_id');
-    const plain = all(store.db, `${select} ORDER BY s.last_activity_at DESC, s.session_id`);
+    const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.session_id).localeCompare(String(b.session_id));
+    const wide = allWideAside<Record<string, unknown>>(store.db, select, ['git_dir', 'root']).map(([row, aside]) => ({ ...row, ...aside })).sort(byId);
+    const plain = all(store.db, select).sort(byId);
     assert.ok(plain.length > 1);
     assert.deepEqual(wide, plain);
     // and the view list built from it names every session once

@@ -6,10 +6,10 @@ import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
 import { ReflogCache, branchAt } from '../git/reflog';
 import { type PriceOverrides, priceRequest } from '../pricing';
-import { DOC_SEP, type FileHead, type FileRow, type PricedUsageRow, type Store, documentPathOf, parseStateJson, requestKeyRef } from '../store/store';
+import { DOC_SEP, type FileHead, type FileRow, type PricedUsageRow, type Store, documentPathOf, parseStateJson } from '../store/store';
 
 export { documentPathOf };
-import { cutLongStrings } from '../sources/lineBytes';
+import { lineText } from '../sources/lineBytes';
 import type { DiscoveredFile, DocumentSession, SourceAdapter, SourceEnv } from '../sources/types';
 import { FINGERPRINT_BYTES, detectChange, fingerprint, readCompleteLines } from './tailer';
 
@@ -279,7 +279,7 @@ export class Indexer {
     let lines = 0;
     const { offset, bytes } = await readCompleteLines(file.path, row.offset, (buf) => {
       lines++;
-      const line = cutLongStrings(buf).toString('utf8').trim();
+      const line = lineText(buf);
       if (!line) return;
       try {
         const evs = adapter.parseLine!(line, ctx);
@@ -401,8 +401,7 @@ export class Indexer {
           });
           return { ...u, cost_usd: p.cost_usd, priced: p.priced, price_rule: p.rule };
         });
-        this.store.upsertUsage(fileId, sessionId, priced, fileHasRows);
-        for (const u of usage) batch.keys.add(requestKeyRef(u.dedup_key));
+        for (const k of this.store.upsertUsage(fileId, sessionId, priced, fileHasRows)) batch.keys.add(k);
       }
       if (sessionId) this.store.addFileDetails(fileId, sessionId, events);
       this.store.saveFileProgress(fileId, { ...progress, state, resumable: adapter.format === 'lines', session_id: sessionId });

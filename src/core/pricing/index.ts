@@ -248,8 +248,9 @@ interface Found {
  * A model's prices as the library resolved them, kept per (model as recorded, provider, UTC day) so
  * the next request of the same model that day is priced without the library's model matching and
  * usage walk (about 25 µs a request, a sixth of a cold index). Only prices made of per-token and
- * per-count rates, whose dated variants change at midnight UTC, are kept, and only after this very shortcut
- * gave the library's own total for the request that resolved them. Cleared when price data changes.
+ * per-count rates, whose dated variants change at midnight UTC, are kept, and only after this very
+ * shortcut gave the library's own total for the request that resolved them. Cleared when price
+ * data changes.
  */
 interface Resolved {
   modelPrice: Record<string, unknown>;

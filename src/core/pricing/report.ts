@@ -1,6 +1,6 @@
 import { all } from '../store/sqlite';
 import { type SessionView, listSessions } from '../store/queries';
-import { type Store, ofSessionFiles } from '../store/store';
+import { PRICE_RULE_OF_U, type Store, ofSessionFiles } from '../store/store';
 import { type PriceOverrides, type UnitPrices, priceRequest, priceSource } from './index';
 import { type AgentComparison, compareWithAgent } from './settings';
 
@@ -50,7 +50,7 @@ interface UsageFacts {
 }
 
 const FACTS = `SELECT u.session_id, f.framework, u.model, u.provider, u.vendor_cost_usd, u.speed, u.ts, u.input, u.output, u.cache_read,
-  u.cache_write, u.cache_write_1h, u.cost_usd, u.priced, (SELECT rule FROM price_rules WHERE rule_id = u.rule_id) AS price_rule, u.request_count
+  u.cache_write, u.cache_write_1h, u.cost_usd, u.priced, ${PRICE_RULE_OF_U} AS price_rule, u.request_count
   FROM usage u JOIN files f ON f.file_id = u.file_id WHERE u.counted = 1`;
 
 function addTo(c: CostRow, r: UsageFacts): void {

@@ -115,13 +115,18 @@ function safeCut(line: Buffer, start: number, end: number): number {
   return at;
 }
 
+/** A line's text as adapters parse it: long strings cut, decoded, trimmed. */
+export function lineText(line: Buffer): string {
+  return cutLongStrings(line).toString('utf8').trim();
+}
+
 /** The non-blank lines of a whole JSONL document read as bytes, each with its long strings cut, decoded. */
 export function* jsonLines(doc: Buffer): Generator<string> {
   let from = 0;
   while (from < doc.length) {
     let nl = doc.indexOf(0x0a, from);
     if (nl === -1) nl = doc.length;
-    const line = cutLongStrings(doc.subarray(from, nl)).toString('utf8').trim();
+    const line = lineText(doc.subarray(from, nl));
     if (line) yield line;
     from = nl + 1;
   }

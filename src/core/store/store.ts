@@ -1,5 +1,4 @@
-import * as crypto from 'node:crypto';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, hash, randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, promises as fsp, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -260,6 +259,9 @@ const DEFLATE_FROM = 160;
  */
 export const SEARCH_TEXT_MAX = 2048;
 
+/** A usage row's price rule text, in a query over `usage u` (rules are kept in price_rules). */
+export const PRICE_RULE_OF_U = '(SELECT rule FROM price_rules WHERE rule_id = u.rule_id)';
+
 /** The request rows' indexes that only settling and the views read (see Store.beginBulkLoad). */
 const BULK_DEFERRED_INDEXES = ['usage_key', 'usage_message', 'usage_branch', 'usage_unresolved'];
 
@@ -286,13 +288,15 @@ export function keyHash(key: string): Buffer {
  * (160,000 keys: 180 vs 630 ms); older hosts (VS Code builds on an earlier Node) use the object.
  */
 const sha1: (s: string) => Buffer =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (s) => (crypto as unknown as { hash(alg: string, data: string, enc: 'buffer'): Buffer }).hash('sha1', s, 'buffer')
-    : (s) => createHash('sha1').update(s).digest();
+  typeof hash === 'function' ? (s) => hash('sha1', s, 'buffer') : (s) => createHash('sha1').update(s).digest();
 
 /** A request key as the store hands it around (recomputeCounted, resetFile): its hash in hex. */
 export function requestKeyRef(dedupKey: string): string {
-  return keyHash(dedupKey).toString('hex').toUpperCase();
+  return keyRef(keyHash(dedupKey));
+}
+
+function keyRef(hash: Buffer): string {
+  return hash.toString('hex').toUpperCase();
 }
 
 /** Separates a document's path from the session id in the rows of the sessions it holds. */
@@ -712,17 +716,23 @@ export class Store {
 
   // ---- usage -------------------------------------------------------------------------------
 
-  /** Merges a batch's rows for a file: per key the larger row wins (streamed lines grow). */
-  upsertUsage(fileId: number, sessionId: string, rows: PricedUsageRow[], fileHasRows = true): void {
+  /**
+   * Merges a batch's rows for a file: per key the larger row wins (streamed lines grow). Returns the
+   * key refs of all the rows given (for recomputeCounted).
+   */
+  upsertUsage(fileId: number, sessionId: string, rows: PricedUsageRow[], fileHasRows = true): string[] {
     // A file read from its start has no rows yet: only this call's own rows can be "the previous one".
     const written = new Map<string, { input: number; output: number; cache_read: number; cache_write: number }>();
+    const refs: string[] = [];
     for (const r of rows) {
+      const hash = keyHash(r.dedup_key);
+      refs.push(keyRef(hash));
       const prev =
         written.get(r.dedup_key) ??
         (fileHasRows
           ? this.first<{ input: number; output: number; cache_read: number; cache_write: number }>(
               'SELECT input, output, cache_read, cache_write FROM usage WHERE file_id = ? AND dedup_hash = ?',
-              [fileId, keyHash(r.dedup_key)],
+              [fileId, hash],
             )
           : undefined);
       if (prev) {
@@ -734,7 +744,7 @@ export class Store {
           cache_read, cache_write, cache_write_1h, speed, provider, vendor_cost_usd, cost_usd, priced, rule_id, request_count, counted)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
         [
-          fileId, keyHash(r.dedup_key), sessionId, r.message_id === null ? null : keyHash(r.message_id), r.sidechain ? 1 : 0, r.ts, r.model, r.git_branch, r.tokens.input, r.tokens.output,
+          fileId, hash, sessionId, r.message_id === null ? null : keyHash(r.message_id), r.sidechain ? 1 : 0, r.ts, r.model, r.git_branch, r.tokens.input, r.tokens.output,
           r.tokens.cache_read, r.tokens.cache_write, r.tokens.cache_write_1h, r.speed, r.provider ?? null,
           r.vendor_cost_usd ?? null, r.cost_usd, r.priced ? 1 : 0, this.ruleId(r.price_rule), r.request_count ?? 1,
         ],
@@ -742,6 +752,7 @@ export class Store {
       written.set(r.dedup_key, r.tokens);
     }
     this.markDirty();
+    return refs;
   }
 
   /**
@@ -791,7 +802,7 @@ export class Store {
     const rows = all<StoredPriceInput & { rid: number; cost_usd: number | null; priced: number; price_rule: string | null }>(
       this.db,
       `SELECT u.rowid AS rid, f.framework AS framework, u.model, u.provider, u.vendor_cost_usd, u.request_count, u.speed, u.ts,
-        u.input, u.output, u.cache_read, u.cache_write, u.cache_write_1h, u.cost_usd, u.priced, (SELECT rule FROM price_rules WHERE rule_id = u.rule_id) AS price_rule
+        u.input, u.output, u.cache_read, u.cache_write, u.cache_write_1h, u.cost_usd, u.priced, ${PRICE_RULE_OF_U} AS price_rule
        FROM usage u JOIN files f ON f.file_id = u.file_id`,
     );
     let changed = 0;
@@ -835,7 +846,7 @@ export class Store {
       const tree = this.sessionTree(root);
       const rows = all<{ rid: number; session_id: string; model: string | null; tokens: number; cost_usd: number | null; priced: number; price_rule: string | null }>(
         this.db,
-        `SELECT rowid AS rid, session_id, model, input + output + cache_read + cache_write AS tokens, cost_usd, priced, (SELECT rule FROM price_rules WHERE rule_id = u.rule_id) AS price_rule
+        `SELECT rowid AS rid, session_id, model, input + output + cache_read + cache_write AS tokens, cost_usd, priced, ${PRICE_RULE_OF_U} AS price_rule
          FROM usage u WHERE counted = 1 AND ${ofSessionFiles('file_id', tree.length)}`,
         tree,
       );
