@@ -38,8 +38,9 @@ function settings(log?: { warn(m: string): void }): { status: StatusSettings; ag
   const c = vscode.workspace.getConfiguration('agentHandler');
   const agents: AgentSettings = { extraRoots: {}, disabled: [] };
   for (const a of ADAPTERS) {
-    if (!c.get<boolean>(`agents.${a.id}.enabled`, true)) agents.disabled.push(a.id);
-    agents.extraRoots[a.id] = c.get<string[]>(`agents.${a.id}.extraRoots`, []);
+    const key = a.settingsKey ?? a.id;
+    if (!c.get<boolean>(`agents.${key}.enabled`, true)) agents.disabled.push(a.id);
+    agents.extraRoots[a.id] = c.get<string[]>(`agents.${key}.extraRoots`, []);
   }
   return {
     status: {
@@ -78,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): void {
         endpointFile: path.join(context.globalStorageUri.fsPath, 'otlp-endpoint.json'),
       },
       rescanIntervalMs: Math.max(5, vscode.workspace.getConfiguration('agentHandler').get<number>('rescanIntervalSeconds', 60)) * 1000,
+      machineId: vscode.workspace.getConfiguration('agentHandler').get<string>('machineId', ''),
     },
     log,
   );

@@ -43,7 +43,7 @@ interface Data {
   by_project: CostBar[];
   totals: { cost_usd: number; requests: number; tokens_input: number; tokens_output: number; tokens_cache_read: number; tokens_cache_write: number; unpriced_requests: number };
   cache_read_share: number | null;
-  costliest: { session_id: string; title: string | null; framework: string; git_branch: string | null; cost_usd: number; tokens: number; last_activity_at: string | null }[];
+  costliest: { session_id: string; title: string | null; framework: string; git_branch: string | null; cost_usd: number; tokens: number; last_activity: string | null }[];
   agents: string[];
   repos: { git_dir: string; label: string }[];
   time_zone: string;

@@ -12,8 +12,9 @@ import { Store } from '../core/store/store';
 import { checkTimeZone, daily, explainSession, systemTimeZone } from '../core/pricing/report';
 import { explanationMarkdown } from '../core/pricing/explainText';
 import { dailyUsage } from '../core/store/daily';
-import { exportText } from '../core/export';
+import { exportText, sessionJson } from '../core/export';
 import { formatAgo, formatTokens, formatUsd, oneLine, sessionLabel } from '../core/text';
+import { costLabel } from '../core/report';
 import { totalTokens } from '../core/model/session';
 
 /**
@@ -137,10 +138,6 @@ async function askGh(store: Store, gitDir: string, toplevel: string, branch: str
   else store.setPrLookup(gitDir, branch, 'gh', answer.kind === 'found' ? answer.pr : null);
 }
 
-function sessionJson(s: SessionView): Record<string, unknown> {
-  return { ...s };
-}
-
 function printTable(sessions: SessionView[]): void {
   const now = Date.now();
   const rows = sessions.map((s) => [
@@ -148,9 +145,9 @@ function printTable(sessions: SessionView[]): void {
     s.framework,
     s.parent_session_id ? `  ↳ ${sessionLabel(s, 50)}` : sessionLabel(s, 52),
     s.git_branch ?? '',
-    formatAgo(s.last_activity_at, now),
+    formatAgo(s.last_activity, now),
     s.token_totals_pending && totalTokens(s) === 0 ? 'at exit' : formatTokens(totalTokens(s)),
-    s.unpriced_requests ? `${formatUsd(s.cost_usd)}+unpriced` : formatUsd(s.cost_usd),
+    costLabel(s),
     s.session_id,
   ]);
   const head = ['STATUS', 'AGENT', 'TITLE', 'BRANCH', 'ACTIVE', 'TOKENS', 'COST', 'ID'];

@@ -43,7 +43,10 @@ export function renderSessionDetails(s: SessionView, d: SessionDetails): string 
   out.push('Every field', '-----------');
   const rec = sessionRecord(s);
   const width = Math.max(...Object.keys(rec).map((k) => k.length));
-  for (const [k, v] of Object.entries(rec)) out.push(`${k.padEnd(width)}  ${v === null || v === undefined || v === '' ? '—' : oneLine(String(v), 500)}`);
+  for (const [k, v] of Object.entries(rec)) {
+    const text = v === null || v === undefined || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    out.push(`${k.padEnd(width)}  ${oneLine(text, 500)}`);
+  }
   out.push('');
 
   return `${out.join('\n')}\n`;

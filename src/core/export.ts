@@ -1,4 +1,5 @@
 import type { DailyRow } from './store/daily';
+import { SPECIFIED_FIELDS } from './model/session';
 import type { SessionView } from './store/queries';
 
 /**
@@ -10,9 +11,21 @@ import type { SessionView } from './store/queries';
 export type ExportFormat = 'csv' | 'json';
 export type ExportWhat = 'sessions' | 'daily';
 
-/** Every Session field, flat: the subagent list joined, the totals with subagents as rollup_*. */
+/**
+ * A session as the JSON of `sessions --json` shows it: the 40 specified fields first, in their order
+ * (null where unknown, never missing), then every extra of ours as the view holds it.
+ */
+export function sessionJson(s: SessionView): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const view = s as unknown as Record<string, unknown>;
+  for (const k of SPECIFIED_FIELDS) out[k] = view[k] ?? null;
+  for (const [k, v] of Object.entries(view)) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+/** Every Session field, flat: the specified ones first, the subagent list joined, the totals with subagents as rollup_*. */
 export function sessionRecord(s: SessionView): Record<string, unknown> {
-  const { subagent_ids, rollup, ...fields } = s;
+  const { subagent_ids, rollup, branches, ...fields } = sessionJson(s) as Record<string, unknown> & Pick<SessionView, 'subagent_ids' | 'rollup' | 'branches'>;
   return {
     ...fields,
     subagent_ids: subagent_ids.join(';'),
@@ -22,6 +35,7 @@ export function sessionRecord(s: SessionView): Record<string, unknown> {
     rollup_tokens_cache_write: rollup.tokens_cache_write,
     rollup_cost_usd: rollup.cost_usd,
     rollup_unpriced_requests: rollup.unpriced_requests,
+    branches,
   };
 }
 

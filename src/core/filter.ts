@@ -19,7 +19,7 @@ function matches(s: SessionView, f: SessionFilter, now: number): boolean {
   if (f.agents?.length && !f.agents.includes(s.framework)) return false;
   if (f.statuses?.length && !f.statuses.includes(s.status)) return false;
   if (f.days) {
-    const t = s.last_activity_at ? Date.parse(s.last_activity_at) : NaN;
+    const t = s.last_activity ? Date.parse(s.last_activity) : NaN;
     if (!(now - t <= f.days * 86_400_000)) return false;
   }
   const text = f.text?.trim().toLowerCase();

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { isLive } from './model/session';
 import { costLabel, tokensOf } from './report';
 import type { PrSummary } from './store/pullRequests';
 import type { SessionView } from './store/queries';
@@ -66,7 +67,7 @@ export function nestSubagents(sessions: SessionView[]): SessionNode[] {
 }
 
 function byActivity(a: SessionView, b: SessionView): number {
-  return (b.last_activity_at ?? '').localeCompare(a.last_activity_at ?? '');
+  return (b.last_activity ?? '').localeCompare(a.last_activity ?? '');
 }
 
 export function branchLabel(branch: string | null): string {
@@ -93,7 +94,7 @@ function groupBy<K>(nodes: SessionNode[], key: (s: SessionView) => K): Map<K, Se
 }
 
 function countDescription(nodes: SessionNode[]): string {
-  const live = nodes.filter((n) => n.session.status === 'busy' || n.session.status === 'wait').length;
+  const live = nodes.filter((n) => isLive(n.session)).length;
   const n = nodes.length;
   return `${n} session${n === 1 ? '' : 's'}${live ? ` · ${live} live` : ''}`;
 }
@@ -117,7 +118,7 @@ function projectGroups(nodes: SessionNode[], prefix: string): GroupNode[] {
 export function waitingSessions(sessions: SessionView[]): SessionView[] {
   return sessions
     .filter((s) => s.status === 'wait')
-    .sort((a, b) => (a.status_changed_at ?? '').localeCompare(b.status_changed_at ?? ''));
+    .sort((a, b) => (a.status_updated_at ?? '').localeCompare(b.status_updated_at ?? ''));
 }
 
 /**
@@ -158,7 +159,7 @@ function groupByMode(sessions: SessionView[], mode: GroupBy, ws: WorkspaceRepoRe
   if (!ws) {
     return [{ kind: 'group', id: 'b:other', label: 'Other projects', icon: 'projects', expanded: true, description: countDescription(roots), children: projectGroups(roots, 'b:other') }];
   }
-  const inRepo = (s: SessionView) => s.git_dir === ws.git_dir;
+  const inRepo = (s: SessionView) => s.local_git_dir === ws.git_dir;
   // A session that made requests on the current branch belongs there even if it moved on since
   // (attribution is per request); each session is listed once.
   const onBranch = (n: SessionNode): boolean =>
@@ -250,7 +251,7 @@ function dateGroups(roots: SessionNode[], now: number): GroupNode[] {
   ];
   const groups = new Map<string, SessionNode[]>();
   for (const n of roots) {
-    const t = n.session.last_activity_at ? Date.parse(n.session.last_activity_at) : -Infinity;
+    const t = n.session.last_activity ? Date.parse(n.session.last_activity) : -Infinity;
     const label = buckets.find(([, from]) => t >= from)![0];
     groups.set(label, [...(groups.get(label) ?? []), n]);
   }

@@ -12,9 +12,11 @@ export function tokensOf(t: Pick<Totals, 'tokens_input' | 'tokens_output' | 'tok
   return t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write;
 }
 
-export function costLabel(t: Pick<Totals, 'cost_usd' | 'unpriced_requests'>): string {
-  if (t.unpriced_requests && t.cost_usd === 0) return 'unpriced';
-  return t.unpriced_requests ? `${formatUsd(t.cost_usd)} + unpriced` : formatUsd(t.cost_usd);
+export function costLabel(t: { cost_usd: number | null; unpriced_requests: number }): string {
+  // A session's cost is null when nothing of it could be priced; with no request at all, nothing was billed.
+  const cost = t.cost_usd ?? 0;
+  if (t.unpriced_requests && cost === 0) return 'unpriced';
+  return t.unpriced_requests ? `${formatUsd(cost)} + unpriced` : formatUsd(cost);
 }
 
 /**

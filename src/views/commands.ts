@@ -240,7 +240,7 @@ export async function pickSession(sessions: SessionView[], placeHolder: string, 
   const items: (vscode.QuickPickItem & { session: SessionView | typeof EXPLAIN_ITEM })[] = sessions.map((s) => ({
     // Quick pick labels render `$(icon)`: transcript text gets its `$(` broken so it stays text.
     label: `${s.parent_session_id ? '$(debug-stackframe-dot) ' : ''}${sessionLabel(s).replace(/\$\(/g, '$\u200a(')}`,
-    description: sessionDescription(s, formatAgo(s.last_activity_at, now)),
+    description: sessionDescription(s, formatAgo(s.last_activity, now)),
     detail: displayText(`${s.status} · ${s.git_branch ?? ''} · ${s.cwd ? path.basename(s.cwd) : ''} · ${s.session_id}`, 200).replace(/\$\(/g, '$\u200a('),
     session: s,
   }));

@@ -23,7 +23,7 @@ export function untrusted(): vscode.MarkdownString {
   return md;
 }
 
-export function costText(t: Pick<Totals, 'cost_usd' | 'unpriced_requests'>): string {
+export function costText(t: { cost_usd: number | null; unpriced_requests: number }): string {
   return costLabel(t);
 }
 
@@ -42,14 +42,15 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
     ['Model', s.model],
     ['Branch', s.git_branch],
     ['Working folder', s.cwd],
-    ['Worktree', s.worktree_path],
+    ['Worktree', s.git_worktree_path],
     ['Repository', s.github_repo],
     ['Pull request', s.pr_url],
     ['Issue', s.issue_url],
     ['Started', s.first_started_at],
     ['Last started', s.last_started_at],
-    ['Last activity', s.last_activity_at],
-    ['Ended', s.ended_at],
+    ['Last activity', s.last_activity],
+    ['Ended', s.last_ended_at],
+    ['First ended', s.first_ended_at !== s.last_ended_at ? s.first_ended_at : null],
     ['Resumed', s.revival_count ? `${s.revival_count} time(s)` : null],
     ['Process', s.pid ? `pid ${s.pid}` : null],
     ['Prompts', s.message_count],
@@ -57,8 +58,9 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
     ['API requests', s.api_request_count],
     ['API errors', s.api_error_count],
     ['Compactions', s.compaction_count],
-    ['Context', s.context_tokens !== null ? `${formatTokens(s.context_tokens)} tokens` : null],
-    ['Lines', s.additions !== null ? `+${s.additions} −${s.deletions ?? 0}` : null],
+    ['Context', s.context !== null ? `${formatTokens(s.context)} tokens` : null],
+    ['Lines on the branch', s.git_additions !== null ? `+${s.git_additions} −${s.git_deletions ?? 0}` : null],
+    ['Lines by the agent', s.agent_lines_added !== null ? `+${s.agent_lines_added} −${s.agent_lines_removed ?? 0}` : null],
   ];
   md.appendMarkdown('| | |\n|---|---|\n');
   for (const [k, v] of rows) if (v !== null && v !== undefined && v !== '') md.appendMarkdown(`| ${k} | ${escapeMd(displayText(String(v), 300))} |\n`);

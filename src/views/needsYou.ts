@@ -29,11 +29,11 @@ export class NeedsYou implements vscode.Disposable {
     const now = waitingSessions(sessions);
     this.tree.view.badge = now.length ? { value: now.length, tooltip: `${now.length} session${now.length === 1 ? '' : 's'} waiting for you` } : undefined;
     this.statusBar.setWaiting(now.length);
-    const next = new Map(now.map((s) => [s.session_id, s.status_changed_at]));
+    const next = new Map(now.map((s) => [s.session_id, s.status_updated_at]));
     // Sessions already waiting when the window opened are in the tree and the badge; only new waits notify.
     if (!this.first && vscode.workspace.getConfiguration('agentHandler').get<boolean>('notifyWhenWaiting', true)) {
       for (const s of now) {
-        if (this.waiting.has(s.session_id) && this.waiting.get(s.session_id) === s.status_changed_at) continue;
+        if (this.waiting.has(s.session_id) && this.waiting.get(s.session_id) === s.status_updated_at) continue;
         void this.notify(s);
       }
     }

@@ -196,7 +196,7 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
     const s = node.session;
     const item = new vscode.TreeItem(sessionLabel(s), node.children.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = `${node.scope ? `${node.scope}:` : ''}${node.alias ? 'needs-you:' : ''}session:${s.session_id}`;
-    const described = sessionDescription(s, formatAgo(s.last_activity_at, Date.now()));
+    const described = sessionDescription(s, formatAgo(s.last_activity, Date.now()));
     item.description = this.multiAgent ? `${agentLabel(s.framework)} · ${described}` : described;
     item.iconPath = statusIcon(s);
     const resumable = !s.parent_session_id && !!adapterFor(s.framework)?.resumeCommand?.(s.session_id);

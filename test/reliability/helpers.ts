@@ -8,49 +8,9 @@ import * as path from 'node:path';
 import { after } from 'node:test';
 import { all } from '../../src/core/store/sqlite';
 import type { Store } from '../../src/core/store/store';
-import { FIXTURES, fixtureHome, tempDir } from '../unit/helpers';
 
-export async function copyDir(src: string, dst: string): Promise<void> {
-  await fsp.mkdir(dst, { recursive: true });
-  for (const e of await fsp.readdir(src, { withFileTypes: true })) {
-    const s = path.join(src, e.name);
-    const d = path.join(dst, e.name);
-    if (e.isDirectory()) await copyDir(s, d);
-    else await fsp.copyFile(s, d);
-  }
-}
 
-/** A temp HOME holding one agent's real fixture transcripts where that agent keeps them. */
-export async function agentHome(framework: string): Promise<string> {
-  if (framework === 'claude_code') return fixtureHome('2.1.332');
-  const home = path.join(await tempDir('ah-rel-home-'), 'home');
-  switch (framework) {
-    case 'codex':
-      await copyDir(path.join(FIXTURES, 'codex', '0.169.0', 'sessions'), path.join(home, '.codex', 'sessions'));
-      break;
-    case 'copilot_cli':
-      await copyDir(path.join(FIXTURES, 'copilot_cli', 'home'), home);
-      break;
-    case 'gemini':
-      await copyDir(path.join(FIXTURES, 'gemini', 'real', 'tmp'), path.join(home, '.gemini', 'tmp'));
-      break;
-    case 'opencode':
-      await fsp.mkdir(path.join(home, '.local', 'share', 'opencode'), { recursive: true });
-      for (const f of ['opencode.db', 'opencode.db-wal']) {
-        await fsp.copyFile(path.join(FIXTURES, 'opencode', '1.18.33', f), path.join(home, '.local', 'share', 'opencode', f));
-      }
-      break;
-    case 'cursor':
-      await copyDir(path.join(FIXTURES, 'cursor', 'chats'), path.join(home, '.cursor', 'chats'));
-      break;
-    case 'amp':
-      await copyDir(path.join(FIXTURES, 'amp', 'threads'), path.join(home, '.local', 'share', 'amp', 'threads'));
-      break;
-    default:
-      throw new Error(`no fixture home for ${framework}`);
-  }
-  return home;
-}
+export { agentHome, copyDir } from '../unit/helpers';
 
 /** Every regular file below a folder. */
 export async function filesUnder(dir: string): Promise<string[]> {

@@ -470,8 +470,8 @@ describe('accounting rules', () => {
     ]);
     const s = mustGet((await indexHome(home)).sessions, A);
     assert.equal(s.agent_cost_usd, 0.25);
-    assert.equal(s.additions, 4);
-    assert.equal(s.deletions, 2);
+    assert.equal(s.agent_lines_added, 4);
+    assert.equal(s.agent_lines_removed, 2);
     // Our cost stays ours: 1000 * $4/Mtok.
     assertUsd(s.cost_usd, 0.004);
   });

@@ -173,7 +173,7 @@ describe('one Claude Code session on main, then feature/a, then feature/b', () =
     assertUsd(s1.cost_usd, 0.06);
     const share = new Map(s1.branches.map((x) => [x.branch, x]));
     assert.equal(share.get('main')!.tokens + share.get('feature/a')!.tokens + share.get('feature/b')!.tokens, tokensOf(s1));
-    assertUsd(share.get('main')!.cost_usd + share.get('feature/a')!.cost_usd + share.get('feature/b')!.cost_usd, s1.cost_usd);
+    assertUsd(share.get('main')!.cost_usd + share.get('feature/a')!.cost_usd + share.get('feature/b')!.cost_usd, s1.cost_usd ?? NaN);
     assert.deepEqual(s1.branches.map((x) => x.branch), ['feature/a', 'feature/b', 'main']); // most expensive first
   });
 

@@ -210,12 +210,12 @@ describe('codex: real fixture 0.169.0 (exec "say hi", exec resume with a shell c
     assert.equal(s.api_error_count, 0);
     assert.equal(s.compaction_count, 0);
     // Last response (line 57): total_tokens 9985 - reasoning 16 = 9969 tokens in context.
-    assert.equal(s.context_tokens, 9969);
+    assert.equal(s.context, 9969);
     // Nothing in the rollout marks the two resumes as new processes (no second session_meta, the
     // thread_settings_applied line is also written on a settings change): runs are not counted.
     assert.equal(s.revival_count, 0);
     assert.equal(s.first_started_at, '2026-11-25T14:11:31.296Z'); // line 1
-    assert.equal(s.last_activity_at, '2026-11-25T14:11:33.837Z'); // line 58 (task_complete)
+    assert.equal(s.last_activity, '2026-11-25T14:11:33.837Z'); // line 58 (task_complete)
     assert.equal(turnState(ix.store, SAY_HI), 'ended');
     assert.equal(s.status, 'done');
     assert.equal(s.parent_session_id, null);
@@ -251,7 +251,7 @@ describe('codex: real fixture 0.169.0 (exec "say hi", exec resume with a shell c
       usageRows(ix.store, SAY_HI).map((r) => r.dedup_key),
     );
     assert.equal(s.message_count, 3);
-    assert.equal(s.context_tokens, 9969);
+    assert.equal(s.context, 9969);
   });
 
   test('another "say hi" thread with the same first totals is another request, not a duplicate', async () => {
@@ -344,9 +344,9 @@ describe('codex: a fork replays its parent\'s history (handmade/fork)', () => {
     assert.equal(f.tool_call_count, 0); // call_p1 is P's, replayed
     assert.equal(f.git_branch, 'feature/fork');
     assert.equal(f.parent_session_id, null);
-    assert.equal(f.pr_number, null); // the PR link is in P's replayed tool output
+    assert.equal(f.github_pr, null); // the PR link is in P's replayed tool output
     assert.equal(f.title, 'Fork of widgets'); // session_index.jsonl
-    assert.equal(f.context_tokens, 6060); // U5: 6000 + 60 - 0
+    assert.equal(f.context, 6060); // U5: 6000 + 60 - 0
     assert.equal(f.first_started_at, '2026-11-20T10:05:00.000Z');
     assert.equal(turnState(store, F), 'ended');
     const p = mustGet(sessions, P);
@@ -355,10 +355,10 @@ describe('codex: a fork replays its parent\'s history (handmade/fork)', () => {
     assert.equal(p.tool_call_count, 1);
     assert.equal(p.git_branch, 'main');
     assert.equal(p.github_repo, 'acme/widgets'); // git.repository_url https://github.com/acme/widgets.git
-    assert.equal(p.pr_number, 7); // https://github.com/acme/widgets/pull/7 in call_p1's output
+    assert.equal(p.github_pr, 7); // https://github.com/acme/widgets/pull/7 in call_p1's output
     // session_index.jsonl names P twice: the newest updated_at wins; the "not json" line is ignored.
     assert.equal(p.title, 'Widgets refactor');
-    assert.equal(p.context_tokens, 3040); // U4: 3000 + 40
+    assert.equal(p.context, 3040); // U4: 3000 + 40
   });
 
   test('fork indexed alone first (its replay counts for it), then the parent appears: each key once', async () => {
@@ -413,7 +413,7 @@ describe('codex: a subagent thread (handmade/subagent)', () => {
     assertUsd(q.cost_usd, 0.0126);
     assert.equal(q.message_count, 1); // the <environment_context> user item is not a prompt
     assert.equal(q.tool_call_count, 1);
-    assert.equal(q.context_tokens, 1532); // 1500 + 40 - 8
+    assert.equal(q.context, 1532); // 1500 + 40 - 8
   });
 });
 
@@ -451,7 +451,7 @@ describe('codex: an older build (handmade/older): no records, no turn ids, re-em
     assert.equal(turnState(ix.store, O), 'ended'); // turn_aborted
     assert.equal(s.git_branch, null); // "git": null
     assert.equal(s.cwd, '/nonexistent/older'); // the turn_context's cwd, after session_meta's
-    assert.equal(s.context_tokens, 7200); // the delta's total 7300 - reasoning 100
+    assert.equal(s.context, 7200); // the delta's total 7300 - reasoning 100
   });
 });
 
@@ -474,7 +474,7 @@ describe('codex: record orders (handmade/orders)', () => {
     // in 300 cached 0 out 30; in 400 cached 300 out 40 → fresh 300 + 100, cached 300, out 70
     assert.deepEqual(tokens(b), [400, 300, 0, 70, 2]);
     assert.deepEqual(usageRows(ix.store, B).map((r) => r.dedup_key), ['codex:resp:resp_b1', 'codex:resp:resp_b2'].map(requestKeyRef));
-    assert.equal(b.context_tokens, 440);
+    assert.equal(b.context, 440);
   });
 
   test('a tool call without output: tool running (busy while recent)', () => {

@@ -108,7 +108,7 @@ describe('copilot adapter: where the files are', () => {
     const home = '/home/u';
     assert.deepEqual(copilotAdapter.roots({ home, env: {} }), ['/home/u/.copilot']);
     assert.deepEqual(
-      copilotAdapter.roots({ home, env: { COPILOT_HOME: '/data/cp', XDG_CONFIG_HOME: '/home/u/.config' }, extraRoots: { copilot_cli: ['/mnt/old/.copilot', '/data/cp'] } }),
+      copilotAdapter.roots({ home, env: { COPILOT_HOME: '/data/cp', XDG_CONFIG_HOME: '/home/u/.config' }, extraRoots: { copilot: ['/mnt/old/.copilot', '/data/cp'] } }),
       ['/data/cp', '/home/u/.copilot', '/home/u/.config/.copilot', '/mnt/old/.copilot'],
     );
     // Another adapter's extra roots are not this one's.
@@ -134,7 +134,8 @@ describe('copilot adapter: where the files are', () => {
     assert.deepEqual(copilotAdapter.resumeCommand!(A), { command: 'copilot', args: ['--resume', A] });
     assert.equal(copilotAdapter.resumeCommand!('not-a-uuid'), null);
     assert.equal(copilotAdapter.icon, 'copilot');
-    assert.equal(copilotAdapter.id, 'copilot_cli');
+    assert.equal(copilotAdapter.id, 'copilot');
+    assert.equal(copilotAdapter.settingsKey, 'copilot_cli', 'users\' settings keep their key');
   });
 });
 
@@ -155,7 +156,7 @@ describe('copilot adapter: tokens, providers, prices', () => {
     assert.equal(copilotProvider('raptor-mini'), null);
     assert.equal(copilotProvider(null), null);
     const tokens = { input: 1_000, output: 1_000, cache_read: 0, cache_write: 0, cache_write_1h: 0 };
-    const price = (model: string) => priceRequest({ framework: 'copilot_cli', model, provider: copilotProvider(model), tokens, ts: T('00:00:00.000') });
+    const price = (model: string) => priceRequest({ framework: 'copilot', model, provider: copilotProvider(model), tokens, ts: T('00:00:00.000') });
     // 1 000 × 3 + 1 000 × 15 = 18 000 µ$
     assert.equal(price('claude-sonnet-4.5').rule, 'genai-prices anthropic/claude-sonnet-4-5');
     assertUsd(price('claude-sonnet-4.5').cost_usd!, 0.018);
@@ -236,7 +237,7 @@ describe('copilot adapter: the fixture sessions', () => {
     assert.equal(stats.lines_skipped, 0);
     const sessions = sessionsById(store);
     assert.deepEqual([...sessions.keys()].sort(), [A, B, C, D]);
-    for (const s of sessions.values()) assert.equal(s.framework, 'copilot_cli');
+    for (const s of sessions.values()) assert.equal(s.framework, 'copilot');
   });
 
   test(`${A}: a closed session, tokens from its one shutdown (no per-request usage on disk)`, async () => {
@@ -269,18 +270,18 @@ describe('copilot adapter: the fixture sessions', () => {
     assert.equal(s.cwd, '/home/dev/work/widgets');
     assert.equal(s.git_branch, 'feature/login');
     assert.equal(s.github_repo, 'octo-org/widgets');
-    assert.equal(s.pr_number, 42);
+    assert.equal(s.github_pr, 42);
     assert.equal(s.pr_url, 'https://github.com/octo-org/widgets/pull/42');
-    assert.equal(s.additions, 120);
-    assert.equal(s.deletions, 30);
+    assert.equal(s.agent_lines_added, 120);
+    assert.equal(s.agent_lines_removed, 30);
     // The shutdown's currentTokens (after the compaction's 9 000).
-    assert.equal(s.context_tokens, 31_000);
+    assert.equal(s.context, 31_000);
     assert.equal(s.title, 'Fix the login redirect: keep ?next= after sign-in');
     assert.equal(s.first_started_at, '2026-06-18T19:13:41.577Z');
-    assert.equal(s.last_activity_at, '2026-06-18T19:20:05.117Z');
+    assert.equal(s.last_activity, '2026-06-18T19:20:05.117Z');
     assert.equal(s.revival_count, 0);
     // Ended by the shutdown: idle right after, done later.
-    assert.equal(mustGet(sessionsById(store, at(s.last_activity_at!, 60_000)), A).status, 'idle');
+    assert.equal(mustGet(sessionsById(store, at(s.last_activity!, 60_000)), A).status, 'idle');
     assert.equal(s.status, 'done');
 
     const rows = usageRows(store, A);
@@ -325,7 +326,7 @@ describe('copilot adapter: the fixture sessions', () => {
     // gpt-5-mini 3 000×0.25 + 100×2 = 750 + 200 = 950 µ$
     assertUsd(s.cost_usd, 0.086375);
     // The shutdown's currentTokens (14 200) after the last request's prompt (14 000).
-    assert.equal(s.context_tokens, 14_200);
+    assert.equal(s.context, 14_200);
     assert.equal(s.title, 'Health endpoint returns 500');
     assert.equal(s.git_branch, 'main');
     assert.equal(s.github_repo, 'octo-org/api');
@@ -353,12 +354,12 @@ describe('copilot adapter: the fixture sessions', () => {
     const s = mustGet(sessionsById(store), C);
     assert.equal(s.tokens_input + s.tokens_output + s.tokens_cache_read + s.tokens_cache_write, 0);
     assert.equal(s.api_request_count, 0);
-    assert.equal(s.cost_usd, 0);
+    assert.equal(s.cost_usd, null, 'no request yet: nothing priced');
     assert.equal(s.message_count, 1);
     assert.equal(s.tool_call_count, 1);
     assert.equal(s.model, 'gpt-5');
     assert.equal(s.title, 'Dashboard: flaky chart test');
-    const live = mustGet(sessionsById(store, at(s.last_activity_at!, 60_000)), C);
+    const live = mustGet(sessionsById(store, at(s.last_activity!, 60_000)), C);
     assert.equal(live.status, 'busy');
 
     // The tool finishes, the model answers, the user exits: the shutdown brings the totals.
@@ -398,7 +399,7 @@ describe('copilot adapter: the fixture sessions', () => {
     assert.equal(s.api_request_count, 0);
     assert.ok(s.transcript_path!.endsWith(path.join('.copilot', 'session-state', `${D}.jsonl`)));
     // Its answer (a message asking for no tool) ended the turn.
-    assert.equal(mustGet(sessionsById(store, at(s.last_activity_at!, 60_000)), D).status, 'idle');
+    assert.equal(mustGet(sessionsById(store, at(s.last_activity!, 60_000)), D).status, 'idle');
   });
 });
 
@@ -598,7 +599,7 @@ describe('copilot adapter: records', () => {
     assert.equal(metas.filter((m) => m.kind === 'meta' && m.github_repo !== undefined).length, 1);
     assert.equal(merged.github_repo, 'o/r');
     assert.equal(merged.ai_title, 'A title');
-    assert.equal(merged.context_tokens, 5_000);
+    assert.equal(merged.context, 5_000);
     assert.equal(out.filter((e) => e.kind === 'api_error').length, 2);
     assert.equal(out.filter((e) => e.kind === 'compaction').length, 1);
     assert.equal(state.branch, 'b2');

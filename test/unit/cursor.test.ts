@@ -86,16 +86,17 @@ describe('Cursor agent CLI', () => {
     assert.deepEqual([s.first_user_message, s.last_user_message], [history[0], history[history.length - 1]]);
     // Read toolu_01Aread, StrReplace toolu_01Bedit, Shell toolu_01Cshell.
     assert.equal(s.tool_call_count, 3);
-    assert.equal(s.pr_number, 7);
+    assert.equal(s.github_pr, 7);
     assert.equal(s.github_repo, 'acme/parser');
     assert.equal(s.first_started_at, CREATED);
-    assert.equal(s.last_activity_at, new Date(UPDATED).toISOString());
+    assert.equal(s.last_activity, new Date(UPDATED).toISOString());
     // The last message asked for a tool with no result yet, written 2 minutes ago: busy.
     assert.equal(s.status, 'busy');
     // No usage exists locally: nothing counted, nothing priced, nothing "unpriced".
     assert.deepEqual(
-      [s.api_request_count, s.tokens_input, s.tokens_output, s.tokens_cache_read, s.tokens_cache_write, s.cost_usd, s.unpriced_requests, s.context_tokens],
-      [0, 0, 0, 0, 0, 0, 0, null],
+      [s.api_request_count, s.tokens_input, s.tokens_output, s.tokens_cache_read, s.tokens_cache_write, s.cost_usd, s.unpriced_requests, s.context],
+      // cost_usd null: no request, nothing priced (the specified record).
+      [0, 0, 0, 0, 0, null, 0, null],
     );
     assert.equal(all(store.db, 'SELECT * FROM usage').length, 0);
     assert.equal(grandTotal(store).requests, 0);
@@ -118,7 +119,7 @@ describe('Cursor agent CLI', () => {
     assert.equal(s.message_count, 1);
     assert.equal(s.first_started_at, '2026-11-24T11:00:00.000Z'); // agent createdAt 1795604400000 − 86 400 000
     // Without meta.json, the store's last write is the last activity.
-    assert.equal(s.last_activity_at, new Date(S2_WRITTEN).toISOString());
+    assert.equal(s.last_activity, new Date(S2_WRITTEN).toISOString());
     assert.equal(s.status, 'done');
   });
 

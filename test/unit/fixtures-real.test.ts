@@ -89,7 +89,7 @@ describe('real fixtures: Claude Code 2.1.332', () => {
     assert.equal(s.revival_count, 0);
     assert.equal(s.first_started_at, '2026-11-25T14:11:12.186Z'); // line 1 (queue-operation)
     assert.equal(s.last_started_at, '2026-11-25T14:11:12.186Z'); // no later run start is known
-    assert.equal(s.last_activity_at, '2026-11-25T14:11:15.863Z'); // line 58 (stop_hook_summary)
+    assert.equal(s.last_activity, '2026-11-25T14:11:15.863Z'); // line 58 (stop_hook_summary)
     assert.equal(s.title, 'say hi'); // no ai-title / custom-title: the first prompt
     assert.equal(s.model, 'claude-opus-5-5');
     assert.equal(s.git_branch, 'feature/fake-model');
@@ -98,7 +98,7 @@ describe('real fixtures: Claude Code 2.1.332', () => {
     assert.equal(s.parent_session_id, null);
     assert.deepEqual(s.subagent_ids, []);
     // Context = last main-chain request: 2554 + 10213 + 0.
-    assert.equal(s.context_tokens, 12767);
+    assert.equal(s.context, 12767);
     // claude-opus-5-5: $4 in, $20 out, $0.2 cache read, $5 cache write (5m) per Mtok:
     // 12533*4 + 386*20 + 40265*0.2 + 9856*5 = 50132 + 7720 + 8053 + 49280 = 115185 µ$ = 0.115185
     assertUsd(s.cost_usd, 0.115185);

@@ -201,10 +201,10 @@ describe('real chat: Gemini CLI 0.61.0 (say hi, resume with a shell call, resume
     assert.equal(s.revival_count, 2);
     assert.equal(s.first_started_at, '2026-11-25T14:12:14.816Z');
     assert.equal(s.last_started_at, '2026-11-25T14:12:24.866Z');
-    assert.equal(s.last_activity_at, '2026-11-25T14:12:25.058Z');
+    assert.equal(s.last_activity, '2026-11-25T14:12:25.058Z');
     assert.equal(s.model, 'gemini-3.8-flash');
     // The last answer's tokens.input (12358, cached part included) + tool (0).
-    assert.equal(s.context_tokens, 12358);
+    assert.equal(s.context, 12358);
     assert.equal(s.cwd, REAL_CWD);
     // Gemini records no branch; the repository comes from cwd.
     assert.equal(s.git_branch, null);
@@ -302,7 +302,7 @@ describe('Gemini tokens', () => {
     assert.equal(s.tokens_output, 80); // 50 + 30
     assertUsd(s.cost_usd, flashUsd(600, 600, 80)); // 180 + 18 + 200 = 398 µ$
     assertUsd(s.cost_usd, 0.000398);
-    assert.equal(s.context_tokens, 1200);
+    assert.equal(s.context, 1200);
   });
 });
 
@@ -333,7 +333,7 @@ describe('Gemini replay rules', () => {
     assert.equal(s.tool_call_count, 1);
     assert.equal(s.message_count, 1);
     assert.equal(turnState(store, A), 'ended');
-    assert.equal(s.context_tokens, 590);
+    assert.equal(s.context, 590);
   });
 
   test('status: a prompt → waiting for the model; a pending tool call → tool running; finished tools → waiting; an error → ended', async () => {
@@ -392,8 +392,8 @@ describe('Gemini replay rules', () => {
     assert.equal(s.last_user_message, 'third question');
     // The list ends with u3: waiting for the model. Context = g2 (the last answer in the list with tokens).
     assert.equal(turnState(store, A), 'waiting_model');
-    assert.equal(s.context_tokens, 2000);
-    assert.equal(s.last_activity_at, t('10:00:06.000'));
+    assert.equal(s.context, 2000);
+    assert.equal(s.last_activity, t('10:00:06.000'));
   });
 
   test('$rewindTo removes that message and everything after from the conversation; the rewound requests stay billed', async () => {
@@ -418,7 +418,7 @@ describe('Gemini replay rules', () => {
     assert.equal(s.message_count, 1);
     assert.equal(s.last_user_message, 'keep this');
     assert.equal(turnState(store, A), 'ended');
-    assert.equal(s.context_tokens, 100);
+    assert.equal(s.context, 100);
   });
 
   test('$rewindTo an id not in the list clears the conversation; prompts after it count', async () => {
@@ -439,7 +439,7 @@ describe('Gemini replay rules', () => {
     assert.equal(s.title, 'fresh start');
     assert.equal(turnState(store, A), 'waiting_model');
     // No answer left in the conversation: no context; the model is the last request's.
-    assert.equal(s.context_tokens, null);
+    assert.equal(s.context, null);
     assert.equal(s.model, 'gemini-2.5-flash');
   });
 
@@ -467,9 +467,9 @@ describe('Gemini replay rules', () => {
     ]);
     const s = mustGet((await index(home)).sessions, A);
     assert.equal(s.title, 'Review widgets PR 42');
-    assert.equal(s.pr_number, 42);
+    assert.equal(s.github_pr, 42);
     assert.equal(s.github_repo, 'acme/widgets');
-    assert.equal(s.issue_number, 7);
+    assert.equal(s.github_issue, 7);
   });
 });
 

@@ -138,9 +138,9 @@ describe('branch totals across the worktrees of one repository', () => {
     );
     const { store, sessions } = await indexHome(home);
     const gitDir = path.join(repo, '.git');
-    assert.equal(mustGet(sessions, A).git_dir, gitDir);
-    assert.equal(mustGet(sessions, B).git_dir, gitDir);
-    assert.equal(mustGet(sessions, B).worktree_path, wt);
+    assert.equal(mustGet(sessions, A).local_git_dir, gitDir);
+    assert.equal(mustGet(sessions, B).local_git_dir, gitDir);
+    assert.equal(mustGet(sessions, B).git_worktree_path, wt);
 
     const fx = branchSummary(store, gitDir, 'feature/x', [...sessions.values()]);
     // A's 20 (main checkout) + B's 300 (worktree) = 320 in 2 requests; C's 5000 is another repository.

@@ -7,12 +7,12 @@ function session(id: string, over: Partial<SessionView> = {}): SessionView {
   const zero = { tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, cost_usd: 0, unpriced_requests: 0 };
   return {
     session_id: id, parent_session_id: null, agent_id: null, machine_id: null, framework: 'claude_code', title: id,
-    first_started_at: null, last_started_at: null, ended_at: null, last_activity_at: '2026-11-25T10:00:00.000Z', revival_count: 0,
-    status: 'idle', status_changed_at: null, waiting_for: null, pid: null, process_started_at: null, cwd: null, git_dir: null,
-    git_branch: null, worktree_path: null, github_repo: null, issue_number: null, issue_url: null, pr_number: null, pr_url: null,
-    additions: null, deletions: null, first_user_message: null, last_user_message: null, model: null, compaction_count: 0,
+    first_started_at: null, last_started_at: null, first_ended_at: null, last_ended_at: null, last_activity: '2026-11-25T10:00:00.000Z', revival_count: 0,
+    status: 'idle', status_updated_at: null, waiting_for: null, pid: null, process_start_time: null, cwd: null, local_git_dir: null,
+    git_branch: null, git_worktree_path: null, github_repo: null, github_issue: null, issue_url: null, github_pr: null, pr_url: null,
+    git_additions: null, git_deletions: null, agent_lines_added: null, agent_lines_removed: null, first_user_message: null, last_user_message: null, model: null, compaction_count: 0,
     message_count: 0, tool_call_count: 0, api_request_count: 0, api_error_count: 0, ...zero, agent_cost_usd: null,
-    context_tokens: null, token_totals_pending: null, hook_event_count: 0, otel_event_count: 0, metrics_source: 'transcript', transcript_available: true,
+    context: null, token_totals_pending: null, n_hook_events: 0, n_otel_events: 0, metrics_source: 'transcript', transcript_available: true,
     transcript_path: null, subagent_ids: [], branches: [], rollup: zero, toplevel: null, ...over,
   };
 }
@@ -23,13 +23,13 @@ const group = (nodes: TreeNode[], label: string) => nodes.find((n): n is GroupNo
 describe('grouping of the Sessions tree', () => {
   const ws = { git_dir: '/r/.git', branch: 'feature/x', toplevel: '/r' };
   const sessions = [
-    session('cur', { git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/r', toplevel: '/r', subagent_ids: ['sub'] }),
-    session('sub', { git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/r', parent_session_id: 'cur' }),
+    session('cur', { local_git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/r', toplevel: '/r', subagent_ids: ['sub'] }),
+    session('sub', { local_git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/r', parent_session_id: 'cur' }),
     // Another worktree of the same repository, on the current branch: still "current branch".
-    session('wt', { git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/wt', toplevel: '/wt', last_activity_at: '2026-11-25T09:00:00.000Z' }),
-    session('main', { git_dir: '/r/.git', git_branch: 'main', cwd: '/r', toplevel: '/r' }),
-    session('detached', { git_dir: '/r/.git', git_branch: 'HEAD', cwd: '/r', toplevel: '/r' }),
-    session('other', { git_dir: '/o/.git', git_branch: 'main', cwd: '/o/sub', toplevel: '/o' }),
+    session('wt', { local_git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/wt', toplevel: '/wt', last_activity: '2026-11-25T09:00:00.000Z' }),
+    session('main', { local_git_dir: '/r/.git', git_branch: 'main', cwd: '/r', toplevel: '/r' }),
+    session('detached', { local_git_dir: '/r/.git', git_branch: 'HEAD', cwd: '/r', toplevel: '/r' }),
+    session('other', { local_git_dir: '/o/.git', git_branch: 'main', cwd: '/o/sub', toplevel: '/o' }),
     session('norepo', { cwd: '/tmp/x' }),
   ];
 
@@ -64,7 +64,7 @@ describe('grouping of the Sessions tree', () => {
     const now = new Date(2026, 10, 25, 12, 0, 0).getTime();
     const at = (d: number, h = 10) => new Date(2026, 10, d, h, 0, 0).toISOString();
     const tree = groupSessions(
-      [session('a', { last_activity_at: at(25) }), session('b', { last_activity_at: at(24) }), session('c', { last_activity_at: at(20) }), session('d', { last_activity_at: at(1) })],
+      [session('a', { last_activity: at(25) }), session('b', { last_activity: at(24) }), session('c', { last_activity: at(20) }), session('d', { last_activity: at(1) })],
       'date',
       null,
       now,
@@ -84,8 +84,8 @@ describe('grouping of the Sessions tree', () => {
 
   it('a session that made requests on the current branch and moved on is under the current branch', () => {
     const share = { requests: 1, tokens: 10, cost_usd: 0, unpriced_requests: 0, share: 0.5 };
-    const moved = session('moved', { git_dir: '/r/.git', git_branch: 'feature/y', cwd: '/r', toplevel: '/r', branches: [{ ...share, branch: 'feature/y' }, { ...share, branch: 'feature/x' }] });
-    const elsewhere = session('elsewhere', { git_dir: '/r/.git', git_branch: 'feature/y', cwd: '/r', toplevel: '/r', branches: [{ ...share, branch: 'feature/y' }] });
+    const moved = session('moved', { local_git_dir: '/r/.git', git_branch: 'feature/y', cwd: '/r', toplevel: '/r', branches: [{ ...share, branch: 'feature/y' }, { ...share, branch: 'feature/x' }] });
+    const elsewhere = session('elsewhere', { local_git_dir: '/r/.git', git_branch: 'feature/y', cwd: '/r', toplevel: '/r', branches: [{ ...share, branch: 'feature/y' }] });
     const tree = groupSessions([moved, elsewhere], 'branch', ws, Date.now());
     assert.deepEqual(labels(tree[0].children), ['moved']);
     assert.deepEqual(labels(group(tree, 'This repository').children), ['feature/y']);
@@ -93,8 +93,8 @@ describe('grouping of the Sessions tree', () => {
 
   it('two worktrees of one repository on different branches: one repository, two branches', () => {
     const two = [
-      session('in-main-checkout', { git_dir: '/r/.git', git_branch: 'main', cwd: '/r', toplevel: '/r' }),
-      session('in-worktree', { git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/wt', toplevel: '/wt' }),
+      session('in-main-checkout', { local_git_dir: '/r/.git', git_branch: 'main', cwd: '/r', toplevel: '/r' }),
+      session('in-worktree', { local_git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/wt', toplevel: '/wt' }),
     ];
     const tree = groupSessions(two, 'branch', ws, Date.now());
     // The workspace is the worktree on feature/x: that branch is current, main is the repository's other branch.
@@ -133,9 +133,9 @@ describe('Needs you group', () => {
   const ws = { git_dir: '/r/.git', branch: 'feature/x', toplevel: '/r' };
   it('is on top while any session waits, longest waiting first, and the sessions stay in their usual place too', () => {
     const sessions = [
-      session('a', { git_dir: '/r/.git', git_branch: 'feature/x', status: 'wait', status_changed_at: '2026-11-25T10:05:00.000Z' }),
-      session('b', { git_dir: '/r/.git', git_branch: 'feature/x', status: 'busy' }),
-      session('c', { cwd: '/tmp/c', status: 'wait', status_changed_at: '2026-11-25T10:01:00.000Z' }),
+      session('a', { local_git_dir: '/r/.git', git_branch: 'feature/x', status: 'wait', status_updated_at: '2026-11-25T10:05:00.000Z' }),
+      session('b', { local_git_dir: '/r/.git', git_branch: 'feature/x', status: 'busy' }),
+      session('c', { cwd: '/tmp/c', status: 'wait', status_updated_at: '2026-11-25T10:01:00.000Z' }),
     ];
     const tree = groupSessions(sessions, 'branch', ws, Date.parse('2026-11-25T12:00:00Z'));
     assert.deepEqual(labels(tree), ['Needs you', 'feature/x', 'Other projects']);

@@ -115,8 +115,9 @@ export function mustGet<K, V>(m: Map<K, V>, k: K): V {
 }
 
 /** Dollar amounts are sums of floating-point products: equal to 1e-9 dollars. */
-export function assertUsd(actual: number, expected: number, what = 'cost'): void {
-  if (Math.abs(actual - expected) > 1e-9) throw new Error(`${what}: expected ${expected}, got ${actual}`);
+/** A cost equals the hand-computed one; a session's null cost (nothing priced) never equals a number. */
+export function assertUsd(actual: number | null, expected: number, what = 'cost'): void {
+  if (actual === null || Math.abs(actual - expected) > 1e-9) throw new Error(`${what}: expected ${expected}, got ${actual}`);
 }
 
 // ---- hand-made Claude Code records ---------------------------------------------------------------
@@ -272,4 +273,46 @@ export async function makeRepo(branch = 'main', remote?: string): Promise<string
 export function keyNames(...known: string[]): (ref: string | null) => string | null {
   const names = new Map(known.map((k) => [requestKeyRef(k), k]));
   return (ref) => (ref === null ? null : (names.get(ref) ?? ref));
+}
+
+export async function copyDir(src: string, dst: string): Promise<void> {
+  await fsp.mkdir(dst, { recursive: true });
+  for (const e of await fsp.readdir(src, { withFileTypes: true })) {
+    const s = path.join(src, e.name);
+    const d = path.join(dst, e.name);
+    if (e.isDirectory()) await copyDir(s, d);
+    else await fsp.copyFile(s, d);
+  }
+}
+
+/** A temp HOME holding one agent's real fixture transcripts where that agent keeps them. */
+export async function agentHome(framework: string): Promise<string> {
+  if (framework === 'claude_code') return fixtureHome('2.1.332');
+  const home = path.join(await tempDir('ah-rel-home-'), 'home');
+  switch (framework) {
+    case 'codex':
+      await copyDir(path.join(FIXTURES, 'codex', '0.169.0', 'sessions'), path.join(home, '.codex', 'sessions'));
+      break;
+    case 'copilot':
+      await copyDir(path.join(FIXTURES, 'copilot_cli', 'home'), home);
+      break;
+    case 'gemini':
+      await copyDir(path.join(FIXTURES, 'gemini', 'real', 'tmp'), path.join(home, '.gemini', 'tmp'));
+      break;
+    case 'opencode':
+      await fsp.mkdir(path.join(home, '.local', 'share', 'opencode'), { recursive: true });
+      for (const f of ['opencode.db', 'opencode.db-wal']) {
+        await fsp.copyFile(path.join(FIXTURES, 'opencode', '1.18.33', f), path.join(home, '.local', 'share', 'opencode', f));
+      }
+      break;
+    case 'cursor':
+      await copyDir(path.join(FIXTURES, 'cursor', 'chats'), path.join(home, '.cursor', 'chats'));
+      break;
+    case 'amp':
+      await copyDir(path.join(FIXTURES, 'amp', 'threads'), path.join(home, '.local', 'share', 'amp', 'threads'));
+      break;
+    default:
+      throw new Error(`no fixture home for ${framework}`);
+  }
+  return home;
 }

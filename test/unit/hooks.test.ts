@@ -107,8 +107,8 @@ describe('hook replay → status (real Claude Code hooks)', () => {
     const s = mustGet(sessions, 'e47fc0b4-81c5-4ad6-9e15-78a0f4a0fe8d');
     // Two SessionStart hooks with source=resume; the transcript alone counts 0 (--continue appends).
     assert.equal(s.revival_count, 2);
-    assert.equal(s.hook_event_count, 16); // lines 1–16 of hooks.jsonl are this session's
-    assert.equal(mustGet(sessions, '5be170c6-ce9c-41d3-8673-83b7bb7393a6').hook_event_count, 10);
+    assert.equal(s.n_hook_events, 16); // lines 1–16 of hooks.jsonl are this session's
+    assert.equal(mustGet(sessions, '5be170c6-ce9c-41d3-8673-83b7bb7393a6').n_hook_events, 10);
     // first_* stay the transcript's; last_started_at is the last resume's arrival.
     assert.equal(s.first_started_at, '2026-11-25T14:11:21.860Z'); // the transcript's line 1
     const replayStarted = Date.now() - 60_000;
@@ -210,10 +210,10 @@ describe('hook replay → status (real Claude Code hooks)', () => {
 
   it('the spool is an index input like a transcript: a rebuild from scratch gives the same statuses', async () => {
     const r = await replay('2.1.197');
-    const before = listSessions(r.store, Date.now()).map((s) => [s.session_id, s.status, s.revival_count, s.hook_event_count]);
+    const before = listSessions(r.store, Date.now()).map((s) => [s.session_id, s.status, s.revival_count, s.n_hook_events]);
     const store2 = await Store.open(null);
     await new Indexer(store2, ADAPTERS, { home: r.home, env: {}, spoolDir: r.spoolDir }, silentLogger).scanAll();
-    const after = listSessions(store2, Date.now()).map((s) => [s.session_id, s.status, s.revival_count, s.hook_event_count]);
+    const after = listSessions(store2, Date.now()).map((s) => [s.session_id, s.status, s.revival_count, s.n_hook_events]);
     assert.deepEqual(after, before);
   });
 });
@@ -245,8 +245,8 @@ describe('live facts fold', () => {
     const base = { turn_state: 'waiting_model' as const, turn_state_at: '2026-11-25T10:01:00.000Z', live: null };
     const hooks = { status: 'done' as const, status_at_ms: end, waiting_for: null, alive: null };
     // 10:00:03: within the 5 s exit slack: still done.
-    assert.equal(deriveStatus({ ...base, last_activity_at: '2026-11-25T10:00:03.000Z', hooks }, end + 60_000).status, 'done');
+    assert.equal(deriveStatus({ ...base, last_activity: '2026-11-25T10:00:03.000Z', hooks }, end + 60_000).status, 'done');
     // 10:01: a resume without hooks wrote to the transcript: the transcript decides (busy, 30 s ago).
-    assert.equal(deriveStatus({ ...base, last_activity_at: '2026-11-25T10:01:00.000Z', hooks }, end + 90_000).status, 'busy');
+    assert.equal(deriveStatus({ ...base, last_activity: '2026-11-25T10:01:00.000Z', hooks }, end + 90_000).status, 'busy');
   });
 });

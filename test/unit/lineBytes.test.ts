@@ -133,7 +133,7 @@ describe('a session with megabyte tool results', () => {
     assert.equal(s.tokens_input, 15);
     assert.equal(s.tokens_output, 27);
     assert.equal(s.tokens_cache_read, 7_000);
-    assert.equal(s.last_activity_at, ts(3));
+    assert.equal(s.last_activity, ts(3));
     assert.equal(s.first_user_message, 'run the export');
     // The link in the first characters of the output is seen; the one 3 MB further is past the cut.
     assert.equal(s.pr_url, 'https://github.com/acme/app/pull/41');

@@ -140,15 +140,15 @@ describe('OpenCode: the real 1.18.33 store', () => {
     assert.equal(s.tokens_cache_read, 23360);
     assert.equal(s.tokens_cache_write, 0);
     // The last call: 1988 + 5952 + 0 = 7940.
-    assert.equal(s.context_tokens, 7940);
+    assert.equal(s.context, 7940);
     // Provider "fake", model "fake-model": no price, and OpenCode's cost is 0: unpriced, not $0.
     assert.equal(s.unpriced_requests, 5);
     assert.equal(s.compaction_count, 0);
     assert.equal(s.api_error_count, 0);
     assert.equal(s.first_started_at, '2026-11-25T14:11:39.076Z'); // session.time_created 1795615899076
-    assert.equal(s.last_activity_at, '2026-11-25T14:12:03.200Z'); // session.time_updated 1795615923200
+    assert.equal(s.last_activity, '2026-11-25T14:12:03.200Z'); // session.time_updated 1795615923200
     assert.equal(s.status, 'done');
-    assert.equal(s.additions, 0);
+    assert.equal(s.agent_lines_added, 0);
 
     // The agent's own totals: `opencode export` (session info.tokens) and the CLI's step_finish events.
     const exported = JSON.parse(readFileSync(path.join(REAL, 'export-ses_decf3c23cffe3XNQyWTz180QSb.json'), 'utf8')) as {
@@ -274,7 +274,7 @@ describe('OpenCode: what counts', () => {
     const keys = all<{ k: string }>(store.db, 'SELECT hex(dedup_hash) AS k FROM usage ORDER BY k').map((r) => r.k);
     assert.deepEqual(keys, ['opencode:msg_s2:prt_s2a', 'opencode:msg_s2:prt_s2b', 'opencode:msg_s3'].map(requestKeyRef).sort());
     // The last request (msg_s3) sets the context: 7 + 0 + 0.
-    assert.equal(s.context_tokens, 7);
+    assert.equal(s.context, 7);
   });
 
   test('providers: known ones priced by the list, gateways by the model, the agent cost when no price, fake unpriced', async () => {
@@ -434,9 +434,9 @@ describe('OpenCode: the legacy JSON tree (< 1.2)', () => {
     // claude-sonnet-4-5: 100*3 + 20*15 + 1500*3.75 = 6225 µ$; 30*3 + 40*15 + 2000*0.3 = 1290 µ$; 50*3 + 5*15 + 100*0.3 = 255 µ$.
     assertUsd(s.cost_usd, 0.006225 + 0.00129 + 0.000255);
     // The read tool's output named a pull request.
-    assert.equal(s.pr_number, 42);
+    assert.equal(s.github_pr, 42);
     assert.equal(s.github_repo, 'acme/widgets');
-    assert.equal(s.context_tokens, 150); // msg_l004: 50 + 100 + 0
+    assert.equal(s.context, 150); // msg_l004: 50 + 100 + 0
     // The half-written part file prt_l004b.json.
     const d = diagnostics(store);
     assert.equal(d.lines_skipped, 1);
@@ -543,8 +543,8 @@ con.close()`,
     assert.deepEqual([s.tokens_input, s.tokens_output, s.tokens_cache_read], [17508, 173, 29360]);
     assert.equal(s.message_count, 4);
     assert.equal(s.last_user_message, 'one more thing');
-    assert.equal(s.context_tokens, 8000); // 2000 + 6000
-    assert.equal(s.last_activity_at, new Date(1795615932000).toISOString());
+    assert.equal(s.context, 8000); // 2000 + 6000
+    assert.equal(s.last_activity, new Date(1795615932000).toISOString());
     // Nothing changed: not read again.
     assert.equal((await indexer.scanAll()).files_read, 0);
     assert.equal(log.warnings.length, 0, log.warnings.join('\n'));

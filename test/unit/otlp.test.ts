@@ -59,7 +59,7 @@ describe('OTLP/HTTP receiver (real Claude Code exports)', () => {
         const sessions = new Map(listSessions(store).map((s) => [s.session_id, s]));
         for (const [id, n] of Object.entries(expected)) {
           const s = mustGet(sessions, id);
-          assert.equal(s.otel_event_count, n, id);
+          assert.equal(s.n_otel_events, n, id);
           assert.equal(s.metrics_source, 'transcript'); // the transcript owns the numbers
         }
         // Telemetry never creates session rows: only the transcripts' sessions (2 + 1 subagent).

@@ -112,14 +112,14 @@ describe('titles: custom-title over ai-title, the last of each kind', () => {
 });
 
 describe('pull requests', () => {
-  test('a pr-link record gives pr_number, pr_url and github_repo, and outranks URLs seen in output', () => {
+  test('a pr-link record gives github_pr, pr_url and github_repo, and outranks URLs seen in output', () => {
     const s = fold([
       u('09:00:00.000', 'open a PR'),
       { type: 'pr-link', prNumber: 42, prUrl: 'https://github.com/acme/widgets/pull/42', prRepository: 'acme/widgets', timestamp: t('09:01:00.000'), sessionId: S },
       toolResult({ session: S, ts: t('09:02:00.000'), toolUseId: 'toolu_2', content: 'see https://github.com/other/repo/pull/7' }),
     ]);
     const f = sessionFacts(s);
-    assert.equal(f.pr_number, 42);
+    assert.equal(f.github_pr, 42);
     assert.equal(f.pr_url, 'https://github.com/acme/widgets/pull/42');
     assert.equal(f.github_repo, 'acme/widgets');
   });
@@ -136,15 +136,15 @@ describe('pull requests', () => {
       }),
     ]);
     const f = sessionFacts(s);
-    assert.equal(f.pr_number, 99);
+    assert.equal(f.github_pr, 99);
     assert.equal(f.pr_url, 'https://github.com/acme/widgets/pull/99');
     assert.equal(f.github_repo, 'acme/widgets');
-    assert.equal(f.issue_number, 5);
+    assert.equal(f.github_issue, 5);
   });
 
   test('no link anywhere: nulls, not guesses', () => {
     const f = sessionFacts(fold([u('09:00:00.000', 'nothing here')]));
-    assert.equal(f.pr_number, null);
+    assert.equal(f.github_pr, null);
     assert.equal(f.pr_url, null);
     assert.equal(f.github_repo, null);
   });

@@ -14,6 +14,7 @@ import type { FromWorker } from '../../src/core/ingest/protocol';
 import { DEFAULT_STATUS_SETTINGS } from '../../src/core/live/status';
 import { listSessions } from '../../src/core/store/queries';
 import { loadSqlJs, one } from '../../src/core/store/sqlite';
+import { machineId } from '../../src/core/machine';
 import { Store } from '../../src/core/store/store';
 import { readSessionSnapshot, sessionSnapshotFile, writeSessionSnapshot } from '../../src/core/store/sessionSnapshot';
 import { serialize } from 'node:v8';
@@ -113,7 +114,7 @@ describe('warm start: the store is read, not written', () => {
     loaded.close();
   });
 
-  test('a store with no machine id gets one (and is saved)', async () => {
+  test('a store with no machine id gets the machine\'s (and is saved)', async () => {
     const home = await homeWithSessions();
     const { store, storeFile } = await indexHome(home);
     await store.persist();
@@ -121,7 +122,7 @@ describe('warm start: the store is read, not written', () => {
     await editStoreFile(storeFile, "DELETE FROM meta WHERE key = 'machine_id'");
 
     const loaded = await Store.open(storeFile);
-    assert.match(loaded.getMeta('machine_id') ?? '', /^[0-9a-f-]{36}$/);
+    assert.equal(loaded.getMeta('machine_id'), machineId());
     assert.equal(loaded.isDirty, true);
     loaded.close();
   });
@@ -150,7 +151,7 @@ describe('warm start: the store is read, not written', () => {
     const home = await homeWithSessions();
     const { store } = await indexHome(home);
     assert.deepEqual(listSessions(store, NOW).map((s) => s.session_id), [B, C, A]);
-    store.db.run('UPDATE sessions SET last_activity_at = NULL WHERE session_id = ?', [B]);
+    store.db.run('UPDATE sessions SET last_activity = NULL WHERE session_id = ?', [B]);
     assert.deepEqual(listSessions(store, NOW).map((s) => s.session_id), [C, A, B]);
     store.close();
   });

@@ -1,7 +1,8 @@
+import { DiffStats } from '../git/pr';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { AgentEvent, LiveEvent } from '../model/events';
-import { isProcessRunning } from '../live/process';
+import { processRuns } from '../live/process';
 import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
 import { ReflogCache, branchAt } from '../git/reflog';
@@ -57,6 +58,7 @@ export class Indexer {
   /** The user's price overrides (`agentHandler.pricing.overrides`); see setPriceOverrides. */
   private overrides: PriceOverrides = {};
   private readonly reflogs = new ReflogCache();
+  private readonly diffs = new DiffStats();
 
   constructor(
     private readonly store: Store,
@@ -424,7 +426,7 @@ export class Indexer {
     }
     // The processes our hooks recorded: one that is gone without a SessionEnd ended the session.
     for (const f of this.store.liveFactsToCheck()) {
-      const alive = await isProcessRunning(f.pid, f.process_started_at_ms);
+      const alive = await processRuns(f.pid, f.process_started_at_ms);
       if (f.alive === null || (f.alive === 1) !== alive) {
         this.store.setLiveAlive(f.session_id, f.file_id, alive);
         changes++;
@@ -451,6 +453,7 @@ export class Indexer {
     for (const s of batch.availability) this.store.refreshTranscriptAvailability(s);
     await this.resolveCwds();
     await this.attributeBranches();
+    await this.updateBranchDiffs(touched);
     stats.sessions_changed = touched.size + batch.availability.size + batch.liveSessions.size;
   }
 
@@ -476,6 +479,23 @@ export class Indexer {
       // A sighting with no branch at all is kept as "" (no branch): it never names a head branch.
       for (const [rowid, b] of prBranches) this.store.setPrRowBranch(rowid, b ?? '');
     });
+  }
+
+  /**
+   * The lines changed on the branches the given sessions worked on, against the default branch
+   * (git_additions / git_deletions). DiffStats asks git once per branch head: a branch with no new
+   * commit costs one `rev-parse`.
+   */
+  async updateBranchDiffs(sessionIds: Iterable<string>): Promise<void> {
+    const found: [string, string, Awaited<ReturnType<DiffStats['get']>>][] = [];
+    for (const b of this.store.sessionBranches(sessionIds)) {
+      try {
+        found.push([b.git_dir, b.branch, await this.diffs.get(b.git_dir, b.toplevel, b.branch)]);
+      } catch (err) {
+        this.log.warn(`git diff of ${b.branch} in ${b.toplevel} failed: ${(err as Error).message}`);
+      }
+    }
+    if (found.length) this.store.transaction(() => found.forEach(([gitDir, branch, diff]) => this.store.setBranchDiff(gitDir, branch, diff)));
   }
 
   /** git facts (repository, GitHub remote) for working directories not seen before. */

@@ -36,6 +36,8 @@ export interface WorkerInit {
   agents: AgentSettings;
   status: StatusSettings;
   rescanIntervalMs: number;
+  /** The `agentHandler.machineId` setting (blank: the machine's own id, see src/core/machine.ts). */
+  machineId?: string;
   pricing: PricingSettings;
   pullRequests?: PrSettings;
   /** Where the hook script and the telemetry receiver append live events (read like transcripts). */

@@ -1,3 +1,4 @@
+import { MACHINE_ID_ENV, machineId } from '../machine';
 import { promises as fsp, unwatchFile, watchFile } from 'node:fs';
 import * as path from 'node:path';
 import { type OtlpReceiver, startOtlpReceiver } from '../live/otlp';
@@ -127,13 +128,24 @@ export class IndexService {
   }
 
   private async openStore(): Promise<void> {
-    this.store = await Store.open(this.init.storeFile);
+    this.store = await Store.open(this.init.storeFile, { machineId: this.machineId() });
     if (this.store.outcome === 'rebuilt-corrupt' || this.store.outcome === 'rebuilt-version') {
       this.log.warn(`store ${this.init.storeFile} could not be used (${this.store.outcome}); moved aside to ${this.store.movedAside}, rebuilding from the transcripts`);
     }
     this.indexer = this.makeIndexer();
     const count = this.store.sessionCount();
     this.log.info(`store ${this.store.outcome}: ${count} sessions known before reading any transcript (${this.init.storeFile})`);
+  }
+
+  /** This machine's id: the `agentHandler.machineId` setting when it is a valid id, else machine.ts's. */
+  private machineId(): string {
+    const env = { ...process.env, ...this.init.env };
+    try {
+      return machineId({ override: this.init.machineId, env });
+    } catch (err) {
+      this.log.warn(`agentHandler.machineId ignored: ${(err as Error).message}`);
+      return machineId({ env: { ...env, [MACHINE_ID_ENV]: undefined } });
+    }
   }
 
   /** An indexer over the enabled agents only. */

@@ -19,6 +19,8 @@ export interface LiveFacts {
   resumes: number;
   last_started_at_ms: number | null;
   last_event_at_ms: number | null;
+  /** The first SessionEnd (status done) received: the session's first end, kept through revivals. */
+  first_ended_at_ms?: number | null;
 }
 
 export function emptyFacts(sessionId: string): LiveFacts {
@@ -34,6 +36,7 @@ export function emptyFacts(sessionId: string): LiveFacts {
     resumes: 0,
     last_started_at_ms: null,
     last_event_at_ms: null,
+    first_ended_at_ms: null,
   };
 }
 
@@ -48,6 +51,7 @@ export function foldLive(f: LiveFacts, e: LiveEvent): LiveFacts {
     f.status_at_ms = e.at_ms;
     f.waiting_for = e.status === 'wait' ? (e.waiting_for ?? null) : null;
   }
+  if (e.status === 'done' && (f.first_ended_at_ms == null || e.at_ms < f.first_ended_at_ms)) f.first_ended_at_ms = e.at_ms;
   // The process of the newest event is the session's (a resume runs in a new process).
   if (e.pid && newer) {
     f.pid = e.pid;
@@ -73,6 +77,7 @@ export interface MergedLive {
   otel_events: number;
   resumes: number;
   last_started_at_ms: number | null;
+  first_ended_at_ms: number | null;
 }
 
 /** Merges a session's facts from several spool files: the newest status and process, counts summed. */
@@ -80,13 +85,15 @@ export function mergeFacts(rows: { facts: LiveFacts; alive: number | null }[]): 
   if (rows.length === 0) return null;
   const m: MergedLive = {
     status: null, status_at_ms: null, waiting_for: null, pid: null, process_started_at_ms: null, alive: null,
-    hook_events: 0, otel_events: 0, resumes: 0, last_started_at_ms: null,
+    hook_events: 0, otel_events: 0, resumes: 0, last_started_at_ms: null, first_ended_at_ms: null,
   };
   let pidAt = -Infinity;
   for (const { facts: f, alive } of rows) {
     m.hook_events += f.hook_events;
     m.otel_events += f.otel_events;
     m.resumes += f.resumes;
+    const ended = f.first_ended_at_ms ?? null;
+    if (ended !== null && (m.first_ended_at_ms === null || ended < m.first_ended_at_ms)) m.first_ended_at_ms = ended;
     if (f.last_started_at_ms !== null && (m.last_started_at_ms === null || f.last_started_at_ms > m.last_started_at_ms)) m.last_started_at_ms = f.last_started_at_ms;
     if (f.status && f.status_at_ms !== null && (m.status_at_ms === null || f.status_at_ms >= m.status_at_ms)) {
       m.status = f.status;

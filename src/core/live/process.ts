@@ -1,13 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import { isProcessRunning } from '../model/session';
 
 /**
  * Process liveness that survives pid reuse: a pid counts as the agent's process only while a process
  * with that pid exists *and* started when the agent said it did.
  */
-
-/** How far the recorded start may be from the OS's start time (the agent records it after booting). */
-export const START_TOLERANCE_MS = 60_000;
 
 let bootTimeMs: number | null = null;
 
@@ -53,9 +51,11 @@ export async function processStartTimeMs(pid: number): Promise<number | null> {
   }
 }
 
-export async function isProcessRunning(pid: number, expectedStartMs: number | null): Promise<boolean> {
-  const started = await processStartTimeMs(pid);
-  if (started === null) return false;
-  if (started < 0 || expectedStartMs === null) return true;
-  return Math.abs(started - expectedStartMs) <= START_TOLERANCE_MS;
+/**
+ * Asks the OS whether the process (pid, started at `startedAtMs`) still runs; the decision is the
+ * model's isProcessRunning.
+ */
+export async function processRuns(pid: number, startedAtMs: number | null): Promise<boolean> {
+  const startSeconds = startedAtMs === null ? null : startedAtMs / 1000;
+  return isProcessRunning({ pid, process_start_time: startSeconds }, await processStartTimeMs(pid));
 }

@@ -30,7 +30,7 @@ export const DEFAULT_STATUS_SETTINGS: StatusSettings = {
 export interface StatusInput {
   turn_state: TurnState | null;
   turn_state_at: string | null;
-  last_activity_at: string | null;
+  last_activity: string | null;
   live: {
     alive: boolean;
     status: string | null;
@@ -51,14 +51,14 @@ export interface StatusInput {
 export interface StatusResult {
   status: SessionStatus;
   waiting_for: string | null;
-  status_changed_at: string | null;
-  ended_at: string | null;
+  status_updated_at: string | null;
+  last_ended_at: string | null;
 }
 
 export function deriveStatus(s: StatusInput, now: number, settings: StatusSettings = DEFAULT_STATUS_SETTINGS): StatusResult {
-  const lastActivity = s.last_activity_at ? Date.parse(s.last_activity_at) : NaN;
+  const lastActivity = s.last_activity ? Date.parse(s.last_activity) : NaN;
   const quietFor = Number.isFinite(lastActivity) ? now - lastActivity : Infinity;
-  const changedAt = s.turn_state_at ?? s.last_activity_at;
+  const changedAt = s.turn_state_at ?? s.last_activity;
 
   const h = s.hooks;
   if (h?.status && h.status_at_ms !== null) {
@@ -67,44 +67,44 @@ export function deriveStatus(s: StatusInput, now: number, settings: StatusSettin
     if (h.status === 'done' || h.alive === false) {
       // SessionEnd, or the hooks' process is gone without one (killed, crashed): the session ended,
       // unless its transcript went on afterwards (a revival the hooks did not see).
-      if (!supersededByTranscript) return { status: 'done', waiting_for: null, status_changed_at: since, ended_at: since };
+      if (!supersededByTranscript) return { status: 'done', waiting_for: null, status_updated_at: since, last_ended_at: since };
     } else {
       const quietSince = Math.max(h.status_at_ms, Number.isFinite(lastActivity) ? lastActivity : -Infinity);
       // A process not known to run (no pid check possible) that was quiet for the idle window has ended.
       if (h.alive !== true && now - quietSince > settings.idleWindowMs) {
         const doneAt = new Date(quietSince + settings.idleWindowMs).toISOString();
-        return { status: 'done', waiting_for: null, status_changed_at: doneAt, ended_at: new Date(quietSince).toISOString() };
+        return { status: 'done', waiting_for: null, status_updated_at: doneAt, last_ended_at: new Date(quietSince).toISOString() };
       }
-      return { status: h.status, waiting_for: h.status === 'wait' ? h.waiting_for : null, status_changed_at: since, ended_at: null };
+      return { status: h.status, waiting_for: h.status === 'wait' ? h.waiting_for : null, status_updated_at: since, last_ended_at: null };
     }
   }
 
   if (s.live) {
     const since = s.live.updated_at_ms ? new Date(s.live.updated_at_ms).toISOString() : changedAt;
     if (!s.live.alive) {
-      return { status: 'done', waiting_for: null, status_changed_at: since, ended_at: s.last_activity_at };
+      return { status: 'done', waiting_for: null, status_updated_at: since, last_ended_at: s.last_activity };
     }
     switch (s.live.status) {
       case 'busy':
-        return { status: 'busy', waiting_for: null, status_changed_at: since, ended_at: null };
+        return { status: 'busy', waiting_for: null, status_updated_at: since, last_ended_at: null };
       case 'waiting':
-        return { status: 'wait', waiting_for: s.live.waiting_for, status_changed_at: since, ended_at: null };
+        return { status: 'wait', waiting_for: s.live.waiting_for, status_updated_at: since, last_ended_at: null };
       case 'idle':
-        return { status: 'idle', waiting_for: null, status_changed_at: since, ended_at: null };
+        return { status: 'idle', waiting_for: null, status_updated_at: since, last_ended_at: null };
       default:
         break; // an unknown registry status: fall back to the transcript, the process being alive
     }
     const inTurn = s.turn_state === 'waiting_model' || s.turn_state === 'tool_running';
-    return { status: inTurn ? 'busy' : 'idle', waiting_for: null, status_changed_at: changedAt, ended_at: null };
+    return { status: inTurn ? 'busy' : 'idle', waiting_for: null, status_updated_at: changedAt, last_ended_at: null };
   }
 
   const inTurn = s.turn_state === 'waiting_model' || s.turn_state === 'tool_running';
   if (inTurn && quietFor <= settings.busyWindowMs) {
-    return { status: 'busy', waiting_for: null, status_changed_at: changedAt, ended_at: null };
+    return { status: 'busy', waiting_for: null, status_updated_at: changedAt, last_ended_at: null };
   }
   if (quietFor <= settings.idleWindowMs) {
-    return { status: 'idle', waiting_for: null, status_changed_at: changedAt, ended_at: null };
+    return { status: 'idle', waiting_for: null, status_updated_at: changedAt, last_ended_at: null };
   }
   const doneAt = Number.isFinite(lastActivity) ? new Date(lastActivity + settings.idleWindowMs).toISOString() : null;
-  return { status: 'done', waiting_for: null, status_changed_at: doneAt, ended_at: s.last_activity_at };
+  return { status: 'done', waiting_for: null, status_updated_at: doneAt, last_ended_at: s.last_activity };
 }

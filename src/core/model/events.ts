@@ -109,21 +109,21 @@ export interface MetaEvent extends Base {
   /** A generated title: used unless a custom title exists. */
   ai_title?: string;
   custom_title?: string;
-  worktree_path?: string;
+  git_worktree_path?: string;
   github_repo?: string;
-  pr_number?: number;
+  github_pr?: number;
   pr_url?: string;
   /** PR or issue links seen in tool output or assistant text (the last one wins, below an explicit pr-link). */
   seen_pr_url?: string;
   seen_issue_url?: string;
-  additions?: number;
-  deletions?: number;
+  agent_lines_added?: number;
+  agent_lines_removed?: number;
   agent_cost_usd?: number;
   /** The agent's own cost per model (Claude Code cost-state `modelUsage[model].costUSD`), for models we cannot price. */
   agent_model_costs?: Record<string, number>;
   model?: string;
   /** Input + cache read + cache write of the last main-chain request. */
-  context_tokens?: number;
+  context?: number;
   /** The agent writes token totals only later (Copilot: at process exit); true while they are still to come. */
   token_totals_pending?: boolean;
 }

@@ -23,25 +23,30 @@ export interface FileState {
   git_branch: string | null;
   ai_title: string | null;
   custom_title: string | null;
-  worktree_path: string | null;
+  git_worktree_path: string | null;
   github_repo: string | null;
-  pr_number: number | null;
+  github_pr: number | null;
   pr_url: string | null;
   seen_pr_url: string | null;
   seen_issue_url: string | null;
-  additions: number | null;
-  deletions: number | null;
+  /** Lines the agent says it added and removed (Claude Code cost-state, Copilot codeChanges). */
+  agent_lines_added: number | null;
+  agent_lines_removed: number | null;
   agent_cost_usd: number | null;
   agent_model_costs?: Record<string, number> | null;
   model: string | null;
-  context_tokens: number | null;
+  context: number | null;
   token_totals_pending: boolean | null;
 
   /** First timestamped record in file order: decides who owns a request copied into another file. */
   first_record_at: string | null;
-  last_activity_at: string | null;
+  last_activity: string | null;
+  /** The activity before last_activity: where a run ended when the next record starts a new one. */
+  previous_activity: string | null;
   first_started_at: string | null;
   last_started_at: string | null;
+  /** When the first run ended, once a second run (a revival) started: immutable history. */
+  first_ended_at: string | null;
   run_count: number;
 
   first_user_message: string | null;
@@ -107,23 +112,25 @@ export function newFileState(ids: { session_id: string | null; parent_session_id
     git_branch: null,
     ai_title: null,
     custom_title: null,
-    worktree_path: null,
+    git_worktree_path: null,
     github_repo: null,
-    pr_number: null,
+    github_pr: null,
     pr_url: null,
     seen_pr_url: null,
     seen_issue_url: null,
-    additions: null,
-    deletions: null,
+    agent_lines_added: null,
+    agent_lines_removed: null,
     agent_cost_usd: null,
     agent_model_costs: null,
     model: null,
-    context_tokens: null,
+    context: null,
     token_totals_pending: null,
     first_record_at: null,
-    last_activity_at: null,
+    last_activity: null,
+    previous_activity: null,
     first_started_at: null,
     last_started_at: null,
+    first_ended_at: null,
     run_count: 0,
     first_user_message: null,
     last_user_message: null,
@@ -153,7 +160,10 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
       case 'activity':
         if (e.ts) {
           state.first_record_at ??= e.ts;
-          if (!state.last_activity_at || e.ts > state.last_activity_at) state.last_activity_at = e.ts;
+          if (!state.last_activity || e.ts > state.last_activity) {
+            state.previous_activity = state.last_activity;
+            state.last_activity = e.ts;
+          }
           state.first_started_at ??= e.ts;
           if (state.run_count === 0) {
             state.run_count = 1;
@@ -170,10 +180,7 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         state.last_user_message = text;
         state.message_count += 1;
         // The first prompt of the file is the first run's start, already counted.
-        if (e.run_start && state.message_count > 1 && e.ts) {
-          state.run_count += 1;
-          state.last_started_at = e.ts;
-        }
+        if (e.run_start && state.message_count > 1 && e.ts) startRun(state, e.ts);
         break;
       }
       case 'turn':
@@ -193,36 +200,33 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         if (e.cwd !== undefined) state.cwd = e.cwd;
         if (e.agent_version !== undefined) {
           // Another version of the agent wrote this record: a process that started after an upgrade.
-          if (state.agent_version && e.agent_version !== state.agent_version && e.ts) {
-            state.run_count += 1;
-            state.last_started_at = e.ts;
-          }
+          if (state.agent_version && e.agent_version !== state.agent_version && e.ts) startRun(state, e.ts);
           state.agent_version = e.agent_version;
         }
         if (e.git_branch !== undefined) state.git_branch = e.git_branch;
         if (e.ai_title !== undefined) state.ai_title = e.ai_title;
         if (e.custom_title !== undefined) state.custom_title = e.custom_title;
-        if (e.worktree_path !== undefined) state.worktree_path = e.worktree_path;
+        if (e.git_worktree_path !== undefined) state.git_worktree_path = e.git_worktree_path;
         if (e.github_repo !== undefined) state.github_repo = e.github_repo;
-        if (e.pr_number !== undefined) state.pr_number = e.pr_number;
+        if (e.github_pr !== undefined) state.github_pr = e.github_pr;
         if (e.pr_url !== undefined) state.pr_url = e.pr_url;
         if (e.seen_pr_url !== undefined) state.seen_pr_url = e.seen_pr_url;
         if (e.seen_issue_url !== undefined) state.seen_issue_url = e.seen_issue_url;
-        if (e.pr_url !== undefined || e.pr_number !== undefined) {
+        if (e.pr_url !== undefined || e.github_pr !== undefined) {
           const link = e.pr_url ? parseGithubLink(e.pr_url) : null;
-          const number = e.pr_number ?? link?.number;
+          const number = e.github_pr ?? link?.number;
           if (number !== undefined) observePr(state, { number, url: e.pr_url ?? null, repo: e.github_repo ?? link?.repo ?? null, source: 'agent', branch: state.git_branch, ts: e.ts });
         }
         if (e.seen_pr_url !== undefined) {
           const link = parseGithubLink(e.seen_pr_url);
           if (link) observePr(state, { number: link.number, url: e.seen_pr_url, repo: link.repo, source: 'transcript', branch: state.git_branch, ts: e.ts });
         }
-        if (e.additions !== undefined) state.additions = e.additions;
-        if (e.deletions !== undefined) state.deletions = e.deletions;
+        if (e.agent_lines_added !== undefined) state.agent_lines_added = e.agent_lines_added;
+        if (e.agent_lines_removed !== undefined) state.agent_lines_removed = e.agent_lines_removed;
         if (e.agent_cost_usd !== undefined) state.agent_cost_usd = e.agent_cost_usd;
         if (e.agent_model_costs !== undefined) state.agent_model_costs = e.agent_model_costs;
         if (e.model !== undefined) state.model = e.model;
-        if (e.context_tokens !== undefined) state.context_tokens = e.context_tokens;
+        if (e.context !== undefined) state.context = e.context;
         if (e.token_totals_pending !== undefined) state.token_totals_pending = e.token_totals_pending;
         break;
     }
@@ -260,6 +264,16 @@ function keepLargest(usage: Map<string, UsageRow>, e: UsageEvent): void {
   });
 }
 
+/**
+ * A record at `ts` starts another run of the session (a revival): the run before it ended at the
+ * last activity before this record, and the first such end is kept for good.
+ */
+function startRun(state: FileState, ts: string): void {
+  if (state.run_count === 1) state.first_ended_at ??= state.last_activity === ts ? state.previous_activity : state.last_activity;
+  state.run_count += 1;
+  state.last_started_at = ts;
+}
+
 /** Which of two rows of the same key a merge keeps (the larger; on a tie the newer one). */
 export function largerUsage(a: UsageRow, b: UsageRow): UsageRow {
   return usageTotal(a.tokens) > usageTotal(b.tokens) ? a : b;
@@ -268,9 +282,9 @@ export function largerUsage(a: UsageRow, b: UsageRow): UsageRow {
 /** The session fields a file's state determines (totals come from the store's deduplicated rows). */
 export interface SessionFacts {
   title: string | null;
-  pr_number: number | null;
+  github_pr: number | null;
   pr_url: string | null;
-  issue_number: number | null;
+  github_issue: number | null;
   issue_url: string | null;
   github_repo: string | null;
   revival_count: number;
@@ -287,9 +301,9 @@ export function sessionFacts(s: FileState): SessionFacts {
   return {
     title,
     pr_url: prUrl,
-    pr_number: s.pr_number ?? pr?.number ?? null,
+    github_pr: s.github_pr ?? pr?.number ?? null,
     issue_url: s.seen_issue_url,
-    issue_number: issue?.number ?? null,
+    github_issue: issue?.number ?? null,
     github_repo: s.github_repo ?? pr?.repo ?? null,
     revival_count: Math.max(0, s.run_count - 1),
   };

@@ -213,7 +213,7 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
 
   const tail: MetaEvent = { kind: 'meta', ts: lastTs };
   if (model) tail.model = model;
-  if (context !== null) tail.context_tokens = context;
+  if (context !== null) tail.context = context;
   if (links.pr) tail.seen_pr_url = links.pr;
   if (links.issue) tail.seen_issue_url = links.issue;
   out.push(tail);

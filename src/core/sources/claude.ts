@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { isProcessRunning } from '../live/process';
+import { processRuns } from '../live/process';
 import type { AgentEvent, MetaEvent } from '../model/events';
 import type { TokenCounts } from '../model/session';
 import { findGithubLinks } from '../text';
@@ -114,7 +114,7 @@ export const claudeAdapter: LineSourceAdapter = {
           waiting_for: str(rec.waitingFor) ?? null,
           started_at_ms: startedAt,
           updated_at_ms: typeof rec.updatedAt === 'number' ? rec.updatedAt : null,
-          alive: await isProcessRunning(pid, startedAt),
+          alive: await processRuns(pid, startedAt),
         });
       } catch {
         // A registry file being rewritten or left half-written by a crash: the next scan reads it.
@@ -179,14 +179,14 @@ function claudeRecordEvents(rec: Rec, file: DiscoveredFile): AgentEvent[] {
       break;
     case 'pr-link': {
       const n = typeof rec.prNumber === 'number' ? rec.prNumber : undefined;
-      setMeta('pr_number', n);
+      setMeta('github_pr', n);
       setMeta('pr_url', str(rec.prUrl));
       setMeta('github_repo', str(rec.prRepository));
       break;
     }
     case 'worktree-state': {
       const wt = isObject(rec.worktreeSession) ? rec.worktreeSession : undefined;
-      setMeta('worktree_path', wt ? str(wt.worktreePath) : undefined);
+      setMeta('git_worktree_path', wt ? str(wt.worktreePath) : undefined);
       break;
     }
     case 'cost-state':
@@ -199,8 +199,8 @@ function claudeRecordEvents(rec: Rec, file: DiscoveredFile): AgentEvent[] {
         }
         setMeta('agent_model_costs', costs);
       }
-      if (typeof rec.totalLinesAdded === 'number') setMeta('additions', rec.totalLinesAdded);
-      if (typeof rec.totalLinesRemoved === 'number') setMeta('deletions', rec.totalLinesRemoved);
+      if (typeof rec.totalLinesAdded === 'number') setMeta('agent_lines_added', rec.totalLinesAdded);
+      if (typeof rec.totalLinesRemoved === 'number') setMeta('agent_lines_removed', rec.totalLinesRemoved);
       break;
     // `progress` lines embed a subagent's streamed messages with their usage: never counted.
     default:
@@ -258,7 +258,7 @@ function assistantEvents(
       tokens,
       speed: str(usage.speed) ?? null,
     });
-    if (main) setMeta('context_tokens', tokens.input + tokens.cache_read + tokens.cache_write);
+    if (main) setMeta('context', tokens.input + tokens.cache_read + tokens.cache_write);
   }
   if (model && !synthetic && main) setMeta('model', model);
 

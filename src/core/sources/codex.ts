@@ -590,7 +590,7 @@ function tokenCount(p: Rec, ts: string | null, st: CodexState, out: AgentEvent[]
     tokens: codexTokens(last),
     speed: null,
   });
-  if (owner === st.own && !st.replay) setMeta('context_tokens', contextOf(last));
+  if (owner === st.own && !st.replay) setMeta('context', contextOf(last));
 }
 
 function usageRecord(p: Rec, ts: string | null, st: CodexState, out: AgentEvent[], setMeta: SetMeta): void {
@@ -605,7 +605,7 @@ function usageRecord(p: Rec, ts: string | null, st: CodexState, out: AgentEvent[
   const threadId = str(p.thread_id)?.toLowerCase();
   const owner = threadId ?? currentOwner(st);
   st.pend = { resp: str(p.response_id) ?? null, u, ts, owner, model: str(p.model) ?? st.model ?? null };
-  if (owner === st.own && !st.replay) setMeta('context_tokens', contextOf(u));
+  if (owner === st.own && !st.replay) setMeta('context', contextOf(u));
 }
 
 /** A token_usage_record that no token_count matched: counted on its own, by its response id. */

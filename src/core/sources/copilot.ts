@@ -31,7 +31,8 @@ import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
  * taken from the model name (Copilot serves Anthropic, OpenAI, Google and xAI models).
  */
 
-export const COPILOT_FRAMEWORK = 'copilot_cli';
+/** The specified record's name for the agent (settings keep their earlier key, `copilot_cli`). */
+export const COPILOT_FRAMEWORK = 'copilot';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -41,6 +42,7 @@ const AUTO_MODEL = 'auto';
 export const copilotAdapter: LineSourceAdapter = {
   id: COPILOT_FRAMEWORK,
   displayName: 'GitHub Copilot CLI',
+  settingsKey: 'copilot_cli',
   icon: 'copilot',
   format: 'lines',
 
@@ -270,10 +272,10 @@ function copilotRecordEvents(rec: Rec, ctx: LineContext): AgentEvent[] {
       break;
     case 'session.compaction_complete':
       if (data.success !== false) out.push({ kind: 'compaction', ts });
-      if (main && num(data.postCompactionTokens)) setMeta('context_tokens', num(data.postCompactionTokens));
+      if (main && num(data.postCompactionTokens)) setMeta('context', num(data.postCompactionTokens));
       break;
     case 'session.usage_info':
-      if (main && num(data.currentTokens)) setMeta('context_tokens', num(data.currentTokens));
+      if (main && num(data.currentTokens)) setMeta('context', num(data.currentTokens));
       break;
     case 'assistant.usage':
       requestUsage(rec, data, ts, main, sessionKey, st, out, setMeta);
@@ -284,11 +286,11 @@ function copilotRecordEvents(rec: Rec, ctx: LineContext): AgentEvent[] {
         hasMeta = true;
       }
       model(data.currentModel);
-      if (num(data.currentTokens)) setMeta('context_tokens', num(data.currentTokens));
+      if (num(data.currentTokens)) setMeta('context', num(data.currentTokens));
       if (isObject(data.codeChanges)) {
         // Lines changed over the session (not per process): the last shutdown's figure stands.
-        if (typeof data.codeChanges.linesAdded === 'number') setMeta('additions', data.codeChanges.linesAdded);
-        if (typeof data.codeChanges.linesRemoved === 'number') setMeta('deletions', data.codeChanges.linesRemoved);
+        if (typeof data.codeChanges.linesAdded === 'number') setMeta('agent_lines_added', data.codeChanges.linesAdded);
+        if (typeof data.codeChanges.linesRemoved === 'number') setMeta('agent_lines_removed', data.codeChanges.linesRemoved);
       }
       st.running = [];
       turn('ended');
@@ -425,7 +427,7 @@ function requestUsage(
   const k = model ?? '';
   st.since_shutdown = { ...(st.since_shutdown ?? {}), [k]: addSnap(st.since_shutdown?.[k], raw) };
   // The whole prompt of the last main request (inputTokens already includes the cache parts).
-  if (main) setMeta('context_tokens', raw.i);
+  if (main) setMeta('context', raw.i);
 }
 
 /**

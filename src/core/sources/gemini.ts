@@ -367,7 +367,7 @@ export function geminiEvents(r: GeminiReplay, o: { sessionId: string; cwd: strin
 
   const tail: MetaEvent = { kind: 'meta', ts: r.activity[r.activity.length - 1] ?? null };
   if (model) tail.model = model;
-  if (context !== null) tail.context_tokens = context;
+  if (context !== null) tail.context = context;
   if (r.summary) tail.ai_title = r.summary;
   if (r.links.pr) tail.seen_pr_url = r.links.pr;
   if (r.links.issue) tail.seen_issue_url = r.links.issue;

@@ -381,8 +381,8 @@ function sessionDocument(s: OcSession, messages: OcMessage[], partsByMessage: Ma
   if (s.directory) meta.cwd = s.directory;
   if (s.version) meta.agent_version = s.version;
   if (s.title && !PLACEHOLDER_TITLE.test(s.title)) meta.ai_title = s.title;
-  if (s.additions !== null) meta.additions = s.additions;
-  if (s.deletions !== null) meta.deletions = s.deletions;
+  if (s.additions !== null) meta.agent_lines_added = s.additions;
+  if (s.deletions !== null) meta.agent_lines_removed = s.deletions;
   if (created) out.push({ kind: 'activity', ts: created });
   out.push(meta);
 
@@ -510,10 +510,10 @@ function assistantEvents(m: OcMessage, parts: OcPart[], ts: string | null, compl
   }
   const meta: MetaEvent = { kind: 'meta', ts: completedTs ?? ts };
   if (modelId) meta.model = modelId;
-  if (lastTokens) meta.context_tokens = lastTokens.input + lastTokens.cache_read + lastTokens.cache_write;
+  if (lastTokens) meta.context = lastTokens.input + lastTokens.cache_read + lastTokens.cache_write;
   const cwd = isObject(d.path) ? str(d.path.cwd) : undefined;
   if (cwd) meta.cwd = cwd;
-  if (meta.model !== undefined || meta.context_tokens !== undefined || meta.cwd !== undefined) out.push(meta);
+  if (meta.model !== undefined || meta.context !== undefined || meta.cwd !== undefined) out.push(meta);
 
   const err = isObject(d.error) ? d.error : null;
   // An abort is the person pressing Escape, not an API error.

@@ -51,6 +51,8 @@ export interface SourceAdapter {
   /** The `framework` value of its sessions. */
   readonly id: string;
   readonly displayName: string;
+  /** The key of its settings (`agentHandler.agents.<key>.*`) where it differs from `id`: users' settings outlive a renamed id. */
+  readonly settingsKey?: string;
   /** A codicon for the agent in the tree and pickers. */
   readonly icon: string;
   /**

@@ -42,7 +42,7 @@ export interface DashboardData {
   totals: { cost_usd: number; requests: number; tokens_input: number; tokens_output: number; tokens_cache_read: number; tokens_cache_write: number; unpriced_requests: number };
   /** Cache reads among all input-side tokens (input + cache read + cache write); null without any. */
   cache_read_share: number | null;
-  costliest: { session_id: string; title: string | null; framework: string; git_branch: string | null; cost_usd: number; tokens: number; last_activity_at: string | null }[];
+  costliest: { session_id: string; title: string | null; framework: string; git_branch: string | null; cost_usd: number; tokens: number; last_activity: string | null }[];
   agents: string[];
   repos: { git_dir: string; label: string }[];
   time_zone: string;
@@ -101,8 +101,8 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
   const current = opts.currentGitDir;
   const byProject = bars('COALESCE(c.toplevel, s.cwd)', repoFilter, repoParam);
 
-  const inRange = (s: SessionView) => (s.last_activity_at ?? '') >= firstInstant;
-  const repoOf = (s: SessionView) => s.git_dir;
+  const inRange = (s: SessionView) => (s.last_activity ?? '') >= firstInstant;
+  const repoOf = (s: SessionView) => s.local_git_dir;
   const costliest = sessions
     .filter((s) => !s.parent_session_id && inRange(s) && (!opts.framework || s.framework === opts.framework) && (!opts.gitDir || repoOf(s) === opts.gitDir))
     .sort((a, b) => b.rollup.cost_usd - a.rollup.cost_usd)
@@ -114,7 +114,7 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
       git_branch: s.git_branch,
       cost_usd: s.rollup.cost_usd,
       tokens: s.rollup.tokens_input + s.rollup.tokens_output + s.rollup.tokens_cache_read + s.rollup.tokens_cache_write,
-      last_activity_at: s.last_activity_at,
+      last_activity: s.last_activity,
     }));
 
   const repos = all<{ git_dir: string; toplevel: string | null; github_repo: string | null }>(
@@ -128,7 +128,7 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
     sessions_per_day: sessionsPerDay.filter((d) => d.date >= first),
     by_branch: current ? bars("COALESCE(u.git_branch, '(no branch)')", 'AND c.git_dir = $current', { $current: current }) : [],
     // A subagent's requests count for its parent's pull request.
-    by_pr: current ? bars("'#' || COALESCE(s.pr_number, ps.pr_number)", 'AND c.git_dir = $current', { $current: current }) : [],
+    by_pr: current ? bars("'#' || COALESCE(s.github_pr, ps.github_pr)", 'AND c.git_dir = $current', { $current: current }) : [],
     by_project: byProject,
     totals,
     cache_read_share: inputSide > 0 ? totals.tokens_cache_read / inputSide : null,

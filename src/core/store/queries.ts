@@ -1,7 +1,7 @@
 import { type LiveFacts, type MergedLive, mergeFacts } from '../live/facts';
 import { DEFAULT_STATUS_SETTINGS, type StatusSettings, deriveStatus } from '../live/status';
 import type { TurnState } from '../model/reducer';
-import type { Session } from '../model/session';
+import { type Session, isLive, metricsSource, totalTokens } from '../model/session';
 import { all, allWideAside, one } from './sqlite';
 import { DOC_SEP, type Store } from './store';
 import { type PrRef, type PrSummary, prForBranch } from './pullRequests';
@@ -43,9 +43,10 @@ export interface SessionBranchShare {
   share: number;
 }
 
-interface SessionRow extends Omit<Session, 'status' | 'status_changed_at' | 'waiting_for' | 'pid' | 'process_started_at' | 'git_dir' | 'transcript_available' | 'token_totals_pending'> {
+/** The stored row: what the record derives when it is read (status, process, end) is left out. */
+interface SessionRow
+  extends Omit<Session, 'status' | 'status_updated_at' | 'waiting_for' | 'pid' | 'process_start_time' | 'last_ended_at' | 'transcript_available' | 'token_totals_pending' | 'metrics_source'> {
   token_totals_pending: number | null;
-  git_dir: string | null;
   toplevel: string | null;
   transcript_available: number;
 }
@@ -71,15 +72,16 @@ interface LiveRow {
 export function listSessions(store: Store, now = Date.now(), settings: StatusSettings = DEFAULT_STATUS_SETTINGS): SessionView[] {
   const rows = allWideAside<SessionRow, SessionAside>(
     store.db,
-    `SELECT s.*, c.git_dir AS git_dir, c.toplevel AS toplevel, c.github_repo AS cwd_github_repo
-     FROM sessions s LEFT JOIN cwd_info c ON c.cwd = s.cwd`,
+    `SELECT s.*, c.git_dir AS local_git_dir, c.toplevel AS toplevel, c.github_repo AS cwd_github_repo,
+       d.additions AS git_additions, d.deletions AS git_deletions
+     FROM sessions s LEFT JOIN cwd_info c ON c.cwd = s.cwd LEFT JOIN branch_diff d ON d.git_dir = c.git_dir AND d.branch = s.git_branch`,
     SESSION_ASIDE,
   );
   // Sorted here, not by SQLite: an ORDER BY made SQLite sort the rows' JSON text (~2 KB each) in a
   // temp b-tree, 0.3-0.6 s of a warm start at 5,000 sessions; sorting 5,000 references takes ms.
   // Latest first, no activity last (SQLite's DESC order: NULL sorts lowest); ISO text compares
   // the same in JS as in SQLite.
-  rows.sort((a, b) => byActivityDesc(a[0].last_activity_at, b[0].last_activity_at));
+  rows.sort((a, b) => byActivityDesc(a[0].last_activity, b[0].last_activity));
   const live = new Map<string, LiveRow>();
   // Per session the entry to trust: a live process over a dead one, then the latest update.
   for (const l of all<LiveRow>(store.db, 'SELECT * FROM live WHERE session_id IS NOT NULL ORDER BY alive, updated_at_ms')) {
@@ -106,8 +108,9 @@ export function listSessions(store: Store, now = Date.now(), settings: StatusSet
     const { session_id, ...part } = b;
     const v = byId.get(session_id);
     if (!v) continue;
-    const whole = v.cost_usd > 0 ? v.cost_usd : totalTokensOf(v);
-    part.share = whole > 0 ? (v.cost_usd > 0 ? part.cost_usd : part.tokens) / whole : 0;
+    const cost = v.cost_usd ?? 0;
+    const whole = cost > 0 ? cost : totalTokens(v);
+    part.share = whole > 0 ? (cost > 0 ? part.cost_usd : part.tokens) / whole : 0;
     v.branches.push(part);
   }
   return views;
@@ -120,17 +123,13 @@ function byActivityDesc(a: string | null, b: string | null): number {
   return a < b ? 1 : -1;
 }
 
-function totalTokensOf(t: Totals): number {
-  return t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write;
-}
-
 function toView(r: SessionRow, aside: SessionAside, live: LiveRow | null, hooks: MergedLive | null, now: number, settings: StatusSettings): SessionView {
   const st = deriveStatus(
     {
       hooks,
       turn_state: aside.turn_state,
       turn_state_at: aside.turn_state_at,
-      last_activity_at: r.last_activity_at,
+      last_activity: r.last_activity,
       live: live
         ? { alive: live.alive === 1, status: live.status, waiting_for: live.waiting_for, updated_at_ms: live.updated_at_ms, started_at_ms: live.started_at_ms }
         : null,
@@ -152,7 +151,7 @@ function toView(r: SessionRow, aside: SessionAside, live: LiveRow | null, hooks:
     tokens_output: r.tokens_output,
     tokens_cache_read: r.tokens_cache_read,
     tokens_cache_write: r.tokens_cache_write,
-    cost_usd: r.cost_usd,
+    cost_usd: r.cost_usd ?? 0,
     unpriced_requests: r.unpriced_requests,
   };
   // The row becomes the view in place: copying ~50 properties into a new object per session was
@@ -160,21 +159,25 @@ function toView(r: SessionRow, aside: SessionAside, live: LiveRow | null, hooks:
   const v = r as unknown as Record<string, unknown>;
   v.github_repo = r.github_repo ?? cwd_github_repo;
   // Without the agent's own worktree record, the working tree git reports for the folder.
-  v.worktree_path = r.worktree_path ?? toplevel;
+  v.git_worktree_path = r.git_worktree_path ?? toplevel;
   v.status = st.status;
-  v.status_changed_at = st.status_changed_at;
+  v.status_updated_at = st.status_updated_at;
   v.waiting_for = st.waiting_for;
-  v.ended_at = st.ended_at;
+  v.last_ended_at = st.last_ended_at;
+  // The first end is history: the transcript's end of its first run (a revival followed), the hooks'
+  // first SessionEnd, else the current end.
+  v.first_ended_at = earliestIso(r.first_ended_at, hooks?.first_ended_at_ms ?? null, st.last_ended_at);
   const proc = processOf(live, hooks, st.status);
   v.pid = proc.pid;
-  v.process_started_at = proc.process_started_at;
+  v.process_start_time = proc.process_start_time;
   // Revival: a resume the hooks saw counts even when the transcript shows no new run (yet); the
   // first_* fields are the transcript's and never change.
   v.revival_count = Math.max(r.revival_count, hooks?.resumes ?? 0);
   v.last_started_at = laterIso(r.last_started_at, hooks?.last_started_at_ms ?? null);
-  v.hook_event_count = r.hook_event_count + (hooks?.hook_events ?? 0);
-  v.otel_event_count = r.otel_event_count + (hooks?.otel_events ?? 0);
+  v.n_hook_events = r.n_hook_events + (hooks?.hook_events ?? 0);
+  v.n_otel_events = r.n_otel_events + (hooks?.otel_events ?? 0);
   v.transcript_available = r.transcript_available === 1;
+  v.metrics_source = metricsSource(v as unknown as Session);
   v.token_totals_pending = r.token_totals_pending === null ? null : r.token_totals_pending === 1;
   v.toplevel = toplevel;
   v.agent_model_costs = agentModelCosts;
@@ -185,12 +188,21 @@ function toView(r: SessionRow, aside: SessionAside, live: LiveRow | null, hooks:
 }
 
 /** The agent's process while the session runs: from the hooks, else from the agent's registry. */
-function processOf(live: LiveRow | null, hooks: MergedLive | null, status: string): { pid: number | null; process_started_at: string | null } {
-  if (hooks?.pid && hooks.alive !== false && status !== 'done') {
-    return { pid: hooks.pid, process_started_at: hooks.process_started_at_ms ? new Date(hooks.process_started_at_ms).toISOString() : null };
-  }
-  if (live?.alive) return { pid: live.pid, process_started_at: live.started_at_ms ? new Date(live.started_at_ms).toISOString() : null };
-  return { pid: null, process_started_at: null };
+function processOf(live: LiveRow | null, hooks: MergedLive | null, status: string): { pid: number | null; process_start_time: number | null } {
+  if (hooks?.pid && hooks.alive !== false && status !== 'done') return { pid: hooks.pid, process_start_time: unixSeconds(hooks.process_started_at_ms) };
+  if (live?.alive) return { pid: live.pid, process_start_time: unixSeconds(live.started_at_ms) };
+  return { pid: null, process_start_time: null };
+}
+
+/** A process start as the record keeps it: whole Unix seconds. */
+function unixSeconds(ms: number | null): number | null {
+  return ms ? Math.floor(ms / 1000) : null;
+}
+
+/** The earliest of some times (ISO text or ms), as ISO text; null when none is known. */
+function earliestIso(iso: string | null, ms: number | null, other: string | null): string | null {
+  const times = [iso, ms === null ? null : new Date(ms).toISOString(), other].filter((t): t is string => t !== null);
+  return times.length ? times.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a)) : null;
 }
 
 function laterIso(iso: string | null, ms: number | null): string | null {
@@ -206,7 +218,7 @@ function rollup(v: SessionView, byId: Map<string, SessionView>, seen: Set<string
     tokens_output: v.tokens_output,
     tokens_cache_read: v.tokens_cache_read,
     tokens_cache_write: v.tokens_cache_write,
-    cost_usd: v.cost_usd,
+    cost_usd: v.cost_usd ?? 0,
     unpriced_requests: v.unpriced_requests,
   };
   for (const id of v.subagent_ids) {
@@ -279,7 +291,7 @@ export function usageBreakdown(store: Store, where: string, params: (string | nu
   return {
     ...total,
     sessions: bySession.length,
-    live: bySession.filter((s) => s.status === 'busy' || s.status === 'wait').length,
+    live: bySession.filter(isLive).length,
     waiting: bySession.filter((s) => s.status === 'wait').length,
     by_session: bySession,
     by_model: perModel,

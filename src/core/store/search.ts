@@ -21,7 +21,7 @@ export interface SearchHit {
   title: string | null;
   git_branch: string | null;
   cwd: string | null;
-  last_activity_at: string | null;
+  last_activity: string | null;
   /** Where the best excerpt comes from. */
   kind: SearchKind;
   /** The excerpt, plain text ('…' where it was cut). */
@@ -90,7 +90,7 @@ export function searchSessions(store: Store, input: string, opts: SearchOptions)
   const sessions = new Map(
     all<SessionFields>(
       store.db,
-      `SELECT session_id, framework, title, git_branch, cwd, last_activity_at FROM sessions WHERE session_id IN (${ids.map(() => '?').join(',')})`,
+      `SELECT session_id, framework, title, git_branch, cwd, last_activity FROM sessions WHERE session_id IN (${ids.map(() => '?').join(',')})`,
       ids,
     ).map((s) => [s.session_id, s]),
   );
@@ -99,7 +99,7 @@ export function searchSessions(store: Store, input: string, opts: SearchOptions)
     const s = sessions.get(id);
     if (s) ranked.push({ session: s, kind: b.row.kind, docid: b.row.docid, score: b.score });
   }
-  ranked.sort((a, b) => b.score - a.score || (b.session.last_activity_at ?? '').localeCompare(a.session.last_activity_at ?? ''));
+  ranked.sort((a, b) => b.score - a.score || (b.session.last_activity ?? '').localeCompare(a.session.last_activity ?? ''));
   const shown = ranked.slice(0, opts.limit ?? 50);
   if (!shown.length) return [];
   const snippets = new Map(
@@ -119,7 +119,7 @@ interface SessionFields {
   title: string | null;
   git_branch: string | null;
   cwd: string | null;
-  last_activity_at: string | null;
+  last_activity: string | null;
 }
 
 /** snippet()'s marked text → plain one-line text and the ranges that were marked. */

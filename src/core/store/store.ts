@@ -1,4 +1,4 @@
-import { createHash, hash, randomUUID } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, promises as fsp, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -9,6 +9,7 @@ import { largerUsage, newFileState, sessionFacts } from '../model/reducer';
 import type { LiveProcess } from '../sources/types';
 import { type LiveFacts, emptyFacts, foldLive } from '../live/facts';
 import type { LiveEvent } from '../model/events';
+import { machineId } from '../machine';
 import { liveBytes, readWithRoom, ROOM_NEW, withRoom } from './memfile';
 import { type Params, all, loadSqlJs, one, readRows, run } from './sqlite';
 
@@ -19,8 +20,8 @@ import { type Params, all, loadSqlJs, one, readRows, run } from './sqlite';
  * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
  * the same files: the next start rebuilds from the transcripts.
  */
-export const SCHEMA_VERSION = 7;
-export const PARSER_VERSION = 7;
+export const SCHEMA_VERSION = 8;
+export const PARSER_VERSION = 8;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -37,7 +38,7 @@ CREATE TABLE IF NOT EXISTS files (
   fingerprint TEXT,
   fingerprint_len INTEGER NOT NULL DEFAULT 0,
   first_record_at TEXT,
-  last_activity_at TEXT,
+  last_activity TEXT,
   state_json TEXT,
   skipped_lines INTEGER NOT NULL DEFAULT 0,
   last_skip_reason TEXT,
@@ -91,21 +92,21 @@ CREATE TABLE IF NOT EXISTS sessions (
   title TEXT,
   first_started_at TEXT,
   last_started_at TEXT,
-  ended_at TEXT,
-  last_activity_at TEXT,
+  first_ended_at TEXT,
+  last_activity TEXT,
   revival_count INTEGER NOT NULL DEFAULT 0,
   turn_state TEXT,
   turn_state_at TEXT,
   cwd TEXT,
   git_branch TEXT,
-  worktree_path TEXT,
+  git_worktree_path TEXT,
   github_repo TEXT,
-  issue_number INTEGER,
+  github_issue INTEGER,
   issue_url TEXT,
-  pr_number INTEGER,
+  github_pr INTEGER,
   pr_url TEXT,
-  additions INTEGER,
-  deletions INTEGER,
+  agent_lines_added INTEGER,
+  agent_lines_removed INTEGER,
   first_user_message TEXT,
   last_user_message TEXT,
   model TEXT,
@@ -118,15 +119,15 @@ CREATE TABLE IF NOT EXISTS sessions (
   tokens_output INTEGER NOT NULL DEFAULT 0,
   tokens_cache_read INTEGER NOT NULL DEFAULT 0,
   tokens_cache_write INTEGER NOT NULL DEFAULT 0,
-  cost_usd REAL NOT NULL DEFAULT 0,
+  -- NULL while no request of the session could be priced (the specified record's cost_usd).
+  cost_usd REAL,
   unpriced_requests INTEGER NOT NULL DEFAULT 0,
   agent_cost_usd REAL,
   agent_model_costs TEXT,
-  context_tokens INTEGER,
+  context INTEGER,
   token_totals_pending INTEGER,
-  hook_event_count INTEGER NOT NULL DEFAULT 0,
-  otel_event_count INTEGER NOT NULL DEFAULT 0,
-  metrics_source TEXT NOT NULL DEFAULT 'transcript',
+  n_hook_events INTEGER NOT NULL DEFAULT 0,
+  n_otel_events INTEGER NOT NULL DEFAULT 0,
   transcript_available INTEGER NOT NULL DEFAULT 1,
   transcript_path TEXT,
   root TEXT
@@ -139,6 +140,17 @@ CREATE TABLE IF NOT EXISTS cwd_info (
   toplevel TEXT,
   github_repo TEXT,
   resolved_at TEXT
+);
+-- Lines changed on a branch against its repository's default branch (git diff from the merge base):
+-- the specified record's git_additions / git_deletions of the sessions on that branch.
+CREATE TABLE IF NOT EXISTS branch_diff (
+  git_dir TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  additions INTEGER NOT NULL,
+  deletions INTEGER NOT NULL,
+  base TEXT,
+  head TEXT,
+  PRIMARY KEY (git_dir, branch)
 );
 -- Pull requests a session's transcript mentions (PrObservation), with the branch then.
 CREATE TABLE IF NOT EXISTS session_prs (
@@ -338,7 +350,7 @@ export interface FileRow {
   fingerprint: string | null;
   fingerprint_len: number;
   first_record_at: string | null;
-  last_activity_at: string | null;
+  last_activity: string | null;
   state_json: string | null;
   skipped_lines: number;
   last_skip_reason: string | null;
@@ -373,6 +385,11 @@ export interface StoredPriceInput {
 /** The rule of a request priced with the agent's own per-model figure (see fillFromAgentFigures). */
 export const AGENT_FILL_RULE = "the agent's own session figure";
 
+export interface StoreOptions {
+  /** The machine's id (default: machineId(), which honours AGENT_HANDLER_MACHINE_ID). */
+  machineId?: string;
+}
+
 export type OpenOutcome = 'created' | 'loaded' | 'rebuilt-version' | 'rebuilt-corrupt';
 
 export class Store {
@@ -400,12 +417,13 @@ export class Store {
    * Opens the store file (or an in-memory one for `null`). A file that is not a store of this
    * schema and parser version is moved aside (kept for a bug report) and a new one is created.
    */
-  static async open(file: string | null): Promise<Store> {
+  static async open(file: string | null, options: StoreOptions = {}): Promise<Store> {
     const SQL = await loadSqlJs();
-    if (!file) return Store.init(SQL, new SQL.Database(), null, 'created', null);
+    const machine = options.machineId ?? machineId();
+    if (!file) return Store.init(SQL, new SQL.Database(), null, 'created', null, machine);
     // The file's bytes with room to grow after them; sql.js keeps this Buffer as its file (memfile.ts).
     const bytes = readWithRoom(file);
-    if (!bytes) return Store.init(SQL, new SQL.Database(), file, 'created', null);
+    if (!bytes) return Store.init(SQL, new SQL.Database(), file, 'created', null, machine);
     let reason: OpenOutcome = 'rebuilt-corrupt';
     try {
       const db = new SQL.Database(bytes);
@@ -413,7 +431,7 @@ export class Store {
       const parser = one<{ value: string }>(db, "SELECT value FROM meta WHERE key = 'parser_version'")?.value;
       if (version === SCHEMA_VERSION && parser === String(PARSER_VERSION)) {
         one(db, 'SELECT count(*) FROM sessions');
-        return Store.init(SQL, db, file, 'loaded', null, bytes);
+        return Store.init(SQL, db, file, 'loaded', null, machine, bytes);
       }
       db.close();
       reason = 'rebuilt-version';
@@ -422,7 +440,7 @@ export class Store {
     }
     const aside = `${file}.${reason === 'rebuilt-version' ? 'old' : 'corrupt'}-${Date.now()}`;
     await fsp.rename(file, aside).catch(() => undefined);
-    return Store.init(SQL, new SQL.Database(), file, reason, aside);
+    return Store.init(SQL, new SQL.Database(), file, reason, aside, machine);
   }
 
   /**
@@ -432,7 +450,15 @@ export class Store {
    * changed. A new store kept in a file is moved into a Buffer with room (memfile.ts) before any
    * row is written: a cold index then never has sql.js copy its growing file.
    */
-  private static init(SQL: SqlJsStatic, db: Database, file: string | null, outcome: OpenOutcome, aside: string | null, bytes: Buffer | null = null): Store {
+  private static init(
+    SQL: SqlJsStatic,
+    db: Database,
+    file: string | null,
+    outcome: OpenOutcome,
+    aside: string | null,
+    machine: string,
+    bytes: Buffer | null = null,
+  ): Store {
     registerFunctions(db);
     let changed = outcome !== 'loaded';
     if (changed || one<{ value: string }>(db, "SELECT value FROM meta WHERE key = 'schema'")?.value !== schemaMark(db)) {
@@ -446,8 +472,11 @@ export class Store {
       changed = true;
     }
     db.exec(SESSION_PRAGMAS);
-    if (!one(db, "SELECT 1 FROM meta WHERE key = 'machine_id'")) {
-      run(db, "INSERT INTO meta(key, value) VALUES ('machine_id', ?)", [randomUUID()]);
+    // The machine's id (machine.ts), not the store's: a rebuilt store or the CLI's own store carries
+    // the same one. Set anew (an override was changed): every local session is this machine's.
+    if (one<{ value: string }>(db, "SELECT value FROM meta WHERE key = 'machine_id'")?.value !== machine) {
+      run(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('machine_id', ?)", [machine]);
+      run(db, 'UPDATE sessions SET machine_id = ?', [machine]);
       changed = true;
     }
     if (file && !bytes) {
@@ -652,7 +681,7 @@ export class Store {
     this.exec('DELETE FROM session_live WHERE file_id = ?', [fileId]);
     this.forgetFileDetails(fileId);
     this.exec(`UPDATE files SET offset = 0, fingerprint = NULL, fingerprint_len = 0, first_record_at = NULL,
-      last_activity_at = NULL, state_json = NULL, skipped_lines = 0, last_skip_reason = NULL, deleted = 0 WHERE file_id = ?`, [fileId]);
+      last_activity = NULL, state_json = NULL, skipped_lines = 0, last_skip_reason = NULL, deleted = 0 WHERE file_id = ?`, [fileId]);
     this.markDirty();
     return keys;
   }
@@ -681,10 +710,10 @@ export class Store {
   ): void {
     this.exec(
       `UPDATE files SET size = ?, mtime_ms = ?, ino = ?, offset = ?, fingerprint = ?, fingerprint_len = ?, first_record_at = ?,
-        last_activity_at = ?, state_json = ?, skipped_lines = skipped_lines + ?, last_skip_reason = COALESCE(?, last_skip_reason),
+        last_activity = ?, state_json = ?, skipped_lines = skipped_lines + ?, last_skip_reason = COALESCE(?, last_skip_reason),
         session_id = COALESCE(?, session_id), deleted = 0, indexed_at = ? WHERE file_id = ?`,
       [
-        p.size, p.mtime_ms, p.ino, p.offset, p.fingerprint, p.fingerprint_len, p.state.first_record_at, p.state.last_activity_at,
+        p.size, p.mtime_ms, p.ino, p.offset, p.fingerprint, p.fingerprint_len, p.state.first_record_at, p.state.last_activity,
         p.resumable ? stateJson(p.state) : null, p.skipped, p.skip_reason, p.session_id, new Date().toISOString(), fileId,
       ],
     );
@@ -913,9 +942,9 @@ export class Store {
   /** Session totals from their counted rows. */
   recomputeTotals(sessionIds: Iterable<string>): void {
     for (const id of new Set(sessionIds)) {
-      const t = this.first<Record<string, number>>(
+      const t = this.first<{ i: number; o: number; cr: number; cw: number; cost: number | null; requests: number; unpriced: number }>(
         `SELECT COALESCE(SUM(input),0) AS i, COALESCE(SUM(output),0) AS o, COALESCE(SUM(cache_read),0) AS cr,
-          COALESCE(SUM(cache_write),0) AS cw, COALESCE(SUM(cost_usd),0) AS cost, COALESCE(SUM(request_count),0) AS requests,
+          COALESCE(SUM(cache_write),0) AS cw, SUM(CASE WHEN priced = 1 THEN cost_usd END) AS cost, COALESCE(SUM(request_count),0) AS requests,
           COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced
          FROM usage WHERE ${ofSessionFiles('file_id', 1)} AND counted = 1`,
         [id],
@@ -958,36 +987,36 @@ export class Store {
     const sessionId = s.session_id;
     if (!sessionId) return;
     const best = this.first<{ file_id: number }>(
-      'SELECT file_id FROM files WHERE session_id = ? ORDER BY deleted, last_activity_at DESC, file_id LIMIT 1',
+      'SELECT file_id FROM files WHERE session_id = ? ORDER BY deleted, last_activity DESC, file_id LIMIT 1',
       [sessionId],
     );
     if (best && best.file_id !== fileId) return;
     const f = sessionFacts(s);
     this.exec(
       `INSERT INTO sessions(session_id, parent_session_id, agent_id, machine_id, framework, title, first_started_at, last_started_at,
-        last_activity_at, revival_count, turn_state, turn_state_at, cwd, git_branch, worktree_path, github_repo, issue_number, issue_url,
-        pr_number, pr_url, additions, deletions, first_user_message, last_user_message, model, compaction_count, message_count,
-        tool_call_count, api_error_count, agent_cost_usd, agent_model_costs, context_tokens, token_totals_pending, transcript_available, transcript_path, root)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+        first_ended_at, last_activity, revival_count, turn_state, turn_state_at, cwd, git_branch, git_worktree_path, github_repo, github_issue, issue_url,
+        github_pr, pr_url, agent_lines_added, agent_lines_removed, first_user_message, last_user_message, model, compaction_count, message_count,
+        tool_call_count, api_error_count, agent_cost_usd, agent_model_costs, context, token_totals_pending, transcript_available, transcript_path, root)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
        ON CONFLICT(session_id) DO UPDATE SET parent_session_id = excluded.parent_session_id, agent_id = excluded.agent_id,
         machine_id = excluded.machine_id, framework = excluded.framework, title = excluded.title,
         first_started_at = excluded.first_started_at, last_started_at = excluded.last_started_at,
-        last_activity_at = excluded.last_activity_at, revival_count = excluded.revival_count, turn_state = excluded.turn_state,
+        first_ended_at = excluded.first_ended_at, last_activity = excluded.last_activity, revival_count = excluded.revival_count, turn_state = excluded.turn_state,
         turn_state_at = excluded.turn_state_at, cwd = excluded.cwd, git_branch = excluded.git_branch,
-        worktree_path = excluded.worktree_path, github_repo = COALESCE(excluded.github_repo, sessions.github_repo),
-        issue_number = excluded.issue_number, issue_url = excluded.issue_url, pr_number = excluded.pr_number, pr_url = excluded.pr_url,
-        additions = excluded.additions, deletions = excluded.deletions, first_user_message = excluded.first_user_message,
+        git_worktree_path = excluded.git_worktree_path, github_repo = COALESCE(excluded.github_repo, sessions.github_repo),
+        github_issue = excluded.github_issue, issue_url = excluded.issue_url, github_pr = excluded.github_pr, pr_url = excluded.pr_url,
+        agent_lines_added = excluded.agent_lines_added, agent_lines_removed = excluded.agent_lines_removed, first_user_message = excluded.first_user_message,
         last_user_message = excluded.last_user_message, model = excluded.model, compaction_count = excluded.compaction_count,
         message_count = excluded.message_count, tool_call_count = excluded.tool_call_count, api_error_count = excluded.api_error_count,
-        agent_cost_usd = excluded.agent_cost_usd, agent_model_costs = excluded.agent_model_costs, context_tokens = excluded.context_tokens,
+        agent_cost_usd = excluded.agent_cost_usd, agent_model_costs = excluded.agent_model_costs, context = excluded.context,
         token_totals_pending = excluded.token_totals_pending, transcript_available = 1,
         transcript_path = excluded.transcript_path, root = excluded.root`,
       [
         sessionId, s.parent_session_id, s.agent_id, machineId, framework, f.title, s.first_started_at, s.last_started_at,
-        s.last_activity_at, f.revival_count, s.turn_state, s.turn_state_at, s.cwd, s.git_branch, s.worktree_path, f.github_repo,
-        f.issue_number, f.issue_url, f.pr_number, f.pr_url, s.additions, s.deletions, s.first_user_message, s.last_user_message,
+        s.first_ended_at, s.last_activity, f.revival_count, s.turn_state, s.turn_state_at, s.cwd, s.git_branch, s.git_worktree_path, f.github_repo,
+        f.github_issue, f.issue_url, f.github_pr, f.pr_url, s.agent_lines_added, s.agent_lines_removed, s.first_user_message, s.last_user_message,
         s.model, s.compaction_count, s.message_count, this.toolCallCount(fileId), s.api_error_count, s.agent_cost_usd,
-        s.agent_model_costs ? JSON.stringify(s.agent_model_costs) : null, s.context_tokens,
+        s.agent_model_costs ? JSON.stringify(s.agent_model_costs) : null, s.context,
         s.token_totals_pending === null || s.token_totals_pending === undefined ? null : s.token_totals_pending ? 1 : 0, filePath, root,
       ],
     );
@@ -1004,7 +1033,7 @@ export class Store {
   /** After a file is marked deleted: its session stays, pointing at another present file if any. */
   refreshTranscriptAvailability(sessionId: string): void {
     const present = this.first<{ path: string }>(
-      'SELECT path FROM files WHERE session_id = ? AND deleted = 0 ORDER BY last_activity_at DESC LIMIT 1',
+      'SELECT path FROM files WHERE session_id = ? AND deleted = 0 ORDER BY last_activity DESC LIMIT 1',
       [sessionId],
     );
     this.exec('UPDATE sessions SET transcript_available = ?, transcript_path = COALESCE(?, transcript_path) WHERE session_id = ?', [
@@ -1123,6 +1152,32 @@ export class Store {
   // ---- per-request branch attribution ----------------------------------------------------------
 
   /** Usage rows whose branch is not settled yet, with what attribution needs to know. */
+  /** The (repository, branch) pairs the given sessions worked on, with the working tree to ask git in. */
+  sessionBranches(sessionIds: Iterable<string>): { git_dir: string; toplevel: string; branch: string; head: string | null }[] {
+    const ids = [...new Set(sessionIds)];
+    if (!ids.length) return [];
+    return all(
+      this.db,
+      `SELECT DISTINCT c.git_dir AS git_dir, c.toplevel AS toplevel, s.git_branch AS branch, d.head AS head
+       FROM sessions s JOIN cwd_info c ON c.cwd = s.cwd LEFT JOIN branch_diff d ON d.git_dir = c.git_dir AND d.branch = s.git_branch
+       WHERE s.session_id IN (SELECT value FROM json_each(?)) AND c.git_dir IS NOT NULL AND c.toplevel IS NOT NULL
+         AND s.git_branch IS NOT NULL AND s.git_branch <> '' AND s.git_branch <> 'HEAD'`,
+      [JSON.stringify(ids)],
+    );
+  }
+
+  /** Keeps a branch's diff against the default branch (null: none, e.g. the branch is gone or is the default). */
+  setBranchDiff(gitDir: string, branch: string, diff: { additions: number; deletions: number; base: string; head: string } | null): void {
+    if (diff) {
+      this.exec('INSERT OR REPLACE INTO branch_diff(git_dir, branch, additions, deletions, base, head) VALUES (?, ?, ?, ?, ?, ?)', [
+        gitDir, branch, diff.additions, diff.deletions, diff.base, diff.head,
+      ]);
+    } else {
+      this.exec('DELETE FROM branch_diff WHERE git_dir = ? AND branch = ?', [gitDir, branch]);
+    }
+    this.markDirty();
+  }
+
   unresolvedBranchRows(): { rowid: number; ts: string | null; git_branch: string | null; framework: string; session_branch: string | null; cwd: string | null; git_dir: string | null; toplevel: string | null; cwd_known: number }[] {
     return all(
       this.db,
