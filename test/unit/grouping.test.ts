@@ -6,7 +6,7 @@ import type { SessionView } from '../../src/core/store/queries';
 function session(id: string, over: Partial<SessionView> = {}): SessionView {
   const zero = { tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, cost_usd: 0, unpriced_requests: 0 };
   return {
-    session_id: id, parent_session_id: null, agent_id: null, machine_id: null, framework: 'claude_code', title: id,
+    session_id: id, parent_session_id: null, agent_id: null, forked_from_session_id: null, machine_id: null, framework: 'claude_code', title: id,
     first_started_at: null, last_started_at: null, ended_at: null, last_activity_at: '2026-11-25T10:00:00.000Z', revival_count: 0,
     status: 'idle', status_changed_at: null, waiting_for: null, pid: null, process_started_at: null, cwd: null, git_dir: null,
     git_branch: null, worktree_path: null, github_repo: null, issue_number: null, issue_url: null, pr_number: null, pr_url: null,

@@ -14,6 +14,12 @@ export interface Session {
   parent_session_id: string | null;
   /** Subagent id (Claude `agentId`), null for a top-level session. */
   agent_id: string | null;
+  /**
+   * The session this one was forked from, when the agent marks it (Claude Code `forkedFrom`, a
+   * replayed line's original `sessionId`; Codex `forked_from_id`). A fork is a session of its own,
+   * not a subagent: nothing rolls up into its origin.
+   */
+  forked_from_session_id: string | null;
   machine_id: string | null;
   /** The agent (framework name): 'claude_code', later 'codex', 'gemini', ... */
   framework: string;
