@@ -11,8 +11,11 @@ import { describe, test } from 'node:test';
 import type { AgentEvent } from '../../src/core/model/events';
 import { claudeAdapter } from '../../src/core/sources/claude';
 import type { DiscoveredFile } from '../../src/core/sources/types';
+import { sessionDetails } from '../../src/core/store/details';
 import { grandTotal } from '../../src/core/store/queries';
 import { all } from '../../src/core/store/sqlite';
+import { renderSessionDetails } from '../../src/core/detailsText';
+import { forkedFromText } from '../../src/core/text';
 import {
   CLAUDE_FIXTURES,
   assertUsd,
@@ -237,6 +240,26 @@ describe('forks: the agent\'s own copy marks decide who owns copied history', ()
     assert.equal(mustGet(sessions, fork).tokens_input, 20);
     assert.equal(mustGet(sessions, fork).message_count, 1);
     assert.equal(grandTotal(store).tokens_input, 30);
+  });
+
+  test('the fork\'s details say where it was forked from and what counts there', async () => {
+    const { home } = await forksHome(P, F);
+    const { sessions, store } = await indexHome(home);
+    const f = mustGet(sessions, F);
+    const d = sessionDetails(store, F);
+    // F's marked copies that count for P: req_p1..p3, 2 prompts, toolu_p1, the rate-limit error.
+    assert.deepEqual(d.forked_from, {
+      session_id: P,
+      title: 'plan the parser',
+      origin_present: true,
+      counted_elsewhere: { requests: 3, prompts: 2, tool_calls: 1, api_errors: 1 },
+    });
+    const text = renderSessionDetails(f, d);
+    assert.match(text, /^Forked from "plan the parser" \(9f000000\)$/m);
+    assert.match(text, /^Copied history counted there: 3 requests, 2 prompts, 1 tool call, 1 API error$/m);
+    assert.match(text, /^forked_from_session_id +9f000000-0000-4000-8000-00000000000f$/m);
+    assert.equal(forkedFromText(P, null), 'forked from 9f000000');
+    assert.equal(sessionDetails(store, P).forked_from, null);
   });
 });
 
