@@ -1,7 +1,7 @@
 import { sessionRecord } from './export';
 import type { SessionDetails, SplitRow } from './store/details';
 import type { SessionView } from './store/queries';
-import { formatTokens, formatUsd, oneLine } from './text';
+import { forkedFromText, formatTokens, formatUsd, oneLine } from './text';
 
 /**
  * The Session Details page as plain text (a read-only document: transcript text stays text, nothing
@@ -11,6 +11,7 @@ export function renderSessionDetails(s: SessionView, d: SessionDetails): string 
   const out: string[] = [];
   const title = oneLine(s.title ?? s.session_id, 120);
   out.push(title, '='.repeat(Math.min(120, title.length)), '');
+  if (d.forked_from) out.push(...forkLines(d.forked_from), '');
 
   section(out, 'Per branch (this session\'s requests, by the branch recorded with each)', d.by_branch);
   section(out, 'Per model', d.by_model);
@@ -50,6 +51,19 @@ export function renderSessionDetails(s: SessionView, d: SessionDetails): string 
   out.push('');
 
   return `${out.join('\n')}\n`;
+}
+
+/** Where a fork came from, and what of its copied history counts there (docs/accounting.md §2). */
+function forkLines(f: NonNullable<SessionDetails['forked_from']>): string[] {
+  const head = forkedFromText(f.session_id, f.title);
+  const lines = [`${head.charAt(0).toUpperCase()}${head.slice(1)}`];
+  const e = f.counted_elsewhere;
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
+  if (e.requests + e.prompts + e.tool_calls + e.api_errors > 0) {
+    lines.push(`Copied history counted there: ${[n(e.requests, 'request'), n(e.prompts, 'prompt'), n(e.tool_calls, 'tool call'), n(e.api_errors, 'API error')].join(', ')}`);
+  }
+  if (!f.origin_present) lines.push('Its transcript is not here (deleted or never indexed): the copied history counts in this session.');
+  return lines;
 }
 
 function firstLine(text: string): string {

@@ -106,3 +106,18 @@ export function escapeMd(text: string): string {
 export function sessionLabel(s: { title: string | null; session_id: string }, max = 120): string {
   return (s.title ? displayText(s.title, max) : '') || displayText(s.session_id, max);
 }
+
+/**
+ * "forked from …" for a fork's tooltip and details: the origin's title made safe (displayText) and
+ * the start of its id, or the id alone when the origin is not indexed (its transcript never seen).
+ */
+export function forkedFromText(originId: string, originTitle: string | null, max = 80): string {
+  return `forked from ${forkOriginLabel(originId, originTitle, max)}`;
+}
+
+/** A fork's origin as named after "forked from": `"<title>" (<id start>)`, or the id's start alone. */
+export function forkOriginLabel(originId: string, originTitle: string | null, max = 80): string {
+  const id = displayText(originId, 36).slice(0, 8);
+  const title = originTitle ? displayText(originTitle, max) : '';
+  return title ? `"${title}" (${id})` : id;
+}

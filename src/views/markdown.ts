@@ -6,7 +6,7 @@ import { costLabel, safePrUrl } from '../core/report';
 import { PR_SOURCE_LABEL } from '../core/store/pullRequests';
 import type { BranchSummary, SessionView, Totals } from '../core/store/queries';
 import { compareWithAgent } from '../core/pricing/settings';
-import { displayText, escapeMd, formatTokens, formatUsd, sessionLabel } from '../core/text';
+import { displayText, escapeMd, forkOriginLabel, formatTokens, formatUsd, sessionLabel } from '../core/text';
 
 /**
  * Tooltips. Transcript text is data: every value is escaped, and the MarkdownString is neither
@@ -31,7 +31,8 @@ function tokensOf(t: Totals): number {
   return t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write;
 }
 
-export function sessionTooltip(s: SessionView): vscode.MarkdownString {
+/** `forkOrigin`: the session `s` was forked from, when it is indexed (its title names it). */
+export function sessionTooltip(s: SessionView, forkOrigin?: Pick<SessionView, 'title'> | null): vscode.MarkdownString {
   const md = untrusted();
   md.appendMarkdown(`**${escapeMd(sessionLabel(s, 200))}**\n\n`);
   const rows: [string, string | number | null | undefined][] = [
@@ -39,6 +40,7 @@ export function sessionTooltip(s: SessionView): vscode.MarkdownString {
     ['Agent', adapterFor(s.framework)?.displayName ?? s.framework],
     ['Session', s.session_id],
     ['Parent session', s.parent_session_id],
+    ['Forked from', s.forked_from_session_id ? forkOriginLabel(s.forked_from_session_id, forkOrigin?.title ?? null) : null],
     ['Model', s.model],
     ['Branch', s.git_branch],
     ['Working folder', s.cwd],

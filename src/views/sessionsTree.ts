@@ -206,7 +206,11 @@ export class SessionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.D
   }
 
   resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
-    if (node.kind === 'session') item.tooltip = sessionTooltip(node.session);
+    if (node.kind === 'session') {
+      const origin = node.session.forked_from_session_id;
+      // Looked up on hover only: a fork's tooltip names its origin by title.
+      item.tooltip = sessionTooltip(node.session, origin ? this.sessions.find((x) => x.session_id === origin) : null);
+    }
     return item;
   }
 

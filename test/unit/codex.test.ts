@@ -344,6 +344,7 @@ describe('codex: a fork replays its parent\'s history (handmade/fork)', () => {
     assert.equal(f.tool_call_count, 0); // call_p1 is P's, replayed
     assert.equal(f.git_branch, 'feature/fork');
     assert.equal(f.parent_session_id, null);
+    assert.equal(f.forked_from_session_id, P); // session_meta forked_from_id
     assert.equal(f.github_pr, null); // the PR link is in P's replayed tool output
     assert.equal(f.title, 'Fork of widgets'); // session_index.jsonl
     assert.equal(f.context, 6060); // U5: 6000 + 60 - 0

@@ -6,7 +6,7 @@ import type { SessionView } from '../../src/core/store/queries';
 function session(id: string, over: Partial<SessionView> = {}): SessionView {
   const zero = { tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, cost_usd: 0, unpriced_requests: 0 };
   return {
-    session_id: id, parent_session_id: null, agent_id: null, machine_id: null, framework: 'claude_code', title: id,
+    session_id: id, parent_session_id: null, agent_id: null, forked_from_session_id: null, machine_id: null, framework: 'claude_code', title: id,
     first_started_at: null, last_started_at: null, first_ended_at: null, last_ended_at: null, last_activity: '2026-11-25T10:00:00.000Z', revival_count: 0,
     status: 'idle', status_updated_at: null, waiting_for: null, pid: null, process_start_time: null, cwd: null, local_git_dir: null,
     git_branch: null, git_worktree_path: null, github_repo: null, github_issue: null, issue_url: null, github_pr: null, pr_url: null,

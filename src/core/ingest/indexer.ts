@@ -451,6 +451,9 @@ export class Indexer {
       });
     }
     for (const s of batch.availability) this.store.refreshTranscriptAvailability(s);
+    // A marked copy's prompts, tool calls and errors count for its origin while the origin's transcript
+    // is there: the forks of sessions that appeared or went count theirs again.
+    for (const s of this.store.refreshCopiedCounts([...batch.sessions, ...batch.availability])) touched.add(s);
     await this.resolveCwds();
     await this.attributeBranches();
     await this.updateBranchDiffs(touched);

@@ -22,13 +22,23 @@ interface Base {
   ts: string | null;
 }
 
+/**
+ * A record another session wrote, copied into this file (a fork, an old-style resume), when the
+ * agent marks it so: the session it names. Claude Code: `forkedFrom.sessionId`, or a copied line
+ * that kept its original `sessionId`. Unmarked copies (Claude Code 2.1.332 `--fork-session`) carry
+ * nothing; the store then falls back to the session that started first (docs/accounting.md §2).
+ */
+interface Copyable {
+  copied_from?: string;
+}
+
 /** Any record with a timestamp: the session was active then. */
 export interface ActivityEvent extends Base {
   kind: 'activity';
 }
 
 /** One API response's usage (possibly one of several streamed lines of the same response). */
-export interface UsageEvent extends Base {
+export interface UsageEvent extends Base, Copyable {
   kind: 'usage';
   /**
    * The key that identifies the response across lines and files (Claude: message.id + requestId).
@@ -55,7 +65,7 @@ export interface UsageEvent extends Base {
   request_count?: number;
 }
 
-export interface UserPromptEvent extends Base {
+export interface UserPromptEvent extends Base, Copyable {
   kind: 'user_prompt';
   text: string;
   /** The first prompt of a new process run of the session (a start or a resume). */
@@ -71,7 +81,7 @@ export interface AssistantTextEvent extends Base {
   text: string;
 }
 
-export interface ToolCallEvent extends Base {
+export interface ToolCallEvent extends Base, Copyable {
   kind: 'tool_call';
   id: string;
   name: string;
@@ -88,7 +98,7 @@ export interface TurnEvent extends Base {
   state: 'waiting_model' | 'tool_running' | 'ended';
 }
 
-export interface ApiErrorEvent extends Base {
+export interface ApiErrorEvent extends Base, Copyable {
   kind: 'api_error';
 }
 
@@ -102,6 +112,8 @@ export interface MetaEvent extends Base {
   session_id?: string;
   parent_session_id?: string;
   agent_id?: string;
+  /** The session this one was forked from, as the agent marked it (the last marked copy's origin: the nearest one). */
+  forked_from_session_id?: string;
   cwd?: string;
   /** The agent's version that wrote the record: a change means a new process run (an upgrade). */
   agent_version?: string;

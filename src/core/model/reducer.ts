@@ -17,6 +17,8 @@ export interface FileState {
   session_id: string | null;
   parent_session_id: string | null;
   agent_id: string | null;
+  /** The session the agent marked this one as forked from (the origin of the last marked copy). */
+  forked_from_session_id: string | null;
 
   cwd: string | null;
   agent_version: string | null;
@@ -51,9 +53,15 @@ export interface FileState {
 
   first_user_message: string | null;
   last_user_message: string | null;
+  /** This file's own prompts and API errors; those of marked copies are in `copied`. */
   message_count: number;
   compaction_count: number;
   api_error_count: number;
+  /**
+   * Prompts and API errors of lines the agent marked as copied from another session, per that
+   * session: they count for it while it has a transcript, else here (docs/accounting.md §2).
+   */
+  copied: Record<string, CopiedCounts> | null;
 
   turn_state: TurnState | null;
   turn_state_at: string | null;
@@ -64,6 +72,11 @@ export interface FileState {
   prs: PrObservation[];
   /** The adapter's own per-file parse state (see LineContext.state). */
   adapter_state: Record<string, unknown>;
+}
+
+export interface CopiedCounts {
+  messages: number;
+  api_errors: number;
 }
 
 /** A pull request seen in a session: the agent's own record (Claude `pr-link`) or a URL in its text. */
@@ -93,6 +106,8 @@ export interface UsageRow {
   git_branch: string | null;
   tokens: TokenCounts;
   speed: string | null;
+  /** The session the agent marked this request as copied from (null: not a marked copy). */
+  origin_session_id?: string | null;
 }
 
 /**
@@ -107,6 +122,7 @@ export function newFileState(ids: { session_id: string | null; parent_session_id
     session_id: ids.session_id,
     parent_session_id: ids.parent_session_id,
     agent_id: ids.agent_id,
+    forked_from_session_id: null,
     cwd: null,
     agent_version: null,
     git_branch: null,
@@ -137,6 +153,7 @@ export function newFileState(ids: { session_id: string | null; parent_session_id
     message_count: 0,
     compaction_count: 0,
     api_error_count: 0,
+    copied: null,
     turn_state: null,
     turn_state_at: null,
     prs: [],
@@ -176,8 +193,14 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         break;
       case 'user_prompt': {
         const text = oneLine(e.text, MESSAGE_MAX);
+        // A copied prompt is still the conversation's text (first/last prompt, title), but it was
+        // typed in the session it names.
         state.first_user_message ??= text;
         state.last_user_message = text;
+        if (e.copied_from) {
+          copiedCounts(state, e.copied_from).messages += 1;
+          break;
+        }
         state.message_count += 1;
         // The first prompt of the file is the first run's start, already counted.
         if (e.run_start && state.message_count > 1 && e.ts) startRun(state, e.ts);
@@ -188,7 +211,8 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         state.turn_state_at = e.ts ?? state.turn_state_at;
         break;
       case 'api_error':
-        state.api_error_count += 1;
+        if (e.copied_from) copiedCounts(state, e.copied_from).api_errors += 1;
+        else state.api_error_count += 1;
         break;
       case 'compaction':
         state.compaction_count += 1;
@@ -197,6 +221,7 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         if (e.session_id !== undefined) state.session_id ??= e.session_id;
         if (e.parent_session_id !== undefined) state.parent_session_id ??= e.parent_session_id;
         if (e.agent_id !== undefined) state.agent_id ??= e.agent_id;
+        if (e.forked_from_session_id !== undefined) state.forked_from_session_id = e.forked_from_session_id;
         if (e.cwd !== undefined) state.cwd = e.cwd;
         if (e.agent_version !== undefined) {
           // Another version of the agent wrote this record: a process that started after an upgrade.
@@ -234,6 +259,15 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
   return [...usage.values()];
 }
 
+function copiedCounts(state: FileState, origin: string): CopiedCounts {
+  const byOrigin = (state.copied ??= {});
+  // The id comes from a transcript: an own property, whatever it is (never an inherited `__proto__`).
+  if (!Object.prototype.hasOwnProperty.call(byOrigin, origin)) {
+    Object.defineProperty(byOrigin, origin, { value: { messages: 0, api_errors: 0 }, enumerable: true, writable: true, configurable: true });
+  }
+  return byOrigin[origin];
+}
+
 /** Keeps the first sighting of each (PR, source, branch): later ones add nothing the first did not say. */
 function observePr(state: FileState, o: PrObservation): void {
   state.prs ??= [];
@@ -261,6 +295,7 @@ function keepLargest(usage: Map<string, UsageRow>, e: UsageEvent): void {
     git_branch: e.git_branch,
     tokens: e.tokens,
     speed: e.speed,
+    origin_session_id: e.copied_from ?? prev?.origin_session_id ?? null,
   });
 }
 

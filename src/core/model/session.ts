@@ -71,6 +71,12 @@ export interface Session {
   parent_session_id: string | null;
   /** Subagent id (Claude `agentId`), null for a top-level session. */
   agent_id: string | null;
+  /**
+   * The session this one was forked from, when the agent marks it (Claude Code `forkedFrom`, a
+   * replayed line's original `sessionId`; Codex `forked_from_id`). A fork is a session of its own,
+   * not a subagent: nothing rolls up into its origin.
+   */
+  forked_from_session_id: string | null;
   title: string | null;
   /** What a waiting session waits for (Claude's registry `waitingFor`, a hook's notification). */
   waiting_for: string | null;

@@ -148,23 +148,27 @@ function claudeRecordEvents(rec: Rec, file: DiscoveredFile): AgentEvent[] {
     if (isSubagentFile) setMeta('parent_session_id', sessionId);
     else setMeta('session_id', sessionId);
   }
+  // In a subagent's file `sessionId` names the parent: there it marks nothing.
+  const copiedFrom = isSubagentFile ? undefined : copiedOrigin(rec, sessionId, file.session_id);
+  if (copiedFrom && (rec.type === 'user' || rec.type === 'assistant' || rec.type === 'system')) setMeta('forked_from_session_id', copiedFrom);
   if (isSubagentFile && str(rec.agentId)) setMeta('agent_id', str(rec.agentId));
   setMeta('cwd', str(rec.cwd) || undefined);
-  if (main) setMeta('agent_version', str(rec.version));
+  // A copy was written by the origin's process: its version says nothing about this session's runs.
+  if (main && !copiedFrom) setMeta('agent_version', str(rec.version));
   // "" (outside a repository) and "HEAD" (detached) are kept as they are: their own buckets.
   if (typeof rec.gitBranch === 'string' && main) setMeta('git_branch', rec.gitBranch);
 
   switch (rec.type) {
     case 'assistant':
-      assistantEvents(rec, ts, main, file, out, setMeta);
+      assistantEvents(rec, ts, main, file, copiedFrom, out, setMeta);
       break;
     case 'user':
-      userEvents(rec, ts, main, isSubagentFile, out, setMeta);
+      userEvents(rec, ts, main, isSubagentFile, copiedFrom, out, setMeta);
       break;
     case 'system': {
       const subtype = str(rec.subtype);
       if (subtype === 'compact_boundary') out.push({ kind: 'compaction', ts });
-      else if (subtype === 'api_error') out.push({ kind: 'api_error', ts });
+      else if (subtype === 'api_error') out.push({ kind: 'api_error', ts, ...copied(copiedFrom) });
       else if ((subtype === 'turn_duration' || subtype === 'stop_hook_summary') && main) out.push({ kind: 'turn', ts, state: 'ended' });
       break;
     }
@@ -211,18 +215,37 @@ function claudeRecordEvents(rec: Rec, file: DiscoveredFile): AgentEvent[] {
   return out;
 }
 
+/**
+ * The session a copied line came from, when Claude Code marked it (docs/accounting.md §2):
+ * `forkedFrom.sessionId` (SDK and `/branch` forks of some builds), else the line's own `sessionId`
+ * when it is not the file's (older builds replayed history into a new file keeping it). Only
+ * session ids (UUIDs) are taken as marks, and a line's `sessionId` only in a file named by one:
+ * a hand-named file's lines say nothing about copies.
+ */
+function copiedOrigin(rec: Rec, lineSession: string | undefined, fileSession: string | null): string | undefined {
+  const marked = isObject(rec.forkedFrom) ? str(rec.forkedFrom.sessionId) : undefined;
+  const origin = marked ?? (fileSession && isUuid(fileSession) ? lineSession : undefined);
+  return origin && isUuid(origin) && origin !== fileSession ? origin : undefined;
+}
+
+/** The `copied_from` of an event of a copied line (nothing for the file's own lines). */
+function copied(origin: string | undefined): { copied_from?: string } {
+  return origin ? { copied_from: origin } : {};
+}
+
 function assistantEvents(
   rec: Rec,
   ts: string | null,
   main: boolean,
   file: DiscoveredFile,
+  copiedFrom: string | undefined,
   out: AgentEvent[],
   setMeta: <K extends keyof MetaEvent>(k: K, v: MetaEvent[K] | undefined) => void,
 ): void {
   const message = isObject(rec.message) ? rec.message : {};
   const model = str(message.model);
   const synthetic = model === '<synthetic>';
-  if (rec.isApiErrorMessage === true) out.push({ kind: 'api_error', ts });
+  if (rec.isApiErrorMessage === true) out.push({ kind: 'api_error', ts, ...copied(copiedFrom) });
 
   const content = Array.isArray(message.content) ? message.content : [];
   let hasToolUse = false;
@@ -230,7 +253,7 @@ function assistantEvents(
     if (!isObject(block)) continue;
     if ((block.type === 'tool_use' || block.type === 'server_tool_use') && typeof block.id === 'string') {
       hasToolUse ||= block.type === 'tool_use';
-      out.push({ kind: 'tool_call', ts, id: block.id, name: str(block.name) ?? 'unknown' });
+      out.push({ kind: 'tool_call', ts, id: block.id, name: str(block.name) ?? 'unknown', ...copied(copiedFrom) });
     } else if (block.type === 'text' && typeof block.text === 'string') {
       linkMeta(block.text, setMeta);
       if (main && !synthetic && block.text.trim()) out.push({ kind: 'assistant_text', ts, text: block.text });
@@ -242,10 +265,11 @@ function assistantEvents(
     const messageId = str(message.id) ?? null;
     const requestId = str(rec.requestId);
     // One response = one (message.id, requestId). Without a requestId (gateways, old versions)
-    // the message id alone is trusted only inside its own file's session.
+    // the message id alone is trusted only inside the session that made it: a marked copy's key
+    // is its origin's, so it meets the original.
     const dedupKey = messageId && requestId
       ? `${messageId}:${requestId}`
-      : `local:${file.session_id}:${messageId ?? str(rec.uuid) ?? ts}`;
+      : `local:${copiedFrom ?? file.session_id}:${messageId ?? str(rec.uuid) ?? ts}`;
     const tokens = claudeTokens(usage);
     out.push({
       kind: 'usage',
@@ -257,6 +281,7 @@ function assistantEvents(
       git_branch: typeof rec.gitBranch === 'string' ? rec.gitBranch : null,
       tokens,
       speed: str(usage.speed) ?? null,
+      ...copied(copiedFrom),
     });
     if (main) setMeta('context', tokens.input + tokens.cache_read + tokens.cache_write);
   }
@@ -292,6 +317,7 @@ function userEvents(
   ts: string | null,
   main: boolean,
   isSubagentFile: boolean,
+  copiedFrom: string | undefined,
   out: AgentEvent[],
   setMeta: <K extends keyof MetaEvent>(k: K, v: MetaEvent[K] | undefined) => void,
 ): void {
@@ -337,7 +363,7 @@ function userEvents(
   if (rec.isSidechain === true && !isSubagentFile) return;
   // No Claude Code record marks a resume (turnPosition.promptIndex restarts at 0 on every turn,
   // not on every process), so runs are counted from version changes in the reducer instead.
-  out.push({ kind: 'user_prompt', ts, text: trimmed, run_start: false });
+  out.push({ kind: 'user_prompt', ts, text: trimmed, run_start: false, ...copied(copiedFrom) });
   if (main) out.push({ kind: 'turn', ts, state: 'waiting_model' });
   linkMeta(trimmed, setMeta);
 }

@@ -337,6 +337,9 @@ function sessionMeta(p: Rec, ts: string | null, st: CodexState, out: AgentEvent[
       // A subagent is its parent's: it rolls up there. A fork is a session of its own.
       setMeta('parent_session_id', spawn.parent);
       setMeta('agent_id', str(p.agent_nickname) ?? spawn.nickname ?? spawn.path ?? str(p.agent_role) ?? undefined);
+    } else if (forkedFrom) {
+      // Codex names a fork's origin itself: shown as "forked from"; its replayed history is keyed above.
+      setMeta('forked_from_session_id', forkedFrom);
     }
     const git = isObject(p.git) ? p.git : null;
     st.branch = git && typeof git.branch === 'string' ? git.branch : null;

@@ -1,4 +1,4 @@
-import { all } from './sqlite';
+import { all, one } from './sqlite';
 import { type Store, ofSessionFiles } from './store';
 
 /** What the Session Details page shows beyond the session row: splits, prompts, tools, errors. */
@@ -25,6 +25,47 @@ export interface SessionDetails {
   tools: { name: string; calls: number }[];
   /** API errors and compactions, in order. */
   marks: { kind: 'api_error' | 'compaction'; ts: string | null }[];
+  /** The session the agent marked this one as forked from (docs/accounting.md §2), else null. */
+  forked_from: ForkOrigin | null;
+}
+
+export interface ForkOrigin {
+  session_id: string;
+  /** The origin's title when it is indexed. */
+  title: string | null;
+  /** Whether a transcript of the origin is present: while it is, the copied history counts there. */
+  origin_present: boolean;
+  /**
+   * What of this session's marked copies counts elsewhere (for the sessions that made them): the
+   * lists above still show them, the session's counts do not.
+   */
+  counted_elsewhere: { requests: number; prompts: number; tool_calls: number; api_errors: number };
+}
+
+/** Whether a session has a transcript that is not deleted (`<alias>.origin_session_id` names it). */
+const ORIGIN_PRESENT = (alias: string) => `EXISTS (SELECT 1 FROM files o WHERE o.session_id = ${alias}.origin_session_id AND o.deleted = 0)`;
+
+function forkOrigin(store: Store, sessionId: string): ForkOrigin | null {
+  const origin = one<{ id: string | null }>(store.db, 'SELECT forked_from_session_id AS id FROM sessions WHERE session_id = ?', [sessionId])?.id;
+  if (!origin) return null;
+  const files = 'SELECT file_id FROM files WHERE session_id = ?';
+  const copies = one<{ prompts: number; api_errors: number }>(
+    store.db,
+    `SELECT COALESCE(SUM(messages), 0) AS prompts, COALESCE(SUM(api_errors), 0) AS api_errors FROM file_copies c WHERE c.file_id IN (${files}) AND ${ORIGIN_PRESENT('c')}`,
+    [sessionId],
+  );
+  return {
+    session_id: origin,
+    title: one<{ title: string | null }>(store.db, 'SELECT title FROM sessions WHERE session_id = ?', [origin])?.title ?? null,
+    origin_present: !!one(store.db, 'SELECT 1 AS x FROM files WHERE session_id = ? AND deleted = 0 LIMIT 1', [origin]),
+    counted_elsewhere: {
+      requests:
+        one<{ n: number }>(store.db, `SELECT COALESCE(SUM(request_count), 0) AS n FROM usage WHERE file_id IN (${files}) AND origin_session_id IS NOT NULL AND counted = 0`, [sessionId])?.n ?? 0,
+      prompts: copies?.prompts ?? 0,
+      tool_calls: one<{ n: number }>(store.db, `SELECT count(*) AS n FROM tool_calls t WHERE t.file_id IN (${files}) AND t.origin_session_id IS NOT NULL AND ${ORIGIN_PRESENT('t')}`, [sessionId])?.n ?? 0,
+      api_errors: copies?.api_errors ?? 0,
+    },
+  };
 }
 
 const SPLIT = `COUNT(*) AS _rows, COALESCE(SUM(request_count),0) AS requests, COALESCE(SUM(input),0) AS tokens_input,
@@ -61,5 +102,6 @@ export function sessionDetails(store: Store, sessionId: string): SessionDetails 
       'SELECT kind, ts FROM session_marks WHERE session_id = ? ORDER BY ts IS NULL, ts, rowid',
       [sessionId],
     ),
+    forked_from: forkOrigin(store, sessionId),
   };
 }

@@ -20,8 +20,8 @@ import { type Params, all, loadSqlJs, one, readRows, run } from './sqlite';
  * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
  * the same files: the next start rebuilds from the transcripts.
  */
-export const SCHEMA_VERSION = 8;
-export const PARSER_VERSION = 8;
+export const SCHEMA_VERSION = 9;
+export const PARSER_VERSION = 9;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -75,6 +75,9 @@ CREATE TABLE IF NOT EXISTS usage (
   -- record it per request, else the cwd's HEAD reflog at the request's time. Set when settled.
   branch TEXT,
   branch_resolved INTEGER NOT NULL DEFAULT 0,
+  -- The session the agent marked this request as copied from (a fork's copied history); NULL for
+  -- the file's own requests and for unmarked copies. Followed by recomputeCounted.
+  origin_session_id TEXT,
   PRIMARY KEY (file_id, dedup_hash)
 );
 CREATE TABLE IF NOT EXISTS price_rules (rule_id INTEGER PRIMARY KEY, rule TEXT NOT NULL UNIQUE);
@@ -83,6 +86,8 @@ CREATE INDEX IF NOT EXISTS usage_message ON usage(message_hash);
 CREATE INDEX IF NOT EXISTS usage_branch ON usage(branch, counted);
 -- Only the rows still waiting for their branch (a handful after each pass): a partial index.
 CREATE INDEX IF NOT EXISTS usage_unresolved ON usage(branch_resolved) WHERE branch_resolved = 0;
+-- Only marked copies (a fork's copied history): where recomputeCounted's walk over marks starts.
+CREATE INDEX IF NOT EXISTS usage_marked ON usage(dedup_hash) WHERE origin_session_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS sessions (
   session_id TEXT PRIMARY KEY,
   parent_session_id TEXT,
@@ -130,7 +135,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   n_otel_events INTEGER NOT NULL DEFAULT 0,
   transcript_available INTEGER NOT NULL DEFAULT 1,
   transcript_path TEXT,
-  root TEXT
+  root TEXT,
+  forked_from_session_id TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_parent ON sessions(parent_session_id);
 CREATE INDEX IF NOT EXISTS sessions_cwd ON sessions(cwd);
@@ -223,7 +229,19 @@ CREATE TABLE IF NOT EXISTS tool_calls (
   -- keyHash of the call id: only ever counted.
   tool_id BLOB NOT NULL,
   name TEXT NOT NULL,
+  -- The session the agent marked the call's line as copied from; NULL for the file's own calls.
+  origin_session_id TEXT,
   PRIMARY KEY (file_id, tool_id)
+) WITHOUT ROWID;
+-- Per file, the sessions it holds marked copies of, with the copied prompts and API errors (its
+-- copied tool calls are the tool_calls rows naming the session). Only forks have rows: it finds the
+-- forks whose counts change when an origin's transcript appears or goes (refreshCopiedCounts).
+CREATE TABLE IF NOT EXISTS file_copies (
+  file_id INTEGER NOT NULL,
+  origin_session_id TEXT NOT NULL,
+  messages INTEGER NOT NULL DEFAULT 0,
+  api_errors INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (file_id, origin_session_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS session_marks (
   file_id INTEGER NOT NULL,
@@ -770,12 +788,12 @@ export class Store {
       }
       this.exec(
         `INSERT OR REPLACE INTO usage(file_id, dedup_hash, session_id, message_hash, sidechain, ts, model, git_branch, input, output,
-          cache_read, cache_write, cache_write_1h, speed, provider, vendor_cost_usd, cost_usd, priced, rule_id, request_count, counted)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+          cache_read, cache_write, cache_write_1h, speed, provider, vendor_cost_usd, cost_usd, priced, rule_id, request_count, counted, origin_session_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
         [
           fileId, hash, sessionId, r.message_id === null ? null : keyHash(r.message_id), r.sidechain ? 1 : 0, r.ts, r.model, r.git_branch, r.tokens.input, r.tokens.output,
           r.tokens.cache_read, r.tokens.cache_write, r.tokens.cache_write_1h, r.speed, r.provider ?? null,
-          r.vendor_cost_usd ?? null, r.cost_usd, r.priced ? 1 : 0, this.ruleId(r.price_rule), r.request_count ?? 1,
+          r.vendor_cost_usd ?? null, r.cost_usd, r.priced ? 1 : 0, this.ruleId(r.price_rule), r.request_count ?? 1, r.origin_session_id ?? null,
         ],
       );
       written.set(r.dedup_key, r.tokens);
@@ -787,10 +805,11 @@ export class Store {
   /**
    * Decides, for every row of the given keys, whether it counts. A key found in several files counts
    * once: for a main-chain row before a sidechain one (else the next rule would drop the sidechain
-   * row and the request would count nowhere), a present file before a deleted one, then the file
-   * whose session started first (a fork or an old-style resume copies history into a newer file).
-   * A sidechain copy of a message that also exists on a main chain does not count (side questions
-   * re-log the parent's messages). docs/accounting.md §2–3.
+   * row and the request would count nowhere), a present file before a deleted one, then the row of
+   * the session that made it by the agent's own copy marks (fewest marked hops back to it), then
+   * the file whose session started first (a fork or an old-style resume copies history into a
+   * newer file, unmarked by some versions). A sidechain copy of a message that also exists on a
+   * main chain does not count (side questions re-log the parent's messages). docs/accounting.md §2–3.
    * Returns the sessions whose totals may have changed.
    */
   recomputeCounted(keys: Iterable<string>): Set<string> {
@@ -811,16 +830,43 @@ export class Store {
     for (const r of all<{ session_id: string }>(this.db, 'SELECT DISTINCT session_id FROM usage WHERE dedup_hash IN (SELECT k FROM tmp_keys)')) {
       sessions.add(r.session_id);
     }
+    this.markedCopyHops();
     this.exec('UPDATE usage SET counted = 0 WHERE dedup_hash IN (SELECT k FROM tmp_keys)');
     this.exec(`UPDATE usage SET counted = 1 WHERE rowid IN (
-      SELECT (SELECT u.rowid FROM usage u JOIN files f ON f.file_id = u.file_id WHERE u.dedup_hash = t.k
-              ORDER BY u.sidechain, f.deleted, f.first_record_at IS NULL, f.first_record_at, f.session_id, u.file_id LIMIT 1)
+      SELECT (SELECT u.rowid FROM usage u JOIN files f ON f.file_id = u.file_id LEFT JOIN tmp_hops h ON h.rid = u.rowid WHERE u.dedup_hash = t.k
+              ORDER BY u.sidechain, f.deleted, COALESCE(h.hops, 0), f.first_record_at IS NULL, f.first_record_at, f.session_id, u.file_id LIMIT 1)
       FROM tmp_keys t)`);
     this.exec(`UPDATE usage SET counted = 0 WHERE counted = 1 AND sidechain = 1 AND message_hash IS NOT NULL
       AND dedup_hash IN (SELECT k FROM tmp_keys)
       AND EXISTS (SELECT 1 FROM usage m WHERE m.message_hash = usage.message_hash AND m.sidechain = 0)`);
     this.markDirty();
     return sessions;
+  }
+
+  /**
+   * For every marked copy among the rows of tmp_keys, how many marked hops lead back from it to the
+   * row of the session that made the request (into tmp_hops; a row not there is 0 hops: the maker's,
+   * an unmarked copy, or a copy whose origin holds no row of the key, which then counts where it
+   * is). A copy names its origin session; the origin's row of the same key may be a marked copy
+   * itself (a fork of a fork), and so on. Walks start from the partial index of marked rows
+   * (usage_marked), so a store without forks pays nothing for them. Walks stop after 16 hops: a
+   * cycle of marks (no real transcript makes one) ends as a tie that the started-first rule breaks.
+   */
+  private markedCopyHops(): void {
+    this.exec('CREATE TEMP TABLE IF NOT EXISTS tmp_hops (rid INTEGER PRIMARY KEY, hops INTEGER NOT NULL)');
+    this.exec('DELETE FROM tmp_hops');
+    this.exec(`INSERT INTO tmp_hops(rid, hops)
+      WITH RECURSIVE walk(rid, k, target, hops) AS (
+        SELECT u.rowid, u.dedup_hash, u.origin_session_id, 1 FROM usage u INDEXED BY usage_marked
+         WHERE u.origin_session_id IS NOT NULL AND EXISTS (SELECT 1 FROM tmp_keys t WHERE t.k = u.dedup_hash)
+        UNION
+        SELECT w.rid, w.k, o.origin_session_id, w.hops + 1 FROM walk w
+         JOIN usage o ON o.dedup_hash = w.k AND o.session_id = w.target
+         WHERE o.origin_session_id IS NOT NULL AND w.hops < 16
+      )
+      SELECT rid, MAX(hops) FROM walk w
+       WHERE EXISTS (SELECT 1 FROM usage h WHERE h.dedup_hash = w.k AND h.session_id = w.target)
+       GROUP BY rid`);
   }
 
   /**
@@ -978,27 +1024,83 @@ export class Store {
     return id;
   }
 
-  /** The distinct tool calls a file made (addFileDetails keeps one row per call id). */
-  private toolCallCount(fileId: number): number {
-    return this.first<{ n: number }>('SELECT count(*) AS n FROM tool_calls WHERE file_id = ?', [fileId])?.n ?? 0;
+  /**
+   * A session's prompt, tool call and API error counts as one of its files tells them: its own, plus
+   * the marked copies whose origin session has no present transcript (docs/accounting.md §2: a copy
+   * counts for the session it names while that session's transcript is there, else where it is).
+   * Tool calls are the file's distinct call ids (addFileDetails keeps one row per id).
+   */
+  private fileCounts(fileId: number, s: FileState): { messages: number; tool_calls: number; api_errors: number } {
+    const copies = this.first<{ m: number; e: number }>(
+      `SELECT COALESCE(SUM(messages), 0) AS m, COALESCE(SUM(api_errors), 0) AS e FROM file_copies c
+       WHERE c.file_id = ? AND NOT EXISTS (SELECT 1 FROM files o WHERE o.session_id = c.origin_session_id AND o.deleted = 0)`,
+      [fileId],
+    );
+    const tools = this.first<{ n: number }>(
+      `SELECT count(*) AS n FROM tool_calls t WHERE t.file_id = ? AND (t.origin_session_id IS NULL
+        OR NOT EXISTS (SELECT 1 FROM files o WHERE o.session_id = t.origin_session_id AND o.deleted = 0))`,
+      [fileId],
+    );
+    return { messages: s.message_count + (copies?.m ?? 0), tool_calls: tools?.n ?? 0, api_errors: s.api_error_count + (copies?.e ?? 0) };
+  }
+
+  /** The file that speaks for a session (several carry its id: a copy under two config roots, a moved file). */
+  private speakingFile(sessionId: string): number | undefined {
+    return this.first<{ file_id: number }>(
+      'SELECT file_id FROM files WHERE session_id = ? ORDER BY deleted, last_activity DESC, file_id LIMIT 1',
+      [sessionId],
+    )?.file_id;
+  }
+
+  /**
+   * After the given sessions' transcripts appeared, grew or went: the forks holding marked copies of
+   * their lines count those copies' prompts, tool calls and API errors again (for the origin while
+   * it is present, else for the fork). Returns the sessions whose counts were written.
+   */
+  refreshCopiedCounts(origins: Iterable<string>): Set<string> {
+    const wanted = new Set(origins);
+    const refreshed = new Set<string>();
+    if (!wanted.size) return refreshed;
+    // Only files with marked copies have rows here (a few forks): read whole, not looked up per origin.
+    const forkFiles = new Set<number>();
+    for (const r of all<{ file_id: number; origin_session_id: string }>(this.db, 'SELECT file_id, origin_session_id FROM file_copies')) {
+      if (wanted.has(r.origin_session_id)) forkFiles.add(r.file_id);
+    }
+    for (const fileId of forkFiles) {
+      const f = this.first<Pick<FileRow, 'session_id' | 'state_json'>>('SELECT session_id, state_json FROM files WHERE file_id = ?', [fileId]);
+      if (!f?.session_id || !f.state_json || this.speakingFile(f.session_id) !== fileId) continue;
+      const c = this.fileCounts(fileId, parseStateJson(f.state_json, { session_id: f.session_id, parent_session_id: null, agent_id: null }));
+      this.exec('UPDATE sessions SET message_count = ?, tool_call_count = ?, api_error_count = ? WHERE session_id = ?', [c.messages, c.tool_calls, c.api_errors, f.session_id]);
+      refreshed.add(f.session_id);
+    }
+    if (refreshed.size) this.markDirty();
+    return refreshed;
   }
 
   writeSessionFromFile(fileId: number, framework: string, root: string, filePath: string, s: FileState, machineId: string | null): void {
     const sessionId = s.session_id;
     if (!sessionId) return;
-    const best = this.first<{ file_id: number }>(
-      'SELECT file_id FROM files WHERE session_id = ? ORDER BY deleted, last_activity DESC, file_id LIMIT 1',
-      [sessionId],
-    );
-    if (best && best.file_id !== fileId) return;
+    // What the file holds copies of is the file's own fact, written whether or not it speaks for its session.
+    for (const [origin, n] of Object.entries(s.copied ?? {})) {
+      this.exec(
+        `INSERT INTO file_copies(file_id, origin_session_id, messages, api_errors) VALUES (?, ?, ?, ?)
+         ON CONFLICT(file_id, origin_session_id) DO UPDATE SET messages = excluded.messages, api_errors = excluded.api_errors`,
+        [fileId, origin, n.messages, n.api_errors],
+      );
+    }
+    const best = this.speakingFile(sessionId);
+    if (best !== undefined && best !== fileId) return;
     const f = sessionFacts(s);
+    const counts = this.fileCounts(fileId, s);
     this.exec(
       `INSERT INTO sessions(session_id, parent_session_id, agent_id, machine_id, framework, title, first_started_at, last_started_at,
         first_ended_at, last_activity, revival_count, turn_state, turn_state_at, cwd, git_branch, git_worktree_path, github_repo, github_issue, issue_url,
         github_pr, pr_url, agent_lines_added, agent_lines_removed, first_user_message, last_user_message, model, compaction_count, message_count,
-        tool_call_count, api_error_count, agent_cost_usd, agent_model_costs, context, token_totals_pending, transcript_available, transcript_path, root)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+        tool_call_count, api_error_count, agent_cost_usd, agent_model_costs, context, token_totals_pending, transcript_available, transcript_path, root,
+        forked_from_session_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
        ON CONFLICT(session_id) DO UPDATE SET parent_session_id = excluded.parent_session_id, agent_id = excluded.agent_id,
+        forked_from_session_id = excluded.forked_from_session_id,
         machine_id = excluded.machine_id, framework = excluded.framework, title = excluded.title,
         first_started_at = excluded.first_started_at, last_started_at = excluded.last_started_at,
         first_ended_at = excluded.first_ended_at, last_activity = excluded.last_activity, revival_count = excluded.revival_count, turn_state = excluded.turn_state,
@@ -1015,9 +1117,10 @@ export class Store {
         sessionId, s.parent_session_id, s.agent_id, machineId, framework, f.title, s.first_started_at, s.last_started_at,
         s.first_ended_at, s.last_activity, f.revival_count, s.turn_state, s.turn_state_at, s.cwd, s.git_branch, s.git_worktree_path, f.github_repo,
         f.github_issue, f.issue_url, f.github_pr, f.pr_url, s.agent_lines_added, s.agent_lines_removed, s.first_user_message, s.last_user_message,
-        s.model, s.compaction_count, s.message_count, this.toolCallCount(fileId), s.api_error_count, s.agent_cost_usd,
+        s.model, s.compaction_count, counts.messages, counts.tool_calls, counts.api_errors, s.agent_cost_usd,
         s.agent_model_costs ? JSON.stringify(s.agent_model_costs) : null, s.context,
         s.token_totals_pending === null || s.token_totals_pending === undefined ? null : s.token_totals_pending ? 1 : 0, filePath, root,
+        s.forked_from_session_id ?? null,
       ],
     );
     this.exec('DELETE FROM session_prs WHERE session_id = ?', [sessionId]);
@@ -1059,7 +1162,9 @@ export class Store {
         this.pendingTexts.set(docid, text);
         this.pendingChars += text.length;
       } else if (e.kind === 'tool_call') {
-        this.exec('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, name) VALUES (?, ?, ?)', [fileId, keyHash(e.id), e.name]);
+        this.exec('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, name, origin_session_id) VALUES (?, ?, ?, ?)', [fileId, keyHash(e.id), e.name, e.copied_from ?? null]);
+        // A fork whose copies are only tool calls is found by its origin too (refreshCopiedCounts).
+        if (e.copied_from) this.exec('INSERT OR IGNORE INTO file_copies(file_id, origin_session_id) VALUES (?, ?)', [fileId, e.copied_from]);
       } else if (e.kind === 'api_error' || e.kind === 'compaction') {
         this.exec('INSERT INTO session_marks(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)', [fileId, sessionId, e.kind, e.ts]);
       }
@@ -1111,6 +1216,7 @@ export class Store {
     this.exec('DELETE FROM search_fts WHERE docid IN (SELECT docid FROM search_doc WHERE file_id = ?)', [fileId]);
     this.exec('DELETE FROM search_doc WHERE file_id = ?', [fileId]);
     this.exec('DELETE FROM tool_calls WHERE file_id = ?', [fileId]);
+    this.exec('DELETE FROM file_copies WHERE file_id = ?', [fileId]);
     this.exec('DELETE FROM session_marks WHERE file_id = ?', [fileId]);
   }
 
