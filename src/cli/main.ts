@@ -16,6 +16,7 @@ import { exportText, sessionJson } from '../core/export';
 import { formatAgo, formatTokens, formatUsd, oneLine, sessionLabel } from '../core/text';
 import { costLabel } from '../core/report';
 import { totalTokens } from '../core/model/session';
+import { Output, jsonArray } from './output';
 
 /**
  * `agent-handler`: the same core as the extension, for scripts, benchmarks and checks.
@@ -48,6 +49,13 @@ options:
   --help                        this text`;
 
 class UsageError extends Error {}
+
+/** Every byte the CLI prints goes through these two (see output.ts for why). */
+const stdout = new Output(process.stdout, (err) => {
+  void stderr.write(`agent-handler: cannot write to standard output: ${err.code ?? err.message}\n`);
+  process.exitCode = 1;
+});
+const stderr = new Output(process.stderr);
 
 function defaultStore(): string {
   const cache = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || os.homedir(), '.cache');
@@ -101,7 +109,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => process.stderr.write(`${m}\n`) };
+const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => void stderr.write(`${m}\n`) };
 
 async function openIndexed(storePath: string, spoolDir: string | null): Promise<Store> {
   const env = sourceEnvFrom(process.env, os.homedir(), undefined, spoolDir ?? undefined);
@@ -134,11 +142,11 @@ async function askGh(store: Store, gitDir: string, toplevel: string, branch: str
   const known = prForBranch(store, gitDir, branch, def);
   if ((known && known.source !== 'gh' && known.source !== 'github') || branch === 'HEAD' || branch === def) return;
   const answer = await ghPrView(toplevel, branch);
-  if (answer.kind === 'unavailable') process.stderr.write(`agent-handler: gh could not answer (${answer.reason})\n`);
+  if (answer.kind === 'unavailable') await stderr.write(`agent-handler: gh could not answer (${answer.reason})\n`);
   else store.setPrLookup(gitDir, branch, 'gh', answer.kind === 'found' ? answer.pr : null);
 }
 
-function printTable(sessions: SessionView[]): void {
+async function printTable(sessions: SessionView[]): Promise<void> {
   const now = Date.now();
   const rows = sessions.map((s) => [
     s.status,
@@ -152,7 +160,7 @@ function printTable(sessions: SessionView[]): void {
   ]);
   const head = ['STATUS', 'AGENT', 'TITLE', 'BRANCH', 'ACTIVE', 'TOKENS', 'COST', 'ID'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  await stdout.writeAll([head, ...rows].map((r) => `${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`));
 }
 
 /** Parents first, each followed by its subagents, so the table reads as a tree. */
@@ -174,13 +182,13 @@ async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   switch (args.command) {
     case 'help':
-      process.stdout.write(`${USAGE}\n`);
+      await stdout.write(`${USAGE}\n`);
       return 0;
     case 'sessions': {
       const store = await openIndexed(args.store, args.spool);
       const sessions = listSessions(store);
-      if (args.json) process.stdout.write(`${JSON.stringify(sessions.map(sessionJson), null, 2)}\n`);
-      else printTable(treeOrder(sessions));
+      if (args.json) await stdout.writeAll(jsonArray(sessions.map(sessionJson)));
+      else await printTable(treeOrder(sessions));
       return 0;
     }
     case 'branch': {
@@ -190,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
       if (!repo) {
         const t = grandTotal(store);
         const out = { repo: null, branch: null, sessions: listSessions(store).length, live: 0, ...t };
-        process.stdout.write(args.json ? `${JSON.stringify(out, null, 2)}\n` : `no git repository at ${args.cwd}; all sessions: ${formatUsd(t.cost_usd)}\n`);
+        await stdout.write(args.json ? `${JSON.stringify(out, null, 2)}\n` : `no git repository at ${args.cwd}; all sessions: ${formatUsd(t.cost_usd)}\n`);
         return 0;
       }
       const def = await defaultBranch(repo.toplevel);
@@ -203,11 +211,11 @@ async function main(argv: string[]): Promise<number> {
         pr: summary.pr ? { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source } : null,
         diff: diff ? { additions: diff.additions, deletions: diff.deletions, base: diff.base } : null,
       };
-      if (args.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      if (args.json) await stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       else {
         const tokens = summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
         const pr = summary.pr ? ` · #${summary.pr.number} (${summary.pr.source})` : '';
-        process.stdout.write(`${out.repo} · ${repo.branch}${pr} · ${summary.sessions} sessions (${summary.live} live) · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`);
+        await stdout.write(`${out.repo} · ${repo.branch}${pr} · ${summary.sessions} sessions (${summary.live} live) · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`);
       }
       return 0;
     }
@@ -222,22 +230,22 @@ async function main(argv: string[]): Promise<number> {
       const summary = number === null ? null : prSummary(store, repo.git_dir, number, def);
       if (!summary) {
         const what = number === null ? `no pull request is known for ${repo.branch}` : `pull request #${number} is not known in ${repo.github_repo ?? repo.toplevel}`;
-        if (args.json) process.stdout.write(`${JSON.stringify({ repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what }, null, 2)}\n`);
-        else process.stdout.write(`${what}\n`);
+        if (args.json) await stdout.write(`${JSON.stringify({ repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what }, null, 2)}\n`);
+        else await stdout.write(`${what}\n`);
         return 0;
       }
       const out = { repo: repo.github_repo ?? repo.toplevel, ...summary, pr: { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source } };
-      if (args.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      if (args.json) await stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       else {
         const tokens = summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
-        process.stdout.write(`${out.repo} #${summary.pr.number} (${summary.pr.source}) · head ${summary.head_branch ?? 'unknown'} · ${summary.sessions} sessions · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`);
+        await stdout.write(`${out.repo} #${summary.pr.number} (${summary.pr.source}) · head ${summary.head_branch ?? 'unknown'} · ${summary.sessions} sessions · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`);
       }
       return 0;
     }
     case 'diagnostics': {
       const store = await openIndexed(args.store, args.spool);
       const d = diagnostics(store);
-      process.stdout.write(args.json ? `${JSON.stringify(d, null, 2)}\n` : `${d.files} files (${d.files_deleted} gone), ${d.sessions} sessions, ${d.requests} requests, ${d.lines_skipped} lines skipped\n`);
+      await stdout.write(args.json ? `${JSON.stringify(d, null, 2)}\n` : `${d.files} files (${d.files_deleted} gone), ${d.sessions} sessions, ${d.requests} requests, ${d.lines_skipped} lines skipped\n`);
       return 0;
     }
     case 'daily': {
@@ -251,12 +259,12 @@ async function main(argv: string[]): Promise<number> {
       }
       const store = await openIndexed(args.store, args.spool);
       const report = daily(store, tz);
-      if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (args.json) await stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
-        process.stdout.write(`days in ${report.time_zone}; prices: ${report.price_data}\n`);
+        await stdout.write(`days in ${report.time_zone}; prices: ${report.price_data}\n`);
         for (const d of report.days) {
           const tokens = d.input + d.output + d.cache_read + d.cache_write;
-          process.stdout.write(`${d.date}  ${formatTokens(tokens).padStart(7)} tok  ${formatUsd(d.cost_usd).padStart(9)}${d.unpriced_requests ? ` + ${d.unpriced_requests} unpriced` : ''}  ${d.by_agent.map((a) => a.agent).join(', ')}\n`);
+          await stdout.write(`${d.date}  ${formatTokens(tokens).padStart(7)} tok  ${formatUsd(d.cost_usd).padStart(9)}${d.unpriced_requests ? ` + ${d.unpriced_requests} unpriced` : ''}  ${d.by_agent.map((a) => a.agent).join(', ')}\n`);
         }
       }
       return 0;
@@ -274,7 +282,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const store = await openIndexed(args.store, args.spool);
       const text = exportText(args.what, args.format, args.what === 'sessions' ? { sessions: treeOrder(listSessions(store)) } : { daily: dailyUsage(store, { timeZone: zone }) });
-      if (!args.out) process.stdout.write(text);
+      if (!args.out) await stdout.write(text);
       else {
         try {
           await fsp.writeFile(args.out, text);
@@ -289,7 +297,7 @@ async function main(argv: string[]): Promise<number> {
       const store = await openIndexed(args.store, args.spool);
       const e = explainSession(store, args.session);
       if (!e) throw new UsageError(`no session ${args.session}`);
-      process.stdout.write(args.json ? `${JSON.stringify(e, null, 2)}\n` : explanationMarkdown(e));
+      await stdout.write(args.json ? `${JSON.stringify(e, null, 2)}\n` : explanationMarkdown(e));
       return 0;
     }
     case '':
@@ -299,14 +307,22 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`agent-handler: ${err.message}\n${err.message === 'missing command' ? `${USAGE}\n` : ''}`);
-      process.exit(2);
-    }
-    process.stderr.write(`agent-handler: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * The exit code, and no process.exit: the process ends by itself once every queued write has
+ * reached the OS (an exit before that truncates output on a pipe), and nothing else keeps it alive
+ * (the store is in memory, git runs to completion, no timers or watchers). A stdout write that
+ * failed for another reason than a reader gone makes the run a failure whatever the command said.
+ */
+function finish(code: number): void {
+  process.exitCode = stdout.error ? 1 : code;
+}
+
+main(process.argv.slice(2)).then(finish, async (err: unknown) => {
+  if (err instanceof UsageError) {
+    await stderr.write(`agent-handler: ${err.message}\n${err.message === 'missing command' ? `${USAGE}\n` : ''}`);
+    finish(2);
+    return;
+  }
+  await stderr.write(`agent-handler: ${(err as Error).stack ?? String(err)}\n`);
+  finish(1);
+});
