@@ -232,32 +232,46 @@ async function ensureCodeServer() {
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
   // code-server's postinstall MUST run: it installs VS Code's own modules (lib/vscode and
-  // lib/vscode/extensions) with nested `npm install`s, whose package.json files carry their own
-  // allowScripts lists; argon2's install script loads/builds its native binding.
-  // npm 11.19 runs unreviewed dependency scripts but warns ("npm warn install-scripts ... not yet
-  // covered by allowScripts"); with strict-allow-scripts (or a future npm that blocks by default)
-  // they would not run. The allowScripts field below approves exactly these two, so the install
-  // is the same under either policy; --ignore-scripts=false overrides an ignore-scripts npmrc.
+  // lib/vscode/extensions) with nested `npm install`s, each under the allowScripts list of its own
+  // package.json; argon2's install script loads/builds its native binding.
+  //
+  // Which install scripts run is decided here, the same under npm 11 and npm 12:
+  //  - this folder's allowScripts approves code-server (its postinstall) and argon2;
+  //  - VS Code's lib/vscode/package.json approves its native modules pinned to versions that
+  //    code-server 4.139.1's nested install no longer resolves (it gets node-pty 1.2.0-beta.19 and
+  //    @parcel/watcher 2.6.0, the list says beta.15 and 2.5.6): npm 11 ran their scripts anyway
+  //    with a warning, npm 12 skipped them. VSCODE_APPROVALS adds them by name to VS Code's lists
+  //    (lib/vscode and lib/vscode/extensions), in this cache's copy, before the nested installs
+  //    run. (On Linux x64 both scripts find the prebuilt binary and build nothing; they compile
+  //    from source where no prebuilt fits.)
+  //  - strict-allow-scripts (npm 11.19+, 12; npm 10 does not know it) turns any other install
+  //    script that no list covers into an install error, instead of npm 11 running it or npm 12
+  //    skipping it without failing. It is set in the environment so that the nested installs
+  //    inherit it (an `allow-scripts` list cannot be passed that way: npm refuses it in a project).
+  // So the install is two steps: npm install --ignore-scripts unpacks code-server, then, with
+  // lib/vscode/package.json amended, npm rebuild runs the approved scripts (code-server's
+  // postinstall, and so the nested installs). --ignore-scripts=false overrides an ignore-scripts npmrc.
   await writeJson(path.join(dir, 'package.json'), {
     name: 'agent-handler-e2e-code-server',
     private: true,
     description: 'code-server for the Agent Handler e2e tests (cache, safe to delete)',
     dependencies: { 'code-server': CODE_SERVER_VERSION },
+    // By name: this machine's npm writes lockfiles without `resolved` URLs, and npm then cannot
+    // match a pinned `code-server@4.139.1` entry during `npm rebuild`. The version is pinned above.
     allowScripts: {
-      [`code-server@${CODE_SERVER_VERSION}`]: true,
+      'code-server': true,
       argon2: true,
     },
   });
   const logFile = path.join(dir, 'install.log');
   log(`npm install log: ${logFile}`);
+  const env = { ...node24Env(), npm_config_strict_allow_scripts: 'true' };
   const t0 = Date.now();
   const heartbeat = setInterval(() => log(`... still installing code-server (${Math.round((Date.now() - t0) / 1000)} s)`), 30_000);
   try {
-    await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts=false', '--foreground-scripts'], {
-      cwd: dir,
-      env: node24Env(),
-      logFile,
-    });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, env, logFile });
+    await approveVscodeScripts();
+    await run('npm', ['rebuild', '--ignore-scripts=false', '--foreground-scripts'], { cwd: dir, env, logFile });
   } finally {
     clearInterval(heartbeat);
   }
@@ -265,6 +279,27 @@ async function ensureCodeServer() {
   await verifyCodeServer();
   await mark(dir, CODE_SERVER_VERSION);
   log(`code-server ${CODE_SERVER_VERSION} ready: ${codeServerEntryPath()}`);
+}
+
+/**
+ * Install scripts the e2e install approves inside code-server, by file: VS Code's own allowScripts
+ * lists approve these packages pinned to versions the nested installs no longer resolve, so they
+ * are approved again by name. In lib/vscode/extensions, @parcel/watcher is a devDependency that
+ * `npm install --omit=dev` does not install, yet strict-allow-scripts counts it.
+ */
+export const VSCODE_APPROVALS = {
+  'lib/vscode/package.json': { 'node-pty': true, '@parcel/watcher': true },
+  'lib/vscode/extensions/package.json': { '@parcel/watcher': true },
+};
+
+async function approveVscodeScripts() {
+  for (const [rel, approvals] of Object.entries(VSCODE_APPROVALS)) {
+    const file = path.join(codeServerPackageDir(), rel);
+    const pkg = JSON.parse(await fsp.readFile(file, 'utf8'));
+    pkg.allowScripts = { ...(pkg.allowScripts ?? {}), ...approvals };
+    await writeJson(file, pkg);
+    log(`approved the install scripts of ${Object.keys(approvals).join(', ')} in ${file}`);
+  }
 }
 
 /** Proves the install is complete: native modules load in Node 24 and the server serves the workbench. */
