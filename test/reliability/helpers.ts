@@ -79,7 +79,6 @@ export class FaultSummary {
   constructor(readonly faultClass: string) {
     after(() => {
       const extra = this.notes.length ? ` (${this.notes.join('; ')})` : '';
-      // eslint-disable-next-line no-console
       console.log(`RELIABILITY ${this.faultClass}: ${this.cases} cases, ${this.crashes} crashes, ${this.lost} lost sessions, ${this.double} double counts${extra}`);
     });
   }

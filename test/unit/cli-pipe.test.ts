@@ -102,7 +102,9 @@ function readSlowly(stream: Readable, exited: Promise<void>): Promise<Buffer> {
 /** The command with its standard output into a pipe read slowly. */
 async function toSlowPipe(args: string[], home: string): Promise<Exit & { bytes: Buffer }> {
   let received: Promise<Buffer> = Promise.resolve(Buffer.alloc(0));
-  const exit = await run(args, home, 'pipe', (s, exited) => (received = readSlowly(s, exited)));
+  const exit = await run(args, home, 'pipe', (s, exited) => {
+    received = readSlowly(s, exited);
+  });
   return { ...exit, bytes: await received };
 }
 
