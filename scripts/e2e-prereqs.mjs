@@ -256,8 +256,9 @@ async function ensureCodeServer() {
     private: true,
     description: 'code-server for the Agent Handler e2e tests (cache, safe to delete)',
     dependencies: { 'code-server': CODE_SERVER_VERSION },
-    // By name: this machine's npm writes lockfiles without `resolved` URLs, and npm then cannot
-    // match a pinned `code-server@4.139.1` entry during `npm rebuild`. The version is pinned above.
+    // By name: this machine's npm writes lockfiles without `resolved` URLs, and from such a
+    // lockfile npm matches no pinned entry (seen with `npm ci` and `esbuild@0.28.2`), which
+    // `npm rebuild` reads too. The version is pinned in dependencies.
     allowScripts: {
       'code-server': true,
       argon2: true,
