@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { IndexService, PERSIST_SPACING, PERSIST_SPACING_MAX_MS, persistSpacing } from '../../src/core/ingest/service';
 import type { FromWorker } from '../../src/core/ingest/protocol';
-import { DEFAULT_STATUS_SETTINGS } from '../../src/core/live/status';
+import { DEFAULT_STATUS_SETTINGS } from '../../src/core/model/status';
 import { listSessions } from '../../src/core/store/queries';
 import { loadSqlJs, one } from '../../src/core/store/sqlite';
 import { machineId } from '../../src/core/machine';

@@ -7,7 +7,7 @@ import type { AgentEvent } from '../model/events';
 import type { FileState, UsageRow } from '../model/reducer';
 import { largerUsage, newFileState, sessionFacts } from '../model/reducer';
 import type { LiveProcess } from '../sources/types';
-import { type LiveFacts, emptyFacts, foldLive } from '../live/facts';
+import { type LiveFacts, emptyFacts, foldLive } from '../model/liveFacts';
 import type { LiveEvent } from '../model/events';
 import { machineId } from '../machine';
 import { liveBytes, readWithRoom, ROOM_NEW, withRoom } from './memfile';
