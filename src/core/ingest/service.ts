@@ -13,7 +13,8 @@ import { SNAPSHOT_EVERY_MS, writeSessionSnapshot } from '../store/sessionSnapsho
 import { dailyUsage } from '../store/daily';
 import { sessionDetails } from '../store/details';
 import { dashboardData } from '../store/dashboard';
-import { PARSER_VERSION, SCHEMA_VERSION, Store } from '../store/store';
+import { PARSER_VERSION, SCHEMA_VERSION } from '../store/schema';
+import { Store } from '../store/store';
 import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
 import { explainBranch, explainSession } from '../pricing/report';

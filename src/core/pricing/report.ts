@@ -1,6 +1,7 @@
 import { all } from '../store/sqlite';
 import { type SessionView, listSessions } from '../store/queries';
-import { PRICE_RULE_OF_U, type Store, ofSessionFiles } from '../store/store';
+import { PRICE_RULE_OF_U, ofSessionFiles } from '../store/schema';
+import type { Store } from '../store/store';
 import { type PriceOverrides, type UnitPrices, priceRequest, priceSource } from './index';
 import { type AgentComparison, compareWithAgent } from './settings';
 import { checkTimeZone, dayIn, systemTimeZone } from '../time';

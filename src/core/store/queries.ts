@@ -3,7 +3,8 @@ import { DEFAULT_STATUS_SETTINGS, type StatusSettings, deriveStatus } from '../m
 import type { TurnState } from '../model/reducer';
 import { type Session, isLive, metricsSource, totalTokens } from '../model/session';
 import { all, allWideAside, one } from './sqlite';
-import { DOC_SEP, type Store } from './store';
+import { DOC_SEP } from './files';
+import type { Store } from './store';
 import { type PrRef, type PrSummary, prForBranch } from './pullRequests';
 import { type BranchPart, type Totals, type UsageBreakdown, SUMS } from './totals';
 
