@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AgentSettings, PrSettings, PricingSettings } from './core/ingest/protocol';
 import { sanitizeOverrides } from './core/pricing/settings';
-import type { StatusSettings } from './core/live/status';
+import type { StatusSettings } from './core/model/status';
 import { ADAPTERS } from './core/sources/registry';
 import { registerCommands } from './views/commands';
 import { refreshHookScript, registerHookCommands } from './views/hookCommands';

@@ -1,5 +1,6 @@
 import type { PrRef, PrSummary } from './store/pullRequests';
-import type { BranchSummary, Totals, UsageBreakdown } from './store/queries';
+import type { BranchSummary } from './store/queries';
+import type { Totals, UsageBreakdown } from './store/totals';
 import { formatTokens, formatUsd, oneLine } from './text';
 
 /**

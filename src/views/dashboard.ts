@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { dashboardHtml } from './dashboardHtml';
-import { systemTimeZone } from '../core/pricing/report';
+import { systemTimeZone } from '../core/time';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 import { agentLabel } from './sessionsTree';

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as os from 'node:os';
 import { type ExportFormat, type ExportWhat, exportText } from '../core/export';
-import { systemTimeZone } from '../core/pricing/report';
+import { systemTimeZone } from '../core/time';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 import type { TreeNode } from '../core/grouping';

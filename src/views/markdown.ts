@@ -4,7 +4,8 @@ import { branchLabel } from '../core/grouping';
 import { MESSAGE_MAX } from '../core/model/reducer';
 import { costLabel, safePrUrl } from '../core/report';
 import { PR_SOURCE_LABEL } from '../core/store/pullRequests';
-import type { BranchSummary, SessionView, Totals } from '../core/store/queries';
+import type { BranchSummary, SessionView } from '../core/store/queries';
+import type { Totals } from '../core/store/totals';
 import { compareWithAgent } from '../core/pricing/settings';
 import { displayText, escapeMd, forkOriginLabel, formatTokens, formatUsd, sessionLabel } from '../core/text';
 

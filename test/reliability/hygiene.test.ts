@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { IndexService } from '../../src/core/ingest/service';
 import { WorkerSupervisor, backoffDelay } from '../../src/core/ingest/supervisor';
-import { DEFAULT_STATUS_SETTINGS } from '../../src/core/live/status';
+import { DEFAULT_STATUS_SETTINGS } from '../../src/core/model/status';
 import { silentLogger, tempDir } from '../unit/helpers';
 import { FaultSummary, agentHome } from './helpers';
 

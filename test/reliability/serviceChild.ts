@@ -5,7 +5,7 @@
  * crashed window.
  */
 import { IndexService } from '../../src/core/ingest/service';
-import { DEFAULT_STATUS_SETTINGS } from '../../src/core/live/status';
+import { DEFAULT_STATUS_SETTINGS } from '../../src/core/model/status';
 
 const [storeFile, home] = process.argv.slice(2);
 const send = (m: unknown) => process.send?.(m);

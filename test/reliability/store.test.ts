@@ -11,9 +11,10 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { IndexService } from '../../src/core/ingest/service';
-import { DEFAULT_STATUS_SETTINGS } from '../../src/core/live/status';
+import { DEFAULT_STATUS_SETTINGS } from '../../src/core/model/status';
 import { loadSqlJs } from '../../src/core/store/sqlite';
-import { SCHEMA_VERSION, Store } from '../../src/core/store/store';
+import { SCHEMA_VERSION } from '../../src/core/store/schema';
+import { Store } from '../../src/core/store/store';
 import { assistant, jsonl, recordingLogger, tempDir, userPrompt } from '../unit/helpers';
 import { FaultSummary, agentHome, countSnapshot } from './helpers';
 

@@ -16,7 +16,8 @@ import { sourceEnvFrom } from '../../src/core/sources/registry';
 import type { LineContext } from '../../src/core/sources/types';
 import { all, one } from '../../src/core/store/sqlite';
 import { diagnostics, grandTotal, type SessionView } from '../../src/core/store/queries';
-import { Store, requestKeyRef } from '../../src/core/store/store';
+import { requestKeyRef } from '../../src/core/store/requests';
+import { Store } from '../../src/core/store/store';
 import { FIXTURES, assertUsd, mustGet, recordingLogger, sessionsById, silentLogger, tempDir } from './helpers';
 
 const CODEX = path.join(FIXTURES, 'codex');

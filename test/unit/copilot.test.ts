@@ -24,7 +24,8 @@ import {
 } from '../../src/core/sources/copilot';
 import { all } from '../../src/core/store/sqlite';
 import { diagnostics } from '../../src/core/store/queries';
-import { Store, requestKeyRef } from '../../src/core/store/store';
+import { requestKeyRef } from '../../src/core/store/requests';
+import { Store } from '../../src/core/store/store';
 import { assertUsd, FIXTURES, jsonl, keyNames, mustGet, recordingLogger, sessionsById, silentLogger, tempDir } from './helpers';
 
 const FIX = path.join(FIXTURES, 'copilot_cli', 'home', '.copilot');

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { Indexer, type IndexStats, type Logger } from '../../src/core/ingest/indexer';
 import { ADAPTERS } from '../../src/core/sources/registry';
 import { listSessions, type SessionView } from '../../src/core/store/queries';
-import { Store, requestKeyRef } from '../../src/core/store/store';
+import { requestKeyRef } from '../../src/core/store/requests';
+import { Store } from '../../src/core/store/store';
 
 /** The repository root, from out/test/unit/ (compiled) or test/unit/ (source maps). */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');

@@ -15,7 +15,8 @@ import { explainSession } from '../../src/core/pricing/report';
 import { opencodeAdapter, opencodeTokens, priceProvider } from '../../src/core/sources/opencode';
 import { all, loadSqlJs } from '../../src/core/store/sqlite';
 import { diagnostics, grandTotal } from '../../src/core/store/queries';
-import { Store, requestKeyRef } from '../../src/core/store/store';
+import { requestKeyRef } from '../../src/core/store/requests';
+import { Store } from '../../src/core/store/store';
 import { assertUsd, FIXTURES, mustGet, recordingLogger, sessionsById, silentLogger, tempDir, type Indexed } from './helpers';
 import { NO_PYTHON, py } from './sqlite-python';
 

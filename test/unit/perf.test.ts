@@ -12,7 +12,9 @@ import { readCompleteLines } from '../../src/core/ingest/tailer';
 import { listSessions } from '../../src/core/store/queries';
 import { all, allWideAside } from '../../src/core/store/sqlite';
 import { newFileState } from '../../src/core/model/reducer';
-import { Store, keyHash, parseStateJson, stateJson } from '../../src/core/store/store';
+import { insertFile, listDocumentSessionRows, listFiles, parseStateJson, stateJson } from '../../src/core/store/files';
+import { keyHash, upsertUsage } from '../../src/core/store/requests';
+import { Store } from '../../src/core/store/store';
 import { createHash } from 'node:crypto';
 import { assistant, fixtureHome, indexHome, jsonl, makeIndexer, mustGet, NOW, sessionsById, tempDir, userPrompt, writeTranscript } from './helpers';
 
@@ -79,14 +81,14 @@ describe('performance paths keep their meaning', () => {
       tokens: { input: 1, output: 1, cache_read: 0, cache_write: 0, cache_write_1h: 0 }, cost_usd: 0.5, priced: true, price_rule: 'a rule seen first in a failing piece',
     });
     await store.batch(async () => {
-      const f = store.transaction(() => store.insertFile({ path: '/f.jsonl', framework: 'claude_code', root: '/r', session_id: 's' }));
+      const f = store.transaction(() => insertFile(store, { path: '/f.jsonl', framework: 'claude_code', root: '/r', session_id: 's' }));
       assert.throws(() =>
         store.transaction(() => {
-          store.upsertUsage(f.file_id, 's', [row('k1')], false);
+          upsertUsage(store, f.file_id, 's', [row('k1')], false);
           throw new Error('boom');
         }),
       );
-      store.transaction(() => store.upsertUsage(f.file_id, 's', [row('k2')], false));
+      store.transaction(() => upsertUsage(store, f.file_id, 's', [row('k2')], false));
     });
     assert.deepEqual(
       all(store.db, 'SELECT (SELECT rule FROM price_rules WHERE rule_id = u.rule_id) AS rule FROM usage u'),
@@ -127,24 +129,24 @@ describe('performance paths keep their meaning', () => {
   test('a piece failing inside a batch rolls back alone; the batch keeps the rest', async () => {
     const store = await Store.open(null);
     await store.batch(async () => {
-      store.transaction(() => store.insertFile({ path: '/kept.jsonl', framework: 'claude_code', root: '/r', session_id: 'a' }));
+      store.transaction(() => insertFile(store, { path: '/kept.jsonl', framework: 'claude_code', root: '/r', session_id: 'a' }));
       assert.throws(() =>
         store.transaction(() => {
-          store.insertFile({ path: '/rolled-back.jsonl', framework: 'claude_code', root: '/r', session_id: 'b' });
+          insertFile(store, { path: '/rolled-back.jsonl', framework: 'claude_code', root: '/r', session_id: 'b' });
           throw new Error('boom');
         }),
       );
     });
-    assert.deepEqual(store.listFiles().map((f) => f.path), ['/kept.jsonl']);
+    assert.deepEqual(listFiles(store).map((f) => f.path), ['/kept.jsonl']);
     store.close();
   });
 
   test("a document's session rows are found by path range, and only its own", async () => {
     const store = await Store.open(null);
     for (const p of ['/d/chat.jsonl', '/d/chat.jsonl#session=1', '/d/chat.jsonl#session=2', '/d/chat.jsonl2#session=3', '/d/chat.json#session=4', '/d/chat.jsonl#sessionX']) {
-      store.insertFile({ path: p, framework: 'gemini', root: '/r', session_id: null });
+      insertFile(store, { path: p, framework: 'gemini', root: '/r', session_id: null });
     }
-    assert.deepEqual(store.listDocumentSessionRows('/d/chat.jsonl').map((f) => f.path).sort(), ['/d/chat.jsonl#session=1', '/d/chat.jsonl#session=2']);
+    assert.deepEqual(listDocumentSessionRows(store, '/d/chat.jsonl').map((f) => f.path).sort(), ['/d/chat.jsonl#session=1', '/d/chat.jsonl#session=2']);
     store.close();
   });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { costSummaryMarkdown, safePrUrl } from '../../src/core/report';
-import { prSummary } from '../../src/core/store/pullRequests';
+import { prSummary } from '../../src/core/store/prTotals';
 import { branchSummary } from '../../src/core/store/queries';
 import { assistant, git, indexHome, makeRepo, tempDir, userPrompt, writeTranscript } from './helpers';
 

@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { searchIndexSize, searchSessions, searchTerms, unmark } from '../../src/core/store/search';
+import { SEARCH_TEXT_MAX, searchIndexSize, searchSessions, searchTerms, unmark } from '../../src/core/store/search';
 import { all } from '../../src/core/store/sqlite';
-import { SEARCH_TEXT_MAX, Store } from '../../src/core/store/store';
+import { addFileDetails } from '../../src/core/store/details';
+import { insertFile, resetFile } from '../../src/core/store/files';
+import { Store } from '../../src/core/store/store';
 import { RULES_CWD, assistant, encodeCwd, indexHome, makeIndexer, system, tempDir, userPrompt, writeTranscript } from './helpers';
 
 const A = 'aaaaaaaa-0000-4000-8000-0000000000a1';
@@ -99,18 +101,18 @@ describe('search', () => {
     const prompt = (text: string) => ({ kind: 'user_prompt' as const, ts: '2026-11-22T10:00:00.000Z', text, run_start: false });
     const matches = (word: string) => all<{ docid: number }>(store.db, 'SELECT docid FROM search_fts WHERE search_fts MATCH ?', [word]).length;
     await store.batch(async () => {
-      const a = store.transaction(() => store.insertFile({ path: '/a.jsonl', framework: 'claude_code', root: '/r', session_id: 'sa' }));
-      const b = store.transaction(() => store.insertFile({ path: '/b.jsonl', framework: 'claude_code', root: '/r', session_id: 'sb' }));
-      store.transaction(() => store.addFileDetails(a.file_id, 'sa', [prompt('alpha kept')]));
+      const a = store.transaction(() => insertFile(store, { path: '/a.jsonl', framework: 'claude_code', root: '/r', session_id: 'sa' }));
+      const b = store.transaction(() => insertFile(store, { path: '/b.jsonl', framework: 'claude_code', root: '/r', session_id: 'sb' }));
+      store.transaction(() => addFileDetails(store, a.file_id, 'sa', [prompt('alpha kept')]));
       assert.throws(() => store.transaction(() => {
-        store.addFileDetails(a.file_id, 'sa', [prompt('beta rolled back')]);
+        addFileDetails(store, a.file_id, 'sa', [prompt('beta rolled back')]);
         throw new Error('boom');
       }));
-      store.transaction(() => store.addFileDetails(b.file_id, 'sb', [prompt('gamma forgotten')]));
-      store.transaction(() => store.resetFile(b.file_id));
+      store.transaction(() => addFileDetails(store, b.file_id, 'sb', [prompt('gamma forgotten')]));
+      store.transaction(() => resetFile(store, b.file_id));
       // A query while the pass is still open sees what is gathered so far.
       assert.equal(searchIndexSize(store).documents, 1);
-      store.transaction(() => store.addFileDetails(b.file_id, 'sb', [prompt('delta read again')]));
+      store.transaction(() => addFileDetails(store, b.file_id, 'sb', [prompt('delta read again')]));
     });
     assert.deepEqual(['alpha', 'beta', 'gamma', 'delta'].map(matches), [1, 0, 0, 1]);
     // Every indexed text has its row and every row its text.

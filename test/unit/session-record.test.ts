@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { renderSessionDetails } from '../../src/core/detailsText';
 import { sessionDetails } from '../../src/core/store/details';
 import { MACHINE_ID_ENV, machineId, machineIdFile } from '../../src/core/machine';
-import { emptyFacts, foldLive, mergeFacts } from '../../src/core/live/facts';
+import { emptyFacts, foldLive, mergeFacts } from '../../src/core/model/liveFacts';
 import type { AgentEvent, LiveEvent } from '../../src/core/model/events';
 import { foldEvents, newFileState } from '../../src/core/model/reducer';
 import {

@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { processRuns } from '../../src/core/live/process';
-import { DEFAULT_STATUS_SETTINGS, type StatusInput, deriveStatus } from '../../src/core/live/status';
+import { DEFAULT_STATUS_SETTINGS, type StatusInput, deriveStatus } from '../../src/core/model/status';
 import { assistant, indexHome, mustGet, sessionsById, tempDir, userPrompt, writeTranscript } from './helpers';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');

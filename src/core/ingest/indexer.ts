@@ -7,7 +7,19 @@ import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
 import { ReflogCache, branchAt } from '../git/reflog';
 import { type PriceOverrides, priceRequest } from '../pricing';
-import { DOC_SEP, type FileHead, type FileRow, type PricedUsageRow, type Store, documentPathOf, parseStateJson } from '../store/store';
+import { type CostFigureName, fillFromAgentFigures, repriceAll } from '../pricing/repricing';
+import {
+  sessionBranches, setBranchDiff, setCwdInfo, setPrRowBranch, setRowBranch, unresolvedBranchRows, unresolvedCwds, unresolvedPrRows,
+} from '../store/attribution';
+import { addFileDetails } from '../store/details';
+import {
+  DOC_SEP, type FileHead, type FileRow, documentPathOf, getFile, insertFile, listDocumentSessionRows, listFileHeads, markFileDeleted,
+  markFilePresent, parseStateJson, resetFile, saveFileProgress, saveFileStat,
+} from '../store/files';
+import { applyLiveEvents, liveFactsToCheck, replaceLive, setLiveAlive } from '../store/live';
+import { type PricedUsageRow, recomputeCounted, recomputeTotals, upsertUsage } from '../store/requests';
+import { refreshCopiedCounts, refreshTranscriptAvailability, writeSessionFromFile } from '../store/sessions';
+import type { Store } from '../store/store';
 
 export { documentPathOf };
 import { lineText } from '../sources/lineBytes';
@@ -50,6 +62,12 @@ function emptyStats(): IndexStats {
 /** How long an indexing pass may hold its thread before letting queries in. */
 const BREATHE_EVERY_MS = 15;
 
+/**
+ * What the agent-figure fill calls an agent's own cost figure in its rule text. Until the source
+ * registry's agent traits name each agent's figure, this keeps the rule's words as they were.
+ */
+const costFigureName: CostFigureName = (framework) => `${framework === 'claude_code' ? 'Claude Code' : framework} cost-state`;
+
 /** Folders never descended into while looking for transcripts. */
 const SKIP_DIRS = new Set(['tool-results', 'file-history', 'node_modules', '.git']);
 
@@ -90,11 +108,11 @@ export class Indexer {
   /** Prices every stored row again with the current price data and overrides. */
   reprice(): number {
     const overrides = this.overrides;
-    return this.store.repriceAll((r) => priceRequest({
+    return repriceAll(this.store, (r) => priceRequest({
       framework: r.framework, model: r.model, provider: r.provider, vendor_cost_usd: r.vendor_cost_usd, request_count: r.request_count,
       speed: r.speed, ts: r.ts, overrides,
       tokens: { input: r.input, output: r.output, cache_read: r.cache_read, cache_write: r.cache_write, cache_write_1h: r.cache_write_1h },
-    }));
+    }), costFigureName);
   }
 
   /** Every (adapter, root) pair, roots resolved through symlinks and without duplicates. */
@@ -185,7 +203,7 @@ export class Indexer {
     } finally {
       if (bulk) this.store.endBulkLoad();
     }
-    for (const f of this.store.listFileHeads()) {
+    for (const f of listFileHeads(this.store)) {
       if (!f.deleted && !seen.has(documentPathOf(f.path))) this.markDeleted(f, stats, batch);
     }
     const liveChanges = await this.refreshLive();
@@ -214,7 +232,7 @@ export class Indexer {
       } else if (p.endsWith('.json')) {
         liveChanged = true;
       } else {
-        const row = this.store.getFile(p);
+        const row = getFile(this.store, p);
         if (row && !row.deleted) this.markDeleted(row, stats, batch);
       }
     }
@@ -225,7 +243,7 @@ export class Indexer {
   }
 
   private markDeleted(f: FileHead, stats: IndexStats, batch: Batch): void {
-    for (const k of this.store.markFileDeleted(f.file_id)) batch.keys.add(k);
+    for (const k of markFileDeleted(this.store, f.file_id)) batch.keys.add(k);
     if (f.session_id) batch.availability.add(f.session_id);
     stats.files_deleted++;
   }
@@ -244,11 +262,11 @@ export class Indexer {
 
   /** An append-only transcript: only the complete lines added since the last read. */
   private async indexLines(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
-    let row = this.store.getFile(file.path);
+    let row = getFile(this.store, file.path);
     const change = await detectChange(file.path, row ?? null);
     if (row?.deleted && (change.kind === 'unchanged' || change.kind === 'stat-only')) {
       // Marked deleted, now back as it was (moved away and back): present again, nothing to read.
-      for (const k of this.store.markFilePresent(row.file_id)) batch.keys.add(k);
+      for (const k of markFilePresent(this.store, row.file_id)) batch.keys.add(k);
       if (row.session_id) batch.availability.add(row.session_id);
     }
     if (change.kind === 'unchanged') return;
@@ -257,16 +275,16 @@ export class Indexer {
       return;
     }
     if (change.kind === 'stat-only' && row) {
-      this.store.saveFileStat(row.file_id, change.size, change.mtime_ms, change.ino);
+      saveFileStat(this.store, row.file_id, change.size, change.mtime_ms, change.ino);
       return;
     }
-    row ??= this.store.insertFile({ path: file.path, framework: adapter.id, root: file.root, session_id: file.session_id });
+    row ??= insertFile(this.store, { path: file.path, framework: adapter.id, root: file.root, session_id: file.session_id });
     if (change.kind === 'reset') {
       this.log.info(`${file.path}: ${change.reason}; reading it again from the start`);
-      for (const k of this.store.resetFile(row.file_id)) batch.keys.add(k);
+      for (const k of resetFile(this.store, row.file_id)) batch.keys.add(k);
       // Its totals must be recomputed even if nothing complete is read back yet.
       if (row.session_id) batch.sessions.add(row.session_id);
-      row = this.store.getFile(file.path)!;
+      row = getFile(this.store, file.path)!;
       stats.files_reset++;
     }
 
@@ -297,7 +315,7 @@ export class Indexer {
     });
     if (bytes === 0) {
       // Only a half-written line so far: nothing to fold until it is complete.
-      this.store.saveFileStat(row.file_id, change.size, change.mtime_ms, change.ino);
+      saveFileStat(this.store, row.file_id, change.size, change.mtime_ms, change.ino);
       stats.files_partial++;
       return;
     }
@@ -326,9 +344,9 @@ export class Indexer {
    * its requests, so a session that disappears from the document is marked gone like a file.
    */
   private async indexDocument(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
-    let doc = this.store.getFile(file.path);
+    let doc = getFile(this.store, file.path);
     const sig = adapter.signature ? await adapter.signature(file).catch(() => null) : await statSignature(file.path);
-    const docRows = () => this.store.listDocumentSessionRows(file.path);
+    const docRows = () => listDocumentSessionRows(this.store, file.path);
     if (!sig) {
       if (doc && !doc.deleted) {
         this.markDeleted(doc, stats, batch);
@@ -337,14 +355,14 @@ export class Indexer {
       return;
     }
     if (doc && !doc.deleted && doc.size === sig.size && doc.mtime_ms === sig.mtime_ms) return;
-    doc ??= this.store.insertFile({ path: file.path, framework: adapter.id, root: file.root, session_id: null });
+    doc ??= insertFile(this.store, { path: file.path, framework: adapter.id, root: file.root, session_id: null });
 
     let sessions: DocumentSession[];
     try {
       sessions = await adapter.readDocument!(file);
     } catch (err) {
       // Unreadable now (being written, locked, malformed): counted, and tried again on the next change.
-      this.store.saveFileProgress(doc.file_id, { ...noProgress(doc), skipped: 1, skip_reason: `unreadable: ${(err as Error).message.slice(0, 200)}`, state: newFileState(file), resumable: false, session_id: null });
+      saveFileProgress(this.store, doc.file_id, { ...noProgress(doc), skipped: 1, skip_reason: `unreadable: ${(err as Error).message.slice(0, 200)}`, state: newFileState(file), resumable: false, session_id: null });
       this.log.warn(`${file.path}: could not be read (${(err as Error).message}); will retry on the next change`);
       stats.lines_skipped++;
       return;
@@ -353,9 +371,9 @@ export class Indexer {
     for (const ds of sessions) {
       const vpath = `${file.path}${DOC_SEP}${ds.session_id}`;
       present.add(vpath);
-      let vrow = this.store.getFile(vpath) ?? this.store.insertFile({ path: vpath, framework: adapter.id, root: file.root, session_id: ds.session_id });
-      for (const k of this.store.resetFile(vrow.file_id)) batch.keys.add(k);
-      vrow = this.store.getFile(vpath)!;
+      let vrow = getFile(this.store, vpath) ?? insertFile(this.store, { path: vpath, framework: adapter.id, root: file.root, session_id: ds.session_id });
+      for (const k of resetFile(this.store, vrow.file_id)) batch.keys.add(k);
+      vrow = getFile(this.store, vpath)!;
       const state = newFileState({ session_id: ds.session_id, parent_session_id: ds.parent_session_id, agent_id: ds.agent_id });
       this.writeSession(adapter, file, vrow.file_id, state, ds.events, batch, {
         size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0,
@@ -368,8 +386,8 @@ export class Indexer {
     }
     for (const v of docRows()) if (!present.has(v.path) && !v.deleted) this.markDeleted(v, stats, batch);
     // Read whole: what an earlier read skipped (e.g. an unreadable moment) no longer counts.
-    this.store.resetFile(doc.file_id);
-    this.store.saveFileProgress(doc.file_id, {
+    resetFile(this.store, doc.file_id);
+    saveFileProgress(this.store, doc.file_id, {
       size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0,
       state: newFileState(file), resumable: false, skipped: 0, skip_reason: null, session_id: null,
     });
@@ -394,7 +412,7 @@ export class Indexer {
     const sessionId = state.session_id ?? file.session_id;
     state.session_id = sessionId;
     this.store.transaction(() => {
-      if (live.length) for (const s of this.store.applyLiveEvents(fileId, live)) batch.liveSessions.add(s);
+      if (live.length) for (const s of applyLiveEvents(this.store, fileId, live)) batch.liveSessions.add(s);
       if (sessionId && usage.length) {
         const priced: PricedUsageRow[] = usage.map((u) => {
           const p = priceRequest({
@@ -403,11 +421,11 @@ export class Indexer {
           });
           return { ...u, cost_usd: p.cost_usd, priced: p.priced, price_rule: p.rule };
         });
-        for (const k of this.store.upsertUsage(fileId, sessionId, priced, fileHasRows)) batch.keys.add(k);
+        for (const k of upsertUsage(this.store, fileId, sessionId, priced, fileHasRows)) batch.keys.add(k);
       }
-      if (sessionId) this.store.addFileDetails(fileId, sessionId, events);
-      this.store.saveFileProgress(fileId, { ...progress, state, resumable: adapter.format === 'lines', session_id: sessionId });
-      this.store.writeSessionFromFile(fileId, adapter.id, file.root, file.path, state, this.machineId);
+      if (sessionId) addFileDetails(this.store, fileId, sessionId, events);
+      saveFileProgress(this.store, fileId, { ...progress, state, resumable: adapter.format === 'lines', session_id: sessionId });
+      writeSessionFromFile(this.store, fileId, adapter.id, file.root, file.path, state, this.machineId);
     });
     if (sessionId) batch.sessions.add(sessionId);
   }
@@ -422,13 +440,13 @@ export class Indexer {
     for (const { adapter, root, exists } of await this.roots()) {
       if (!adapter.liveRegistry || !exists) continue;
       const entries = await adapter.liveRegistry(root);
-      this.store.replaceLive(root, entries);
+      replaceLive(this.store, root, entries);
     }
     // The processes our hooks recorded: one that is gone without a SessionEnd ended the session.
-    for (const f of this.store.liveFactsToCheck()) {
+    for (const f of liveFactsToCheck(this.store)) {
       const alive = await processRuns(f.pid, f.process_started_at_ms);
       if (f.alive === null || (f.alive === 1) !== alive) {
-        this.store.setLiveAlive(f.session_id, f.file_id, alive);
+        setLiveAlive(this.store, f.session_id, f.file_id, alive);
         changes++;
       }
     }
@@ -440,20 +458,20 @@ export class Indexer {
     const touched = new Set(batch.sessions);
     if (batch.keys.size) {
       this.store.transaction(() => {
-        for (const s of this.store.recomputeCounted(batch.keys)) touched.add(s);
-        for (const s of this.store.fillFromAgentFigures(touched)) touched.add(s);
-        this.store.recomputeTotals(touched);
+        for (const s of recomputeCounted(this.store, batch.keys)) touched.add(s);
+        for (const s of fillFromAgentFigures(this.store, touched, costFigureName)) touched.add(s);
+        recomputeTotals(this.store, touched);
       });
     } else if (touched.size) {
       this.store.transaction(() => {
-        for (const s of this.store.fillFromAgentFigures(touched)) touched.add(s);
-        this.store.recomputeTotals(touched);
+        for (const s of fillFromAgentFigures(this.store, touched, costFigureName)) touched.add(s);
+        recomputeTotals(this.store, touched);
       });
     }
-    for (const s of batch.availability) this.store.refreshTranscriptAvailability(s);
+    for (const s of batch.availability) refreshTranscriptAvailability(this.store, s);
     // A marked copy's prompts, tool calls and errors count for its origin while the origin's transcript
     // is there: the forks of sessions that appeared or went count theirs again.
-    for (const s of this.store.refreshCopiedCounts([...batch.sessions, ...batch.availability])) touched.add(s);
+    for (const s of refreshCopiedCounts(this.store, [...batch.sessions, ...batch.availability])) touched.add(s);
     await this.resolveCwds();
     await this.attributeBranches();
     await this.updateBranchDiffs(touched);
@@ -463,8 +481,8 @@ export class Indexer {
   /** Settles the branch of every new request and PR sighting (per request, docs/accounting.md §5). */
   async attributeBranches(): Promise<void> {
     const perRequest = new Set(this.adapters.filter((a) => a.branchPerRequest).map((a) => a.id));
-    const rows = this.store.unresolvedBranchRows();
-    const prs = this.store.unresolvedPrRows();
+    const rows = unresolvedBranchRows(this.store);
+    const prs = unresolvedPrRows(this.store);
     if (!rows.length && !prs.length) return;
     // One look at each worktree's reflog per pass, however many requests it has.
     const histories = new Map<string, ReturnType<ReflogCache['history']>>();
@@ -478,9 +496,9 @@ export class Indexer {
       prBranches.push([p.rowid, await attributedBranch(reflogs, perRequest.has(p.framework), { ts: p.ts, recorded: p.recorded_branch, toplevel: p.toplevel, cwd_known: p.cwd_known })]);
     }
     this.store.transaction(() => {
-      for (const [rowid, b] of rowBranches) this.store.setRowBranch(rowid, b);
+      for (const [rowid, b] of rowBranches) setRowBranch(this.store, rowid, b);
       // A sighting with no branch at all is kept as "" (no branch): it never names a head branch.
-      for (const [rowid, b] of prBranches) this.store.setPrRowBranch(rowid, b ?? '');
+      for (const [rowid, b] of prBranches) setPrRowBranch(this.store, rowid, b ?? '');
     });
   }
 
@@ -491,21 +509,21 @@ export class Indexer {
    */
   async updateBranchDiffs(sessionIds: Iterable<string>): Promise<void> {
     const found: [string, string, Awaited<ReturnType<DiffStats['get']>>][] = [];
-    for (const b of this.store.sessionBranches(sessionIds)) {
+    for (const b of sessionBranches(this.store, sessionIds)) {
       try {
         found.push([b.git_dir, b.branch, await this.diffs.get(b.git_dir, b.toplevel, b.branch)]);
       } catch (err) {
         this.log.warn(`git diff of ${b.branch} in ${b.toplevel} failed: ${(err as Error).message}`);
       }
     }
-    if (found.length) this.store.transaction(() => found.forEach(([gitDir, branch, diff]) => this.store.setBranchDiff(gitDir, branch, diff)));
+    if (found.length) this.store.transaction(() => found.forEach(([gitDir, branch, diff]) => setBranchDiff(this.store, gitDir, branch, diff)));
   }
 
   /** git facts (repository, GitHub remote) for working directories not seen before. */
   async resolveCwds(): Promise<void> {
-    for (const cwd of this.store.unresolvedCwds()) {
+    for (const cwd of unresolvedCwds(this.store)) {
       const info = await repoInfo(cwd);
-      this.store.setCwdInfo(cwd, { git_dir: info?.git_dir ?? null, toplevel: info?.toplevel ?? null, github_repo: info?.github_repo ?? null });
+      setCwdInfo(this.store, cwd, { git_dir: info?.git_dir ?? null, toplevel: info?.toplevel ?? null, github_repo: info?.github_repo ?? null });
     }
   }
 }

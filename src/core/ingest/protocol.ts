@@ -1,9 +1,10 @@
-import type { StatusSettings } from '../live/status';
+import type { StatusSettings } from '../model/status';
 import type { PriceOverrides } from '../pricing';
 import type { Explanation } from '../pricing/report';
 import type { FoundPr } from '../git/pr';
 import type { PrSummary } from '../store/pullRequests';
-import type { BranchSummary, Diagnostics, SessionView, Totals } from '../store/queries';
+import type { BranchSummary, Diagnostics, SessionView } from '../store/queries';
+import type { Totals } from '../store/totals';
 import type { SearchHit, SearchIndexSize } from '../store/search';
 import type { DailyOptions, DailyRow } from '../store/daily';
 import type { SessionDetails } from '../store/details';

@@ -1,8 +1,10 @@
 import { all } from '../store/sqlite';
 import { type SessionView, listSessions } from '../store/queries';
-import { PRICE_RULE_OF_U, type Store, ofSessionFiles } from '../store/store';
+import { PRICE_RULE_OF_U, ofSessionFiles } from '../store/schema';
+import type { Store } from '../store/store';
 import { type PriceOverrides, type UnitPrices, priceRequest, priceSource } from './index';
 import { type AgentComparison, compareWithAgent } from './settings';
+import { checkTimeZone, dayIn, systemTimeZone } from '../time';
 
 export { type AgentComparison, compareWithAgent };
 
@@ -64,33 +66,6 @@ function addTo(c: CostRow, r: UsageFacts): void {
 }
 
 // ---- days ------------------------------------------------------------------------------------
-
-/** The system's time zone (the default of every per-day figure). */
-export function systemTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
-
-/** Throws a RangeError naming the zone when it is not an IANA zone (or UTC offset) the runtime knows. */
-export function checkTimeZone(tz: string): string {
-  try {
-    return new Intl.DateTimeFormat('en-CA', { timeZone: tz }).resolvedOptions().timeZone;
-  } catch {
-    throw new RangeError(`unknown time zone ${tz}`);
-  }
-}
-
-/** `YYYY-MM-DD` of an instant in a time zone (the calendar day a person there saw). */
-export function dayIn(ts: string, tz: string, cache = new Map<string, Intl.DateTimeFormat>()): string | null {
-  const d = new Date(ts);
-  if (Number.isNaN(d.getTime())) return null;
-  let fmt = cache.get(tz);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
-    cache.set(tz, fmt);
-  }
-  const parts = Object.fromEntries(fmt.formatToParts(d).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day}`;
-}
 
 export interface DailyRow extends CostRow {
   date: string;

@@ -1,11 +1,11 @@
-import { dayIn, systemTimeZone } from '../pricing/report';
+import { dayIn, systemTimeZone } from '../time';
 import { all } from './sqlite';
 import type { Store } from './store';
 
 /**
  * Counted requests per local calendar day, agent and model, filtered by time, agent and repository:
  * the export's daily totals and the dashboard's per-day charts (pricing/report's `daily` is the
- * unfiltered per-day report of the CLI; both use its `dayIn`). Days are in the given IANA time zone (default: this machine's), so a
+ * unfiltered per-day report of the CLI; both use time.ts's `dayIn`). Days are in the given IANA time zone (default: this machine's), so a
  * request at 23:30 local time counts on that local day whatever its UTC date.
  */
 

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { dayIn, systemTimeZone } from '../pricing/report';
+import { totalTokens } from '../model/session';
+import { DAY_MS, dayIn, systemTimeZone } from '../time';
 import { type DailyRow, dailyTotals } from './daily';
 import { type SessionView, listSessions } from './queries';
 import { all } from './sqlite';
@@ -59,15 +60,15 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
   if (days <= 0) {
     const min = all<{ ts: string | null }>(store.db, 'SELECT MIN(ts) AS ts FROM usage WHERE counted = 1 AND ts IS NOT NULL')[0]?.ts;
     const t = min ? Date.parse(min) : NaN;
-    days = Number.isFinite(t) ? Math.min(3660, Math.max(1, Math.ceil((now - t) / 86_400_000) + 1)) : 1;
+    days = Number.isFinite(t) ? Math.min(3660, Math.max(1, Math.ceil((now - t) / DAY_MS) + 1)) : 1;
   }
   const dates: string[] = [];
   for (let i = days - 1; i >= 0; i--) {
-    const d = dayIn(new Date(now - i * 86_400_000).toISOString(), timeZone, fmt)!;
+    const d = dayIn(new Date(now - i * DAY_MS).toISOString(), timeZone, fmt)!;
     if (dates.at(-1) !== d) dates.push(d);
   }
   const first = dates[0]!;
-  const since = new Date(now - (days + 1.5) * 86_400_000).toISOString();
+  const since = new Date(now - (days + 1.5) * DAY_MS).toISOString();
   const { rows, sessionsPerDay } = dailyTotals(store, { timeZone, since, framework: opts.framework, gitDir: opts.gitDir });
   const daily = rows.filter((r) => r.date >= first);
   const totals = { cost_usd: 0, requests: 0, tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, unpriced_requests: 0 };
@@ -113,7 +114,7 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
       framework: s.framework,
       git_branch: s.git_branch,
       cost_usd: s.rollup.cost_usd,
-      tokens: s.rollup.tokens_input + s.rollup.tokens_output + s.rollup.tokens_cache_read + s.rollup.tokens_cache_write,
+      tokens: totalTokens(s.rollup),
       last_activity: s.last_activity,
     }));
 

@@ -1,7 +1,46 @@
+import type { AgentEvent } from '../model/events';
+import type { StoreDb } from './db';
+import { keyHash } from './requests';
+import { ofSessionFiles } from './schema';
+import { SEARCH_TEXT_MAX, type SearchStore, addSearchText, forgetSearchTexts } from './search';
 import { all, one } from './sqlite';
-import { type Store, ofSessionFiles } from './store';
 
-/** What the Session Details page shows beyond the session row: splits, prompts, tools, errors. */
+/**
+ * What the Session Details page shows beyond the session row: splits, prompts, tools, errors; and
+ * the per-file rows behind it, written as a file is read.
+ */
+
+/**
+ * Keeps what a batch of a file's events says beyond the session row: prompt and assistant text
+ * for search (bounded), tool calls by name, when API errors and compactions happened. Rows are
+ * per file, so a file read again from the start replaces its own.
+ */
+export function addFileDetails(store: SearchStore, fileId: number, sessionId: string, events: Iterable<AgentEvent>): void {
+  for (const e of events) {
+    if (e.kind === 'user_prompt' || e.kind === 'assistant_text') {
+      const text = e.text.trim().slice(0, SEARCH_TEXT_MAX);
+      if (!text) continue;
+      addSearchText(store, fileId, e.kind === 'user_prompt' ? 'prompt' : 'assistant', e.ts, text);
+    } else if (e.kind === 'tool_call') {
+      store.exec('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, name, origin_session_id) VALUES (?, ?, ?, ?)', [fileId, keyHash(e.id), e.name, e.copied_from ?? null]);
+      // A fork whose copies are only tool calls is found by its origin too (refreshCopiedCounts).
+      if (e.copied_from) store.exec('INSERT OR IGNORE INTO file_copies(file_id, origin_session_id) VALUES (?, ?)', [fileId, e.copied_from]);
+    } else if (e.kind === 'api_error' || e.kind === 'compaction') {
+      store.exec('INSERT INTO session_marks(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)', [fileId, sessionId, e.kind, e.ts]);
+    }
+  }
+  store.markDirty();
+}
+
+/** Forgets a file's details (it is read again from its start). */
+export function forgetFileDetails(store: StoreDb, fileId: number): void {
+  forgetSearchTexts(store, fileId);
+  store.exec('DELETE FROM tool_calls WHERE file_id = ?', [fileId]);
+  store.exec('DELETE FROM file_copies WHERE file_id = ?', [fileId]);
+  store.exec('DELETE FROM session_marks WHERE file_id = ?', [fileId]);
+}
+
+// ---- reading -------------------------------------------------------------------------------------
 
 export interface SplitRow {
   key: string;
@@ -45,7 +84,7 @@ export interface ForkOrigin {
 /** Whether a session has a transcript that is not deleted (`<alias>.origin_session_id` names it). */
 const ORIGIN_PRESENT = (alias: string) => `EXISTS (SELECT 1 FROM files o WHERE o.session_id = ${alias}.origin_session_id AND o.deleted = 0)`;
 
-function forkOrigin(store: Store, sessionId: string): ForkOrigin | null {
+function forkOrigin(store: StoreDb, sessionId: string): ForkOrigin | null {
   const origin = one<{ id: string | null }>(store.db, 'SELECT forked_from_session_id AS id FROM sessions WHERE session_id = ?', [sessionId])?.id;
   if (!origin) return null;
   const files = 'SELECT file_id FROM files WHERE session_id = ?';
@@ -73,8 +112,8 @@ const SPLIT = `COUNT(*) AS _rows, COALESCE(SUM(request_count),0) AS requests, CO
   COALESCE(SUM(cache_write),0) AS tokens_cache_write, COALESCE(SUM(cost_usd),0) AS cost_usd,
   COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced_requests`;
 
-export function sessionDetails(store: Store, sessionId: string): SessionDetails {
-  store.flushSearchTexts();
+export function sessionDetails(store: SearchStore, sessionId: string): SessionDetails {
+  store.searchTexts.flush();
   const split = (expr: string) =>
     all<SplitRow & { _rows?: number }>(
       store.db,

@@ -1,6 +1,6 @@
-import { type SessionView, type UsageBreakdown, listSessions, usageBreakdown } from './queries';
 import { all } from './sqlite';
 import type { Store } from './store';
+import type { UsageBreakdown } from './totals';
 
 /**
  * Pull requests of branches, from what the index knows (docs/accounting.md §5b). Sources, in order:
@@ -32,7 +32,7 @@ export interface PrRef {
   title?: string | null;
 }
 
-interface Sighting {
+export interface Sighting {
   session_id: string;
   number: number;
   url: string | null;
@@ -50,7 +50,7 @@ const sameRepo = (a: string | null, b: string | null) => !!a && !!b && a.toLower
  * repository's GitHub remote; an agent record may also come from a repository whose remote is not
  * known (the agent linked it to this session).
  */
-function sightings(store: Store, gitDir: string): Sighting[] {
+export function sightings(store: Store, gitDir: string): Sighting[] {
   const rows = all<Sighting>(
     store.db,
     `SELECT p.session_id, p.number, p.url, p.repo, p.source, p.branch, p.ts, c.github_repo
@@ -68,7 +68,7 @@ function earlier(a: Sighting, b: Sighting): boolean {
 }
 
 /** Per PR number, the sighting that names its head branch. */
-function heads(all: Sighting[], defaultBranch: string | null): Map<number, Sighting> {
+export function heads(all: Sighting[], defaultBranch: string | null): Map<number, Sighting> {
   const out = new Map<number, Sighting>();
   for (const s of all) {
     if (notAHead(s.branch, defaultBranch)) continue;
@@ -78,11 +78,11 @@ function heads(all: Sighting[], defaultBranch: string | null): Map<number, Sight
   return out;
 }
 
-function lookups(store: Store, gitDir: string): { branch: string; source: 'gh' | 'github'; number: number; url: string | null; state: string | null; title: string | null }[] {
+export function lookups(store: Store, gitDir: string): { branch: string; source: 'gh' | 'github'; number: number; url: string | null; state: string | null; title: string | null }[] {
   return all(store.db, "SELECT branch, source, number, url, state, title FROM pr_lookup WHERE git_dir = ? AND number IS NOT NULL AND source IN ('gh', 'github')", [gitDir]);
 }
 
-function repoOf(store: Store, gitDir: string): string | null {
+export function repoOf(store: Store, gitDir: string): string | null {
   return all<{ github_repo: string }>(store.db, 'SELECT github_repo FROM cwd_info WHERE git_dir = ? AND github_repo IS NOT NULL LIMIT 1', [gitDir])[0]?.github_repo ?? null;
 }
 
@@ -103,6 +103,7 @@ export function prForBranch(store: Store, gitDir: string, branch: string, defaul
   return null;
 }
 
+/** A PR's totals (prTotals.ts makes them; declared here, beside PrRef, because a BranchSummary carries one). */
 export interface PrSummary extends UsageBreakdown {
   git_dir: string;
   pr: PrRef;
@@ -111,57 +112,3 @@ export interface PrSummary extends UsageBreakdown {
   /** Sessions counted for having recorded the PR while on another branch (e.g. a review on main), with that branch. */
   also: { session_id: string; branch: string }[];
 }
-
-/**
- * A PR's totals: every counted request on its head branch (any session, agent or worktree of the
- * repository) plus the requests that sessions which recorded the PR while on another branch made on
- * that branch. One WHERE clause over the usage rows, so a request matching both counts once.
- */
-export function prSummary(store: Store, gitDir: string, number: number, defaultBranch: string | null = null, sessions?: SessionView[]): PrSummary | null {
-  const seen = sightings(store, gitDir).filter((s) => s.number === number);
-  const head = heads(seen, defaultBranch).get(number) ?? null;
-  const lookup = lookups(store, gitDir).find((l) => l.number === number) ?? null;
-  if (!head && !lookup && !seen.length) return null;
-  const headBranch = head?.branch ?? lookup?.branch ?? null;
-  const pr: PrRef = head
-    ? { number, url: head.url ?? seen.find((s) => s.url)?.url ?? null, source: head.source, repo: head.repo ?? head.github_repo }
-    : lookup
-      ? { number, url: lookup.url, source: lookup.source, repo: repoOf(store, gitDir), state: lookup.state, title: lookup.title }
-      : { number, url: seen.find((s) => s.url)?.url ?? null, source: seen[0].source, repo: seen[0].repo };
-  const alsoPairs = new Map<string, { session_id: string; branch: string }>();
-  for (const s of seen) {
-    if (s.branch === null || s.branch === headBranch) continue;
-    alsoPairs.set(`${s.session_id}\0${s.branch}`, { session_id: s.session_id, branch: s.branch });
-  }
-  const also = [...alsoPairs.values()];
-  const clauses: string[] = [];
-  const params: (string | number)[] = [gitDir];
-  if (headBranch) {
-    clauses.push('u.branch = ?');
-    params.push(headBranch);
-  }
-  for (const a of also) {
-    clauses.push('(u.session_id = ? AND u.branch = ?)');
-    params.push(a.session_id, a.branch);
-  }
-  const where = `c.git_dir = ? AND (${clauses.length ? clauses.join(' OR ') : '0'})`;
-  return { git_dir: gitDir, pr, head_branch: headBranch, also, ...usageBreakdown(store, where, params, sessions) };
-}
-
-/** Every PR the index knows of in every repository, with its totals (the tree's "Pull requests" grouping). */
-export function listPullRequests(store: Store, defaultBranches: Map<string, string | null> = new Map(), sessions?: SessionView[]): PrSummary[] {
-  const keys = all<{ git_dir: string; number: number }>(
-    store.db,
-    `SELECT DISTINCT c.git_dir AS git_dir, p.number AS number FROM session_prs p JOIN sessions s ON s.session_id = p.session_id
-     JOIN cwd_info c ON c.cwd = s.cwd WHERE c.git_dir IS NOT NULL
-     UNION SELECT git_dir, number FROM pr_lookup WHERE number IS NOT NULL`,
-  );
-  const views = sessions ?? listSessions(store);
-  const out: PrSummary[] = [];
-  for (const k of keys) {
-    const p = prSummary(store, k.git_dir, k.number, defaultBranches.get(k.git_dir) ?? null, views);
-    if (p) out.push(p);
-  }
-  return out.sort((a, b) => b.cost_usd - a.cost_usd || b.pr.number - a.pr.number);
-}
-

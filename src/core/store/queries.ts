@@ -1,24 +1,17 @@
-import { type LiveFacts, type MergedLive, mergeFacts } from '../live/facts';
-import { DEFAULT_STATUS_SETTINGS, type StatusSettings, deriveStatus } from '../live/status';
+import { type LiveFacts, type MergedLive, mergeFacts } from '../model/liveFacts';
+import { DEFAULT_STATUS_SETTINGS, type StatusSettings, deriveStatus } from '../model/status';
 import type { TurnState } from '../model/reducer';
 import { type Session, isLive, metricsSource, totalTokens } from '../model/session';
 import { all, allWideAside, one } from './sqlite';
-import { DOC_SEP, type Store } from './store';
+import { DOC_SEP } from './files';
+import type { Store } from './store';
 import { type PrRef, type PrSummary, prForBranch } from './pullRequests';
+import { type BranchPart, type Totals, type UsageBreakdown, SUMS } from './totals';
 
 /**
  * Read queries shared by the extension (through the worker), the CLI and the tests. Views never
  * compute money: every sum they show comes from here.
  */
-
-export interface Totals {
-  tokens_input: number;
-  tokens_output: number;
-  tokens_cache_read: number;
-  tokens_cache_write: number;
-  cost_usd: number;
-  unpriced_requests: number;
-}
 
 /** A session as shown: the stored row, its live status, and its totals with its subagents'. */
 export interface SessionView extends Session {
@@ -235,24 +228,6 @@ function rollup(v: SessionView, byId: Map<string, SessionView>, seen: Set<string
   return t;
 }
 
-export interface BranchPart extends Totals {
-  requests: number;
-}
-
-/** Totals of a set of counted requests, broken down per session, per model and per agent. */
-export interface UsageBreakdown extends Totals {
-  /** Sessions with at least one of the requests (subagents included). */
-  sessions: number;
-  /** Of those, busy or waiting now. */
-  live: number;
-  /** Of those, waiting for the person. */
-  waiting: number;
-  requests: number;
-  by_session: (BranchPart & { session_id: string; framework: string | null; title: string | null; status: string; parent_session_id: string | null })[];
-  by_model: (BranchPart & { model: string })[];
-  by_agent: (BranchPart & { framework: string })[];
-}
-
 export interface BranchSummary extends UsageBreakdown {
   git_dir: string;
   branch: string;
@@ -263,11 +238,6 @@ export interface BranchSummary extends UsageBreakdown {
   /** The PR's own totals (head branch + sessions that recorded it elsewhere), when the branch has a PR. */
   pr_summary?: PrSummary | null;
 }
-
-const SUMS = `COALESCE(SUM(u.input),0) AS tokens_input, COALESCE(SUM(u.output),0) AS tokens_output,
-  COALESCE(SUM(u.cache_read),0) AS tokens_cache_read, COALESCE(SUM(u.cache_write),0) AS tokens_cache_write,
-  COALESCE(SUM(u.cost_usd),0) AS cost_usd, COALESCE(SUM(CASE WHEN u.priced = 0 THEN u.request_count ELSE 0 END),0) AS unpriced_requests,
-  COALESCE(SUM(u.request_count),0) AS requests`;
 
 /**
  * Sums the counted requests matching `where` (over `usage u JOIN sessions s JOIN cwd_info c`), each

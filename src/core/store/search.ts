@@ -1,11 +1,125 @@
+import type { StoreDb } from './db';
 import { all, one } from './sqlite';
-import type { Store } from './store';
 
 /**
  * Full-text search over what people asked (prompts), what sessions are called (titles) and what the
  * assistants answered, through the store's FTS4 index (sql.js has FTS3/4, not FTS5). Results are
  * sessions, each with its best matching excerpt and where the match is in it.
+ *
+ * Written per file like the request rows (a file read again from the start replaces its own texts),
+ * plus one text per session for its title; read by searchSessions.
  */
+
+/**
+ * Text kept for full-text search, per message: the first this many characters. The index finds a
+ * session; the transcript holds the rest.
+ */
+export const SEARCH_TEXT_MAX = 2048;
+
+/** Gathered search texts are indexed between two pieces of a batch once they hold this many characters. */
+const PENDING_TEXT_CHARS = 150_000;
+
+/**
+ * Texts whose search_doc row is written but whose full-text entry is not yet (docid → text).
+ * FTS4 writes out what it has gathered at every savepoint, and a pass keeps each file in a
+ * savepoint of its own: indexed file by file, thousands of tiny index segments were written and
+ * merged again, more than half of a cold pass's search cost. So texts are gathered here and
+ * indexed together between two pieces once there are enough of them (isLarge), when the
+ * transaction ends, and before anything reads the index. A text whose row was rolled back or
+ * deleted meanwhile is not indexed.
+ */
+export class PendingSearchTexts {
+  private readonly texts = new Map<number, string>();
+  private chars = 0;
+  /** The next search_doc docid (never reused within a store, so a pending text cannot land on another row). */
+  private nextDocid = 0;
+
+  constructor(private readonly store: StoreDb) {}
+
+  /** Whether enough is gathered to index it between two pieces of a batch. */
+  get isLarge(): boolean {
+    return this.chars > PENDING_TEXT_CHARS;
+  }
+
+  newDocid(): number {
+    if (!this.nextDocid) {
+      this.nextDocid = 1 + (this.store.first<{ n: number }>('SELECT MAX(COALESCE((SELECT MAX(docid) FROM search_doc), 0), COALESCE((SELECT MAX(docid) FROM search_fts), 0)) AS n')?.n ?? 0);
+    }
+    return this.nextDocid++;
+  }
+
+  add(docid: number, text: string): void {
+    this.texts.set(docid, text);
+    this.chars += text.length;
+  }
+
+  get(docid: number): string | undefined {
+    return this.texts.get(docid);
+  }
+
+  delete(docid: number): void {
+    this.texts.delete(docid);
+  }
+
+  /** Indexes the gathered texts. Never inside a savepoint. */
+  flush(): void {
+    if (!this.texts.size) return;
+    const texts = [...this.texts];
+    this.texts.clear();
+    this.chars = 0;
+    const store = this.store;
+    const write = () => {
+      // Docids only grow: the rows still there among the gathered ones are those from the smallest on.
+      const from = texts.reduce((m, [docid]) => Math.min(m, docid), Infinity);
+      const present = new Set(all<{ docid: number }>(store.db, 'SELECT docid FROM search_doc WHERE docid >= ?', [from]).map((r) => r.docid));
+      for (const [docid, body] of texts) {
+        if (present.has(docid)) store.exec('INSERT INTO search_fts(docid, body) VALUES (?, ?)', [docid, body]);
+      }
+    };
+    if (store.inTransaction) write();
+    else store.transaction(write);
+    store.markDirty();
+  }
+}
+
+/** The store as search needs it: its database and the texts gathered but not indexed yet. */
+export interface SearchStore extends StoreDb {
+  readonly searchTexts: PendingSearchTexts;
+}
+
+/** A prompt or assistant answer of a file, kept for search (its first SEARCH_TEXT_MAX characters). */
+export function addSearchText(store: SearchStore, fileId: number, kind: 'prompt' | 'assistant', ts: string | null, text: string): void {
+  const docid = store.searchTexts.newDocid();
+  store.exec('INSERT INTO search_doc(docid, file_id, session_id, kind, ts) VALUES (?, ?, NULL, ?, ?)', [docid, fileId, kind, ts]);
+  store.searchTexts.add(docid, text);
+}
+
+/** Forgets a file's texts (it is read again from its start). */
+export function forgetSearchTexts(store: StoreDb, fileId: number): void {
+  store.exec('DELETE FROM search_fts WHERE docid IN (SELECT docid FROM search_doc WHERE file_id = ?)', [fileId]);
+  store.exec('DELETE FROM search_doc WHERE file_id = ?', [fileId]);
+}
+
+/** The session's title as a search document of its own (file_id 0: it belongs to no one file). */
+export function indexTitle(store: SearchStore, sessionId: string, title: string | null): void {
+  const pending = store.searchTexts;
+  const prev = store.first<{ docid: number }>("SELECT docid FROM search_doc WHERE session_id = ? AND kind = 'title'", [sessionId]);
+  const prevBody = prev
+    ? (pending.get(prev.docid) ?? store.first<{ body: string }>('SELECT body FROM search_fts WHERE docid = ?', [prev.docid])?.body ?? null)
+    : null;
+  if (prevBody === title) return;
+  if (prev) {
+    store.exec('DELETE FROM search_fts WHERE docid = ?', [prev.docid]);
+    store.exec('DELETE FROM search_doc WHERE docid = ?', [prev.docid]);
+    pending.delete(prev.docid);
+  }
+  if (!title) return;
+  const docid = pending.newDocid();
+  store.exec("INSERT INTO search_doc(docid, file_id, session_id, kind, ts) VALUES (?, 0, ?, 'title', NULL)", [docid, sessionId]);
+  pending.add(docid, title);
+}
+
+// ---- reading -------------------------------------------------------------------------------------
 
 export type SearchKind = 'title' | 'prompt' | 'assistant';
 
@@ -48,10 +162,10 @@ export function searchTerms(input: string): string[] {
  * Sessions matching every word of `input`, each word anywhere in the session (one in a prompt,
  * another in an answer). The FTS query matches any word; offsets() tells which words a text holds.
  */
-export function searchSessions(store: Store, input: string, opts: SearchOptions): SearchHit[] {
+export function searchSessions(store: SearchStore, input: string, opts: SearchOptions): SearchHit[] {
   const terms = searchTerms(input);
   if (!terms.length) return [];
-  store.flushSearchTexts(); // texts gathered by a pass still in progress
+  store.searchTexts.flush(); // texts gathered by a pass still in progress
   const match = terms.join(' OR ');
   // Ranking needs offsets() of every matching text; the excerpt (snippet(), the costlier one) is
   // made afterwards for the texts shown only.
@@ -145,8 +259,8 @@ export interface SearchIndexSize {
   index_bytes: number;
 }
 
-export function searchIndexSize(store: Store): SearchIndexSize {
-  store.flushSearchTexts();
+export function searchIndexSize(store: SearchStore): SearchIndexSize {
+  store.searchTexts.flush();
   // The content table's own column: its stored (deflated) bytes, without inflating every text.
   const docs = one<{ n: number; bytes: number }>(store.db, 'SELECT COUNT(*) AS n, COALESCE(SUM(length(c0body)),0) AS bytes FROM search_fts_content')!;
   // Small segments live inline in segdir.root; larger ones in segments.

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
 import type { SessionView } from './queries';
-import { PARSER_VERSION, SCHEMA_VERSION } from './store';
+import { PARSER_VERSION, SCHEMA_VERSION } from './schema';
 
 /**
  * The session list as the writer last saved it, next to the store (`<store>.sessions`). At start the

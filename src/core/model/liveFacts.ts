@@ -1,4 +1,4 @@
-import type { LiveEvent } from '../model/events';
+import type { LiveEvent } from './events';
 
 /**
  * What the live sources (our hook spool, telemetry) know about one session, folded from their

@@ -1,5 +1,5 @@
-import type { SessionStatus } from '../model/session';
-import type { TurnState } from '../model/reducer';
+import type { SessionStatus } from './session';
+import type { TurnState } from './reducer';
 
 /**
  * A session's status from what is known, best source first: our hooks (the spool: exact busy /
@@ -38,7 +38,7 @@ export interface StatusInput {
     updated_at_ms: number | null;
     started_at_ms: number | null;
   } | null;
-  /** Merged facts from our hook spool (src/core/live/facts.ts), if any. */
+  /** Merged facts from our hook spool (src/core/model/liveFacts.ts), if any. */
   hooks?: {
     status: 'busy' | 'wait' | 'idle' | 'done' | null;
     status_at_ms: number | null;
