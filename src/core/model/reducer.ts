@@ -254,6 +254,11 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         if (e.context !== undefined) state.context = e.context;
         if (e.token_totals_pending !== undefined) state.token_totals_pending = e.token_totals_pending;
         break;
+      case 'tool_call':
+      case 'assistant_text':
+      case 'live':
+        // Kept per file by the store (tool_calls, search texts, session_live), not folded into the session.
+        break;
     }
   }
   return [...usage.values()];
