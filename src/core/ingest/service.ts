@@ -9,7 +9,7 @@ import { DiffStats, type DiffStat, defaultBranch, ghPrView } from '../git/pr';
 import { listPullRequests, prSummary } from '../store/pullRequests';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
 import { searchIndexSize, searchSessions } from '../store/search';
-import { SNAPSHOT_EVERY_MS, writeSessionSnapshot } from '../store/sessionSnapshot';
+import { writeSessionSnapshot } from '../store/sessionSnapshot';
 import { dailyUsage } from '../store/daily';
 import { sessionDetails } from '../store/details';
 import { dashboardData } from '../store/dashboard';
@@ -18,26 +18,9 @@ import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
 import { explainBranch, explainSession } from '../pricing/report';
 import { type IndexStats, Indexer, type Logger } from './indexer';
+import { PersistScheduler } from './persistScheduler';
 import type { AgentSettings, FromWorker, PrSettings, PricingSettings, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
 import { TranscriptWatcher } from './watcher';
-
-/**
- * How long from `now` the next save of the store must wait. A save writes the whole file (sql.js
- * holds the database in memory): 0.3-0.4 s at 1 GB of transcripts (a 49 MB store), most of it
- * writing and syncing the file (docs/performance.md), and the worker answers no query meanwhile.
- * Saves are spaced at PERSIST_SPACING times the last one's duration, about a tenth of the worker's
- * time while agents write. Small stores save in milliseconds and are not held back; a 1 GB
- * corpus's store is saved at most every ~3-4 s (also how late other windows, which reload the
- * file, can be).
- */
-export function persistSpacing(last: { at: number; ms: number } | null, now: number): number {
-  if (!last) return 0;
-  return Math.max(0, last.at + Math.min(PERSIST_SPACING * last.ms, PERSIST_SPACING_MAX_MS) - now);
-}
-
-/** See persistSpacing. The cap: one slow save (a disk busy at its fsync) never holds saves back long. */
-export const PERSIST_SPACING = 10;
-export const PERSIST_SPACING_MAX_MS = 30_000;
 
 /**
  * Keeps one store in step with the transcripts: the writer (holder of the lease) indexes, watches
@@ -53,8 +36,7 @@ export class IndexService {
   private role: ServiceState['role'] = 'starting';
   private queue: Promise<unknown> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
-  private persistTimer: NodeJS.Timeout | null = null;
-  private firstDirtyAt: number | null = null;
+  private readonly persistence: PersistScheduler;
   private status: StatusSettings;
   private agents: AgentSettings;
   private pricing: PricingSettings;
@@ -81,21 +63,8 @@ export class IndexService {
   static readonly PR_LOOKUP_TTL_MS = 10 * 60_000;
   static readonly DEFAULT_BRANCH_TTL_MS = 5 * 60_000;
   private receiver: OtlpReceiver | null = null;
-  private persistFailures = 0;
-  /** When the last save ended and how long it took: the next one waits in proportion (persistSpacing). */
-  private lastPersist: { at: number; ms: number } | null = null;
-  /** When the session list was last saved for the views' first paint (sessionSnapshot.ts). */
-  private lastSnapshotAt = 0;
-  /** A save happened since the list was last saved. */
-  private snapshotDue = false;
   private storeSize: number | null = null;
 
-  /**
-   * Persist at most this long after the first unsaved change, and this long after the last one;
-   * never sooner than persistSpacing() allows after the previous save.
-   */
-  static readonly PERSIST_MAX_MS = 5_000;
-  static readonly PERSIST_QUIET_MS = 1_000;
   static readonly HEARTBEAT_MS = 5_000;
 
   constructor(
@@ -108,6 +77,16 @@ export class IndexService {
     this.agents = init.agents;
     this.pricing = init.pricing ?? { overrides: {}, refresh: false };
     this.prSettings = init.pullRequests ?? { gh: false };
+    this.persistence = new PersistScheduler(
+      {
+        isDirty: () => this.store.isDirty,
+        maySave: () => this.maySave(),
+        save: () => this.store.persist(),
+        saveSnapshot: () => this.saveSessionSnapshot(),
+        enqueue: (work) => void this.enqueue(work),
+      },
+      log,
+    );
   }
 
   /** Resolves once the store is open and queries can be answered; the first scan goes on after. */
@@ -180,14 +159,11 @@ export class IndexService {
     this.store.setMeta('pricing', fingerprint);
     this.log.info(`pricing (${reason}): ${changed} stored request(s) re-priced from their tokens in ${Date.now() - t0} ms (${priceSource.label})`);
     if (changed) this.emit({ type: 'changed', reason: 'prices changed' });
-    this.schedulePersist();
+    this.persistence.schedule();
   }
 
-  /** Sessions of the enabled agents, with their status as of now. */
   /** Saves the session list next to the store, for the next start's first paint. Never fails a save. */
   private async saveSessionSnapshot(): Promise<void> {
-    this.lastSnapshotAt = Date.now();
-    this.snapshotDue = false;
     try {
       await writeSessionSnapshot(this.init.storeFile, this.sessions(Date.now()));
     } catch (err) {
@@ -195,6 +171,7 @@ export class IndexService {
     }
   }
 
+  /** Sessions of the enabled agents, with their status as of now. */
   private sessions(now: number) {
     return listSessions(this.store, now, this.status).filter((s) => !this.agents.disabled.includes(s.framework));
   }
@@ -275,48 +252,20 @@ export class IndexService {
     }
     this.emit({ type: 'indexed', files_read: stats.files_read, bytes_read: stats.bytes_read, ms, sessions_changed: stats.sessions_changed, lines_skipped: stats.lines_skipped });
     if (stats.sessions_changed || stats.files_deleted || stats.files_read) this.emit({ type: 'changed', reason });
-    this.schedulePersist();
+    this.persistence.schedule();
   }
 
-  private schedulePersist(): void {
-    // After stop() (a scan that was running when it was called): stop() saves once itself.
-    if (this.stopped || !this.store.isDirty) return;
-    const now = Date.now();
-    this.firstDirtyAt ??= now;
-    if (this.persistTimer) clearTimeout(this.persistTimer);
-    const debounce = Math.min(IndexService.PERSIST_QUIET_MS, this.firstDirtyAt + IndexService.PERSIST_MAX_MS - now);
-    const wait = Math.max(0, debounce, persistSpacing(this.lastPersist, now));
-    this.persistTimer = setTimeout(() => void this.enqueue(() => this.persist()), wait);
-  }
-
-  private async persist(): Promise<void> {
-    this.persistTimer = null;
-    this.firstDirtyAt = null;
-    if (this.role !== 'writer') return;
-    try {
-      // A writer that lost its lease must not overwrite the new writer's file. (Renewing writes the
-      // lease file, so on a full disk this fails too: a failed save, retried like one.)
-      if (!(await this.lease.renew())) {
-        this.log.warn('lost the index writer lease before persisting; another window writes now');
-        await this.becomeReader();
-        return;
-      }
-      const t0 = Date.now();
-      await this.store.persist();
-      this.lastPersist = { at: Date.now(), ms: Date.now() - t0 };
-      this.log.debug?.(`store persisted in ${this.lastPersist.ms} ms`);
-      this.persistFailures = 0;
-      this.snapshotDue = true;
-      if (Date.now() - this.lastSnapshotAt >= SNAPSHOT_EVERY_MS) await this.saveSessionSnapshot();
-    } catch (err) {
-      // The old file is intact (temp file + rename); try again later (e.g. after a full disk), with
-      // a growing delay so a disk that stays full is not hammered (and the log not flooded).
-      this.persistFailures++;
-      const retryMs = Math.min(60_000, IndexService.PERSIST_QUIET_MS * 2 ** (this.persistFailures - 1));
-      this.log.error(`could not save the index (${(err as Error).message}); the previous file is kept, retrying in ${retryMs / 1000} s`);
-      if (this.persistTimer) clearTimeout(this.persistTimer);
-      if (!this.stopped) this.persistTimer = setTimeout(() => void this.enqueue(() => this.persist()), retryMs);
-    }
+  /**
+   * Whether this window may save the store now: the writer, whose lease is still its own. A writer
+   * that lost its lease must not overwrite the new writer's file: it becomes a reader. (Renewing
+   * writes the lease file, so on a full disk this fails too: a failed save, retried like one.)
+   */
+  private async maySave(): Promise<boolean> {
+    if (this.role !== 'writer') return false;
+    if (await this.lease.renew()) return true;
+    this.log.warn('lost the index writer lease before persisting; another window writes now');
+    await this.becomeReader();
+    return false;
   }
 
   private async heartbeat(): Promise<void> {
@@ -550,7 +499,7 @@ export class IndexService {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistence.stop();
     this.stopWatchingStoreFile();
     await this.stopReceiver();
     await this.watcher?.close();
@@ -558,15 +507,7 @@ export class IndexService {
     await this.queue.catch(() => undefined);
     if (this.role === 'writer') {
       this.role = 'reader'; // no more writes after this one
-      if (await this.lease.renew()) {
-        if (this.store.isDirty) {
-          await this.store.persist().then(
-            () => (this.snapshotDue = true),
-            (err: Error) => this.log.error(`final persist failed: ${err.message}`),
-          );
-        }
-        if (this.snapshotDue) await this.saveSessionSnapshot();
-      }
+      if (await this.lease.renew()) await this.persistence.flush();
     }
     await this.lease.release();
     this.store?.close();
