@@ -3,9 +3,9 @@ import { promises as fsp, unwatchFile, watchFile } from 'node:fs';
 import * as path from 'node:path';
 import { type OtlpReceiver, startOtlpReceiver } from '../live/otlp';
 import { DEFAULT_STATUS_SETTINGS, type StatusSettings } from '../live/status';
-import { ADAPTERS, sourceEnvFrom } from '../sources/registry';
+import { sourceEnvFrom } from '../sources/registry';
 import { WriterLease } from '../store/lease';
-import { DiffStats, type DiffStat, defaultBranch, ghPrView } from '../git/pr';
+import { BranchLookups } from '../git/lookups';
 import { listPullRequests, prSummary } from '../store/pullRequests';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
 import { searchIndexSize, searchSessions } from '../store/search';
@@ -17,10 +17,19 @@ import { PARSER_VERSION, SCHEMA_VERSION, Store } from '../store/store';
 import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
 import { explainBranch, explainSession } from '../pricing/report';
+import { EnabledAgents } from './enabledAgents';
 import { type IndexStats, Indexer, type Logger } from './indexer';
 import { PersistScheduler } from './persistScheduler';
-import type { AgentSettings, FromWorker, PrSettings, PricingSettings, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
+import type { FromWorker, PrSettings, PricingSettings, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
 import { TranscriptWatcher } from './watcher';
+
+/**
+ * One handler per query, keyed by its name: each takes the arguments and gives the result that
+ * protocol.ts's QueryMap declares for that name, so a handler and its query cannot disagree.
+ */
+type QueryHandlers = {
+  [N in QueryName]: (args: QueryMap[N]['args'], now: number) => QueryMap[N]['result'] | Promise<QueryMap[N]['result']>;
+};
 
 /**
  * Keeps one store in step with the transcripts: the writer (holder of the lease) indexes, watches
@@ -38,7 +47,7 @@ export class IndexService {
   private timers: NodeJS.Timeout[] = [];
   private readonly persistence: PersistScheduler;
   private status: StatusSettings;
-  private agents: AgentSettings;
+  private agents: EnabledAgents;
   private pricing: PricingSettings;
   private lastScanAt: string | null = null;
   private lastScanMs: number | null = null;
@@ -47,21 +56,7 @@ export class IndexService {
   /** Paths of the watcher batch queued but not started yet. */
   private waitingPaths: Set<string> | null = null;
   private prSettings: PrSettings;
-  /** Default branch per repository (git dir), looked up once in a while. */
-  private readonly defaults = new Map<string, { branch: string | null; at: number }>();
-  private readonly diffs = new DiffStats();
-  private readonly lastDiff = new Map<string, DiffStat | null>();
-  private readonly inFlight = new Set<string>();
-  private readonly lastLookup = new Map<string, number>();
-  static readonly LOOKUP_EVERY_MS = 3_000;
-  /** gh failures are logged once per reason, not on every status bar refresh. */
-  private readonly ghReasons = new Set<string>();
-  /** After gh could not answer (missing, logged out, offline), it is not asked again for a while. */
-  private ghRetryAt = 0;
-
-  /** A PR lookup answer is asked again after this long (a PR opened or merged meanwhile). */
-  static readonly PR_LOOKUP_TTL_MS = 10 * 60_000;
-  static readonly DEFAULT_BRANCH_TTL_MS = 5 * 60_000;
+  private readonly lookups: BranchLookups;
   private receiver: OtlpReceiver | null = null;
   private storeSize: number | null = null;
 
@@ -74,7 +69,7 @@ export class IndexService {
   ) {
     this.lease = new WriterLease(path.join(path.dirname(init.storeFile), 'writer.lock'), 3 * IndexService.HEARTBEAT_MS);
     this.status = init.status ?? DEFAULT_STATUS_SETTINGS;
-    this.agents = init.agents;
+    this.agents = new EnabledAgents(init.agents);
     this.pricing = init.pricing ?? { overrides: {}, refresh: false };
     this.prSettings = init.pullRequests ?? { gh: false };
     this.persistence = new PersistScheduler(
@@ -86,6 +81,17 @@ export class IndexService {
         enqueue: (work) => void this.enqueue(work),
       },
       log,
+    );
+    // The store is replaced on reload and takeover: the lookups' PR cache is whichever is open.
+    this.lookups = new BranchLookups(
+      {
+        getPrLookup: (gitDir, branch, source) => this.store.getPrLookup(gitDir, branch, source),
+        setPrLookup: (gitDir, branch, source, pr) => this.store.setPrLookup(gitDir, branch, source, pr),
+      },
+      {
+        unavailable: (reason) => this.log.info(`pull request lookup with gh skipped: ${reason}`),
+        found: (branch, pr) => this.log.info(`gh: ${branch} has pull request #${pr.number}`),
+      },
     );
   }
 
@@ -129,8 +135,8 @@ export class IndexService {
 
   /** An indexer over the enabled agents only. */
   private makeIndexer(): Indexer {
-    const adapters = ADAPTERS.filter((a) => !this.agents.disabled.includes(a.id));
-    const indexer = new Indexer(this.store, adapters, sourceEnvFrom(this.init.env, this.init.home, this.agents.extraRoots, this.init.spoolDir), this.log);
+    const env = sourceEnvFrom(this.init.env, this.init.home, this.agents.settings.extraRoots, this.init.spoolDir);
+    const indexer = new Indexer(this.store, this.agents.adapters(), env, this.log);
     indexer.usePriceOverrides(this.pricing.overrides);
     return indexer;
   }
@@ -173,7 +179,7 @@ export class IndexService {
 
   /** Sessions of the enabled agents, with their status as of now. */
   private sessions(now: number) {
-    return listSessions(this.store, now, this.status).filter((s) => !this.agents.disabled.includes(s.framework));
+    return this.agents.only(listSessions(this.store, now, this.status));
   }
 
   private setRole(role: ServiceState['role']): void {
@@ -331,141 +337,85 @@ export class IndexService {
     this.emit({ type: 'changed', reason: 'another window updated the index' });
   }
 
+  /** Answers a view's query (the worker's entry point): routed to its handler by name. */
   async query<N extends QueryName>(name: N, args: QueryMap[N]['args']): Promise<QueryMap[N]['result']> {
-    const now = Date.now();
-    switch (name) {
-      case 'sessions':
-        return this.sessions(now) as QueryMap[N]['result'];
-      case 'branch': {
-        const a = args as QueryMap['branch']['args'];
-        // The default branch decides which PR sightings name a head branch: known before the first answer.
-        if (!this.defaults.has(a.gitDir) && a.toplevel) this.defaults.set(a.gitDir, { branch: await defaultBranch(a.toplevel), at: Date.now() });
-        const def = this.defaults.get(a.gitDir)?.branch ?? null;
-        const summary = branchSummary(this.store, a.gitDir, a.branch, this.sessions(now), def);
-        summary.diff = this.lastDiff.get(`${a.gitDir}\0${a.branch}`) ?? null;
-        summary.pr_summary = summary.pr ? prSummary(this.store, a.gitDir, summary.pr.number, def, this.sessions(now)) : null;
-        if (a.toplevel) this.lookUpInBackground(a.gitDir, a.toplevel, a.branch, summary.pr?.source ?? null);
-        return summary as QueryMap[N]['result'];
-      }
-      case 'pr': {
-        const a = args as QueryMap['pr']['args'];
-        return prSummary(this.store, a.gitDir, a.number, this.defaults.get(a.gitDir)?.branch ?? null, this.sessions(now)) as QueryMap[N]['result'];
-      }
-      case 'pullRequests': {
-        const defaults = new Map([...this.defaults].map(([k, v]) => [k, v.branch]));
-        return listPullRequests(this.store, defaults, this.sessions(now)) as QueryMap[N]['result'];
-      }
-      case 'setPrLookup': {
-        const a = args as QueryMap['setPrLookup']['args'];
-        const before = JSON.stringify(this.store.getPrLookup(a.gitDir, a.branch, 'github')?.number ?? null);
-        this.store.setPrLookup(a.gitDir, a.branch, 'github', a.pr);
-        if (JSON.stringify(a.pr?.number ?? null) !== before) this.emit({ type: 'changed', reason: 'pull request found' });
-        return null as QueryMap[N]['result'];
-      }
-      case 'total':
-        return grandTotal(this.store) as QueryMap[N]['result'];
-      case 'diagnostics':
-        this.storeSize = (await fsp.stat(this.init.storeFile).catch(() => null))?.size ?? null;
-        return { ...diagnostics(this.store), search_index: searchIndexSize(this.store), ...this.state() } as QueryMap[N]['result'];
-      case 'explain': {
-        const a = args as QueryMap['explain']['args'];
-        const overrides = this.pricing.overrides;
-        return ('session_id' in a ? explainSession(this.store, a.session_id, overrides, this.sessions(now)) : explainBranch(this.store, a.gitDir, a.branch, overrides)) as QueryMap[N]['result'];
-      }
-      case 'details': {
-        const a = args as QueryMap['details']['args'];
-        const session = this.sessions(now).find((s) => s.session_id === a.sessionId);
-        return (session ? { session, details: sessionDetails(this.store, a.sessionId) } : null) as QueryMap[N]['result'];
-      }
-      case 'dashboard': {
-        const data = dashboardData(this.store, args as QueryMap['dashboard']['args'], this.sessions(now));
-        const enabled = (r: { framework: string }) => !this.agents.disabled.includes(r.framework);
-        return { ...data, daily: data.daily.filter(enabled), costliest: data.costliest.filter(enabled) } as QueryMap[N]['result'];
-      }
-      case 'daily': {
-        const rows = dailyUsage(this.store, args as QueryMap['daily']['args']);
-        return rows.filter((r) => !this.agents.disabled.includes(r.framework)) as QueryMap[N]['result'];
-      }
-      case 'search': {
-        const a = args as QueryMap['search']['args'];
-        const hits = searchSessions(this.store, a.text, { includeAssistantText: a.includeAssistantText, limit: a.limit });
-        return hits.filter((h) => !this.agents.disabled.includes(h.framework)) as QueryMap[N]['result'];
-      }
-      case 'refresh':
-        if (this.role === 'writer') await this.enqueue(() => this.scan('refresh'));
-        else await this.enqueue(() => this.reload());
-        return null as QueryMap[N]['result'];
-      case 'rebuild':
-        if (this.role !== 'writer') throw new Error('another VS Code window writes the index; rebuild it from that window, or close it first');
-        await this.enqueue(() => this.rebuild());
-        return null as QueryMap[N]['result'];
-      case 'settings': {
-        const a = args as QueryMap['settings']['args'];
-        this.status = a.status;
-        if (a.pullRequests) this.prSettings = a.pullRequests;
-        const agentsChanged = JSON.stringify(a.agents) !== JSON.stringify(this.agents);
-        this.agents = a.agents;
-        if (a.pricing && JSON.stringify(a.pricing) !== JSON.stringify(this.pricing)) {
-          this.pricing = a.pricing;
-          await this.enqueue(() => this.applyPricing('settings changed'));
-        }
-        if (agentsChanged) {
-          this.indexer = this.makeIndexer();
-          await this.enqueue(() => this.scan('settings changed'));
-        }
-        this.emit({ type: 'changed', reason: 'settings changed' });
-        return null as QueryMap[N]['result'];
-      }
-      default:
-        throw new Error(`unknown query ${String(name)}`);
-    }
+    if (!Object.hasOwn(this.handlers, name)) throw new Error(`unknown query ${String(name)}`);
+    const handle: QueryHandlers[N] = this.handlers[name];
+    return handle(args, Date.now());
   }
 
-  /**
-   * Lookups that need git or the network, started without waiting (the answer comes with a later
-   * query, announced by a change notice): the default branch, the diff against it, and `gh pr view`
-   * when no transcript names the branch's PR and the gh setting is on.
-   */
-  private lookUpInBackground(gitDir: string, toplevel: string, branch: string, prSource: string | null): void {
-    const key = `${gitDir}\0${branch}`;
-    // Status bar refreshes come with every transcript change: git is asked at most every few seconds.
-    const last = this.lastLookup.get(key) ?? 0;
-    if (this.inFlight.has(key) || this.stopped || Date.now() - last < IndexService.LOOKUP_EVERY_MS) return;
-    this.lastLookup.set(key, Date.now());
-    this.inFlight.add(key);
-    void (async () => {
-      let changed = false;
-      const def = this.defaults.get(gitDir);
-      if (!def || Date.now() - def.at > IndexService.DEFAULT_BRANCH_TTL_MS) {
-        const b = await defaultBranch(toplevel);
-        changed ||= b !== (def?.branch ?? null);
-        this.defaults.set(gitDir, { branch: b, at: Date.now() });
+  private readonly handlers: QueryHandlers = {
+    sessions: (_, now) => this.sessions(now),
+    branch: async (a, now) => {
+      // The default branch decides which PR sightings name a head branch: known before the first answer.
+      const def = a.toplevel ? await this.lookups.defaultBranch(a.gitDir, a.toplevel) : this.lookups.knownDefault(a.gitDir);
+      const sessions = this.sessions(now);
+      const summary = branchSummary(this.store, a.gitDir, a.branch, sessions, def);
+      summary.diff = this.lookups.knownDiff(a.gitDir, a.branch);
+      summary.pr_summary = summary.pr ? prSummary(this.store, a.gitDir, summary.pr.number, def, sessions) : null;
+      if (a.toplevel && !this.stopped) {
+        this.lookups.refreshInBackground(
+          { gitDir: a.gitDir, toplevel: a.toplevel, branch: a.branch, prSource: summary.pr?.source ?? null, gh: this.prSettings.gh },
+          () => this.emit({ type: 'changed', reason: 'branch details found' }),
+          (err) => this.log.warn(`branch lookup failed: ${err.message}`),
+        );
       }
-      const diff = await this.diffs.get(gitDir, toplevel, branch);
-      changed ||= JSON.stringify(diff) !== JSON.stringify(this.lastDiff.get(key) ?? null);
-      this.lastDiff.set(key, diff);
-      const noTranscriptPr = prSource === null || prSource === 'gh' || prSource === 'github';
-      if (this.prSettings.gh && noTranscriptPr && branch !== 'HEAD' && branch !== this.defaults.get(gitDir)?.branch) {
-        const cached = this.store.getPrLookup(gitDir, branch, 'gh');
-        if ((!cached || Date.now() - cached.fetched_at_ms > IndexService.PR_LOOKUP_TTL_MS) && Date.now() >= this.ghRetryAt) {
-          const answer = await ghPrView(toplevel, branch);
-          if (answer.kind === 'unavailable') {
-            if (!this.ghReasons.has(answer.reason)) this.log.info(`pull request lookup with gh skipped: ${answer.reason}`);
-            this.ghReasons.add(answer.reason);
-            this.ghRetryAt = Date.now() + IndexService.PR_LOOKUP_TTL_MS;
-          } else {
-            const pr = answer.kind === 'found' ? answer.pr : null;
-            if ((cached?.number ?? null) !== (pr?.number ?? null)) changed = true;
-            this.store.setPrLookup(gitDir, branch, 'gh', pr);
-            if (pr) this.log.info(`gh: ${branch} has pull request #${pr.number}`);
-          }
-        }
+      return summary;
+    },
+    pr: (a, now) => prSummary(this.store, a.gitDir, a.number, this.lookups.knownDefault(a.gitDir), this.sessions(now)),
+    pullRequests: (_, now) => listPullRequests(this.store, this.lookups.knownDefaults(), this.sessions(now)),
+    setPrLookup: (a) => {
+      const before = JSON.stringify(this.store.getPrLookup(a.gitDir, a.branch, 'github')?.number ?? null);
+      this.store.setPrLookup(a.gitDir, a.branch, 'github', a.pr);
+      if (JSON.stringify(a.pr?.number ?? null) !== before) this.emit({ type: 'changed', reason: 'pull request found' });
+      return null;
+    },
+    total: () => grandTotal(this.store),
+    diagnostics: async () => {
+      this.storeSize = (await fsp.stat(this.init.storeFile).catch(() => null))?.size ?? null;
+      return { ...diagnostics(this.store), search_index: searchIndexSize(this.store), ...this.state() };
+    },
+    explain: (a, now) => {
+      const overrides = this.pricing.overrides;
+      return 'session_id' in a ? explainSession(this.store, a.session_id, overrides, this.sessions(now)) : explainBranch(this.store, a.gitDir, a.branch, overrides);
+    },
+    details: (a, now) => {
+      const session = this.sessions(now).find((s) => s.session_id === a.sessionId);
+      return session ? { session, details: sessionDetails(this.store, a.sessionId) } : null;
+    },
+    dashboard: (a, now) => {
+      const data = dashboardData(this.store, a, this.sessions(now));
+      return { ...data, daily: this.agents.only(data.daily), costliest: this.agents.only(data.costliest) };
+    },
+    daily: (a) => this.agents.only(dailyUsage(this.store, a)),
+    search: (a) => this.agents.only(searchSessions(this.store, a.text, { includeAssistantText: a.includeAssistantText, limit: a.limit })),
+    refresh: async () => {
+      if (this.role === 'writer') await this.enqueue(() => this.scan('refresh'));
+      else await this.enqueue(() => this.reload());
+      return null;
+    },
+    rebuild: async () => {
+      if (this.role !== 'writer') throw new Error('another VS Code window writes the index; rebuild it from that window, or close it first');
+      await this.enqueue(() => this.rebuild());
+      return null;
+    },
+    settings: async (a) => {
+      this.status = a.status;
+      if (a.pullRequests) this.prSettings = a.pullRequests;
+      const agentsChanged = JSON.stringify(a.agents) !== JSON.stringify(this.agents.settings);
+      this.agents = new EnabledAgents(a.agents);
+      if (a.pricing && JSON.stringify(a.pricing) !== JSON.stringify(this.pricing)) {
+        this.pricing = a.pricing;
+        await this.enqueue(() => this.applyPricing('settings changed'));
       }
-      if (changed) this.emit({ type: 'changed', reason: 'branch details found' });
-    })()
-      .catch((err: Error) => this.log.warn(`branch lookup failed: ${err.message}`))
-      .finally(() => this.inFlight.delete(key));
-  }
+      if (agentsChanged) {
+        this.indexer = this.makeIndexer();
+        await this.enqueue(() => this.scan('settings changed'));
+      }
+      this.emit({ type: 'changed', reason: 'settings changed' });
+      return null;
+    },
+  };
 
   private async rebuild(): Promise<void> {
     this.log.info('rebuilding the index from the transcripts');
