@@ -2,8 +2,8 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Indexer, type Logger } from '../core/ingest/indexer';
-import { repoInfo } from '../core/git/repo';
-import { DiffStats, defaultBranch, ghPrView } from '../core/git/pr';
+import { type RepoInfo, repoInfo } from '../core/git/repo';
+import { BranchLookups } from '../core/git/lookups';
 import { prForBranch } from '../core/store/pullRequests';
 import { prSummary } from '../core/store/prTotals';
 import { ADAPTERS, sourceEnvFrom } from '../core/sources/registry';
@@ -139,13 +139,15 @@ async function openIndexed(storePath: string, spoolDir: string | null): Promise<
   return store;
 }
 
-/** `--gh`: asks gh for the branch's PR when no transcript names it, and keeps the answer in the index. */
-async function askGh(store: Store, gitDir: string, toplevel: string, branch: string, def: string | null): Promise<void> {
-  const known = prForBranch(store, gitDir, branch, def);
-  if ((known && known.source !== 'gh' && known.source !== 'github') || branch === 'HEAD' || branch === def) return;
-  const answer = await ghPrView(toplevel, branch);
-  if (answer.kind === 'unavailable') await stderr.write(`agent-handler: gh could not answer (${answer.reason})\n`);
-  else store.setPrLookup(gitDir, branch, 'gh', answer.kind === 'found' ? answer.pr : null);
+/** The default branch, the diff and `--gh`'s PR lookup, as the extension does them; gh's answers kept in the index. */
+function branchLookups(store: Store): BranchLookups {
+  return new BranchLookups(store, { unavailable: (reason) => stderr.write(`agent-handler: gh could not answer (${reason})\n`) });
+}
+
+/** `--gh`: asks gh for the branch's PR when no transcript names it (every run: the CLI keeps no earlier answer's age). */
+async function askGh(lookups: BranchLookups, store: Store, repo: RepoInfo, def: string | null): Promise<void> {
+  const known = prForBranch(store, repo.git_dir, repo.branch, def);
+  await lookups.askGh(repo.git_dir, repo.toplevel, repo.branch, def, known?.source ?? null, false);
 }
 
 async function printTable(sessions: SessionView[]): Promise<void> {
@@ -203,10 +205,11 @@ async function main(argv: string[]): Promise<number> {
         await stdout.write(args.json ? `${JSON.stringify(out, null, 2)}\n` : `no git repository at ${args.cwd}; all sessions: ${formatUsd(t.cost_usd)}\n`);
         return 0;
       }
-      const def = await defaultBranch(repo.toplevel);
-      if (args.gh) await askGh(store, repo.git_dir, repo.toplevel, repo.branch, def);
+      const lookups = branchLookups(store);
+      const def = await lookups.defaultBranch(repo.git_dir, repo.toplevel);
+      if (args.gh) await askGh(lookups, store, repo, def);
       const summary = branchSummary(store, repo.git_dir, repo.branch, undefined, def);
-      const diff = await new DiffStats().get(repo.git_dir, repo.toplevel, repo.branch);
+      const diff = await lookups.diff(repo.git_dir, repo.toplevel, repo.branch);
       const out = {
         repo: repo.github_repo ?? repo.toplevel,
         ...summary,
@@ -226,8 +229,9 @@ async function main(argv: string[]): Promise<number> {
       const repo = await repoInfo(args.cwd);
       if (!repo) throw new UsageError(`no git repository at ${args.cwd}`);
       const store = await openIndexed(args.store, args.spool);
-      const def = await defaultBranch(repo.toplevel);
-      if (args.gh && args.number === null) await askGh(store, repo.git_dir, repo.toplevel, repo.branch, def);
+      const lookups = branchLookups(store);
+      const def = await lookups.defaultBranch(repo.git_dir, repo.toplevel);
+      if (args.gh && args.number === null) await askGh(lookups, store, repo, def);
       const number = args.number ?? prForBranch(store, repo.git_dir, repo.branch, def)?.number ?? null;
       const summary = number === null ? null : prSummary(store, repo.git_dir, number, def);
       if (!summary) {

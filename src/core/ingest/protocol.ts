@@ -88,10 +88,19 @@ export interface ServiceState {
   price_data: string;
 }
 
-export type ToWorker =
-  | { type: 'init'; init: WorkerInit }
-  | { type: 'query'; id: number; name: QueryName; args: unknown }
-  | { type: 'stop' };
+/**
+ * A query and the arguments its name takes. Unparameterised it is any query with any query's
+ * arguments: what a message can be on the wire, and what the service's query<N>() accepts when N is
+ * every name (its handler table still answers each name with that name's types).
+ */
+export interface QueryMessage<N extends QueryName = QueryName> {
+  type: 'query';
+  id: number;
+  name: N;
+  args: QueryMap[N]['args'];
+}
+
+export type ToWorker = { type: 'init'; init: WorkerInit } | QueryMessage | { type: 'stop' };
 
 export type FromWorker =
   | { type: 'ready'; sessions: number; outcome: string; role: ServiceState['role'] }

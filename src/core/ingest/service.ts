@@ -3,13 +3,13 @@ import { promises as fsp, unwatchFile, watchFile } from 'node:fs';
 import * as path from 'node:path';
 import { type OtlpReceiver, startOtlpReceiver } from '../live/otlp';
 import { DEFAULT_STATUS_SETTINGS, type StatusSettings } from '../model/status';
-import { ADAPTERS, sourceEnvFrom } from '../sources/registry';
+import { sourceEnvFrom } from '../sources/registry';
 import { WriterLease } from '../store/lease';
-import { DiffStats, type DiffStat, defaultBranch, ghPrView } from '../git/pr';
+import { BranchLookups } from '../git/lookups';
 import { listPullRequests, prSummary } from '../store/prTotals';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
 import { searchIndexSize, searchSessions } from '../store/search';
-import { SNAPSHOT_EVERY_MS, writeSessionSnapshot } from '../store/sessionSnapshot';
+import { writeSessionSnapshot } from '../store/sessionSnapshot';
 import { dailyUsage } from '../store/daily';
 import { sessionDetails } from '../store/details';
 import { dashboardData } from '../store/dashboard';
@@ -18,27 +18,19 @@ import { Store } from '../store/store';
 import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
 import { explainBranch, explainSession } from '../pricing/report';
+import { EnabledAgents } from './enabledAgents';
 import { type IndexStats, Indexer, type Logger } from './indexer';
-import type { AgentSettings, FromWorker, PrSettings, PricingSettings, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
+import { PersistScheduler } from './persistScheduler';
+import type { FromWorker, PrSettings, PricingSettings, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
 import { TranscriptWatcher } from './watcher';
 
 /**
- * How long from `now` the next save of the store must wait. A save writes the whole file (sql.js
- * holds the database in memory): 0.3-0.4 s at 1 GB of transcripts (a 49 MB store), most of it
- * writing and syncing the file (docs/performance.md), and the worker answers no query meanwhile.
- * Saves are spaced at PERSIST_SPACING times the last one's duration, about a tenth of the worker's
- * time while agents write. Small stores save in milliseconds and are not held back; a 1 GB
- * corpus's store is saved at most every ~3-4 s (also how late other windows, which reload the
- * file, can be).
+ * One handler per query, keyed by its name: each takes the arguments and gives the result that
+ * protocol.ts's QueryMap declares for that name, so a handler and its query cannot disagree.
  */
-export function persistSpacing(last: { at: number; ms: number } | null, now: number): number {
-  if (!last) return 0;
-  return Math.max(0, last.at + Math.min(PERSIST_SPACING * last.ms, PERSIST_SPACING_MAX_MS) - now);
-}
-
-/** See persistSpacing. The cap: one slow save (a disk busy at its fsync) never holds saves back long. */
-export const PERSIST_SPACING = 10;
-export const PERSIST_SPACING_MAX_MS = 30_000;
+type QueryHandlers = {
+  [N in QueryName]: (args: QueryMap[N]['args'], now: number) => QueryMap[N]['result'] | Promise<QueryMap[N]['result']>;
+};
 
 /**
  * Keeps one store in step with the transcripts: the writer (holder of the lease) indexes, watches
@@ -54,10 +46,9 @@ export class IndexService {
   private role: ServiceState['role'] = 'starting';
   private queue: Promise<unknown> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
-  private persistTimer: NodeJS.Timeout | null = null;
-  private firstDirtyAt: number | null = null;
+  private readonly persistence: PersistScheduler;
   private status: StatusSettings;
-  private agents: AgentSettings;
+  private agents: EnabledAgents;
   private pricing: PricingSettings;
   private lastScanAt: string | null = null;
   private lastScanMs: number | null = null;
@@ -66,37 +57,10 @@ export class IndexService {
   /** Paths of the watcher batch queued but not started yet. */
   private waitingPaths: Set<string> | null = null;
   private prSettings: PrSettings;
-  /** Default branch per repository (git dir), looked up once in a while. */
-  private readonly defaults = new Map<string, { branch: string | null; at: number }>();
-  private readonly diffs = new DiffStats();
-  private readonly lastDiff = new Map<string, DiffStat | null>();
-  private readonly inFlight = new Set<string>();
-  private readonly lastLookup = new Map<string, number>();
-  static readonly LOOKUP_EVERY_MS = 3_000;
-  /** gh failures are logged once per reason, not on every status bar refresh. */
-  private readonly ghReasons = new Set<string>();
-  /** After gh could not answer (missing, logged out, offline), it is not asked again for a while. */
-  private ghRetryAt = 0;
-
-  /** A PR lookup answer is asked again after this long (a PR opened or merged meanwhile). */
-  static readonly PR_LOOKUP_TTL_MS = 10 * 60_000;
-  static readonly DEFAULT_BRANCH_TTL_MS = 5 * 60_000;
+  private readonly lookups: BranchLookups;
   private receiver: OtlpReceiver | null = null;
-  private persistFailures = 0;
-  /** When the last save ended and how long it took: the next one waits in proportion (persistSpacing). */
-  private lastPersist: { at: number; ms: number } | null = null;
-  /** When the session list was last saved for the views' first paint (sessionSnapshot.ts). */
-  private lastSnapshotAt = 0;
-  /** A save happened since the list was last saved. */
-  private snapshotDue = false;
   private storeSize: number | null = null;
 
-  /**
-   * Persist at most this long after the first unsaved change, and this long after the last one;
-   * never sooner than persistSpacing() allows after the previous save.
-   */
-  static readonly PERSIST_MAX_MS = 5_000;
-  static readonly PERSIST_QUIET_MS = 1_000;
   static readonly HEARTBEAT_MS = 5_000;
 
   constructor(
@@ -106,9 +70,30 @@ export class IndexService {
   ) {
     this.lease = new WriterLease(path.join(path.dirname(init.storeFile), 'writer.lock'), 3 * IndexService.HEARTBEAT_MS);
     this.status = init.status ?? DEFAULT_STATUS_SETTINGS;
-    this.agents = init.agents;
+    this.agents = new EnabledAgents(init.agents);
     this.pricing = init.pricing ?? { overrides: {}, refresh: false };
     this.prSettings = init.pullRequests ?? { gh: false };
+    this.persistence = new PersistScheduler(
+      {
+        isDirty: () => this.store.isDirty,
+        maySave: () => this.maySave(),
+        save: () => this.store.persist(),
+        saveSnapshot: () => this.saveSessionSnapshot(),
+        enqueue: (work) => void this.enqueue(work),
+      },
+      log,
+    );
+    // The store is replaced on reload and takeover: the lookups' PR cache is whichever is open.
+    this.lookups = new BranchLookups(
+      {
+        getPrLookup: (gitDir, branch, source) => this.store.getPrLookup(gitDir, branch, source),
+        setPrLookup: (gitDir, branch, source, pr) => this.store.setPrLookup(gitDir, branch, source, pr),
+      },
+      {
+        unavailable: (reason) => this.log.info(`pull request lookup with gh skipped: ${reason}`),
+        found: (branch, pr) => this.log.info(`gh: ${branch} has pull request #${pr.number}`),
+      },
+    );
   }
 
   /** Resolves once the store is open and queries can be answered; the first scan goes on after. */
@@ -151,8 +136,8 @@ export class IndexService {
 
   /** An indexer over the enabled agents only. */
   private makeIndexer(): Indexer {
-    const adapters = ADAPTERS.filter((a) => !this.agents.disabled.includes(a.id));
-    const indexer = new Indexer(this.store, adapters, sourceEnvFrom(this.init.env, this.init.home, this.agents.extraRoots, this.init.spoolDir), this.log);
+    const env = sourceEnvFrom(this.init.env, this.init.home, this.agents.settings.extraRoots, this.init.spoolDir);
+    const indexer = new Indexer(this.store, this.agents.adapters(), env, this.log);
     indexer.usePriceOverrides(this.pricing.overrides);
     return indexer;
   }
@@ -181,14 +166,11 @@ export class IndexService {
     this.store.setMeta('pricing', fingerprint);
     this.log.info(`pricing (${reason}): ${changed} stored request(s) re-priced from their tokens in ${Date.now() - t0} ms (${priceSource.label})`);
     if (changed) this.emit({ type: 'changed', reason: 'prices changed' });
-    this.schedulePersist();
+    this.persistence.schedule();
   }
 
-  /** Sessions of the enabled agents, with their status as of now. */
   /** Saves the session list next to the store, for the next start's first paint. Never fails a save. */
   private async saveSessionSnapshot(): Promise<void> {
-    this.lastSnapshotAt = Date.now();
-    this.snapshotDue = false;
     try {
       await writeSessionSnapshot(this.init.storeFile, this.sessions(Date.now()));
     } catch (err) {
@@ -196,8 +178,9 @@ export class IndexService {
     }
   }
 
+  /** Sessions of the enabled agents, with their status as of now. */
   private sessions(now: number) {
-    return listSessions(this.store, now, this.status).filter((s) => !this.agents.disabled.includes(s.framework));
+    return this.agents.only(listSessions(this.store, now, this.status));
   }
 
   private setRole(role: ServiceState['role']): void {
@@ -276,48 +259,20 @@ export class IndexService {
     }
     this.emit({ type: 'indexed', files_read: stats.files_read, bytes_read: stats.bytes_read, ms, sessions_changed: stats.sessions_changed, lines_skipped: stats.lines_skipped });
     if (stats.sessions_changed || stats.files_deleted || stats.files_read) this.emit({ type: 'changed', reason });
-    this.schedulePersist();
+    this.persistence.schedule();
   }
 
-  private schedulePersist(): void {
-    // After stop() (a scan that was running when it was called): stop() saves once itself.
-    if (this.stopped || !this.store.isDirty) return;
-    const now = Date.now();
-    this.firstDirtyAt ??= now;
-    if (this.persistTimer) clearTimeout(this.persistTimer);
-    const debounce = Math.min(IndexService.PERSIST_QUIET_MS, this.firstDirtyAt + IndexService.PERSIST_MAX_MS - now);
-    const wait = Math.max(0, debounce, persistSpacing(this.lastPersist, now));
-    this.persistTimer = setTimeout(() => void this.enqueue(() => this.persist()), wait);
-  }
-
-  private async persist(): Promise<void> {
-    this.persistTimer = null;
-    this.firstDirtyAt = null;
-    if (this.role !== 'writer') return;
-    try {
-      // A writer that lost its lease must not overwrite the new writer's file. (Renewing writes the
-      // lease file, so on a full disk this fails too: a failed save, retried like one.)
-      if (!(await this.lease.renew())) {
-        this.log.warn('lost the index writer lease before persisting; another window writes now');
-        await this.becomeReader();
-        return;
-      }
-      const t0 = Date.now();
-      await this.store.persist();
-      this.lastPersist = { at: Date.now(), ms: Date.now() - t0 };
-      this.log.debug?.(`store persisted in ${this.lastPersist.ms} ms`);
-      this.persistFailures = 0;
-      this.snapshotDue = true;
-      if (Date.now() - this.lastSnapshotAt >= SNAPSHOT_EVERY_MS) await this.saveSessionSnapshot();
-    } catch (err) {
-      // The old file is intact (temp file + rename); try again later (e.g. after a full disk), with
-      // a growing delay so a disk that stays full is not hammered (and the log not flooded).
-      this.persistFailures++;
-      const retryMs = Math.min(60_000, IndexService.PERSIST_QUIET_MS * 2 ** (this.persistFailures - 1));
-      this.log.error(`could not save the index (${(err as Error).message}); the previous file is kept, retrying in ${retryMs / 1000} s`);
-      if (this.persistTimer) clearTimeout(this.persistTimer);
-      if (!this.stopped) this.persistTimer = setTimeout(() => void this.enqueue(() => this.persist()), retryMs);
-    }
+  /**
+   * Whether this window may save the store now: the writer, whose lease is still its own. A writer
+   * that lost its lease must not overwrite the new writer's file: it becomes a reader. (Renewing
+   * writes the lease file, so on a full disk this fails too: a failed save, retried like one.)
+   */
+  private async maySave(): Promise<boolean> {
+    if (this.role !== 'writer') return false;
+    if (await this.lease.renew()) return true;
+    this.log.warn('lost the index writer lease before persisting; another window writes now');
+    await this.becomeReader();
+    return false;
   }
 
   private async heartbeat(): Promise<void> {
@@ -383,141 +338,85 @@ export class IndexService {
     this.emit({ type: 'changed', reason: 'another window updated the index' });
   }
 
+  /** Answers a view's query (the worker's entry point): routed to its handler by name. */
   async query<N extends QueryName>(name: N, args: QueryMap[N]['args']): Promise<QueryMap[N]['result']> {
-    const now = Date.now();
-    switch (name) {
-      case 'sessions':
-        return this.sessions(now) as QueryMap[N]['result'];
-      case 'branch': {
-        const a = args as QueryMap['branch']['args'];
-        // The default branch decides which PR sightings name a head branch: known before the first answer.
-        if (!this.defaults.has(a.gitDir) && a.toplevel) this.defaults.set(a.gitDir, { branch: await defaultBranch(a.toplevel), at: Date.now() });
-        const def = this.defaults.get(a.gitDir)?.branch ?? null;
-        const summary = branchSummary(this.store, a.gitDir, a.branch, this.sessions(now), def);
-        summary.diff = this.lastDiff.get(`${a.gitDir}\0${a.branch}`) ?? null;
-        summary.pr_summary = summary.pr ? prSummary(this.store, a.gitDir, summary.pr.number, def, this.sessions(now)) : null;
-        if (a.toplevel) this.lookUpInBackground(a.gitDir, a.toplevel, a.branch, summary.pr?.source ?? null);
-        return summary as QueryMap[N]['result'];
-      }
-      case 'pr': {
-        const a = args as QueryMap['pr']['args'];
-        return prSummary(this.store, a.gitDir, a.number, this.defaults.get(a.gitDir)?.branch ?? null, this.sessions(now)) as QueryMap[N]['result'];
-      }
-      case 'pullRequests': {
-        const defaults = new Map([...this.defaults].map(([k, v]) => [k, v.branch]));
-        return listPullRequests(this.store, defaults, this.sessions(now)) as QueryMap[N]['result'];
-      }
-      case 'setPrLookup': {
-        const a = args as QueryMap['setPrLookup']['args'];
-        const before = JSON.stringify(this.store.getPrLookup(a.gitDir, a.branch, 'github')?.number ?? null);
-        this.store.setPrLookup(a.gitDir, a.branch, 'github', a.pr);
-        if (JSON.stringify(a.pr?.number ?? null) !== before) this.emit({ type: 'changed', reason: 'pull request found' });
-        return null as QueryMap[N]['result'];
-      }
-      case 'total':
-        return grandTotal(this.store) as QueryMap[N]['result'];
-      case 'diagnostics':
-        this.storeSize = (await fsp.stat(this.init.storeFile).catch(() => null))?.size ?? null;
-        return { ...diagnostics(this.store), search_index: searchIndexSize(this.store), ...this.state() } as QueryMap[N]['result'];
-      case 'explain': {
-        const a = args as QueryMap['explain']['args'];
-        const overrides = this.pricing.overrides;
-        return ('session_id' in a ? explainSession(this.store, a.session_id, overrides, this.sessions(now)) : explainBranch(this.store, a.gitDir, a.branch, overrides)) as QueryMap[N]['result'];
-      }
-      case 'details': {
-        const a = args as QueryMap['details']['args'];
-        const session = this.sessions(now).find((s) => s.session_id === a.sessionId);
-        return (session ? { session, details: sessionDetails(this.store, a.sessionId) } : null) as QueryMap[N]['result'];
-      }
-      case 'dashboard': {
-        const data = dashboardData(this.store, args as QueryMap['dashboard']['args'], this.sessions(now));
-        const enabled = (r: { framework: string }) => !this.agents.disabled.includes(r.framework);
-        return { ...data, daily: data.daily.filter(enabled), costliest: data.costliest.filter(enabled) } as QueryMap[N]['result'];
-      }
-      case 'daily': {
-        const rows = dailyUsage(this.store, args as QueryMap['daily']['args']);
-        return rows.filter((r) => !this.agents.disabled.includes(r.framework)) as QueryMap[N]['result'];
-      }
-      case 'search': {
-        const a = args as QueryMap['search']['args'];
-        const hits = searchSessions(this.store, a.text, { includeAssistantText: a.includeAssistantText, limit: a.limit });
-        return hits.filter((h) => !this.agents.disabled.includes(h.framework)) as QueryMap[N]['result'];
-      }
-      case 'refresh':
-        if (this.role === 'writer') await this.enqueue(() => this.scan('refresh'));
-        else await this.enqueue(() => this.reload());
-        return null as QueryMap[N]['result'];
-      case 'rebuild':
-        if (this.role !== 'writer') throw new Error('another VS Code window writes the index; rebuild it from that window, or close it first');
-        await this.enqueue(() => this.rebuild());
-        return null as QueryMap[N]['result'];
-      case 'settings': {
-        const a = args as QueryMap['settings']['args'];
-        this.status = a.status;
-        if (a.pullRequests) this.prSettings = a.pullRequests;
-        const agentsChanged = JSON.stringify(a.agents) !== JSON.stringify(this.agents);
-        this.agents = a.agents;
-        if (a.pricing && JSON.stringify(a.pricing) !== JSON.stringify(this.pricing)) {
-          this.pricing = a.pricing;
-          await this.enqueue(() => this.applyPricing('settings changed'));
-        }
-        if (agentsChanged) {
-          this.indexer = this.makeIndexer();
-          await this.enqueue(() => this.scan('settings changed'));
-        }
-        this.emit({ type: 'changed', reason: 'settings changed' });
-        return null as QueryMap[N]['result'];
-      }
-      default:
-        throw new Error(`unknown query ${String(name)}`);
-    }
+    if (!Object.hasOwn(this.handlers, name)) throw new Error(`unknown query ${String(name)}`);
+    const handle: QueryHandlers[N] = this.handlers[name];
+    return handle(args, Date.now());
   }
 
-  /**
-   * Lookups that need git or the network, started without waiting (the answer comes with a later
-   * query, announced by a change notice): the default branch, the diff against it, and `gh pr view`
-   * when no transcript names the branch's PR and the gh setting is on.
-   */
-  private lookUpInBackground(gitDir: string, toplevel: string, branch: string, prSource: string | null): void {
-    const key = `${gitDir}\0${branch}`;
-    // Status bar refreshes come with every transcript change: git is asked at most every few seconds.
-    const last = this.lastLookup.get(key) ?? 0;
-    if (this.inFlight.has(key) || this.stopped || Date.now() - last < IndexService.LOOKUP_EVERY_MS) return;
-    this.lastLookup.set(key, Date.now());
-    this.inFlight.add(key);
-    void (async () => {
-      let changed = false;
-      const def = this.defaults.get(gitDir);
-      if (!def || Date.now() - def.at > IndexService.DEFAULT_BRANCH_TTL_MS) {
-        const b = await defaultBranch(toplevel);
-        changed ||= b !== (def?.branch ?? null);
-        this.defaults.set(gitDir, { branch: b, at: Date.now() });
+  private readonly handlers: QueryHandlers = {
+    sessions: (_, now) => this.sessions(now),
+    branch: async (a, now) => {
+      // The default branch decides which PR sightings name a head branch: known before the first answer.
+      const def = a.toplevel ? await this.lookups.defaultBranch(a.gitDir, a.toplevel) : this.lookups.knownDefault(a.gitDir);
+      const sessions = this.sessions(now);
+      const summary = branchSummary(this.store, a.gitDir, a.branch, sessions, def);
+      summary.diff = this.lookups.knownDiff(a.gitDir, a.branch);
+      summary.pr_summary = summary.pr ? prSummary(this.store, a.gitDir, summary.pr.number, def, sessions) : null;
+      if (a.toplevel && !this.stopped) {
+        this.lookups.refreshInBackground(
+          { gitDir: a.gitDir, toplevel: a.toplevel, branch: a.branch, prSource: summary.pr?.source ?? null, gh: this.prSettings.gh },
+          () => this.emit({ type: 'changed', reason: 'branch details found' }),
+          (err) => this.log.warn(`branch lookup failed: ${err.message}`),
+        );
       }
-      const diff = await this.diffs.get(gitDir, toplevel, branch);
-      changed ||= JSON.stringify(diff) !== JSON.stringify(this.lastDiff.get(key) ?? null);
-      this.lastDiff.set(key, diff);
-      const noTranscriptPr = prSource === null || prSource === 'gh' || prSource === 'github';
-      if (this.prSettings.gh && noTranscriptPr && branch !== 'HEAD' && branch !== this.defaults.get(gitDir)?.branch) {
-        const cached = this.store.getPrLookup(gitDir, branch, 'gh');
-        if ((!cached || Date.now() - cached.fetched_at_ms > IndexService.PR_LOOKUP_TTL_MS) && Date.now() >= this.ghRetryAt) {
-          const answer = await ghPrView(toplevel, branch);
-          if (answer.kind === 'unavailable') {
-            if (!this.ghReasons.has(answer.reason)) this.log.info(`pull request lookup with gh skipped: ${answer.reason}`);
-            this.ghReasons.add(answer.reason);
-            this.ghRetryAt = Date.now() + IndexService.PR_LOOKUP_TTL_MS;
-          } else {
-            const pr = answer.kind === 'found' ? answer.pr : null;
-            if ((cached?.number ?? null) !== (pr?.number ?? null)) changed = true;
-            this.store.setPrLookup(gitDir, branch, 'gh', pr);
-            if (pr) this.log.info(`gh: ${branch} has pull request #${pr.number}`);
-          }
-        }
+      return summary;
+    },
+    pr: (a, now) => prSummary(this.store, a.gitDir, a.number, this.lookups.knownDefault(a.gitDir), this.sessions(now)),
+    pullRequests: (_, now) => listPullRequests(this.store, this.lookups.knownDefaults(), this.sessions(now)),
+    setPrLookup: (a) => {
+      const before = JSON.stringify(this.store.getPrLookup(a.gitDir, a.branch, 'github')?.number ?? null);
+      this.store.setPrLookup(a.gitDir, a.branch, 'github', a.pr);
+      if (JSON.stringify(a.pr?.number ?? null) !== before) this.emit({ type: 'changed', reason: 'pull request found' });
+      return null;
+    },
+    total: () => grandTotal(this.store),
+    diagnostics: async () => {
+      this.storeSize = (await fsp.stat(this.init.storeFile).catch(() => null))?.size ?? null;
+      return { ...diagnostics(this.store), search_index: searchIndexSize(this.store), ...this.state() };
+    },
+    explain: (a, now) => {
+      const overrides = this.pricing.overrides;
+      return 'session_id' in a ? explainSession(this.store, a.session_id, overrides, this.sessions(now)) : explainBranch(this.store, a.gitDir, a.branch, overrides);
+    },
+    details: (a, now) => {
+      const session = this.sessions(now).find((s) => s.session_id === a.sessionId);
+      return session ? { session, details: sessionDetails(this.store, a.sessionId) } : null;
+    },
+    dashboard: (a, now) => {
+      const data = dashboardData(this.store, a, this.sessions(now));
+      return { ...data, daily: this.agents.only(data.daily), costliest: this.agents.only(data.costliest) };
+    },
+    daily: (a) => this.agents.only(dailyUsage(this.store, a)),
+    search: (a) => this.agents.only(searchSessions(this.store, a.text, { includeAssistantText: a.includeAssistantText, limit: a.limit })),
+    refresh: async () => {
+      if (this.role === 'writer') await this.enqueue(() => this.scan('refresh'));
+      else await this.enqueue(() => this.reload());
+      return null;
+    },
+    rebuild: async () => {
+      if (this.role !== 'writer') throw new Error('another VS Code window writes the index; rebuild it from that window, or close it first');
+      await this.enqueue(() => this.rebuild());
+      return null;
+    },
+    settings: async (a) => {
+      this.status = a.status;
+      if (a.pullRequests) this.prSettings = a.pullRequests;
+      const agentsChanged = JSON.stringify(a.agents) !== JSON.stringify(this.agents.settings);
+      this.agents = new EnabledAgents(a.agents);
+      if (a.pricing && JSON.stringify(a.pricing) !== JSON.stringify(this.pricing)) {
+        this.pricing = a.pricing;
+        await this.enqueue(() => this.applyPricing('settings changed'));
       }
-      if (changed) this.emit({ type: 'changed', reason: 'branch details found' });
-    })()
-      .catch((err: Error) => this.log.warn(`branch lookup failed: ${err.message}`))
-      .finally(() => this.inFlight.delete(key));
-  }
+      if (agentsChanged) {
+        this.indexer = this.makeIndexer();
+        await this.enqueue(() => this.scan('settings changed'));
+      }
+      this.emit({ type: 'changed', reason: 'settings changed' });
+      return null;
+    },
+  };
 
   private async rebuild(): Promise<void> {
     this.log.info('rebuilding the index from the transcripts');
@@ -551,7 +450,7 @@ export class IndexService {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistence.stop();
     this.stopWatchingStoreFile();
     await this.stopReceiver();
     await this.watcher?.close();
@@ -559,15 +458,7 @@ export class IndexService {
     await this.queue.catch(() => undefined);
     if (this.role === 'writer') {
       this.role = 'reader'; // no more writes after this one
-      if (await this.lease.renew()) {
-        if (this.store.isDirty) {
-          await this.store.persist().then(
-            () => (this.snapshotDue = true),
-            (err: Error) => this.log.error(`final persist failed: ${err.message}`),
-          );
-        }
-        if (this.snapshotDue) await this.saveSessionSnapshot();
-      }
+      if (await this.lease.renew()) await this.persistence.flush();
     }
     await this.lease.release();
     this.store?.close();

@@ -46,7 +46,7 @@ port.on('message', (msg: ToWorker) => {
         try {
           await started;
           if (!service) throw new Error('not initialised');
-          post({ type: 'result', id: msg.id, result: await service.query(msg.name, msg.args as never) });
+          post({ type: 'result', id: msg.id, result: await service.query(msg.name, msg.args) });
         } catch (err) {
           post({ type: 'result', id: msg.id, error: (err as Error).message });
         }
