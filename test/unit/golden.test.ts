@@ -6,13 +6,13 @@
  * A change that is meant to change an answer regenerates them (and the diff shows what changed):
  *   npm run build && npx tsc -p tsconfig.test.json && GOLDEN_UPDATE=1 node --test out/test/unit/golden.test.js
  *
- * Everything that reaches the answers is pinned: the corpus lives at a fixed path (paths are in the
- * answers), the machine id and time zone are given, git's dates are fixed, and every session is
+ * Everything that reaches the answers is pinned: the corpus's folder is named <golden> in them, the machine id and time zone are given, git's dates are fixed, and every session is
  * months old (its status no longer depends on the clock).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
+import { mkdtempSync, promises as fsp } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { MACHINE_ID_ENV } from '../../src/core/machine';
@@ -20,8 +20,8 @@ import { FIXTURES, REPO_ROOT, agentHome, copyDir, encodeCwd, git } from './helpe
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const GOLDEN = path.join(FIXTURES, 'golden');
-// A fixed path, not os.tmpdir(): the paths are part of the answers.
-const ROOT = '/tmp/agent-handler-golden';
+// A folder of this run's own (parallel runs must not share one); the answers name it as <golden>.
+const ROOT = mkdtempSync(path.join(os.tmpdir(), 'ah-golden-'));
 const HOME = path.join(ROOT, 'home');
 const REPO = path.join(ROOT, 'repo');
 const FIXTURE_CWD = '/home/dev/agent/work/repo-claude-2.1.332';
@@ -88,7 +88,8 @@ function run(args: string[], store: string): string {
   const r = spawnSync(process.execPath, [CLI, ...args, '--store', store], { env, cwd: REPO, encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
   assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
   assert.equal(r.stderr, '', args.join(' '));
-  return r.stdout;
+  // The run's folder as it appears in paths and in Claude Code's encoded project folder names.
+  return r.stdout.split(ROOT).join('<golden>').split(encodeCwd(ROOT)).join('<golden-encoded>');
 }
 
 describe('golden answers (the CLI before and after a reshaping)', () => {
