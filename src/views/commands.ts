@@ -2,23 +2,23 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { formatDiagnostics, hooksState } from '../core/diagnostics';
-import type { TreeNode } from '../core/grouping';
-import type { SessionView } from '../core/store/queries';
-import { adapterFor } from '../core/sources/registry';
-import { displayText, formatAgo, sessionLabel } from '../core/text';
+import { totalTokens } from '../core/model/session';
+import type { BranchSummary, SessionView } from '../core/store/queries';
+import { PR_SOURCE_LABEL } from '../core/store/pullRequests';
+import { costLabel, costSummaryMarkdown, safePrUrl } from '../core/report';
+import { displayText, formatAgo, formatTokens, sessionLabel } from '../core/text';
+import { executeCommand, registerCommand } from './apis/commands.apis';
+import { writeClipboard, openExternal } from './apis/env.apis';
+import { createTerminal, setStatusBarMessage, showErrorMessage, showInformationMessage, showQuickPick, showTextDocument, showWarningMessage, withProgress } from './apis/window.apis';
+import { openTextDocument, stat } from './apis/workspace.apis';
+import type { ExplainCostDocuments } from './explainCost';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
-import { sessionDescription } from './markdown';
+import { agentLabel, sessionDescription, withoutIcons } from './model/labels';
+import { isResumable, isSessionNode, resumeCommandFor } from './model/sessionsTree';
 import type { SessionsTree } from './sessionsTree';
 import type { BranchStatusBar } from './statusBar';
-import type { ExplainCostDocuments } from './explainCost';
 import type { WorkspaceRepo } from './workspaceRepo';
-import type { BranchSummary } from '../core/store/queries';
-import { PR_SOURCE_LABEL } from '../core/store/pullRequests';
-import { costSummaryMarkdown, safePrUrl, tokensOf } from '../core/report';
-import { formatTokens } from '../core/text';
-import { agentLabel } from './sessionsTree';
-import { costText } from './markdown';
 
 interface Deps {
   client: IndexClient;
@@ -35,29 +35,28 @@ interface Deps {
  * re-resolved by id, so a command never acts on stale data.
  */
 export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
-  const reg = (id: string, fn: (...args: unknown[]) => unknown) => ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
+  const reg = (id: string, fn: (...args: unknown[]) => unknown) => ctx.subscriptions.push(registerCommand(id, fn));
 
   const resolve = async (arg: unknown, placeHolder: string, filter: (s: SessionView) => boolean = () => true): Promise<SessionView | undefined> => {
-    const node = arg as TreeNode | undefined;
-    if (node && node.kind === 'session') return d.tree.sessions.find((s) => s.session_id === node.session.session_id) ?? node.session;
+    if (isSessionNode(arg)) return d.tree.sessions.find((s) => s.session_id === arg.session.session_id) ?? arg.session;
     return pickSession(d.tree.sessions.filter(filter), placeHolder);
   };
 
   reg('agentHandler.refresh', async () => {
-    await vscode.window.withProgress({ location: { viewId: 'agentHandler.sessions' } }, () => d.client.query('refresh', {}));
+    await withProgress({ location: { viewId: 'agentHandler.sessions' } }, () => d.client.query('refresh', {}));
     d.tree.scheduleRefresh(0);
     d.statusBar.scheduleRefresh(0);
   });
 
   reg('agentHandler.rebuildIndex', async () => {
     try {
-      await vscode.window.withProgress(
+      await withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Agent Handler: rebuilding the index from the transcripts…' },
         () => d.client.query('rebuild', {}),
       );
       d.log.info('index rebuilt');
     } catch (err) {
-      void vscode.window.showWarningMessage(`Agent Handler: ${(err as Error).message}`);
+      void showWarningMessage(`Agent Handler: ${(err as Error).message}`);
     }
   });
 
@@ -65,23 +64,23 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     const s = await resolve(arg, 'Open the transcript of…', (x) => x.transcript_available && !!x.transcript_path);
     if (!s?.transcript_path) return;
     try {
-      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(s.transcript_path));
-      await vscode.window.showTextDocument(doc, { preview: true });
+      const doc = await openTextDocument(vscode.Uri.file(s.transcript_path));
+      await showTextDocument(doc, { preview: true });
     } catch (err) {
-      void vscode.window.showErrorMessage(`Agent Handler: cannot open ${s.transcript_path}: ${(err as Error).message}`);
+      void showErrorMessage(`Agent Handler: cannot open ${s.transcript_path}: ${(err as Error).message}`);
     }
   });
 
   reg('agentHandler.resumeSession', async (arg) => {
-    const s = await resolve(arg, 'Resume which session?', (x) => !x.parent_session_id && !!adapterFor(x.framework)?.resumeCommand?.(x.session_id));
+    const s = await resolve(arg, 'Resume which session?', isResumable);
     if (!s) return;
-    const cmd = adapterFor(s.framework)?.resumeCommand?.(s.session_id);
+    const cmd = resumeCommandFor(s);
     if (!cmd) {
-      void vscode.window.showWarningMessage(`Agent Handler: ${s.framework} session ${s.session_id} cannot be resumed from here.`);
+      void showWarningMessage(`Agent Handler: ${s.framework} session ${s.session_id} cannot be resumed from here.`);
       return;
     }
     // The agent is the terminal's process with its arguments as a list: no shell parses the id.
-    const terminal = vscode.window.createTerminal({
+    const terminal = createTerminal({
       name: sessionLabel(s, 40),
       cwd: s.cwd && (await exists(s.cwd)) ? s.cwd : undefined,
       shellPath: cmd.command,
@@ -94,14 +93,14 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
   reg('agentHandler.copySessionId', async (arg) => {
     const s = await resolve(arg, 'Copy the id of…');
     if (!s) return;
-    await vscode.env.clipboard.writeText(s.session_id);
-    vscode.window.setStatusBarMessage(`$(copy) Copied session id ${s.session_id}`, 4000);
+    await writeClipboard(s.session_id);
+    setStatusBarMessage(`$(copy) Copied session id ${s.session_id}`, 4000);
   });
 
   reg('agentHandler.revealSessionFolder', async (arg) => {
     const s = await resolve(arg, 'Reveal the folder of…', (x) => !!x.transcript_path);
     if (!s?.transcript_path) return;
-    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(s.transcript_path));
+    await executeCommand('revealFileInOS', vscode.Uri.file(s.transcript_path));
   });
 
   reg('agentHandler.showLog', () => d.log.show());
@@ -115,11 +114,10 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
 
   reg('agentHandler.explainCost', async (arg) => {
     // From a tree item: that session. From the palette: the current branch or a session.
-    const node = arg as TreeNode | undefined;
-    if (!node || node.kind !== 'session') {
+    if (!isSessionNode(arg)) {
       const b = d.statusBar.summary;
       if (b) {
-        const choice = await vscode.window.showQuickPick(
+        const choice = await showQuickPick(
           [
             { label: `$(git-branch) Branch ${b.branch}`, description: 'every request made on the current branch', branch: true },
             { label: '$(comment-discussion) A session…', description: 'one session with its subagents', branch: false },
@@ -156,7 +154,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
   const branchNow = async (): Promise<BranchSummary | null> => {
     const ws = d.repo.current;
     if (!ws) {
-      void vscode.window.showInformationMessage('Agent Handler: this workspace is not in a git repository.');
+      void showInformationMessage('Agent Handler: this workspace is not in a git repository.');
       return null;
     }
     return d.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel });
@@ -167,12 +165,12 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     if (!b) return;
     const url = safePrUrl(b.pr?.url);
     if (!b.pr || !url) {
-      void vscode.window.showInformationMessage(
+      void showInformationMessage(
         b.pr ? `Agent Handler: pull request #${b.pr.number} has no link.` : `Agent Handler: no pull request is known for ${b.branch}.`,
       );
       return;
     }
-    await vscode.env.openExternal(vscode.Uri.parse(url));
+    await openExternal(vscode.Uri.parse(url));
   });
 
   reg('agentHandler.showBranchCost', async () => {
@@ -181,9 +179,9 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     const t = b.pr_summary ?? b;
     type Item = vscode.QuickPickItem & { sessionId?: string };
     const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator });
-    const row = (label: string, x: Parameters<typeof tokensOf>[0] & Parameters<typeof costText>[0] & { requests: number }, extra = ''): Item => ({
+    const row = (label: string, x: Parameters<typeof totalTokens>[0] & Parameters<typeof costLabel>[0] & { requests: number }, extra = ''): Item => ({
       label,
-      description: `${formatTokens(tokensOf(x))} tok · ${costText(x)} · ${x.requests} request(s)${extra}`,
+      description: `${formatTokens(totalTokens(x))} tok · ${costLabel(x)} · ${x.requests} request(s)${extra}`,
     });
     const items: Item[] = [];
     items.push(row(b.pr ? `$(git-pull-request) #${b.pr.number}` : `$(git-branch) ${b.branch}`, t, b.pr ? ` · PR from ${PR_SOURCE_LABEL[b.pr.source]}` : ''));
@@ -193,9 +191,9 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     items.push(sep('Per model'), ...t.by_model.map((m) => row(m.model, m)));
     items.push(
       sep('Per session'),
-      ...t.by_session.map((s) => ({ ...row(`${s.parent_session_id ? '↳ ' : ''}${sessionLabel(s).replace(/\$\(/g, '$\u200a(')}`, s), detail: s.framework ? agentLabel(s.framework) : undefined, sessionId: s.session_id })),
+      ...t.by_session.map((s) => ({ ...row(`${s.parent_session_id ? '↳ ' : ''}${withoutIcons(sessionLabel(s))}`, s), detail: s.framework ? agentLabel(s.framework) : undefined, sessionId: s.session_id })),
     );
-    const picked = await vscode.window.showQuickPick(items, { placeHolder: `What ${b.pr ? `#${b.pr.number}` : b.branch} cost, per agent, model and session (pick a session to reveal it)`, matchOnDescription: true });
+    const picked = await showQuickPick(items, { placeHolder: `What ${b.pr ? `#${b.pr.number}` : b.branch} cost, per agent, model and session (pick a session to reveal it)`, matchOnDescription: true });
     const node = picked?.sessionId ? d.tree.nodeFor(picked.sessionId) : undefined;
     if (node) await d.tree.view.reveal(node, { select: true, focus: true, expand: true });
   });
@@ -203,8 +201,8 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
   reg('agentHandler.copyCostSummary', async () => {
     const b = await branchNow();
     if (!b) return;
-    await vscode.env.clipboard.writeText(costSummaryMarkdown(b, b.pr_summary ?? null, agentLabel));
-    vscode.window.setStatusBarMessage(`$(copy) Copied the cost summary of ${b.pr ? `#${b.pr.number}` : b.branch}`, 4000);
+    await writeClipboard(costSummaryMarkdown(b, b.pr_summary ?? null, agentLabel));
+    setStatusBarMessage(`$(copy) Copied the cost summary of ${b.pr ? `#${b.pr.number}` : b.branch}`, 4000);
   });
 
   reg('agentHandler.showDiagnostics', async () => {
@@ -212,18 +210,18 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     const hooks = await hooksState(os.homedir(), process.env).catch(() => undefined);
     const text = formatDiagnostics(diag, { version: ctx.extension.packageJSON.version as string, hooks });
     // Plain text (never rendered as markdown): transcript paths and reasons stay inert.
-    const doc = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
-    await vscode.window.showTextDocument(doc, { preview: true });
+    const doc = await openTextDocument({ content: text, language: 'plaintext' });
+    await showTextDocument(doc, { preview: true });
     const copy = 'Copy to Clipboard';
-    if ((await vscode.window.showInformationMessage('Agent Handler diagnostics: copy them for a bug report?', copy)) === copy) {
-      await vscode.env.clipboard.writeText(text);
+    if ((await showInformationMessage('Agent Handler diagnostics: copy them for a bug report?', copy)) === copy) {
+      await writeClipboard(text);
     }
   });
 }
 
 async function exists(p: string): Promise<boolean> {
   try {
-    await vscode.workspace.fs.stat(vscode.Uri.file(p));
+    await stat(vscode.Uri.file(p));
     return true;
   } catch {
     return false;
@@ -238,13 +236,12 @@ export async function pickSession(sessions: SessionView[], placeHolder: string, 
 export async function pickSession(sessions: SessionView[], placeHolder: string, explainLabel?: string): Promise<SessionView | typeof EXPLAIN_ITEM | undefined> {
   const now = Date.now();
   const items: (vscode.QuickPickItem & { session: SessionView | typeof EXPLAIN_ITEM })[] = sessions.map((s) => ({
-    // Quick pick labels render `$(icon)`: transcript text gets its `$(` broken so it stays text.
-    label: `${s.parent_session_id ? '$(debug-stackframe-dot) ' : ''}${sessionLabel(s).replace(/\$\(/g, '$\u200a(')}`,
+    label: `${s.parent_session_id ? '$(debug-stackframe-dot) ' : ''}${withoutIcons(sessionLabel(s))}`,
     description: sessionDescription(s, formatAgo(s.last_activity, now)),
-    detail: displayText(`${s.status} · ${s.git_branch ?? ''} · ${s.cwd ? path.basename(s.cwd) : ''} · ${s.session_id}`, 200).replace(/\$\(/g, '$\u200a('),
+    detail: withoutIcons(displayText(`${s.status} · ${s.git_branch ?? ''} · ${s.cwd ? path.basename(s.cwd) : ''} · ${s.session_id}`, 200)),
     session: s,
   }));
   if (explainLabel) items.unshift({ label: `$(info) ${explainLabel}`, description: 'tokens × price per model, rules, unpriced requests', session: EXPLAIN_ITEM, alwaysShow: true });
-  const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
+  const picked = await showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
   return picked?.session;
 }

@@ -3,9 +3,11 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { dashboardHtml } from './dashboardHtml';
 import { systemTimeZone } from '../core/time';
+import { createWebviewPanel } from './apis/window.apis';
+import { CoalescedRun, Disposable } from './disposable';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
-import { agentLabel } from './sessionsTree';
+import { agentLabel } from './model/labels';
 import type { WorkspaceRepo } from './workspaceRepo';
 
 interface Filters {
@@ -22,11 +24,13 @@ const DEFAULT_FILTERS: Filters = { days: 30, framework: '', gitDir: '', metric: 
  * numbers by postMessage from the worker's `dashboard` query, again whenever the index changes. Strict
  * CSP: only the extension's own script (with a nonce) and stylesheet, no inline code, no network.
  */
-export class DashboardPanel implements vscode.Disposable {
+export class DashboardPanel extends Disposable {
   static current: DashboardPanel | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
   private filters: Filters = { ...DEFAULT_FILTERS };
-  private timer: NodeJS.Timeout | null = null;
+  /** Live, but at most once a second: an active session appends many lines. */
+  private readonly refresh = this._register(new CoalescedRun(() => {
+    if (this.panel.visible) void this.push();
+  }, 1000));
   private ready = false;
 
   static show(extensionUri: vscode.Uri, client: IndexClient, repo: WorkspaceRepo, log: Log, reveal: (sessionId: string) => Promise<unknown>): DashboardPanel {
@@ -34,7 +38,7 @@ export class DashboardPanel implements vscode.Disposable {
       DashboardPanel.current.panel.reveal();
       return DashboardPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel('agentHandler.dashboard', 'Agent Handler Dashboard', vscode.ViewColumn.Active, {
+    const panel = createWebviewPanel('agentHandler.dashboard', 'Agent Handler Dashboard', vscode.ViewColumn.Active, {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
     });
@@ -50,10 +54,11 @@ export class DashboardPanel implements vscode.Disposable {
     private readonly log: Log,
     reveal: (sessionId: string) => Promise<unknown>,
   ) {
+    super();
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'agent-handler.svg');
     panel.webview.html = html(panel.webview, extensionUri);
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
+    this._register(panel.onDidDispose(() => this.dispose()));
+    this._register(
       panel.webview.onDidReceiveMessage((m: { type: string; filters?: Partial<Filters> | null; sessionId?: string }) => {
         if (m.type === 'ready') {
           this.ready = true;
@@ -66,19 +71,17 @@ export class DashboardPanel implements vscode.Disposable {
           void reveal(m.sessionId);
         }
       }),
-      client.onDidChange(() => this.schedule()),
-      repo.onDidChange(() => this.schedule()),
-      panel.onDidChangeViewState(() => panel.visible && this.schedule()),
     );
+    this._register(client.onDidChange(() => this.schedule()));
+    this._register(repo.onDidChange(() => this.schedule()));
+    this._register(panel.onDidChangeViewState(() => panel.visible && this.schedule()));
+    // Last: closing the panel from here disposes what listens to it first.
+    this._register(panel);
   }
 
-  /** Live, but at most once a second: an active session appends many lines. */
+  /** Nothing to send before the page said it is ready (it asks for the data then). */
   private schedule(): void {
-    if (this.timer || !this.ready) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (this.panel.visible) void this.push();
-    }, 1000);
+    if (this.ready) this.refresh.schedule();
   }
 
   private async push(): Promise<void> {
@@ -101,11 +104,9 @@ export class DashboardPanel implements vscode.Disposable {
     }
   }
 
-  dispose(): void {
+  override dispose(): void {
     DashboardPanel.current = undefined;
-    if (this.timer) clearTimeout(this.timer);
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
+    super.dispose();
   }
 }
 

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import { renderSessionDetails } from '../core/detailsText';
+import { textDocuments } from './apis/workspace.apis';
+import { CoalescedRun, Disposable } from './disposable';
 import type { IndexClient } from './indexClient';
 
 export const DETAILS_SCHEME = 'agent-handler-session';
@@ -18,20 +20,18 @@ export function sessionIdOf(uri: vscode.Uri): string | null {
  * Session Details as a read-only virtual document, regenerated from the index whenever it changes
  * (open pages follow a live session).
  */
-export class SessionDetailsProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+export class SessionDetailsProvider extends Disposable implements vscode.TextDocumentContentProvider {
+  private readonly emitter = this._register(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.emitter.event;
-  private readonly sub: vscode.Disposable;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly refresh = this._register(
+    new CoalescedRun(() => {
+      for (const doc of textDocuments()) if (doc.uri.scheme === DETAILS_SCHEME) this.emitter.fire(doc.uri);
+    }, 500),
+  );
 
   constructor(private readonly client: IndexClient) {
-    this.sub = client.onDidChange(() => {
-      if (this.timer) return;
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        for (const doc of vscode.workspace.textDocuments) if (doc.uri.scheme === DETAILS_SCHEME) this.emitter.fire(doc.uri);
-      }, 500);
-    });
+    super();
+    this._register(client.onDidChange(() => this.refresh.schedule()));
   }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
@@ -39,11 +39,5 @@ export class SessionDetailsProvider implements vscode.TextDocumentContentProvide
     const found = id ? await this.client.query('details', { sessionId: id }) : null;
     if (!found) return `No session ${id ?? ''} in the index (its agent may be turned off, or the index is still being read).\n`;
     return renderSessionDetails(found.session, found.details);
-  }
-
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.sub.dispose();
-    this.emitter.dispose();
   }
 }

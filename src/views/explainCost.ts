@@ -1,5 +1,9 @@
 import * as vscode from 'vscode';
 import { explanationMarkdown } from '../core/pricing/explainText';
+import { setTextDocumentLanguage } from './apis/extensions.apis';
+import { showTextDocument } from './apis/window.apis';
+import { openTextDocument, registerTextDocumentContentProvider } from './apis/workspace.apis';
+import { Disposable } from './disposable';
 import type { IndexClient } from './indexClient';
 
 /**
@@ -11,13 +15,14 @@ export const EXPLAIN_SCHEME = 'agent-handler-cost';
 
 export type ExplainTarget = { session_id: string } | { gitDir: string; branch: string };
 
-export class ExplainCostDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+export class ExplainCostDocuments extends Disposable implements vscode.TextDocumentContentProvider {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
-  private readonly registration: vscode.Disposable;
 
   constructor(private readonly client: IndexClient) {
-    this.registration = vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, this);
+    super();
+    this._register(registerTextDocumentContentProvider(EXPLAIN_SCHEME, this));
+    this._register(this.changed);
   }
 
   /** A document per target; opening it again shows the figures as they are now. */
@@ -41,13 +46,8 @@ export class ExplainCostDocuments implements vscode.TextDocumentContentProvider,
   async show(target: ExplainTarget, label: string): Promise<void> {
     const uri = this.uriFor(target, label);
     this.changed.fire(uri);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-    await vscode.window.showTextDocument(doc, { preview: true });
-  }
-
-  dispose(): void {
-    this.registration.dispose();
-    this.changed.dispose();
+    const doc = await openTextDocument(uri);
+    await setTextDocumentLanguage(doc, 'markdown');
+    await showTextDocument(doc, { preview: true });
   }
 }

@@ -2,12 +2,15 @@ import * as vscode from 'vscode';
 import * as os from 'node:os';
 import { type ExportFormat, type ExportWhat, exportText } from '../core/export';
 import { systemTimeZone } from '../core/time';
-import type { IndexClient } from './indexClient';
-import type { Log } from './log';
-import type { TreeNode } from '../core/grouping';
 import { type SessionFilter, isEmptyFilter } from '../core/filter';
 import type { SessionStatus } from '../core/model/session';
-import { agentLabel } from './sessionsTree';
+import { executeCommand, registerCommand } from './apis/commands.apis';
+import { activeTextEditor, showInformationMessage, showInputBox, showQuickPick, showSaveDialog, showTextDocument } from './apis/window.apis';
+import { openTextDocument, registerTextDocumentContentProvider, workspaceFolders, writeFile } from './apis/workspace.apis';
+import type { IndexClient } from './indexClient';
+import type { Log } from './log';
+import { agentLabel } from './model/labels';
+import { isSessionNode } from './model/sessionsTree';
 import { pickSession } from './commands';
 import { DETAILS_SCHEME, SessionDetailsProvider, detailsUri, sessionIdOf } from './details';
 import { searchSessions } from './search';
@@ -38,35 +41,34 @@ export async function revealSession(tree: SessionsTree, sessionId: string): Prom
 
 /** The commands that find and look into sessions: search, export, details, filter, dashboard. */
 export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): void {
-  const reg = (id: string, fn: (...args: unknown[]) => unknown) => ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
+  const reg = (id: string, fn: (...args: unknown[]) => unknown) => ctx.subscriptions.push(registerCommand(id, fn));
 
   reg('agentHandler.searchSessions', async () => {
     const id = await searchSessions(d.client, d.log);
     if (id && !(await revealSession(d.tree, id))) {
-      void vscode.window.showInformationMessage('Agent Handler: that session is not in the Sessions view (its agent may be turned off).');
+      void showInformationMessage('Agent Handler: that session is not in the Sessions view (its agent may be turned off).');
     }
   });
 
   const details = new SessionDetailsProvider(d.client);
-  ctx.subscriptions.push(details, vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, details));
+  ctx.subscriptions.push(details, registerTextDocumentContentProvider(DETAILS_SCHEME, details));
 
   reg('agentHandler.showSessionDetails', async (arg) => {
-    const node = arg as TreeNode | undefined;
-    const id = node?.kind === 'session' ? node.session.session_id : (await pickSession(d.tree.sessions, 'Show the details of…'))?.session_id;
+    const id = isSessionNode(arg) ? arg.session.session_id : (await pickSession(d.tree.sessions, 'Show the details of…'))?.session_id;
     if (!id) return;
-    const doc = await vscode.workspace.openTextDocument(detailsUri(id));
-    await vscode.window.showTextDocument(doc, { preview: true });
+    const doc = await openTextDocument(detailsUri(id));
+    await showTextDocument(doc, { preview: true });
   });
 
   // The details page's title buttons act on its session through the tree's session commands.
   const detailsSessionId = (arg: unknown) => {
-    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    const uri = arg instanceof vscode.Uri ? arg : activeTextEditor()?.document.uri;
     return uri ? sessionIdOf(uri) : null;
   };
   const fromDetails = (command: string) => async (arg: unknown) => {
     const id = detailsSessionId(arg);
     const session = id ? d.tree.sessions.find((s) => s.session_id === id) : undefined;
-    if (session) await vscode.commands.executeCommand(command, { kind: 'session', session, children: [] });
+    if (session) await executeCommand(command, { kind: 'session', session, children: [] });
   };
   reg('agentHandler.details.resumeSession', fromDetails('agentHandler.resumeSession'));
   reg('agentHandler.details.openTranscript', fromDetails('agentHandler.openTranscript'));
@@ -91,9 +93,9 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
       // Several ranges picked: the narrowest holds.
       items.push({ label, picked: cur.days === days, set: (f) => (f.days = Math.min(f.days ?? Infinity, days)) });
     }
-    const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'Filter Sessions (1/2)', placeHolder: 'Agents, statuses, how recent (none = all)' });
+    const picked = await showQuickPick(items, { canPickMany: true, title: 'Filter Sessions (1/2)', placeHolder: 'Agents, statuses, how recent (none = all)' });
     if (!picked) return;
-    const text = await vscode.window.showInputBox({ title: 'Filter Sessions (2/2)', prompt: 'Text in the title, prompts, branch, folder or id (empty = any)', value: cur.text ?? '' });
+    const text = await showInputBox({ title: 'Filter Sessions (2/2)', prompt: 'Text in the title, prompts, branch, folder or id (empty = any)', value: cur.text ?? '' });
     if (text === undefined) return;
     const next: SessionFilter = {};
     for (const p of picked) p.set?.(next);
@@ -108,7 +110,7 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
   });
 
   reg('agentHandler.export', async () => {
-    const what = await vscode.window.showQuickPick(
+    const what = await showQuickPick(
       [
         { label: 'Sessions', description: 'every session, every field', what: 'sessions' as ExportWhat },
         { label: 'Daily totals', description: 'tokens and cost per local day, agent and model', what: 'daily' as ExportWhat },
@@ -116,7 +118,7 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
       { title: 'Export', placeHolder: 'What to export' },
     );
     if (!what) return;
-    const format = await vscode.window.showQuickPick(
+    const format = await showQuickPick(
       [
         { label: 'CSV', description: 'for spreadsheets', format: 'csv' as ExportFormat },
         { label: 'JSON', format: 'json' as ExportFormat },
@@ -124,8 +126,8 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
       { title: 'Export', placeHolder: 'Format' },
     );
     if (!format) return;
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
-    const target = await vscode.window.showSaveDialog({
+    const folder = workspaceFolders()?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+    const target = await showSaveDialog({
       title: `Export ${what.label.toLowerCase()}`,
       defaultUri: vscode.Uri.joinPath(folder, `agent-handler-${what.what}-${new Date().toISOString().slice(0, 10)}.${format.format}`),
       filters: format.format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
@@ -134,10 +136,10 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
     const data = what.what === 'sessions'
       ? { sessions: await d.client.query('sessions', {}) }
       : { daily: await d.client.query('daily', { timeZone: systemTimeZone() }) };
-    await vscode.workspace.fs.writeFile(target, Buffer.from(exportText(what.what, format.format, data), 'utf8'));
+    await writeFile(target, Buffer.from(exportText(what.what, format.format, data), 'utf8'));
     const count = what.what === 'sessions' ? data.sessions?.length : data.daily?.length;
     d.log.info(`exported ${count} ${what.what} row(s) to ${target.fsPath}`);
-    const open = await vscode.window.showInformationMessage(`Agent Handler: exported ${count} row(s) to ${target.fsPath}`, 'Open');
-    if (open) await vscode.window.showTextDocument(target);
+    const open = await showInformationMessage(`Agent Handler: exported ${count} row(s) to ${target.fsPath}`, 'Open');
+    if (open) await showTextDocument(target);
   });
 }

@@ -1,5 +1,6 @@
-import * as vscode from 'vscode';
 import type { FoundPr } from '../core/git/pr';
+import { silentAuthenticationSession } from './apis/extensions.apis';
+import { getConfiguration } from './apis/workspace.apis';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 
@@ -21,7 +22,7 @@ export class GitHubPrLookup {
   ) {}
 
   lookUp(gitDir: string, githubRepo: string, branch: string): void {
-    if (!vscode.workspace.getConfiguration('agentHandler').get<boolean>('pullRequests.useGitHubSignIn', false)) return;
+    if (!getConfiguration('agentHandler').get<boolean>('pullRequests.useGitHubSignIn', false)) return;
     if (branch === 'HEAD' || !branch) return;
     const key = `${gitDir}\0${branch}`;
     const last = this.asked.get(key);
@@ -35,7 +36,7 @@ export class GitHubPrLookup {
 
   /** undefined: could not ask (not signed in); null: GitHub has no PR for the branch. */
   private async fetchPr(githubRepo: string, branch: string): Promise<FoundPr | null | undefined> {
-    const session = await vscode.authentication.getSession('github', ['repo'], { silent: true });
+    const session = await silentAuthenticationSession('github', ['repo']);
     if (!session) {
       if (!this.warned) this.log.info('GitHub pull request lookup is on, but VS Code is not signed in to GitHub; skipped');
       this.warned = true;

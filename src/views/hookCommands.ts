@@ -4,6 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasCodexNotify, installCodexNotify, removeCodexNotify } from '../core/hooks/codexNotify';
 import { HOOK_SCRIPT_NAME, type HookTarget, hookCommand, hookTargets, installHooks, isInstalled, removeHooks } from '../core/hooks/install';
+import { executeCommand, registerCommand } from './apis/commands.apis';
+import { showErrorMessage, showInformationMessage, showQuickPick, showWarningMessage } from './apis/window.apis';
+import { getConfiguration, registerTextDocumentContentProvider } from './apis/workspace.apis';
 import type { Log } from './log';
 
 /**
@@ -31,7 +34,7 @@ export async function refreshHookScript(extensionPath: string, paths: HookPaths)
 
 /** `node` as found on PATH now (the agent may run hooks with a smaller PATH), else the setting. */
 async function nodeExecutable(): Promise<string> {
-  const configured = vscode.workspace.getConfiguration('agentHandler').get<string>('hooks.nodePath', '').trim();
+  const configured = getConfiguration('agentHandler').get<string>('hooks.nodePath', '').trim();
   if (configured) return configured;
   const names = process.platform === 'win32' ? ['node.exe'] : ['node'];
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -71,7 +74,7 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
   const changed = new vscode.EventEmitter<vscode.Uri>();
   ctx.subscriptions.push(
     changed,
-    vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, {
+    registerTextDocumentContentProvider(PREVIEW_SCHEME, {
       onDidChange: changed.event,
       provideTextDocumentContent: (uri) => previews.get(uri.toString()) ?? '',
     }),
@@ -92,7 +95,7 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
         return { label: t.displayName, description: `${tilde(t.file)} · ${state}`, target: t };
       }),
     );
-    return (await vscode.window.showQuickPick(items, { placeHolder: `${verb} Agent Handler hooks for which agent?` }))?.target;
+    return (await showQuickPick(items, { placeHolder: `${verb} Agent Handler hooks for which agent?` }))?.target;
   };
 
   /** Shows the change as a diff and asks; writes (with a backup) only on yes. */
@@ -102,17 +105,17 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
     const right = vscode.Uri.parse(`${base}?after`);
     previews.set(left.toString(), before ?? '');
     previews.set(right.toString(), after ?? '');
-    await vscode.commands.executeCommand('vscode.diff', left, right, `${tilde(t.file)}: ${verb} Agent Handler hooks`, { preview: true });
+    await executeCommand('vscode.diff', left, right, `${tilde(t.file)}: ${verb} Agent Handler hooks`, { preview: true });
     const detail =
       `${verb === 'Install' ? 'Adds' : 'Removes'} the Agent Handler hook entries shown in the diff; everything else in the file stays as it is.` +
       (before !== null ? ` The current file is kept as ${path.basename(backupName(t.file))}.` : '');
-    const ok = await vscode.window.showInformationMessage(`${verb} ${t.displayName} hooks in ${tilde(t.file)}?`, { modal: true, detail }, verb);
+    const ok = await showInformationMessage(`${verb} ${t.displayName} hooks in ${tilde(t.file)}?`, { modal: true, detail }, verb);
     previews.delete(left.toString());
     previews.delete(right.toString());
     if (ok !== verb) return false;
     // The file may have changed while the diff was open: never overwrite what was not shown.
     if ((await readText(t.file)) !== before) {
-      void vscode.window.showWarningMessage(`Agent Handler: ${tilde(t.file)} changed meanwhile; nothing was written. Run the command again.`);
+      void showWarningMessage(`Agent Handler: ${tilde(t.file)} changed meanwhile; nothing was written. Run the command again.`);
       return false;
     }
     if (before !== null) await fsp.copyFile(t.file, backupName(t.file));
@@ -126,7 +129,7 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
   };
 
   ctx.subscriptions.push(
-    vscode.commands.registerCommand('agentHandler.installHooks', async (arg?: unknown) => {
+    registerCommand('agentHandler.installHooks', async (arg?: unknown) => {
       const t = await pickTarget(arg, 'Install');
       if (!t) return;
       try {
@@ -138,32 +141,32 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
             ? installCodexNotify(before ?? '', [node, paths.script, paths.spoolDir, t.agent])
             : installHooks(before ?? '', t, hookCommand(node, paths.script, paths.spoolDir, t.agent));
         if (after === before) {
-          void vscode.window.showInformationMessage(`Agent Handler hooks are already installed for ${t.displayName}.`);
+          void showInformationMessage(`Agent Handler hooks are already installed for ${t.displayName}.`);
           return;
         }
         if (await apply(t, before, after, 'Install')) {
           const msg = `Agent Handler hooks installed for ${t.displayName}: sessions started from now on report their status exactly.`;
-          void vscode.window.showInformationMessage(t.note ? `${msg} ${t.note}` : msg);
+          void showInformationMessage(t.note ? `${msg} ${t.note}` : msg);
         }
       } catch (err) {
-        void vscode.window.showErrorMessage(`Agent Handler: ${(err as Error).message}`);
+        void showErrorMessage(`Agent Handler: ${(err as Error).message}`);
       }
     }),
-    vscode.commands.registerCommand('agentHandler.removeHooks', async (arg?: unknown) => {
+    registerCommand('agentHandler.removeHooks', async (arg?: unknown) => {
       const t = await pickTarget(arg, 'Remove');
       if (!t) return;
       try {
         const before = await readText(t.file);
         let after: string | null = before === null ? null : t.layout === 'toml-notify' ? removeCodexNotify(before) : removeHooks(before, t);
         if (after === before) {
-          void vscode.window.showInformationMessage(`No Agent Handler hooks to remove for ${t.displayName} (${tilde(t.file)}).`);
+          void showInformationMessage(`No Agent Handler hooks to remove for ${t.displayName} (${tilde(t.file)}).`);
           return;
         }
         // Copilot's hooks file is ours alone: with our hooks gone, the file goes.
         if (t.layout === 'flat' && after !== null && !/"hooks"/.test(after)) after = null;
-        if (await apply(t, before, after, 'Remove')) void vscode.window.showInformationMessage(`Agent Handler hooks removed for ${t.displayName}.`);
+        if (await apply(t, before, after, 'Remove')) void showInformationMessage(`Agent Handler hooks removed for ${t.displayName}.`);
       } catch (err) {
-        void vscode.window.showErrorMessage(`Agent Handler: ${(err as Error).message}`);
+        void showErrorMessage(`Agent Handler: ${(err as Error).message}`);
       }
     }),
   );

@@ -3,6 +3,7 @@ import type { FromWorker, QueryMap, QueryName, ToWorker, WorkerInit } from '../c
 import { WorkerSupervisor } from '../core/ingest/supervisor';
 import type { SessionView } from '../core/store/queries';
 import { readSessionSnapshot } from '../core/store/sessionSnapshot';
+import { Disposable } from './disposable';
 import type { Log } from './log';
 
 /**
@@ -11,12 +12,12 @@ import type { Log } from './log';
  * worker that crashes is started again with backoff (WorkerSupervisor); queries in flight fail with
  * a clear error and the views reload once the new worker is ready.
  */
-export class IndexClient implements vscode.Disposable {
+export class IndexClient extends Disposable {
   private readonly supervisor: WorkerSupervisor;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private readonly changed = new vscode.EventEmitter<string>();
-  private readonly stateChanged = new vscode.EventEmitter<void>();
+  private readonly changed = this._register(new vscode.EventEmitter<string>());
+  private readonly stateChanged = this._register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.changed.event;
   /** Fires when `ready`, `indexing` or `role` change. */
   readonly onDidChangeState = this.stateChanged.event;
@@ -28,6 +29,7 @@ export class IndexClient implements vscode.Disposable {
   private saved: Promise<SessionView[] | null> | null;
 
   constructor(workerFile: string, init: WorkerInit, private readonly log: Log) {
+    super();
     this.saved = readSessionSnapshot(init.storeFile).then((s) => s?.sessions ?? null);
     this.supervisor = new WorkerSupervisor(workerFile, {
       onStart: (worker, restarts) => {
@@ -121,9 +123,8 @@ export class IndexClient implements vscode.Disposable {
     });
   }
 
-  dispose(): void {
+  override dispose(): void {
     void this.stop();
-    this.changed.dispose();
-    this.stateChanged.dispose();
+    super.dispose();
   }
 }

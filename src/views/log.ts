@@ -1,8 +1,9 @@
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
+import { createLogOutputChannel } from './apis/window.apis';
 
 /** The extension's LogOutputChannel ("Agent Handler"); its level follows the user's log level. */
 export type Log = Pick<vscode.LogOutputChannel, 'info' | 'warn' | 'error' | 'debug' | 'trace' | 'show'>;
 
 export function createLog(): vscode.LogOutputChannel {
-  return vscode.window.createOutputChannel('Agent Handler', { log: true });
+  return createLogOutputChannel('Agent Handler');
 }

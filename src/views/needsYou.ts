@@ -1,28 +1,31 @@
-import * as vscode from 'vscode';
-import { waitingSessions } from '../core/grouping';
 import type { SessionView } from '../core/store/queries';
+import { waitingSessions } from '../core/grouping';
+import { executeCommand } from './apis/commands.apis';
+import { showWarningMessage } from './apis/window.apis';
+import { getConfiguration } from './apis/workspace.apis';
+import { Disposable } from './disposable';
 import type { Log } from './log';
+import { agentLabel } from './model/labels';
 import type { SessionsTree } from './sessionsTree';
 import type { BranchStatusBar } from './statusBar';
-import { agentLabel } from './sessionsTree';
 
 /**
  * Needs you: the sessions waiting for the person. Their count goes on the Sessions view's badge and
  * the status bar (warning background while any waits), and a session that starts waiting raises a
  * notification (setting `agentHandler.notifyWhenWaiting`) with actions to show or open it.
  */
-export class NeedsYou implements vscode.Disposable {
+export class NeedsYou extends Disposable {
   /** Waiting sessions at the last load, with the moment their wait started. */
   private waiting = new Map<string, string | null>();
   private first = true;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly tree: SessionsTree,
     private readonly statusBar: BranchStatusBar,
     private readonly log: Log,
   ) {
-    this.disposables.push(tree.onDidLoad((sessions) => this.update(sessions)));
+    super();
+    this._register(tree.onDidLoad((sessions) => this.update(sessions)));
   }
 
   private update(sessions: SessionView[]): void {
@@ -31,7 +34,7 @@ export class NeedsYou implements vscode.Disposable {
     this.statusBar.setWaiting(now.length);
     const next = new Map(now.map((s) => [s.session_id, s.status_updated_at]));
     // Sessions already waiting when the window opened are in the tree and the badge; only new waits notify.
-    if (!this.first && vscode.workspace.getConfiguration('agentHandler').get<boolean>('notifyWhenWaiting', true)) {
+    if (!this.first && getConfiguration('agentHandler').get<boolean>('notifyWhenWaiting', true)) {
       for (const s of now) {
         if (this.waiting.has(s.session_id) && this.waiting.get(s.session_id) === s.status_updated_at) continue;
         void this.notify(s);
@@ -47,13 +50,9 @@ export class NeedsYou implements vscode.Disposable {
     this.log.info(`session ${s.session_id} waits for you${why}`);
     const actions = ['Show', ...(s.transcript_available && s.transcript_path ? ['Open Transcript'] : [])];
     // Plain-text message (no markdown is rendered in notifications): transcript text cannot inject links.
-    const picked = await vscode.window.showWarningMessage(`${agentLabel(s.framework)} session "${title}" is waiting for you${why}`, ...actions);
+    const picked = await showWarningMessage(`${agentLabel(s.framework)} session "${title}" is waiting for you${why}`, ...actions);
     const node = this.tree.nodeFor(s.session_id);
     if (picked === 'Show' && node) await this.tree.view.reveal(node, { select: true, focus: true });
-    if (picked === 'Open Transcript' && node) await vscode.commands.executeCommand('agentHandler.openTranscript', node);
-  }
-
-  dispose(): void {
-    for (const d of this.disposables) d.dispose();
+    if (picked === 'Open Transcript' && node) await executeCommand('agentHandler.openTranscript', node);
   }
 }

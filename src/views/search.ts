@@ -1,9 +1,11 @@
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import type { SearchHit } from '../core/store/search';
 import { formatAgo, oneLine } from '../core/text';
+import { createQuickPick } from './apis/window.apis';
+import { getConfiguration } from './apis/workspace.apis';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
-import { agentLabel } from './sessionsTree';
+import { agentLabel } from './model/labels';
 
 interface HitItem extends vscode.QuickPickItem {
   hit?: SearchHit;
@@ -18,7 +20,7 @@ const KIND_LABEL: Record<SearchHit['kind'], string> = { title: 'title', prompt: 
  * the typed words in the excerpt (quick pick items have no API to set highlights directly).
  */
 export async function searchSessions(client: IndexClient, log: Log): Promise<string | undefined> {
-  const qp = vscode.window.createQuickPick<HitItem>();
+  const qp = createQuickPick<HitItem>();
   qp.title = 'Search Sessions';
   qp.placeholder = 'Words from a prompt, a title or an answer';
   qp.matchOnDescription = true;
@@ -36,7 +38,7 @@ export async function searchSessions(client: IndexClient, log: Log): Promise<str
     }
     qp.busy = true;
     try {
-      const includeAssistantText = vscode.workspace.getConfiguration('agentHandler.search').get<boolean>('includeAssistantText', true);
+      const includeAssistantText = getConfiguration('agentHandler.search').get<boolean>('includeAssistantText', true);
       const hits = await client.query('search', { text, includeAssistantText, limit: 50 });
       if (mine !== seq) return;
       const now = Date.now();

@@ -1,20 +1,24 @@
 import * as vscode from 'vscode';
 import type { BranchSummary } from '../core/store/queries';
-import { formatTokens, formatUsd } from '../core/text';
+import { createStatusBarItem } from './apis/window.apis';
+import { getConfiguration, onDidChangeConfiguration } from './apis/workspace.apis';
+import { CoalescedRun, Disposable, interval } from './disposable';
+import type { GitHubPrLookup } from './githubPr';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
-import { branchTooltip, costText, untrusted } from './markdown';
-import type { GitHubPrLookup } from './githubPr';
+import { INDEXING_STATUS, type StatusBarFacts, statusBarModel } from './model/statusBar';
+import { untrustedMarkdown } from './vscodeItems';
 import type { WorkspaceRepo } from './workspaceRepo';
 
 /**
  * One status bar item for the workspace's current branch: its tokens and cost, counted per request
  * by the branch each request was made on, across every session and worktree of the repository.
+ * What it says is statusBarModel's (plain data, tested without VS Code); this class asks the index
+ * and copies the model onto the item.
  */
-export class BranchStatusBar implements vscode.Disposable {
+export class BranchStatusBar extends Disposable {
   readonly item: vscode.StatusBarItem;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly refresh = this._register(new CoalescedRun(() => void this.update(), 150));
   summary: BranchSummary | null = null;
   /** Sessions waiting for the person, on any branch or project (set by Needs you). */
   private waitingAll = 0;
@@ -25,21 +29,18 @@ export class BranchStatusBar implements vscode.Disposable {
     private readonly log: Log,
     private readonly github: GitHubPrLookup,
   ) {
-    this.item = vscode.window.createStatusBarItem('agentHandler.branch', vscode.StatusBarAlignment.Left, 50);
+    super();
+    this.item = this._register(createStatusBarItem('agentHandler.branch', vscode.StatusBarAlignment.Left, 50));
     this.item.name = 'Agent Handler';
     this.item.command = 'agentHandler.showBranchSessions';
-    this.item.text = '$(sync~spin) Agent Handler: indexing…';
-    this.item.tooltip = 'Agent Handler is reading agent transcripts';
+    this.item.text = INDEXING_STATUS.text;
+    this.item.tooltip = INDEXING_STATUS.tooltip;
     this.item.show();
-    this.disposables.push(
-      this.item,
-      client.onDidChange(() => this.scheduleRefresh()),
-      client.onDidChangeState(() => this.scheduleRefresh()),
-      repo.onDidChange(() => this.scheduleRefresh(0)),
-      vscode.workspace.onDidChangeConfiguration((e) => (e.affectsConfiguration('agentHandler.statusBar') || e.affectsConfiguration('agentHandler.budget')) && this.scheduleRefresh()),
-    );
-    const tick = setInterval(() => this.scheduleRefresh(), 30_000);
-    this.disposables.push({ dispose: () => clearInterval(tick) });
+    this._register(client.onDidChange(() => this.scheduleRefresh()));
+    this._register(client.onDidChangeState(() => this.scheduleRefresh()));
+    this._register(repo.onDidChange(() => this.scheduleRefresh(0)));
+    this._register(onDidChangeConfiguration((e) => (e.affectsConfiguration('agentHandler.statusBar') || e.affectsConfiguration('agentHandler.budget')) && this.scheduleRefresh()));
+    this._register(interval(() => this.scheduleRefresh(), 30_000));
   }
 
   /** How many sessions wait for the person anywhere: shown with the warning background while any. */
@@ -49,65 +50,39 @@ export class BranchStatusBar implements vscode.Disposable {
     this.scheduleRefresh(0);
   }
 
-  scheduleRefresh(delay = 150): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.update();
-    }, delay);
+  scheduleRefresh(delay?: number): void {
+    this.refresh.schedule(delay);
   }
 
   private async update(): Promise<void> {
     if (!this.client.ready) return;
-    const spinner = this.client.indexing ? '$(sync~spin) ' : '';
+    const indexing = this.client.indexing;
     const ws = this.repo.current;
     try {
+      let facts: StatusBarFacts;
       if (!ws) {
         this.summary = null;
-        const mode = vscode.workspace.getConfiguration('agentHandler').get<string>('statusBar.whenNoRepository', 'workspaceTotal');
+        const mode = getConfiguration('agentHandler').get<string>('statusBar.whenNoRepository', 'workspaceTotal');
         if (mode === 'hide') {
           this.item.hide();
           return;
         }
-        const t = await this.client.query('total', {});
-        this.item.text = `${spinner}$(hubot) all sessions · ${formatTokens(t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write)} tok · ${costText(t)}${this.waitingText()}`;
-        this.item.backgroundColor = this.waitingAll ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-        const md = untrusted();
-        md.appendMarkdown('**Agent Handler**\n\nThis workspace is not in a git repository: the total of every indexed session is shown.');
-        this.item.tooltip = md;
-        this.item.show();
-        return;
+        facts = { kind: 'noRepository', total: await this.client.query('total', {}) };
+      } else {
+        const summary = await this.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel });
+        this.summary = summary;
+        const budgetUsd = getConfiguration('agentHandler').get<unknown>('budget.branchUsd', null);
+        facts = { kind: 'branch', branch: ws.branch, repoLabel: ws.github_repo ?? ws.toplevel, summary, budgetUsd };
+        if (!summary.pr && ws.github_repo) this.github.lookUp(ws.git_dir, ws.github_repo, ws.branch);
       }
-      const b = await this.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel });
-      this.summary = b;
-      // With a PR, the PR's totals (its head branch plus sessions that worked on it from elsewhere).
-      const shown = b.pr_summary ?? b;
-      const tokens = shown.tokens_input + shown.tokens_output + shown.tokens_cache_read + shown.tokens_cache_write;
-      const live = b.live ? ` · $(pulse) ${b.live}` : '';
-      const head = b.pr ? `$(git-pull-request) #${b.pr.number}` : `$(hubot) ${ws.branch}`;
-      this.item.text = `${spinner}${head} · ${formatTokens(tokens)} tok · ${costText(shown)}${live}${this.waitingText()}`;
-      this.item.tooltip = branchTooltip(b, ws.github_repo ?? ws.toplevel);
-      const prPart = b.pr ? `, pull request #${b.pr.number}` : '';
-      const budget = vscode.workspace.getConfiguration('agentHandler').get<number | null>('budget.branchUsd', null);
-      // Only a budget the person set, once crossed, or a session waiting for the person colours the item.
-      const over = typeof budget === 'number' && budget > 0 && shown.cost_usd > budget;
-      this.item.backgroundColor = over || this.waitingAll ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-      const overText = over ? `, over the budget of ${formatUsd(budget)}` : '';
-      this.item.accessibilityInformation = { label: `Agent Handler: branch ${ws.branch}${prPart}, ${tokens} tokens, ${costText(shown)}, ${shown.sessions} sessions${overText}` };
-      if (over && this.item.tooltip instanceof vscode.MarkdownString) this.item.tooltip.appendMarkdown(`\n\n**Over the budget** of ${formatUsd(budget)} (agentHandler.budget.branchUsd).`);
-      if (!b.pr && ws.github_repo) this.github.lookUp(ws.git_dir, ws.github_repo, ws.branch);
+      const shown = statusBarModel(facts, { indexing, waiting: this.waitingAll });
+      this.item.text = shown.text;
+      this.item.tooltip = untrustedMarkdown(shown.tooltip);
+      this.item.backgroundColor = shown.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      if (shown.accessibilityLabel !== undefined) this.item.accessibilityInformation = { label: shown.accessibilityLabel };
       this.item.show();
     } catch (err) {
       this.log.error(`status bar update failed: ${(err as Error).message}`);
     }
-  }
-
-  private waitingText(): string {
-    return this.waitingAll ? ` · $(bell-dot) ${this.waitingAll} waiting` : '';
-  }
-
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    for (const d of this.disposables) d.dispose();
   }
 }

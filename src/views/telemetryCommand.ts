@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
 import { promises as fsp } from 'node:fs';
 import { telemetryEnv } from '../core/live/otlp';
+import { executeCommand, registerCommand } from './apis/commands.apis';
+import { showInformationMessage, showTextDocument, showWarningMessage } from './apis/window.apis';
+import { getConfiguration, openTextDocument } from './apis/workspace.apis';
 
 /**
  * Show Telemetry Setup: the environment variables that make Claude Code export its telemetry to the
@@ -8,16 +11,16 @@ import { telemetryEnv } from '../core/live/otlp';
  */
 export function registerTelemetryCommand(ctx: vscode.ExtensionContext, endpointFile: string): void {
   ctx.subscriptions.push(
-    vscode.commands.registerCommand('agentHandler.showTelemetrySetup', async () => {
-      const config = vscode.workspace.getConfiguration('agentHandler');
+    registerCommand('agentHandler.showTelemetrySetup', async () => {
+      const config = getConfiguration('agentHandler');
       if (!config.get<boolean>('telemetry.receiver', false)) {
-        const on = await vscode.window.showInformationMessage(
+        const on = await showInformationMessage(
           'The telemetry receiver is off. Turn it on? It listens on 127.0.0.1 only, in the window that writes the index, and takes effect after a window reload.',
           'Turn On and Reload',
         );
         if (on) {
           await config.update('telemetry.receiver', true, vscode.ConfigurationTarget.Global);
-          await vscode.commands.executeCommand('workbench.action.reloadWindow');
+          await executeCommand('workbench.action.reloadWindow');
         }
         return;
       }
@@ -28,7 +31,7 @@ export function registerTelemetryCommand(ctx: vscode.ExtensionContext, endpointF
         // not started (yet)
       }
       if (!port) {
-        void vscode.window.showWarningMessage('Agent Handler: the telemetry receiver is not running yet; see Show Log.');
+        void showWarningMessage('Agent Handler: the telemetry receiver is not running yet; see Show Log.');
         return;
       }
       const env = telemetryEnv(port);
@@ -42,8 +45,8 @@ export function registerTelemetryCommand(ctx: vscode.ExtensionContext, endpointF
         JSON.stringify({ env }, null, 2),
         '',
       ].join('\n');
-      const doc = await vscode.workspace.openTextDocument({ content, language: 'shellscript' });
-      await vscode.window.showTextDocument(doc, { preview: true });
+      const doc = await openTextDocument({ content, language: 'shellscript' });
+      await showTextDocument(doc, { preview: true });
     }),
   );
 }

@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
 import { unwatchFile, watchFile } from 'node:fs';
 import { type RepoInfo, headFileOf, repoInfo } from '../core/git/repo';
+import { getExtension } from './apis/extensions.apis';
+import { onDidChangeWorkspaceFolders, workspaceFolders } from './apis/workspace.apis';
+import { Disposable } from './disposable';
 import type { Log } from './log';
 
 /** The slice of the built-in git extension's API used here (vscode/extensions/git/src/api/git.d.ts). */
@@ -14,17 +17,20 @@ interface GitApi {
  * its events make a branch switch show at once; without it (disabled, git.enabled=false, no git on
  * PATH for it) polling the worktree's HEAD file does the same within a second or two.
  */
-export class WorkspaceRepo implements vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<RepoInfo | null>();
+export class WorkspaceRepo extends Disposable {
+  private readonly emitter = this._register(new vscode.EventEmitter<RepoInfo | null>());
   readonly onDidChange = this.emitter.event;
   private info: RepoInfo | null = null;
   private folder: string | null = null;
   private headFile: string | null = null;
-  private readonly disposables: vscode.Disposable[] = [];
   private refreshing: Promise<void> | null = null;
   private again = false;
 
-  constructor(private readonly log: Log) {}
+  constructor(private readonly log: Log) {
+    super();
+    // The HEAD file polled (read() moves it along with the repository).
+    this._register({ dispose: () => this.headFile && unwatchFile(this.headFile) });
+  }
 
   get current(): RepoInfo | null {
     return this.info;
@@ -35,20 +41,20 @@ export class WorkspaceRepo implements vscode.Disposable {
   }
 
   async start(): Promise<void> {
-    this.disposables.push(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
+    this._register(onDidChangeWorkspaceFolders(() => void this.refresh()));
     await this.refresh();
     void this.hookGitExtension();
   }
 
   private async hookGitExtension(): Promise<void> {
     try {
-      const ext = vscode.extensions.getExtension<{ getAPI(v: 1): GitApi }>('vscode.git');
+      const ext = getExtension<{ getAPI(v: 1): GitApi }>('vscode.git');
       if (!ext) return;
       const api = (ext.isActive ? ext.exports : await ext.activate()).getAPI(1);
       const hook = () => {
         for (const repo of api.repositories) {
           let last = `${repo.state.HEAD?.name}@${repo.state.HEAD?.commit}`;
-          this.disposables.push(
+          this._register(
             repo.state.onDidChange(() => {
               const now = `${repo.state.HEAD?.name}@${repo.state.HEAD?.commit}`;
               if (now !== last) {
@@ -60,7 +66,7 @@ export class WorkspaceRepo implements vscode.Disposable {
         }
       };
       hook();
-      this.disposables.push(api.onDidOpenRepository(() => hook()));
+      this._register(api.onDidOpenRepository(() => hook()));
     } catch (err) {
       this.log.info(`built-in git extension not available (${(err as Error).message}); watching HEAD files instead`);
     }
@@ -82,7 +88,7 @@ export class WorkspaceRepo implements vscode.Disposable {
   }
 
   private async read(): Promise<void> {
-    const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? null;
+    const folder = workspaceFolders()?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? null;
     this.folder = folder;
     const info = folder ? await repoInfo(folder) : null;
     const head = info ? await headFileOf(info.toplevel) : null;
@@ -97,11 +103,5 @@ export class WorkspaceRepo implements vscode.Disposable {
       this.log.info(info ? `workspace repository ${info.toplevel}, branch ${info.branch}` : 'workspace is not in a git repository');
       this.emitter.fire(info);
     }
-  }
-
-  dispose(): void {
-    if (this.headFile) unwatchFile(this.headFile);
-    for (const d of this.disposables) d.dispose();
-    this.emitter.dispose();
   }
 }
