@@ -164,16 +164,6 @@ export function shouldHookUpdateCounts(s: Pick<Session, 'transcript_available'>)
   return !s.transcript_available;
 }
 
-/** Cursor-like hosts serve many sessions from one process: pid liveness says nothing about one session. */
-export function usesSharedProcess(s: Pick<Session, 'framework'>): boolean {
-  return s.framework === 'cursor';
-}
-
-/** Amp writes no hooks and fewer fields: no tool calls, API request counts, compactions or telemetry. */
-export function isAmp(s: Pick<Session, 'framework'>): boolean {
-  return s.framework === 'amp';
-}
-
 /** Token counts of one deduplicated API request. */
 export interface TokenCounts {
   input: number;

@@ -5,6 +5,7 @@ import type { AgentEvent, MetaEvent } from '../model/events';
 import type { TokenCounts } from '../model/session';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
 import { type Rec, collectGithubLinks, isObject, num, str } from './records';
+import { agentRoots, envFolder } from './roots';
 
 /**
  * Amp (Sourcegraph): the legacy local thread store, one pretty-printed JSON document per thread,
@@ -28,17 +29,22 @@ export const ampAdapter: DocumentSourceAdapter = {
   displayName: 'Amp',
   icon: 'zap',
   format: 'document',
+  traits: {
+    sharedProcess: false,
+    hooks: 'none',
+    costFigure: null,
+    modelProvider: null,
+    // The XDG data folder on every OS (as ccusage reads it), and its default even when $XDG_DATA_HOME points elsewhere.
+    defaultPaths: {
+      linux: ['$XDG_DATA_HOME/amp', '~/.local/share/amp'],
+      darwin: ['$XDG_DATA_HOME/amp', '~/.local/share/amp'],
+      win32: ['$XDG_DATA_HOME\\amp', '%USERPROFILE%\\.local\\share\\amp'],
+    },
+  },
 
   roots(e: SourceEnv): string[] {
-    const roots: string[] = [];
     // ccusage's AMP_DATA_DIR names the data folder that holds `threads/`.
-    const dataDir = e.env.AMP_DATA_DIR?.trim();
-    if (dataDir) roots.push(path.resolve(dataDir));
-    const xdgData = e.env.XDG_DATA_HOME?.trim();
-    if (xdgData) roots.push(path.join(path.resolve(xdgData), 'amp'));
-    roots.push(path.join(e.home, '.local', 'share', 'amp'));
-    for (const extra of e.extraRoots?.['amp'] ?? []) roots.push(path.resolve(extra));
-    return [...new Set(roots)];
+    return agentRoots(e, ampAdapter, { overrides: [envFolder(e, 'AMP_DATA_DIR')] });
   },
 
   watchDirs(root: string): string[] {
