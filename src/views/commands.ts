@@ -15,7 +15,8 @@ import type { ExplainCostDocuments } from './explainCost';
 import type { WorkspaceRepo } from './workspaceRepo';
 import type { BranchSummary } from '../core/store/queries';
 import { PR_SOURCE_LABEL } from '../core/store/pullRequests';
-import { costSummaryMarkdown, safePrUrl, tokensOf } from '../core/report';
+import { totalTokens } from '../core/model/session';
+import { costSummaryMarkdown, safePrUrl } from '../core/report';
 import { formatTokens } from '../core/text';
 import { agentLabel } from './sessionsTree';
 import { costText } from './markdown';
@@ -181,9 +182,9 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     const t = b.pr_summary ?? b;
     type Item = vscode.QuickPickItem & { sessionId?: string };
     const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator });
-    const row = (label: string, x: Parameters<typeof tokensOf>[0] & Parameters<typeof costText>[0] & { requests: number }, extra = ''): Item => ({
+    const row = (label: string, x: Parameters<typeof totalTokens>[0] & Parameters<typeof costText>[0] & { requests: number }, extra = ''): Item => ({
       label,
-      description: `${formatTokens(tokensOf(x))} tok · ${costText(x)} · ${x.requests} request(s)${extra}`,
+      description: `${formatTokens(totalTokens(x))} tok · ${costText(x)} · ${x.requests} request(s)${extra}`,
     });
     const items: Item[] = [];
     items.push(row(b.pr ? `$(git-pull-request) #${b.pr.number}` : `$(git-branch) ${b.branch}`, t, b.pr ? ` · PR from ${PR_SOURCE_LABEL[b.pr.source]}` : ''));

@@ -174,3 +174,13 @@ export interface TokenCounts {
   /** The 1-hour part of cache_write (billed at a higher rate). */
   cache_write_1h: number;
 }
+
+/** The four token kinds of one request added up (cache_write_1h is inside cache_write): totalTokens for TokenCounts. */
+export function totalTokenCounts(t: Pick<TokenCounts, 'input' | 'output' | 'cache_read' | 'cache_write'>): number {
+  return t.input + t.output + t.cache_read + t.cache_write;
+}
+
+/** The context window a request used: everything it sent (input, cache read, cache write), not what came back. */
+export function contextTokens(t: Pick<TokenCounts, 'input' | 'cache_read' | 'cache_write'>): number {
+  return t.input + t.cache_read + t.cache_write;
+}

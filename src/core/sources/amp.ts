@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentEvent, MetaEvent } from '../model/events';
-import type { TokenCounts } from '../model/session';
+import { type TokenCounts, contextTokens, totalTokenCounts } from '../model/session';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
 import { type Rec, collectGithubLinks, isObject, num, str } from './records';
 import { agentRoots, envFolder } from './roots';
@@ -162,9 +162,8 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
     const key = messageKey(threadId, m.messageId, index);
     if (usage) {
       const tokens = ampTokens(usage);
-      const prompt = tokens.input + tokens.cache_read + tokens.cache_write;
-      context = typeof usage.totalInputTokens === 'number' && usage.totalInputTokens > 0 ? usage.totalInputTokens : prompt;
-      if (!ledger.length && prompt + tokens.output > 0) {
+      context = typeof usage.totalInputTokens === 'number' && usage.totalInputTokens > 0 ? usage.totalInputTokens : contextTokens(tokens);
+      if (!ledger.length && totalTokenCounts(tokens) > 0) {
         out.push({
           kind: 'usage',
           ts,
@@ -199,7 +198,7 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
       cache_write: cache ? num(cache.cacheCreationInputTokens) : 0,
       cache_write_1h: 0,
     };
-    if (t.input + t.output + t.cache_read + t.cache_write === 0) return;
+    if (totalTokenCounts(t) === 0) return;
     const evModel = str(ev.model) || null;
     if (evModel) model = evModel; // the session's model is its last request's
     const key = linked !== null ? messageKey(threadId, linked, -1) : { dedup: `amp:${threadId}:ledger:${str(ev.id) ?? index}`, message: null };

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { processRuns } from '../live/process';
 import type { AgentEvent, MetaEvent } from '../model/events';
-import type { TokenCounts } from '../model/session';
+import { type TokenCounts, contextTokens } from '../model/session';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, LineContext, LineSourceAdapter, LiveProcess, SourceEnv } from './types';
 import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
@@ -289,7 +289,7 @@ function assistantEvents(
       speed: str(usage.speed) ?? null,
       ...copied(copiedFrom),
     });
-    if (main) setMeta('context', tokens.input + tokens.cache_read + tokens.cache_write);
+    if (main) setMeta('context', contextTokens(tokens));
   }
   if (model && !synthetic && main) setMeta('model', model);
 

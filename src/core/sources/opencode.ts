@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { findProvider } from '@pydantic/genai-prices';
 import type { Database } from 'sql.js';
 import type { AgentEvent, MetaEvent } from '../model/events';
-import type { TokenCounts } from '../model/session';
+import { type TokenCounts, contextTokens, totalTokenCounts } from '../model/session';
 import { liveSignature, withLiveSnapshot } from '../sqlite/liveSnapshot';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
@@ -501,7 +501,7 @@ function assistantEvents(m: OcMessage, parts: OcPart[], ts: string | null, compl
   }
   if (steps === 0 && isObject(d.tokens)) {
     const tokens = opencodeTokens(d.tokens);
-    if (tokens.input + tokens.output + tokens.cache_read + tokens.cache_write > 0) {
+    if (totalTokenCounts(tokens) > 0) {
       lastTokens = tokens;
       out.push({
         kind: 'usage',
@@ -520,7 +520,7 @@ function assistantEvents(m: OcMessage, parts: OcPart[], ts: string | null, compl
   }
   const meta: MetaEvent = { kind: 'meta', ts: completedTs ?? ts };
   if (modelId) meta.model = modelId;
-  if (lastTokens) meta.context = lastTokens.input + lastTokens.cache_read + lastTokens.cache_write;
+  if (lastTokens) meta.context = contextTokens(lastTokens);
   const cwd = isObject(d.path) ? str(d.path.cwd) : undefined;
   if (cwd) meta.cwd = cwd;
   if (meta.model !== undefined || meta.context !== undefined || meta.cwd !== undefined) out.push(meta);
