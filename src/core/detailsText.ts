@@ -1,4 +1,5 @@
 import { sessionRecord } from './export';
+import { totalTokens } from './model/session';
 import type { SessionDetails, SplitRow } from './store/details';
 import type { SessionView } from './store/queries';
 import { forkedFromText, formatTokens, formatUsd, oneLine } from './text';
@@ -75,7 +76,7 @@ function section(out: string[], heading: string, rows: SplitRow[]): void {
   if (!rows.length) out.push('no requests');
   const w = Math.max(0, ...rows.map((r) => r.key.length));
   for (const r of rows) {
-    const tokens = r.tokens_input + r.tokens_output + r.tokens_cache_read + r.tokens_cache_write;
+    const tokens = totalTokens(r);
     const cost = r.unpriced_requests ? `${formatUsd(r.cost_usd)} + ${r.unpriced_requests} unpriced` : formatUsd(r.cost_usd);
     out.push(`${oneLine(r.key, 80).padEnd(w)}  ${String(r.requests).padStart(5)} req  ${formatTokens(tokens).padStart(7)} tok  ${cost}`);
   }

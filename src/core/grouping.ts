@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { isLive } from './model/session';
-import { costLabel, tokensOf } from './report';
+import { isLive, totalTokens } from './model/session';
+import { costLabel } from './report';
 import type { PrSummary } from './store/pullRequests';
 import type { SessionView } from './store/queries';
 import { displayText, formatTokens } from './text';
@@ -226,7 +226,7 @@ function prGroups(roots: SessionNode[], prs: PrSummary[]): GroupNode[] {
       kind: 'group' as const,
       id,
       label: `#${p.pr.number}${p.pr.title ? ` ${displayText(p.pr.title, 100)}` : ''}`,
-      description: `${branchLabel(p.head_branch)} · ${formatTokens(tokensOf(p))} tok · ${costLabel(p)} · ${countDescription(children)}`,
+      description: `${branchLabel(p.head_branch)} · ${formatTokens(totalTokens(p))} tok · ${costLabel(p)} · ${countDescription(children)}`,
       tooltip: `${repo} #${p.pr.number}${p.pr.url ? ` ${p.pr.url}` : ''}`,
       icon: 'pull-request' as const,
       expanded: false,

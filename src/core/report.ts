@@ -1,3 +1,4 @@
+import { totalTokens } from './model/session';
 import type { PrRef, PrSummary } from './store/pullRequests';
 import type { BranchSummary } from './store/queries';
 import type { Totals, UsageBreakdown } from './store/totals';
@@ -8,10 +9,6 @@ import { formatTokens, formatUsd, oneLine } from './text';
  * description, and the checks a PR link passes before it is shown as a link. Pure, so tested
  * without VS Code; the numbers all come from the queries.
  */
-
-export function tokensOf(t: Pick<Totals, 'tokens_input' | 'tokens_output' | 'tokens_cache_read' | 'tokens_cache_write'>): number {
-  return t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write;
-}
 
 export function costLabel(t: { cost_usd: number | null; unpriced_requests: number }): string {
   // A session's cost is null when nothing of it could be priced; with no request at all, nothing was billed.
@@ -44,21 +41,21 @@ export function costSummaryMarkdown(b: BranchSummary, pr: PrSummary | null, agen
   const scope = pr
     ? `Requests on \`${pr.head_branch ?? b.branch}\`${pr.also.length ? ` plus ${pr.also.length} session(s) that worked on this PR from another branch` : ''}`
     : `Requests on \`${b.branch}\``;
-  lines.push(`${scope}: **${formatTokens(tokensOf(t))} tokens, ${costLabel(t)}** in ${t.requests} request(s) from ${t.sessions} session(s).`);
+  lines.push(`${scope}: **${formatTokens(totalTokens(t))} tokens, ${costLabel(t)}** in ${t.requests} request(s) from ${t.sessions} session(s).`);
   if (b.diff) lines.push(`Lines changed against \`${b.diff.base}\`: +${b.diff.additions} −${b.diff.deletions}.`);
   lines.push('');
   lines.push('| Agent | Requests | Tokens | Cost |');
   lines.push('|---|---:|---:|---:|');
-  for (const a of t.by_agent) lines.push(`| ${cell(agentName(a.framework))} | ${a.requests} | ${formatTokens(tokensOf(a))} | ${costLabel(a)} |`);
+  for (const a of t.by_agent) lines.push(`| ${cell(agentName(a.framework))} | ${a.requests} | ${formatTokens(totalTokens(a))} | ${costLabel(a)} |`);
   lines.push('');
   lines.push('| Model | Requests | Tokens | Cost |');
   lines.push('|---|---:|---:|---:|');
-  for (const m of t.by_model) lines.push(`| ${cell(m.model)} | ${m.requests} | ${formatTokens(tokensOf(m))} | ${costLabel(m)} |`);
+  for (const m of t.by_model) lines.push(`| ${cell(m.model)} | ${m.requests} | ${formatTokens(totalTokens(m))} | ${costLabel(m)} |`);
   lines.push('');
   lines.push('| Session | Agent | Requests | Tokens | Cost |');
   lines.push('|---|---|---:|---:|---:|');
   for (const s of t.by_session) {
-    lines.push(`| ${cell((s.parent_session_id ? '↳ ' : '') + (s.title ?? s.session_id))} | ${cell(s.framework ? agentName(s.framework) : '')} | ${s.requests} | ${formatTokens(tokensOf(s))} | ${costLabel(s)} |`);
+    lines.push(`| ${cell((s.parent_session_id ? '↳ ' : '') + (s.title ?? s.session_id))} | ${cell(s.framework ? agentName(s.framework) : '')} | ${s.requests} | ${formatTokens(totalTokens(s))} | ${costLabel(s)} |`);
   }
   lines.push('');
   lines.push('<sub>Counted per request by Agent Handler from the agents\' transcripts (list prices; tokens = input + output + cache read + cache write).</sub>');

@@ -10,7 +10,7 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { Indexer } from '../../src/core/ingest/indexer';
-import { usesSharedProcess } from '../../src/core/model/session';
+import { usesSharedProcess } from '../../src/core/model/agents';
 import { withLiveSnapshot } from '../../src/core/sqlite/liveSnapshot';
 import { cursorAdapter, parseAgentRecord, promptText } from '../../src/core/sources/cursor';
 import { all } from '../../src/core/store/sqlite';

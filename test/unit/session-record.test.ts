@@ -13,20 +13,19 @@ import { sessionDetails } from '../../src/core/store/details';
 import { MACHINE_ID_ENV, machineId, machineIdFile } from '../../src/core/machine';
 import { emptyFacts, foldLive, mergeFacts } from '../../src/core/model/liveFacts';
 import type { AgentEvent, LiveEvent } from '../../src/core/model/events';
+import { isAmp, usesSharedProcess } from '../../src/core/model/agents';
 import { foldEvents, newFileState } from '../../src/core/model/reducer';
 import {
   SPECIFIED_FIELDS,
   type Session,
   duration,
   isActive,
-  isAmp,
   isLive,
   isProcessRunning,
   metricsSource,
   shouldHookUpdateCounts,
   shouldOtelUpdateTokens,
   totalTokens,
-  usesSharedProcess,
 } from '../../src/core/model/session';
 import { loadSqlJs } from '../../src/core/store/sqlite';
 import { Store } from '../../src/core/store/store';

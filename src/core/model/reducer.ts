@@ -1,6 +1,6 @@
 import { oneLine, parseGithubLink } from '../text';
 import type { AgentEvent, UsageEvent } from './events';
-import type { TokenCounts } from './session';
+import { type TokenCounts, totalTokenCounts } from './session';
 
 /**
  * The reducer: a pure fold from one transcript file's events to what that file says about its
@@ -161,10 +161,6 @@ export function newFileState(ids: { session_id: string | null; parent_session_id
   };
 }
 
-function usageTotal(t: TokenCounts): number {
-  return t.input + t.output + t.cache_read + t.cache_write;
-}
-
 /**
  * Folds events into `state` (mutated and returned) and returns this batch's usage rows, one per key,
  * each the largest line of its key within the batch. The store merges rows of later batches with
@@ -287,7 +283,7 @@ function observePr(state: FileState, o: PrObservation): void {
 function keepLargest(usage: Map<string, UsageRow>, e: UsageEvent): void {
   const prev = usage.get(e.dedup_key);
   // Ties go to the later line: it is the more complete copy of the same response.
-  if (prev && usageTotal(prev.tokens) > usageTotal(e.tokens)) return;
+  if (prev && totalTokenCounts(prev.tokens) > totalTokenCounts(e.tokens)) return;
   usage.set(e.dedup_key, {
     dedup_key: e.dedup_key,
     message_id: e.message_id,
@@ -316,7 +312,7 @@ function startRun(state: FileState, ts: string): void {
 
 /** Which of two rows of the same key a merge keeps (the larger; on a tie the newer one). */
 export function largerUsage(a: UsageRow, b: UsageRow): UsageRow {
-  return usageTotal(a.tokens) > usageTotal(b.tokens) ? a : b;
+  return totalTokenCounts(a.tokens) > totalTokenCounts(b.tokens) ? a : b;
 }
 
 /** The session fields a file's state determines (totals come from the store's deduplicated rows). */

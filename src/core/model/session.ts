@@ -164,16 +164,6 @@ export function shouldHookUpdateCounts(s: Pick<Session, 'transcript_available'>)
   return !s.transcript_available;
 }
 
-/** Cursor-like hosts serve many sessions from one process: pid liveness says nothing about one session. */
-export function usesSharedProcess(s: Pick<Session, 'framework'>): boolean {
-  return s.framework === 'cursor';
-}
-
-/** Amp writes no hooks and fewer fields: no tool calls, API request counts, compactions or telemetry. */
-export function isAmp(s: Pick<Session, 'framework'>): boolean {
-  return s.framework === 'amp';
-}
-
 /** Token counts of one deduplicated API request. */
 export interface TokenCounts {
   input: number;
@@ -183,4 +173,14 @@ export interface TokenCounts {
   cache_write: number;
   /** The 1-hour part of cache_write (billed at a higher rate). */
   cache_write_1h: number;
+}
+
+/** The four token kinds of one request added up (cache_write_1h is inside cache_write): totalTokens for TokenCounts. */
+export function totalTokenCounts(t: Pick<TokenCounts, 'input' | 'output' | 'cache_read' | 'cache_write'>): number {
+  return t.input + t.output + t.cache_read + t.cache_write;
+}
+
+/** The context window a request used: everything it sent (input, cache read, cache write), not what came back. */
+export function contextTokens(t: Pick<TokenCounts, 'input' | 'cache_read' | 'cache_write'>): number {
+  return t.input + t.cache_read + t.cache_write;
 }

@@ -2,9 +2,10 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentEvent, MetaEvent } from '../model/events';
-import type { TokenCounts } from '../model/session';
+import { type TokenCounts, contextTokens, totalTokenCounts } from '../model/session';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
 import { type Rec, collectGithubLinks, isObject, num, str } from './records';
+import { agentRoots, envFolder } from './roots';
 
 /**
  * Amp (Sourcegraph): the legacy local thread store, one pretty-printed JSON document per thread,
@@ -28,17 +29,22 @@ export const ampAdapter: DocumentSourceAdapter = {
   displayName: 'Amp',
   icon: 'zap',
   format: 'document',
+  traits: {
+    sharedProcess: false,
+    hooks: 'none',
+    costFigure: null,
+    modelProvider: null,
+    // The XDG data folder on every OS (as ccusage reads it), and its default even when $XDG_DATA_HOME points elsewhere.
+    defaultPaths: {
+      linux: ['$XDG_DATA_HOME/amp', '~/.local/share/amp'],
+      darwin: ['$XDG_DATA_HOME/amp', '~/.local/share/amp'],
+      win32: ['$XDG_DATA_HOME\\amp', '%USERPROFILE%\\.local\\share\\amp'],
+    },
+  },
 
   roots(e: SourceEnv): string[] {
-    const roots: string[] = [];
     // ccusage's AMP_DATA_DIR names the data folder that holds `threads/`.
-    const dataDir = e.env.AMP_DATA_DIR?.trim();
-    if (dataDir) roots.push(path.resolve(dataDir));
-    const xdgData = e.env.XDG_DATA_HOME?.trim();
-    if (xdgData) roots.push(path.join(path.resolve(xdgData), 'amp'));
-    roots.push(path.join(e.home, '.local', 'share', 'amp'));
-    for (const extra of e.extraRoots?.['amp'] ?? []) roots.push(path.resolve(extra));
-    return [...new Set(roots)];
+    return agentRoots(e, ampAdapter, { overrides: [envFolder(e, 'AMP_DATA_DIR')] });
   },
 
   watchDirs(root: string): string[] {
@@ -156,9 +162,8 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
     const key = messageKey(threadId, m.messageId, index);
     if (usage) {
       const tokens = ampTokens(usage);
-      const prompt = tokens.input + tokens.cache_read + tokens.cache_write;
-      context = typeof usage.totalInputTokens === 'number' && usage.totalInputTokens > 0 ? usage.totalInputTokens : prompt;
-      if (!ledger.length && prompt + tokens.output > 0) {
+      context = typeof usage.totalInputTokens === 'number' && usage.totalInputTokens > 0 ? usage.totalInputTokens : contextTokens(tokens);
+      if (!ledger.length && totalTokenCounts(tokens) > 0) {
         out.push({
           kind: 'usage',
           ts,
@@ -193,7 +198,7 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
       cache_write: cache ? num(cache.cacheCreationInputTokens) : 0,
       cache_write_1h: 0,
     };
-    if (t.input + t.output + t.cache_read + t.cache_write === 0) return;
+    if (totalTokenCounts(t) === 0) return;
     const evModel = str(ev.model) || null;
     if (evModel) model = evModel; // the session's model is its last request's
     const key = linked !== null ? messageKey(threadId, linked, -1) : { dedup: `amp:${threadId}:ledger:${str(ev.id) ?? index}`, message: null };

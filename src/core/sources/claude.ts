@@ -2,10 +2,11 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { processRuns } from '../live/process';
 import type { AgentEvent, MetaEvent } from '../model/events';
-import type { TokenCounts } from '../model/session';
+import { type TokenCounts, contextTokens } from '../model/session';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, LineContext, LineSourceAdapter, LiveProcess, SourceEnv } from './types';
 import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
+import { agentRoots, osPath } from './roots';
 
 /**
  * Claude Code: `<config root>/projects/<encoded cwd>/<session uuid>.jsonl`, subagents in
@@ -44,18 +45,23 @@ export const claudeAdapter: LineSourceAdapter = {
   icon: 'sparkle',
   format: 'lines',
   branchPerRequest: true,
+  traits: {
+    sharedProcess: false,
+    hooks: 'installable',
+    costFigure: 'cost-state',
+    modelProvider: 'anthropic',
+    // `~/.claude` on every OS (Windows: the user profile); ccusage also reads `$XDG_CONFIG_HOME/claude`, where some older installs wrote.
+    defaultPaths: {
+      linux: ['~/.claude', '$XDG_CONFIG_HOME/claude'],
+      darwin: ['~/.claude', '$XDG_CONFIG_HOME/claude'],
+      win32: ['%USERPROFILE%\\.claude', '$XDG_CONFIG_HOME\\claude'],
+    },
+  },
 
   roots(e: SourceEnv): string[] {
-    const roots: string[] = [];
     // CLAUDE_CONFIG_DIR moves the whole root; ccusage also accepts a comma-separated list there.
-    for (const dir of (e.env.CLAUDE_CONFIG_DIR ?? '').split(',')) {
-      if (dir.trim()) roots.push(path.resolve(dir.trim()));
-    }
-    roots.push(path.join(e.home, '.claude'));
-    const xdgConfig = e.env.XDG_CONFIG_HOME?.trim() || path.join(e.home, '.config');
-    roots.push(path.join(xdgConfig, 'claude'));
-    for (const extra of e.extraRoots?.['claude_code'] ?? []) roots.push(path.resolve(extra));
-    return [...new Set(roots)];
+    const overrides = (e.env.CLAUDE_CONFIG_DIR ?? '').split(',').map((dir) => (dir.trim() ? osPath(e).resolve(dir.trim()) : null));
+    return agentRoots(e, claudeAdapter, { overrides });
   },
 
   watchDirs(root: string): string[] {
@@ -283,7 +289,7 @@ function assistantEvents(
       speed: str(usage.speed) ?? null,
       ...copied(copiedFrom),
     });
-    if (main) setMeta('context', tokens.input + tokens.cache_read + tokens.cache_write);
+    if (main) setMeta('context', contextTokens(tokens));
   }
   if (model && !synthetic && main) setMeta('model', model);
 

@@ -7,6 +7,7 @@ import type { TokenCounts } from '../model/session';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, LineContext, LineSourceAdapter, SourceEnv } from './types';
 import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
+import { agentRoots, envFolder } from './roots';
 
 /**
  * OpenAI Codex CLI (also its IDE extension and Desktop app, same store): one rollout file per
@@ -100,14 +101,17 @@ export const codexAdapter: LineSourceAdapter = {
   displayName: 'Codex',
   icon: 'terminal',
   format: 'lines',
+  traits: {
+    sharedProcess: false,
+    hooks: 'installable',
+    costFigure: null,
+    modelProvider: 'openai',
+    // `~/.codex` on every OS (Windows: the user profile).
+    defaultPaths: { linux: ['~/.codex'], darwin: ['~/.codex'], win32: ['%USERPROFILE%\\.codex'] },
+  },
 
   roots(e: SourceEnv): string[] {
-    const roots: string[] = [];
-    const home = e.env.CODEX_HOME?.trim();
-    if (home) roots.push(path.resolve(home));
-    roots.push(path.join(e.home, '.codex'));
-    for (const extra of e.extraRoots?.['codex'] ?? []) roots.push(path.resolve(extra));
-    return [...new Set(roots)];
+    return agentRoots(e, codexAdapter, { overrides: [envFolder(e, 'CODEX_HOME')] });
   },
 
   watchDirs(root: string): string[] {

@@ -6,6 +6,7 @@ import type { TokenCounts } from '../model/session';
 import { findGithubLinks, oneLine } from '../text';
 import type { DiscoveredFile, LineContext, LineSourceAdapter, SourceEnv } from './types';
 import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
+import { agentRoots, envFolder, osPath } from './roots';
 
 /**
  * GitHub Copilot CLI: `<root>/session-state/<session id>/events.jsonl` with a `workspace.yaml` beside
@@ -45,19 +46,24 @@ export const copilotAdapter: LineSourceAdapter = {
   settingsKey: 'copilot_cli',
   icon: 'copilot',
   format: 'lines',
+  traits: {
+    sharedProcess: false,
+    hooks: 'installable',
+    costFigure: null,
+    // It serves Anthropic, OpenAI, Google and xAI models: the provider comes from the model name.
+    modelProvider: null,
+    // `~/.copilot` on every OS (Windows: the user profile).
+    defaultPaths: { linux: ['~/.copilot'], darwin: ['~/.copilot'], win32: ['%USERPROFILE%\\.copilot'] },
+  },
 
   roots(e: SourceEnv): string[] {
-    const roots: string[] = [];
-    const home = e.env.COPILOT_HOME?.trim();
-    if (home) roots.push(path.resolve(home));
-    roots.push(path.join(e.home, '.copilot'));
     // Versions before the move to ~/.copilot honoured XDG_CONFIG_HOME / XDG_STATE_HOME
     // (`$XDG_CONFIG_HOME/.copilot`); newer ones migrate that folder on start. Only when set.
-    for (const xdg of [e.env.XDG_CONFIG_HOME, e.env.XDG_STATE_HOME]) {
-      if (xdg?.trim()) roots.push(path.join(path.resolve(xdg.trim()), '.copilot'));
-    }
-    for (const extra of e.extraRoots?.[COPILOT_FRAMEWORK] ?? []) roots.push(path.resolve(extra));
-    return [...new Set(roots)];
+    const legacy = ['XDG_CONFIG_HOME', 'XDG_STATE_HOME'].map((name) => {
+      const xdg = envFolder(e, name);
+      return xdg && osPath(e).join(xdg, '.copilot');
+    });
+    return agentRoots(e, copilotAdapter, { overrides: [envFolder(e, 'COPILOT_HOME')], legacy });
   },
 
   watchDirs(root: string): string[] {

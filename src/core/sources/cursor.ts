@@ -6,6 +6,7 @@ import { liveSignature, withLiveSnapshot } from '../sqlite/liveSnapshot';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
 import { type Rec, isObject, LINK_SCAN_LIMIT } from './records';
+import { agentRoots } from './roots';
 
 /**
  * Cursor's agent CLI (`cursor-agent`): one SQLite store per chat,
@@ -45,11 +46,18 @@ export const cursorAdapter: DocumentSourceAdapter = {
   displayName: 'Cursor Agent',
   icon: 'target',
   format: 'document',
+  traits: {
+    sharedProcess: true,
+    // Cursor runs hooks of its own (`~/.cursor/hooks.json`); Agent Handler installs none there.
+    hooks: 'agent-only',
+    costFigure: null,
+    modelProvider: null,
+    // The agent CLI's `~/.cursor` on every OS (the IDE's own state under ~/Library, %APPDATA% or ~/.config/Cursor is not read).
+    defaultPaths: { linux: ['~/.cursor'], darwin: ['~/.cursor'], win32: ['%USERPROFILE%\\.cursor'] },
+  },
 
   roots(e: SourceEnv): string[] {
-    const roots = [path.join(e.home, '.cursor')];
-    for (const extra of e.extraRoots?.['cursor'] ?? []) roots.push(path.resolve(extra));
-    return [...new Set(roots)];
+    return agentRoots(e, cursorAdapter);
   },
 
   watchDirs(root: string): string[] {

@@ -5,6 +5,7 @@ import type { TokenCounts } from '../model/session';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
 import { jsonLines } from './lineBytes';
 import { type Rec, collectGithubLinks, isObject, num, str } from './records';
+import { agentRoots, envFolder, osPath } from './roots';
 
 /**
  * Gemini CLI: `<home>/.gemini/tmp/<project>/chats/session-<YYYY-MM-DDTHH-MM>-<id8>.jsonl` (older
@@ -40,15 +41,19 @@ export const geminiAdapter: DocumentSourceAdapter = {
   displayName: 'Gemini CLI',
   icon: 'star-full',
   format: 'document',
+  traits: {
+    sharedProcess: false,
+    hooks: 'installable',
+    costFigure: null,
+    modelProvider: 'google',
+    // `.gemini` in the home folder (`os.homedir()`) on every OS.
+    defaultPaths: { linux: ['~/.gemini'], darwin: ['~/.gemini'], win32: ['%USERPROFILE%\\.gemini'] },
+  },
 
   roots(e: SourceEnv): string[] {
-    const roots: string[] = [];
     // GEMINI_CLI_HOME replaces the home folder the CLI puts `.gemini` in.
-    const cliHome = e.env.GEMINI_CLI_HOME?.trim();
-    if (cliHome) roots.push(path.join(path.resolve(cliHome), '.gemini'));
-    roots.push(path.join(e.home, '.gemini'));
-    for (const extra of e.extraRoots?.['gemini'] ?? []) roots.push(path.resolve(extra));
-    return [...new Set(roots)];
+    const cliHome = envFolder(e, 'GEMINI_CLI_HOME');
+    return agentRoots(e, geminiAdapter, { overrides: [cliHome && osPath(e).join(cliHome, '.gemini')] });
   },
 
   watchDirs(root: string): string[] {

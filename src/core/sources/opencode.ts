@@ -3,11 +3,12 @@ import * as path from 'node:path';
 import { findProvider } from '@pydantic/genai-prices';
 import type { Database } from 'sql.js';
 import type { AgentEvent, MetaEvent } from '../model/events';
-import type { TokenCounts } from '../model/session';
+import { type TokenCounts, contextTokens, totalTokenCounts } from '../model/session';
 import { liveSignature, withLiveSnapshot } from '../sqlite/liveSnapshot';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
 import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
+import { agentRoots } from './roots';
 
 /**
  * OpenCode (sst/opencode, now anomalyco/opencode): `$XDG_DATA_HOME/opencode` (default
@@ -58,14 +59,23 @@ export const opencodeAdapter: DocumentSourceAdapter & { ignoreDirs(root: string)
   displayName: 'OpenCode',
   icon: 'code',
   format: 'document',
+  traits: {
+    sharedProcess: false,
+    // Plugins subscribe to its events; Agent Handler installs none.
+    hooks: 'agent-only',
+    costFigure: null,
+    modelProvider: null,
+    // The XDG data folder on every OS (xdg-basedir: not ~/Library on macOS, not %APPDATA% on Windows),
+    // and its default even when $XDG_DATA_HOME points elsewhere.
+    defaultPaths: {
+      linux: ['$XDG_DATA_HOME/opencode', '~/.local/share/opencode'],
+      darwin: ['$XDG_DATA_HOME/opencode', '~/.local/share/opencode'],
+      win32: ['$XDG_DATA_HOME\\opencode', '%USERPROFILE%\\.local\\share\\opencode'],
+    },
+  },
 
   roots(e: SourceEnv): string[] {
-    const roots: string[] = [];
-    const xdgData = e.env.XDG_DATA_HOME?.trim();
-    roots.push(path.join(xdgData ? path.resolve(xdgData) : path.join(e.home, '.local', 'share'), 'opencode'));
-    roots.push(path.join(e.home, '.local', 'share', 'opencode'));
-    for (const extra of e.extraRoots?.['opencode'] ?? []) roots.push(path.resolve(extra));
-    return [...new Set(roots)];
+    return agentRoots(e, opencodeAdapter);
   },
 
   // The database sits at the top of the data folder, so the whole folder is watched.
@@ -491,7 +501,7 @@ function assistantEvents(m: OcMessage, parts: OcPart[], ts: string | null, compl
   }
   if (steps === 0 && isObject(d.tokens)) {
     const tokens = opencodeTokens(d.tokens);
-    if (tokens.input + tokens.output + tokens.cache_read + tokens.cache_write > 0) {
+    if (totalTokenCounts(tokens) > 0) {
       lastTokens = tokens;
       out.push({
         kind: 'usage',
@@ -510,7 +520,7 @@ function assistantEvents(m: OcMessage, parts: OcPart[], ts: string | null, compl
   }
   const meta: MetaEvent = { kind: 'meta', ts: completedTs ?? ts };
   if (modelId) meta.model = modelId;
-  if (lastTokens) meta.context = lastTokens.input + lastTokens.cache_read + lastTokens.cache_write;
+  if (lastTokens) meta.context = contextTokens(lastTokens);
   const cwd = isObject(d.path) ? str(d.path.cwd) : undefined;
   if (cwd) meta.cwd = cwd;
   if (meta.model !== undefined || meta.context !== undefined || meta.cwd !== undefined) out.push(meta);

@@ -100,6 +100,14 @@ export const spoolAdapter: LineSourceAdapter = {
   displayName: 'Hook spool',
   icon: 'radio-tower',
   format: 'lines',
+  // Not an agent: the agents' hook events and telemetry, kept in the extension's storage (SourceEnv.spoolDir); no session is its own.
+  traits: {
+    sharedProcess: false,
+    hooks: 'none',
+    costFigure: null,
+    modelProvider: null,
+    defaultPaths: { linux: [], darwin: [], win32: [] },
+  },
 
   roots(env: SourceEnv): string[] {
     return env.spoolDir ? [env.spoolDir] : [];

@@ -4,6 +4,8 @@ import type { AgentEvent } from '../model/events';
 export interface SourceEnv {
   home: string;
   env: Record<string, string | undefined>;
+  /** The OS whose default folders and path rules apply; process.platform when not given (tests ask for others). */
+  platform?: NodeJS.Platform;
   /** Extra roots the user configured, per adapter id. */
   extraRoots?: Record<string, string[]>;
   /** Where our hook script and telemetry receiver append live events (the extension's storage). */
@@ -44,6 +46,46 @@ export interface DocumentSession {
 }
 
 /**
+ * A default folder of an agent, from a base the roots helper (roots.ts) knows: `~` or `%USERPROFILE%`
+ * (the home folder), `$XDG_CONFIG_HOME` or `$XDG_DATA_HOME` (their XDG defaults under the home
+ * folder when unset). Typed so that a base it does not know cannot be written.
+ */
+export type DefaultPath = `${'~' | '%USERPROFILE%' | '$XDG_CONFIG_HOME' | '$XDG_DATA_HOME'}${'/' | '\\'}${string}`;
+
+/** Where an agent keeps its files when nothing in the environment moves them, per OS (any other Unix reads `linux`). */
+export interface DefaultPaths {
+  readonly linux: readonly DefaultPath[];
+  readonly darwin: readonly DefaultPath[];
+  readonly win32: readonly DefaultPath[];
+}
+
+/**
+ * What the rest of Agent Handler may know of an agent, declared by its adapter so that nothing
+ * outside src/core/sources/ names an agent: the model's helpers (src/core/model/agents.ts),
+ * pricing and the views read these through the registry.
+ */
+export interface AgentTraits {
+  /** One process serves many sessions (Cursor's agent): a running pid says nothing about one session. */
+  readonly sharedProcess: boolean;
+  /**
+   * `installable`: Agent Handler can install its hooks in the agent's settings (Install Hooks,
+   * src/core/hooks/install.ts) and read live status, pid and revivals from them.
+   * `agent-only`: the agent runs hooks or plugins of its own, but Agent Handler installs none there.
+   * `none`: the agent has no hooks at all (Amp), so nothing only hooks tell ever exists for it.
+   */
+  readonly hooks: 'installable' | 'agent-only' | 'none';
+  /**
+   * The name of the agent's own cumulative cost figure for a session, kept beside ours for
+   * comparison and to fill prices we lack (Claude Code's `cost-state`); null when it writes none.
+   */
+  readonly costFigure: string | null;
+  /** The provider of the agent's bare model ids (Claude Code's `claude-…` are Anthropic's), for pricing; null when its models name their provider or vary. */
+  readonly modelProvider: string | null;
+  /** Its config roots when the environment names none, per OS (before the environment's and the user's own). */
+  readonly defaultPaths: DefaultPaths;
+}
+
+/**
  * One per agent: where its files live and what its records mean. Adding an agent is one adapter
  * file, its fixtures, and one line in the registry.
  */
@@ -51,6 +93,7 @@ export interface SourceAdapter {
   /** The `framework` value of its sessions. */
   readonly id: string;
   readonly displayName: string;
+  readonly traits: AgentTraits;
   /** The key of its settings (`agentHandler.agents.<key>.*`) where it differs from `id`: users' settings outlive a renamed id. */
   readonly settingsKey?: string;
   /** A codicon for the agent in the tree and pickers. */
