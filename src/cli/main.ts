@@ -15,7 +15,7 @@ import { checkTimeZone, systemTimeZone } from '../core/time';
 import { explanationMarkdown } from '../core/pricing/explainText';
 import { dailyUsage } from '../core/store/daily';
 import { exportText, sessionJson } from '../core/export';
-import { formatAgo, formatTokens, formatUsd, oneLine, sessionLabel } from '../core/text';
+import { formatAgo, formatTokens, formatUsd, sessionLabel } from '../core/text';
 import { costLabel } from '../core/report';
 import { totalTokens } from '../core/model/session';
 import { Output, jsonArray } from './output';

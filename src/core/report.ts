@@ -1,7 +1,7 @@
 import { totalTokens } from './model/session';
 import type { PrRef, PrSummary } from './store/pullRequests';
 import type { BranchSummary } from './store/queries';
-import type { Totals, UsageBreakdown } from './store/totals';
+import type { UsageBreakdown } from './store/totals';
 import { formatTokens, formatUsd, oneLine } from './text';
 
 /**

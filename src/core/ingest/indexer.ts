@@ -22,6 +22,7 @@ import { refreshCopiedCounts, refreshTranscriptAvailability, writeSessionFromFil
 import type { Store } from '../store/store';
 
 export { documentPathOf };
+import { agentCostFigureName } from '../sources/registry';
 import { lineText } from '../sources/lineBytes';
 import type { DiscoveredFile, DocumentSession, SourceAdapter, SourceEnv } from '../sources/types';
 import { FINGERPRINT_BYTES, detectChange, fingerprint, readCompleteLines } from './tailer';
@@ -62,11 +63,8 @@ function emptyStats(): IndexStats {
 /** How long an indexing pass may hold its thread before letting queries in. */
 const BREATHE_EVERY_MS = 15;
 
-/**
- * What the agent-figure fill calls an agent's own cost figure in its rule text. Until the source
- * registry's agent traits name each agent's figure, this keeps the rule's words as they were.
- */
-const costFigureName: CostFigureName = (framework) => `${framework === 'claude_code' ? 'Claude Code' : framework} cost-state`;
+/** What the agent-figure fill calls an agent's own cost figure in its rule text: the adapter's trait. */
+const costFigureName: CostFigureName = agentCostFigureName;
 
 /** Folders never descended into while looking for transcripts. */
 const SKIP_DIRS = new Set(['tool-results', 'file-history', 'node_modules', '.git']);

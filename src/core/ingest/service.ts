@@ -104,7 +104,7 @@ export class IndexService {
     this.setRole(writer ? 'writer' : 'reader');
     this.emit({ type: 'ready', sessions: this.store.sessionCount(), outcome: this.store.outcome, role: this.role });
     this.timers.push(
-      setInterval(() => this.heartbeat().catch((err: Error) => this.log.error(`writer lease heartbeat failed: ${err.message}`)), IndexService.HEARTBEAT_MS),
+      setInterval(() => void this.heartbeat().catch((err: Error) => this.log.error(`writer lease heartbeat failed: ${err.message}`)), IndexService.HEARTBEAT_MS),
     );
     if (writer) await this.becomeWriter();
     else {
