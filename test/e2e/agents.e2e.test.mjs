@@ -5,7 +5,7 @@
 // rewritten to the fixture workspace), Gemini CLI 0.61 and OpenCode 1.18 (live SQLite database with
 // its -wal) in folders that do not exist here ("Other projects").
 //
-// Expected figures, worked out from the files (see test/unit/{fixtures-real,codex,gemini,opencode}.test.ts):
+// Expected figures, worked out from the files (see test/unit/{claude,codex,gemini,opencode}.test.ts):
 //   Claude Code: 116821 tokens, $0.2511792 (Claude Code's own totals)
 //   Codex:  fresh input 47513 − 28672 = 18841, cache read 28672, output 267 → 47780 tokens, $0.116551
 //   Gemini: 33134 + 25706 + 250 = 59090 tokens, $0.02771595

@@ -8,9 +8,6 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import type { AgentEvent } from '../../src/core/model/events';
-import { claudeAdapter } from '../../src/core/sources/claude';
-import type { DiscoveredFile } from '../../src/core/sources/types';
 import { sessionDetails } from '../../src/core/store/details';
 import { grandTotal } from '../../src/core/store/queries';
 import { all } from '../../src/core/store/sqlite';
@@ -260,41 +257,6 @@ describe('forks: the agent\'s own copy marks decide who owns copied history', ()
     assert.match(text, /^forked_from_session_id +9f000000-0000-4000-8000-00000000000f$/m);
     assert.equal(forkedFromText(P, null), 'forked from 9f000000');
     assert.equal(sessionDetails(store, P).forked_from, null);
-  });
-});
-
-describe('forks: what the adapter takes as a copy mark', () => {
-  const S = 'cccccccc-0000-4000-8000-00000000000c';
-  const X = 'dddddddd-0000-4000-8000-00000000000d';
-  const main: DiscoveredFile = { path: `/x/projects/p/${S}.jsonl`, root: '/x', session_id: S, parent_session_id: null, agent_id: null };
-  const ts = '2026-11-25T09:00:00.000Z';
-  const events = (rec: object, file = main): AgentEvent[] => claudeAdapter.parseLine(JSON.stringify(rec), { file, state: {} }) ?? [];
-  const copiedFrom = (evs: AgentEvent[]) => evs.flatMap((e) => ('copied_from' in e && e.copied_from ? [`${e.kind}:${e.copied_from}`] : []));
-  const forkMeta = (evs: AgentEvent[]) => evs.flatMap((e) => (e.kind === 'meta' && e.forked_from_session_id ? [e.forked_from_session_id] : []));
-
-  test('forkedFrom names the origin of a line\'s request, tool call, prompt and API error', () => {
-    const mark = { forkedFrom: { sessionId: X, messageUuid: 'u-1' } };
-    const answer = events(assistant({ session: S, ts, msg: 'm', req: 'r', usage: { in: 1 }, content: [{ type: 'tool_use', id: 'toolu_x', name: 'Bash', input: {} }], extra: mark }));
-    assert.deepEqual(copiedFrom(answer).sort(), [`tool_call:${X}`, `usage:${X}`]);
-    assert.deepEqual(forkMeta(answer), [X]);
-    assert.deepEqual(copiedFrom(events(userPrompt({ session: S, ts, text: 'hi', extra: mark }))), [`user_prompt:${X}`]);
-    assert.deepEqual(copiedFrom(events({ ...assistant({ session: S, ts, msg: 'e', req: 'r2', usage: {}, model: '<synthetic>', extra: mark }), isApiErrorMessage: true })), [`api_error:${X}`]);
-  });
-
-  test('a line whose sessionId is not its file\'s is a copy of that session (older builds\' replays)', () => {
-    assert.deepEqual(copiedFrom(events(userPrompt({ session: X, ts, text: 'replayed' }))), [`user_prompt:${X}`]);
-    // forkedFrom outranks the line's own id.
-    const Y = 'eeeeeeee-0000-4000-8000-00000000000e';
-    assert.deepEqual(copiedFrom(events(userPrompt({ session: Y, ts, text: 'both', extra: { forkedFrom: { sessionId: X } } }))), [`user_prompt:${X}`]);
-  });
-
-  test('not copies: the file\'s own lines, a subagent\'s lines (their sessionId is the parent), a hand-named file, a mark that is no session id', () => {
-    assert.deepEqual(copiedFrom(events(userPrompt({ session: S, ts, text: 'own' }))), []);
-    const sub: DiscoveredFile = { path: `/x/projects/p/${S}/subagents/agent-a1.jsonl`, root: '/x', session_id: 'agent-a1', parent_session_id: S, agent_id: 'a1' };
-    assert.deepEqual(copiedFrom(events(userPrompt({ session: S, ts, text: 'task', sidechain: true, agentId: 'a1' }), sub)), []);
-    const named: DiscoveredFile = { ...main, path: '/x/projects/p/notes.jsonl', session_id: 'notes' };
-    assert.deepEqual(copiedFrom(events(userPrompt({ session: X, ts, text: 'hi' }), named)), []);
-    assert.deepEqual(copiedFrom(events(userPrompt({ session: S, ts, text: 'hi', extra: { forkedFrom: { sessionId: '__proto__' } } }))), []);
   });
 });
 

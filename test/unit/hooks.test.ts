@@ -13,7 +13,6 @@ import { emptyFacts, foldLive } from '../../src/core/model/liveFacts';
 import { deriveStatus } from '../../src/core/model/status';
 import type { LiveEvent } from '../../src/core/model/events';
 import { Indexer } from '../../src/core/ingest/indexer';
-import { parseSpoolLine } from '../../src/core/sources/spool';
 import { ADAPTERS } from '../../src/core/sources/registry';
 import { listSessions } from '../../src/core/store/queries';
 import { Store } from '../../src/core/store/store';
@@ -232,12 +231,6 @@ describe('live facts fold', () => {
     assert.equal(f.hook_events, 2); // still counted
     foldLive(f, ev(2000, 'idle')); // same instant, later in the file: wins
     assert.equal(f.status, 'idle');
-  });
-
-  it('parseSpoolLine skips lines without a session or a time', () => {
-    assert.equal(parseSpoolLine('{"v":1,"hook":{"hook_event_name":"Stop"},"received_at":"2026-11-25T00:00:00Z"}'), null);
-    assert.equal(parseSpoolLine('{"v":1,"hook":{"session_id":"a"}}'), null);
-    assert.throws(() => parseSpoolLine('{'));
   });
 
   it('a done session whose transcript goes on after SessionEnd is not done (revived without hooks)', () => {
