@@ -17,7 +17,7 @@ export interface Session {
   session_id: string;
   /** The machine the session ran on (src/core/machine.ts): the key of multi-machine sync. */
   machine_id: string | null;
-  /** The agent: 'claude_code', 'codex', 'gemini', 'opencode', 'copilot', 'cursor', 'amp'. */
+  /** The agent: the id of the adapter that read the session (src/core/sources/registry.ts; docs/session-model.md lists them). */
   framework: string;
   first_started_at: string | null;
   /** The most recent start or revival. */
