@@ -12,6 +12,11 @@ const agentLiteral = {
   message: 'house rule (agent knowledge with the agent): name an agent through its adapter or traits (src/core/sources/registry.ts), not a literal',
 };
 
+const agentKey = {
+  selector: `Property > Identifier.key[name=/^(${AGENT_NAMES.join('|')})$/]`,
+  message: agentLiteral.message,
+};
+
 /** `no-restricted-imports` patterns that keep a layer from importing the layers above it. */
 function layer(files, forbidden, why) {
   return {
@@ -71,7 +76,7 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     ignores: ['src/core/sources/**', 'src/core/hooks/**'],
-    rules: { 'no-restricted-syntax': ['error', agentLiteral] },
+    rules: { 'no-restricted-syntax': ['error', agentLiteral, agentKey] },
   },
   // One-way layers (docs/design.md §4): each folder imports only what sits below it.
   layer(['src/core/**/*.ts'], ['**/views/**', '**/cli/**', '**/extension'], 'the core is used by the views and the CLI, never the other way'),

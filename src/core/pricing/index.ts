@@ -1,5 +1,6 @@
 import { calcPrice } from '@pydantic/genai-prices';
 import type { TokenCounts } from '../model/session';
+import { agentTraits } from '../sources/registry';
 
 /**
  * The one pricing function. Prices come from @pydantic/genai-prices' bundled, dated data (no
@@ -73,18 +74,18 @@ export interface PriceResult {
   unit_prices?: UnitPrices;
 }
 
-/** The provider a framework's bare model ids belong to. */
-const PROVIDER_OF_FRAMEWORK: Record<string, string> = {
-  claude_code: 'anthropic',
-  codex: 'openai',
-  gemini: 'google',
-};
+/** The provider a framework's bare model ids belong to: the adapter's `modelProvider` trait. */
+function providerOfFramework(framework: string): string | null {
+  return agentTraits(framework)?.modelProvider ?? null;
+}
 
 /** Provider names agents write as a model id prefix, mapped to the library's provider ids. */
 const PROVIDER_ALIASES: Record<string, string> = {
   anthropic: 'anthropic',
   openai: 'openai',
   google: 'google',
+  // A provider prefix in model ids (`gemini/gemini-2.5-pro`), not the Gemini CLI agent.
+  // eslint-disable-next-line no-restricted-syntax
   gemini: 'google',
   'google-vertex': 'google',
   vertex: 'google',
@@ -211,7 +212,7 @@ function priceFromList(p: PriceInput): PriceResult {
     };
     let rule = `your price override for ${id}`;
     if (fast) {
-      const k = fastMultiplier(p.provider ?? PROVIDER_OF_FRAMEWORK[p.framework] ?? '', splitProviderPrefix(p.model)?.model ?? p.model);
+      const k = fastMultiplier(p.provider ?? providerOfFramework(p.framework) ?? '', splitProviderPrefix(p.model)?.model ?? p.model);
       if (k === null) return { cost_usd: null, priced: false, rule: `fast speed: no known multiplier for ${p.model}` };
       unit = scaled(unit, k);
       rule += `, fast ×${k}`;
@@ -219,7 +220,7 @@ function priceFromList(p: PriceInput): PriceResult {
     return { cost_usd: costOf(t, unit) * n, priced: true, rule: rule + requests, unit_prices: unit };
   }
 
-  const found = lookUp(p.model, p.provider ?? PROVIDER_OF_FRAMEWORK[p.framework] ?? null, t, p.ts);
+  const found = lookUp(p.model, p.provider ?? providerOfFramework(p.framework), t, p.ts);
   if ('error' in found) return { cost_usd: null, priced: false, rule: found.error };
   let { cost, unit } = found;
   let rule = `genai-prices ${found.providerId}/${found.modelId}${found.note}`;
