@@ -9,7 +9,8 @@ import tseslint from 'typescript-eslint';
 const AGENT_NAMES = ['claude_code', 'codex', 'gemini', 'opencode', 'copilot', 'copilot_cli', 'cursor', 'amp'];
 const agentLiteral = {
   selector: `Literal[value=/^(${AGENT_NAMES.join('|')})$/]`,
-  message: 'house rule (agent knowledge with the agent): name an agent through its adapter or traits (src/core/sources/registry.ts), not a literal',
+  message:
+    'house rule (agent knowledge with the agent): name an agent through its adapter or traits (src/core/sources/registry.ts), not a literal',
 };
 
 const agentKey = {
@@ -25,7 +26,12 @@ function layer(files, forbidden, why) {
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'vscode', message: 'house rule: src/core never imports vscode (it runs in the CLI, the worker and unit tests)' }],
+          paths: [
+            {
+              name: 'vscode',
+              message: 'house rule: src/core never imports vscode (it runs in the CLI, the worker and unit tests)',
+            },
+          ],
           patterns: forbidden.map((group) => ({ group: [group], message: `house rule (one-way layers): ${why}` })),
         },
       ],
@@ -56,12 +62,23 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': [
         'error',
         // node:test's describe/test return promises the runner itself awaits.
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'test', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'test', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-unused-vars': 'off',
       'no-undef': 'off', // TypeScript knows the globals better
@@ -79,17 +96,40 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': ['error', agentLiteral, agentKey] },
   },
   // One-way layers (docs/design.md §4): each folder imports only what sits below it.
-  layer(['src/core/**/*.ts'], ['**/views/**', '**/cli/**', '**/extension'], 'the core is used by the views and the CLI, never the other way'),
-  layer(['src/core/model/**/*.ts'], ['../store/**', '../ingest/**', '../pricing/**', '../live/**', '../git/**', '../hooks/**'], 'the model is the bottom layer: plain types and pure folds'),
-  layer(['src/core/store/**/*.ts'], ['../pricing/**', '../ingest/**', '../live/**', '../pricing', '../ingest', '../live'], 'the store is an index of rows: it knows nothing of prices, ingestion or live processes'),
-  layer(['src/core/sources/**/*.ts'], ['../store/**', '../ingest/**', '../pricing/**'], 'an adapter turns files into events; it never writes the store'),
+  layer(
+    ['src/core/**/*.ts'],
+    ['**/views/**', '**/cli/**', '**/extension'],
+    'the core is used by the views and the CLI, never the other way',
+  ),
+  layer(
+    ['src/core/model/**/*.ts'],
+    ['../store/**', '../ingest/**', '../pricing/**', '../live/**', '../git/**', '../hooks/**'],
+    'the model is the bottom layer: plain types and pure folds',
+  ),
+  layer(
+    ['src/core/store/**/*.ts'],
+    ['../pricing/**', '../ingest/**', '../live/**', '../pricing', '../ingest', '../live'],
+    'the store is an index of rows: it knows nothing of prices, ingestion or live processes',
+  ),
+  layer(
+    ['src/core/sources/**/*.ts'],
+    ['../store/**', '../ingest/**', '../pricing/**'],
+    'an adapter turns files into events; it never writes the store',
+  ),
   layer(['src/core/pricing/**/*.ts'], ['../ingest/**'], 'pricing works on rows it is handed'),
   {
     files: ['src/views/**/*.ts', 'src/extension.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/cli/**'], message: 'house rule (one-way layers): the views and the CLI are siblings over the core' }] },
+        {
+          patterns: [
+            {
+              group: ['**/cli/**'],
+              message: 'house rule (one-way layers): the views and the CLI are siblings over the core',
+            },
+          ],
+        },
       ],
     },
   },
@@ -100,7 +140,12 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'vscode', message: 'house rule: the CLI runs without VS Code' }],
-          patterns: [{ group: ['**/views/**'], message: 'house rule (one-way layers): the views and the CLI are siblings over the core' }],
+          patterns: [
+            {
+              group: ['**/views/**'],
+              message: 'house rule (one-way layers): the views and the CLI are siblings over the core',
+            },
+          ],
         },
       ],
     },
@@ -111,14 +156,36 @@ export default tseslint.config(
       ecmaVersion: 2024,
       sourceType: 'module',
       globals: {
-        process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
-        setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable',
-        TextDecoder: 'readonly', TextEncoder: 'readonly', performance: 'readonly', fetch: 'readonly', AbortController: 'readonly', structuredClone: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        __dirname: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        TextDecoder: 'readonly',
+        TextEncoder: 'readonly',
+        performance: 'readonly',
+        fetch: 'readonly',
+        AbortController: 'readonly',
+        structuredClone: 'readonly',
         // Code that test/e2e runs inside the page (page.evaluate).
-        document: 'readonly', window: 'readonly', navigator: 'readonly', getComputedStyle: 'readonly', queueMicrotask: 'readonly',
+        document: 'readonly',
+        window: 'readonly',
+        navigator: 'readonly',
+        getComputedStyle: 'readonly',
+        queueMicrotask: 'readonly',
       },
     },
-    rules: { 'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }], 'no-useless-assignment': 'off' },
+    rules: {
+      'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'no-useless-assignment': 'off',
+    },
   },
   {
     files: ['media/**/*.js'],

@@ -18,7 +18,15 @@ const fs = require('fs');
 const path = require('path');
 
 /** Payload fields never spooled: content, not status (and possibly large or secret). */
-const DROP = new Set(['tool_input', 'tool_response', 'prompt', 'last_assistant_message', 'background_tasks', 'session_crons', 'message_text']);
+const DROP = new Set([
+  'tool_input',
+  'tool_response',
+  'prompt',
+  'last_assistant_message',
+  'background_tasks',
+  'session_crons',
+  'message_text',
+]);
 /** Longer strings are cut: a spool line stays small. */
 const MAX_STRING = 500;
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'busybox', 'fish', 'cmd.exe', 'powershell', 'pwsh']);
@@ -76,7 +84,8 @@ function agentProcess() {
     }
     if (process.platform === 'darwin') {
       const cp = require('child_process');
-      const ps = (args) => cp.execFileSync('ps', args, { encoding: 'utf8', timeout: 1000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      const ps = (args) =>
+        cp.execFileSync('ps', args, { encoding: 'utf8', timeout: 1000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
       const comm = path.basename(ps(['-o', 'comm=', '-p', String(pid)]));
       if (SHELLS.has(comm.replace(/^-/, ''))) {
         const parent = Number(ps(['-o', 'ppid=', '-p', String(pid)]));
@@ -128,19 +137,33 @@ function main() {
   let hook;
   try {
     const parsed = JSON.parse(text);
-    hook = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? trimPayload(parsed) : { unparsed: String(text).slice(0, MAX_STRING) };
+    hook =
+      parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+        ? trimPayload(parsed)
+        : { unparsed: String(text).slice(0, MAX_STRING) };
   } catch {
     hook = { unparsed: String(text).slice(0, MAX_STRING) };
   }
   const proc = agentProcess();
   const line =
-    JSON.stringify({ v: 1, agent, received_at: new Date().toISOString(), ppid: proc.pid, ppid_started_at_ms: proc.startedMs, hook }) + '\n';
+    JSON.stringify({
+      v: 1,
+      agent,
+      received_at: new Date().toISOString(),
+      ppid: proc.pid,
+      ppid_started_at_ms: proc.startedMs,
+      hook,
+    }) + '\n';
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch {
     // exists, or cannot be made: the open below says which
   }
-  const fd = fs.openSync(path.join(dir, agent + '-hooks.jsonl'), fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+  const fd = fs.openSync(
+    path.join(dir, agent + '-hooks.jsonl'),
+    fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT,
+    0o600,
+  );
   try {
     fs.writeSync(fd, Buffer.from(line, 'utf8'));
   } finally {

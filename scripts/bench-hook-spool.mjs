@@ -12,7 +12,9 @@ const script = path.join(root, 'media', 'hook-spool.js');
 const fixtures = path.join(root, 'test', 'fixtures', 'claude');
 const rounds = Number(process.argv[2] ?? 10);
 const payloads = readdirSync(fixtures).flatMap((v) =>
-  readFileSync(path.join(fixtures, v, 'hooks', 'hooks.jsonl'), 'utf8').split('\n').filter(Boolean),
+  readFileSync(path.join(fixtures, v, 'hooks', 'hooks.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean),
 );
 const spool = mkdtempSync(path.join(os.tmpdir(), 'ah-bench-spool-'));
 
@@ -37,6 +39,12 @@ const lines = readFileSync(path.join(spool, 'claude-hooks.jsonl'), 'utf8').split
 const size = statSync(path.join(spool, 'claude-hooks.jsonl')).size;
 rmSync(spool, { recursive: true, force: true });
 console.log(`node ${process.version}, ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, ${os.platform()}`);
-console.log(`${hook.length} hook runs (${payloads.length} real payloads × ${rounds}); ${lines} spool lines, ${(size / lines).toFixed(0)} bytes per line`);
-console.log(`hook-spool.js wall time per event: median ${q(hook, 0.5).toFixed(1)} ms, p95 ${q(hook, 0.95).toFixed(1)} ms`);
-console.log(`bare node start (node -e ''):      median ${q(bare, 0.5).toFixed(1)} ms, p95 ${q(bare, 0.95).toFixed(1)} ms`);
+console.log(
+  `${hook.length} hook runs (${payloads.length} real payloads × ${rounds}); ${lines} spool lines, ${(size / lines).toFixed(0)} bytes per line`,
+);
+console.log(
+  `hook-spool.js wall time per event: median ${q(hook, 0.5).toFixed(1)} ms, p95 ${q(hook, 0.95).toFixed(1)} ms`,
+);
+console.log(
+  `bare node start (node -e ''):      median ${q(bare, 0.5).toFixed(1)} ms, p95 ${q(bare, 0.95).toFixed(1)} ms`,
+);

@@ -60,7 +60,10 @@ class Rng {
   }
   hex(n) {
     let s = '';
-    while (s.length < n) s += Math.floor(this.r() * 0x100000000).toString(16).padStart(8, '0');
+    while (s.length < n)
+      s += Math.floor(this.r() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0');
     return s.slice(0, n);
   }
   uuid() {
@@ -81,9 +84,43 @@ class Rng {
  * copying buffers, not of building strings character by character.
  */
 function makeFiller(rng, bytes) {
-  const words = ['const', 'function', 'return', 'import', 'export', 'await', 'the', 'file', 'src/core/ingest/indexer.ts', 'error',
-    'test', 'passed', 'failed', '\\"value\\"', '{', '}', '=>', 'npm', 'run', 'build', 'línea', 'données', '数据', '\\u00e9t\\u00e9',
-    'C:\\\\Users\\\\dev', 'https://example.com/docs', '\\t', 'ok', 'SELECT', 'FROM', 'WHERE', '42', '3.14', 'null', 'true'];
+  const words = [
+    'const',
+    'function',
+    'return',
+    'import',
+    'export',
+    'await',
+    'the',
+    'file',
+    'src/core/ingest/indexer.ts',
+    'error',
+    'test',
+    'passed',
+    'failed',
+    '\\"value\\"',
+    '{',
+    '}',
+    '=>',
+    'npm',
+    'run',
+    'build',
+    'línea',
+    'données',
+    '数据',
+    '\\u00e9t\\u00e9',
+    'C:\\\\Users\\\\dev',
+    'https://example.com/docs',
+    '\\t',
+    'ok',
+    'SELECT',
+    'FROM',
+    'WHERE',
+    '42',
+    '3.14',
+    'null',
+    'true',
+  ];
   const parts = [];
   let len = 0;
   while (len < bytes) {
@@ -210,7 +247,9 @@ function writeClaude(rng, filler, sink, o) {
         const n = rng.int(1, 4);
         for (let p = 0; p < n; p++) {
           t += rng.int(100, 2_000);
-          sink.line(`{"parentUuid":"${parent}",${common()},"type":"progress","data":{"type":"agent_progress","message":{"type":"assistant","message":{"id":"msg_${rng.hex(24)}","model":"${model}","content":[{"type":"text","text":"${fillerText(rng, filler, rng.int(50, 1_500))}"}],"usage":{"input_tokens":${rng.int(1, 20)},"cache_read_input_tokens":${rng.int(1000, 50_000)},"output_tokens":${rng.int(1, 500)}}}}},"toolUseID":"toolu_${rng.hex(24)}","uuid":"${rng.uuid()}","timestamp":"${iso(t)}"}`);
+          sink.line(
+            `{"parentUuid":"${parent}",${common()},"type":"progress","data":{"type":"agent_progress","message":{"type":"assistant","message":{"id":"msg_${rng.hex(24)}","model":"${model}","content":[{"type":"text","text":"${fillerText(rng, filler, rng.int(50, 1_500))}"}],"usage":{"input_tokens":${rng.int(1, 20)},"cache_read_input_tokens":${rng.int(1000, 50_000)},"output_tokens":${rng.int(1, 500)}}}}},"toolUseID":"toolu_${rng.hex(24)}","uuid":"${rng.uuid()}","timestamp":"${iso(t)}"}`,
+          );
         }
       }
       // the tool result: mostly small, sometimes 50 KB to 5 MB on one line
@@ -218,12 +257,16 @@ function writeClaude(rng, filler, sink, o) {
       const room = Math.max(200, budget - sink.bytes);
       t += rng.int(100, 30_000);
       const u = rng.uuid();
-      sink.line(`{"parentUuid":"${parent}",${common()},"type":"user","message":{"role":"user","content":[{"tool_use_id":"toolu_${rng.hex(24)}","type":"tool_result","content":"${bigText(rng, filler, Math.min(size, room))}","is_error":false}]},"uuid":"${u}","timestamp":"${iso(t)}","toolUseResult":{"stdout":"","stderr":"","interrupted":false}}`);
+      sink.line(
+        `{"parentUuid":"${parent}",${common()},"type":"user","message":{"role":"user","content":[{"tool_use_id":"toolu_${rng.hex(24)}","type":"tool_result","content":"${bigText(rng, filler, Math.min(size, room))}","is_error":false}]},"uuid":"${u}","timestamp":"${iso(t)}","toolUseResult":{"stdout":"","stderr":"","interrupted":false}}`,
+      );
       parent = u;
     }
     if (rng.next() < 0.5) {
       t += rng.int(100, 1_000);
-      sink.line(`{"parentUuid":"${parent}",${common()},"type":"system","subtype":"turn_duration","durationMs":${rng.int(1000, 90_000)},"uuid":"${rng.uuid()}","timestamp":"${iso(t)}"}`);
+      sink.line(
+        `{"parentUuid":"${parent}",${common()},"type":"system","subtype":"turn_duration","durationMs":${rng.int(1000, 90_000)},"uuid":"${rng.uuid()}","timestamp":"${iso(t)}"}`,
+      );
     }
   }
   return { kept, endMs: t };
@@ -234,33 +277,54 @@ function writeCodex(rng, filler, sink, o) {
   const { threadId, cwd, budget } = o;
   let t = o.startMs;
   const tot = [0, 0, 0, 0, 0, 0];
-  sink.line(`{"timestamp":"${iso(t)}","type":"session_meta","payload":{"id":"${threadId}","timestamp":"${iso(t)}","cwd":${JSON.stringify(cwd)},"originator":"codex_cli_rs","cli_version":"0.169.0","source":"cli","model_provider":"openai","base_instructions":{"text":"${fillerText(rng, filler, 4_000)}"},"git":{"branch":"${rng.pick(BRANCHES)}"}}}`);
+  sink.line(
+    `{"timestamp":"${iso(t)}","type":"session_meta","payload":{"id":"${threadId}","timestamp":"${iso(t)}","cwd":${JSON.stringify(cwd)},"originator":"codex_cli_rs","cli_version":"0.169.0","source":"cli","model_provider":"openai","base_instructions":{"text":"${fillerText(rng, filler, 4_000)}"},"git":{"branch":"${rng.pick(BRANCHES)}"}}}`,
+  );
   while (sink.bytes < budget) {
     const turn = rng.uuid();
     t += rng.int(2_000, 60_000);
-    sink.line(`{"timestamp":"${iso(t)}","type":"turn_context","payload":{"turn_id":"${turn}","cwd":${JSON.stringify(cwd)},"approval_policy":"on-request","model":"gpt-5-codex","effort":"medium","summary":"auto"}}`);
+    sink.line(
+      `{"timestamp":"${iso(t)}","type":"turn_context","payload":{"turn_id":"${turn}","cwd":${JSON.stringify(cwd)},"approval_policy":"on-request","model":"gpt-5-codex","effort":"medium","summary":"auto"}}`,
+    );
     const text = fillerText(rng, filler, rng.int(40, 600));
-    sink.line(`{"timestamp":"${iso(t)}","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"${text}"}]}}`);
-    sink.line(`{"timestamp":"${iso(t)}","type":"event_msg","payload":{"type":"user_message","message":"${text}","images":[]}}`);
+    sink.line(
+      `{"timestamp":"${iso(t)}","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"${text}"}]}}`,
+    );
+    sink.line(
+      `{"timestamp":"${iso(t)}","type":"event_msg","payload":{"type":"user_message","message":"${text}","images":[]}}`,
+    );
     const steps = rng.int(1, 5);
     for (let s = 0; s < steps && sink.bytes < budget; s++) {
       t += rng.int(500, 20_000);
-      sink.line(`{"timestamp":"${iso(t)}","type":"response_item","payload":{"type":"reasoning","summary":[{"type":"summary_text","text":"${fillerText(rng, filler, rng.int(50, 800))}"}],"content":null,"encrypted_content":"${rng.hex(400)}"}}`);
+      sink.line(
+        `{"timestamp":"${iso(t)}","type":"response_item","payload":{"type":"reasoning","summary":[{"type":"summary_text","text":"${fillerText(rng, filler, rng.int(50, 800))}"}],"content":null,"encrypted_content":"${rng.hex(400)}"}}`,
+      );
       const call = `call_${rng.hex(20)}`;
-      sink.line(`{"timestamp":"${iso(t)}","type":"response_item","payload":{"type":"function_call","name":"exec_command","arguments":"{\\"cmd\\":\\"ls -la src/${rng.hex(8)}\\"}","call_id":"${call}"}}`);
+      sink.line(
+        `{"timestamp":"${iso(t)}","type":"response_item","payload":{"type":"function_call","name":"exec_command","arguments":"{\\"cmd\\":\\"ls -la src/${rng.hex(8)}\\"}","call_id":"${call}"}}`,
+      );
       const last = [rng.int(5_000, 120_000), 0, 0, rng.int(20, 3_000), 0, 0];
       last[1] = Math.floor(last[0] * rng.next() * 0.9);
       last[4] = Math.floor(last[3] * rng.next() * 0.5);
       last[5] = last[0] + last[3];
       for (let i = 0; i < 6; i++) tot[i] += last[i];
-      const u = (a) => `{"input_tokens":${a[0]},"cached_input_tokens":${a[1]},"cache_write_input_tokens":${a[2]},"output_tokens":${a[3]},"reasoning_output_tokens":${a[4]},"total_tokens":${a[5]}}`;
-      sink.line(`{"timestamp":"${iso(t)}","type":"token_usage_record","payload":{"thread_id":"${threadId}","turn_id":"${turn}","session_id":"${threadId}","response_id":"resp_${rng.hex(24)}","usage":${u(last)}}}`);
-      sink.line(`{"timestamp":"${iso(t)}","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":${u(tot)},"last_token_usage":${u(last)},"model_context_window":272000},"rate_limits":null}}`);
+      const u = (a) =>
+        `{"input_tokens":${a[0]},"cached_input_tokens":${a[1]},"cache_write_input_tokens":${a[2]},"output_tokens":${a[3]},"reasoning_output_tokens":${a[4]},"total_tokens":${a[5]}}`;
+      sink.line(
+        `{"timestamp":"${iso(t)}","type":"token_usage_record","payload":{"thread_id":"${threadId}","turn_id":"${turn}","session_id":"${threadId}","response_id":"resp_${rng.hex(24)}","usage":${u(last)}}}`,
+      );
+      sink.line(
+        `{"timestamp":"${iso(t)}","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":${u(tot)},"last_token_usage":${u(last)},"model_context_window":272000},"rate_limits":null}}`,
+      );
       const size = rng.next() < 0.05 ? rng.logUniform(50_000, 3_000_000) : rng.logUniform(100, 15_000);
       t += rng.int(100, 30_000);
-      sink.line(`{"timestamp":"${iso(t)}","type":"response_item","payload":{"type":"function_call_output","call_id":"${call}","output":"${bigText(rng, filler, Math.min(size, Math.max(100, budget - sink.bytes)))}"}}`);
+      sink.line(
+        `{"timestamp":"${iso(t)}","type":"response_item","payload":{"type":"function_call_output","call_id":"${call}","output":"${bigText(rng, filler, Math.min(size, Math.max(100, budget - sink.bytes)))}"}}`,
+      );
     }
-    sink.line(`{"timestamp":"${iso(t)}","type":"event_msg","payload":{"type":"task_complete","turn_id":"${turn}","last_agent_message":"${fillerText(rng, filler, 100)}"}}`);
+    sink.line(
+      `{"timestamp":"${iso(t)}","type":"event_msg","payload":{"type":"task_complete","turn_id":"${turn}","last_agent_message":"${fillerText(rng, filler, 100)}"}}`,
+    );
   }
 }
 
@@ -268,19 +332,27 @@ function writeCodex(rng, filler, sink, o) {
 function writeGemini(rng, filler, sink, o) {
   const { sessionId, budget } = o;
   let t = o.startMs;
-  sink.line(`{"sessionId":"${sessionId}","projectHash":"${rng.hex(64)}","startTime":"${iso(t)}","lastUpdated":"${iso(t)}","kind":"main"}`);
+  sink.line(
+    `{"sessionId":"${sessionId}","projectHash":"${rng.hex(64)}","startTime":"${iso(t)}","lastUpdated":"${iso(t)}","kind":"main"}`,
+  );
   while (sink.bytes < budget) {
     t += rng.int(2_000, 60_000);
-    sink.line(`{"id":"${rng.uuid()}","timestamp":"${iso(t)}","type":"user","content":[{"text":"${fillerText(rng, filler, rng.int(40, 600))}"}]}`);
+    sink.line(
+      `{"id":"${rng.uuid()}","timestamp":"${iso(t)}","type":"user","content":[{"text":"${fillerText(rng, filler, rng.int(40, 600))}"}]}`,
+    );
     const steps = rng.int(1, 4);
     for (let s = 0; s < steps; s++) {
       t += rng.int(500, 20_000);
       const input = rng.int(5_000, 100_000);
       const output = rng.int(10, 2_000);
       const cached = Math.floor(input * rng.next() * 0.8);
-      sink.line(`{"id":"${rng.uuid()}","timestamp":"${iso(t)}","type":"gemini","content":"${fillerText(rng, filler, rng.int(50, 2_000))}","thoughts":[],"tokens":{"input":${input},"output":${output},"cached":${cached},"thoughts":0,"tool":0,"total":${input + output}},"model":"gemini-2.5-pro"}`);
+      sink.line(
+        `{"id":"${rng.uuid()}","timestamp":"${iso(t)}","type":"gemini","content":"${fillerText(rng, filler, rng.int(50, 2_000))}","thoughts":[],"tokens":{"input":${input},"output":${output},"cached":${cached},"thoughts":0,"tool":0,"total":${input + output}},"model":"gemini-2.5-pro"}`,
+      );
       sink.line(`{"$set":{"lastUpdated":"${iso(t)}"}}`);
-      sink.line(`{"id":"${rng.uuid()}","timestamp":"${iso(t)}","type":"user","content":[{"functionResponse":{"id":"run_${rng.hex(12)}","name":"run_shell_command","response":{"output":"${fillerText(rng, filler, rng.logUniform(100, 30_000))}"}}}]}`);
+      sink.line(
+        `{"id":"${rng.uuid()}","timestamp":"${iso(t)}","type":"user","content":[{"functionResponse":{"id":"run_${rng.hex(12)}","name":"run_shell_command","response":{"output":"${fillerText(rng, filler, rng.logUniform(100, 30_000))}"}}}]}`,
+      );
     }
   }
 }
@@ -309,13 +381,31 @@ function generateCorpus(home, totalBytes, files, seed) {
     if (roll < 0.2) {
       const threadId = rng.uuid();
       const d = new Date(startMs);
-      const dir = path.join(home, '.codex', 'sessions', String(d.getUTCFullYear()), String(d.getUTCMonth() + 1).padStart(2, '0'), String(d.getUTCDate()).padStart(2, '0'));
-      sink = new FileSink(path.join(dir, `rollout-${d.toISOString().slice(0, 19).replaceAll(':', '-')}-${threadId}.jsonl`));
+      const dir = path.join(
+        home,
+        '.codex',
+        'sessions',
+        String(d.getUTCFullYear()),
+        String(d.getUTCMonth() + 1).padStart(2, '0'),
+        String(d.getUTCDate()).padStart(2, '0'),
+      );
+      sink = new FileSink(
+        path.join(dir, `rollout-${d.toISOString().slice(0, 19).replaceAll(':', '-')}-${threadId}.jsonl`),
+      );
       writeCodex(rng, filler, sink, { threadId, cwd, budget, startMs });
     } else if (roll < 0.25) {
       const sessionId = rng.uuid();
       const b = Math.min(budget, 4 << 20);
-      sink = new FileSink(path.join(home, '.gemini', 'tmp', path.basename(cwd), 'chats', `session-${new Date(startMs).toISOString().slice(0, 16).replaceAll(':', '-')}-${sessionId.slice(0, 8)}.jsonl`));
+      sink = new FileSink(
+        path.join(
+          home,
+          '.gemini',
+          'tmp',
+          path.basename(cwd),
+          'chats',
+          `session-${new Date(startMs).toISOString().slice(0, 16).replaceAll(':', '-')}-${sessionId.slice(0, 8)}.jsonl`,
+        ),
+      );
       writeGemini(rng, filler, sink, { sessionId, budget: b, startMs });
     } else {
       const projDir = path.join(home, '.claude', 'projects', cwd.replaceAll('/', '-'));
@@ -325,12 +415,29 @@ function generateCorpus(home, totalBytes, files, seed) {
         const parent = rng.pick(claudeSessions);
         const agentId = rng.hex(17);
         sink = new FileSink(path.join(parent.dir, parent.sessionId, 'subagents', `agent-${agentId}.jsonl`));
-        writeClaude(rng, filler, sink, { sessionId: parent.sessionId, cwd, branch, budget, sidechain: true, agentId, startMs });
+        writeClaude(rng, filler, sink, {
+          sessionId: parent.sessionId,
+          cwd,
+          branch,
+          budget,
+          sidechain: true,
+          agentId,
+          startMs,
+        });
       } else if (kind < 0.2 && claudeSessions.length) {
         const parent = rng.pick(claudeSessions);
         const sessionId = rng.uuid();
         sink = new FileSink(path.join(parent.dir, `${sessionId}.jsonl`));
-        writeClaude(rng, filler, sink, { sessionId, cwd, branch, budget, sidechain: false, startMs, prefix: parent.kept, prefixSession: parent.sessionId });
+        writeClaude(rng, filler, sink, {
+          sessionId,
+          cwd,
+          branch,
+          budget,
+          sidechain: false,
+          startMs,
+          prefix: parent.kept,
+          prefixSession: parent.sessionId,
+        });
       } else {
         const sessionId = rng.uuid();
         const file = path.join(projDir, `${sessionId}.jsonl`);
@@ -359,8 +466,12 @@ function generateBigFile(home, totalBytes, lineBytes, seed) {
   const common = `"isSidechain":false,"userType":"external","cwd":"/work/big","sessionId":"${sessionId}","version":"2.0.30","gitBranch":"main"`;
   while (sink.bytes < totalBytes) {
     t += 1000;
-    sink.line(`{"parentUuid":null,${common},"message":{"id":"msg_${rng.hex(24)}","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"tool_use","id":"toolu_${n}","name":"Read","input":{}}],"stop_reason":"tool_use","usage":{"input_tokens":3,"cache_creation_input_tokens":100,"cache_read_input_tokens":20000,"output_tokens":50}},"requestId":"req_${rng.hex(24)}","type":"assistant","uuid":"${rng.uuid()}","timestamp":"${iso(t)}"}`);
-    sink.line(`{"parentUuid":null,${common},"type":"user","message":{"role":"user","content":[{"tool_use_id":"toolu_${n}","type":"tool_result","content":"${big}"}]},"uuid":"${rng.uuid()}","timestamp":"${iso(t)}"}`);
+    sink.line(
+      `{"parentUuid":null,${common},"message":{"id":"msg_${rng.hex(24)}","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"tool_use","id":"toolu_${n}","name":"Read","input":{}}],"stop_reason":"tool_use","usage":{"input_tokens":3,"cache_creation_input_tokens":100,"cache_read_input_tokens":20000,"output_tokens":50}},"requestId":"req_${rng.hex(24)}","type":"assistant","uuid":"${rng.uuid()}","timestamp":"${iso(t)}"}`,
+    );
+    sink.line(
+      `{"parentUuid":null,${common},"type":"user","message":{"role":"user","content":[{"tool_use_id":"toolu_${n}","type":"tool_result","content":"${big}"}]},"uuid":"${rng.uuid()}","timestamp":"${iso(t)}"}`,
+    );
     sink.flush(); // never hold more than one big line
     n++;
   }
@@ -397,7 +508,8 @@ function startWorker(home, storeFile) {
     });
   };
   listeners.add((m) => {
-    if (m.type === 'log' && (m.level === 'error' || process.env.BENCH_VERBOSE)) process.stderr.write(`[worker ${m.level}] ${m.message}\n`);
+    if (m.type === 'log' && (m.level === 'error' || process.env.BENCH_VERBOSE))
+      process.stderr.write(`[worker ${m.level}] ${m.message}\n`);
   });
   worker.postMessage({
     type: 'init',
@@ -437,8 +549,16 @@ async function child(scenario, opts) {
     await w.stop(); // persists the store before answering
     const ms = performance.now() - t0;
     return {
-      ms, indexed_ms: indexedMs, sessions, requests, bytes_read: indexed.bytes_read, files_read: indexed.files_read, lines_skipped: indexed.lines_skipped,
-      loop_p50: loop.percentile(50) / 1e6, loop_p99: loop.percentile(99) / 1e6, loop_max: loop.max / 1e6,
+      ms,
+      indexed_ms: indexedMs,
+      sessions,
+      requests,
+      bytes_read: indexed.bytes_read,
+      files_read: indexed.files_read,
+      lines_skipped: indexed.lines_skipped,
+      loop_p50: loop.percentile(50) / 1e6,
+      loop_p99: loop.percentile(99) / 1e6,
+      loop_max: loop.max / 1e6,
     };
   }
   if (scenario === 'warm') {
@@ -507,7 +627,11 @@ function runChild(scenario, opts) {
 // ---- main ------------------------------------------------------------------------------------
 
 function fmtMs(ms) {
-  return ms === null || ms === undefined ? 'n/a' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+  return ms === null || ms === undefined
+    ? 'n/a'
+    : ms >= 10_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${Math.round(ms)} ms`;
 }
 const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
 
@@ -521,11 +645,17 @@ async function main() {
   }
   if (arg('gen-only')) {
     // For profiling: only write the corpus (and its append target) to the given folder.
-    const c = generateCorpus(path.resolve(arg('gen-only')), Number(arg('size-mb', '200')) * 1e6, Number(arg('files', '5000')), Number(arg('seed', '1')));
+    const c = generateCorpus(
+      path.resolve(arg('gen-only')),
+      Number(arg('size-mb', '200')) * 1e6,
+      Number(arg('files', '5000')),
+      Number(arg('seed', '1')),
+    );
     process.stdout.write(`${JSON.stringify(c)}\n`);
     return;
   }
-  if (!fs.existsSync(WORKER)) throw new Error('dist/worker.js is missing: run `npm run build` first (npm run bench does)');
+  if (!fs.existsSync(WORKER))
+    throw new Error('dist/worker.js is missing: run `npm run build` first (npm run bench does)');
   const sizeMb = Number(arg('size-mb', '1024'));
   const seed = Number(arg('seed', '1'));
   const bigMb = Number(arg('big-mb', '700'));
@@ -548,15 +678,23 @@ async function main() {
     rows.push(['cold index: wall (indexed / and persisted)', `${fmtMs(cold.indexed_ms)} / ${fmtMs(cold.ms)}`, '']);
     rows.push(['cold index: throughput', `${mbps.toFixed(0)} MB/s`, '≥ 400 MB/s']);
     rows.push(['cold index: peak RSS', mb(cold.max_rss), '< 300 MB']);
-    rows.push(['cold index: store size', `${mb(storeBytes)} (${((storeBytes / corpus.bytes) * 100).toFixed(2)}% of corpus)`, '< 5%']);
+    rows.push([
+      'cold index: store size',
+      `${mb(storeBytes)} (${((storeBytes / corpus.bytes) * 100).toFixed(2)}% of corpus)`,
+      '< 5%',
+    ]);
     rows.push(['cold index: sessions / requests', `${cold.sessions} / ${cold.requests}`, '']);
-    rows.push(['main-thread event-loop delay p50 / p99 / max', `${cold.loop_p50.toFixed(1)} / ${cold.loop_p99.toFixed(1)} / ${cold.loop_max.toFixed(1)} ms`, 'p99 < 50 ms']);
+    rows.push([
+      'main-thread event-loop delay p50 / p99 / max',
+      `${cold.loop_p50.toFixed(1)} / ${cold.loop_p99.toFixed(1)} / ${cold.loop_max.toFixed(1)} ms`,
+      'p99 < 50 ms',
+    ]);
 
     const warm = await runChild('warm', { home, storeFile });
     say(`warm: ${fmtMs(warm.ms)}`);
     rows.push(['warm start: sessions shown (the list saved with the index)', fmtMs(warm.shown_ms), '< 500 ms']);
     rows.push(['warm start: store open (worker ready)', fmtMs(warm.ready_ms), '']);
-    rows.push(['warm start: the worker\'s first `sessions` answer', fmtMs(warm.ms), '']);
+    rows.push(["warm start: the worker's first `sessions` answer", fmtMs(warm.ms), '']);
     rows.push(['warm start: rescan, nothing changed', fmtMs(warm.rescan_ms), '']);
 
     const append = await runChild('append', { home, storeFile, target: corpus.appendTarget });
@@ -573,9 +711,14 @@ async function main() {
       const big = generateBigFile(bigHome, bigMb * 1e6, 20e6, seed);
       say(`big file: ${mb(big.bytes)} generated in ${fmtMs(performance.now() - t)}`);
       const r = await runChild('cold', { home: bigHome, storeFile: bigStore });
-      rows.push([`one ${mb(big.bytes)} file, 20 MB lines: wall`, `${fmtMs(r.ms)} (${(big.bytes / 1e6 / (r.ms / 1000)).toFixed(0)} MB/s)`, '']);
+      rows.push([
+        `one ${mb(big.bytes)} file, 20 MB lines: wall`,
+        `${fmtMs(r.ms)} (${(big.bytes / 1e6 / (r.ms / 1000)).toFixed(0)} MB/s)`,
+        '',
+      ]);
       rows.push([`one ${mb(big.bytes)} file, 20 MB lines: peak RSS`, mb(r.max_rss), '< 400 MB']);
-      if (r.requests !== big.requests) say(`WARNING: big file: ${r.requests} requests indexed, ${big.requests} written`);
+      if (r.requests !== big.requests)
+        say(`WARNING: big file: ${r.requests} requests indexed, ${big.requests} written`);
     }
   } finally {
     if (!flag('keep')) fs.rmSync(base, { recursive: true, force: true });

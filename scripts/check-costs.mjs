@@ -17,7 +17,10 @@ import { fileURLToPath } from 'node:url';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 const extra = process.argv.slice(2);
-const run = (...args) => JSON.parse(execFileSync(process.execPath, [cli, ...args, ...extra, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+const run = (...args) =>
+  JSON.parse(
+    execFileSync(process.execPath, [cli, ...args, ...extra, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }),
+  );
 
 function lastCostState(file) {
   let last = null;
@@ -50,13 +53,27 @@ for (const s of run('sessions')) {
   const rows = [];
   for (const model of new Set([...ours.keys(), ...Object.keys(state.modelUsage)])) {
     const m = ours.get(model) ?? { input: 0, output: 0, cache_read: 0, cache_write: 0, cost_usd: 0 };
-    const u = state.modelUsage[model] ?? { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUSD: 0 };
-    const same = m.input === u.inputTokens && m.output === u.outputTokens && m.cache_read === u.cacheReadInputTokens && m.cache_write === u.cacheCreationInputTokens;
-    rows.push(`  ${same ? '=' : '≠'} ${model}: ours ${m.input}/${m.output}/${m.cache_read}/${m.cache_write} $${m.cost_usd.toFixed(6)}; Claude Code ${u.inputTokens}/${u.outputTokens}/${u.cacheReadInputTokens}/${u.cacheCreationInputTokens} $${u.costUSD.toFixed(6)}`);
+    const u = state.modelUsage[model] ?? {
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadInputTokens: 0,
+      cacheCreationInputTokens: 0,
+      costUSD: 0,
+    };
+    const same =
+      m.input === u.inputTokens &&
+      m.output === u.outputTokens &&
+      m.cache_read === u.cacheReadInputTokens &&
+      m.cache_write === u.cacheCreationInputTokens;
+    rows.push(
+      `  ${same ? '=' : '≠'} ${model}: ours ${m.input}/${m.output}/${m.cache_read}/${m.cache_write} $${m.cost_usd.toFixed(6)}; Claude Code ${u.inputTokens}/${u.outputTokens}/${u.cacheReadInputTokens}/${u.cacheCreationInputTokens} $${u.costUSD.toFixed(6)}`,
+    );
   }
   const flag = e.agent?.differs;
   if (flag) differing++;
-  process.stdout.write(`${flag ? '⚠' : '✓'} ${s.session_id} ${(s.title ?? '').slice(0, 50)}: ours $${e.totals.cost_usd.toFixed(6)}${e.totals.unpriced_requests ? ` + ${e.totals.unpriced_requests} unpriced` : ''}, Claude Code $${state.totalCostUSD.toFixed(6)} (${e.agent ? e.agent.difference_pct.toFixed(2) : '?'} %)\n${rows.join('\n')}\n`);
+  process.stdout.write(
+    `${flag ? '⚠' : '✓'} ${s.session_id} ${(s.title ?? '').slice(0, 50)}: ours $${e.totals.cost_usd.toFixed(6)}${e.totals.unpriced_requests ? ` + ${e.totals.unpriced_requests} unpriced` : ''}, Claude Code $${state.totalCostUSD.toFixed(6)} (${e.agent ? e.agent.difference_pct.toFixed(2) : '?'} %)\n${rows.join('\n')}\n`,
+  );
 }
 process.stdout.write(`${sessions} session(s) with a cost-state, ${differing} differing by more than 1 %\n`);
 process.exit(differing ? 1 : 0);

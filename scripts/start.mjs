@@ -31,7 +31,9 @@ function findOnPath(name) {
     try {
       fs.accessSync(p, fs.constants.X_OK);
       if (fs.statSync(p).isFile()) return p;
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
   }
   return null;
 }
@@ -102,8 +104,19 @@ async function main() {
   const logFd = fs.openSync(logFile, 'a');
   const server = spawn(
     node24,
-    [codeServerEntry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
-      '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', folder],
+    [
+      codeServerEntry,
+      ...common,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      folder,
+    ],
     { env: n24env, cwd: folder, detached: true, stdio: ['ignore', logFd, logFd] },
   );
   fs.closeSync(logFd);
@@ -117,7 +130,9 @@ async function main() {
   const killServer = (signal) => {
     try {
       process.kill(-server.pid, signal);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   };
   process.on('exit', () => {
     if (!exited) killServer('SIGKILL');
@@ -143,13 +158,16 @@ async function main() {
     if (exited) throw new Error(`code-server exited (${JSON.stringify(exited)}); log: ${logFile}\n${tail(logFile)}`);
     const res = await httpGet(`http://127.0.0.1:${port}/healthz`, 2000).catch(() => null);
     if (res?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`code-server did not answer on port ${port}; log: ${logFile}\n${tail(logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`code-server did not answer on port ${port}; log: ${logFile}\n${tail(logFile)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`;
   const bar = '='.repeat(Math.max(60, url.length + 4));
-  process.stdout.write(`\n${bar}\n  Agent Handler is running in VS Code (code-server):\n\n  ${url}\n\n  folder: ${folder}\n  log:    ${logFile}\n  Press Ctrl+C to stop.\n${bar}\n\n`);
+  process.stdout.write(
+    `\n${bar}\n  Agent Handler is running in VS Code (code-server):\n\n  ${url}\n\n  folder: ${folder}\n  log:    ${logFile}\n  Press Ctrl+C to stop.\n${bar}\n\n`,
+  );
 
   const result = await exitPromise;
   if (!stopping) {

@@ -37,7 +37,9 @@ export const LTS_LINE = 24;
 
 function usage(message) {
   if (message) process.stderr.write(`test-on-node: ${message}\n`);
-  process.stderr.write('usage: node scripts/test-on-node.mjs <lts|20|22|24|26|x.y.z> [--npm=<x.y.z>] [suite...] [-- args]\n');
+  process.stderr.write(
+    'usage: node scripts/test-on-node.mjs <lts|20|22|24|26|x.y.z> [--npm=<x.y.z>] [suite...] [-- args]\n',
+  );
   process.exit(2);
 }
 
@@ -57,7 +59,10 @@ function parseArgs(argv) {
   if (!nodeSpec) usage();
   let version;
   if (nodeSpec === 'lts') version = NODE_LINES[LTS_LINE];
-  else if (/^\d+$/.test(nodeSpec)) version = NODE_LINES[nodeSpec] ?? usage(`no pinned version for Node ${nodeSpec}; known lines: ${Object.keys(NODE_LINES).join(', ')}`);
+  else if (/^\d+$/.test(nodeSpec))
+    version =
+      NODE_LINES[nodeSpec] ??
+      usage(`no pinned version for Node ${nodeSpec}; known lines: ${Object.keys(NODE_LINES).join(', ')}`);
   else if (/^\d+\.\d+\.\d+$/.test(nodeSpec)) version = nodeSpec;
   else usage(`not a Node version: ${nodeSpec}`);
   if (npm !== null && !/^\d+\.\d+\.\d+$/.test(npm)) usage(`--npm needs an exact version, got ${npm}`);
@@ -71,7 +76,7 @@ function runInherit(cmd, args, env) {
       log(`could not start ${cmd}: ${err.message}`);
       resolve(1);
     });
-    child.on('exit', (code, signal) => resolve(signal ? 1 : code ?? 1));
+    child.on('exit', (code, signal) => resolve(signal ? 1 : (code ?? 1)));
   });
 }
 
@@ -91,14 +96,22 @@ async function main() {
     child.on('error', () => resolve('?'));
     child.on('close', () => resolve(out.trim() || '?'));
   });
-  log(`Node ${version} (${nodeBin}), npm ${probe}${npmBinDir ? ` (${npmBinDir})` : ' (from PATH)'}: ${suites.join(', ')}`);
+  log(
+    `Node ${version} (${nodeBin}), npm ${probe}${npmBinDir ? ` (${npmBinDir})` : ' (from PATH)'}: ${suites.join(', ')}`,
+  );
 
   const results = [];
   for (const suite of suites) {
     const t0 = Date.now();
-    const code = await runInherit('npm', ['run', `test:${suite}`, ...(passThrough.length ? ['--', ...passThrough] : [])], env);
+    const code = await runInherit(
+      'npm',
+      ['run', `test:${suite}`, ...(passThrough.length ? ['--', ...passThrough] : [])],
+      env,
+    );
     results.push({ suite, code, seconds: Math.round((Date.now() - t0) / 1000) });
-    log(`test:${suite} on Node ${version}: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${results.at(-1).seconds} s`);
+    log(
+      `test:${suite} on Node ${version}: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${results.at(-1).seconds} s`,
+    );
   }
   const failed = results.filter((r) => r.code !== 0);
   if (failed.length) {

@@ -33,11 +33,17 @@ export function activate(context: vscode.ExtensionContext): void {
   const spoolDir = path.join(storage, 'spool');
   const endpointFile = path.join(storage, 'otlp-endpoint.json');
   fs.mkdirSync(spoolDir, { recursive: true });
-  client = new IndexClient(path.join(context.extensionPath, 'dist', 'worker.js'), workerInit({ storeFile, spoolDir, endpointFile }, log), log);
+  client = new IndexClient(
+    path.join(context.extensionPath, 'dist', 'worker.js'),
+    workerInit({ storeFile, spoolDir, endpointFile }, log),
+    log,
+  );
   context.subscriptions.push(client);
   // The Sessions view's welcome text (package.json viewsWelcome) says "Reading…" while this is true.
   void setContext('agentHandler.indexing', true);
-  context.subscriptions.push(client.onDidChangeState(() => void setContext('agentHandler.indexing', client?.indexing ?? false)));
+  context.subscriptions.push(
+    client.onDidChangeState(() => void setContext('agentHandler.indexing', client?.indexing ?? false)),
+  );
 
   const repo = new WorkspaceRepo(log);
   const tree = new SessionsTree(client, repo, log);
@@ -49,11 +55,16 @@ export function activate(context: vscode.ExtensionContext): void {
   registerHookCommands(context, hookPaths, log);
   registerTelemetryCommand(context, endpointFile);
   // Hooks already installed run the copy in global storage: keep it the version this extension ships.
-  if (fs.existsSync(hookPaths.script)) void refreshHookScript(context.extensionPath, hookPaths).catch((err: Error) => log.warn(`could not update the hook script: ${err.message}`));
+  if (fs.existsSync(hookPaths.script))
+    void refreshHookScript(context.extensionPath, hookPaths).catch((err: Error) =>
+      log.warn(`could not update the hook script: ${err.message}`),
+    );
   registerExploreCommands(context, { client, tree, repo, log });
   context.subscriptions.push(forwardSettingsChanges((settings) => void client?.query('settings', settings), log));
   void repo.start();
-  log.info(`Agent Handler ${context.extension.packageJSON.version} activated in ${Date.now() - t0} ms; index at ${storeFile}`);
+  log.info(
+    `Agent Handler ${context.extension.packageJSON.version} activated in ${Date.now() - t0} ms; index at ${storeFile}`,
+  );
 }
 
 export async function deactivate(): Promise<void> {

@@ -41,9 +41,25 @@ interface Data {
   by_branch: CostBar[];
   by_pr: CostBar[];
   by_project: CostBar[];
-  totals: { cost_usd: number; requests: number; tokens_input: number; tokens_output: number; tokens_cache_read: number; tokens_cache_write: number; unpriced_requests: number };
+  totals: {
+    cost_usd: number;
+    requests: number;
+    tokens_input: number;
+    tokens_output: number;
+    tokens_cache_read: number;
+    tokens_cache_write: number;
+    unpriced_requests: number;
+  };
   cache_read_share: number | null;
-  costliest: { session_id: string; title: string | null; framework: string; git_branch: string | null; cost_usd: number; tokens: number; last_activity: string | null }[];
+  costliest: {
+    session_id: string;
+    title: string | null;
+    framework: string;
+    git_branch: string | null;
+    cost_usd: number;
+    tokens: number;
+    last_activity: string | null;
+  }[];
   agents: string[];
   repos: { git_dir: string; label: string }[];
   time_zone: string;
@@ -54,7 +70,13 @@ interface Filters {
   gitDir: string;
   metric: 'cost' | 'tokens';
 }
-type FromHost = { type: 'data'; data: Data; filters: Filters; agentNames: Record<string, string>; currentRepo: string | null };
+type FromHost = {
+  type: 'data';
+  data: Data;
+  filters: Filters;
+  agentNames: Record<string, string>;
+  currentRepo: string | null;
+};
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
@@ -113,7 +135,12 @@ function dataTable(container: HTMLElement, head: string[], rows: (string | numbe
   container.append(details);
 }
 
-function chartBox(parentId: string, id: string, title: string, height = 260): { canvas: HTMLCanvasElement; box: HTMLElement } {
+function chartBox(
+  parentId: string,
+  id: string,
+  title: string,
+  height = 260,
+): { canvas: HTMLCanvasElement; box: HTMLElement } {
   const box = el('section', undefined, 'card');
   box.id = id;
   box.append(el('h2', title));
@@ -131,7 +158,12 @@ function chartBox(parentId: string, id: string, title: string, height = 260): { 
 function baseOptions(stacked: boolean, horizontal = false, format: (n: number) => string = String) {
   const fg = css('--vscode-foreground', '#ccc');
   const grid = css('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
-  const valueAxis = { stacked, ticks: { color: fg, callback: (v: string | number) => format(Number(v)) }, grid: { color: grid }, beginAtZero: true };
+  const valueAxis = {
+    stacked,
+    ticks: { color: fg, callback: (v: string | number) => format(Number(v)) },
+    grid: { color: grid },
+    beginAtZero: true,
+  };
   const catAxis = { stacked, ticks: { color: fg }, grid: { display: false } };
   return {
     responsive: true,
@@ -151,18 +183,35 @@ function baseOptions(stacked: boolean, horizontal = false, format: (n: number) =
   };
 }
 
-function stackedPerDay(parentId: string, id: string, title: string, d: Data, by: 'framework' | 'model', metric: Filters['metric'], names: Record<string, string>): void {
+function stackedPerDay(
+  parentId: string,
+  id: string,
+  title: string,
+  d: Data,
+  by: 'framework' | 'model',
+  metric: Filters['metric'],
+  names: Record<string, string>,
+): void {
   const value = (r: DailyRow) => (metric === 'cost' ? r.cost_usd : rowTokens(r));
   const keys = [...new Set(d.daily.map((r) => r[by]))].sort();
   const colors = palette();
   const datasets: ChartDataset<'bar'>[] = keys.map((k, i) => ({
-    label: by === 'framework' ? names[k] ?? k : k,
-    data: d.dates.map((date) => d.daily.filter((r) => r.date === date && r[by] === k).reduce((a, r) => a + value(r), 0)),
+    label: by === 'framework' ? (names[k] ?? k) : k,
+    data: d.dates.map((date) =>
+      d.daily.filter((r) => r.date === date && r[by] === k).reduce((a, r) => a + value(r), 0),
+    ),
     backgroundColor: colors[i % colors.length],
     stack: 'one',
   }));
   const { canvas, box } = chartBox(parentId, id, title);
-  charts.set(id, new Chart(canvas, { type: 'bar', data: { labels: d.dates.map((x) => x.slice(5)), datasets }, options: baseOptions(true, false, metric === 'cost' ? usd : tokens) }));
+  charts.set(
+    id,
+    new Chart(canvas, {
+      type: 'bar',
+      data: { labels: d.dates.map((x) => x.slice(5)), datasets },
+      options: baseOptions(true, false, metric === 'cost' ? usd : tokens),
+    }),
+  );
   const rows = d.dates
     .map((date) => [date, ...datasets.map((s) => (s.data as number[])[d.dates.indexOf(date)]!)])
     .filter((r) => r.slice(1).some((v) => Number(v) > 0))
@@ -183,11 +232,21 @@ function bars(parentId: string, id: string, title: string, items: CostBar[], emp
     id,
     new Chart(canvas, {
       type: 'bar',
-      data: { labels: items.map((b) => shorten(b.key)), datasets: [{ label: 'cost', data: items.map((b) => b.cost_usd), backgroundColor: palette()[0] }] },
-      options: { ...baseOptions(false, true, usd), plugins: { ...baseOptions(false, true, usd).plugins, legend: { display: false } } },
+      data: {
+        labels: items.map((b) => shorten(b.key)),
+        datasets: [{ label: 'cost', data: items.map((b) => b.cost_usd), backgroundColor: palette()[0] }],
+      },
+      options: {
+        ...baseOptions(false, true, usd),
+        plugins: { ...baseOptions(false, true, usd).plugins, legend: { display: false } },
+      },
     }),
   );
-  dataTable(box, ['', 'cost', 'tokens', 'requests'], items.map((b) => [b.key, usd(b.cost_usd), String(b.tokens), String(b.requests)]));
+  dataTable(
+    box,
+    ['', 'cost', 'tokens', 'requests'],
+    items.map((b) => [b.key, usd(b.cost_usd), String(b.tokens), String(b.requests)]),
+  );
 }
 
 function shorten(s: string): string {
@@ -211,10 +270,22 @@ function render(m: FromHost): void {
   syncFilters(m);
   const tiles = $('tiles');
   tiles.replaceChildren(
-    tile(`cost, ${f.days ? `last ${f.days} days` : 'all time'}${d.totals.unpriced_requests ? ` (+${d.totals.unpriced_requests} unpriced requests)` : ''}`, usd(d.totals.cost_usd), 'tile-cost'),
-    tile('tokens', tokens(d.totals.tokens_input + d.totals.tokens_output + d.totals.tokens_cache_read + d.totals.tokens_cache_write), 'tile-tokens'),
+    tile(
+      `cost, ${f.days ? `last ${f.days} days` : 'all time'}${d.totals.unpriced_requests ? ` (+${d.totals.unpriced_requests} unpriced requests)` : ''}`,
+      usd(d.totals.cost_usd),
+      'tile-cost',
+    ),
+    tile(
+      'tokens',
+      tokens(d.totals.tokens_input + d.totals.tokens_output + d.totals.tokens_cache_read + d.totals.tokens_cache_write),
+      'tile-tokens',
+    ),
     tile('requests', String(d.totals.requests), 'tile-requests'),
-    tile('cache-read share of input tokens', d.cache_read_share === null ? '—' : `${(d.cache_read_share * 100).toFixed(1)}%`, 'tile-cache'),
+    tile(
+      'cache-read share of input tokens',
+      d.cache_read_share === null ? '—' : `${(d.cache_read_share * 100).toFixed(1)}%`,
+      'tile-cache',
+    ),
   );
   $('daily').replaceChildren();
   $('splits').replaceChildren();
@@ -224,16 +295,38 @@ function render(m: FromHost): void {
   {
     const { canvas, box } = chartBox('daily', 'chart-sessions', 'Sessions per day', 200);
     const per = new Map(d.sessions_per_day.map((x) => [x.date, x.sessions]));
-    charts.set('chart-sessions', new Chart(canvas, {
-      type: 'bar',
-      data: { labels: d.dates.map((x) => x.slice(5)), datasets: [{ label: 'sessions', data: d.dates.map((x) => per.get(x) ?? 0), backgroundColor: palette()[2] }] },
-      options: { ...baseOptions(false), plugins: { ...baseOptions(false).plugins, legend: { display: false } } },
-    }));
-    dataTable(box, ['date', 'sessions'], d.sessions_per_day.map((x) => [x.date, x.sessions]));
+    charts.set(
+      'chart-sessions',
+      new Chart(canvas, {
+        type: 'bar',
+        data: {
+          labels: d.dates.map((x) => x.slice(5)),
+          datasets: [{ label: 'sessions', data: d.dates.map((x) => per.get(x) ?? 0), backgroundColor: palette()[2] }],
+        },
+        options: { ...baseOptions(false), plugins: { ...baseOptions(false).plugins, legend: { display: false } } },
+      }),
+    );
+    dataTable(
+      box,
+      ['date', 'sessions'],
+      d.sessions_per_day.map((x) => [x.date, x.sessions]),
+    );
   }
   const repo = m.currentRepo ?? 'the workspace repository';
-  bars('splits', 'chart-branch', `Cost per branch in ${repo}`, d.by_branch, 'No requests in this repository in the range (or the workspace is not in a repository).');
-  bars('splits', 'chart-pr', `Cost per pull request in ${repo}`, d.by_pr, 'No session with a known pull request in this repository in the range.');
+  bars(
+    'splits',
+    'chart-branch',
+    `Cost per branch in ${repo}`,
+    d.by_branch,
+    'No requests in this repository in the range (or the workspace is not in a repository).',
+  );
+  bars(
+    'splits',
+    'chart-pr',
+    `Cost per pull request in ${repo}`,
+    d.by_pr,
+    'No session with a known pull request in this repository in the range.',
+  );
   bars('splits', 'chart-project', 'Cost per project', d.by_project, 'No requests in the range.');
 
   const table = $('costliest');
@@ -253,7 +346,13 @@ function render(m: FromHost): void {
       vscode.postMessage({ type: 'reveal', sessionId: s.session_id });
     });
     cell.append(link);
-    tr.append(cell, el('td', names[s.framework] ?? s.framework), el('td', s.git_branch ?? ''), el('td', tokens(s.tokens), 'num'), el('td', usd(s.cost_usd), 'num'));
+    tr.append(
+      cell,
+      el('td', names[s.framework] ?? s.framework),
+      el('td', s.git_branch ?? ''),
+      el('td', tokens(s.tokens), 'num'),
+      el('td', usd(s.cost_usd), 'num'),
+    );
     table.append(tr);
   }
   if (!d.costliest.length) {
@@ -294,5 +393,8 @@ window.addEventListener('message', (e: MessageEvent<FromHost>) => {
   if (e.data?.type === 'data') render(e.data);
 });
 // A theme change re-reads the colors.
-new MutationObserver(() => last && render(last)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => last && render(last)).observe(document.body, {
+  attributes: true,
+  attributeFilter: ['class'],
+});
 vscode.postMessage({ type: 'ready', filters: vscode.getState() ?? null });

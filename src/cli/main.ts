@@ -80,7 +80,20 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: '', json: false, store: defaultStore(), cwd: null, tz: null, session: null, number: null, gh: false, spool: null, format: null, what: 'sessions', out: null };
+  const args: Args = {
+    command: '',
+    json: false,
+    store: defaultStore(),
+    cwd: null,
+    tz: null,
+    session: null,
+    number: null,
+    gh: false,
+    spool: null,
+    format: null,
+    what: 'sessions',
+    out: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -98,8 +111,7 @@ function parseArgs(argv: string[]): Args {
       const v = value().replace(/^#/, '');
       if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--number needs a pull request number, not ${v}`);
       args.number = Number(v);
-    }
-    else if (a === '--spool') args.spool = path.resolve(value());
+    } else if (a === '--spool') args.spool = path.resolve(value());
     else if (a === '--format') args.format = value();
     else if (a === '--what') args.what = value();
     else if (a === '--out') args.out = path.resolve(value());
@@ -121,7 +133,8 @@ async function openIndexed(storePath: string, spoolDir: string | null): Promise<
         await fsp.readdir(root);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UsageError(`cannot read ${adapter.displayName} folder ${root}: ${code}`);
+        if (code !== 'ENOENT' && code !== 'ENOTDIR')
+          throw new UsageError(`cannot read ${adapter.displayName} folder ${root}: ${code}`);
       }
     }
   }
@@ -141,7 +154,9 @@ async function openIndexed(storePath: string, spoolDir: string | null): Promise<
 
 /** The default branch, the diff and `--gh`'s PR lookup, as the extension does them; gh's answers kept in the index. */
 function branchLookups(store: Store): BranchLookups {
-  return new BranchLookups(store, { unavailable: (reason) => stderr.write(`agent-handler: gh could not answer (${reason})\n`) });
+  return new BranchLookups(store, {
+    unavailable: (reason) => stderr.write(`agent-handler: gh could not answer (${reason})\n`),
+  });
 }
 
 /** `--gh`: asks gh for the branch's PR when no transcript names it (every run: the CLI keeps no earlier answer's age). */
@@ -164,7 +179,15 @@ async function printTable(sessions: SessionView[]): Promise<void> {
   ]);
   const head = ['STATUS', 'AGENT', 'TITLE', 'BRANCH', 'ACTIVE', 'TOKENS', 'COST', 'ID'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  await stdout.writeAll([head, ...rows].map((r) => `${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`));
+  await stdout.writeAll(
+    [head, ...rows].map(
+      (r) =>
+        `${r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd()}\n`,
+    ),
+  );
 }
 
 /** Parents first, each followed by its subagents, so the table reads as a tree. */
@@ -202,7 +225,11 @@ async function main(argv: string[]): Promise<number> {
       if (!repo) {
         const t = grandTotal(store);
         const out = { repo: null, branch: null, sessions: listSessions(store).length, live: 0, ...t };
-        await stdout.write(args.json ? `${JSON.stringify(out, null, 2)}\n` : `no git repository at ${args.cwd}; all sessions: ${formatUsd(t.cost_usd)}\n`);
+        await stdout.write(
+          args.json
+            ? `${JSON.stringify(out, null, 2)}\n`
+            : `no git repository at ${args.cwd}; all sessions: ${formatUsd(t.cost_usd)}\n`,
+        );
         return 0;
       }
       const lookups = branchLookups(store);
@@ -218,9 +245,12 @@ async function main(argv: string[]): Promise<number> {
       };
       if (args.json) await stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       else {
-        const tokens = summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
+        const tokens =
+          summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
         const pr = summary.pr ? ` · #${summary.pr.number} (${summary.pr.source})` : '';
-        await stdout.write(`${out.repo} · ${repo.branch}${pr} · ${summary.sessions} sessions (${summary.live} live) · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`);
+        await stdout.write(
+          `${out.repo} · ${repo.branch}${pr} · ${summary.sessions} sessions (${summary.live} live) · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`,
+        );
       }
       return 0;
     }
@@ -235,23 +265,40 @@ async function main(argv: string[]): Promise<number> {
       const number = args.number ?? prForBranch(store, repo.git_dir, repo.branch, def)?.number ?? null;
       const summary = number === null ? null : prSummary(store, repo.git_dir, number, def);
       if (!summary) {
-        const what = number === null ? `no pull request is known for ${repo.branch}` : `pull request #${number} is not known in ${repo.github_repo ?? repo.toplevel}`;
-        if (args.json) await stdout.write(`${JSON.stringify({ repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what }, null, 2)}\n`);
+        const what =
+          number === null
+            ? `no pull request is known for ${repo.branch}`
+            : `pull request #${number} is not known in ${repo.github_repo ?? repo.toplevel}`;
+        if (args.json)
+          await stdout.write(
+            `${JSON.stringify({ repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what }, null, 2)}\n`,
+          );
         else await stdout.write(`${what}\n`);
         return 0;
       }
-      const out = { repo: repo.github_repo ?? repo.toplevel, ...summary, pr: { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source } };
+      const out = {
+        repo: repo.github_repo ?? repo.toplevel,
+        ...summary,
+        pr: { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source },
+      };
       if (args.json) await stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       else {
-        const tokens = summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
-        await stdout.write(`${out.repo} #${summary.pr.number} (${summary.pr.source}) · head ${summary.head_branch ?? 'unknown'} · ${summary.sessions} sessions · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`);
+        const tokens =
+          summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
+        await stdout.write(
+          `${out.repo} #${summary.pr.number} (${summary.pr.source}) · head ${summary.head_branch ?? 'unknown'} · ${summary.sessions} sessions · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`,
+        );
       }
       return 0;
     }
     case 'diagnostics': {
       const store = await openIndexed(args.store, args.spool);
       const d = diagnostics(store);
-      await stdout.write(args.json ? `${JSON.stringify(d, null, 2)}\n` : `${d.files} files (${d.files_deleted} gone), ${d.sessions} sessions, ${d.requests} requests, ${d.lines_skipped} lines skipped\n`);
+      await stdout.write(
+        args.json
+          ? `${JSON.stringify(d, null, 2)}\n`
+          : `${d.files} files (${d.files_deleted} gone), ${d.sessions} sessions, ${d.requests} requests, ${d.lines_skipped} lines skipped\n`,
+      );
       return 0;
     }
     case 'daily': {
@@ -270,13 +317,16 @@ async function main(argv: string[]): Promise<number> {
         await stdout.write(`days in ${report.time_zone}; prices: ${report.price_data}\n`);
         for (const d of report.days) {
           const tokens = d.input + d.output + d.cache_read + d.cache_write;
-          await stdout.write(`${d.date}  ${formatTokens(tokens).padStart(7)} tok  ${formatUsd(d.cost_usd).padStart(9)}${d.unpriced_requests ? ` + ${d.unpriced_requests} unpriced` : ''}  ${d.by_agent.map((a) => a.agent).join(', ')}\n`);
+          await stdout.write(
+            `${d.date}  ${formatTokens(tokens).padStart(7)} tok  ${formatUsd(d.cost_usd).padStart(9)}${d.unpriced_requests ? ` + ${d.unpriced_requests} unpriced` : ''}  ${d.by_agent.map((a) => a.agent).join(', ')}\n`,
+          );
         }
       }
       return 0;
     }
     case 'export': {
-      if (args.format !== 'csv' && args.format !== 'json') throw new UsageError('export needs --format csv or --format json');
+      if (args.format !== 'csv' && args.format !== 'json')
+        throw new UsageError('export needs --format csv or --format json');
       if (args.what !== 'sessions' && args.what !== 'daily') throw new UsageError('--what is sessions or daily');
       let zone = systemTimeZone();
       if (args.tz) {
@@ -287,13 +337,21 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       const store = await openIndexed(args.store, args.spool);
-      const text = exportText(args.what, args.format, args.what === 'sessions' ? { sessions: treeOrder(listSessions(store)) } : { daily: dailyUsage(store, { timeZone: zone }) });
+      const text = exportText(
+        args.what,
+        args.format,
+        args.what === 'sessions'
+          ? { sessions: treeOrder(listSessions(store)) }
+          : { daily: dailyUsage(store, { timeZone: zone }) },
+      );
       if (!args.out) await stdout.write(text);
       else {
         try {
           await fsp.writeFile(args.out, text);
         } catch (err) {
-          throw new UsageError(`cannot write ${args.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          throw new UsageError(
+            `cannot write ${args.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          );
         }
       }
       return 0;

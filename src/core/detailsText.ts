@@ -14,12 +14,13 @@ export function renderSessionDetails(s: SessionView, d: SessionDetails): string 
   out.push(title, '='.repeat(Math.min(120, title.length)), '');
   if (d.forked_from) out.push(...forkLines(d.forked_from), '');
 
-  section(out, 'Per branch (this session\'s requests, by the branch recorded with each)', d.by_branch);
+  section(out, "Per branch (this session's requests, by the branch recorded with each)", d.by_branch);
   section(out, 'Per model', d.by_model);
 
   out.push(`Prompts (${d.prompts.length})`, '-------');
   if (!d.prompts.length) out.push('none kept');
-  for (const p of d.prompts) out.push(`${(p.ts ?? '').replace('T', ' ').slice(0, 19).padEnd(19)}  ${oneLine(firstLine(p.text), 160)}`);
+  for (const p of d.prompts)
+    out.push(`${(p.ts ?? '').replace('T', ' ').slice(0, 19).padEnd(19)}  ${oneLine(firstLine(p.text), 160)}`);
   out.push('');
 
   out.push(`Tool calls by name (${d.tools.reduce((a, t) => a + t.calls, 0)})`, '------------------');
@@ -46,7 +47,8 @@ export function renderSessionDetails(s: SessionView, d: SessionDetails): string 
   const rec = sessionRecord(s);
   const width = Math.max(...Object.keys(rec).map((k) => k.length));
   for (const [k, v] of Object.entries(rec)) {
-    const text = v === null || v === undefined || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const text =
+      v === null || v === undefined || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
     out.push(`${k.padEnd(width)}  ${oneLine(text, 500)}`);
   }
   out.push('');
@@ -61,9 +63,12 @@ function forkLines(f: NonNullable<SessionDetails['forked_from']>): string[] {
   const e = f.counted_elsewhere;
   const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
   if (e.requests + e.prompts + e.tool_calls + e.api_errors > 0) {
-    lines.push(`Copied history counted there: ${[n(e.requests, 'request'), n(e.prompts, 'prompt'), n(e.tool_calls, 'tool call'), n(e.api_errors, 'API error')].join(', ')}`);
+    lines.push(
+      `Copied history counted there: ${[n(e.requests, 'request'), n(e.prompts, 'prompt'), n(e.tool_calls, 'tool call'), n(e.api_errors, 'API error')].join(', ')}`,
+    );
   }
-  if (!f.origin_present) lines.push('Its transcript is not here (deleted or never indexed): the copied history counts in this session.');
+  if (!f.origin_present)
+    lines.push('Its transcript is not here (deleted or never indexed): the copied history counts in this session.');
   return lines;
 }
 
@@ -77,8 +82,12 @@ function section(out: string[], heading: string, rows: SplitRow[]): void {
   const w = Math.max(0, ...rows.map((r) => r.key.length));
   for (const r of rows) {
     const tokens = totalTokens(r);
-    const cost = r.unpriced_requests ? `${formatUsd(r.cost_usd)} + ${r.unpriced_requests} unpriced` : formatUsd(r.cost_usd);
-    out.push(`${oneLine(r.key, 80).padEnd(w)}  ${String(r.requests).padStart(5)} req  ${formatTokens(tokens).padStart(7)} tok  ${cost}`);
+    const cost = r.unpriced_requests
+      ? `${formatUsd(r.cost_usd)} + ${r.unpriced_requests} unpriced`
+      : formatUsd(r.cost_usd);
+    out.push(
+      `${oneLine(r.key, 80).padEnd(w)}  ${String(r.requests).padStart(5)} req  ${formatTokens(tokens).padStart(7)} tok  ${cost}`,
+    );
   }
   out.push('');
 }

@@ -33,8 +33,10 @@ export async function hooksState(home: string, env: Record<string, string | unde
 }
 
 export function formatDiagnostics(
-  d: Diagnostics & Partial<ServiceState> & { search_index?: { documents: number; text_bytes: number; index_bytes: number } },
-  extra: { version?: string; now?: Date; hooks?: HookState[] } = {}): string {
+  d: Diagnostics &
+    Partial<ServiceState> & { search_index?: { documents: number; text_bytes: number; index_bytes: number } },
+  extra: { version?: string; now?: Date; hooks?: HookState[] } = {},
+): string {
   const agent = (id: string) => adapterFor(id)?.displayName ?? id;
   const size = d.store_size_bytes != null ? `${(d.store_size_bytes / 1e6).toFixed(2)} MB` : 'not saved yet';
   const lines = [
@@ -51,24 +53,46 @@ export function formatDiagnostics(
         : 'n/a'
     }`,
     `Hooks:           ${
-      !extra.hooks ? 'not checked' : extra.hooks.some((h) => h.installed) ? `installed for ${extra.hooks.filter((h) => h.installed).map((h) => h.displayName).join(', ')}` : 'not installed'
+      !extra.hooks
+        ? 'not checked'
+        : extra.hooks.some((h) => h.installed)
+          ? `installed for ${extra.hooks
+              .filter((h) => h.installed)
+              .map((h) => h.displayName)
+              .join(', ')}`
+          : 'not installed'
     }`,
     `Totals:          ${d.files} files (${d.files_deleted} no longer on disk), ${d.sessions} sessions, ${d.requests} counted requests, ${d.lines_skipped} malformed lines skipped`,
     '',
     'Roots per agent:',
-    ...(d.roots?.length ? d.roots.map((r) => `  ${agent(r.framework)}: ${displayText(r.root, 400)}${r.exists ? '' : ' (not present)'}`) : ['  (none yet)']),
+    ...(d.roots?.length
+      ? d.roots.map((r) => `  ${agent(r.framework)}: ${displayText(r.root, 400)}${r.exists ? '' : ' (not present)'}`)
+      : ['  (none yet)']),
     '',
     'Files and sessions per agent:',
-    ...(d.per_agent.length ? d.per_agent.map((a) => `  ${agent(a.framework)}: ${a.files} files (${a.files_deleted} gone), ${a.sessions} sessions`) : ['  (none)']),
+    ...(d.per_agent.length
+      ? d.per_agent.map(
+          (a) => `  ${agent(a.framework)}: ${a.files} files (${a.files_deleted} gone), ${a.sessions} sessions`,
+        )
+      : ['  (none)']),
     '',
     `Files with skipped lines (${d.files_with_skips.length}${d.files_with_skips.length >= 50 ? '+' : ''}):`,
     ...(d.files_with_skips.length
-      ? d.files_with_skips.slice(0, DIAGNOSTICS_SKIP_FILES).map((f) => `  ${displayText(f.path, 400)}: ${f.skipped_lines} skipped (last: ${displayText(f.last_skip_reason ?? 'unknown', 200)})`)
+      ? d.files_with_skips
+          .slice(0, DIAGNOSTICS_SKIP_FILES)
+          .map(
+            (f) =>
+              `  ${displayText(f.path, 400)}: ${f.skipped_lines} skipped (last: ${displayText(f.last_skip_reason ?? 'unknown', 200)})`,
+          )
       : ['  none']),
-    ...(d.files_with_skips.length > DIAGNOSTICS_SKIP_FILES ? [`  …and ${d.files_with_skips.length - DIAGNOSTICS_SKIP_FILES} more`] : []),
+    ...(d.files_with_skips.length > DIAGNOSTICS_SKIP_FILES
+      ? [`  …and ${d.files_with_skips.length - DIAGNOSTICS_SKIP_FILES} more`]
+      : []),
     '',
     'Models without a price:',
-    ...(d.unpriced_models.length ? d.unpriced_models.map((m) => `  ${displayText(m.model, 200)}: ${m.requests} request(s)`) : ['  none']),
+    ...(d.unpriced_models.length
+      ? d.unpriced_models.map((m) => `  ${displayText(m.model, 200)}: ${m.requests} request(s)`)
+      : ['  none']),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -25,7 +25,8 @@ export function sessionJson(s: SessionView): Record<string, unknown> {
 
 /** Every Session field, flat: the specified ones first, the subagent list joined, the totals with subagents as rollup_*. */
 export function sessionRecord(s: SessionView): Record<string, unknown> {
-  const { subagent_ids, rollup, branches, ...fields } = sessionJson(s) as Record<string, unknown> & Pick<SessionView, 'subagent_ids' | 'rollup' | 'branches'>;
+  const { subagent_ids, rollup, branches, ...fields } = sessionJson(s) as Record<string, unknown> &
+    Pick<SessionView, 'subagent_ids' | 'rollup' | 'branches'>;
   return {
     ...fields,
     subagent_ids: subagent_ids.join(';'),
@@ -60,8 +61,13 @@ export function toCsv(records: Record<string, unknown>[], columns?: string[]): s
   return `${lines.join('\r\n')}\r\n`;
 }
 
-export function exportText(what: ExportWhat, format: ExportFormat, data: { sessions?: SessionView[]; daily?: DailyRow[] }): string {
-  const records: Record<string, unknown>[] = what === 'sessions' ? (data.sessions ?? []).map(sessionRecord) : (data.daily ?? []).map((d) => ({ ...d }));
+export function exportText(
+  what: ExportWhat,
+  format: ExportFormat,
+  data: { sessions?: SessionView[]; daily?: DailyRow[] },
+): string {
+  const records: Record<string, unknown>[] =
+    what === 'sessions' ? (data.sessions ?? []).map(sessionRecord) : (data.daily ?? []).map((d) => ({ ...d }));
   if (format === 'json') return `${JSON.stringify(records, null, 2)}\n`;
   return toCsv(records);
 }

@@ -24,7 +24,10 @@ function matches(s: SessionView, f: SessionFilter, now: number): boolean {
   }
   const text = f.text?.trim().toLowerCase();
   if (text) {
-    const hay = [s.title, s.first_user_message, s.last_user_message, s.git_branch, s.cwd, s.session_id].filter(Boolean).join('\n').toLowerCase();
+    const hay = [s.title, s.first_user_message, s.last_user_message, s.git_branch, s.cwd, s.session_id]
+      .filter(Boolean)
+      .join('\n')
+      .toLowerCase();
     if (!hay.includes(text)) return false;
   }
   return true;
@@ -49,7 +52,11 @@ export function filterSessions(sessions: SessionView[], f: SessionFilter, now: n
   for (const s of sessions) {
     if (!matches(s, f, now)) continue;
     addWithChildren(s);
-    for (let p = s.parent_session_id ? byId.get(s.parent_session_id) : undefined; p && !keep.has(p.session_id); p = p.parent_session_id ? byId.get(p.parent_session_id) : undefined) {
+    for (
+      let p = s.parent_session_id ? byId.get(s.parent_session_id) : undefined;
+      p && !keep.has(p.session_id);
+      p = p.parent_session_id ? byId.get(p.parent_session_id) : undefined
+    ) {
       keep.add(p.session_id);
     }
   }

@@ -63,7 +63,10 @@ export function nestSubagents(sessions: SessionView[]): SessionNode[] {
       .map(node);
     return { kind: 'session', session: s, children };
   };
-  return sessions.filter((s) => !s.parent_session_id || !byId.has(s.parent_session_id)).sort(byActivity).map(node);
+  return sessions
+    .filter((s) => !s.parent_session_id || !byId.has(s.parent_session_id))
+    .sort(byActivity)
+    .map(node);
 }
 
 function byActivity(a: SessionView, b: SessionView): number {
@@ -125,7 +128,13 @@ export function waitingSessions(sessions: SessionView[]): SessionView[] {
  * The tree: a "Needs you" group on top while any session waits (each waiting session again, where
  * it also stays in its usual place), then the groups of the chosen mode.
  */
-export function groupSessions(sessions: SessionView[], mode: GroupBy, ws: WorkspaceRepoRef | null, now: number, facts: GroupingFacts = {}): TreeNode[] {
+export function groupSessions(
+  sessions: SessionView[],
+  mode: GroupBy,
+  ws: WorkspaceRepoRef | null,
+  now: number,
+  facts: GroupingFacts = {},
+): TreeNode[] {
   const groups = groupByMode(sessions, mode, ws, now, facts);
   const waiting = waitingSessions(sessions);
   if (waiting.length === 0) return groups;
@@ -142,7 +151,13 @@ export function groupSessions(sessions: SessionView[], mode: GroupBy, ws: Worksp
   return [needsYou, ...groups];
 }
 
-function groupByMode(sessions: SessionView[], mode: GroupBy, ws: WorkspaceRepoRef | null, now: number, facts: GroupingFacts = {}): TreeNode[] {
+function groupByMode(
+  sessions: SessionView[],
+  mode: GroupBy,
+  ws: WorkspaceRepoRef | null,
+  now: number,
+  facts: GroupingFacts = {},
+): TreeNode[] {
   const roots = nestSubagents(sessions);
   switch (mode) {
     case 'none':
@@ -157,13 +172,25 @@ function groupByMode(sessions: SessionView[], mode: GroupBy, ws: WorkspaceRepoRe
       break;
   }
   if (!ws) {
-    return [{ kind: 'group', id: 'b:other', label: 'Other projects', icon: 'projects', expanded: true, description: countDescription(roots), children: projectGroups(roots, 'b:other') }];
+    return [
+      {
+        kind: 'group',
+        id: 'b:other',
+        label: 'Other projects',
+        icon: 'projects',
+        expanded: true,
+        description: countDescription(roots),
+        children: projectGroups(roots, 'b:other'),
+      },
+    ];
   }
   const inRepo = (s: SessionView) => s.local_git_dir === ws.git_dir;
   // A session that made requests on the current branch belongs there even if it moved on since
   // (attribution is per request); each session is listed once.
   const onBranch = (n: SessionNode): boolean =>
-    n.session.git_branch === ws.branch || n.session.branches.some((b) => b.branch === ws.branch) || n.children.some(onBranch);
+    n.session.git_branch === ws.branch ||
+    n.session.branches.some((b) => b.branch === ws.branch) ||
+    n.children.some(onBranch);
   const current = roots.filter((n) => inRepo(n.session) && onBranch(n));
   const repoOther = roots.filter((n) => inRepo(n.session) && !onBranch(n));
   const others = roots.filter((n) => !inRepo(n.session));
@@ -202,7 +229,15 @@ function groupByMode(sessions: SessionView[], mode: GroupBy, ws: WorkspaceRepoRe
     });
   }
   if (others.length) {
-    groups.push({ kind: 'group', id: 'b:other', label: 'Other projects', description: countDescription(others), icon: 'projects', expanded: false, children: projectGroups(others, 'b:other') });
+    groups.push({
+      kind: 'group',
+      id: 'b:other',
+      label: 'Other projects',
+      description: countDescription(others),
+      icon: 'projects',
+      expanded: false,
+      children: projectGroups(others, 'b:other'),
+    });
   }
   return groups;
 }
@@ -234,7 +269,16 @@ function prGroups(roots: SessionNode[], prs: PrSummary[]): GroupNode[] {
     };
   });
   const rest = roots.filter((n) => !inSomePr.has(n.session.session_id));
-  if (rest.length) groups.push({ kind: 'group', id: 'pr:none', label: 'No pull request', description: countDescription(rest), icon: 'projects', expanded: false, children: rest });
+  if (rest.length)
+    groups.push({
+      kind: 'group',
+      id: 'pr:none',
+      label: 'No pull request',
+      description: countDescription(rest),
+      icon: 'projects',
+      expanded: false,
+      children: rest,
+    });
   return groups;
 }
 
@@ -257,5 +301,13 @@ function dateGroups(roots: SessionNode[], now: number): GroupNode[] {
   }
   return buckets
     .filter(([label]) => groups.has(label))
-    .map(([label], i) => ({ kind: 'group', id: `d:${label}`, label, description: countDescription(groups.get(label)!), icon: 'calendar', expanded: i === 0, children: groups.get(label)! }));
+    .map(([label], i) => ({
+      kind: 'group',
+      id: `d:${label}`,
+      label,
+      description: countDescription(groups.get(label)!),
+      icon: 'calendar',
+      expanded: i === 0,
+      children: groups.get(label)!,
+    }));
 }

@@ -43,7 +43,8 @@ export function machineId(options: MachineIdOptions = {}): string {
   for (const given of [options.override, env[MACHINE_ID_ENV]]) {
     const id = given?.trim();
     if (id) {
-      if (!validMachineId(id)) throw new Error(`machine id "${id.slice(0, 40)}" must be 1 to 128 printable characters without spaces`);
+      if (!validMachineId(id))
+        throw new Error(`machine id "${id.slice(0, 40)}" must be 1 to 128 printable characters without spaces`);
       return id;
     }
   }
@@ -53,7 +54,9 @@ export function machineId(options: MachineIdOptions = {}): string {
   // Asking the OS costs a process on macOS and Windows: once per process is enough.
   if (!options.readOsId && cached?.key === key) return cached.id;
   const osId = (options.readOsId ?? (() => readOsMachineId(platform)))();
-  const id = osId ? createHmac('sha256', APP_KEY).update(osId).digest('hex').slice(0, 32) : fileMachineId(machineIdFile(platform, home, env));
+  const id = osId
+    ? createHmac('sha256', APP_KEY).update(osId).digest('hex').slice(0, 32)
+    : fileMachineId(machineIdFile(platform, home, env));
   if (!options.readOsId) cached = { key, id };
   return id;
 }
@@ -73,7 +76,11 @@ function readOsMachineId(platform: NodeJS.Platform): string | null {
       return null;
     }
     if (platform === 'darwin') {
-      const out = execFileSync('ioreg', ['-rd1', '-c', 'IOPlatformExpertDevice'], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync('ioreg', ['-rd1', '-c', 'IOPlatformExpertDevice'], {
+        encoding: 'utf8',
+        timeout: 5_000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       return /"IOPlatformUUID"\s*=\s*"([^"]+)"/.exec(out)?.[1] ?? null;
     }
     if (platform === 'win32') {
@@ -94,7 +101,8 @@ function readOsMachineId(platform: NodeJS.Platform): string | null {
 /** Where the fallback id is kept: the user's config folder, outside any store (a rebuild keeps it). */
 export function machineIdFile(platform: NodeJS.Platform, home: string, env: NodeJS.ProcessEnv): string {
   const p = platform === 'win32' ? path.win32 : path.posix;
-  if (platform === 'win32') return p.join(env.APPDATA || p.join(home, 'AppData', 'Roaming'), 'agent-handler', 'machine-id');
+  if (platform === 'win32')
+    return p.join(env.APPDATA || p.join(home, 'AppData', 'Roaming'), 'agent-handler', 'machine-id');
   if (platform === 'darwin') return p.join(home, 'Library', 'Application Support', 'agent-handler', 'machine-id');
   return p.join(env.XDG_CONFIG_HOME || p.join(home, '.config'), 'agent-handler', 'machine-id');
 }

@@ -28,11 +28,17 @@ export function safePrUrl(url: string | null | undefined): string | null {
 
 /** Table cells: one line, no pipes (a session title is transcript text). */
 function cell(text: string): string {
-  return oneLine(text, 80).replace(/\|/g, '\\|').replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));
+  return oneLine(text, 80)
+    .replace(/\|/g, '\\|')
+    .replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));
 }
 
 /** The markdown pasted into a PR description: totals, then per agent, per model and per session. */
-export function costSummaryMarkdown(b: BranchSummary, pr: PrSummary | null, agentName: (framework: string) => string): string {
+export function costSummaryMarkdown(
+  b: BranchSummary,
+  pr: PrSummary | null,
+  agentName: (framework: string) => string,
+): string {
   const t: UsageBreakdown = pr ?? b;
   const ref: PrRef | null = pr?.pr ?? b.pr;
   const lines: string[] = [];
@@ -41,23 +47,33 @@ export function costSummaryMarkdown(b: BranchSummary, pr: PrSummary | null, agen
   const scope = pr
     ? `Requests on \`${pr.head_branch ?? b.branch}\`${pr.also.length ? ` plus ${pr.also.length} session(s) that worked on this PR from another branch` : ''}`
     : `Requests on \`${b.branch}\``;
-  lines.push(`${scope}: **${formatTokens(totalTokens(t))} tokens, ${costLabel(t)}** in ${t.requests} request(s) from ${t.sessions} session(s).`);
+  lines.push(
+    `${scope}: **${formatTokens(totalTokens(t))} tokens, ${costLabel(t)}** in ${t.requests} request(s) from ${t.sessions} session(s).`,
+  );
   if (b.diff) lines.push(`Lines changed against \`${b.diff.base}\`: +${b.diff.additions} −${b.diff.deletions}.`);
   lines.push('');
   lines.push('| Agent | Requests | Tokens | Cost |');
   lines.push('|---|---:|---:|---:|');
-  for (const a of t.by_agent) lines.push(`| ${cell(agentName(a.framework))} | ${a.requests} | ${formatTokens(totalTokens(a))} | ${costLabel(a)} |`);
+  for (const a of t.by_agent)
+    lines.push(
+      `| ${cell(agentName(a.framework))} | ${a.requests} | ${formatTokens(totalTokens(a))} | ${costLabel(a)} |`,
+    );
   lines.push('');
   lines.push('| Model | Requests | Tokens | Cost |');
   lines.push('|---|---:|---:|---:|');
-  for (const m of t.by_model) lines.push(`| ${cell(m.model)} | ${m.requests} | ${formatTokens(totalTokens(m))} | ${costLabel(m)} |`);
+  for (const m of t.by_model)
+    lines.push(`| ${cell(m.model)} | ${m.requests} | ${formatTokens(totalTokens(m))} | ${costLabel(m)} |`);
   lines.push('');
   lines.push('| Session | Agent | Requests | Tokens | Cost |');
   lines.push('|---|---|---:|---:|---:|');
   for (const s of t.by_session) {
-    lines.push(`| ${cell((s.parent_session_id ? '↳ ' : '') + (s.title ?? s.session_id))} | ${cell(s.framework ? agentName(s.framework) : '')} | ${s.requests} | ${formatTokens(totalTokens(s))} | ${costLabel(s)} |`);
+    lines.push(
+      `| ${cell((s.parent_session_id ? '↳ ' : '') + (s.title ?? s.session_id))} | ${cell(s.framework ? agentName(s.framework) : '')} | ${s.requests} | ${formatTokens(totalTokens(s))} | ${costLabel(s)} |`,
+    );
   }
   lines.push('');
-  lines.push('<sub>Counted per request by Agent Handler from the agents\' transcripts (list prices; tokens = input + output + cache read + cache write).</sub>');
+  lines.push(
+    "<sub>Counted per request by Agent Handler from the agents' transcripts (list prices; tokens = input + output + cache read + cache write).</sub>",
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -72,8 +72,9 @@ export function formatAgo(iso: string | null, now: number): string {
  */
 // eslint-disable-next-line no-control-regex
 const ANSI_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
-// eslint-disable-next-line no-control-regex
-const UNSAFE_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
+const UNSAFE_CHARS =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
 
 /**
  * Transcript text made fit for a one-line label (tree item, quick pick, terminal name, tooltip
@@ -87,7 +88,10 @@ export function displayText(text: string, max = 120): string {
   const step = max * 8 + 64;
   let clean = '';
   for (let pos = 0; pos < text.length; pos += step) {
-    clean += text.slice(pos, pos + step).replace(ANSI_SEQUENCE, '').replace(UNSAFE_CHARS, '');
+    clean += text
+      .slice(pos, pos + step)
+      .replace(ANSI_SEQUENCE, '')
+      .replace(UNSAFE_CHARS, '');
     if (clean.replace(/\s+/g, ' ').trim().length > max) break;
   }
   return oneLine(clean, max);

@@ -9,7 +9,16 @@ import { costLabel, costSummaryMarkdown, safePrUrl } from '../core/report';
 import { displayText, formatAgo, formatTokens, sessionLabel } from '../core/text';
 import { executeCommand, registerCommand } from './apis/commands.apis';
 import { writeClipboard, openExternal } from './apis/env.apis';
-import { createTerminal, setStatusBarMessage, showErrorMessage, showInformationMessage, showQuickPick, showTextDocument, showWarningMessage, withProgress } from './apis/window.apis';
+import {
+  createTerminal,
+  setStatusBarMessage,
+  showErrorMessage,
+  showInformationMessage,
+  showQuickPick,
+  showTextDocument,
+  showWarningMessage,
+  withProgress,
+} from './apis/window.apis';
 import { openTextDocument, stat } from './apis/workspace.apis';
 import type { ExplainCostDocuments } from './explainCost';
 import type { IndexClient } from './indexClient';
@@ -37,7 +46,11 @@ interface Deps {
 export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
   const reg = (id: string, fn: (...args: unknown[]) => unknown) => ctx.subscriptions.push(registerCommand(id, fn));
 
-  const resolve = async (arg: unknown, placeHolder: string, filter: (s: SessionView) => boolean = () => true): Promise<SessionView | undefined> => {
+  const resolve = async (
+    arg: unknown,
+    placeHolder: string,
+    filter: (s: SessionView) => boolean = () => true,
+  ): Promise<SessionView | undefined> => {
     if (isSessionNode(arg)) return d.tree.sessions.find((s) => s.session_id === arg.session.session_id) ?? arg.session;
     return pickSession(d.tree.sessions.filter(filter), placeHolder);
   };
@@ -51,7 +64,10 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
   reg('agentHandler.rebuildIndex', async () => {
     try {
       await withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Agent Handler: rebuilding the index from the transcripts…' },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: 'Agent Handler: rebuilding the index from the transcripts…',
+        },
         () => d.client.query('rebuild', {}),
       );
       d.log.info('index rebuilt');
@@ -119,7 +135,11 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
       if (b) {
         const choice = await showQuickPick(
           [
-            { label: `$(git-branch) Branch ${b.branch}`, description: 'every request made on the current branch', branch: true },
+            {
+              label: `$(git-branch) Branch ${b.branch}`,
+              description: 'every request made on the current branch',
+              branch: true,
+            },
             { label: '$(comment-discussion) A session…', description: 'one session with its subagents', branch: false },
           ],
           { placeHolder: 'Explain the cost of…' },
@@ -140,7 +160,11 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     const b = d.statusBar.summary;
     const ids = new Set(b?.by_session.map((x) => x.session_id) ?? []);
     const sessions = b ? d.tree.sessions.filter((s) => ids.has(s.session_id)) : d.tree.sessions;
-    const s = await pickSession(sessions, b ? `Sessions with requests on ${b.branch}` : 'Sessions', b ? `Explain the cost of ${b.branch}` : undefined);
+    const s = await pickSession(
+      sessions,
+      b ? `Sessions with requests on ${b.branch}` : 'Sessions',
+      b ? `Explain the cost of ${b.branch}` : undefined,
+    );
     if (s === EXPLAIN_ITEM) {
       await explainBranch();
       return;
@@ -166,7 +190,9 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     const url = safePrUrl(b.pr?.url);
     if (!b.pr || !url) {
       void showInformationMessage(
-        b.pr ? `Agent Handler: pull request #${b.pr.number} has no link.` : `Agent Handler: no pull request is known for ${b.branch}.`,
+        b.pr
+          ? `Agent Handler: pull request #${b.pr.number} has no link.`
+          : `Agent Handler: no pull request is known for ${b.branch}.`,
       );
       return;
     }
@@ -179,21 +205,42 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     const t = b.pr_summary ?? b;
     type Item = vscode.QuickPickItem & { sessionId?: string };
     const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator });
-    const row = (label: string, x: Parameters<typeof totalTokens>[0] & Parameters<typeof costLabel>[0] & { requests: number }, extra = ''): Item => ({
+    const row = (
+      label: string,
+      x: Parameters<typeof totalTokens>[0] & Parameters<typeof costLabel>[0] & { requests: number },
+      extra = '',
+    ): Item => ({
       label,
       description: `${formatTokens(totalTokens(x))} tok · ${costLabel(x)} · ${x.requests} request(s)${extra}`,
     });
     const items: Item[] = [];
-    items.push(row(b.pr ? `$(git-pull-request) #${b.pr.number}` : `$(git-branch) ${b.branch}`, t, b.pr ? ` · PR from ${PR_SOURCE_LABEL[b.pr.source]}` : ''));
+    items.push(
+      row(
+        b.pr ? `$(git-pull-request) #${b.pr.number}` : `$(git-branch) ${b.branch}`,
+        t,
+        b.pr ? ` · PR from ${PR_SOURCE_LABEL[b.pr.source]}` : '',
+      ),
+    );
     if (b.pr_summary) items.push(row(`$(git-branch) ${b.branch}`, b, ' · this branch only'));
-    if (b.diff) items.push({ label: `$(diff) +${b.diff.additions} −${b.diff.deletions}`, description: `lines changed against ${b.diff.base}` });
+    if (b.diff)
+      items.push({
+        label: `$(diff) +${b.diff.additions} −${b.diff.deletions}`,
+        description: `lines changed against ${b.diff.base}`,
+      });
     items.push(sep('Per agent'), ...t.by_agent.map((a) => row(agentLabel(a.framework), a)));
     items.push(sep('Per model'), ...t.by_model.map((m) => row(m.model, m)));
     items.push(
       sep('Per session'),
-      ...t.by_session.map((s) => ({ ...row(`${s.parent_session_id ? '↳ ' : ''}${withoutIcons(sessionLabel(s))}`, s), detail: s.framework ? agentLabel(s.framework) : undefined, sessionId: s.session_id })),
+      ...t.by_session.map((s) => ({
+        ...row(`${s.parent_session_id ? '↳ ' : ''}${withoutIcons(sessionLabel(s))}`, s),
+        detail: s.framework ? agentLabel(s.framework) : undefined,
+        sessionId: s.session_id,
+      })),
     );
-    const picked = await showQuickPick(items, { placeHolder: `What ${b.pr ? `#${b.pr.number}` : b.branch} cost, per agent, model and session (pick a session to reveal it)`, matchOnDescription: true });
+    const picked = await showQuickPick(items, {
+      placeHolder: `What ${b.pr ? `#${b.pr.number}` : b.branch} cost, per agent, model and session (pick a session to reveal it)`,
+      matchOnDescription: true,
+    });
     const node = picked?.sessionId ? d.tree.nodeFor(picked.sessionId) : undefined;
     if (node) await d.tree.view.reveal(node, { select: true, focus: true, expand: true });
   });
@@ -232,16 +279,32 @@ async function exists(p: string): Promise<boolean> {
 const EXPLAIN_ITEM = Symbol('explain');
 
 export async function pickSession(sessions: SessionView[], placeHolder: string): Promise<SessionView | undefined>;
-export async function pickSession(sessions: SessionView[], placeHolder: string, explainLabel: string | undefined): Promise<SessionView | typeof EXPLAIN_ITEM | undefined>;
-export async function pickSession(sessions: SessionView[], placeHolder: string, explainLabel?: string): Promise<SessionView | typeof EXPLAIN_ITEM | undefined> {
+export async function pickSession(
+  sessions: SessionView[],
+  placeHolder: string,
+  explainLabel: string | undefined,
+): Promise<SessionView | typeof EXPLAIN_ITEM | undefined>;
+export async function pickSession(
+  sessions: SessionView[],
+  placeHolder: string,
+  explainLabel?: string,
+): Promise<SessionView | typeof EXPLAIN_ITEM | undefined> {
   const now = Date.now();
   const items: (vscode.QuickPickItem & { session: SessionView | typeof EXPLAIN_ITEM })[] = sessions.map((s) => ({
     label: `${s.parent_session_id ? '$(debug-stackframe-dot) ' : ''}${withoutIcons(sessionLabel(s))}`,
     description: sessionDescription(s, formatAgo(s.last_activity, now)),
-    detail: withoutIcons(displayText(`${s.status} · ${s.git_branch ?? ''} · ${s.cwd ? path.basename(s.cwd) : ''} · ${s.session_id}`, 200)),
+    detail: withoutIcons(
+      displayText(`${s.status} · ${s.git_branch ?? ''} · ${s.cwd ? path.basename(s.cwd) : ''} · ${s.session_id}`, 200),
+    ),
     session: s,
   }));
-  if (explainLabel) items.unshift({ label: `$(info) ${explainLabel}`, description: 'tokens × price per model, rules, unpriced requests', session: EXPLAIN_ITEM, alwaysShow: true });
+  if (explainLabel)
+    items.unshift({
+      label: `$(info) ${explainLabel}`,
+      description: 'tokens × price per model, rules, unpriced requests',
+      session: EXPLAIN_ITEM,
+      alwaysShow: true,
+    });
   const picked = await showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
   return picked?.session;
 }

@@ -28,12 +28,20 @@ export class DashboardPanel extends Disposable {
   static current: DashboardPanel | undefined;
   private filters: Filters = { ...DEFAULT_FILTERS };
   /** Live, but at most once a second: an active session appends many lines. */
-  private readonly refresh = this._register(new CoalescedRun(() => {
-    if (this.panel.visible) void this.push();
-  }, 1000));
+  private readonly refresh = this._register(
+    new CoalescedRun(() => {
+      if (this.panel.visible) void this.push();
+    }, 1000),
+  );
   private ready = false;
 
-  static show(extensionUri: vscode.Uri, client: IndexClient, repo: WorkspaceRepo, log: Log, reveal: (sessionId: string) => Promise<unknown>): DashboardPanel {
+  static show(
+    extensionUri: vscode.Uri,
+    client: IndexClient,
+    repo: WorkspaceRepo,
+    log: Log,
+    reveal: (sessionId: string) => Promise<unknown>,
+  ): DashboardPanel {
     if (DashboardPanel.current) {
       DashboardPanel.current.panel.reveal();
       return DashboardPanel.current;
@@ -59,18 +67,20 @@ export class DashboardPanel extends Disposable {
     panel.webview.html = html(panel.webview, extensionUri);
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(
-      panel.webview.onDidReceiveMessage((m: { type: string; filters?: Partial<Filters> | null; sessionId?: string }) => {
-        if (m.type === 'ready') {
-          this.ready = true;
-          if (m.filters) this.filters = sanitize(m.filters);
-          void this.push();
-        } else if (m.type === 'filters' && m.filters) {
-          this.filters = sanitize(m.filters);
-          void this.push();
-        } else if (m.type === 'reveal' && typeof m.sessionId === 'string') {
-          void reveal(m.sessionId);
-        }
-      }),
+      panel.webview.onDidReceiveMessage(
+        (m: { type: string; filters?: Partial<Filters> | null; sessionId?: string }) => {
+          if (m.type === 'ready') {
+            this.ready = true;
+            if (m.filters) this.filters = sanitize(m.filters);
+            void this.push();
+          } else if (m.type === 'filters' && m.filters) {
+            this.filters = sanitize(m.filters);
+            void this.push();
+          } else if (m.type === 'reveal' && typeof m.sessionId === 'string') {
+            void reveal(m.sessionId);
+          }
+        },
+      ),
     );
     this._register(client.onDidChange(() => this.schedule()));
     this._register(repo.onDidChange(() => this.schedule()));

@@ -37,7 +37,8 @@ export class SessionDetailsProvider extends Disposable implements vscode.TextDoc
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const id = sessionIdOf(uri);
     const found = id ? await this.client.query('details', { sessionId: id }) : null;
-    if (!found) return `No session ${id ?? ''} in the index (its agent may be turned off, or the index is still being read).\n`;
+    if (!found)
+      return `No session ${id ?? ''} in the index (its agent may be turned off, or the index is still being read).\n`;
     return renderSessionDetails(found.session, found.details);
   }
 }

@@ -5,8 +5,20 @@ import { systemTimeZone } from '../core/time';
 import { type SessionFilter, isEmptyFilter } from '../core/filter';
 import type { SessionStatus } from '../core/model/session';
 import { executeCommand, registerCommand } from './apis/commands.apis';
-import { activeTextEditor, showInformationMessage, showInputBox, showQuickPick, showSaveDialog, showTextDocument } from './apis/window.apis';
-import { openTextDocument, registerTextDocumentContentProvider, workspaceFolders, writeFile } from './apis/workspace.apis';
+import {
+  activeTextEditor,
+  showInformationMessage,
+  showInputBox,
+  showQuickPick,
+  showSaveDialog,
+  showTextDocument,
+} from './apis/window.apis';
+import {
+  openTextDocument,
+  registerTextDocumentContentProvider,
+  workspaceFolders,
+  writeFile,
+} from './apis/workspace.apis';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
 import { agentLabel } from './model/labels';
@@ -46,7 +58,9 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
   reg('agentHandler.searchSessions', async () => {
     const id = await searchSessions(d.client, d.log);
     if (id && !(await revealSession(d.tree, id))) {
-      void showInformationMessage('Agent Handler: that session is not in the Sessions view (its agent may be turned off).');
+      void showInformationMessage(
+        'Agent Handler: that session is not in the Sessions view (its agent may be turned off).',
+      );
     }
   });
 
@@ -54,7 +68,9 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
   ctx.subscriptions.push(details, registerTextDocumentContentProvider(DETAILS_SCHEME, details));
 
   reg('agentHandler.showSessionDetails', async (arg) => {
-    const id = isSessionNode(arg) ? arg.session.session_id : (await pickSession(d.tree.sessions, 'Show the details of…'))?.session_id;
+    const id = isSessionNode(arg)
+      ? arg.session.session_id
+      : (await pickSession(d.tree.sessions, 'Show the details of…'))?.session_id;
     if (!id) return;
     const doc = await openTextDocument(detailsUri(id));
     await showTextDocument(doc, { preview: true });
@@ -84,18 +100,45 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
     const items: Item[] = [];
     const agents = [...new Set(d.tree.sessions.map((s) => s.framework))].sort();
     items.push({ label: 'Agent', kind: vscode.QuickPickItemKind.Separator });
-    for (const a of agents) items.push({ label: agentLabel(a), picked: !!cur.agents?.includes(a), set: (f) => (f.agents = [...(f.agents ?? []), a]) });
+    for (const a of agents)
+      items.push({
+        label: agentLabel(a),
+        picked: !!cur.agents?.includes(a),
+        set: (f) => (f.agents = [...(f.agents ?? []), a]),
+      });
     items.push({ label: 'Status', kind: vscode.QuickPickItemKind.Separator });
-    const statuses: [SessionStatus, string][] = [['busy', 'working'], ['wait', 'waiting for you'], ['idle', 'idle'], ['done', 'done']];
-    for (const [st, label] of statuses) items.push({ label, picked: !!cur.statuses?.includes(st), set: (f) => (f.statuses = [...(f.statuses ?? []), st]) });
+    const statuses: [SessionStatus, string][] = [
+      ['busy', 'working'],
+      ['wait', 'waiting for you'],
+      ['idle', 'idle'],
+      ['done', 'done'],
+    ];
+    for (const [st, label] of statuses)
+      items.push({
+        label,
+        picked: !!cur.statuses?.includes(st),
+        set: (f) => (f.statuses = [...(f.statuses ?? []), st]),
+      });
     items.push({ label: 'Active within', kind: vscode.QuickPickItemKind.Separator });
-    for (const [days, label] of [[1, 'today (24 hours)'], [7, '7 days'], [30, '30 days']] as const) {
+    for (const [days, label] of [
+      [1, 'today (24 hours)'],
+      [7, '7 days'],
+      [30, '30 days'],
+    ] as const) {
       // Several ranges picked: the narrowest holds.
       items.push({ label, picked: cur.days === days, set: (f) => (f.days = Math.min(f.days ?? Infinity, days)) });
     }
-    const picked = await showQuickPick(items, { canPickMany: true, title: 'Filter Sessions (1/2)', placeHolder: 'Agents, statuses, how recent (none = all)' });
+    const picked = await showQuickPick(items, {
+      canPickMany: true,
+      title: 'Filter Sessions (1/2)',
+      placeHolder: 'Agents, statuses, how recent (none = all)',
+    });
     if (!picked) return;
-    const text = await showInputBox({ title: 'Filter Sessions (2/2)', prompt: 'Text in the title, prompts, branch, folder or id (empty = any)', value: cur.text ?? '' });
+    const text = await showInputBox({
+      title: 'Filter Sessions (2/2)',
+      prompt: 'Text in the title, prompts, branch, folder or id (empty = any)',
+      value: cur.text ?? '',
+    });
     if (text === undefined) return;
     const next: SessionFilter = {};
     for (const p of picked) p.set?.(next);
@@ -113,7 +156,11 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
     const what = await showQuickPick(
       [
         { label: 'Sessions', description: 'every session, every field', what: 'sessions' as ExportWhat },
-        { label: 'Daily totals', description: 'tokens and cost per local day, agent and model', what: 'daily' as ExportWhat },
+        {
+          label: 'Daily totals',
+          description: 'tokens and cost per local day, agent and model',
+          what: 'daily' as ExportWhat,
+        },
       ],
       { title: 'Export', placeHolder: 'What to export' },
     );
@@ -129,13 +176,17 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
     const folder = workspaceFolders()?.[0]?.uri ?? vscode.Uri.file(os.homedir());
     const target = await showSaveDialog({
       title: `Export ${what.label.toLowerCase()}`,
-      defaultUri: vscode.Uri.joinPath(folder, `agent-handler-${what.what}-${new Date().toISOString().slice(0, 10)}.${format.format}`),
+      defaultUri: vscode.Uri.joinPath(
+        folder,
+        `agent-handler-${what.what}-${new Date().toISOString().slice(0, 10)}.${format.format}`,
+      ),
       filters: format.format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
     });
     if (!target) return;
-    const data = what.what === 'sessions'
-      ? { sessions: await d.client.query('sessions', {}) }
-      : { daily: await d.client.query('daily', { timeZone: systemTimeZone() }) };
+    const data =
+      what.what === 'sessions'
+        ? { sessions: await d.client.query('sessions', {}) }
+        : { daily: await d.client.query('daily', { timeZone: systemTimeZone() }) };
     await writeFile(target, Buffer.from(exportText(what.what, format.format, data), 'utf8'));
     const count = what.what === 'sessions' ? data.sessions?.length : data.daily?.length;
     d.log.info(`exported ${count} ${what.what} row(s) to ${target.fsPath}`);

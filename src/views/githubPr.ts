@@ -38,20 +38,30 @@ export class GitHubPrLookup {
   private async fetchPr(githubRepo: string, branch: string): Promise<FoundPr | null | undefined> {
     const session = await silentAuthenticationSession('github', ['repo']);
     if (!session) {
-      if (!this.warned) this.log.info('GitHub pull request lookup is on, but VS Code is not signed in to GitHub; skipped');
+      if (!this.warned)
+        this.log.info('GitHub pull request lookup is on, but VS Code is not signed in to GitHub; skipped');
       this.warned = true;
       return undefined;
     }
     const [owner] = githubRepo.split('/');
     const url = `https://api.github.com/repos/${githubRepo}/pulls?state=all&per_page=1&head=${encodeURIComponent(`${owner}:${branch}`)}`;
     const res = await fetch(url, {
-      headers: { Accept: 'application/vnd.github+json', Authorization: `Bearer ${session.accessToken}`, 'X-GitHub-Api-Version': '2022-11-28' },
+      headers: {
+        Accept: 'application/vnd.github+json',
+        Authorization: `Bearer ${session.accessToken}`,
+        'X-GitHub-Api-Version': '2022-11-28',
+      },
       signal: AbortSignal.timeout(GitHubPrLookup.TIMEOUT_MS),
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const list = (await res.json()) as { number?: unknown; html_url?: unknown; state?: unknown; title?: unknown }[];
     const p = Array.isArray(list) ? list[0] : undefined;
     if (!p || typeof p.number !== 'number' || typeof p.html_url !== 'string') return null;
-    return { number: p.number, url: p.html_url, state: typeof p.state === 'string' ? p.state : null, title: typeof p.title === 'string' ? p.title : null };
+    return {
+      number: p.number,
+      url: p.html_url,
+      state: typeof p.state === 'string' ? p.state : null,
+      title: typeof p.title === 'string' ? p.title : null,
+    };
   }
 }

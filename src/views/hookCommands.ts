@@ -3,7 +3,15 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasCodexNotify, installCodexNotify, removeCodexNotify } from '../core/hooks/codexNotify';
-import { HOOK_SCRIPT_NAME, type HookTarget, hookCommand, hookTargets, installHooks, isInstalled, removeHooks } from '../core/hooks/install';
+import {
+  HOOK_SCRIPT_NAME,
+  type HookTarget,
+  hookCommand,
+  hookTargets,
+  installHooks,
+  isInstalled,
+  removeHooks,
+} from '../core/hooks/install';
 import { executeCommand, registerCommand } from './apis/commands.apis';
 import { showErrorMessage, showInformationMessage, showQuickPick, showWarningMessage } from './apis/window.apis';
 import { getConfiguration, registerTextDocumentContentProvider } from './apis/workspace.apis';
@@ -88,7 +96,8 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
         const text = await readText(t.file).catch(() => null);
         let state = 'not installed';
         try {
-          if (text !== null && (t.layout === 'toml-notify' ? hasCodexNotify(text) : isInstalled(text, t))) state = 'installed';
+          if (text !== null && (t.layout === 'toml-notify' ? hasCodexNotify(text) : isInstalled(text, t)))
+            state = 'installed';
         } catch {
           state = 'file is not valid JSON';
         }
@@ -99,23 +108,36 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
   };
 
   /** Shows the change as a diff and asks; writes (with a backup) only on yes. */
-  const apply = async (t: HookTarget, before: string | null, after: string | null, verb: 'Install' | 'Remove'): Promise<boolean> => {
+  const apply = async (
+    t: HookTarget,
+    before: string | null,
+    after: string | null,
+    verb: 'Install' | 'Remove',
+  ): Promise<boolean> => {
     const base = `${PREVIEW_SCHEME}:/${t.agent}/${Date.now()}/${path.basename(t.file)}`;
     const left = vscode.Uri.parse(`${base}?before`);
     const right = vscode.Uri.parse(`${base}?after`);
     previews.set(left.toString(), before ?? '');
     previews.set(right.toString(), after ?? '');
-    await executeCommand('vscode.diff', left, right, `${tilde(t.file)}: ${verb} Agent Handler hooks`, { preview: true });
+    await executeCommand('vscode.diff', left, right, `${tilde(t.file)}: ${verb} Agent Handler hooks`, {
+      preview: true,
+    });
     const detail =
       `${verb === 'Install' ? 'Adds' : 'Removes'} the Agent Handler hook entries shown in the diff; everything else in the file stays as it is.` +
       (before !== null ? ` The current file is kept as ${path.basename(backupName(t.file))}.` : '');
-    const ok = await showInformationMessage(`${verb} ${t.displayName} hooks in ${tilde(t.file)}?`, { modal: true, detail }, verb);
+    const ok = await showInformationMessage(
+      `${verb} ${t.displayName} hooks in ${tilde(t.file)}?`,
+      { modal: true, detail },
+      verb,
+    );
     previews.delete(left.toString());
     previews.delete(right.toString());
     if (ok !== verb) return false;
     // The file may have changed while the diff was open: never overwrite what was not shown.
     if ((await readText(t.file)) !== before) {
-      void showWarningMessage(`Agent Handler: ${tilde(t.file)} changed meanwhile; nothing was written. Run the command again.`);
+      void showWarningMessage(
+        `Agent Handler: ${tilde(t.file)} changed meanwhile; nothing was written. Run the command again.`,
+      );
       return false;
     }
     if (before !== null) await fsp.copyFile(t.file, backupName(t.file));
@@ -157,14 +179,16 @@ export function registerHookCommands(ctx: vscode.ExtensionContext, paths: HookPa
       if (!t) return;
       try {
         const before = await readText(t.file);
-        let after: string | null = before === null ? null : t.layout === 'toml-notify' ? removeCodexNotify(before) : removeHooks(before, t);
+        let after: string | null =
+          before === null ? null : t.layout === 'toml-notify' ? removeCodexNotify(before) : removeHooks(before, t);
         if (after === before) {
           void showInformationMessage(`No Agent Handler hooks to remove for ${t.displayName} (${tilde(t.file)}).`);
           return;
         }
         // Copilot's hooks file is ours alone: with our hooks gone, the file goes.
         if (t.layout === 'flat' && after !== null && !/"hooks"/.test(after)) after = null;
-        if (await apply(t, before, after, 'Remove')) void showInformationMessage(`Agent Handler hooks removed for ${t.displayName}.`);
+        if (await apply(t, before, after, 'Remove'))
+          void showInformationMessage(`Agent Handler hooks removed for ${t.displayName}.`);
       } catch (err) {
         void showErrorMessage(`Agent Handler: ${(err as Error).message}`);
       }

@@ -28,7 +28,11 @@ export class IndexClient extends Disposable {
   /** The session list saved with the index (sessionSnapshot.ts), read while the worker starts. */
   private saved: Promise<SessionView[] | null> | null;
 
-  constructor(workerFile: string, init: WorkerInit, private readonly log: Log) {
+  constructor(
+    workerFile: string,
+    init: WorkerInit,
+    private readonly log: Log,
+  ) {
     super();
     this.saved = readSessionSnapshot(init.storeFile).then((s) => s?.sessions ?? null);
     this.supervisor = new WorkerSupervisor(workerFile, {
@@ -38,8 +42,11 @@ export class IndexClient extends Disposable {
       },
       onMessage: (m) => this.onMessage(m as FromWorker),
       onCrash: ({ code, error, delayMs }) => {
-        log.error(`index worker crashed (exit code ${code}${error ? `: ${error.stack ?? error.message}` : ''}); starting it again in ${delayMs / 1000} s`);
-        for (const p of this.pending.values()) p.reject(new Error(`index worker exited (${code}); it restarts shortly`));
+        log.error(
+          `index worker crashed (exit code ${code}${error ? `: ${error.stack ?? error.message}` : ''}); starting it again in ${delayMs / 1000} s`,
+        );
+        for (const p of this.pending.values())
+          p.reject(new Error(`index worker exited (${code}); it restarts shortly`));
         this.pending.clear();
         this.ready = false;
         this.stateChanged.fire();
@@ -101,7 +108,8 @@ export class IndexClient extends Disposable {
 
   query<N extends QueryName>(name: N, args: QueryMap[N]['args']): Promise<QueryMap[N]['result']> {
     const id = this.nextId++;
-    if (!this.supervisor.current) return Promise.reject(new Error('the index worker is restarting; try again in a moment'));
+    if (!this.supervisor.current)
+      return Promise.reject(new Error('the index worker is restarting; try again in a moment'));
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.post({ type: 'query', id, name, args });

@@ -30,7 +30,9 @@ export class NeedsYou extends Disposable {
 
   private update(sessions: SessionView[]): void {
     const now = waitingSessions(sessions);
-    this.tree.view.badge = now.length ? { value: now.length, tooltip: `${now.length} session${now.length === 1 ? '' : 's'} waiting for you` } : undefined;
+    this.tree.view.badge = now.length
+      ? { value: now.length, tooltip: `${now.length} session${now.length === 1 ? '' : 's'} waiting for you` }
+      : undefined;
     this.statusBar.setWaiting(now.length);
     const next = new Map(now.map((s) => [s.session_id, s.status_updated_at]));
     // Sessions already waiting when the window opened are in the tree and the badge; only new waits notify.
@@ -50,7 +52,10 @@ export class NeedsYou extends Disposable {
     this.log.info(`session ${s.session_id} waits for you${why}`);
     const actions = ['Show', ...(s.transcript_available && s.transcript_path ? ['Open Transcript'] : [])];
     // Plain-text message (no markdown is rendered in notifications): transcript text cannot inject links.
-    const picked = await showWarningMessage(`${agentLabel(s.framework)} session "${title}" is waiting for you${why}`, ...actions);
+    const picked = await showWarningMessage(
+      `${agentLabel(s.framework)} session "${title}" is waiting for you${why}`,
+      ...actions,
+    );
     const node = this.tree.nodeFor(s.session_id);
     if (picked === 'Show' && node) await this.tree.view.reveal(node, { select: true, focus: true });
     if (picked === 'Open Transcript' && node) await executeCommand('agentHandler.openTranscript', node);

@@ -45,7 +45,9 @@ export async function searchSessions(client: IndexClient, log: Log): Promise<str
       qp.items = hits.length
         ? hits.map((h) => ({
             label: oneLine(h.title ?? h.session_id, 80),
-            description: [agentLabel(h.framework), h.git_branch, formatAgo(h.last_activity, now)].filter(Boolean).join(' · '),
+            description: [agentLabel(h.framework), h.git_branch, formatAgo(h.last_activity, now)]
+              .filter(Boolean)
+              .join(' · '),
             detail: `${KIND_LABEL[h.kind]}: ${h.excerpt}`,
             alwaysShow: true,
             hit: h,

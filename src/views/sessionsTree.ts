@@ -34,10 +34,14 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     private readonly log: Log,
   ) {
     super();
-    this.view = this._register(createTreeView('agentHandler.sessions', { treeDataProvider: this, showCollapseAll: true }));
+    this.view = this._register(
+      createTreeView('agentHandler.sessions', { treeDataProvider: this, showCollapseAll: true }),
+    );
     this._register(client.onDidChange(() => this.scheduleRefresh()));
     this._register(repo.onDidChange(() => this.scheduleRefresh()));
-    this._register(onDidChangeConfiguration((e) => e.affectsConfiguration('agentHandler.groupBy') && this.scheduleRefresh()));
+    this._register(
+      onDidChangeConfiguration((e) => e.affectsConfiguration('agentHandler.groupBy') && this.scheduleRefresh()),
+    );
     // Status and "2h ago" move with the clock even when no file changes.
     this._register(interval(() => this.scheduleRefresh(), 30_000));
     void this.showSaved();
@@ -77,7 +81,10 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     const mode = this.groupBy();
     const facts: GroupingFacts = {};
     try {
-      if (mode === 'branch' && ws) facts.current = currentBranchFacts(await this.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch }));
+      if (mode === 'branch' && ws)
+        facts.current = currentBranchFacts(
+          await this.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch }),
+        );
       if (mode === 'pullRequests') facts.prs = await this.client.query('pullRequests', {});
     } catch (err) {
       this.log.error(`could not read branch totals: ${(err as Error).message}`);

@@ -39,7 +39,13 @@ export class BranchStatusBar extends Disposable {
     this._register(client.onDidChange(() => this.scheduleRefresh()));
     this._register(client.onDidChangeState(() => this.scheduleRefresh()));
     this._register(repo.onDidChange(() => this.scheduleRefresh(0)));
-    this._register(onDidChangeConfiguration((e) => (e.affectsConfiguration('agentHandler.statusBar') || e.affectsConfiguration('agentHandler.budget')) && this.scheduleRefresh()));
+    this._register(
+      onDidChangeConfiguration(
+        (e) =>
+          (e.affectsConfiguration('agentHandler.statusBar') || e.affectsConfiguration('agentHandler.budget')) &&
+          this.scheduleRefresh(),
+      ),
+    );
     this._register(interval(() => this.scheduleRefresh(), 30_000));
   }
 
@@ -69,7 +75,11 @@ export class BranchStatusBar extends Disposable {
         }
         facts = { kind: 'noRepository', total: await this.client.query('total', {}) };
       } else {
-        const summary = await this.client.query('branch', { gitDir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel });
+        const summary = await this.client.query('branch', {
+          gitDir: ws.git_dir,
+          branch: ws.branch,
+          toplevel: ws.toplevel,
+        });
         this.summary = summary;
         const budgetUsd = getConfiguration('agentHandler').get<unknown>('budget.branchUsd', null);
         facts = { kind: 'branch', branch: ws.branch, repoLabel: ws.github_repo ?? ws.toplevel, summary, budgetUsd };
@@ -79,7 +89,8 @@ export class BranchStatusBar extends Disposable {
       this.item.text = shown.text;
       this.item.tooltip = untrustedMarkdown(shown.tooltip);
       this.item.backgroundColor = shown.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-      if (shown.accessibilityLabel !== undefined) this.item.accessibilityInformation = { label: shown.accessibilityLabel };
+      if (shown.accessibilityLabel !== undefined)
+        this.item.accessibilityInformation = { label: shown.accessibilityLabel };
       this.item.show();
     } catch (err) {
       this.log.error(`status bar update failed: ${(err as Error).message}`);

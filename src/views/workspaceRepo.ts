@@ -8,7 +8,10 @@ import type { Log } from './log';
 
 /** The slice of the built-in git extension's API used here (vscode/extensions/git/src/api/git.d.ts). */
 interface GitApi {
-  repositories: { rootUri: vscode.Uri; state: { HEAD?: { name?: string; commit?: string }; onDidChange: vscode.Event<void> } }[];
+  repositories: {
+    rootUri: vscode.Uri;
+    state: { HEAD?: { name?: string; commit?: string }; onDidChange: vscode.Event<void> };
+  }[];
   onDidOpenRepository: vscode.Event<unknown>;
 }
 
@@ -100,7 +103,9 @@ export class WorkspaceRepo extends Disposable {
     const changed = JSON.stringify(info) !== JSON.stringify(this.info);
     this.info = info;
     if (changed) {
-      this.log.info(info ? `workspace repository ${info.toplevel}, branch ${info.branch}` : 'workspace is not in a git repository');
+      this.log.info(
+        info ? `workspace repository ${info.toplevel}, branch ${info.branch}` : 'workspace is not in a git repository',
+      );
       this.emitter.fire(info);
     }
   }

@@ -16,7 +16,18 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REPO_ROOT, makeGitRepo, openViewContainer, screenshot, startVSCode, statusBarItem, tempDir, treeRows, viewPane, waitFor } from './harness.mjs';
+import {
+  REPO_ROOT,
+  makeGitRepo,
+  openViewContainer,
+  screenshot,
+  startVSCode,
+  statusBarItem,
+  tempDir,
+  treeRows,
+  viewPane,
+  waitFor,
+} from './harness.mjs';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 const VSIX = path.join(REPO_ROOT, 'agent-handler.vsix');
@@ -39,12 +50,21 @@ function copyWritable(src, dst, rewrite) {
 
 function buildHome(home, workspace) {
   const toWorkspace = (from) => (text) => text.split(from).join(workspace);
-  copyWritable(path.join(FIXTURES, 'claude/2.1.332/projects'), path.join(home, '.claude/projects'), toWorkspace('/home/dev/agent/work/repo-claude-2.1.332'));
-  copyWritable(path.join(FIXTURES, 'codex/0.169.0/sessions'), path.join(home, '.codex/sessions'), toWorkspace('/home/dev/agent/work/repo-codex'));
+  copyWritable(
+    path.join(FIXTURES, 'claude/2.1.332/projects'),
+    path.join(home, '.claude/projects'),
+    toWorkspace('/home/dev/agent/work/repo-claude-2.1.332'),
+  );
+  copyWritable(
+    path.join(FIXTURES, 'codex/0.169.0/sessions'),
+    path.join(home, '.codex/sessions'),
+    toWorkspace('/home/dev/agent/work/repo-codex'),
+  );
   copyWritable(path.join(FIXTURES, 'gemini/real/tmp'), path.join(home, '.gemini/tmp'));
   const opencode = path.join(home, '.local/share/opencode');
   fs.mkdirSync(opencode, { recursive: true });
-  for (const f of ['opencode.db', 'opencode.db-wal']) fs.copyFileSync(path.join(FIXTURES, 'opencode/1.18.33', f), path.join(opencode, f));
+  for (const f of ['opencode.db', 'opencode.db-wal'])
+    fs.copyFileSync(path.join(FIXTURES, 'opencode/1.18.33', f), path.join(opencode, f));
 }
 
 /**
@@ -55,9 +75,12 @@ async function expandAll(page) {
   for (let attempt = 0; attempt < 40; attempt++) {
     const collapsed = (await treeRows(page, VIEW)).find((r) => r.expanded === false);
     if (!collapsed) return;
-    const same = (r) => r.label === collapsed.label && r.level === collapsed.level && r.description === collapsed.description;
+    const same = (r) =>
+      r.label === collapsed.label && r.level === collapsed.level && r.description === collapsed.description;
     await viewPane(page, VIEW).locator(`.monaco-list-row[data-index="${collapsed.index}"] .monaco-tl-twistie`).click();
-    await waitFor(async () => (await treeRows(page, VIEW)).find(same)?.expanded !== false, { timeout: 3000 }).catch(() => undefined);
+    await waitFor(async () => (await treeRows(page, VIEW)).find(same)?.expanded !== false, { timeout: 3000 }).catch(
+      () => undefined,
+    );
   }
   throw new Error(`rows still collapsed: ${JSON.stringify(await treeRows(page, VIEW))}`);
 }
@@ -73,7 +96,12 @@ describe('Agent Handler with several agents in VS Code', () => {
     makeGitRepo(workspace, BRANCH, ['main']);
     const home = path.join(base, 'home');
     buildHome(home, workspace);
-    vs = await startVSCode({ vsixPath: VSIX, home, workspace, env: { XDG_DATA_HOME: path.join(home, '.local/share') } });
+    vs = await startVSCode({
+      vsixPath: VSIX,
+      home,
+      workspace,
+      env: { XDG_DATA_HOME: path.join(home, '.local/share') },
+    });
   });
 
   after(async () => {
@@ -89,7 +117,8 @@ describe('Agent Handler with several agents in VS Code', () => {
       ['say hi', 'Gemini CLI'],
       ['Fake session title', 'OpenCode'],
     ];
-    const rowOf = (rows, label, agent) => rows.find((r) => r.label === label && r.description?.startsWith(`${agent} · `));
+    const rowOf = (rows, label, agent) =>
+      rows.find((r) => r.label === label && r.description?.startsWith(`${agent} · `));
     // The agents' files are indexed one after another: wait until every one is listed and expanded.
     const rows = await waitFor(
       async () => {
@@ -108,7 +137,11 @@ describe('Agent Handler with several agents in VS Code', () => {
     assert.match(find('say hi', 'Gemini CLI').description, / · 59K tok · \$0\.03$/);
     const opencode = find('Fake session title', 'OpenCode');
     assert.ok(opencode, JSON.stringify(rows));
-    assert.match(opencode.description, / · 39K tok · unpriced$/, 'a model without a price is shown as unpriced, never $0');
+    assert.match(
+      opencode.description,
+      / · 39K tok · unpriced$/,
+      'a model without a price is shown as unpriced, never $0',
+    );
     await screenshot(page, 'agents-1-tree');
   });
 

@@ -16,7 +16,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REPO_ROOT, makeGitRepo, openViewContainer, readOutputLog, runCommand, screenshot, sh, startVSCode, statusBarItem, tempDir, treeRows, waitFor } from './harness.mjs';
+import {
+  REPO_ROOT,
+  makeGitRepo,
+  openViewContainer,
+  readOutputLog,
+  runCommand,
+  screenshot,
+  sh,
+  startVSCode,
+  statusBarItem,
+  tempDir,
+  treeRows,
+  waitFor,
+} from './harness.mjs';
 
 const VSIX = path.join(REPO_ROOT, 'agent-handler.vsix');
 const STATUS_ITEM_ID = 'agent-handler.agent-handler.agentHandler.branch';
@@ -26,21 +39,44 @@ const PR_URL = 'https://github.com/acme/widgets/pull/7';
 
 const EXPECT = {
   // The budget is $0.03 (agentHandler.budget.branchUsd): only #7's $0.033 is above it.
-  'feature/a': { text: '#7 · 6K tok · $0.03', aria: 'Agent Handler: branch feature/a, pull request #7, 6050 tokens, $0.03, 2 sessions, over the budget of $0.03' },
-  'feature/b': { text: 'feature/b · 4.4K tok · $0.02', aria: 'Agent Handler: branch feature/b, 4400 tokens, $0.02, 1 sessions' },
+  'feature/a': {
+    text: '#7 · 6K tok · $0.03',
+    aria: 'Agent Handler: branch feature/a, pull request #7, 6050 tokens, $0.03, 2 sessions, over the budget of $0.03',
+  },
+  'feature/b': {
+    text: 'feature/b · 4.4K tok · $0.02',
+    aria: 'Agent Handler: branch feature/b, 4400 tokens, $0.02, 1 sessions',
+  },
   main: { text: 'main · 1.6K tok · $0.0090', aria: 'Agent Handler: branch main, 1650 tokens, $0.0090, 2 sessions' },
 };
 
 function record(session, cwd, branch, ts, rest) {
-  return { parentUuid: null, isSidechain: false, userType: 'external', cwd, sessionId: session, version: '2.1.332', gitBranch: branch, uuid: `${session}-${ts}`, timestamp: ts, ...rest };
+  return {
+    parentUuid: null,
+    isSidechain: false,
+    userType: 'external',
+    cwd,
+    sessionId: session,
+    version: '2.1.332',
+    gitBranch: branch,
+    uuid: `${session}-${ts}`,
+    timestamp: ts,
+    ...rest,
+  };
 }
-const prompt = (session, cwd, branch, ts, text) => record(session, cwd, branch, ts, { type: 'user', message: { role: 'user', content: text } });
+const prompt = (session, cwd, branch, ts, text) =>
+  record(session, cwd, branch, ts, { type: 'user', message: { role: 'user', content: text } });
 const answer = (session, cwd, branch, ts, id, input, output) =>
   record(session, cwd, branch, ts, {
     type: 'assistant',
     requestId: `req_${id}`,
     message: {
-      model: 'claude-opus-5-5', id: `msg_${id}`, type: 'message', role: 'assistant', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn',
+      model: 'claude-opus-5-5',
+      id: `msg_${id}`,
+      type: 'message',
+      role: 'assistant',
+      content: [{ type: 'text', text: 'ok' }],
+      stop_reason: 'end_turn',
       usage: { input_tokens: input, output_tokens: output, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
     },
   });
@@ -60,14 +96,18 @@ function writeFixture(home, workspace) {
     answer(S, workspace, 'feature/b', ts(21), 's4', 4000, 400),
   ];
   fs.writeFileSync(path.join(dir, `${S}.jsonl`), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-  const review = [prompt(REVIEW, workspace, 'main', ts(30), `review ${PR_URL} please`), answer(REVIEW, workspace, 'main', ts(31), 'r1', 500, 50)];
+  const review = [
+    prompt(REVIEW, workspace, 'main', ts(30), `review ${PR_URL} please`),
+    answer(REVIEW, workspace, 'main', ts(31), 'r1', 500, 50),
+  ];
   fs.writeFileSync(path.join(dir, `${REVIEW}.jsonl`), review.map((l) => `${JSON.stringify(l)}\n`).join(''));
 }
 
 let tmp;
 let workspace;
 let vs;
-const git = (...args) => sh('git', args, { cwd: workspace, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' } });
+const git = (...args) =>
+  sh('git', args, { cwd: workspace, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' } });
 
 async function waitForBranch(page, branch, timeout) {
   const want = EXPECT[branch];
@@ -86,8 +126,13 @@ async function withShot(name, fn) {
   } catch (err) {
     await screenshot(vs.page, `${name}-failure`).catch(() => {});
     try {
-      fs.writeFileSync(path.join(REPO_ROOT, 'test-results', 'e2e', `${name}-failure.log`), await readOutputLog(vs.userDataDir, 'Agent Handler'));
-    } catch { /* best effort */ }
+      fs.writeFileSync(
+        path.join(REPO_ROOT, 'test-results', 'e2e', `${name}-failure.log`),
+        await readOutputLog(vs.userDataDir, 'Agent Handler'),
+      );
+    } catch {
+      /* best effort */
+    }
     throw err;
   }
 }
@@ -103,7 +148,13 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
     git('remote', 'add', 'origin', 'https://github.com/acme/widgets.git');
     writeFixture(home, workspace);
     // No network in tests: the gh lookup stays off even where gh is installed.
-    vs = await startVSCode({ vsixPath: VSIX, home, workspace, viewport: { width: 1400, height: 900 }, settings: { 'agentHandler.pullRequests.useGhCli': false, 'agentHandler.budget.branchUsd': 0.03 } });
+    vs = await startVSCode({
+      vsixPath: VSIX,
+      home,
+      workspace,
+      viewport: { width: 1400, height: 900 },
+      settings: { 'agentHandler.pullRequests.useGhCli': false, 'agentHandler.budget.branchUsd': 0.03 },
+    });
   });
 
   after(async () => {
@@ -119,7 +170,11 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
       const group = await waitFor(
         async () => {
           const rows = await treeRows(page, 'Sessions');
-          return rows[0]?.label === 'feature/a' && /^#7 · 6K tok · \$0\.03 · current branch · 1 session/.test(rows[0].description ?? '') && rows[0];
+          return (
+            rows[0]?.label === 'feature/a' &&
+            /^#7 · 6K tok · \$0\.03 · current branch · 1 session/.test(rows[0].description ?? '') &&
+            rows[0]
+          );
         },
         { timeout: 15_000, message: 'current branch group shows #7 and the totals' },
       );
@@ -153,7 +208,10 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
         { timeout: 10_000, message: 'clipboard holds the summary' },
       );
       assert.match(text, /^### Agent cost: #7\n/);
-      assert.match(text, /Requests on `feature\/a` plus 1 session\(s\) that worked on this PR from another branch: \*\*6K tokens, \$0\.03\*\* in 3 request\(s\) from 2 session\(s\)\./);
+      assert.match(
+        text,
+        /Requests on `feature\/a` plus 1 session\(s\) that worked on this PR from another branch: \*\*6K tokens, \$0\.03\*\* in 3 request\(s\) from 2 session\(s\)\./,
+      );
       assert.match(text, /\| Claude Code \| 3 \| 6K \| \$0\.03 \|/);
     }));
 
@@ -176,7 +234,10 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
     withShot('branches-5-group-by-pr', async (page) => {
       // A workspace setting (the file is watched by VS Code); untracked, so checkouts keep it.
       fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-      fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'agentHandler.groupBy': 'pullRequests' }));
+      fs.writeFileSync(
+        path.join(workspace, '.vscode', 'settings.json'),
+        JSON.stringify({ 'agentHandler.groupBy': 'pullRequests' }),
+      );
       await openViewContainer(page, 'Agent Handler');
       const rows = await waitFor(
         async () => {

@@ -82,11 +82,17 @@ async function tableRows(frame, sectionId) {
 async function answerQuickInputMatching(page, match) {
   const widget = page.locator('.quick-input-widget');
   await widget.waitFor({ state: 'visible', timeout: 10_000 });
-  const i = await waitFor(async () => {
-    const idx = (await quickInputItems(page)).findIndex(match);
-    return idx >= 0 ? idx + 1 : 0;
-  }, { timeout: 10_000, message: 'quick pick item' });
-  await widget.locator('.quick-input-list .monaco-list-row').nth(i - 1).click();
+  const i = await waitFor(
+    async () => {
+      const idx = (await quickInputItems(page)).findIndex(match);
+      return idx >= 0 ? idx + 1 : 0;
+    },
+    { timeout: 10_000, message: 'quick pick item' },
+  );
+  await widget
+    .locator('.quick-input-list .monaco-list-row')
+    .nth(i - 1)
+    .click();
 }
 
 let tmp;
@@ -98,8 +104,13 @@ async function withFailureShot(name, fn) {
   } catch (err) {
     await screenshot(vs.page, `${name}-failure`).catch(() => {});
     try {
-      fs.writeFileSync(path.join(RESULTS_DIR, `${name}-failure.log`), await readOutputLog(vs.userDataDir, 'Agent Handler'));
-    } catch { /* best effort */ }
+      fs.writeFileSync(
+        path.join(RESULTS_DIR, `${name}-failure.log`),
+        await readOutputLog(vs.userDataDir, 'Agent Handler'),
+      );
+    } catch {
+      /* best effort */
+    }
     throw err;
   }
 }
@@ -114,10 +125,13 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
     buildFixtureHome(home, workspace);
     vs = await startVSCode({ vsixPath: VSIX, home, workspace, viewport: { width: 1400, height: 1000 } });
     await openViewContainer(vs.page, 'Agent Handler');
-    await waitFor(async () => (await treeRows(vs.page, 'Sessions')).some((r) => r.label === BRANCH || r.label.includes(BRANCH)), {
-      timeout: 60_000,
-      message: 'the Sessions view lists the branch group',
-    });
+    await waitFor(
+      async () => (await treeRows(vs.page, 'Sessions')).some((r) => r.label === BRANCH || r.label.includes(BRANCH)),
+      {
+        timeout: 60_000,
+        message: 'the Sessions view lists the branch group',
+      },
+    );
   });
 
   after(async () => {
@@ -139,13 +153,23 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
         { timeout: 20_000, message: `search result "${DELEGATE}"` },
       );
       const hit = items.find((i) => i.label === DELEGATE);
-      assert.match(hit.description, new RegExp(`Claude Code · ${BRANCH.replace('/', '\\/')}|${BRANCH.replace('/', '\\/')}`));
+      assert.match(
+        hit.description,
+        new RegExp(`Claude Code · ${BRANCH.replace('/', '\\/')}|${BRANCH.replace('/', '\\/')}`),
+      );
       assert.ok(!items.some((i) => i.label === SAY_HI), 'a session without the word is not listed');
       // VS Code highlights the typed word in the result.
       const highlighted = await widget.locator('.quick-input-list .monaco-list-row .highlight').allTextContents();
-      assert.ok(highlighted.some((h) => /delegat/i.test(h)), `highlighted: ${JSON.stringify(highlighted)}`);
+      assert.ok(
+        highlighted.some((h) => /delegat/i.test(h)),
+        `highlighted: ${JSON.stringify(highlighted)}`,
+      );
       await screenshot(page, 'explore-search');
-      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT) fs.copyFileSync(path.join(RESULTS_DIR, 'explore-search.png'), path.join(REPO_ROOT, 'docs', 'screenshot-search.png'));
+      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT)
+        fs.copyFileSync(
+          path.join(RESULTS_DIR, 'explore-search.png'),
+          path.join(REPO_ROOT, 'docs', 'screenshot-search.png'),
+        );
       await page.keyboard.press('Enter');
       await widget.waitFor({ state: 'hidden', timeout: 10_000 });
       await waitFor(async () => (await treeRows(page, 'Sessions')).some((r) => r.label === DELEGATE && r.selected), {
@@ -168,11 +192,20 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
       assert.match(text, /please delegate this to a subagent/);
       assert.match(text, /Per branch/);
       assert.match(text, /feature\/fake-model +3 req/);
-      for (const label of ['Resume Session in Terminal', 'Open Transcript', 'Explain Cost', 'Reveal in Sessions View']) {
+      for (const label of [
+        'Resume Session in Terminal',
+        'Open Transcript',
+        'Explain Cost',
+        'Reveal in Sessions View',
+      ]) {
         assert.ok(await page.locator(`.editor-actions [aria-label="${label}"]`).count(), `title bar button ${label}`);
       }
       await screenshot(page, 'explore-details');
-      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT) fs.copyFileSync(path.join(RESULTS_DIR, 'explore-details.png'), path.join(REPO_ROOT, 'docs', 'screenshot-details.png'));
+      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT)
+        fs.copyFileSync(
+          path.join(RESULTS_DIR, 'explore-details.png'),
+          path.join(REPO_ROOT, 'docs', 'screenshot-details.png'),
+        );
     }));
 
   test('filter: text filter narrows the tree and shows in the view; clearing restores it', () =>
@@ -182,17 +215,26 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
       const widget = page.locator('.quick-input-widget');
       await widget.waitFor({ state: 'visible', timeout: 10_000 });
       await page.keyboard.press('Enter'); // no agent, status or range
-      await waitFor(async () => /Filter Sessions \(2\/2\)/.test((await widget.textContent()) ?? ''), { timeout: 10_000, message: 'the text step' });
+      await waitFor(async () => /Filter Sessions \(2\/2\)/.test((await widget.textContent()) ?? ''), {
+        timeout: 10_000,
+        message: 'the text step',
+      });
       await widget.locator('.quick-input-box input').fill('delegate');
       await page.keyboard.press('Enter');
-      await waitFor(async () => {
-        const rows = await treeRows(page, 'Sessions');
-        return rows.some((r) => r.label === DELEGATE) && !rows.some((r) => r.label === SAY_HI);
-      }, { timeout: 15_000, message: 'only the matching sessions' });
+      await waitFor(
+        async () => {
+          const rows = await treeRows(page, 'Sessions');
+          return rows.some((r) => r.label === DELEGATE) && !rows.some((r) => r.label === SAY_HI);
+        },
+        { timeout: 15_000, message: 'only the matching sessions' },
+      );
       const sidebar = (await page.locator('#workbench\\.parts\\.sidebar').textContent()) ?? '';
       assert.match(sidebar, /filter: “delegate”/);
       await runCommand(page, 'Agent Handler: Clear Sessions Filter');
-      await waitFor(async () => (await treeRows(page, 'Sessions')).some((r) => r.label === SAY_HI), { timeout: 15_000, message: 'all sessions again' });
+      await waitFor(async () => (await treeRows(page, 'Sessions')).some((r) => r.label === SAY_HI), {
+        timeout: 15_000,
+        message: 'all sessions again',
+      });
     }));
 
   test('export: sessions as CSV to a file picked in the save dialog', () =>
@@ -209,7 +251,13 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
       await page.keyboard.press('Enter');
       // The simple dialog may keep its proposed name (agent-handler-sessions-<date>.csv) in the folder.
       const written = await waitFor(
-        () => (fs.existsSync(target) ? target : fs.readdirSync(path.dirname(target)).filter((f) => f.endsWith('.csv')).map((f) => path.join(path.dirname(target), f))[0]),
+        () =>
+          fs.existsSync(target)
+            ? target
+            : fs
+                .readdirSync(path.dirname(target))
+                .filter((f) => f.endsWith('.csv'))
+                .map((f) => path.join(path.dirname(target), f))[0],
         { timeout: 20_000, message: `a CSV file written in ${path.dirname(target)}` },
       );
       const lines = fs.readFileSync(written, 'utf8').split('\r\n').filter(Boolean);
@@ -224,19 +272,34 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
       await dismissQuickInput(page);
       await runCommand(page, 'Agent Handler: Show Dashboard');
       const frame = await dashboardFrame(page);
-      await waitFor(() => frame.evaluate(() => document.body.dataset.ready === 'true'), { timeout: 30_000, message: 'dashboard drawn' });
+      await waitFor(() => frame.evaluate(() => document.body.dataset.ready === 'true'), {
+        timeout: 30_000,
+        message: 'dashboard drawn',
+      });
       // The fixtures are from November 2026: "All time" keeps this test true whatever today is.
       await frame.selectOption('#f-days', '0');
-      await waitFor(async () => /all time/.test(await frame.textContent('#tile-cost')), { timeout: 20_000, message: 'all-time totals' });
-      const branches = await waitFor(async () => {
-        const rows = await tableRows(frame, 'chart-branch');
-        return rows.length ? rows : null;
-      }, { timeout: 20_000, message: 'per-branch data' });
+      await waitFor(async () => /all time/.test(await frame.textContent('#tile-cost')), {
+        timeout: 20_000,
+        message: 'all-time totals',
+      });
+      const branches = await waitFor(
+        async () => {
+          const rows = await tableRows(frame, 'chart-branch');
+          return rows.length ? rows : null;
+        },
+        { timeout: 20_000, message: 'per-branch data' },
+      );
       assert.deepEqual(branches[0].slice(0, 2), [BRANCH, BRANCH_COST]);
       const costliest = await tableRows(frame, 'costliest');
       // (Two sessions are titled "say hi": the 2.1.332 one costs $0.115185.)
-      assert.ok(costliest.some((r) => r[0] === DELEGATE && r[4] === DELEGATE_COST), JSON.stringify(costliest));
-      assert.ok(costliest.some((r) => r[0] === SAY_HI && r[4] === SAY_HI_COST), JSON.stringify(costliest));
+      assert.ok(
+        costliest.some((r) => r[0] === DELEGATE && r[4] === DELEGATE_COST),
+        JSON.stringify(costliest),
+      );
+      assert.ok(
+        costliest.some((r) => r[0] === SAY_HI && r[4] === SAY_HI_COST),
+        JSON.stringify(costliest),
+      );
       // The per-day chart has a canvas with a size, and its data table the days with requests.
       const canvas = await frame.evaluate(() => {
         const c = document.querySelector('#chart-agent canvas');
@@ -247,7 +310,11 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
       assert.ok(perDay.length >= 1 && perDay.every((r) => /^\d{4}-\d{2}-\d{2}$/.test(r[0])), JSON.stringify(perDay));
       // The CSP allowed our script and nothing inline was needed: no CSP violation in the webview.
       await screenshot(page, 'explore-dashboard');
-      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT) fs.copyFileSync(path.join(RESULTS_DIR, 'explore-dashboard.png'), path.join(REPO_ROOT, 'docs', 'screenshot-dashboard.png'));
+      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT)
+        fs.copyFileSync(
+          path.join(RESULTS_DIR, 'explore-dashboard.png'),
+          path.join(REPO_ROOT, 'docs', 'screenshot-dashboard.png'),
+        );
       await frame.click(`#costliest a:text-is("${SAY_HI}")`);
       await waitFor(async () => (await treeRows(page, 'Sessions')).some((r) => r.label === SAY_HI && r.selected), {
         timeout: 15_000,

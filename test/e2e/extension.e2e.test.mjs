@@ -75,7 +75,8 @@ const LIVE_2 = { input: 10000, output: 2000 }; // +12000 tokens, +$0.08
 const AFTER_LIVE_1 = { tokens: 118021, cost: '$0.26' }; // 0.2591792
 const AFTER_LIVE_2 = { tokens: 130021, cost: '$0.34' }; // 0.3391792
 
-const ariaFor = (branch, tokens, cost, sessions) => `Agent Handler: branch ${branch}, ${tokens} tokens, ${cost}, ${sessions} sessions`;
+const ariaFor = (branch, tokens, cost, sessions) =>
+  `Agent Handler: branch ${branch}, ${tokens} tokens, ${cost}, ${sessions} sessions`;
 
 // ---------------------------------------------------------------------------------------------
 // Fixture helpers (independent of the extension's code)
@@ -142,7 +143,11 @@ function buildFixtureHome(home, workspace) {
  * last entry.
  */
 function newAssistantLine(file, { n, input, output }) {
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   const template = lines.filter((o) => o.type === 'assistant' && o.message?.usage).at(-1);
   const parent = lines.filter((o) => o.uuid).at(-1);
   const o = structuredClone(template);
@@ -227,7 +232,8 @@ async function expandRow(page, labels) {
   };
   const row = await waitFor(() => rowAt(page, labels), { timeout: 20_000, message: `row ${what}` });
   if (row.expanded === undefined) throw new Error(`row ${what} is not expandable`);
-  if (!row.expanded) await viewPane(page, VIEW).locator(`.monaco-list-row[data-index="${row.index}"] .monaco-tl-twistie`).click();
+  if (!row.expanded)
+    await viewPane(page, VIEW).locator(`.monaco-list-row[data-index="${row.index}"] .monaco-tl-twistie`).click();
   await waitFor(childrenShown, { timeout: 10_000, message: `row ${what} expanded with its children shown` });
 }
 
@@ -288,14 +294,16 @@ let vs; // the running VS Code session
 let lastTranscriptWrite = 0; // ms; the store must be persisted after this before a restart
 let lastIndexChange = 0; // ms; ditto (rebuild)
 
-const git = (...args) => sh('git', args, { cwd: workspace, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' } });
+const git = (...args) =>
+  sh('git', args, { cwd: workspace, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' } });
 
 /** True when agent-handler.vsix is missing or older than a source file or package.json. */
 function vsixIsStale() {
   if (!fs.existsSync(VSIX)) return true;
   const built = fs.statSync(VSIX).mtimeMs;
   const sources = [path.join(REPO_ROOT, 'package.json'), path.join(REPO_ROOT, 'esbuild.mjs')];
-  for (const rel of fs.readdirSync(path.join(REPO_ROOT, 'src'), { recursive: true })) sources.push(path.join(REPO_ROOT, 'src', rel));
+  for (const rel of fs.readdirSync(path.join(REPO_ROOT, 'src'), { recursive: true }))
+    sources.push(path.join(REPO_ROOT, 'src', rel));
   return sources.some((f) => fs.existsSync(f) && fs.statSync(f).mtimeMs > built);
 }
 
@@ -317,7 +325,9 @@ async function withFailureShot(name, fn, t) {
         (await readExtensionHostLog(vs.userDataDir)).slice(-20_000),
       ].join('\n');
       fs.writeFileSync(path.join(RESULTS_DIR, `${name}-failure.log`), logs);
-    } catch { /* best effort */ }
+    } catch {
+      /* best effort */
+    }
     throw err;
   }
 }
@@ -348,453 +358,606 @@ describe('Agent Handler extension in VS Code (packaged .vsix)', { timeout: 15 * 
   });
 
   test('1. activates without errors', (t) =>
-    withFailureShot('ext-1-activation', async (page) => {
-      const log = await waitFor(
-        async () => {
-          const text = await logText();
-          return /activated/.test(text) && /index \(start\): \d+ of \d+ files read/.test(text) && text;
-        },
-        { timeout: 60_000, message: 'Agent Handler log shows activation and the first index pass' },
-      );
-      assert.match(log, /\[info\] Agent Handler \d+\.\d+\.\d+ activated in \d+ ms/);
-      assert.match(log, /store created: 0 sessions known before reading any transcript/);
-      assert.match(log, new RegExp(`workspace repository ${workspace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, branch feature/fake-model`));
-      assert.match(log, /this window is the index writer/);
-      assert.match(log, /index \(start\): 6 of \d+ files read, [\d.]+ MB, 0 lines skipped/);
-      assert.doesNotMatch(log, /\[error\]/);
-      const exthost = await readExtensionHostLog(vs.userDataDir);
-      assert.match(exthost, new RegExp(`ExtensionService#_doActivateExtension ${EXTENSION_ID.replace('.', '\\.')}\\b`));
-      assert.doesNotMatch(exthost.split('\n').filter((l) => l.includes(EXTENSION_ID)).join('\n'), /\[error\]/i);
-      const item = await waitFor(() => branchItem(page), { timeout: 30_000, message: 'status bar item' });
-      assert.equal(item.visible, true);
-      // No notification from the extension (errors and warnings are shown as toasts).
-      const toasts = (await notifications(page)).filter((n) => /agent handler/i.test(`${n.source} ${n.message}`));
-      assert.deepEqual(toasts, []);
-      await screenshot(page, 'ext-1-activated');
-    }, t));
+    withFailureShot(
+      'ext-1-activation',
+      async (page) => {
+        const log = await waitFor(
+          async () => {
+            const text = await logText();
+            return /activated/.test(text) && /index \(start\): \d+ of \d+ files read/.test(text) && text;
+          },
+          { timeout: 60_000, message: 'Agent Handler log shows activation and the first index pass' },
+        );
+        assert.match(log, /\[info\] Agent Handler \d+\.\d+\.\d+ activated in \d+ ms/);
+        assert.match(log, /store created: 0 sessions known before reading any transcript/);
+        assert.match(
+          log,
+          new RegExp(
+            `workspace repository ${workspace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, branch feature/fake-model`,
+          ),
+        );
+        assert.match(log, /this window is the index writer/);
+        assert.match(log, /index \(start\): 6 of \d+ files read, [\d.]+ MB, 0 lines skipped/);
+        assert.doesNotMatch(log, /\[error\]/);
+        const exthost = await readExtensionHostLog(vs.userDataDir);
+        assert.match(
+          exthost,
+          new RegExp(`ExtensionService#_doActivateExtension ${EXTENSION_ID.replace('.', '\\.')}\\b`),
+        );
+        assert.doesNotMatch(
+          exthost
+            .split('\n')
+            .filter((l) => l.includes(EXTENSION_ID))
+            .join('\n'),
+          /\[error\]/i,
+        );
+        const item = await waitFor(() => branchItem(page), { timeout: 30_000, message: 'status bar item' });
+        assert.equal(item.visible, true);
+        // No notification from the extension (errors and warnings are shown as toasts).
+        const toasts = (await notifications(page)).filter((n) => /agent handler/i.test(`${n.source} ${n.message}`));
+        assert.deepEqual(toasts, []);
+        await screenshot(page, 'ext-1-activated');
+      },
+      t,
+    ));
 
   test('2. the Sessions view lists the fixture sessions, grouped, subagent under its parent', (t) =>
-    withFailureShot('ext-2-tree', async (page) => {
-      await openViewContainer(page, 'Agent Handler');
-      await waitFor(async () => (await rowAt(page, [BRANCH, SAY_HI]))?.description?.includes('63K tok'), {
-        timeout: 30_000,
-        message: '"say hi" listed under the current branch',
-      });
-      await expandRow(page, [BRANCH, DELEGATE]);
-      await expandRow(page, [OTHER]);
-      await expandRow(page, [OTHER, OTHER_FOLDER]);
-      await expandRow(page, [OTHER, OTHER_FOLDER, DELEGATE]);
-      const rows = await sessionRows(page);
-      assert.deepEqual(
-        rows.map((r) => [r.level, r.label]),
-        [
-          [1, BRANCH],
-          [2, DELEGATE],
-          [3, SUBAGENT],
-          [2, SAY_HI],
-          [1, OTHER],
-          [2, OTHER_FOLDER],
-          [3, DELEGATE],
-          [4, SUBAGENT],
-          [3, SAY_HI],
-        ],
-      );
-      const at = (...labels) => rows.find((r) => samePath(r.path, labels));
-      // The group carries the branch's totals from the branch query (116821 tokens, $0.2511792).
-      assert.match(at(BRANCH).description, /^117K tok · \$0\.25 · current branch · 2 sessions$/);
-      assert.match(at(BRANCH, DELEGATE).description, / · 54K tok · \$0\.14$/); // 38708 + 15073 with its subagent
-      assert.match(at(BRANCH, DELEGATE, SUBAGENT).description, / · 15K tok · /);
-      assert.match(at(BRANCH, SAY_HI).description, / · 63K tok · \$0\.12$/);
-      assert.equal(at(BRANCH, SAY_HI).expanded, undefined, 'say hi has no subagent');
-      assert.equal(at(OTHER).description, '2 sessions');
-      assert.equal(at(OTHER, OTHER_FOLDER).description, '2 sessions');
-      // Session rows carry their status and figures in the accessible label.
-      assert.match(at(BRANCH, SAY_HI).ariaLabel, /^say hi, .*\b(done|idle)\b.* · 63K tok · \$0\.12/);
-      // The focused row shows its inline actions: move the focus to the top group row (Home), then
-      // out of the tree; then the whole window, and a compact shot for the docs (side bar and the
-      // left of the status bar, under the title bar).
-      await page.keyboard.press('Home');
-      await waitFor(async () => (await sessionRows(page)).find((r) => r.focused)?.index === 0, { timeout: 5000, message: 'top row focused' });
-      await page.locator('#workbench\\.parts\\.editor').click({ position: { x: 200, y: 200 } });
-      await waitFor(
-        async () =>
-          (await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row:hover, #workbench\\.parts\\.sidebar .monaco-list:focus-within').count()) === 0,
-        { timeout: 5000, message: 'the tree is neither hovered nor focused' },
-      );
-      await screenshot(page, 'ext-2-sessions-view-expanded');
-      const sidebar = await page.locator('#workbench\\.parts\\.sidebar').boundingBox();
-      const titlebar = await page.locator('#workbench\\.parts\\.titlebar').boundingBox();
-      const viewport = page.viewportSize();
-      const top = Math.round(titlebar ? titlebar.y + titlebar.height : 0);
-      const docsShot = path.join(RESULTS_DIR, 'ext-2-sessions-view-docs.png');
-      await page.screenshot({
-        path: docsShot,
-        clip: { x: 0, y: top, width: Math.min(viewport.width, Math.round(sidebar.x + sidebar.width + 6)), height: viewport.height - top },
-      });
-      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT) {
-        fs.mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });
-        fs.copyFileSync(docsShot, path.join(REPO_ROOT, 'docs', 'screenshot-sessions.png'));
-      }
-    }, t));
+    withFailureShot(
+      'ext-2-tree',
+      async (page) => {
+        await openViewContainer(page, 'Agent Handler');
+        await waitFor(async () => (await rowAt(page, [BRANCH, SAY_HI]))?.description?.includes('63K tok'), {
+          timeout: 30_000,
+          message: '"say hi" listed under the current branch',
+        });
+        await expandRow(page, [BRANCH, DELEGATE]);
+        await expandRow(page, [OTHER]);
+        await expandRow(page, [OTHER, OTHER_FOLDER]);
+        await expandRow(page, [OTHER, OTHER_FOLDER, DELEGATE]);
+        const rows = await sessionRows(page);
+        assert.deepEqual(
+          rows.map((r) => [r.level, r.label]),
+          [
+            [1, BRANCH],
+            [2, DELEGATE],
+            [3, SUBAGENT],
+            [2, SAY_HI],
+            [1, OTHER],
+            [2, OTHER_FOLDER],
+            [3, DELEGATE],
+            [4, SUBAGENT],
+            [3, SAY_HI],
+          ],
+        );
+        const at = (...labels) => rows.find((r) => samePath(r.path, labels));
+        // The group carries the branch's totals from the branch query (116821 tokens, $0.2511792).
+        assert.match(at(BRANCH).description, /^117K tok · \$0\.25 · current branch · 2 sessions$/);
+        assert.match(at(BRANCH, DELEGATE).description, / · 54K tok · \$0\.14$/); // 38708 + 15073 with its subagent
+        assert.match(at(BRANCH, DELEGATE, SUBAGENT).description, / · 15K tok · /);
+        assert.match(at(BRANCH, SAY_HI).description, / · 63K tok · \$0\.12$/);
+        assert.equal(at(BRANCH, SAY_HI).expanded, undefined, 'say hi has no subagent');
+        assert.equal(at(OTHER).description, '2 sessions');
+        assert.equal(at(OTHER, OTHER_FOLDER).description, '2 sessions');
+        // Session rows carry their status and figures in the accessible label.
+        assert.match(at(BRANCH, SAY_HI).ariaLabel, /^say hi, .*\b(done|idle)\b.* · 63K tok · \$0\.12/);
+        // The focused row shows its inline actions: move the focus to the top group row (Home), then
+        // out of the tree; then the whole window, and a compact shot for the docs (side bar and the
+        // left of the status bar, under the title bar).
+        await page.keyboard.press('Home');
+        await waitFor(async () => (await sessionRows(page)).find((r) => r.focused)?.index === 0, {
+          timeout: 5000,
+          message: 'top row focused',
+        });
+        await page.locator('#workbench\\.parts\\.editor').click({ position: { x: 200, y: 200 } });
+        await waitFor(
+          async () =>
+            (await page
+              .locator(
+                '#workbench\\.parts\\.sidebar .monaco-list-row:hover, #workbench\\.parts\\.sidebar .monaco-list:focus-within',
+              )
+              .count()) === 0,
+          { timeout: 5000, message: 'the tree is neither hovered nor focused' },
+        );
+        await screenshot(page, 'ext-2-sessions-view-expanded');
+        const sidebar = await page.locator('#workbench\\.parts\\.sidebar').boundingBox();
+        const titlebar = await page.locator('#workbench\\.parts\\.titlebar').boundingBox();
+        const viewport = page.viewportSize();
+        const top = Math.round(titlebar ? titlebar.y + titlebar.height : 0);
+        const docsShot = path.join(RESULTS_DIR, 'ext-2-sessions-view-docs.png');
+        await page.screenshot({
+          path: docsShot,
+          clip: {
+            x: 0,
+            y: top,
+            width: Math.min(viewport.width, Math.round(sidebar.x + sidebar.width + 6)),
+            height: viewport.height - top,
+          },
+        });
+        if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT) {
+          fs.mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });
+          fs.copyFileSync(docsShot, path.join(REPO_ROOT, 'docs', 'screenshot-sessions.png'));
+        }
+      },
+      t,
+    ));
 
   test('3. the status bar shows the branch, its exact token total and cost', (t) =>
-    withFailureShot('ext-3-status-bar', async (page) => {
-      const item = await waitForBranchAria(page, ariaFor(BRANCH, EXPECTED.branchTokens, EXPECTED.branchCost, 3));
-      assert.equal(item.text, `${BRANCH} · 117K tok · ${EXPECTED.branchCost}`);
-      assert.equal(item.visible, true);
-      assert.equal(item.hasCommand, true, 'the item opens the branch sessions');
-      // The built-in git extension agrees on the branch.
-      assert.equal((await statusBarItem(page, 'status.scm.0'))?.text, BRANCH);
-      await page.locator(`[id="${STATUS_ITEM_ID}"]`).screenshot({ path: path.join(RESULTS_DIR, 'ext-3-status-bar-item.png') });
-      await screenshot(page, 'ext-3-status-bar');
-    }, t));
+    withFailureShot(
+      'ext-3-status-bar',
+      async (page) => {
+        const item = await waitForBranchAria(page, ariaFor(BRANCH, EXPECTED.branchTokens, EXPECTED.branchCost, 3));
+        assert.equal(item.text, `${BRANCH} · 117K tok · ${EXPECTED.branchCost}`);
+        assert.equal(item.visible, true);
+        assert.equal(item.hasCommand, true, 'the item opens the branch sessions');
+        // The built-in git extension agrees on the branch.
+        assert.equal((await statusBarItem(page, 'status.scm.0'))?.text, BRANCH);
+        await page
+          .locator(`[id="${STATUS_ITEM_ID}"]`)
+          .screenshot({ path: path.join(RESULTS_DIR, 'ext-3-status-bar-item.png') });
+        await screenshot(page, 'ext-3-status-bar');
+      },
+      t,
+    ));
 
   test('4. live: appended transcript lines update the status bar and tree; a half line is ignored until complete', (t) =>
-    withFailureShot('ext-4-live', async (page, t) => {
-      const sayHiBefore = await rowAt(page, [BRANCH, SAY_HI]);
-      assert.ok(sayHiBefore, '"say hi" row');
+    withFailureShot(
+      'ext-4-live',
+      async (page, t) => {
+        const sayHiBefore = await rowAt(page, [BRANCH, SAY_HI]);
+        assert.ok(sayHiBefore, '"say hi" row');
 
-      // A complete new response.
-      const line1 = newAssistantLine(transcripts.sayHi, { n: 1, ...LIVE_1 });
-      const t0 = Date.now();
-      fs.appendFileSync(transcripts.sayHi, `${line1}\n`);
-      lastTranscriptWrite = Date.now();
-      const aria1 = ariaFor(BRANCH, AFTER_LIVE_1.tokens, AFTER_LIVE_1.cost, 3);
-      const item1 = await waitForBranchAria(page, aria1, 5000);
-      const liveMs = Date.now() - t0;
-      assert.equal(item1.text, `${BRANCH} · 118K tok · ${AFTER_LIVE_1.cost}`);
-      const sayHi1 = await waitFor(
-        async () => {
-          const r = await rowAt(page, [BRANCH, SAY_HI]);
-          return r && r.description !== sayHiBefore.description && r;
-        },
-        { timeout: 5000, message: '"say hi" description changes' },
-      );
-      assert.match(sayHi1.description, / · 64K tok · \$0\.12$/); // 63040 + 1200; $0.115185 + $0.008
-      await screenshot(page, 'ext-4-live-appended');
+        // A complete new response.
+        const line1 = newAssistantLine(transcripts.sayHi, { n: 1, ...LIVE_1 });
+        const t0 = Date.now();
+        fs.appendFileSync(transcripts.sayHi, `${line1}\n`);
+        lastTranscriptWrite = Date.now();
+        const aria1 = ariaFor(BRANCH, AFTER_LIVE_1.tokens, AFTER_LIVE_1.cost, 3);
+        const item1 = await waitForBranchAria(page, aria1, 5000);
+        const liveMs = Date.now() - t0;
+        assert.equal(item1.text, `${BRANCH} · 118K tok · ${AFTER_LIVE_1.cost}`);
+        const sayHi1 = await waitFor(
+          async () => {
+            const r = await rowAt(page, [BRANCH, SAY_HI]);
+            return r && r.description !== sayHiBefore.description && r;
+          },
+          { timeout: 5000, message: '"say hi" description changes' },
+        );
+        assert.match(sayHi1.description, / · 64K tok · \$0\.12$/); // 63040 + 1200; $0.115185 + $0.008
+        await screenshot(page, 'ext-4-live-appended');
 
-      // Half a line (no newline): the extension reads the grown file (an index pass in its log) but
-      // nothing changes while the line is incomplete.
-      const line2 = newAssistantLine(transcripts.sayHi, { n: 2, ...LIVE_2 });
-      const cut = Math.floor(line2.length / 2);
-      const passes = /index \(files changed\):/;
-      const logBefore = await logText();
-      fs.appendFileSync(transcripts.sayHi, line2.slice(0, cut));
-      lastTranscriptWrite = Date.now();
-      await waitFor(async () => countMatches(await logText(), passes) > countMatches(logBefore, passes), {
-        timeout: 5000,
-        interval: 100,
-        message: 'an index pass after the half line',
-      });
-      const snapshot = async () => {
-        const it = await branchItem(page);
-        const row = await rowAt(page, [BRANCH, SAY_HI]);
-        // Without the "just now"/"1m ago" part, which moves with the clock.
-        return { aria: it?.ariaLabel, text: it?.text, sayHi: row?.description.replace(/^.*? · (?=\d)/, '') };
-      };
-      const unchanged = await stableFor(snapshot, { aria: aria1, text: item1.text, sayHi: sayHi1.description.replace(/^.*? · (?=\d)/, '') }, {
-        reads: 10,
-        minMs: 2500,
-        message: 'status bar and tree after a half line',
-      });
-      const logAfterHalf = (await logText()).slice(logBefore.length);
-      // The grown file was looked at, its incomplete last line left for later (not read, not skipped).
-      assert.match(logAfterHalf, /index \(files changed\): 1 file\(s\) end in an incomplete line/);
-      assert.doesNotMatch(logAfterHalf, /\[(error|warning|warn)\]/, 'a half line is neither an error nor a malformed line');
+        // Half a line (no newline): the extension reads the grown file (an index pass in its log) but
+        // nothing changes while the line is incomplete.
+        const line2 = newAssistantLine(transcripts.sayHi, { n: 2, ...LIVE_2 });
+        const cut = Math.floor(line2.length / 2);
+        const passes = /index \(files changed\):/;
+        const logBefore = await logText();
+        fs.appendFileSync(transcripts.sayHi, line2.slice(0, cut));
+        lastTranscriptWrite = Date.now();
+        await waitFor(async () => countMatches(await logText(), passes) > countMatches(logBefore, passes), {
+          timeout: 5000,
+          interval: 100,
+          message: 'an index pass after the half line',
+        });
+        const snapshot = async () => {
+          const it = await branchItem(page);
+          const row = await rowAt(page, [BRANCH, SAY_HI]);
+          // Without the "just now"/"1m ago" part, which moves with the clock.
+          return { aria: it?.ariaLabel, text: it?.text, sayHi: row?.description.replace(/^.*? · (?=\d)/, '') };
+        };
+        const unchanged = await stableFor(
+          snapshot,
+          { aria: aria1, text: item1.text, sayHi: sayHi1.description.replace(/^.*? · (?=\d)/, '') },
+          {
+            reads: 10,
+            minMs: 2500,
+            message: 'status bar and tree after a half line',
+          },
+        );
+        const logAfterHalf = (await logText()).slice(logBefore.length);
+        // The grown file was looked at, its incomplete last line left for later (not read, not skipped).
+        assert.match(logAfterHalf, /index \(files changed\): 1 file\(s\) end in an incomplete line/);
+        assert.doesNotMatch(
+          logAfterHalf,
+          /\[(error|warning|warn)\]/,
+          'a half line is neither an error nor a malformed line',
+        );
 
-      // Complete the line.
-      const t1 = Date.now();
-      fs.appendFileSync(transcripts.sayHi, `${line2.slice(cut)}\n`);
-      lastTranscriptWrite = Date.now();
-      const item2 = await waitForBranchAria(page, ariaFor(BRANCH, AFTER_LIVE_2.tokens, AFTER_LIVE_2.cost, 3), 5000);
-      const completeMs = Date.now() - t1;
-      assert.equal(item2.text, `${BRANCH} · 130K tok · ${AFTER_LIVE_2.cost}`);
-      await waitFor(async () => / · 76K tok · \$0\.20$/.test((await rowAt(page, [BRANCH, SAY_HI]))?.description ?? ''), {
-        timeout: 5000,
-        message: '"say hi" shows 76K tok · $0.20', // 64240 + 12000; $0.123185 + $0.08
-      });
-      assert.equal(sumUsage(transcripts.sayHi).total, EXPECTED.sayHi.total + 13200);
-      const log = await logText();
-      assert.doesNotMatch(log, /\[error\]/);
-      await screenshot(page, 'ext-4-live-completed');
-      t.diagnostic(`live update ${liveMs} ms; half line unchanged over ${unchanged.reads} reads / ${unchanged.ms} ms; completed line ${completeMs} ms`);
-    }, t));
+        // Complete the line.
+        const t1 = Date.now();
+        fs.appendFileSync(transcripts.sayHi, `${line2.slice(cut)}\n`);
+        lastTranscriptWrite = Date.now();
+        const item2 = await waitForBranchAria(page, ariaFor(BRANCH, AFTER_LIVE_2.tokens, AFTER_LIVE_2.cost, 3), 5000);
+        const completeMs = Date.now() - t1;
+        assert.equal(item2.text, `${BRANCH} · 130K tok · ${AFTER_LIVE_2.cost}`);
+        await waitFor(
+          async () => / · 76K tok · \$0\.20$/.test((await rowAt(page, [BRANCH, SAY_HI]))?.description ?? ''),
+          {
+            timeout: 5000,
+            message: '"say hi" shows 76K tok · $0.20', // 64240 + 12000; $0.123185 + $0.08
+          },
+        );
+        assert.equal(sumUsage(transcripts.sayHi).total, EXPECTED.sayHi.total + 13200);
+        const log = await logText();
+        assert.doesNotMatch(log, /\[error\]/);
+        await screenshot(page, 'ext-4-live-completed');
+        t.diagnostic(
+          `live update ${liveMs} ms; half line unchanged over ${unchanged.reads} reads / ${unchanged.ms} ms; completed line ${completeMs} ms`,
+        );
+      },
+      t,
+    ));
 
   test('5. a branch switch in the workspace moves the status bar to the new branch', (t) =>
-    withFailureShot('ext-5-branch', async (page, t) => {
-      const t0 = Date.now();
-      let switchMs;
-      try {
-        git('checkout', '-q', 'main');
-        const item = await waitForBranchAria(page, ariaFor('main', 0, '$0.00', 0), 5000);
-        switchMs = Date.now() - t0;
-        assert.equal(item.text, 'main · 0 tok · $0.00');
-        // The tree follows: the feature branch's sessions move to "This repository".
-        const rows = await waitFor(
-          async () => {
-            const r = await sessionRows(page);
-            return r[0]?.label === 'main' && r.some((x) => x.label === 'This repository') && r;
-          },
-          { timeout: 10_000, message: 'tree regrouped for branch main' },
-        );
-        assert.match(rows[0].description, /^0 tok · \$0\.00 · current branch · 0 sessions$/);
-        assert.match(rows.find((x) => x.label === 'This repository').description, /· 2 sessions$/);
-        await expandRow(page, ['This repository', BRANCH]);
-        await waitFor(() => rowAt(page, ['This repository', BRANCH, SAY_HI]), {
+    withFailureShot(
+      'ext-5-branch',
+      async (page, t) => {
+        const t0 = Date.now();
+        let switchMs;
+        try {
+          git('checkout', '-q', 'main');
+          const item = await waitForBranchAria(page, ariaFor('main', 0, '$0.00', 0), 5000);
+          switchMs = Date.now() - t0;
+          assert.equal(item.text, 'main · 0 tok · $0.00');
+          // The tree follows: the feature branch's sessions move to "This repository".
+          const rows = await waitFor(
+            async () => {
+              const r = await sessionRows(page);
+              return r[0]?.label === 'main' && r.some((x) => x.label === 'This repository') && r;
+            },
+            { timeout: 10_000, message: 'tree regrouped for branch main' },
+          );
+          assert.match(rows[0].description, /^0 tok · \$0\.00 · current branch · 0 sessions$/);
+          assert.match(rows.find((x) => x.label === 'This repository').description, /· 2 sessions$/);
+          await expandRow(page, ['This repository', BRANCH]);
+          await waitFor(() => rowAt(page, ['This repository', BRANCH, SAY_HI]), {
+            timeout: 10_000,
+            message: '"say hi" under This repository > feature/fake-model',
+          });
+          await screenshot(page, 'ext-5-branch-main');
+        } finally {
+          git('checkout', '-q', BRANCH);
+        }
+        const back = await waitForBranchAria(page, ariaFor(BRANCH, AFTER_LIVE_2.tokens, AFTER_LIVE_2.cost, 3), 5000);
+        assert.equal(back.text, `${BRANCH} · 130K tok · ${AFTER_LIVE_2.cost}`);
+        await waitFor(async () => (await sessionRows(page))[0]?.label === BRANCH, {
           timeout: 10_000,
-          message: '"say hi" under This repository > feature/fake-model',
+          message: 'tree back on the feature branch',
         });
-        await screenshot(page, 'ext-5-branch-main');
-      } finally {
-        git('checkout', '-q', BRANCH);
-      }
-      const back = await waitForBranchAria(page, ariaFor(BRANCH, AFTER_LIVE_2.tokens, AFTER_LIVE_2.cost, 3), 5000);
-      assert.equal(back.text, `${BRANCH} · 130K tok · ${AFTER_LIVE_2.cost}`);
-      await waitFor(async () => (await sessionRows(page))[0]?.label === BRANCH, { timeout: 10_000, message: 'tree back on the feature branch' });
-      await screenshot(page, 'ext-5-branch-back');
-      t.diagnostic(`branch switch shown in ${switchMs} ms`);
-    }, t));
+        await screenshot(page, 'ext-5-branch-back');
+        t.diagnostic(`branch switch shown in ${switchMs} ms`);
+      },
+      t,
+    ));
 
   test('6. commands from the palette: Refresh, Rebuild Index, Copy Session ID, Open Transcript', (t) =>
-    withFailureShot('ext-6-commands', async (page) => {
-      const aria = ariaFor(BRANCH, AFTER_LIVE_2.tokens, AFTER_LIVE_2.cost, 3);
-      const same = { reads: 6, minMs: 1500, message: 'status bar' };
-      const readAria = async () => (await branchItem(page))?.ariaLabel;
+    withFailureShot(
+      'ext-6-commands',
+      async (page) => {
+        const aria = ariaFor(BRANCH, AFTER_LIVE_2.tokens, AFTER_LIVE_2.cost, 3);
+        const same = { reads: 6, minMs: 1500, message: 'status bar' };
+        const readAria = async () => (await branchItem(page))?.ariaLabel;
 
-      // Refresh.
-      await runCommand(page, 'Agent Handler: Refresh');
-      await stableFor(readAria, aria, same);
+        // Refresh.
+        await runCommand(page, 'Agent Handler: Refresh');
+        await stableFor(readAria, aria, same);
 
-      // Rebuild Index: the store is dropped and every transcript read again.
-      const logBeforeRebuild = await logText();
-      const rebuildsBefore = countMatches(logBeforeRebuild, /index \(rebuild\):/);
-      const rebuiltBefore = countMatches(logBeforeRebuild, /index rebuilt/);
-      await runCommand(page, 'Agent Handler: Rebuild Index');
-      const log = await waitFor(
-        async () => {
-          const text = await logText();
-          return countMatches(text, /index rebuilt/) > rebuiltBefore && countMatches(text, /index \(rebuild\):/) > rebuildsBefore && text;
-        },
-        { timeout: 30_000, message: 'log shows the rebuild' },
-      );
-      lastIndexChange = Date.now();
-      assert.match(log, /index \(rebuild\): 6 of \d+ files read/);
-      await waitForBranchAria(page, aria, 10_000);
-      await stableFor(readAria, aria, same);
-      assert.match((await rowAt(page, [BRANCH, SAY_HI]))?.description ?? '', / · 76K tok · \$0\.20$/);
-
-      // Copy Session ID: from the palette it asks for a session. Two sessions are titled "say hi"
-      // (one per fixture project): pick the one whose detail carries the workspace session's id.
-      await page.evaluate(() => navigator.clipboard.writeText('clipboard before the test'));
-      await runCommand(page, 'Agent Handler: Copy Session ID');
-      const items = await waitFor(async () => {
-        const it = await quickInputItems(page);
-        return it.length >= 6 && it;
-      }, { timeout: 10_000, message: 'session quick pick lists the sessions' });
-      assert.equal(items.filter((i) => i.label === SAY_HI).length, 2, 'both "say hi" sessions are offered');
-      await pickQuickItem(page, (i) => i.label === SAY_HI && i.ariaLabel.includes(SAY_HI_ID), `"say hi" (${SAY_HI_ID})`);
-      const message = await waitFor(
-        async () => (await statusBarItems(page)).find((i) => i.text.startsWith('Copied session id')),
-        { timeout: 5000, interval: 100, message: 'status bar message "Copied session id …"' },
-      );
-      assert.equal(message.text, `Copied session id ${SAY_HI_ID}`);
-      await screenshot(page, 'ext-6-copied-session-id');
-      const clip = await waitFor(
-        async () => {
-          const c = await page.evaluate(() => navigator.clipboard.readText());
-          return c !== 'clipboard before the test' && c;
-        },
-        { timeout: 5000, message: 'clipboard holds the session id' },
-      );
-      assert.equal(clip, SAY_HI_ID);
-
-      // Open Transcript: same quick pick; the transcript opens in an editor.
-      await runCommand(page, 'Agent Handler: Open Transcript');
-      await pickQuickItem(page, (i) => i.label === SAY_HI && i.ariaLabel.includes(SAY_HI_ID), `"say hi" (${SAY_HI_ID})`);
-      const tabTitle = `${SAY_HI_ID}.jsonl`;
-      const tab = page.locator(`.tabs-container .tab[role="tab"][data-resource-name="${tabTitle}"]`);
-      await tab.first().waitFor({ state: 'visible', timeout: 15_000 });
-      assert.equal(await tab.count(), 1);
-      assert.equal((await tab.first().textContent())?.trim(), tabTitle, 'tab title');
-      assert.match((await tab.first().getAttribute('class')) ?? '', /\bactive\b/);
-      // The breadcrumbs show the file's folders: the fixture's ~/.claude/projects/<project>.
-      await waitFor(
-        async () => {
-          const crumbs = await page.locator('.editor-group-container.active .breadcrumbs-control .monaco-breadcrumb-item').allTextContents();
-          return crumbs.includes('.claude') && crumbs.includes(PROJECT_332) && crumbs;
-        },
-        { timeout: 10_000, message: 'breadcrumbs of the transcript' },
-      );
-      await waitFor(async () => (await page.locator('.editor-instance .view-lines').first().textContent())?.includes(SAY_HI_ID), {
-        timeout: 15_000,
-        message: 'editor shows the transcript',
-      });
-      await screenshot(page, 'ext-6-open-transcript');
-      assert.doesNotMatch(await logText(), /\[error\]/);
-    }, t));
-
-  test('6b. Explain Cost: from the palette (branch) and from the status bar\'s quick pick; a read-only markdown document', (t) =>
-    withFailureShot('ext-6b-explain-cost', async (page) => {
-      const docTab = 'branch-feature-fake-model.md';
-      const tab = page.locator(`.tabs-container .tab[role="tab"][data-resource-name="${docTab}"]`);
-      // Monaco renders spaces as no-break spaces.
-      const editorText = async () =>
-        ((await page.locator('.editor-group-container.active .editor-instance .view-lines').first().textContent()) ?? '').replace(/\u00a0/g, ' ');
-      // After the live test: 0.2511792 + 0.008 + 0.08 = 0.3391792 → "$0.339179" (six decimals in the document).
-      const waitForDocument = () =>
-        waitFor(
+        // Rebuild Index: the store is dropped and every transcript read again.
+        const logBeforeRebuild = await logText();
+        const rebuildsBefore = countMatches(logBeforeRebuild, /index \(rebuild\):/);
+        const rebuiltBefore = countMatches(logBeforeRebuild, /index rebuilt/);
+        await runCommand(page, 'Agent Handler: Rebuild Index');
+        const log = await waitFor(
           async () => {
-            const text = (await editorText()) ?? '';
-            return text.includes('Cost of branch feature/fake-model') && text.includes('$0.339179') && text.includes('genai-prices 0.1.8') && text;
+            const text = await logText();
+            return (
+              countMatches(text, /index rebuilt/) > rebuiltBefore &&
+              countMatches(text, /index \(rebuild\):/) > rebuildsBefore &&
+              text
+            );
           },
-          { timeout: 15_000, message: 'the explain-cost document' },
+          { timeout: 30_000, message: 'log shows the rebuild' },
         );
+        lastIndexChange = Date.now();
+        assert.match(log, /index \(rebuild\): 6 of \d+ files read/);
+        await waitForBranchAria(page, aria, 10_000);
+        await stableFor(readAria, aria, same);
+        assert.match((await rowAt(page, [BRANCH, SAY_HI]))?.description ?? '', / · 76K tok · \$0\.20$/);
 
-      // From the palette: it offers the current branch or a session.
-      await runCommand(page, 'Agent Handler: Explain Cost');
-      await pickQuickItem(page, (i) => i.label.endsWith(`Branch ${BRANCH}`), `"Branch ${BRANCH}"`);
-      await tab.first().waitFor({ state: 'visible', timeout: 15_000 });
-      const text = await waitForDocument();
-      assert.match(text, /claude-opus-5-5/);
-      assert.match(text, /Rules applied/);
-      await screenshot(page, 'ext-6b-explain-branch');
-      // Read-only: typing does not change it.
-      await page.locator('.editor-group-container.active .editor-instance .view-lines').first().click();
-      await page.keyboard.type('zzz');
-      assert.doesNotMatch((await editorText()) ?? '', /zzz/);
+        // Copy Session ID: from the palette it asks for a session. Two sessions are titled "say hi"
+        // (one per fixture project): pick the one whose detail carries the workspace session's id.
+        await page.evaluate(() => navigator.clipboard.writeText('clipboard before the test'));
+        await runCommand(page, 'Agent Handler: Copy Session ID');
+        const items = await waitFor(
+          async () => {
+            const it = await quickInputItems(page);
+            return it.length >= 6 && it;
+          },
+          { timeout: 10_000, message: 'session quick pick lists the sessions' },
+        );
+        assert.equal(items.filter((i) => i.label === SAY_HI).length, 2, 'both "say hi" sessions are offered');
+        await pickQuickItem(
+          page,
+          (i) => i.label === SAY_HI && i.ariaLabel.includes(SAY_HI_ID),
+          `"say hi" (${SAY_HI_ID})`,
+        );
+        const message = await waitFor(
+          async () => (await statusBarItems(page)).find((i) => i.text.startsWith('Copied session id')),
+          { timeout: 5000, interval: 100, message: 'status bar message "Copied session id …"' },
+        );
+        assert.equal(message.text, `Copied session id ${SAY_HI_ID}`);
+        await screenshot(page, 'ext-6-copied-session-id');
+        const clip = await waitFor(
+          async () => {
+            const c = await page.evaluate(() => navigator.clipboard.readText());
+            return c !== 'clipboard before the test' && c;
+          },
+          { timeout: 5000, message: 'clipboard holds the session id' },
+        );
+        assert.equal(clip, SAY_HI_ID);
 
-      // From the status bar: its click lists the branch's sessions, with "Explain the cost" first.
-      await runCommand(page, 'View: Close All Editors');
-      await tab.first().waitFor({ state: 'detached', timeout: 10_000 });
-      await page.locator(`[id="${STATUS_ITEM_ID}"] .statusbar-item-label, [id="${STATUS_ITEM_ID}"]`).first().click();
-      // (The palette's rows linger in the DOM until the new quick pick replaces them: wait for ours.)
-      const items = await waitFor(async () => {
-        const it = await quickInputItems(page);
-        return it.some((i) => i.label === SAY_HI) && it;
-      }, { timeout: 10_000, message: 'the status bar quick pick' });
-      assert.equal(items[0].label, `Explain the cost of ${BRANCH}`);
-      await pickQuickItem(page, (i) => i.label === `Explain the cost of ${BRANCH}`, 'Explain the cost');
-      await tab.first().waitFor({ state: 'visible', timeout: 15_000 });
-      await waitForDocument();
-      await runCommand(page, 'View: Close All Editors');
-      assert.doesNotMatch(await logText(), /\[error\]/);
-    }, t));
+        // Open Transcript: same quick pick; the transcript opens in an editor.
+        await runCommand(page, 'Agent Handler: Open Transcript');
+        await pickQuickItem(
+          page,
+          (i) => i.label === SAY_HI && i.ariaLabel.includes(SAY_HI_ID),
+          `"say hi" (${SAY_HI_ID})`,
+        );
+        const tabTitle = `${SAY_HI_ID}.jsonl`;
+        const tab = page.locator(`.tabs-container .tab[role="tab"][data-resource-name="${tabTitle}"]`);
+        await tab.first().waitFor({ state: 'visible', timeout: 15_000 });
+        assert.equal(await tab.count(), 1);
+        assert.equal((await tab.first().textContent())?.trim(), tabTitle, 'tab title');
+        assert.match((await tab.first().getAttribute('class')) ?? '', /\bactive\b/);
+        // The breadcrumbs show the file's folders: the fixture's ~/.claude/projects/<project>.
+        await waitFor(
+          async () => {
+            const crumbs = await page
+              .locator('.editor-group-container.active .breadcrumbs-control .monaco-breadcrumb-item')
+              .allTextContents();
+            return crumbs.includes('.claude') && crumbs.includes(PROJECT_332) && crumbs;
+          },
+          { timeout: 10_000, message: 'breadcrumbs of the transcript' },
+        );
+        await waitFor(
+          async () => (await page.locator('.editor-instance .view-lines').first().textContent())?.includes(SAY_HI_ID),
+          {
+            timeout: 15_000,
+            message: 'editor shows the transcript',
+          },
+        );
+        await screenshot(page, 'ext-6-open-transcript');
+        assert.doesNotMatch(await logText(), /\[error\]/);
+      },
+      t,
+    ));
+
+  test("6b. Explain Cost: from the palette (branch) and from the status bar's quick pick; a read-only markdown document", (t) =>
+    withFailureShot(
+      'ext-6b-explain-cost',
+      async (page) => {
+        const docTab = 'branch-feature-fake-model.md';
+        const tab = page.locator(`.tabs-container .tab[role="tab"][data-resource-name="${docTab}"]`);
+        // Monaco renders spaces as no-break spaces.
+        const editorText = async () =>
+          (
+            (await page.locator('.editor-group-container.active .editor-instance .view-lines').first().textContent()) ??
+            ''
+          ).replace(/\u00a0/g, ' ');
+        // After the live test: 0.2511792 + 0.008 + 0.08 = 0.3391792 → "$0.339179" (six decimals in the document).
+        const waitForDocument = () =>
+          waitFor(
+            async () => {
+              const text = (await editorText()) ?? '';
+              return (
+                text.includes('Cost of branch feature/fake-model') &&
+                text.includes('$0.339179') &&
+                text.includes('genai-prices 0.1.8') &&
+                text
+              );
+            },
+            { timeout: 15_000, message: 'the explain-cost document' },
+          );
+
+        // From the palette: it offers the current branch or a session.
+        await runCommand(page, 'Agent Handler: Explain Cost');
+        await pickQuickItem(page, (i) => i.label.endsWith(`Branch ${BRANCH}`), `"Branch ${BRANCH}"`);
+        await tab.first().waitFor({ state: 'visible', timeout: 15_000 });
+        const text = await waitForDocument();
+        assert.match(text, /claude-opus-5-5/);
+        assert.match(text, /Rules applied/);
+        await screenshot(page, 'ext-6b-explain-branch');
+        // Read-only: typing does not change it.
+        await page.locator('.editor-group-container.active .editor-instance .view-lines').first().click();
+        await page.keyboard.type('zzz');
+        assert.doesNotMatch((await editorText()) ?? '', /zzz/);
+
+        // From the status bar: its click lists the branch's sessions, with "Explain the cost" first.
+        await runCommand(page, 'View: Close All Editors');
+        await tab.first().waitFor({ state: 'detached', timeout: 10_000 });
+        await page.locator(`[id="${STATUS_ITEM_ID}"] .statusbar-item-label, [id="${STATUS_ITEM_ID}"]`).first().click();
+        // (The palette's rows linger in the DOM until the new quick pick replaces them: wait for ours.)
+        const items = await waitFor(
+          async () => {
+            const it = await quickInputItems(page);
+            return it.some((i) => i.label === SAY_HI) && it;
+          },
+          { timeout: 10_000, message: 'the status bar quick pick' },
+        );
+        assert.equal(items[0].label, `Explain the cost of ${BRANCH}`);
+        await pickQuickItem(page, (i) => i.label === `Explain the cost of ${BRANCH}`, 'Explain the cost');
+        await tab.first().waitFor({ state: 'visible', timeout: 15_000 });
+        await waitForDocument();
+        await runCommand(page, 'View: Close All Editors');
+        assert.doesNotMatch(await logText(), /\[error\]/);
+      },
+      t,
+    ));
 
   test('7. the index persists: after a restart the sessions are known before any transcript is read', (t) =>
-    withFailureShot('ext-7-restart', async (_page, t) => {
-      const storeFile = path.join(vs.userDataDir, 'User', 'globalStorage', EXTENSION_ID, 'index.sqlite');
-      assert.ok(fs.existsSync(storeFile), `store file ${storeFile}`);
-      // The extension persists 1-5 s after a change: wait until the file is newer than our last change.
-      const since = Math.max(lastTranscriptWrite, lastIndexChange);
-      await waitFor(() => fs.statSync(storeFile).mtimeMs > since, { timeout: 15_000, message: 'store persisted after the last change' });
-      const size = fs.statSync(storeFile).size;
-      assert.ok(size > 10_000, `store file has content (${size} bytes)`);
-      // The session list saved with the index, which the tree shows first at the next start.
-      assert.ok(fs.existsSync(`${storeFile}.sessions`), 'session list saved next to the store');
+    withFailureShot(
+      'ext-7-restart',
+      async (_page, t) => {
+        const storeFile = path.join(vs.userDataDir, 'User', 'globalStorage', EXTENSION_ID, 'index.sqlite');
+        assert.ok(fs.existsSync(storeFile), `store file ${storeFile}`);
+        // The extension persists 1-5 s after a change: wait until the file is newer than our last change.
+        const since = Math.max(lastTranscriptWrite, lastIndexChange);
+        await waitFor(() => fs.statSync(storeFile).mtimeMs > since, {
+          timeout: 15_000,
+          message: 'store persisted after the last change',
+        });
+        const size = fs.statSync(storeFile).size;
+        assert.ok(size > 10_000, `store file has content (${size} bytes)`);
+        // The session list saved with the index, which the tree shows first at the next start.
+        assert.ok(fs.existsSync(`${storeFile}.sessions`), 'session list saved next to the store');
 
-      const { userDataDir, extensionsDir } = vs;
-      const oldLogs = new Set(await outputLogFiles(userDataDir, LOG_CHANNEL));
-      await vs.stop();
-      const t0 = Date.now();
-      vs = await startVSCode({ home, workspace, userDataDir, extensionsDir });
-      const page = vs.page;
+        const { userDataDir, extensionsDir } = vs;
+        const oldLogs = new Set(await outputLogFiles(userDataDir, LOG_CHANNEL));
+        await vs.stop();
+        const t0 = Date.now();
+        vs = await startVSCode({ home, workspace, userDataDir, extensionsDir });
+        const page = vs.page;
 
-      // Only this session's log file.
-      const newLog = async () => {
-        const file = (await outputLogFiles(userDataDir, LOG_CHANNEL)).find((f) => !oldLogs.has(f));
-        return file ? fs.readFileSync(file, 'utf8') : '';
-      };
-      const log = await waitFor(
-        async () => {
-          const text = await newLog();
-          return /index \(start\):/.test(text) && text;
-        },
-        { timeout: 60_000, message: 'first index pass after the restart' },
-      );
-      const loaded = log.match(/store loaded: (\d+) sessions known before reading any transcript/);
-      assert.ok(loaded, `"store loaded" line in:\n${log}`);
-      assert.ok(Number(loaded[1]) >= 5, `sessions known from the store: ${loaded[1]}`);
-      const pass = log.match(/index \(start\): (\d+) of (\d+) files read/);
-      assert.ok(log.indexOf(loaded[0]) < log.indexOf(pass[0]), 'store loaded before the index pass');
-      assert.equal(pass[1], '0', `no transcript re-read: ${pass[0]}`);
-      assert.doesNotMatch(log, /\[error\]/);
+        // Only this session's log file.
+        const newLog = async () => {
+          const file = (await outputLogFiles(userDataDir, LOG_CHANNEL)).find((f) => !oldLogs.has(f));
+          return file ? fs.readFileSync(file, 'utf8') : '';
+        };
+        const log = await waitFor(
+          async () => {
+            const text = await newLog();
+            return /index \(start\):/.test(text) && text;
+          },
+          { timeout: 60_000, message: 'first index pass after the restart' },
+        );
+        const loaded = log.match(/store loaded: (\d+) sessions known before reading any transcript/);
+        assert.ok(loaded, `"store loaded" line in:\n${log}`);
+        assert.ok(Number(loaded[1]) >= 5, `sessions known from the store: ${loaded[1]}`);
+        const pass = log.match(/index \(start\): (\d+) of (\d+) files read/);
+        assert.ok(log.indexOf(loaded[0]) < log.indexOf(pass[0]), 'store loaded before the index pass');
+        assert.equal(pass[1], '0', `no transcript re-read: ${pass[0]}`);
+        assert.doesNotMatch(log, /\[error\]/);
 
-      // And the UI shows the persisted numbers and sessions.
-      const item = await waitForBranchAria(page, ariaFor(BRANCH, AFTER_LIVE_2.tokens, AFTER_LIVE_2.cost, 3), 60_000);
-      assert.equal(item.text, `${BRANCH} · 130K tok · ${AFTER_LIVE_2.cost}`);
-      await openViewContainer(page, 'Agent Handler');
-      await widenSideBar(page);
-      await waitFor(async () => (await rowAt(page, [BRANCH, SAY_HI]))?.description?.includes('76K tok'), {
-        timeout: 30_000,
-        message: '"say hi" after the restart',
-      });
-      await expandRow(page, [BRANCH, DELEGATE]);
-      await expandRow(page, [OTHER]);
-      await expandRow(page, [OTHER, OTHER_FOLDER]);
-      const labels = (await sessionRows(page)).map((r) => r.path.join(' > '));
-      for (const p of [[BRANCH, SAY_HI], [BRANCH, DELEGATE, SUBAGENT], [OTHER, OTHER_FOLDER, SAY_HI], [OTHER, OTHER_FOLDER, DELEGATE]]) {
-        assert.ok(labels.includes(p.join(' > ')), `${p.join(' > ')} in ${JSON.stringify(labels)}`);
-      }
-      await screenshot(page, 'ext-7-after-restart');
-      t.diagnostic(`restart: sessions shown ${Date.now() - t0} ms after starting code-server again; ${pass[0]}`);
-    }, t));
+        // And the UI shows the persisted numbers and sessions.
+        const item = await waitForBranchAria(page, ariaFor(BRANCH, AFTER_LIVE_2.tokens, AFTER_LIVE_2.cost, 3), 60_000);
+        assert.equal(item.text, `${BRANCH} · 130K tok · ${AFTER_LIVE_2.cost}`);
+        await openViewContainer(page, 'Agent Handler');
+        await widenSideBar(page);
+        await waitFor(async () => (await rowAt(page, [BRANCH, SAY_HI]))?.description?.includes('76K tok'), {
+          timeout: 30_000,
+          message: '"say hi" after the restart',
+        });
+        await expandRow(page, [BRANCH, DELEGATE]);
+        await expandRow(page, [OTHER]);
+        await expandRow(page, [OTHER, OTHER_FOLDER]);
+        const labels = (await sessionRows(page)).map((r) => r.path.join(' > '));
+        for (const p of [
+          [BRANCH, SAY_HI],
+          [BRANCH, DELEGATE, SUBAGENT],
+          [OTHER, OTHER_FOLDER, SAY_HI],
+          [OTHER, OTHER_FOLDER, DELEGATE],
+        ]) {
+          assert.ok(labels.includes(p.join(' > ')), `${p.join(' > ')} in ${JSON.stringify(labels)}`);
+        }
+        await screenshot(page, 'ext-7-after-restart');
+        t.diagnostic(`restart: sessions shown ${Date.now() - t0} ms after starting code-server again; ${pass[0]}`);
+      },
+      t,
+    ));
   test('8. needs you: a permission Notification hook event turns the session to waiting; a Stop returns it to idle', (t) =>
-    withFailureShot('ext-8-needs-you', async (page, t) => {
-      // The spool the hook script appends to (media/hook-spool.js); lines written here as it writes them.
-      const spoolDir = path.join(vs.userDataDir, 'User', 'globalStorage', EXTENSION_ID, 'spool');
-      assert.ok(fs.existsSync(spoolDir), `spool folder ${spoolDir} made at activation`);
-      const spool = path.join(spoolDir, 'claude-hooks.jsonl');
-      // ppid: this test process, which runs (no start time: the pid alone is checked).
-      const hookLine = (hook) =>
-        `${JSON.stringify({ v: 1, agent: 'claude', received_at: new Date().toISOString(), ppid: process.pid, ppid_started_at_ms: null, hook: { session_id: SAY_HI_ID, cwd: workspace, ...hook } })}\n`;
-      const sayHiAria = async () => (await rowAt(page, [BRANCH, SAY_HI]))?.ariaLabel ?? '';
+    withFailureShot(
+      'ext-8-needs-you',
+      async (page, t) => {
+        // The spool the hook script appends to (media/hook-spool.js); lines written here as it writes them.
+        const spoolDir = path.join(vs.userDataDir, 'User', 'globalStorage', EXTENSION_ID, 'spool');
+        assert.ok(fs.existsSync(spoolDir), `spool folder ${spoolDir} made at activation`);
+        const spool = path.join(spoolDir, 'claude-hooks.jsonl');
+        // ppid: this test process, which runs (no start time: the pid alone is checked).
+        const hookLine = (hook) =>
+          `${JSON.stringify({ v: 1, agent: 'claude', received_at: new Date().toISOString(), ppid: process.pid, ppid_started_at_ms: null, hook: { session_id: SAY_HI_ID, cwd: workspace, ...hook } })}\n`;
+        const sayHiAria = async () => (await rowAt(page, [BRANCH, SAY_HI]))?.ariaLabel ?? '';
 
-      const t0 = Date.now();
-      fs.appendFileSync(spool, hookLine({ hook_event_name: 'Notification', notification_type: 'permission_prompt', message: 'Claude needs your permission to use Bash' }));
-      const toast = await waitFor(async () => (await notifications(page)).find((n) => /"say hi" is waiting for you/.test(n.message)), {
-        timeout: 15_000,
-        interval: 100,
-        message: 'a notification that "say hi" waits',
-      });
-      const notifyMs = Date.now() - t0;
-      assert.equal(toast.message, 'Claude Code session "say hi" is waiting for you: Claude needs your permission to use Bash');
-      const item = await waitFor(async () => {
-        const it = await branchItem(page);
-        return it && / · 1 waiting$/.test(it.text) && it;
-      }, { timeout: 10_000, message: 'status bar shows 1 waiting' });
-      const statusMs = Date.now() - t0;
-      assert.match(item.text, new RegExp(`^${BRANCH} · 130K tok · \\$0\\.34 .*· 1 waiting$`));
-      await waitFor(async () => (await rowAt(page, ['Needs you', SAY_HI])) && /, wait, /.test(await sayHiAria()), {
-        timeout: 10_000,
-        message: '"say hi" under Needs you and waiting in its branch group',
-      });
-      const rows = await sessionRows(page);
-      assert.equal(rows[0].label, 'Needs you', 'Needs you is the first group');
-      assert.equal(rows[0].description, '1 waiting');
-      // The waiting icon (bell) on both appearances of the session (rows in tree order: Needs you, the
-      // branch group, then the other project's own "say hi" session, which does not wait).
-      const icons = await viewPane(page, VIEW)
-        .locator('.monaco-list-rows > .monaco-list-row')
-        .evaluateAll((els) => els.filter((r) => r.querySelector('.label-name')?.textContent?.trim() === 'say hi').map((r) => !!r.querySelector('.codicon-bell-dot')));
-      assert.deepEqual(icons.slice(0, 2), [true, true], `bell icons on "say hi" rows: ${JSON.stringify(icons)}`);
-      assert.ok(icons.slice(2).every((x) => !x), `only the waiting session rings: ${JSON.stringify(icons)}`);
-      const badge = await waitFor(async () => (await page.locator('.activitybar .action-item.checked .badge-content, .activitybar .badge-content').allTextContents()).find((x) => x.trim() === '1'), {
-        timeout: 10_000,
-        message: 'view badge 1',
-      });
-      assert.equal(badge.trim(), '1');
-      await screenshot(page, 'ext-8-needs-you-waiting');
+        const t0 = Date.now();
+        fs.appendFileSync(
+          spool,
+          hookLine({
+            hook_event_name: 'Notification',
+            notification_type: 'permission_prompt',
+            message: 'Claude needs your permission to use Bash',
+          }),
+        );
+        const toast = await waitFor(
+          async () => (await notifications(page)).find((n) => /"say hi" is waiting for you/.test(n.message)),
+          {
+            timeout: 15_000,
+            interval: 100,
+            message: 'a notification that "say hi" waits',
+          },
+        );
+        const notifyMs = Date.now() - t0;
+        assert.equal(
+          toast.message,
+          'Claude Code session "say hi" is waiting for you: Claude needs your permission to use Bash',
+        );
+        const item = await waitFor(
+          async () => {
+            const it = await branchItem(page);
+            return it && / · 1 waiting$/.test(it.text) && it;
+          },
+          { timeout: 10_000, message: 'status bar shows 1 waiting' },
+        );
+        const statusMs = Date.now() - t0;
+        assert.match(item.text, new RegExp(`^${BRANCH} · 130K tok · \\$0\\.34 .*· 1 waiting$`));
+        await waitFor(async () => (await rowAt(page, ['Needs you', SAY_HI])) && /, wait, /.test(await sayHiAria()), {
+          timeout: 10_000,
+          message: '"say hi" under Needs you and waiting in its branch group',
+        });
+        const rows = await sessionRows(page);
+        assert.equal(rows[0].label, 'Needs you', 'Needs you is the first group');
+        assert.equal(rows[0].description, '1 waiting');
+        // The waiting icon (bell) on both appearances of the session (rows in tree order: Needs you, the
+        // branch group, then the other project's own "say hi" session, which does not wait).
+        const icons = await viewPane(page, VIEW)
+          .locator('.monaco-list-rows > .monaco-list-row')
+          .evaluateAll((els) =>
+            els
+              .filter((r) => r.querySelector('.label-name')?.textContent?.trim() === 'say hi')
+              .map((r) => !!r.querySelector('.codicon-bell-dot')),
+          );
+        assert.deepEqual(icons.slice(0, 2), [true, true], `bell icons on "say hi" rows: ${JSON.stringify(icons)}`);
+        assert.ok(
+          icons.slice(2).every((x) => !x),
+          `only the waiting session rings: ${JSON.stringify(icons)}`,
+        );
+        const badge = await waitFor(
+          async () =>
+            (
+              await page
+                .locator('.activitybar .action-item.checked .badge-content, .activitybar .badge-content')
+                .allTextContents()
+            ).find((x) => x.trim() === '1'),
+          {
+            timeout: 10_000,
+            message: 'view badge 1',
+          },
+        );
+        assert.equal(badge.trim(), '1');
+        await screenshot(page, 'ext-8-needs-you-waiting');
 
-      // The permission was answered and the turn ended: idle again, nobody waits.
-      fs.appendFileSync(spool, hookLine({ hook_event_name: 'PostToolUse', tool_name: 'Bash' }));
-      fs.appendFileSync(spool, hookLine({ hook_event_name: 'Stop' }));
-      await waitFor(async () => /, idle, /.test(await sayHiAria()) && !(await rowAt(page, ['Needs you'])), {
-        timeout: 10_000,
-        message: '"say hi" idle and no Needs you group',
-      });
-      await waitFor(async () => !/waiting/.test((await branchItem(page))?.text ?? 'waiting'), { timeout: 10_000, message: 'no waiting count in the status bar' });
-      assert.doesNotMatch(await logText(), /\[error\]/);
-      await screenshot(page, 'ext-8-needs-you-idle');
-      t.diagnostic(`hook event → notification ${notifyMs} ms, → status bar ${statusMs} ms`);
-    }, t));
+        // The permission was answered and the turn ended: idle again, nobody waits.
+        fs.appendFileSync(spool, hookLine({ hook_event_name: 'PostToolUse', tool_name: 'Bash' }));
+        fs.appendFileSync(spool, hookLine({ hook_event_name: 'Stop' }));
+        await waitFor(async () => /, idle, /.test(await sayHiAria()) && !(await rowAt(page, ['Needs you'])), {
+          timeout: 10_000,
+          message: '"say hi" idle and no Needs you group',
+        });
+        await waitFor(async () => !/waiting/.test((await branchItem(page))?.text ?? 'waiting'), {
+          timeout: 10_000,
+          message: 'no waiting count in the status bar',
+        });
+        assert.doesNotMatch(await logText(), /\[error\]/);
+        await screenshot(page, 'ext-8-needs-you-idle');
+        t.diagnostic(`hook event → notification ${notifyMs} ms, → status bar ${statusMs} ms`);
+      },
+      t,
+    ));
 });

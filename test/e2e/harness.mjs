@@ -59,7 +59,9 @@ function killGroup(pid, signal) {
   } catch {
     try {
       process.kill(pid, signal);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -92,7 +94,9 @@ function installExitHooks() {
     for (const dir of cleanupDirs) {
       try {
         fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-      } catch { /* best effort */ }
+      } catch {
+        /* best effort */
+      }
     }
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -181,7 +185,8 @@ export function sh(cmd, args, opts = {}) {
 function baseEnv() {
   const env = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (/^(CLAUDE|CODEX|ANTHROPIC|OPENAI|GEMINI|VSCODE_|ELECTRON_|NODE_TEST|npm_|GIT_|XDG_)/i.test(key)) delete env[key];
+    if (/^(CLAUDE|CODEX|ANTHROPIC|OPENAI|GEMINI|VSCODE_|ELECTRON_|NODE_TEST|npm_|GIT_|XDG_)/i.test(key))
+      delete env[key];
   }
   delete env.NODE_OPTIONS;
   delete env.NODE_CHANNEL_FD;
@@ -255,10 +260,20 @@ export async function startVSCode(o) {
   let existing = {};
   try {
     existing = JSON.parse(await fsp.readFile(settingsFile, 'utf8'));
-  } catch { /* none yet */ }
-  await fsp.writeFile(settingsFile, JSON.stringify({ ...DEFAULT_SETTINGS, ...existing, ...(o.settings || {}) }, null, 2));
+  } catch {
+    /* none yet */
+  }
+  await fsp.writeFile(
+    settingsFile,
+    JSON.stringify({ ...DEFAULT_SETTINGS, ...existing, ...(o.settings || {}) }, null, 2),
+  );
 
-  const env = { ...node24Env(baseEnv()), HOME: home, XDG_CONFIG_HOME: path.join(runDir, 'xdg-config'), XDG_DATA_HOME: path.join(runDir, 'xdg-data') };
+  const env = {
+    ...node24Env(baseEnv()),
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(runDir, 'xdg-config'),
+    XDG_DATA_HOME: path.join(runDir, 'xdg-data'),
+  };
   delete env.npm_config_nodedir;
   for (const [k, v] of Object.entries(o.env || {})) {
     if (v === undefined) delete env[k];
@@ -269,11 +284,15 @@ export async function startVSCode(o) {
   const common = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
   if (o.vsixPath) {
-    const r = spawnSync(node24, [codeServerEntry, ...common, '--install-extension', path.resolve(o.vsixPath), '--force'], {
-      env,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = spawnSync(
+      node24,
+      [codeServerEntry, ...common, '--install-extension', path.resolve(o.vsixPath), '--force'],
+      {
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     const out = `${r.stdout}\n${r.stderr}`;
     if (r.status !== 0 || !/successfully installed/i.test(out)) {
       throw new Error(`installing ${o.vsixPath} failed (exit ${r.status}):\n${out}`);
@@ -285,8 +304,19 @@ export async function startVSCode(o) {
   const logFd = fs.openSync(serverLog, 'a');
   const server = spawn(
     node24,
-    [codeServerEntry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
-      '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', workspace],
+    [
+      codeServerEntry,
+      ...common,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      workspace,
+    ],
     { env, cwd: workspace, detached: true, stdio: ['ignore', logFd, logFd] },
   );
   fs.closeSync(logFd);
@@ -323,7 +353,10 @@ export async function startVSCode(o) {
     const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
     await waitFor(
       async () => {
-        if (serverExit) throw Object.assign(new Error(`code-server exited ${safeJson(serverExit)}:\n${readTail(serverLog)}`), { fatal: true });
+        if (serverExit)
+          throw Object.assign(new Error(`code-server exited ${safeJson(serverExit)}:\n${readTail(serverLog)}`), {
+            fatal: true,
+          });
         const res = await httpGet(`http://127.0.0.1:${port}/healthz`, 2000).catch(() => null);
         return res && res.status === 200;
       },
@@ -338,8 +371,16 @@ export async function startVSCode(o) {
     browserServer = await chromium.launchServer({
       executablePath: chromiumPath,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+        '--disable-dev-shm-usage',
+      ],
     });
     browserPid = browserServer.process()?.pid ?? null;
     if (browserPid) track(browserPid, 'chromium');
@@ -423,7 +464,13 @@ export async function runCommand(page, title, { timeout = 20_000 } = {}) {
       const n = await rows.count();
       for (let i = 0; i < n; i++) {
         const r = rows.nth(i);
-        const label = (await r.locator('.label-name').first().textContent().catch(() => ''))?.trim();
+        const label = (
+          await r
+            .locator('.label-name')
+            .first()
+            .textContent()
+            .catch(() => '')
+        )?.trim();
         if (label === title) return r;
       }
       return null;
@@ -457,7 +504,14 @@ export async function answerQuickInput(page, { itemLabel, text, timeout = 10_000
         const rows = widget.locator('.quick-input-list .monaco-list-row');
         const n = await rows.count();
         for (let i = 0; i < n; i++) {
-          const label = (await rows.nth(i).locator('.label-name').first().textContent().catch(() => ''))?.trim();
+          const label = (
+            await rows
+              .nth(i)
+              .locator('.label-name')
+              .first()
+              .textContent()
+              .catch(() => '')
+          )?.trim();
           if (label === itemLabel) return rows.nth(i);
         }
         return null;
@@ -486,7 +540,9 @@ export async function quickInputItems(page) {
  * Does nothing if it is already the visible container.
  */
 export async function openViewContainer(page, ariaLabelSubstring, { timeout = 20_000 } = {}) {
-  const item = page.locator(`.activitybar .action-item a.action-label[aria-label*="${cssString(ariaLabelSubstring)}"]`).first();
+  const item = page
+    .locator(`.activitybar .action-item a.action-label[aria-label*="${cssString(ariaLabelSubstring)}"]`)
+    .first();
   await item.waitFor({ state: 'visible', timeout });
   const li = item.locator('xpath=..');
   const checked = async () =>
@@ -506,7 +562,10 @@ function cssString(s) {
 export function viewPane(page, viewTitle) {
   if (!viewTitle) return page.locator('#workbench\\.parts\\.sidebar .pane').first();
   const re = new RegExp(`^\\s*${viewTitle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'i');
-  return page.locator('.pane').filter({ has: page.locator('.pane-header h3.title', { hasText: re }) }).first();
+  return page
+    .locator('.pane')
+    .filter({ has: page.locator('.pane-header h3.title', { hasText: re }) })
+    .first();
 }
 
 /**
@@ -520,7 +579,11 @@ export async function treeRows(page, viewTitle) {
     els.map((r) => {
       const exp = r.getAttribute('aria-expanded');
       return {
-        label: (r.querySelector('.label-name')?.textContent ?? r.querySelector('.monaco-highlighted-label')?.textContent ?? '').trim(),
+        label: (
+          r.querySelector('.label-name')?.textContent ??
+          r.querySelector('.monaco-highlighted-label')?.textContent ??
+          ''
+        ).trim(),
         description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
         level: Number(r.getAttribute('aria-level') || 0),
         expanded: exp === null ? undefined : exp === 'true',
@@ -593,11 +656,13 @@ export async function statusBarItems(page) {
 
 /** Notification toasts currently shown: [{ message, source }]. */
 export async function notifications(page) {
-  return page.$$eval('.notifications-toasts .notification-toast, .notifications-center .notification-list-item', (els) =>
-    els.map((el) => ({
-      message: (el.querySelector('.notification-list-item-message')?.textContent || '').trim(),
-      source: (el.querySelector('.notification-list-item-source')?.textContent || '').trim(),
-    })),
+  return page.$$eval(
+    '.notifications-toasts .notification-toast, .notifications-center .notification-list-item',
+    (els) =>
+      els.map((el) => ({
+        message: (el.querySelector('.notification-list-item-message')?.textContent || '').trim(),
+        source: (el.querySelector('.notification-list-item-source')?.textContent || '').trim(),
+      })),
   );
 }
 

@@ -96,10 +96,14 @@ exports.deactivate = function () {};
 function packageProbe(dir) {
   const vsce = path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
   const out = path.join(dir, 'probe.vsix');
-  sh(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], {
-    cwd: dir,
-    env: { ...process.env, npm_config_yes: 'true' },
-  });
+  sh(
+    process.execPath,
+    [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out],
+    {
+      cwd: dir,
+      env: { ...process.env, npm_config_yes: 'true' },
+    },
+  );
   assert.ok(fs.existsSync(out), 'vsce produced probe.vsix');
   return out;
 }
@@ -135,29 +139,41 @@ describe('e2e harness smoke test (probe extension)', { skip, timeout: 20 * 60_00
     const { page } = vscode;
     try {
       // Status bar item: DOM id is `<publisher>.<name>.<item id>`.
-      const item = await waitFor(async () => {
-        const it = await statusBarItem(page, 'probe');
-        return it?.text === 'probe-ok' && it;
-      }, { timeout: 60_000, message: 'probe status bar item' });
+      const item = await waitFor(
+        async () => {
+          const it = await statusBarItem(page, 'probe');
+          return it?.text === 'probe-ok' && it;
+        },
+        { timeout: 60_000, message: 'probe status bar item' },
+      );
       assert.equal(item.id, `${PROBE_ID}.probe`);
       assert.equal(item.visible, true);
       assert.equal((await statusBarItem(page, `${PROBE_ID}.probe`))?.text, 'probe-ok');
 
       // LogOutputChannel file.
-      const logText = await waitFor(async () => {
-        const t = await readOutputLog(userDataDir, 'Probe');
-        return t.includes('activated') && t;
-      }, { timeout: 30_000, message: 'Probe output log says activated' });
+      const logText = await waitFor(
+        async () => {
+          const t = await readOutputLog(userDataDir, 'Probe');
+          return t.includes('activated') && t;
+        },
+        { timeout: 30_000, message: 'Probe output log says activated' },
+      );
       assert.match(logText, new RegExp(`activated with HOME=${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       await waitFor(async () => (await readOutputLog(userDataDir, 'Probe Plain')).includes('plain channel activated'), {
         timeout: 30_000,
         message: 'plain output channel log',
       });
-      assert.ok(fs.existsSync(path.join(userDataDir, 'User', 'globalStorage', PROBE_ID, 'probe.txt')), 'globalStorageUri location');
-      const exthost = await waitFor(async () => {
-        const t = await readExtensionHostLog(userDataDir);
-        return t.includes(PROBE_ID) && t;
-      }, { timeout: 30_000, message: 'extension host log mentions the probe' });
+      assert.ok(
+        fs.existsSync(path.join(userDataDir, 'User', 'globalStorage', PROBE_ID, 'probe.txt')),
+        'globalStorageUri location',
+      );
+      const exthost = await waitFor(
+        async () => {
+          const t = await readExtensionHostLog(userDataDir);
+          return t.includes(PROBE_ID) && t;
+        },
+        { timeout: 30_000, message: 'extension host log mentions the probe' },
+      );
       assert.match(exthost, /ahprobe\.probe/);
 
       // Built-in git extension sees the workspace repository and its branch.
@@ -168,10 +184,13 @@ describe('e2e harness smoke test (probe extension)', { skip, timeout: 20 * 60_00
 
       // Tree view in its own activity bar container.
       await openViewContainer(page, 'Probe Box');
-      const rows = await waitFor(async () => {
-        const r = await treeRows(page, 'Probe Items');
-        return r.length === 2 && r;
-      }, { timeout: 30_000, message: 'probe tree rows' });
+      const rows = await waitFor(
+        async () => {
+          const r = await treeRows(page, 'Probe Items');
+          return r.length === 2 && r;
+        },
+        { timeout: 30_000, message: 'probe tree rows' },
+      );
       assert.deepEqual(
         rows.map(({ label, description, level, expanded }) => ({ label, description, level, expanded })),
         [
@@ -180,13 +199,21 @@ describe('e2e harness smoke test (probe extension)', { skip, timeout: 20 * 60_00
         ],
       );
       await treeRow(page, 'alpha', 'Probe Items').click();
-      const expanded = await waitFor(async () => {
-        const r = await treeRows(page, 'Probe Items');
-        return r.length === 4 && r;
-      }, { timeout: 15_000, message: 'alpha expands' });
+      const expanded = await waitFor(
+        async () => {
+          const r = await treeRows(page, 'Probe Items');
+          return r.length === 4 && r;
+        },
+        { timeout: 15_000, message: 'alpha expands' },
+      );
       assert.deepEqual(
         expanded.map((r) => [r.label, r.level, r.expanded]),
-        [['alpha', 1, true], ['alpha-1', 2, undefined], ['alpha-2', 2, undefined], ['beta', 1, undefined]],
+        [
+          ['alpha', 1, true],
+          ['alpha-1', 2, undefined],
+          ['alpha-2', 2, undefined],
+          ['beta', 1, undefined],
+        ],
       );
 
       // Command palette.
@@ -195,10 +222,13 @@ describe('e2e harness smoke test (probe extension)', { skip, timeout: 20 * 60_00
         timeout: 15_000,
         message: 'command changed the status bar item',
       });
-      await waitFor(async () => (await readOutputLog(userDataDir, 'Probe')).includes(`hello command ran in ${workspace}`), {
-        timeout: 15_000,
-        message: 'command logged',
-      });
+      await waitFor(
+        async () => (await readOutputLog(userDataDir, 'Probe')).includes(`hello command ran in ${workspace}`),
+        {
+          timeout: 15_000,
+          message: 'command logged',
+        },
+      );
 
       const shot = await screenshot(page, 'smoke-probe');
       assert.ok(fs.statSync(shot).size > 10_000, 'screenshot written');

@@ -72,7 +72,10 @@ async function assertMatchesTruth(store: Store, home: string, what: string): Pro
   const t = await truth(home);
   summary.compare(t.counts, countSnapshot(store));
   assert.deepEqual(countSnapshot(store), t.counts, `${what}: counts differ from a fresh index`);
-  const live = listSessions(store).filter((s) => s.transcript_available).map((s) => s.session_id).sort();
+  const live = listSessions(store)
+    .filter((s) => s.transcript_available)
+    .map((s) => s.session_id)
+    .sort();
   assert.deepEqual(live, t.ids, `${what}: sessions with a transcript differ from a fresh index`);
 }
 
@@ -189,7 +192,10 @@ describe('file system faults', () => {
     const { store, ix } = await fresh(home);
     const baseline = countSnapshot(store);
     const file = path.join(projectDir(home), MAIN);
-    await fsp.appendFile(file, jsonl([userPrompt({ session: MAIN.slice(0, 36), ts: '2026-11-25T20:00:00.000Z', text: 'one more' })]));
+    await fsp.appendFile(
+      file,
+      jsonl([userPrompt({ session: MAIN.slice(0, 36), ts: '2026-11-25T20:00:00.000Z', text: 'one more' })]),
+    );
     const renamed = path.join(projectDir(home), `renamed-${MAIN}`);
     // The fault, injected at the edge: the first open of the file renames it away first.
     const target = await fsp.realpath(file);
@@ -226,10 +232,14 @@ describe('file system faults', () => {
       assert.deepEqual(countSnapshot(store), baseline.counts);
       // A transcript that cannot be opened for reading.
       const file = path.join(dir, MAIN);
-      await fsp.appendFile(file, jsonl([userPrompt({ session: MAIN.slice(0, 36), ts: '2026-11-25T20:00:00.000Z', text: 'x' })]));
+      await fsp.appendFile(
+        file,
+        jsonl([userPrompt({ session: MAIN.slice(0, 36), ts: '2026-11-25T20:00:00.000Z', text: 'x' })]),
+      );
       const target = await fsp.realpath(file);
       const restore = onOpen((p) => {
-        if (p === target) throw Object.assign(new Error(`EACCES: permission denied, open '${target}'`), { code: 'EACCES' });
+        if (p === target)
+          throw Object.assign(new Error(`EACCES: permission denied, open '${target}'`), { code: 'EACCES' });
       });
       try {
         await ix.scanAll();
@@ -277,7 +287,12 @@ describe('file system faults', () => {
       const loopRoot = path.join(home, 'loop-root');
       await fsp.symlink(loopRoot, loopRoot);
       const store = await Store.open(null);
-      const ix = new Indexer(store, ADAPTERS, { home, env: { CLAUDE_CONFIG_DIR: loopRoot }, extraRoots: { claude_code: [path.join(home, '.claude')] } }, silentLogger);
+      const ix = new Indexer(
+        store,
+        ADAPTERS,
+        { home, env: { CLAUDE_CONFIG_DIR: loopRoot }, extraRoots: { claude_code: [path.join(home, '.claude')] } },
+        silentLogger,
+      );
       await ix.scanAll();
       await ix.scanAll();
       summary.compare(baseline.counts, countSnapshot(store));
@@ -293,7 +308,15 @@ describe('file system faults', () => {
     const realUpdate = TranscriptWatcher.prototype.update;
     TranscriptWatcher.prototype.update = () => undefined; // the fault: no events at all
     const svc = new IndexService(
-      { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, pricing: { overrides: {}, refresh: false }, status: undefined as never, rescanIntervalMs: 300 },
+      {
+        storeFile,
+        env: {},
+        home,
+        agents: { extraRoots: {}, disabled: [] },
+        pricing: { overrides: {}, refresh: false },
+        status: undefined as never,
+        rescanIntervalMs: 300,
+      },
       () => undefined,
       silentLogger,
     );
@@ -304,7 +327,13 @@ describe('file system faults', () => {
         path.join(projectDir(home), `${id}.jsonl`),
         jsonl([
           userPrompt({ session: id, ts: '2026-11-25T20:00:00.000Z', text: 'hello' }),
-          assistant({ session: id, ts: '2026-11-25T20:00:01.000Z', msg: 'msg_missed_1', req: 'req_missed_1', usage: { in: 10, out: 5 } }),
+          assistant({
+            session: id,
+            ts: '2026-11-25T20:00:01.000Z',
+            msg: 'msg_missed_1',
+            req: 'req_missed_1',
+            usage: { in: 10, out: 5 },
+          }),
         ]),
       );
       const deadline = Date.now() + 30_000;
@@ -336,7 +365,15 @@ describe('file system faults', () => {
           writes.push(
             fsp.writeFile(
               path.join(dir, `${id}.jsonl`),
-              jsonl([assistant({ session: id, ts: '2026-11-25T20:00:00.000Z', msg: `msg_many_${i}`, req: `req_many_${i}`, usage: { in: 1, out: 1 } })]),
+              jsonl([
+                assistant({
+                  session: id,
+                  ts: '2026-11-25T20:00:00.000Z',
+                  msg: `msg_many_${i}`,
+                  req: `req_many_${i}`,
+                  usage: { in: 1, out: 1 },
+                }),
+              ]),
             ),
           );
         } else {
@@ -359,7 +396,10 @@ describe('file system faults', () => {
       // A second scan reads nothing again.
       const again = await ix.scanAll();
       assert.equal(again.files_read, 0);
-      summary.compare({ ...base.counts }, Object.fromEntries(Object.entries(counts).filter(([id]) => id in base.counts)));
+      summary.compare(
+        { ...base.counts },
+        Object.fromEntries(Object.entries(counts).filter(([id]) => id in base.counts)),
+      );
       summary.note(`${TOTAL} files in one folder, ${TRANSCRIPTS} of them transcripts`);
       store.close();
     });

@@ -9,7 +9,6 @@ import { after } from 'node:test';
 import { all } from '../../src/core/store/sqlite';
 import type { Store } from '../../src/core/store/store';
 
-
 export { agentHome, copyDir } from '../unit/helpers';
 
 /** Every regular file below a folder. */
@@ -50,7 +49,9 @@ export function countSnapshot(store: Store): Record<string, SessionCount> {
 
 /** Session ids listed, with how many rows each has (always 1 when nothing is double). */
 export function sessionIds(store: Store): string[] {
-  return all<{ session_id: string }>(store.db, 'SELECT session_id FROM sessions ORDER BY session_id').map((r) => r.session_id);
+  return all<{ session_id: string }>(store.db, 'SELECT session_id FROM sessions ORDER BY session_id').map(
+    (r) => r.session_id,
+  );
 }
 
 export function skippedTotal(store: Store): number {
@@ -61,10 +62,16 @@ export function skippedTotal(store: Store): number {
 export function assertSaneNumbers(store: Store): void {
   const cols = ['input', 'output', 'cache_read', 'cache_write', 'cache_write_1h', 'request_count'];
   for (const c of cols) {
-    const bad = all(store.db, `SELECT ${c} AS v FROM usage WHERE NOT (typeof(${c}) IN ('integer','real') AND ${c} >= 0 AND ${c} < 1e18)`);
+    const bad = all(
+      store.db,
+      `SELECT ${c} AS v FROM usage WHERE NOT (typeof(${c}) IN ('integer','real') AND ${c} >= 0 AND ${c} < 1e18)`,
+    );
     if (bad.length) throw new Error(`usage.${c} holds ${JSON.stringify(bad[0].v)}`);
   }
-  const bad = all(store.db, `SELECT session_id, cost_usd, tokens_input FROM sessions WHERE NOT (cost_usd >= 0 AND tokens_input >= 0 AND tokens_output >= 0)`);
+  const bad = all(
+    store.db,
+    `SELECT session_id, cost_usd, tokens_input FROM sessions WHERE NOT (cost_usd >= 0 AND tokens_input >= 0 AND tokens_output >= 0)`,
+  );
   if (bad.length) throw new Error(`session totals not sane: ${JSON.stringify(bad[0])}`);
 }
 
@@ -79,7 +86,9 @@ export class FaultSummary {
   constructor(readonly faultClass: string) {
     after(() => {
       const extra = this.notes.length ? ` (${this.notes.join('; ')})` : '';
-      console.log(`RELIABILITY ${this.faultClass}: ${this.cases} cases, ${this.crashes} crashes, ${this.lost} lost sessions, ${this.double} double counts${extra}`);
+      console.log(
+        `RELIABILITY ${this.faultClass}: ${this.cases} cases, ${this.crashes} crashes, ${this.lost} lost sessions, ${this.double} double counts${extra}`,
+      );
     });
   }
 

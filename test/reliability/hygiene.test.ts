@@ -31,7 +31,15 @@ describe('resource hygiene', () => {
     const storeFile = path.join(await tempDir('ah-rel-hyg-'), 'index.sqlite');
     const mk = () =>
       new IndexService(
-        { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, pricing: { overrides: {}, refresh: false }, status: DEFAULT_STATUS_SETTINGS, rescanIntervalMs: 60_000 },
+        {
+          storeFile,
+          env: {},
+          home,
+          agents: { extraRoots: {}, disabled: [] },
+          pricing: { overrides: {}, refresh: false },
+          status: DEFAULT_STATUS_SETTINGS,
+          rescanIntervalMs: 60_000,
+        },
         () => undefined,
         silentLogger,
       );
@@ -65,7 +73,10 @@ describe('resource hygiene', () => {
 
   it('backoff: 1 s, 2 s, 4 s … at most 60 s', () => {
     summary.cases++;
-    assert.deepEqual([1, 2, 3, 4, 7, 8, 20].map((n) => backoffDelay(n)), [1000, 2000, 4000, 8000, 60_000, 60_000, 60_000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 7, 8, 20].map((n) => backoffDelay(n)),
+      [1000, 2000, 4000, 8000, 60_000, 60_000, 60_000],
+    );
   });
 
   it('a worker that crashes is started again, with a growing delay, and stops for good on stop()', async () => {

@@ -17,7 +17,15 @@ import { ADAPTERS } from '../../src/core/sources/registry';
 import type { SourceAdapter } from '../../src/core/sources/types';
 import { Store } from '../../src/core/store/store';
 import { silentLogger } from '../unit/helpers';
-import { FaultSummary, agentHome, assertSaneNumbers, countSnapshot, filesUnder, sessionIds, skippedTotal } from './helpers';
+import {
+  FaultSummary,
+  agentHome,
+  assertSaneNumbers,
+  countSnapshot,
+  filesUnder,
+  sessionIds,
+  skippedTotal,
+} from './helpers';
 
 const summary = new FaultSummary('malformed input');
 const RUNS = Number(process.env.AH_FUZZ_RUNS ?? 15);
@@ -134,7 +142,8 @@ function assertEventShape(e: AgentEvent): void {
   assert.ok(e && typeof e.kind === 'string', 'event without a kind');
   assert.ok(e.ts === null || typeof e.ts === 'string', `ts ${String(e.ts)}`);
   if (e.kind === 'usage') {
-    for (const [k, n] of Object.entries(e.tokens)) assert.ok(typeof n === 'number' && Number.isFinite(n) && n >= 0, `tokens.${k} = ${String(n)}`);
+    for (const [k, n] of Object.entries(e.tokens))
+      assert.ok(typeof n === 'number' && Number.isFinite(n) && n >= 0, `tokens.${k} = ${String(n)}`);
     assert.equal(typeof e.dedup_key, 'string');
     assert.ok(e.model === null || typeof e.model === 'string', `model ${String(e.model)}`);
   }
@@ -210,13 +219,16 @@ for (const adapter of ADAPTERS.filter((a) => a.id !== 'spool')) {
             summary.compare(baseline, countSnapshot(store));
             assert.deepEqual(countSnapshot(store), baseline);
             assert.deepEqual(sessionIds(store), baselineIds);
-            assert.equal(skippedTotal(store), baselineSkipped + garbage.length, 'every broken line is counted as skipped');
+            assert.equal(
+              skippedTotal(store),
+              baselineSkipped + garbage.length,
+              'every broken line is counted as skipped',
+            );
             store.close();
           }),
           { numRuns: RUNS },
         );
       });
-
     }
     if (adapter.format === 'lines') {
       it('property: parseLine never returns a malformed event, whatever the shape of any field', async () => {
@@ -242,59 +254,66 @@ for (const adapter of ADAPTERS.filter((a) => a.id !== 'spool')) {
       });
     }
 
-    if (!sqlite) it('property: a field of the wrong shape in any record never crashes the indexer or stores a non-number', async () => {
-      await fc.assert(
-        fc.asyncProperty(fc.nat(), fc.nat(), fc.nat(), wrongShape, async (fi, li, pi, value) => {
-          const h = await mutatedHome((lines, i) => {
-            if (i !== fi % files.length) return lines;
-            const k = li % lines.length;
-            try {
-              const rec = JSON.parse(lines[k].toString('utf8')) as unknown;
-              const ps = paths(rec);
-              if (ps.length) setPath(rec, ps[pi % ps.length], value);
-              lines[k] = Buffer.from(JSON.stringify(rec));
-            } catch {
-              // a document adapter's non-JSON line: left as it is
-            }
-            return lines;
-          });
-          const store = await summary.run(() => indexWith(adapter, h));
-          summary.cases++;
-          assertSaneNumbers(store);
-          store.close();
-        }),
-        { numRuns: RUNS },
-      );
-    });
-
-    if (jsonl) it('unknown record types and a future schema version: no crash, the known records count the same', async () => {
-      const h = await mutatedHome((lines) => {
-        const extra = [
-          { type: 'x-record-from-the-future', timestamp: '2026-11-25T00:00:00.000Z', payload: { type: 'x-unknown', value: 1 } },
-          { type: 'event_msg', payload: { type: 'x-unknown-event' }, timestamp: '2026-11-25T00:00:00.000Z' },
-          { version: 999, schema_version: 999, type: 'summary', summary: 'future' },
-          [1, 2, 3],
-          42,
-          'a string',
-          null,
-        ];
-        return [...lines, ...extra.map((r) => Buffer.from(JSON.stringify(r)))];
+    if (!sqlite)
+      it('property: a field of the wrong shape in any record never crashes the indexer or stores a non-number', async () => {
+        await fc.assert(
+          fc.asyncProperty(fc.nat(), fc.nat(), fc.nat(), wrongShape, async (fi, li, pi, value) => {
+            const h = await mutatedHome((lines, i) => {
+              if (i !== fi % files.length) return lines;
+              const k = li % lines.length;
+              try {
+                const rec = JSON.parse(lines[k].toString('utf8')) as unknown;
+                const ps = paths(rec);
+                if (ps.length) setPath(rec, ps[pi % ps.length], value);
+                lines[k] = Buffer.from(JSON.stringify(rec));
+              } catch {
+                // a document adapter's non-JSON line: left as it is
+              }
+              return lines;
+            });
+            const store = await summary.run(() => indexWith(adapter, h));
+            summary.cases++;
+            assertSaneNumbers(store);
+            store.close();
+          }),
+          { numRuns: RUNS },
+        );
       });
-      const store = await summary.run(() => indexWith(adapter, h));
-      summary.compare(baseline, countSnapshot(store));
-      assert.deepEqual(countSnapshot(store), baseline);
-      store.close();
-    });
 
-    if (jsonl) it('a 50 MB line (garbage) is skipped and counted; the lines around it are indexed', async () => {
-      const huge = Buffer.alloc(50 * 1024 * 1024, 0x78); // 'xxxx…'
-      const h = await mutatedHome((lines) => [...lines.slice(0, 1), huge, ...lines.slice(1)]);
-      const store = await summary.run(() => indexWith(adapter, h));
-      summary.compare(baseline, countSnapshot(store));
-      assert.deepEqual(countSnapshot(store), baseline);
-      assert.ok(skippedTotal(store) >= baselineSkipped + 1, 'the 50 MB line is counted as skipped');
-      store.close();
-    });
+    if (jsonl)
+      it('unknown record types and a future schema version: no crash, the known records count the same', async () => {
+        const h = await mutatedHome((lines) => {
+          const extra = [
+            {
+              type: 'x-record-from-the-future',
+              timestamp: '2026-11-25T00:00:00.000Z',
+              payload: { type: 'x-unknown', value: 1 },
+            },
+            { type: 'event_msg', payload: { type: 'x-unknown-event' }, timestamp: '2026-11-25T00:00:00.000Z' },
+            { version: 999, schema_version: 999, type: 'summary', summary: 'future' },
+            [1, 2, 3],
+            42,
+            'a string',
+            null,
+          ];
+          return [...lines, ...extra.map((r) => Buffer.from(JSON.stringify(r)))];
+        });
+        const store = await summary.run(() => indexWith(adapter, h));
+        summary.compare(baseline, countSnapshot(store));
+        assert.deepEqual(countSnapshot(store), baseline);
+        store.close();
+      });
+
+    if (jsonl)
+      it('a 50 MB line (garbage) is skipped and counted; the lines around it are indexed', async () => {
+        const huge = Buffer.alloc(50 * 1024 * 1024, 0x78); // 'xxxx…'
+        const h = await mutatedHome((lines) => [...lines.slice(0, 1), huge, ...lines.slice(1)]);
+        const store = await summary.run(() => indexWith(adapter, h));
+        summary.compare(baseline, countSnapshot(store));
+        assert.deepEqual(countSnapshot(store), baseline);
+        assert.ok(skippedTotal(store) >= baselineSkipped + 1, 'the 50 MB line is counted as skipped');
+        store.close();
+      });
     if (sqlite) {
       it('property: a database replaced by random bytes is counted as skipped and keeps what was indexed from it', async () => {
         await fc.assert(
@@ -307,7 +326,11 @@ for (const adapter of ADAPTERS.filter((a) => a.id !== 'spool')) {
             await fsp.writeFile(mine[fi % mine.length], bytes);
             await summary.run(() => ix.scanAll());
             summary.compare(baseline, countSnapshot(store));
-            assert.deepEqual(countSnapshot(store), baseline, 'what the database counted before stays until it can be read again');
+            assert.deepEqual(
+              countSnapshot(store),
+              baseline,
+              'what the database counted before stays until it can be read again',
+            );
             store.close();
           }),
           { numRuns: RUNS },
@@ -321,7 +344,11 @@ for (const adapter of ADAPTERS.filter((a) => a.id !== 'spool')) {
           const doc = JSON.parse(await fsp.readFile(f, 'utf8')) as { v?: unknown; messages: unknown[] };
           doc.v = 999;
           doc.messages.push({ role: 'x-future-role', messageId: 9999, content: [{ type: 'x-unknown' }] });
-          doc.messages.splice(1, 0, { role: 'info', messageId: 9998, content: [{ type: 'text', text: 'y'.repeat(50 * 1024 * 1024) }] });
+          doc.messages.splice(1, 0, {
+            role: 'info',
+            messageId: 9998,
+            content: [{ type: 'text', text: 'y'.repeat(50 * 1024 * 1024) }],
+          });
           await fsp.writeFile(f, JSON.stringify(doc));
         }
         const store = await summary.run(() => indexWith(adapter, h));
@@ -342,7 +369,11 @@ for (const adapter of ADAPTERS.filter((a) => a.id !== 'spool')) {
             await fsp.writeFile(victim, brokenLine(g, await fsp.readFile(victim)));
             await summary.run(() => ix.scanAll());
             summary.compare(baseline, countSnapshot(store));
-            assert.deepEqual(countSnapshot(store), baseline, 'what the document counted before stays until it can be read again');
+            assert.deepEqual(
+              countSnapshot(store),
+              baseline,
+              'what the document counted before stays until it can be read again',
+            );
             assert.ok(skippedTotal(store) >= 1);
             store.close();
           }),

@@ -17,7 +17,9 @@ async function main(): Promise<void> {
     store.transaction(() => {
       run(store.db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('test_generation', ?)", [String(gen)]);
       // Some bulk, different every time, so the file changes size and the write is not instant.
-      run(store.db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('test_bulk', ?)", [randomBytes(20_000).toString('hex')]);
+      run(store.db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('test_bulk', ?)", [
+        randomBytes(20_000).toString('hex'),
+      ]);
     });
     store.markDirty();
     await store.persist();

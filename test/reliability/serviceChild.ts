@@ -10,7 +10,15 @@ import { DEFAULT_STATUS_SETTINGS } from '../../src/core/model/status';
 const [storeFile, home] = process.argv.slice(2);
 const send = (m: unknown) => process.send?.(m);
 const svc = new IndexService(
-  { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, pricing: { overrides: {}, refresh: false }, status: DEFAULT_STATUS_SETTINGS, rescanIntervalMs: 2_000 },
+  {
+    storeFile,
+    env: {},
+    home,
+    agents: { extraRoots: {}, disabled: [] },
+    pricing: { overrides: {}, refresh: false },
+    status: DEFAULT_STATUS_SETTINGS,
+    rescanIntervalMs: 2_000,
+  },
   (m) => {
     if (m.type === 'role' || m.type === 'ready' || m.type === 'changed') send({ type: 'event', event: m });
   },

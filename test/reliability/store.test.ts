@@ -21,7 +21,11 @@ import { FaultSummary, agentHome, countSnapshot } from './helpers';
 const summary = new FaultSummary('store');
 const KILL_ROUNDS = Number(process.env.AH_KILL_ROUNDS ?? 12);
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -33,7 +37,15 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null |
 
 function service(storeFile: string, home: string, log = recordingLogger()) {
   const svc = new IndexService(
-    { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, pricing: { overrides: {}, refresh: false }, status: DEFAULT_STATUS_SETTINGS, rescanIntervalMs: 60_000 },
+    {
+      storeFile,
+      env: {},
+      home,
+      agents: { extraRoots: {}, disabled: [] },
+      pricing: { overrides: {}, refresh: false },
+      status: DEFAULT_STATUS_SETTINGS,
+      rescanIntervalMs: 60_000,
+    },
     () => undefined,
     log,
   );
@@ -57,14 +69,20 @@ async function indexedStoreFile(): Promise<{ file: string; home: string; counts:
 describe('store faults', () => {
   const corruptions: [string, (file: string) => Promise<void>, string][] = [
     ['random bytes', (f) => fsp.writeFile(f, randomBytes(64 * 1024)), 'rebuilt-corrupt'],
-    ['a truncated store (first half)', async (f) => fsp.truncate(f, Math.floor((await fsp.stat(f)).size / 2)), 'rebuilt-corrupt'],
+    [
+      'a truncated store (first half)',
+      async (f) => fsp.truncate(f, Math.floor((await fsp.stat(f)).size / 2)),
+      'rebuilt-corrupt',
+    ],
     ['an empty file', (f) => fsp.writeFile(f, ''), 'rebuilt-corrupt'],
     [
       'a valid SQLite database of another schema',
       async (f) => {
         const SQL = await loadSqlJs();
         const db = new SQL.Database();
-        db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes(body) VALUES (\'not ours\'); PRAGMA user_version = 7;');
+        db.exec(
+          "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes(body) VALUES ('not ours'); PRAGMA user_version = 7;",
+        );
         await fsp.writeFile(f, db.export());
         db.close();
       },
@@ -91,8 +109,13 @@ describe('store faults', () => {
       const { svc, log } = service(file, home);
       await summary.run(() => svc.start());
       assert.equal(svc.state().store_outcome, outcome);
-      assert.ok(log.warnings.some((w) => w.includes('moved aside') && w.includes(outcome)), `a log message says so: ${log.warnings.join(' | ')}`);
-      const aside = (await fsp.readdir(path.dirname(file))).filter((n) => n.startsWith(`${path.basename(file)}.`) && /\.(corrupt|old)-\d+$/.test(n));
+      assert.ok(
+        log.warnings.some((w) => w.includes('moved aside') && w.includes(outcome)),
+        `a log message says so: ${log.warnings.join(' | ')}`,
+      );
+      const aside = (await fsp.readdir(path.dirname(file))).filter(
+        (n) => n.startsWith(`${path.basename(file)}.`) && /\.(corrupt|old)-\d+$/.test(n),
+      );
       assert.equal(aside.length, 1, 'the unreadable file is kept next to it for a bug report');
       await waitFor('the rebuild', async () => (await svc.query('sessions', {})).length > 0);
       await svc.stop();
@@ -129,15 +152,23 @@ describe('store faults', () => {
       assert.equal(store.outcome, 'loaded', `round ${round}: the file opens as a store`);
       const gen = Number(store.getMeta('test_generation'));
       // The file holds the last generation the child confirmed, or the one it was writing.
-      assert.ok(gen === last || gen === last + 1, `round ${round}: generation ${gen}, last confirmed ${last} (started at ${start})`);
+      assert.ok(
+        gen === last || gen === last + 1,
+        `round ${round}: generation ${gen}, last confirmed ${last} (started at ${start})`,
+      );
       acknowledged = Math.max(acknowledged, gen);
       store.close();
       summary.cases++;
     }
     // The next writer removes what the killed persists left behind.
     await Store.removeStaleTemps(file);
-    assert.deepEqual((await fsp.readdir(path.dirname(file))).filter((n) => n.includes('.tmp-')), []);
-    summary.note(`${KILL_ROUNDS} kill -9 rounds, ${killedMidWrite} of them left a half-written temp file, generation ${acknowledged} reached`);
+    assert.deepEqual(
+      (await fsp.readdir(path.dirname(file))).filter((n) => n.includes('.tmp-')),
+      [],
+    );
+    summary.note(
+      `${KILL_ROUNDS} kill -9 rounds, ${killedMidWrite} of them left a half-written temp file, generation ${acknowledged} reached`,
+    );
   });
 
   it('disk full while persisting: the old file is kept, no temp file left, the save is retried and succeeds once there is room', async () => {
@@ -171,7 +202,8 @@ describe('store faults', () => {
         }
       } else {
         (fsp as { open: typeof fsp.open }).open = (async (p: Parameters<typeof fsp.open>[0], ...rest: unknown[]) => {
-          if (String(p).includes('.tmp-')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          if (String(p).includes('.tmp-'))
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
           return (realOpen as (...a: unknown[]) => ReturnType<typeof fsp.open>)(p, ...rest);
         }) as typeof fsp.open;
       }
@@ -182,13 +214,23 @@ describe('store faults', () => {
         path.join(project, `${id}.jsonl`),
         jsonl([
           userPrompt({ session: id, ts: '2026-11-25T20:00:00.000Z', text: 'while the disk is full' }),
-          assistant({ session: id, ts: '2026-11-25T20:00:01.000Z', msg: 'msg_full_1', req: 'req_full_1', usage: { in: 7, out: 3 } }),
+          assistant({
+            session: id,
+            ts: '2026-11-25T20:00:01.000Z',
+            msg: 'msg_full_1',
+            req: 'req_full_1',
+            usage: { in: 7, out: 3 },
+          }),
         ]),
       );
       await svc.query('refresh', {});
       await waitFor('a failed save', () => log.warnings.some((w) => w.includes('could not save the index')));
       assert.deepEqual(await fsp.readFile(file), before, 'the old file is untouched');
-      assert.deepEqual((await fsp.readdir(mountDir)).filter((n) => n.includes('.tmp-')), [], 'no temp file left on the full disk');
+      assert.deepEqual(
+        (await fsp.readdir(mountDir)).filter((n) => n.includes('.tmp-')),
+        [],
+        'no temp file left on the full disk',
+      );
       const old = await Store.open(file);
       assert.equal(old.outcome, 'loaded');
       old.close();

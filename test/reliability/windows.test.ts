@@ -28,13 +28,27 @@ class Window {
   readonly errors: string[] = [];
 
   constructor(storeFile: string, home: string) {
-    this.proc = fork(path.join(__dirname, 'serviceChild.js'), [storeFile, home], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    this.proc.on('message', (m: { type: string; id?: number; role?: string; event?: { type: string; role?: string }; result?: unknown; error?: string; message?: string }) => {
-      if (m.type === 'started') this.role = m.role!;
-      else if (m.type === 'event' && (m.event!.type === 'role' || m.event!.type === 'ready')) this.role = m.event!.role!;
-      else if (m.type === 'result') this.pending.get(m.id!)?.(m);
-      else if (m.type === 'error') this.errors.push(m.message!);
+    this.proc = fork(path.join(__dirname, 'serviceChild.js'), [storeFile, home], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
+    this.proc.on(
+      'message',
+      (m: {
+        type: string;
+        id?: number;
+        role?: string;
+        event?: { type: string; role?: string };
+        result?: unknown;
+        error?: string;
+        message?: string;
+      }) => {
+        if (m.type === 'started') this.role = m.role!;
+        else if (m.type === 'event' && (m.event!.type === 'role' || m.event!.type === 'ready'))
+          this.role = m.event!.role!;
+        else if (m.type === 'result') this.pending.get(m.id!)?.(m);
+        else if (m.type === 'error') this.errors.push(m.message!);
+      },
+    );
   }
 
   async sessions(): Promise<SessionView[]> {
@@ -61,7 +75,11 @@ class Window {
   }
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 90_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 90_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -91,7 +109,13 @@ async function newSession(home: string, n: number): Promise<string> {
     path.join(project, `${id}.jsonl`),
     jsonl([
       userPrompt({ session: id, ts: '2026-11-25T20:00:00.000Z', text: `window test ${n}` }),
-      assistant({ session: id, ts: '2026-11-25T20:00:01.000Z', msg: `msg_win_${n}`, req: `req_win_${n}`, usage: { in: 10 + n, out: 5 } }),
+      assistant({
+        session: id,
+        ts: '2026-11-25T20:00:01.000Z',
+        msg: `msg_win_${n}`,
+        req: `req_win_${n}`,
+        usage: { in: 10 + n, out: 5 },
+      }),
     ]),
   );
   return id;
@@ -120,7 +144,9 @@ describe('two windows on one store', () => {
 
     // The writer indexes a new session and saves; the reader reloads and serves it.
     const first = await newSession(home, 1);
-    await waitFor('the reader to see the writer’s update', async () => (await reader.sessions()).some((s) => s.session_id === first));
+    await waitFor('the reader to see the writer’s update', async () =>
+      (await reader.sessions()).some((s) => s.session_id === first),
+    );
     let t = await truth(home);
     assert.deepEqual(countsOf(await reader.sessions()), countsOf(await writer.sessions()));
     assert.deepEqual((await reader.sessions()).map((s) => s.session_id).sort(), t.ids);
@@ -136,7 +162,9 @@ describe('two windows on one store', () => {
     // The lease is stale after IndexService.HEARTBEAT_MS * 3 without a heartbeat; a dead pid on this
     // host makes it stale at once, taken at the reader's next heartbeat.
     assert.ok(handoverMs <= 4 * IndexService.HEARTBEAT_MS, `handed over in ${handoverMs} ms`);
-    summary.note(`handover after SIGKILL of the writer in ${(handoverMs / 1000).toFixed(1)} s (lease ${(3 * IndexService.HEARTBEAT_MS) / 1000} s)`);
+    summary.note(
+      `handover after SIGKILL of the writer in ${(handoverMs / 1000).toFixed(1)} s (lease ${(3 * IndexService.HEARTBEAT_MS) / 1000} s)`,
+    );
 
     const third = await newSession(home, 3);
     await waitFor('the new writer to index everything', async () => {

@@ -43,7 +43,14 @@ describe('accounting rules', () => {
     await writeTranscript(home, `${A}.jsonl`, [
       userPrompt({ session: A, ts: t('10:00:00.000'), text: 'go' }),
       // The first streamed line is a partial one (stop_reason null, output 1).
-      assistant({ session: A, ts: t('10:00:01.000'), msg: 'msg_s', req: 'req_s', usage: { in: 10, out: 1, cr: 100 }, stop: null }),
+      assistant({
+        session: A,
+        ts: t('10:00:01.000'),
+        msg: 'msg_s',
+        req: 'req_s',
+        usage: { in: 10, out: 1, cr: 100 },
+        stop: null,
+      }),
       // The complete one: the largest.
       assistant({ session: A, ts: t('10:00:01.100'), msg: 'msg_s', req: 'req_s', usage: { in: 10, out: 50, cr: 100 } }),
       // A later, smaller line of the same response must not replace it.
@@ -73,7 +80,13 @@ describe('accounting rules', () => {
       assistant({ session: P, ts: t('10:00:03.000'), msg: 'msg_2', req: 'req_2', usage: { in: 200, out: 20 } }),
     ];
     const fork = [
-      { type: 'queue-operation', operation: 'enqueue', timestamp: t('10:05:00.000'), sessionId: F, content: 'branch off here' },
+      {
+        type: 'queue-operation',
+        operation: 'enqueue',
+        timestamp: t('10:05:00.000'),
+        sessionId: F,
+        content: 'branch off here',
+      },
       userPrompt({ session: F, ts: t('10:00:00.000'), text: 'original question' }),
       assistant({ session: F, ts: t('10:00:00.998'), msg: 'msg_1', req: 'req_1', usage: { in: 100, out: 10 } }),
       userPrompt({ session: F, ts: t('10:00:02.000'), text: 'and then?' }),
@@ -132,7 +145,7 @@ describe('accounting rules', () => {
     });
   });
 
-  test('progress lines carry a subagent\'s nested usage: never counted', async () => {
+  test("progress lines carry a subagent's nested usage: never counted", async () => {
     const home = await newHome();
     await writeTranscript(home, `${A}.jsonl`, [
       userPrompt({ session: A, ts: t('10:00:00.000'), text: 'delegate' }),
@@ -157,7 +170,12 @@ describe('accounting rules', () => {
               model: 'claude-opus-5-5',
               role: 'assistant',
               content: [{ type: 'tool_use', id: 'toolu_nested', name: 'Bash', input: {} }],
-              usage: { input_tokens: 999, output_tokens: 99, cache_read_input_tokens: 9999, cache_creation_input_tokens: 0 },
+              usage: {
+                input_tokens: 999,
+                output_tokens: 99,
+                cache_read_input_tokens: 9999,
+                cache_creation_input_tokens: 0,
+              },
             },
           },
           normalizedMessages: [],
@@ -173,19 +191,38 @@ describe('accounting rules', () => {
     assert.equal(s.tool_call_count, 0);
   });
 
-  test('a sidechain copy of a main-chain message.id does not count (side questions re-log the parent\'s messages)', async () => {
+  test("a sidechain copy of a main-chain message.id does not count (side questions re-log the parent's messages)", async () => {
     const home = await newHome();
     await writeTranscript(home, `${A}.jsonl`, [
       userPrompt({ session: A, ts: t('10:00:00.000'), text: 'main question' }),
-      assistant({ session: A, ts: t('10:00:01.000'), msg: 'msg_main', req: 'req_main', usage: { in: 100, out: 10, cr: 1000 } }),
+      assistant({
+        session: A,
+        ts: t('10:00:01.000'),
+        msg: 'msg_main',
+        req: 'req_main',
+        usage: { in: 100, out: 10, cr: 1000 },
+      }),
       // In the main file too: a sidechain line re-logging msg_main under another requestId.
-      assistant({ session: A, ts: t('10:00:05.000'), msg: 'msg_main', req: 'req_inline', sidechain: true, usage: { in: 100, out: 10, cr: 1000 } }),
+      assistant({
+        session: A,
+        ts: t('10:00:05.000'),
+        msg: 'msg_main',
+        req: 'req_inline',
+        sidechain: true,
+        usage: { in: 100, out: 10, cr: 1000 },
+      }),
     ]);
     const side = { session: A, sidechain: true, agentId: 'aside_question-1' };
     await writeTranscript(home, `${A}/subagents/agent-aside_question-1.jsonl`, [
       userPrompt({ ...side, ts: t('10:00:04.000'), text: 'a side question' }),
       // The parent's message again, with a new requestId and the parent's cache-read usage.
-      assistant({ ...side, ts: t('10:00:04.100'), msg: 'msg_main', req: 'req_side', usage: { in: 100, out: 10, cr: 1000 } }),
+      assistant({
+        ...side,
+        ts: t('10:00:04.100'),
+        msg: 'msg_main',
+        req: 'req_side',
+        usage: { in: 100, out: 10, cr: 1000 },
+      }),
       // The side question's own answer.
       assistant({ ...side, ts: t('10:00:04.200'), msg: 'msg_side_own', req: 'req_side_own', usage: { in: 7, out: 3 } }),
     ]);
@@ -218,7 +255,15 @@ describe('accounting rules', () => {
     ]);
     await writeTranscript(home, `${P}/subagents/agent-k1.jsonl`, [
       userPrompt({ session: P, ts: t('09:01:00.000'), text: 'task', sidechain: true, agentId: 'k1' }),
-      assistant({ session: P, ts: t('09:01:01.000'), msg: 'msg_k', req: 'req_k', sidechain: true, agentId: 'k1', usage: { in: 30 } }),
+      assistant({
+        session: P,
+        ts: t('09:01:01.000'),
+        msg: 'msg_k',
+        req: 'req_k',
+        sidechain: true,
+        agentId: 'k1',
+        usage: { in: 30 },
+      }),
     ]);
     await writeTranscript(home, `${B}.jsonl`, [
       userPrompt({ session: B, ts: t('09:30:00.000'), text: 'newer' }),
@@ -269,7 +314,14 @@ describe('accounting rules', () => {
       `${P}.jsonl`,
       [
         userPrompt({ ...env, session: P, ts: t('10:00:00.000'), text: 'delegate' }),
-        assistant({ ...env, session: P, ts: t('10:00:01.000'), msg: 'msg_p', req: 'req_p', usage: { in: 100, out: 10 } }),
+        assistant({
+          ...env,
+          session: P,
+          ts: t('10:00:01.000'),
+          msg: 'msg_p',
+          req: 'req_p',
+          usage: { in: 100, out: 10 },
+        }),
         // The parent's progress line embeds the subagent's response (same ids): not counted here.
         {
           type: 'progress',
@@ -278,7 +330,13 @@ describe('accounting rules', () => {
           cwd: repo,
           gitBranch: 'feature/a',
           timestamp: t('10:00:02.500'),
-          data: { message: { type: 'assistant', requestId: 'req_sub', message: { id: 'msg_sub', model: 'claude-opus-5-5', usage: { input_tokens: 20, output_tokens: 2 } } } },
+          data: {
+            message: {
+              type: 'assistant',
+              requestId: 'req_sub',
+              message: { id: 'msg_sub', model: 'claude-opus-5-5', usage: { input_tokens: 20, output_tokens: 2 } },
+            },
+          },
         },
       ],
       repo,
@@ -316,7 +374,10 @@ describe('accounting rules', () => {
     assert.equal(b.sessions, 2);
     assert.deepEqual(
       b.by_session.map((x) => [x.session_id, x.tokens_input, x.parent_session_id]).sort(),
-      [[P, 100, null], ['agent-x1', 20, P]].sort(),
+      [
+        [P, 100, null],
+        ['agent-x1', 20, P],
+      ].sort(),
     );
     assert.equal(grandTotal(store).tokens_input, 120);
   });
@@ -327,7 +388,15 @@ describe('accounting rules', () => {
     assert.ok(info);
     const home = await newHome();
     const line = (branch: string, n: number, tokens: number) =>
-      assistant({ session: A, cwd: repo, branch, ts: t(`10:00:0${n}.000`), msg: `msg_${n}`, req: `req_${n}`, usage: { in: tokens } });
+      assistant({
+        session: A,
+        cwd: repo,
+        branch,
+        ts: t(`10:00:0${n}.000`),
+        msg: `msg_${n}`,
+        req: `req_${n}`,
+        usage: { in: tokens },
+      });
     await writeTranscript(
       home,
       `${A}.jsonl`,
@@ -362,7 +431,12 @@ describe('accounting rules', () => {
     await writeTranscript(home, `${A}.jsonl`, [
       userPrompt({ session: A, ts: t('10:00:00.000'), text: 'hello' }),
       assistant({ session: A, ts: t('10:00:01.000'), msg: 'msg_ok', req: 'req_ok', usage: { in: 10, out: 1 } }),
-      system({ session: A, ts: t('10:00:02.000'), subtype: 'api_error', extra: { error: { status: 529 }, retryAttempt: 1, maxRetries: 10 } }),
+      system({
+        session: A,
+        ts: t('10:00:02.000'),
+        subtype: 'api_error',
+        extra: { error: { status: 529 }, retryAttempt: 1, maxRetries: 10 },
+      }),
       {
         ...assistant({
           session: A,
@@ -411,7 +485,12 @@ describe('accounting rules', () => {
     );
     assert.deepEqual(
       rows.map((r) => [r.cache_write, r.cache_write_1h]),
-      [[150, 50], [200, 0], [300, 0], [80, 20]],
+      [
+        [150, 50],
+        [200, 0],
+        [300, 0],
+        [80, 20],
+      ],
     );
     // claude-opus-5-5: 5m writes $5/Mtok, 1h writes $8/Mtok:
     // 1: 100*5 + 50*8 = 900; 2: 200*5 = 1000; 3: 300*5 = 1500; 4: 60*5 + 20*8 = 460 → 3860 µ$
@@ -424,7 +503,14 @@ describe('accounting rules', () => {
     delete (noModel.message as Record<string, unknown>).model;
     await writeTranscript(home, `${A}.jsonl`, [
       userPrompt({ session: A, ts: t('10:00:00.000'), text: 'price me' }),
-      assistant({ session: A, ts: t('10:00:01.000'), msg: 'msg_1', req: 'req_1', model: 'gpt-fake-9000', usage: { in: 1000, out: 100 } }),
+      assistant({
+        session: A,
+        ts: t('10:00:01.000'),
+        msg: 'msg_1',
+        req: 'req_1',
+        model: 'gpt-fake-9000',
+        usage: { in: 1000, out: 100 },
+      }),
       assistant({ session: A, ts: t('10:00:02.000'), msg: 'msg_2', req: 'req_2', usage: { in: 1000 } }),
       noModel,
     ]);
@@ -443,24 +529,42 @@ describe('accounting rules', () => {
     const name = keyNames('msg_1:req_1', 'msg_2:req_2', 'msg_3:req_3');
     assert.deepEqual(
       costs.map((r) => [name(r.dedup_key), r.cost_usd === null ? null : Math.round(r.cost_usd * 1e6), r.priced]),
-      [['msg_1:req_1', null, 0], ['msg_2:req_2', 4000, 1], ['msg_3:req_3', null, 0]],
+      [
+        ['msg_1:req_1', null, 0],
+        ['msg_2:req_2', 4000, 1],
+        ['msg_3:req_3', null, 0],
+      ],
     );
     assert.deepEqual(
       diagnostics(store).unpriced_models.sort((x, y) => x.model.localeCompare(y.model)),
-      [{ model: 'gpt-fake-9000', requests: 1 }, { model: 'unknown', requests: 1 }],
+      [
+        { model: 'gpt-fake-9000', requests: 1 },
+        { model: 'unknown', requests: 1 },
+      ],
     );
     const tokens = { input: 1000, output: 100, cache_read: 0, cache_write: 0, cache_write_1h: 0 };
-    assert.deepEqual(priceRequest({ framework: 'claude_code', model: 'gpt-fake-9000', tokens, ts: t('10:00:01.000') }), {
-      cost_usd: null,
-      priced: false,
-      rule: 'no price for gpt-fake-9000',
-    });
+    assert.deepEqual(
+      priceRequest({ framework: 'claude_code', model: 'gpt-fake-9000', tokens, ts: t('10:00:01.000') }),
+      {
+        cost_usd: null,
+        priced: false,
+        rule: 'no price for gpt-fake-9000',
+      },
+    );
     assert.equal(priceRequest({ framework: 'claude_code', model: null, tokens, ts: null }).priced, false);
     // A request with no tokens costs nothing, whatever its model.
-    assert.deepEqual(priceRequest({ framework: 'claude_code', model: 'gpt-fake-9000', tokens: { ...tokens, input: 0, output: 0 }, ts: null }).cost_usd, 0);
+    assert.deepEqual(
+      priceRequest({
+        framework: 'claude_code',
+        model: 'gpt-fake-9000',
+        tokens: { ...tokens, input: 0, output: 0 },
+        ts: null,
+      }).cost_usd,
+      0,
+    );
   });
 
-  test('the agent\'s own cost-state figure is kept apart, for comparison: the last one wins', async () => {
+  test("the agent's own cost-state figure is kept apart, for comparison: the last one wins", async () => {
     const home = await newHome();
     await writeTranscript(home, `${A}.jsonl`, [
       userPrompt({ session: A, ts: t('10:00:00.000'), text: 'cost' }),

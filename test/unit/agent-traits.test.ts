@@ -23,7 +23,9 @@ describe('agent traits', () => {
   });
 
   test('what each agent is declared to be', () => {
-    const declared = Object.fromEntries(AGENTS.map((a) => [a.id, [a.traits.sharedProcess, a.traits.hooks, a.traits.costFigure, a.traits.modelProvider]]));
+    const declared = Object.fromEntries(
+      AGENTS.map((a) => [a.id, [a.traits.sharedProcess, a.traits.hooks, a.traits.costFigure, a.traits.modelProvider]]),
+    );
     assert.deepEqual(declared, {
       claude_code: [false, 'installable', 'cost-state', 'anthropic'],
       codex: [false, 'installable', null, 'openai'],
@@ -41,8 +43,14 @@ describe('agent traits', () => {
   });
 
   test('usesSharedProcess: Cursor only; isAmp: the agent without hooks (Amp) only', () => {
-    assert.deepEqual(AGENTS.filter((a) => usesSharedProcess({ framework: a.id })).map((a) => a.id), ['cursor']);
-    assert.deepEqual(AGENTS.filter((a) => isAmp({ framework: a.id })).map((a) => a.id), ['amp']);
+    assert.deepEqual(
+      AGENTS.filter((a) => usesSharedProcess({ framework: a.id })).map((a) => a.id),
+      ['cursor'],
+    );
+    assert.deepEqual(
+      AGENTS.filter((a) => isAmp({ framework: a.id })).map((a) => a.id),
+      ['amp'],
+    );
     assert.equal(usesSharedProcess({ framework: 'no-such-agent' }), false);
     assert.equal(isAmp({ framework: 'no-such-agent' }), false);
   });
@@ -101,27 +109,59 @@ describe('default folders per OS', () => {
   });
 
   test('Windows: the environment and extra roots resolved with Windows rules', () => {
-    const env = { CODEX_HOME: 'D:\\codex ', GEMINI_CLI_HOME: 'D:\\gem', XDG_DATA_HOME: 'D:\\xdg', CLAUDE_CONFIG_DIR: 'D:\\a,E:\\b' };
+    const env = {
+      CODEX_HOME: 'D:\\codex ',
+      GEMINI_CLI_HOME: 'D:\\gem',
+      XDG_DATA_HOME: 'D:\\xdg',
+      CLAUDE_CONFIG_DIR: 'D:\\a,E:\\b',
+    };
     const e: SourceEnv = { ...WINDOWS, env, extraRoots: { codex: ['E:/backup/codex'] } };
     assert.deepEqual(adapterFor('codex')!.roots(e), ['D:\\codex', 'C:\\Users\\u\\.codex', 'E:\\backup\\codex']);
     assert.deepEqual(adapterFor('gemini')!.roots(e), ['D:\\gem\\.gemini', 'C:\\Users\\u\\.gemini']);
     assert.deepEqual(adapterFor('opencode')!.roots(e), ['D:\\xdg\\opencode', 'C:\\Users\\u\\.local\\share\\opencode']);
-    assert.deepEqual(adapterFor('claude_code')!.roots(e), ['D:\\a', 'E:\\b', 'C:\\Users\\u\\.claude', 'C:\\Users\\u\\.config\\claude']);
+    assert.deepEqual(adapterFor('claude_code')!.roots(e), [
+      'D:\\a',
+      'E:\\b',
+      'C:\\Users\\u\\.claude',
+      'C:\\Users\\u\\.config\\claude',
+    ]);
   });
 
   test('without a platform, the OS the code runs on', () => {
     for (const a of AGENTS) {
-      assert.deepEqual(a.roots({ home: '/home/u', env: {} }), a.roots({ home: '/home/u', env: {}, platform: process.platform }), a.id);
+      assert.deepEqual(
+        a.roots({ home: '/home/u', env: {} }),
+        a.roots({ home: '/home/u', env: {}, platform: process.platform }),
+        a.id,
+      );
     }
   });
 });
 
 describe('agentRoots: the roots every adapter shares', () => {
-  const agent = { id: 'fake', traits: { defaultPaths: { linux: ['~/.fake', '$XDG_DATA_HOME/fake'], darwin: [], win32: [] } as const } };
+  const agent = {
+    id: 'fake',
+    traits: { defaultPaths: { linux: ['~/.fake', '$XDG_DATA_HOME/fake'], darwin: [], win32: [] } as const },
+  };
 
-  test('the environment\'s folders, the defaults, older versions\' folders, then the user\'s; unset ones skipped, each once', () => {
-    const e: SourceEnv = { home: '/h', env: {}, platform: 'linux', extraRoots: { fake: ['/extra', '/h/.fake'], other: ['/not-mine'] } };
-    assert.deepEqual(agentRoots(e, agent, { overrides: [null, '/moved'], legacy: ['/old', null] }), ['/moved', '/h/.fake', '/h/.local/share/fake', '/old', '/extra']);
-    assert.deepEqual(agentRoots({ ...e, env: { XDG_DATA_HOME: ' /xdg ' } }, agent), ['/h/.fake', '/xdg/fake', '/extra']);
+  test("the environment's folders, the defaults, older versions' folders, then the user's; unset ones skipped, each once", () => {
+    const e: SourceEnv = {
+      home: '/h',
+      env: {},
+      platform: 'linux',
+      extraRoots: { fake: ['/extra', '/h/.fake'], other: ['/not-mine'] },
+    };
+    assert.deepEqual(agentRoots(e, agent, { overrides: [null, '/moved'], legacy: ['/old', null] }), [
+      '/moved',
+      '/h/.fake',
+      '/h/.local/share/fake',
+      '/old',
+      '/extra',
+    ]);
+    assert.deepEqual(agentRoots({ ...e, env: { XDG_DATA_HOME: ' /xdg ' } }, agent), [
+      '/h/.fake',
+      '/xdg/fake',
+      '/extra',
+    ]);
   });
 });

@@ -27,7 +27,11 @@ interface Ix {
   sessions: Map<string, SessionView>;
 }
 
-async function index(home: string, env: Record<string, string> = {}, extraRoots?: Record<string, string[]>): Promise<Ix> {
+async function index(
+  home: string,
+  env: Record<string, string> = {},
+  extraRoots?: Record<string, string[]>,
+): Promise<Ix> {
   const store = await Store.open(path.join(await tempDir('ah-amp-store-'), 'store.sqlite'));
   const indexer = new Indexer(store, [ampAdapter], sourceEnvFrom(env, home, extraRoots), silentLogger);
   const stats = await indexer.scanAll();
@@ -50,19 +54,48 @@ async function writeThread(home: string, thread: { id: string } & Record<string,
 }
 
 function turnState(store: Store, id: string): string | null {
-  return all<{ turn_state: string | null }>(store.db, 'SELECT turn_state FROM sessions WHERE session_id = ?', [id])[0]?.turn_state ?? null;
+  return (
+    all<{ turn_state: string | null }>(store.db, 'SELECT turn_state FROM sessions WHERE session_id = ?', [id])[0]
+      ?.turn_state ?? null
+  );
 }
 
 const sentAt = (hms: string) => Date.parse(`2026-11-20T${hms}Z`);
-const prompt = (messageId: number, hms: string, text: string) => ({ role: 'user', messageId, content: [{ type: 'text', text }], meta: { sentAt: sentAt(hms) } });
-const answer = (messageId: number, hms: string, usage: Record<string, unknown>, state: Record<string, unknown> = { type: 'complete', stopReason: 'end_turn' }, content: unknown[] = [{ type: 'text', text: 'ok' }]) => ({
+const prompt = (messageId: number, hms: string, text: string) => ({
+  role: 'user',
+  messageId,
+  content: [{ type: 'text', text }],
+  meta: { sentAt: sentAt(hms) },
+});
+const answer = (
+  messageId: number,
+  hms: string,
+  usage: Record<string, unknown>,
+  state: Record<string, unknown> = { type: 'complete', stopReason: 'end_turn' },
+  content: unknown[] = [{ type: 'text', text: 'ok' }],
+) => ({
   role: 'assistant',
   messageId,
   content,
   state,
-  usage: { model: 'claude-opus-4-5-20251101', inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, ...usage, timestamp: `2026-11-20T${hms}Z` },
+  usage: {
+    model: 'claude-opus-4-5-20251101',
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheCreationInputTokens: 0,
+    cacheReadInputTokens: 0,
+    ...usage,
+    timestamp: `2026-11-20T${hms}Z`,
+  },
 });
-const thread = (id: string, messages: unknown[], extra: Record<string, unknown> = {}) => ({ v: 1, id, created: sentAt('10:00:00.000'), title: 'hand-made', messages, ...extra });
+const thread = (id: string, messages: unknown[], extra: Record<string, unknown> = {}) => ({
+  v: 1,
+  id,
+  created: sentAt('10:00:00.000'),
+  title: 'hand-made',
+  messages,
+  ...extra,
+});
 
 describe('Amp fixtures: legacy local threads', () => {
   let ix: Ix;
@@ -105,11 +138,14 @@ describe('Amp fixtures: legacy local threads', () => {
     const file = ampAdapter.classify(path.dirname(FIX), path.join(FIX, `${T1}.json`))!;
     const [doc] = await ampAdapter.readDocument(file);
     const usage = doc.events.flatMap((e) => (e.kind === 'usage' ? [e] : []));
-    assert.deepEqual(usage.map((u) => [u.dedup_key, u.message_id, u.provider, u.model]), [
-      [`amp:${T1}:1`, `${T1}:1`, 'anthropic', 'claude-opus-4-5-20251101'],
-      [`amp:${T1}:3`, `${T1}:3`, 'anthropic', 'claude-opus-4-5-20251101'],
-      [`amp:${T1}:5`, `${T1}:5`, 'anthropic', 'claude-opus-4-5-20251101'],
-    ]);
+    assert.deepEqual(
+      usage.map((u) => [u.dedup_key, u.message_id, u.provider, u.model]),
+      [
+        [`amp:${T1}:1`, `${T1}:1`, 'anthropic', 'claude-opus-4-5-20251101'],
+        [`amp:${T1}:3`, `${T1}:3`, 'anthropic', 'claude-opus-4-5-20251101'],
+        [`amp:${T1}:5`, `${T1}:5`, 'anthropic', 'claude-opus-4-5-20251101'],
+      ],
+    );
     // Never a vendor cost: credits are not dollars.
     assert.ok(usage.every((u) => u.vendor_cost_usd === undefined));
   });
@@ -132,7 +168,11 @@ describe('Amp fixtures: legacy local threads', () => {
     assert.equal(s1.compaction_count, 0);
     assert.equal(turnState(ix.store, T1), 'ended');
     assert.equal(s1.framework, 'amp');
-    const branches = all<{ git_branch: string | null }>(ix.store.db, 'SELECT DISTINCT git_branch FROM usage WHERE session_id = ?', [T1]);
+    const branches = all<{ git_branch: string | null }>(
+      ix.store.db,
+      'SELECT DISTINCT git_branch FROM usage WHERE session_id = ?',
+      [T1],
+    );
     assert.deepEqual(branches, [{ git_branch: 'main' }]);
   });
 
@@ -147,12 +187,19 @@ describe('Amp fixtures: legacy local threads', () => {
     // haiku-4-5 ($1 in, $5 out, $0.10 cache read, $1.25 cache write): 10 + 890 + 1137.2 + 1232.5 = 3269.7 µ$
     // gpt-5 ($1.25 in, $10 out): 625 + 420 = 1045 µ$; total 4314.7 µ$.
     assertUsd(s2.cost_usd, 0.0043147);
-    const rows = all<{ dedup_key: string; model: string; cost_usd: number }>(ix.store.db, 'SELECT hex(dedup_hash) AS dedup_key, model, cost_usd FROM usage WHERE session_id = ? ORDER BY ts', [T2]);
+    const rows = all<{ dedup_key: string; model: string; cost_usd: number }>(
+      ix.store.db,
+      'SELECT hex(dedup_hash) AS dedup_key, model, cost_usd FROM usage WHERE session_id = ? ORDER BY ts',
+      [T2],
+    );
     const name = keyNames(`amp:${T2}:1`, `amp:${T2}:3`);
-    assert.deepEqual(rows.map((r) => [name(r.dedup_key), r.model]), [
-      [`amp:${T2}:1`, 'claude-haiku-4-5-20251001'],
-      [`amp:${T2}:3`, 'gpt-5'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [name(r.dedup_key), r.model]),
+      [
+        [`amp:${T2}:1`, 'claude-haiku-4-5-20251001'],
+        [`amp:${T2}:3`, 'gpt-5'],
+      ],
+    );
     assertUsd(rows[0].cost_usd, 0.0032697);
     assertUsd(rows[1].cost_usd, 0.001045);
     assert.equal(s2.model, 'gpt-5');
@@ -175,7 +222,11 @@ describe('Amp roots and paths', () => {
   test('classify: threads/T-*.json only', () => {
     const root = '/h/.local/share/amp';
     assert.deepEqual(ampAdapter.classify(root, `${root}/threads/T-abc.json`), {
-      path: `${root}/threads/T-abc.json`, root, session_id: 'T-abc', parent_session_id: null, agent_id: null,
+      path: `${root}/threads/T-abc.json`,
+      root,
+      session_id: 'T-abc',
+      parent_session_id: null,
+      agent_id: null,
     });
     assert.equal(ampAdapter.classify(root, `${root}/threads/settings.json`), null);
     assert.equal(ampAdapter.classify(root, `${root}/threads/sub/T-abc.json`), null);
@@ -196,10 +247,29 @@ describe('Amp roots and paths', () => {
 
 describe('Amp rules', () => {
   test('tokens: inputTokens excludes cache; provider from the model family', () => {
-    assert.deepEqual(ampTokens({ inputTokens: 12, outputTokens: 80, cacheCreationInputTokens: 900, cacheReadInputTokens: 3400, totalInputTokens: 4312 }), {
-      input: 12, output: 80, cache_read: 3400, cache_write: 900, cache_write_1h: 0,
+    assert.deepEqual(
+      ampTokens({
+        inputTokens: 12,
+        outputTokens: 80,
+        cacheCreationInputTokens: 900,
+        cacheReadInputTokens: 3400,
+        totalInputTokens: 4312,
+      }),
+      {
+        input: 12,
+        output: 80,
+        cache_read: 3400,
+        cache_write: 900,
+        cache_write_1h: 0,
+      },
+    );
+    assert.deepEqual(ampTokens({ inputTokens: -1, outputTokens: 'x' }), {
+      input: 0,
+      output: 0,
+      cache_read: 0,
+      cache_write: 0,
+      cache_write_1h: 0,
     });
-    assert.deepEqual(ampTokens({ inputTokens: -1, outputTokens: 'x' }), { input: 0, output: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0 });
     assert.equal(ampProvider('claude-sonnet-4-5'), 'anthropic');
     assert.equal(ampProvider('gpt-5-codex'), 'openai');
     assert.equal(ampProvider('o3'), 'openai');
@@ -213,10 +283,37 @@ describe('Amp rules', () => {
     const use = [{ type: 'tool_use', complete: true, id: 'toolu_9', name: 'Bash', input: { cmd: 'ls' } }];
     const cases: [string, unknown[], string][] = [
       ['T-s1', [prompt(0, '10:00:01.000', 'go')], 'waiting_model'],
-      ['T-s2', [prompt(0, '10:00:01.000', 'go'), answer(1, '10:00:02.000', { inputTokens: 5 }, { type: 'complete', stopReason: 'tool_use' }, use)], 'tool_running'],
-      ['T-s3', [prompt(0, '10:00:01.000', 'go'), answer(1, '10:00:02.000', { inputTokens: 5 }, { type: 'complete', stopReason: 'tool_use' }, use), { role: 'user', messageId: 2, content: [{ type: 'tool_result', toolUseID: 'toolu_9', run: { status: 'done', result: { output: '' } } }] }], 'waiting_model'],
-      ['T-s4', [prompt(0, '10:00:01.000', 'go'), answer(1, '10:00:02.000', { inputTokens: 5 }, { type: 'streaming' })], 'waiting_model'],
-      ['T-s5', [prompt(0, '10:00:01.000', 'go'), answer(1, '10:00:02.000', { inputTokens: 5 }, { type: 'cancelled' })], 'ended'],
+      [
+        'T-s2',
+        [
+          prompt(0, '10:00:01.000', 'go'),
+          answer(1, '10:00:02.000', { inputTokens: 5 }, { type: 'complete', stopReason: 'tool_use' }, use),
+        ],
+        'tool_running',
+      ],
+      [
+        'T-s3',
+        [
+          prompt(0, '10:00:01.000', 'go'),
+          answer(1, '10:00:02.000', { inputTokens: 5 }, { type: 'complete', stopReason: 'tool_use' }, use),
+          {
+            role: 'user',
+            messageId: 2,
+            content: [{ type: 'tool_result', toolUseID: 'toolu_9', run: { status: 'done', result: { output: '' } } }],
+          },
+        ],
+        'waiting_model',
+      ],
+      [
+        'T-s4',
+        [prompt(0, '10:00:01.000', 'go'), answer(1, '10:00:02.000', { inputTokens: 5 }, { type: 'streaming' })],
+        'waiting_model',
+      ],
+      [
+        'T-s5',
+        [prompt(0, '10:00:01.000', 'go'), answer(1, '10:00:02.000', { inputTokens: 5 }, { type: 'cancelled' })],
+        'ended',
+      ],
     ];
     for (const [id, messages] of cases) await writeThread(home, thread(id, messages));
     const { store, sessions } = await index(home);
@@ -228,7 +325,10 @@ describe('Amp rules', () => {
 
   test('a rewritten thread (Amp bumps `v` and rewrites the file) is read again whole: rows replaced, not added', async () => {
     const home = await newHome();
-    const msgs = [prompt(0, '10:00:01.000', 'go'), answer(1, '10:00:02.000', { inputTokens: 10, outputTokens: 1 }, { type: 'streaming' })];
+    const msgs = [
+      prompt(0, '10:00:01.000', 'go'),
+      answer(1, '10:00:02.000', { inputTokens: 10, outputTokens: 1 }, { type: 'streaming' }),
+    ];
     await writeThread(home, thread('T-w', msgs));
     const ix = await index(home);
     assert.equal(mustGet(ix.sessions, 'T-w').tokens_output, 1);
@@ -246,11 +346,14 @@ describe('Amp rules', () => {
 
   test('an unknown model is unpriced, never priced from credits; a usage with no tokens is no request', async () => {
     const home = await newHome();
-    await writeThread(home, thread('T-u', [
-      prompt(0, '10:00:01.000', 'go'),
-      answer(1, '10:00:02.000', { model: 'amp-internal-model', inputTokens: 100, outputTokens: 10, credits: 5 }),
-      answer(2, '10:00:03.000', { inputTokens: 0, outputTokens: 0 }),
-    ]));
+    await writeThread(
+      home,
+      thread('T-u', [
+        prompt(0, '10:00:01.000', 'go'),
+        answer(1, '10:00:02.000', { model: 'amp-internal-model', inputTokens: 100, outputTokens: 10, credits: 5 }),
+        answer(2, '10:00:03.000', { inputTokens: 0, outputTokens: 0 }),
+      ]),
+    );
     const s = mustGet((await index(home)).sessions, 'T-u');
     assert.equal(s.api_request_count, 1);
     assert.equal(s.unpriced_requests, 1);
@@ -261,7 +364,14 @@ describe('Amp rules', () => {
     const home = await newHome();
     const file = path.join(threadsDir(home), 'T-noid.json');
     await fsp.mkdir(path.dirname(file), { recursive: true });
-    await fsp.writeFile(file, JSON.stringify({ v: 1, created: sentAt('10:00:00.000'), messages: [null, 'junk', 42, prompt(0, '10:00:01.000', 'still read')] }));
+    await fsp.writeFile(
+      file,
+      JSON.stringify({
+        v: 1,
+        created: sentAt('10:00:00.000'),
+        messages: [null, 'junk', 42, prompt(0, '10:00:01.000', 'still read')],
+      }),
+    );
     const s = mustGet((await index(home)).sessions, 'T-noid');
     assert.equal(s.message_count, 1);
     assert.equal(s.cwd, null);
@@ -270,7 +380,13 @@ describe('Amp rules', () => {
 
   test('a corrupt or non-thread document is counted as skipped, not fatal; fixed, it is read', async () => {
     const home = await newHome();
-    await writeThread(home, thread('T-ok', [prompt(0, '10:00:01.000', 'fine'), answer(1, '10:00:02.000', { inputTokens: 7, outputTokens: 3 })]));
+    await writeThread(
+      home,
+      thread('T-ok', [
+        prompt(0, '10:00:01.000', 'fine'),
+        answer(1, '10:00:02.000', { inputTokens: 7, outputTokens: 3 }),
+      ]),
+    );
     const bad = path.join(threadsDir(home), 'T-bad.json');
     await fsp.writeFile(bad, '{\n  "v": 3,\n  "id": "T-bad",\n  "messages": [\n    {"role": "us');
     await fsp.writeFile(path.join(threadsDir(home), 'T-notathread.json'), '{"theme": "dark"}');

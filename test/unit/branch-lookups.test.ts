@@ -19,7 +19,8 @@ function memoryCache(): PrLookupCache & { rows: Map<string, { number: number | n
   return {
     rows,
     getPrLookup: (gitDir, branch, source) => rows.get(`${gitDir} ${branch} ${source}`),
-    setPrLookup: (gitDir, branch, source, pr) => void rows.set(`${gitDir} ${branch} ${source}`, { number: pr?.number ?? null, fetched_at_ms: Date.now() }),
+    setPrLookup: (gitDir, branch, source, pr) =>
+      void rows.set(`${gitDir} ${branch} ${source}`, { number: pr?.number ?? null, fetched_at_ms: Date.now() }),
   };
 }
 
@@ -67,8 +68,16 @@ describe('branch lookups through gh', () => {
     assert.equal(await lookups.askGh('/g', dir, 'feature/x', 'main', null), true, 'a new PR is a change');
     assert.equal(cache.rows.get('/g feature/x gh')?.number, 42);
     assert.equal(await lookups.askGh('/g', dir, 'feature/x', 'main', 'gh'), false, 'fresh: not asked');
-    assert.equal(await lookups.askGh('/g', dir, 'feature/x', 'main', 'gh', false), false, 'asked again, same PR: no change');
-    assert.equal(await lookups.askGh('/g', dir, 'feature/y', 'main', null), false, 'no PR where none was known: no change');
+    assert.equal(
+      await lookups.askGh('/g', dir, 'feature/x', 'main', 'gh', false),
+      false,
+      'asked again, same PR: no change',
+    );
+    assert.equal(
+      await lookups.askGh('/g', dir, 'feature/y', 'main', null),
+      false,
+      'no PR where none was known: no change',
+    );
     assert.equal(cache.rows.get('/g feature/y gh')?.number, null, '"no PR" is an answer, kept like one');
     assert.deepEqual(await asked(), ['feature/x', 'feature/x', 'feature/y']);
   });

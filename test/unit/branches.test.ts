@@ -23,7 +23,13 @@ function gitAt(cwd: string, date: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    env: {
+      ...process.env,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_DATE: date,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   }).trim();
 }
@@ -50,8 +56,12 @@ async function threeBranchRepo(remote = 'git@github.com:acme/widgets.git'): Prom
   return repo;
 }
 
-const tokensOf = (t: { tokens_input: number; tokens_output: number; tokens_cache_read: number; tokens_cache_write: number }) =>
-  t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write;
+const tokensOf = (t: {
+  tokens_input: number;
+  tokens_output: number;
+  tokens_cache_read: number;
+  tokens_cache_write: number;
+}) => t.tokens_input + t.tokens_output + t.tokens_cache_read + t.tokens_cache_write;
 
 describe('the HEAD reflog tells which branch was checked out when', () => {
   // `git log -g --date=unix --format=%gd%x09%gs HEAD`, newest first.
@@ -106,7 +116,8 @@ describe('one Claude Code session on main, then feature/a, then feature/b', () =
   async function setup() {
     const repo = await threeBranchRepo();
     const home = path.join(await tempDir('ah-pr-home-'), 'home');
-    const ts = (h: number, m: number) => `2026-11-24T${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00.000Z`;
+    const ts = (h: number, m: number) =>
+      `2026-11-24T${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00.000Z`;
     const on = (branch: string) => ({ session: S1, cwd: repo, branch });
     // claude-opus-5-5: $4/M input, $20/M output. Cost = in × 4e-6 + out × 20e-6.
     await writeTranscript(
@@ -118,7 +129,14 @@ describe('one Claude Code session on main, then feature/a, then feature/b', () =
         userPrompt({ ...on('feature/a'), ts: ts(10, 35), text: 'build a' }),
         assistant({ ...on('feature/a'), ts: ts(10, 36), msg: 'm2', req: 'r2', usage: { in: 2000, out: 200 } }), // 2200 tok, $0.012
         assistant({ ...on('feature/a'), ts: ts(10, 37), msg: 'm3', req: 'r3', usage: { in: 3000, out: 300 } }), // 3300 tok, $0.018
-        { type: 'pr-link', sessionId: S1, prNumber: 7, prUrl: 'https://github.com/acme/widgets/pull/7', prRepository: 'acme/widgets', timestamp: ts(10, 38) },
+        {
+          type: 'pr-link',
+          sessionId: S1,
+          prNumber: 7,
+          prUrl: 'https://github.com/acme/widgets/pull/7',
+          prRepository: 'acme/widgets',
+          timestamp: ts(10, 38),
+        },
         userPrompt({ ...on('feature/b'), ts: ts(11, 35), text: 'build b' }),
         assistant({ ...on('feature/b'), ts: ts(11, 36), msg: 'm4', req: 'r4', usage: { in: 4000, out: 400 } }), // 4400 tok, $0.024
       ],
@@ -128,8 +146,22 @@ describe('one Claude Code session on main, then feature/a, then feature/b', () =
       home,
       `${S2}.jsonl`,
       [
-        userPrompt({ session: S2, cwd: repo, branch: 'main', ts: ts(12, 0), text: 'review https://github.com/acme/widgets/pull/7 please' }),
-        assistant({ session: S2, cwd: repo, branch: 'main', ts: ts(12, 1), msg: 'm5', req: 'r5', usage: { in: 500, out: 50 } }), // 550 tok, $0.003
+        userPrompt({
+          session: S2,
+          cwd: repo,
+          branch: 'main',
+          ts: ts(12, 0),
+          text: 'review https://github.com/acme/widgets/pull/7 please',
+        }),
+        assistant({
+          session: S2,
+          cwd: repo,
+          branch: 'main',
+          ts: ts(12, 1),
+          msg: 'm5',
+          req: 'r5',
+          usage: { in: 500, out: 50 },
+        }), // 550 tok, $0.003
       ],
       repo,
     );
@@ -137,9 +169,21 @@ describe('one Claude Code session on main, then feature/a, then feature/b', () =
       home,
       `${S3}.jsonl`,
       [
-        userPrompt({ session: S3, cwd: repo, branch: 'feature/b', ts: ts(12, 10), text: 'like https://github.com/other/repo/pull/5' }),
+        userPrompt({
+          session: S3,
+          cwd: repo,
+          branch: 'feature/b',
+          ts: ts(12, 10),
+          text: 'like https://github.com/other/repo/pull/5',
+        }),
         assistant({
-          session: S3, cwd: repo, branch: 'feature/b', ts: ts(12, 11), msg: 'm6', req: 'r6', usage: { in: 100, out: 10 }, // 110 tok, $0.0006
+          session: S3,
+          cwd: repo,
+          branch: 'feature/b',
+          ts: ts(12, 11),
+          msg: 'm6',
+          req: 'r6',
+          usage: { in: 100, out: 10 }, // 110 tok, $0.0006
           content: [{ type: 'text', text: 'Opened https://github.com/acme/widgets/pull/9' }],
         }),
       ],
@@ -166,35 +210,77 @@ describe('one Claude Code session on main, then feature/a, then feature/b', () =
     // feature/b: S1 4400 + S3 110 = 4510 tok, $0.024 + $0.0006 = $0.0246
     assert.equal(tokensOf(b), 4510);
     assertUsd(b.cost_usd, 0.0246);
-    assert.deepEqual(b.by_agent.map((x) => [x.framework, x.requests]), [['claude_code', 2]]);
+    assert.deepEqual(
+      b.by_agent.map((x) => [x.framework, x.requests]),
+      [['claude_code', 2]],
+    );
 
     // S1 alone: 1100 + 5500 + 4400 = 11000 tok, $0.006 + $0.030 + $0.024 = $0.060
     const s1 = mustGet(sessions, S1);
     assert.equal(tokensOf(s1), 11000);
     assertUsd(s1.cost_usd, 0.06);
     const share = new Map(s1.branches.map((x) => [x.branch, x]));
-    assert.equal(share.get('main')!.tokens + share.get('feature/a')!.tokens + share.get('feature/b')!.tokens, tokensOf(s1));
-    assertUsd(share.get('main')!.cost_usd + share.get('feature/a')!.cost_usd + share.get('feature/b')!.cost_usd, s1.cost_usd ?? NaN);
-    assert.deepEqual(s1.branches.map((x) => x.branch), ['feature/a', 'feature/b', 'main']); // most expensive first
+    assert.equal(
+      share.get('main')!.tokens + share.get('feature/a')!.tokens + share.get('feature/b')!.tokens,
+      tokensOf(s1),
+    );
+    assertUsd(
+      share.get('main')!.cost_usd + share.get('feature/a')!.cost_usd + share.get('feature/b')!.cost_usd,
+      s1.cost_usd ?? NaN,
+    );
+    assert.deepEqual(
+      s1.branches.map((x) => x.branch),
+      ['feature/a', 'feature/b', 'main'],
+    ); // most expensive first
   });
 
   test('PR of a branch: the agent record, else a URL of this repository; never the default branch', async () => {
     const { store, gitDir } = await setup();
-    assert.deepEqual(prForBranch(store, gitDir, 'feature/a', 'main'), { number: 7, url: 'https://github.com/acme/widgets/pull/7', source: 'agent', repo: 'acme/widgets' });
+    assert.deepEqual(prForBranch(store, gitDir, 'feature/a', 'main'), {
+      number: 7,
+      url: 'https://github.com/acme/widgets/pull/7',
+      source: 'agent',
+      repo: 'acme/widgets',
+    });
     // #9 from a URL in S3's text on feature/b; the other repository's #5 is not this repository's.
-    assert.deepEqual(prForBranch(store, gitDir, 'feature/b', 'main'), { number: 9, url: 'https://github.com/acme/widgets/pull/9', source: 'transcript', repo: 'acme/widgets' });
+    assert.deepEqual(prForBranch(store, gitDir, 'feature/b', 'main'), {
+      number: 9,
+      url: 'https://github.com/acme/widgets/pull/9',
+      source: 'transcript',
+      repo: 'acme/widgets',
+    });
     // The review on main saw #7: main is not #7's head.
     assert.equal(prForBranch(store, gitDir, 'main', 'main'), null);
     assert.equal(branchSummary(store, gitDir, 'main', undefined, 'main').pr, null);
 
     // Cached answers of the network sources come after the transcripts, gh before the GitHub API.
-    store.setPrLookup(gitDir, 'feature/a', 'gh', { number: 99, url: 'https://github.com/acme/widgets/pull/99', state: 'OPEN', title: 'x' });
+    store.setPrLookup(gitDir, 'feature/a', 'gh', {
+      number: 99,
+      url: 'https://github.com/acme/widgets/pull/99',
+      state: 'OPEN',
+      title: 'x',
+    });
     assert.equal(prForBranch(store, gitDir, 'feature/a', 'main')?.number, 7);
-    store.setPrLookup(gitDir, 'feature/c', 'github', { number: 13, url: 'https://github.com/acme/widgets/pull/13', state: 'open', title: 'c' });
+    store.setPrLookup(gitDir, 'feature/c', 'github', {
+      number: 13,
+      url: 'https://github.com/acme/widgets/pull/13',
+      state: 'open',
+      title: 'c',
+    });
     assert.equal(prForBranch(store, gitDir, 'feature/c', 'main')?.source, 'github');
-    store.setPrLookup(gitDir, 'feature/c', 'gh', { number: 12, url: 'https://github.com/acme/widgets/pull/12', state: 'OPEN', title: 'c' });
+    store.setPrLookup(gitDir, 'feature/c', 'gh', {
+      number: 12,
+      url: 'https://github.com/acme/widgets/pull/12',
+      state: 'OPEN',
+      title: 'c',
+    });
     assert.deepEqual(prForBranch(store, gitDir, 'feature/c', 'main'), {
-      number: 12, url: 'https://github.com/acme/widgets/pull/12', source: 'gh', repo: 'acme/widgets', state: 'OPEN', title: 'c',
+      number: 12,
+      url: 'https://github.com/acme/widgets/pull/12',
+      source: 'gh',
+      repo: 'acme/widgets',
+      state: 'OPEN',
+      title: 'c',
     });
     // A cached "no PR" answer names nothing.
     store.setPrLookup(gitDir, 'feature/d', 'gh', null);
@@ -215,7 +301,13 @@ describe('one Claude Code session on main, then feature/a, then feature/b', () =
     assert.equal(p9.head_branch, 'feature/b');
     assert.equal(tokensOf(p9), 4510);
     assert.equal(prSummary(store, gitDir, 5, 'main'), null, "another repository's PR");
-    assert.deepEqual(listPullRequests(store, new Map([[gitDir, 'main']])).map((p) => [p.pr.number, tokensOf(p)]), [[7, 6050], [9, 4510]]);
+    assert.deepEqual(
+      listPullRequests(store, new Map([[gitDir, 'main']])).map((p) => [p.pr.number, tokensOf(p)]),
+      [
+        [7, 6050],
+        [9, 4510],
+      ],
+    );
   });
 
   test('git additions and deletions against the merge base with the default branch, per head commit', async () => {
@@ -223,9 +315,17 @@ describe('one Claude Code session on main, then feature/a, then feature/b', () =
     assert.equal(await defaultBranch(repo), 'main');
     const diffs = new DiffStats();
     // feature/a added a.txt (3 lines) on top of main.
-    assert.deepEqual(await diffs.get(gitDir, repo, 'feature/a'), { additions: 3, deletions: 0, base: 'main', head: gitAt(repo, '2026-11-24T12:00:00Z', 'rev-parse', 'feature/a') });
+    assert.deepEqual(await diffs.get(gitDir, repo, 'feature/a'), {
+      additions: 3,
+      deletions: 0,
+      base: 'main',
+      head: gitAt(repo, '2026-11-24T12:00:00Z', 'rev-parse', 'feature/a'),
+    });
     assert.equal(await diffs.get(gitDir, repo, 'main'), null, 'the default branch has nothing to compare with');
-    assert.deepEqual(parseShortstat(' 2 files changed, 10 insertions(+), 1 deletion(-)'), { additions: 10, deletions: 1 });
+    assert.deepEqual(parseShortstat(' 2 files changed, 10 insertions(+), 1 deletion(-)'), {
+      additions: 10,
+      deletions: 1,
+    });
     assert.deepEqual(parseShortstat(' 1 file changed, 4 deletions(-)'), { additions: 0, deletions: 4 });
   });
 });
@@ -237,17 +337,49 @@ describe('agents without a branch per request: the HEAD reflog at the request ti
   /** A minimal Codex rollout: session_meta (branch recorded once), then one token_count per turn. */
   function rollout(id: string, cwd: string, branch: string, turns: { ts: string; in: number; out: number }[]): string {
     const lines: object[] = [
-      { timestamp: turns[0].ts, type: 'session_meta', payload: { id, timestamp: turns[0].ts, cwd, originator: 'codex_cli_rs', cli_version: '0.169.0', source: 'cli', model_provider: 'openai', git: { branch } } },
+      {
+        timestamp: turns[0].ts,
+        type: 'session_meta',
+        payload: {
+          id,
+          timestamp: turns[0].ts,
+          cwd,
+          originator: 'codex_cli_rs',
+          cli_version: '0.169.0',
+          source: 'cli',
+          model_provider: 'openai',
+          git: { branch },
+        },
+      },
       { timestamp: turns[0].ts, type: 'turn_context', payload: { cwd, model: 'gpt-5.5' } },
     ];
-    const total = { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, reasoning_output_tokens: 0, total_tokens: 0 };
+    const total = {
+      input_tokens: 0,
+      cached_input_tokens: 0,
+      output_tokens: 0,
+      reasoning_output_tokens: 0,
+      total_tokens: 0,
+    };
     for (const t of turns) {
-      const last = { input_tokens: t.in, cached_input_tokens: 0, output_tokens: t.out, reasoning_output_tokens: 0, total_tokens: t.in + t.out };
+      const last = {
+        input_tokens: t.in,
+        cached_input_tokens: 0,
+        output_tokens: t.out,
+        reasoning_output_tokens: 0,
+        total_tokens: t.in + t.out,
+      };
       total.input_tokens += t.in;
       total.output_tokens += t.out;
       total.total_tokens += t.in + t.out;
       lines.push({ timestamp: t.ts, type: 'event_msg', payload: { type: 'user_message', message: 'go', images: [] } });
-      lines.push({ timestamp: t.ts, type: 'event_msg', payload: { type: 'token_count', info: { total_token_usage: { ...total }, last_token_usage: last, model_context_window: 258400 } } });
+      lines.push({
+        timestamp: t.ts,
+        type: 'event_msg',
+        payload: {
+          type: 'token_count',
+          info: { total_token_usage: { ...total }, last_token_usage: last, model_context_window: 258400 },
+        },
+      });
     }
     return lines.map((l) => `${JSON.stringify(l)}\n`).join('');
   }
@@ -267,16 +399,25 @@ describe('agents without a branch per request: the HEAD reflog at the request ti
       ]),
     );
     // A session from before the reflog's oldest entry (09:00): the recorded branch is all there is.
-    await fsp.writeFile(path.join(dir, `rollout-2026-11-24T08-00-00-${Y}.jsonl`), rollout(Y, repo, 'old-start', [{ ts: '2026-11-24T08:00:00.000Z', in: 1000, out: 0 }]));
+    await fsp.writeFile(
+      path.join(dir, `rollout-2026-11-24T08-00-00-${Y}.jsonl`),
+      rollout(Y, repo, 'old-start', [{ ts: '2026-11-24T08:00:00.000Z', in: 1000, out: 0 }]),
+    );
     const { store, sessions } = await indexHome(home);
     const gitDir = path.join(repo, '.git');
-    const rows = all<{ session_id: string; ts: string; git_branch: string; branch: string; input: number }>(store.db, 'SELECT session_id, ts, git_branch, branch, input FROM usage ORDER BY ts');
-    assert.deepEqual(rows.map((r) => [r.session_id, r.git_branch, r.branch, r.input]), [
-      [Y, 'old-start', 'old-start', 1000],
-      [X, 'main', 'main', 100],
-      [X, 'main', 'feature/a', 200],
-      [X, 'main', 'feature/b', 400],
-    ]);
+    const rows = all<{ session_id: string; ts: string; git_branch: string; branch: string; input: number }>(
+      store.db,
+      'SELECT session_id, ts, git_branch, branch, input FROM usage ORDER BY ts',
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.session_id, r.git_branch, r.branch, r.input]),
+      [
+        [Y, 'old-start', 'old-start', 1000],
+        [X, 'main', 'main', 100],
+        [X, 'main', 'feature/a', 200],
+        [X, 'main', 'feature/b', 400],
+      ],
+    );
     const views = listSessions(store);
     assert.equal(tokensOf(branchSummary(store, gitDir, 'main', views)), 110);
     assert.equal(tokensOf(branchSummary(store, gitDir, 'feature/a', views)), 220);

@@ -52,9 +52,20 @@ describe('Claude Code roots', () => {
     await fsp.rename(path.join(fixture, '.claude'), configDir);
     const emptyHome = await tempDir('ah-home-');
     const store = await Store.open(null);
-    await new Indexer(store, [claudeAdapter], { home: emptyHome, env: { CLAUDE_CONFIG_DIR: configDir } }, silentLogger).scanAll();
-    const ids = listSessions(store).map((s) => s.session_id).sort();
-    assert.deepEqual(ids, ['3f810603-0856-4734-bc5d-451c3608d6f2', 'agent-aefae07661fe0f622', 'e2dbd8e3-b449-40d6-b4a3-2e0d25f8af68']);
+    await new Indexer(
+      store,
+      [claudeAdapter],
+      { home: emptyHome, env: { CLAUDE_CONFIG_DIR: configDir } },
+      silentLogger,
+    ).scanAll();
+    const ids = listSessions(store)
+      .map((s) => s.session_id)
+      .sort();
+    assert.deepEqual(ids, [
+      '3f810603-0856-4734-bc5d-451c3608d6f2',
+      'agent-aefae07661fe0f622',
+      'e2dbd8e3-b449-40d6-b4a3-2e0d25f8af68',
+    ]);
   });
 });
 
@@ -78,7 +89,9 @@ function cliJson(version: string, name: string): CliResult {
 
 /** The `result` record that ends a stream-json output. */
 function cliStreamResult(version: string, name: string): CliResult {
-  const lines = readFileSync(path.join(CLAUDE_FIXTURES, version, 'cli-output', name), 'utf8').trim().split('\n');
+  const lines = readFileSync(path.join(CLAUDE_FIXTURES, version, 'cli-output', name), 'utf8')
+    .trim()
+    .split('\n');
   return JSON.parse(lines[lines.length - 1]) as CliResult;
 }
 
@@ -157,7 +170,7 @@ describe('real fixtures: Claude Code 2.1.332', () => {
     assert.equal(s.transcript_available, true);
   });
 
-  test('session e2dbd8e3 equals Claude Code\'s own cumulative totals (3-continue-read result)', () => {
+  test("session e2dbd8e3 equals Claude Code's own cumulative totals (3-continue-read result)", () => {
     const s = mustGet(ix.sessions, SAY_HI);
     const cli = cliStreamResult('2.1.332', '3-continue-read.stream.jsonl');
     assert.equal(cli.session_id, SAY_HI);
@@ -213,7 +226,7 @@ describe('real fixtures: Claude Code 2.1.332', () => {
     assertUsd(a.cost_usd, 0.0449068);
   });
 
-  test('session 3f810603 rollup equals Claude Code\'s totals (4-new-session-subagent)', () => {
+  test("session 3f810603 rollup equals Claude Code's totals (4-new-session-subagent)", () => {
     const p = mustGet(ix.sessions, DELEGATE);
     // 7673+2986 = 10659; 346+149 = 495; 20827+6189 = 27016; 9862+5749 = 15611
     assert.equal(p.rollup.tokens_input, 10659);
@@ -286,7 +299,7 @@ describe('real fixtures: Claude Code 2.1.197 (older format: no cost-state, no tu
     assertUsd(s.cost_usd, 0.31937075);
   });
 
-  test('session e47fc0b4 equals the sum of Claude Code\'s per-run totals (2.1.197 prints per run)', () => {
+  test("session e47fc0b4 equals the sum of Claude Code's per-run totals (2.1.197 prints per run)", () => {
     const s = mustGet(ix.sessions, SAY_HI);
     const runs = [
       cliJson('2.1.197', '1-say-hi.json'),
@@ -296,12 +309,27 @@ describe('real fixtures: Claude Code 2.1.197 (older format: no cost-state, no tu
     for (const r of runs) assert.equal(r.session_id, SAY_HI);
     const sum = (f: (m: ModelUsage) => number) => runs.reduce((acc, r) => acc + f(onlyModel(r)), 0);
     // 3797+7654+7744 = 19195; 67+149+183 = 399; 0+15356+30973 = 46329; 15185+15256+0 = 30441
-    assert.equal(s.tokens_input, sum((m) => m.inputTokens));
-    assert.equal(s.tokens_output, sum((m) => m.outputTokens));
-    assert.equal(s.tokens_cache_read, sum((m) => m.cacheReadInputTokens));
-    assert.equal(s.tokens_cache_write, sum((m) => m.cacheCreationInputTokens));
+    assert.equal(
+      s.tokens_input,
+      sum((m) => m.inputTokens),
+    );
+    assert.equal(
+      s.tokens_output,
+      sum((m) => m.outputTokens),
+    );
+    assert.equal(
+      s.tokens_cache_read,
+      sum((m) => m.cacheReadInputTokens),
+    );
+    assert.equal(
+      s.tokens_cache_write,
+      sum((m) => m.cacheCreationInputTokens),
+    );
     // 0.11556625 + 0.145023 + 0.0587815 = 0.31937075
-    assertUsd(s.cost_usd, runs.reduce((acc, r) => acc + r.total_cost_usd, 0));
+    assertUsd(
+      s.cost_usd,
+      runs.reduce((acc, r) => acc + r.total_cost_usd, 0),
+    );
   });
 
   test('session 5be170c6, its subagent, and the rollup equal to 4-new-session-subagent', () => {
@@ -354,7 +382,13 @@ describe('real fixtures: Claude Code 2.1.197 (older format: no cost-state, no tu
 });
 
 const S = 'cccccccc-0000-4000-8000-00000000000c';
-const MAIN_FILE: DiscoveredFile = { path: `/x/projects/p/${S}.jsonl`, root: '/x', session_id: S, parent_session_id: null, agent_id: null };
+const MAIN_FILE: DiscoveredFile = {
+  path: `/x/projects/p/${S}.jsonl`,
+  root: '/x',
+  session_id: S,
+  parent_session_id: null,
+  agent_id: null,
+};
 
 /** Folds records through the adapter and the reducer, as the indexer does for one file. */
 function fold(records: object[], file: DiscoveredFile = MAIN_FILE): FileState {
@@ -421,10 +455,23 @@ describe('compactions', () => {
   test('counted from compact_boundary records (not microcompact_boundary); the summary is not a prompt', () => {
     const s = fold([
       u('09:00:00.000', 'start'),
-      system({ session: S, ts: t('09:10:00.000'), subtype: 'compact_boundary', extra: { compactMetadata: { trigger: 'auto', preTokens: 150000 } } }),
-      u('09:10:00.100', 'This session is being continued…', { isCompactSummary: true, isVisibleInTranscriptOnly: true }),
+      system({
+        session: S,
+        ts: t('09:10:00.000'),
+        subtype: 'compact_boundary',
+        extra: { compactMetadata: { trigger: 'auto', preTokens: 150000 } },
+      }),
+      u('09:10:00.100', 'This session is being continued…', {
+        isCompactSummary: true,
+        isVisibleInTranscriptOnly: true,
+      }),
       system({ session: S, ts: t('09:20:00.000'), subtype: 'microcompact_boundary' }),
-      system({ session: S, ts: t('09:30:00.000'), subtype: 'compact_boundary', extra: { compactMetadata: { trigger: 'manual' } } }),
+      system({
+        session: S,
+        ts: t('09:30:00.000'),
+        subtype: 'compact_boundary',
+        extra: { compactMetadata: { trigger: 'manual' } },
+      }),
     ]);
     assert.equal(s.compaction_count, 2);
     assert.equal(s.message_count, 1);
@@ -443,7 +490,11 @@ describe('titles: custom-title over ai-title, the last of each kind', () => {
   });
 
   test('without a custom title, the last ai-title', () => {
-    const s = fold([u('09:00:00.000', 'prompt'), { type: 'ai-title', aiTitle: 'AI one', sessionId: S }, { type: 'ai-title', aiTitle: 'AI two', sessionId: S }]);
+    const s = fold([
+      u('09:00:00.000', 'prompt'),
+      { type: 'ai-title', aiTitle: 'AI one', sessionId: S },
+      { type: 'ai-title', aiTitle: 'AI two', sessionId: S },
+    ]);
     assert.equal(sessionFacts(s).title, 'AI two');
   });
 
@@ -457,8 +508,20 @@ describe('pull requests', () => {
   test('a pr-link record gives github_pr, pr_url and github_repo, and outranks URLs seen in output', () => {
     const s = fold([
       u('09:00:00.000', 'open a PR'),
-      { type: 'pr-link', prNumber: 42, prUrl: 'https://github.com/acme/widgets/pull/42', prRepository: 'acme/widgets', timestamp: t('09:01:00.000'), sessionId: S },
-      toolResult({ session: S, ts: t('09:02:00.000'), toolUseId: 'toolu_2', content: 'see https://github.com/other/repo/pull/7' }),
+      {
+        type: 'pr-link',
+        prNumber: 42,
+        prUrl: 'https://github.com/acme/widgets/pull/42',
+        prRepository: 'acme/widgets',
+        timestamp: t('09:01:00.000'),
+        sessionId: S,
+      },
+      toolResult({
+        session: S,
+        ts: t('09:02:00.000'),
+        toolUseId: 'toolu_2',
+        content: 'see https://github.com/other/repo/pull/7',
+      }),
     ]);
     const f = sessionFacts(s);
     assert.equal(f.github_pr, 42);
@@ -469,12 +532,22 @@ describe('pull requests', () => {
   test('without pr-link, a PR URL in tool output is picked up (string or text blocks; the last one)', () => {
     const s = fold([
       u('09:00:00.000', 'push it'),
-      toolResult({ session: S, ts: t('09:01:00.000'), toolUseId: 'toolu_1', content: 'Created https://github.com/acme/widgets/pull/98' }),
+      toolResult({
+        session: S,
+        ts: t('09:01:00.000'),
+        toolUseId: 'toolu_1',
+        content: 'Created https://github.com/acme/widgets/pull/98',
+      }),
       toolResult({
         session: S,
         ts: t('09:02:00.000'),
         toolUseId: 'toolu_2',
-        content: [{ type: 'text', text: 'Updated https://github.com/acme/widgets/pull/99 and https://github.com/acme/widgets/issues/5' }],
+        content: [
+          {
+            type: 'text',
+            text: 'Updated https://github.com/acme/widgets/pull/99 and https://github.com/acme/widgets/issues/5',
+          },
+        ],
       }),
     ]);
     const f = sessionFacts(s);
@@ -498,9 +571,32 @@ describe('tool calls and streamed duplicates inside one file', () => {
     const home = path.join(await tempDir('ah-tools-'), 'home');
     await writeTranscript(home, `${S}.jsonl`, [
       u('09:00:00.000', 'run it'),
-      assistant({ session: S, ts: t('09:00:01.000'), msg: 'm', req: 'r', usage: { in: 1 }, content: [call], stop: null }),
-      assistant({ session: S, ts: t('09:00:01.100'), msg: 'm', req: 'r', usage: { in: 1, out: 5 }, content: [call], stop: 'tool_use' }),
-      assistant({ session: S, ts: t('09:00:02.000'), msg: 'm2', req: 'r2', usage: { in: 1 }, content: [{ type: 'tool_use', id: 'toolu_other', name: 'Read', input: {} }] }),
+      assistant({
+        session: S,
+        ts: t('09:00:01.000'),
+        msg: 'm',
+        req: 'r',
+        usage: { in: 1 },
+        content: [call],
+        stop: null,
+      }),
+      assistant({
+        session: S,
+        ts: t('09:00:01.100'),
+        msg: 'm',
+        req: 'r',
+        usage: { in: 1, out: 5 },
+        content: [call],
+        stop: 'tool_use',
+      }),
+      assistant({
+        session: S,
+        ts: t('09:00:02.000'),
+        msg: 'm2',
+        req: 'r2',
+        usage: { in: 1 },
+        content: [{ type: 'tool_use', id: 'toolu_other', name: 'Read', input: {} }],
+      }),
     ]);
     const { store, sessions } = await indexHome(home);
     // toolu_same (twice, on two streamed lines of one response) and toolu_other.
@@ -510,7 +606,11 @@ describe('tool calls and streamed duplicates inside one file', () => {
 
   test('foldEvents keeps the largest line per key within a batch', () => {
     const state = newFileState(MAIN_FILE);
-    const line = (out: number) => claudeAdapter.parseLine(JSON.stringify(assistant({ session: S, ts: t('09:00:01.000'), msg: 'm', req: 'r', usage: { in: 3, out } })), { file: MAIN_FILE, state: {} })!;
+    const line = (out: number) =>
+      claudeAdapter.parseLine(
+        JSON.stringify(assistant({ session: S, ts: t('09:00:01.000'), msg: 'm', req: 'r', usage: { in: 3, out } })),
+        { file: MAIN_FILE, state: {} },
+      )!;
     const rows = foldEvents(state, [...line(1), ...line(9), ...line(4)]);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].tokens.output, 9);
@@ -521,12 +621,30 @@ describe('tool calls and streamed duplicates inside one file', () => {
 describe('claudeTokens', () => {
   test('input excludes cache; cache write is max(flat, 5m + 1h); the 1h part is kept', () => {
     assert.deepEqual(
-      claudeTokens({ input_tokens: 5, output_tokens: 6, cache_read_input_tokens: 7, cache_creation_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 10, ephemeral_1h_input_tokens: 4 } }),
+      claudeTokens({
+        input_tokens: 5,
+        output_tokens: 6,
+        cache_read_input_tokens: 7,
+        cache_creation_input_tokens: 0,
+        cache_creation: { ephemeral_5m_input_tokens: 10, ephemeral_1h_input_tokens: 4 },
+      }),
       { input: 5, output: 6, cache_read: 7, cache_write: 14, cache_write_1h: 4 },
     );
-    assert.deepEqual(claudeTokens({ input_tokens: 1, cache_creation_input_tokens: 9 }), { input: 1, output: 0, cache_read: 0, cache_write: 9, cache_write_1h: 0 });
+    assert.deepEqual(claudeTokens({ input_tokens: 1, cache_creation_input_tokens: 9 }), {
+      input: 1,
+      output: 0,
+      cache_read: 0,
+      cache_write: 9,
+      cache_write_1h: 0,
+    });
     // Garbage (negative, strings) is 0, never NaN.
-    assert.deepEqual(claudeTokens({ input_tokens: -3, output_tokens: '7' }), { input: 0, output: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0 });
+    assert.deepEqual(claudeTokens({ input_tokens: -3, output_tokens: '7' }), {
+      input: 0,
+      output: 0,
+      cache_read: 0,
+      cache_write: 0,
+      cache_write_1h: 0,
+    });
   });
 });
 
@@ -534,10 +652,34 @@ describe('turn state (what status inference reads from the transcript)', () => {
   const call = [{ type: 'tool_use', id: 'toolu_t', name: 'Bash', input: {} }];
   const steps: [string, object, string | null][] = [
     ['a prompt: waiting for the model', u('09:00:00.000', 'go'), 'waiting_model'],
-    ['a partial streamed line (no stop_reason, no tool_use): unchanged', assistant({ session: S, ts: t('09:00:01.000'), msg: 'm', req: 'r', usage: { in: 1 }, stop: null }), 'waiting_model'],
-    ['a tool_use: a tool is running', assistant({ session: S, ts: t('09:00:02.000'), msg: 'm', req: 'r', usage: { in: 1 }, content: call, stop: 'tool_use' }), 'tool_running'],
-    ['its tool_result: waiting for the model again', toolResult({ session: S, ts: t('09:00:03.000'), toolUseId: 'toolu_t', content: 'ok' }), 'waiting_model'],
-    ['end_turn: ended', assistant({ session: S, ts: t('09:00:04.000'), msg: 'm2', req: 'r2', usage: { in: 1 } }), 'ended'],
+    [
+      'a partial streamed line (no stop_reason, no tool_use): unchanged',
+      assistant({ session: S, ts: t('09:00:01.000'), msg: 'm', req: 'r', usage: { in: 1 }, stop: null }),
+      'waiting_model',
+    ],
+    [
+      'a tool_use: a tool is running',
+      assistant({
+        session: S,
+        ts: t('09:00:02.000'),
+        msg: 'm',
+        req: 'r',
+        usage: { in: 1 },
+        content: call,
+        stop: 'tool_use',
+      }),
+      'tool_running',
+    ],
+    [
+      'its tool_result: waiting for the model again',
+      toolResult({ session: S, ts: t('09:00:03.000'), toolUseId: 'toolu_t', content: 'ok' }),
+      'waiting_model',
+    ],
+    [
+      'end_turn: ended',
+      assistant({ session: S, ts: t('09:00:04.000'), msg: 'm2', req: 'r2', usage: { in: 1 } }),
+      'ended',
+    ],
     ['a sidechain line never drives the main status', u('09:00:05.000', 'side', { isSidechain: true }), 'ended'],
     ['a new prompt', u('09:00:06.000', 'again'), 'waiting_model'],
     ['[Request interrupted: ended', u('09:00:07.000', '[Request interrupted by user]'), 'ended'],
@@ -580,32 +722,68 @@ describe('process runs (revival_count)', () => {
 describe('forks: what the adapter takes as a copy mark', () => {
   const X = 'dddddddd-0000-4000-8000-00000000000d';
   const ts = '2026-11-25T09:00:00.000Z';
-  const events = (rec: object, file = MAIN_FILE): AgentEvent[] => claudeAdapter.parseLine(JSON.stringify(rec), { file, state: {} }) ?? [];
-  const copiedFrom = (evs: AgentEvent[]) => evs.flatMap((e) => ('copied_from' in e && e.copied_from ? [`${e.kind}:${e.copied_from}`] : []));
-  const forkMeta = (evs: AgentEvent[]) => evs.flatMap((e) => (e.kind === 'meta' && e.forked_from_session_id ? [e.forked_from_session_id] : []));
+  const events = (rec: object, file = MAIN_FILE): AgentEvent[] =>
+    claudeAdapter.parseLine(JSON.stringify(rec), { file, state: {} }) ?? [];
+  const copiedFrom = (evs: AgentEvent[]) =>
+    evs.flatMap((e) => ('copied_from' in e && e.copied_from ? [`${e.kind}:${e.copied_from}`] : []));
+  const forkMeta = (evs: AgentEvent[]) =>
+    evs.flatMap((e) => (e.kind === 'meta' && e.forked_from_session_id ? [e.forked_from_session_id] : []));
 
-  test('forkedFrom names the origin of a line\'s request, tool call, prompt and API error', () => {
+  test("forkedFrom names the origin of a line's request, tool call, prompt and API error", () => {
     const mark = { forkedFrom: { sessionId: X, messageUuid: 'u-1' } };
-    const answer = events(assistant({ session: S, ts, msg: 'm', req: 'r', usage: { in: 1 }, content: [{ type: 'tool_use', id: 'toolu_x', name: 'Bash', input: {} }], extra: mark }));
+    const answer = events(
+      assistant({
+        session: S,
+        ts,
+        msg: 'm',
+        req: 'r',
+        usage: { in: 1 },
+        content: [{ type: 'tool_use', id: 'toolu_x', name: 'Bash', input: {} }],
+        extra: mark,
+      }),
+    );
     assert.deepEqual(copiedFrom(answer).sort(), [`tool_call:${X}`, `usage:${X}`]);
     assert.deepEqual(forkMeta(answer), [X]);
     assert.deepEqual(copiedFrom(events(userPrompt({ session: S, ts, text: 'hi', extra: mark }))), [`user_prompt:${X}`]);
-    assert.deepEqual(copiedFrom(events({ ...assistant({ session: S, ts, msg: 'e', req: 'r2', usage: {}, model: '<synthetic>', extra: mark }), isApiErrorMessage: true })), [`api_error:${X}`]);
+    assert.deepEqual(
+      copiedFrom(
+        events({
+          ...assistant({ session: S, ts, msg: 'e', req: 'r2', usage: {}, model: '<synthetic>', extra: mark }),
+          isApiErrorMessage: true,
+        }),
+      ),
+      [`api_error:${X}`],
+    );
   });
 
-  test('a line whose sessionId is not its file\'s is a copy of that session (older builds\' replays)', () => {
+  test("a line whose sessionId is not its file's is a copy of that session (older builds' replays)", () => {
     assert.deepEqual(copiedFrom(events(userPrompt({ session: X, ts, text: 'replayed' }))), [`user_prompt:${X}`]);
     // forkedFrom outranks the line's own id.
     const Y = 'eeeeeeee-0000-4000-8000-00000000000e';
-    assert.deepEqual(copiedFrom(events(userPrompt({ session: Y, ts, text: 'both', extra: { forkedFrom: { sessionId: X } } }))), [`user_prompt:${X}`]);
+    assert.deepEqual(
+      copiedFrom(events(userPrompt({ session: Y, ts, text: 'both', extra: { forkedFrom: { sessionId: X } } }))),
+      [`user_prompt:${X}`],
+    );
   });
 
-  test('not copies: the file\'s own lines, a subagent\'s lines (their sessionId is the parent), a hand-named file, a mark that is no session id', () => {
+  test("not copies: the file's own lines, a subagent's lines (their sessionId is the parent), a hand-named file, a mark that is no session id", () => {
     assert.deepEqual(copiedFrom(events(userPrompt({ session: S, ts, text: 'own' }))), []);
-    const sub: DiscoveredFile = { path: `/x/projects/p/${S}/subagents/agent-a1.jsonl`, root: '/x', session_id: 'agent-a1', parent_session_id: S, agent_id: 'a1' };
-    assert.deepEqual(copiedFrom(events(userPrompt({ session: S, ts, text: 'task', sidechain: true, agentId: 'a1' }), sub)), []);
+    const sub: DiscoveredFile = {
+      path: `/x/projects/p/${S}/subagents/agent-a1.jsonl`,
+      root: '/x',
+      session_id: 'agent-a1',
+      parent_session_id: S,
+      agent_id: 'a1',
+    };
+    assert.deepEqual(
+      copiedFrom(events(userPrompt({ session: S, ts, text: 'task', sidechain: true, agentId: 'a1' }), sub)),
+      [],
+    );
     const named: DiscoveredFile = { ...MAIN_FILE, path: '/x/projects/p/notes.jsonl', session_id: 'notes' };
     assert.deepEqual(copiedFrom(events(userPrompt({ session: X, ts, text: 'hi' }), named)), []);
-    assert.deepEqual(copiedFrom(events(userPrompt({ session: S, ts, text: 'hi', extra: { forkedFrom: { sessionId: '__proto__' } } }))), []);
+    assert.deepEqual(
+      copiedFrom(events(userPrompt({ session: S, ts, text: 'hi', extra: { forkedFrom: { sessionId: '__proto__' } } }))),
+      [],
+    );
   });
 });

@@ -35,7 +35,12 @@ interface Exit {
  * Spawns the CLI with `stdout` as given, collects stderr, and waits for the exit (or fails the run).
  * `onStdout` gets the pipe, if it is one, and a promise of the process's exit.
  */
-function run(args: string[], home: string, stdout: 'pipe' | number, onStdout?: (s: Readable, exited: Promise<void>) => void): Promise<Exit> {
+function run(
+  args: string[],
+  home: string,
+  stdout: 'pipe' | number,
+  onStdout?: (s: Readable, exited: Promise<void>) => void,
+): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(home), stdio: ['ignore', stdout, 'pipe'] });
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -165,7 +170,13 @@ function longPrompt(n: number, what: string): string {
  * makes `sessions --json` large at few requests. Session n is on day n after 2025-01-01: in the past
  * on any machine that runs this, so every status is settled and two runs print the same.
  */
-async function writeSessions(home: string, count: number, cwd: string, branches: (n: number) => string[], extra: (n: number) => object[] = () => []): Promise<string[]> {
+async function writeSessions(
+  home: string,
+  count: number,
+  cwd: string,
+  branches: (n: number) => string[],
+  extra: (n: number) => object[] = () => [],
+): Promise<string[]> {
   const ids: string[] = [];
   for (let n = 0; n < count; n++) {
     const session = sessionId(n);
@@ -177,7 +188,15 @@ async function writeSessions(home: string, count: number, cwd: string, branches:
       const text = b === 0 ? longPrompt(n, 'first prompt') : last ? longPrompt(n, 'last prompt') : `go on with ${b}`;
       records.push(
         userPrompt({ session, cwd, branch, ts: ts(0), text }),
-        assistant({ session, cwd, branch, ts: ts(1), msg: `msg_${n}_${b}`, req: `req_${n}_${b}`, usage: { in: 1000 + b, out: 50, cr: 2000, cw: 100 } }),
+        assistant({
+          session,
+          cwd,
+          branch,
+          ts: ts(1),
+          msg: `msg_${n}_${b}`,
+          req: `req_${n}_${b}`,
+          usage: { in: 1000 + b, out: 50, cr: 2000, cw: 100 },
+        }),
       );
     });
     records.push(...extra(n));
@@ -189,7 +208,10 @@ async function writeSessions(home: string, count: number, cwd: string, branches:
 
 /** Long branch names, as ticket-named branches are: `feature/PROJ-<n>-<b>-<words>`. */
 function longBranches(n: number, count: number): string[] {
-  return Array.from({ length: count }, (_, b) => `feature/PROJ-${n}-${b}-${'make-the-parser-accept-trailing-commas-'.repeat(6)}`);
+  return Array.from(
+    { length: count },
+    (_, b) => `feature/PROJ-${n}-${b}-${'make-the-parser-accept-trailing-commas-'.repeat(6)}`,
+  );
 }
 
 function checkBundle(): void {
@@ -216,8 +238,24 @@ describe('CLI output through pipes (dist/cli.js)', () => {
       git(repo, 'checkout', '-q', '-b', 'feature/a');
       home = path.join(await tempDir('ah-pipe-home-'), 'home');
       store = path.join(await tempDir('ah-pipe-store-'), 'store.sqlite');
-      ids = await writeSessions(home, COUNT, repo, (n) => (n === last ? longBranches(n, 7) : [...longBranches(n, 6), 'feature/a']), (n) =>
-        n === 0 ? [{ type: 'pr-link', sessionId: sessionId(0), prNumber: 7, prUrl: 'https://github.com/acme/widgets/pull/7', prRepository: 'acme/widgets', timestamp: '2025-01-01T10:00:00.000Z' }] : [],
+      ids = await writeSessions(
+        home,
+        COUNT,
+        repo,
+        (n) => (n === last ? longBranches(n, 7) : [...longBranches(n, 6), 'feature/a']),
+        (n) =>
+          n === 0
+            ? [
+                {
+                  type: 'pr-link',
+                  sessionId: sessionId(0),
+                  prNumber: 7,
+                  prUrl: 'https://github.com/acme/widgets/pull/7',
+                  prRepository: 'acme/widgets',
+                  timestamp: '2025-01-01T10:00:00.000Z',
+                },
+              ]
+            : [],
       );
       // The first run indexes and saves the store, which every later run only reads. Its output,
       // into a file, is the reference for the pipe.
@@ -226,8 +264,11 @@ describe('CLI output through pipes (dist/cli.js)', () => {
       sessionsJson = r.bytes;
     });
 
-    test('sessions --json into a slowly read pipe: byte for byte the file\'s, over 5 MB, parses, exit code 0', async () => {
-      assert.ok(sessionsJson.length >= 5_000_000, `the file output is ${sessionsJson.length} bytes, not the 5 MB this test is about`);
+    test("sessions --json into a slowly read pipe: byte for byte the file's, over 5 MB, parses, exit code 0", async () => {
+      assert.ok(
+        sessionsJson.length >= 5_000_000,
+        `the file output is ${sessionsJson.length} bytes, not the 5 MB this test is about`,
+      );
       const r = await toSlowPipe(['sessions', '--json', '--store', store], home);
       assert.equal(r.stderr, '');
       assert.equal(r.code, 0);
@@ -286,12 +327,19 @@ describe('CLI output through pipes (dist/cli.js)', () => {
       assert.ok(r.received + 128 * 1024 < table, `${r.received} bytes of over ${table} read before leaving`);
     });
 
-    test('`agent-handler sessions --json | head -1` in bash: the first line, the CLI\'s own status 0, nothing on stderr', { skip: process.platform === 'win32' }, async () => {
-      const r = await bash(`set -o pipefail; "$NODE" "$CLI" sessions --json --store '${store}' | head -1; s=("\${PIPESTATUS[@]}"); echo "cli=\${s[0]} head=\${s[1]}"`, home);
-      assert.equal(r.stderr, '');
-      assert.equal(r.stdout, '[\ncli=0 head=0\n');
-      assert.equal(r.code, 0);
-    });
+    test(
+      "`agent-handler sessions --json | head -1` in bash: the first line, the CLI's own status 0, nothing on stderr",
+      { skip: process.platform === 'win32' },
+      async () => {
+        const r = await bash(
+          `set -o pipefail; "$NODE" "$CLI" sessions --json --store '${store}' | head -1; s=("\${PIPESTATUS[@]}"); echo "cli=\${s[0]} head=\${s[1]}"`,
+          home,
+        );
+        assert.equal(r.stderr, '');
+        assert.equal(r.stdout, '[\ncli=0 head=0\n');
+        assert.equal(r.code, 0);
+      },
+    );
   });
 
   describe('failures through a pipe keep their exit codes', () => {
@@ -307,26 +355,37 @@ describe('CLI output through pipes (dist/cli.js)', () => {
       }
     });
 
-    test('in bash pipelines: the CLI\'s own status through `| cat` (2 for usage, 1 for a runtime failure)', { skip: process.platform === 'win32' }, async () => {
-      const home = await tempDir('ah-pipe-home-');
-      const usage = await bash('"$NODE" "$CLI" frobnicate | cat; echo "cli=${PIPESTATUS[0]}"', home);
-      assert.deepEqual([usage.stdout, usage.stderr], ['cli=2\n', 'agent-handler: unknown command frobnicate\n']);
-      // A store under a regular file cannot be created: a runtime failure, exit code 1.
-      const blocker = path.join(home, 'not-a-folder');
-      await fsp.writeFile(blocker, '');
-      const runtime = await bash(`"$NODE" "$CLI" sessions --json --store '${blocker}/store.sqlite' | cat; echo "cli=\${PIPESTATUS[0]}"`, home);
-      assert.equal(runtime.stdout, 'cli=1\n');
-      assert.match(runtime.stderr, /^agent-handler: /);
-      // set -o pipefail sees the failure though the last command of the pipeline succeeded.
-      const pipefail = await bash('set -o pipefail; "$NODE" "$CLI" frobnicate | cat', home);
-      assert.equal(pipefail.code, 2);
-    });
+    test(
+      "in bash pipelines: the CLI's own status through `| cat` (2 for usage, 1 for a runtime failure)",
+      { skip: process.platform === 'win32' },
+      async () => {
+        const home = await tempDir('ah-pipe-home-');
+        const usage = await bash('"$NODE" "$CLI" frobnicate | cat; echo "cli=${PIPESTATUS[0]}"', home);
+        assert.deepEqual([usage.stdout, usage.stderr], ['cli=2\n', 'agent-handler: unknown command frobnicate\n']);
+        // A store under a regular file cannot be created: a runtime failure, exit code 1.
+        const blocker = path.join(home, 'not-a-folder');
+        await fsp.writeFile(blocker, '');
+        const runtime = await bash(
+          `"$NODE" "$CLI" sessions --json --store '${blocker}/store.sqlite' | cat; echo "cli=\${PIPESTATUS[0]}"`,
+          home,
+        );
+        assert.equal(runtime.stdout, 'cli=1\n');
+        assert.match(runtime.stderr, /^agent-handler: /);
+        // set -o pipefail sees the failure though the last command of the pipeline succeeded.
+        const pipefail = await bash('set -o pipefail; "$NODE" "$CLI" frobnicate | cat', home);
+        assert.equal(pipefail.code, 2);
+      },
+    );
 
-    test('standard output that cannot be written (/dev/full): exit code 1 and the reason on stderr', { skip: !existsSync('/dev/full') }, async () => {
-      const home = await tempDir('ah-pipe-home-');
-      const r = await bash('"$NODE" "$CLI" --help > /dev/full', home);
-      assert.equal(r.code, 1);
-      assert.equal(r.stderr, 'agent-handler: cannot write to standard output: ENOSPC\n');
-    });
+    test(
+      'standard output that cannot be written (/dev/full): exit code 1 and the reason on stderr',
+      { skip: !existsSync('/dev/full') },
+      async () => {
+        const home = await tempDir('ah-pipe-home-');
+        const r = await bash('"$NODE" "$CLI" --help > /dev/full', home);
+        assert.equal(r.code, 1);
+        assert.equal(r.stderr, 'agent-handler: cannot write to standard output: ENOSPC\n');
+      },
+    );
   });
 });

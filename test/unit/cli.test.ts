@@ -7,7 +7,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { REPO_ROOT, assertUsd, assistant, fixtureHome, git, makeRepo, tempDir, userPrompt, writeTranscript } from './helpers';
+import {
+  REPO_ROOT,
+  assertUsd,
+  assistant,
+  fixtureHome,
+  git,
+  makeRepo,
+  tempDir,
+  userPrompt,
+  writeTranscript,
+} from './helpers';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -59,7 +69,13 @@ interface CliSession {
   agent_cost_usd: number | null;
   title: string;
   subagent_ids: string[];
-  rollup: { tokens_input: number; tokens_output: number; tokens_cache_read: number; tokens_cache_write: number; cost_usd: number };
+  rollup: {
+    tokens_input: number;
+    tokens_output: number;
+    tokens_cache_read: number;
+    tokens_cache_write: number;
+    cost_usd: number;
+  };
 }
 
 describe('CLI (dist/cli.js)', () => {
@@ -78,7 +94,16 @@ describe('CLI (dist/cli.js)', () => {
     const hi = byId.get(SAY_HI)!;
     // 2465+2482+2507+2525+2554 = 12533; 67+90+59+87+83 = 386; 9928+10028+10096+10213 = 40265; 9856
     assert.deepEqual(
-      [hi.tokens_input, hi.tokens_output, hi.tokens_cache_read, hi.tokens_cache_write, hi.api_request_count, hi.tool_call_count, hi.message_count, hi.revival_count],
+      [
+        hi.tokens_input,
+        hi.tokens_output,
+        hi.tokens_cache_read,
+        hi.tokens_cache_write,
+        hi.api_request_count,
+        hi.tool_call_count,
+        hi.message_count,
+        hi.revival_count,
+      ],
       [12533, 386, 40265, 9856, 5, 2, 3, 0],
     );
     assertUsd(hi.cost_usd, 0.115185);
@@ -86,13 +111,25 @@ describe('CLI (dist/cli.js)', () => {
     const agent = byId.get(AGENT)!;
     assert.equal(agent.parent_session_id, DELEGATE);
     // 1438+1548 = 2986; 90+59 = 149; 6189; 5749
-    assert.deepEqual([agent.tokens_input, agent.tokens_output, agent.tokens_cache_read, agent.tokens_cache_write, agent.api_request_count], [2986, 149, 6189, 5749, 2]);
+    assert.deepEqual(
+      [
+        agent.tokens_input,
+        agent.tokens_output,
+        agent.tokens_cache_read,
+        agent.tokens_cache_write,
+        agent.api_request_count,
+      ],
+      [2986, 149, 6189, 5749, 2],
+    );
 
     const p = byId.get(DELEGATE)!;
     assert.equal(p.parent_session_id, null);
     assert.deepEqual(p.subagent_ids, [AGENT]);
     // Own 7673/346/20827/9862; with the subagent 10659/495/27016/15611 = Claude Code's own totals.
-    assert.deepEqual([p.tokens_input, p.tokens_output, p.tokens_cache_read, p.tokens_cache_write, p.api_request_count], [7673, 346, 20827, 9862, 3]);
+    assert.deepEqual(
+      [p.tokens_input, p.tokens_output, p.tokens_cache_read, p.tokens_cache_write, p.api_request_count],
+      [7673, 346, 20827, 9862, 3],
+    );
     assert.deepEqual(
       [p.rollup.tokens_input, p.rollup.tokens_output, p.rollup.tokens_cache_read, p.rollup.tokens_cache_write],
       [10659, 495, 27016, 15611],
@@ -138,24 +175,45 @@ describe('CLI (dist/cli.js)', () => {
     assert.equal(out.requests, 10);
     assert.equal(out.sessions, 3);
     // input 12533 + 10659 = 23192; output 386 + 495 = 881; cache read 40265 + 27016 = 67281; cache write 9856 + 15611 = 25467
-    assert.deepEqual([out.tokens_input, out.tokens_output, out.tokens_cache_read, out.tokens_cache_write], [23192, 881, 67281, 25467]);
+    assert.deepEqual(
+      [out.tokens_input, out.tokens_output, out.tokens_cache_read, out.tokens_cache_write],
+      [23192, 881, 67281, 25467],
+    );
     // 0.115185 + 0.1359942 = 0.2511792
     assertUsd(out.cost_usd, 0.2511792);
     assert.equal(out.unpriced_requests, 0);
     const parts = new Map(out.by_session.map((s) => [s.session_id, s]));
     assert.deepEqual(
-      [SAY_HI, DELEGATE, AGENT].map((id) => [parts.get(id)!.requests, parts.get(id)!.tokens_input, parts.get(id)!.parent_session_id]),
-      [[5, 12533, null], [3, 7673, null], [2, 2986, DELEGATE]],
+      [SAY_HI, DELEGATE, AGENT].map((id) => [
+        parts.get(id)!.requests,
+        parts.get(id)!.tokens_input,
+        parts.get(id)!.parent_session_id,
+      ]),
+      [
+        [5, 12533, null],
+        [3, 7673, null],
+        [2, 2986, DELEGATE],
+      ],
     );
-    assert.deepEqual(out.by_model.map((m) => [m.model, m.requests]), [['claude-opus-5-5', 10]]);
+    assert.deepEqual(
+      out.by_model.map((m) => [m.model, m.requests]),
+      [['claude-opus-5-5', 10]],
+    );
   });
 
-  test('branch --json --cwd <a folder outside any repository>: every session\'s total instead', async () => {
+  test("branch --json --cwd <a folder outside any repository>: every session's total instead", async () => {
     const home = await fixtureHome('2.1.332');
     const dir = await tempDir('ah-cli-norepo-');
     const r = cli(['branch', '--json', '--cwd', dir, '--store', path.join(dir, 'store.sqlite')], home);
     assert.equal(r.code, 0);
-    const out = JSON.parse(r.stdout) as { repo: null; branch: null; sessions: number; requests: number; tokens_input: number; cost_usd: number };
+    const out = JSON.parse(r.stdout) as {
+      repo: null;
+      branch: null;
+      sessions: number;
+      requests: number;
+      tokens_input: number;
+      cost_usd: number;
+    };
     assert.equal(out.repo, null);
     assert.equal(out.branch, null);
     assert.equal(out.sessions, 3);
@@ -165,7 +223,7 @@ describe('CLI (dist/cli.js)', () => {
     assertUsd(out.cost_usd, 0.2511792);
   });
 
-  test('daily --json --tz: the day in the zone asked for; explain --session --json: per model and the agent\'s figure', async () => {
+  test("daily --json --tz: the day in the zone asked for; explain --session --json: per model and the agent's figure", async () => {
     const home = await fixtureHome('2.1.332');
     const store = path.join(await tempDir('ah-cli-'), 'store.sqlite');
     // Every request was made on 2026-11-25 between 14:11:12Z and 14:11:18Z: 09:11 in New York, but
@@ -173,22 +231,50 @@ describe('CLI (dist/cli.js)', () => {
     const days = (tz: string) => {
       const r = cli(['daily', '--json', '--tz', tz, '--store', store], home);
       assert.equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout) as { time_zone: string; days: { date: string; requests: number; input: number; cost_usd: number; by_agent: { agent: string; requests: number }[]; by_model: { model: string }[] }[] };
+      return JSON.parse(r.stdout) as {
+        time_zone: string;
+        days: {
+          date: string;
+          requests: number;
+          input: number;
+          cost_usd: number;
+          by_agent: { agent: string; requests: number }[];
+          by_model: { model: string }[];
+        }[];
+      };
     };
     const kiritimati = days('Pacific/Kiritimati');
     assert.equal(kiritimati.time_zone, 'Pacific/Kiritimati');
-    assert.deepEqual(kiritimati.days.map((d) => d.date), ['2026-11-26']);
+    assert.deepEqual(
+      kiritimati.days.map((d) => d.date),
+      ['2026-11-26'],
+    );
     const d = kiritimati.days[0];
     // 5 + 3 + 2 requests; input 12533 + 10659 = 23192; $0.115185 + $0.1359942
     assert.deepEqual([d.requests, d.input], [10, 23192]);
     assertUsd(d.cost_usd, 0.2511792);
-    assert.deepEqual(d.by_agent.map((a) => [a.agent, a.requests]), [['claude_code', 10]]);
-    assert.deepEqual(d.by_model.map((m) => m.model), ['claude-opus-5-5']);
-    assert.deepEqual(days('America/New_York').days.map((x) => x.date), ['2026-11-25']);
+    assert.deepEqual(
+      d.by_agent.map((a) => [a.agent, a.requests]),
+      [['claude_code', 10]],
+    );
+    assert.deepEqual(
+      d.by_model.map((m) => m.model),
+      ['claude-opus-5-5'],
+    );
+    assert.deepEqual(
+      days('America/New_York').days.map((x) => x.date),
+      ['2026-11-25'],
+    );
 
     const r = cli(['explain', '--session', DELEGATE, '--json', '--store', store], home);
     assert.equal(r.code, 0, r.stderr);
-    const e = JSON.parse(r.stdout) as { target: { sessions: string[] }; totals: { input: number; cost_usd: number }; agent: { agent_usd: number; differs: boolean }; unpriced: unknown[]; price_data: string };
+    const e = JSON.parse(r.stdout) as {
+      target: { sessions: string[] };
+      totals: { input: number; cost_usd: number };
+      agent: { agent_usd: number; differs: boolean };
+      unpriced: unknown[];
+      price_data: string;
+    };
     assert.deepEqual(e.target.sessions, [DELEGATE, AGENT]);
     assert.equal(e.totals.input, 10659);
     assertUsd(e.totals.cost_usd, 0.1359942);
@@ -207,20 +293,59 @@ describe('CLI (dist/cli.js)', () => {
     const R = '62000000-0000-4000-8000-000000000002';
     const url = 'https://github.com/acme/widgets/pull/7';
     // claude-opus-5-5 at $4/M input, $20/M output.
-    await writeTranscript(home, `${W}.jsonl`, [
-      userPrompt({ session: W, cwd: repo, branch: 'feature/a', ts: '2026-11-24T10:00:00.000Z', text: 'build it' }),
-      assistant({ session: W, cwd: repo, branch: 'feature/a', ts: '2026-11-24T10:00:01.000Z', msg: 'w1', req: 'rw1', usage: { in: 2000, out: 100 } }), // $0.008 + $0.002
-      { type: 'pr-link', sessionId: W, prNumber: 7, prUrl: url, prRepository: 'acme/widgets', timestamp: '2026-11-24T10:00:02.000Z' },
-    ], repo);
-    await writeTranscript(home, `${R}.jsonl`, [
-      userPrompt({ session: R, cwd: repo, branch: 'main', ts: '2026-11-24T11:00:00.000Z', text: `review ${url}` }),
-      assistant({ session: R, cwd: repo, branch: 'main', ts: '2026-11-24T11:00:01.000Z', msg: 'r1', req: 'rr1', usage: { in: 1000, out: 0 } }), // $0.004
-    ], repo);
+    await writeTranscript(
+      home,
+      `${W}.jsonl`,
+      [
+        userPrompt({ session: W, cwd: repo, branch: 'feature/a', ts: '2026-11-24T10:00:00.000Z', text: 'build it' }),
+        assistant({
+          session: W,
+          cwd: repo,
+          branch: 'feature/a',
+          ts: '2026-11-24T10:00:01.000Z',
+          msg: 'w1',
+          req: 'rw1',
+          usage: { in: 2000, out: 100 },
+        }), // $0.008 + $0.002
+        {
+          type: 'pr-link',
+          sessionId: W,
+          prNumber: 7,
+          prUrl: url,
+          prRepository: 'acme/widgets',
+          timestamp: '2026-11-24T10:00:02.000Z',
+        },
+      ],
+      repo,
+    );
+    await writeTranscript(
+      home,
+      `${R}.jsonl`,
+      [
+        userPrompt({ session: R, cwd: repo, branch: 'main', ts: '2026-11-24T11:00:00.000Z', text: `review ${url}` }),
+        assistant({
+          session: R,
+          cwd: repo,
+          branch: 'main',
+          ts: '2026-11-24T11:00:01.000Z',
+          msg: 'r1',
+          req: 'rr1',
+          usage: { in: 1000, out: 0 },
+        }), // $0.004
+      ],
+      repo,
+    );
     const store = path.join(await tempDir('ah-cli-'), 'store.sqlite');
 
     const b = cli(['branch', '--json', '--cwd', repo, '--store', store], home);
     assert.equal(b.stderr, '');
-    const branch = JSON.parse(b.stdout) as { branch: string; pr: unknown; requests: number; tokens_input: number; cost_usd: number };
+    const branch = JSON.parse(b.stdout) as {
+      branch: string;
+      pr: unknown;
+      requests: number;
+      tokens_input: number;
+      cost_usd: number;
+    };
     assert.equal(branch.branch, 'feature/a');
     assert.deepEqual(branch.pr, { number: 7, url, source: 'agent' });
     assert.equal(branch.requests, 1); // the branch alone: W's one request, 2000 in + 100 out
@@ -230,7 +355,14 @@ describe('CLI (dist/cli.js)', () => {
       const r = cli(['pr', '--json', '--cwd', repo, '--store', store, ...extra], home);
       assert.equal(r.stderr, '');
       assert.equal(r.code, 0);
-      const pr = JSON.parse(r.stdout) as { pr: unknown; head_branch: string; requests: number; tokens_input: number; cost_usd: number; also: unknown };
+      const pr = JSON.parse(r.stdout) as {
+        pr: unknown;
+        head_branch: string;
+        requests: number;
+        tokens_input: number;
+        cost_usd: number;
+        also: unknown;
+      };
       assert.deepEqual(pr.pr, { number: 7, url, source: 'agent' });
       assert.equal(pr.head_branch, 'feature/a');
       assert.deepEqual(pr.also, [{ session_id: R, branch: 'main' }]);

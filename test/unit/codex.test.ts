@@ -86,7 +86,10 @@ async function indexCodex(home: string, root: string, store?: Store, log = silen
 }
 
 function turnState(store: Store, id: string): string | null {
-  return one<{ turn_state: string | null }>(store.db, 'SELECT turn_state FROM sessions WHERE session_id = ?', [id])?.turn_state ?? null;
+  return (
+    one<{ turn_state: string | null }>(store.db, 'SELECT turn_state FROM sessions WHERE session_id = ?', [id])
+      ?.turn_state ?? null
+  );
 }
 
 interface UsageDbRow {
@@ -118,11 +121,19 @@ function tokens(s: SessionView): [number, number, number, number, number] {
 
 interface TurnCompleted {
   type: string;
-  usage?: { input_tokens: number; cached_input_tokens: number; cache_write_input_tokens: number; output_tokens: number; reasoning_output_tokens: number };
+  usage?: {
+    input_tokens: number;
+    cached_input_tokens: number;
+    cache_write_input_tokens: number;
+    output_tokens: number;
+    reasoning_output_tokens: number;
+  };
 }
 
 function cliUsage(name: string): NonNullable<TurnCompleted['usage']> {
-  const lines = readFileSync(path.join(REAL, 'cli-output', name), 'utf8').trim().split('\n');
+  const lines = readFileSync(path.join(REAL, 'cli-output', name), 'utf8')
+    .trim()
+    .split('\n');
   const done = lines.map((l) => JSON.parse(l) as TurnCompleted).find((r) => r.type === 'turn.completed');
   assert.ok(done?.usage, `${name}: turn.completed`);
   return done.usage;
@@ -167,9 +178,19 @@ describe('codex: real fixture 0.169.0 (exec "say hi", exec resume with a shell c
     assert.equal(rows[4].dedup_key, requestKeyRef(`codex:${SAY_HI}:47513/28672/0/267/80/47780`));
     assert.deepEqual(
       rows.map((r) => r.message_id),
-      ['resp_fake0d7d186f4471fbd616ab325b', 'resp_fake9ea85c0d9640ded5788405bc', 'resp_fake2af5aaa13c8b5572a621e66e', 'resp_fakea8ff48615d6745ab1f137134', 'resp_fake3c260372e03b5b23edf39e80'].map(requestKeyRef),
+      [
+        'resp_fake0d7d186f4471fbd616ab325b',
+        'resp_fake9ea85c0d9640ded5788405bc',
+        'resp_fake2af5aaa13c8b5572a621e66e',
+        'resp_fakea8ff48615d6745ab1f137134',
+        'resp_fake3c260372e03b5b23edf39e80',
+      ].map(requestKeyRef),
     );
-    assert.ok(rows.every((r) => r.counted === 1 && r.sidechain === 0 && r.model === 'gpt-5.5' && r.git_branch === 'feature/fake-model'));
+    assert.ok(
+      rows.every(
+        (r) => r.counted === 1 && r.sidechain === 0 && r.model === 'gpt-5.5' && r.git_branch === 'feature/fake-model',
+      ),
+    );
     // The fake model server received exactly these five requests (server-logs/openai.requests.jsonl).
   });
 
@@ -259,8 +280,16 @@ describe('codex: real fixture 0.169.0 (exec "say hi", exec resume with a shell c
     const { home, root } = await codexHome(REAL, [SAY_HI_REL]);
     // The first run (lines 1-16) again, under another thread id: identical token numbers.
     const OTHER = '01a2130c-1e4c-7e21-b5d0-0000000000aa';
-    const first = readFileSync(path.join(REAL, SAY_HI_REL), 'utf8').split('\n').slice(0, 16).join('\n').split(SAY_HI).join(OTHER);
-    await fsp.writeFile(path.join(root, `sessions/2026/11/25/rollout-2026-11-25T14-11-31-${OTHER}.jsonl`), `${first}\n`);
+    const first = readFileSync(path.join(REAL, SAY_HI_REL), 'utf8')
+      .split('\n')
+      .slice(0, 16)
+      .join('\n')
+      .split(SAY_HI)
+      .join(OTHER);
+    await fsp.writeFile(
+      path.join(root, `sessions/2026/11/25/rollout-2026-11-25T14-11-31-${OTHER}.jsonl`),
+      `${first}\n`,
+    );
     const { sessions, store } = await indexCodex(home, root);
     assert.deepEqual(tokens(mustGet(sessions, OTHER)), [9142, 0, 0, 35, 1]);
     assert.deepEqual(tokens(mustGet(sessions, SAY_HI)), [18841, 28672, 0, 267, 5]);
@@ -295,7 +324,10 @@ describe('codex: archived threads (moved to archived_sessions/) are the same ses
   test('a copy in both folders at once counts once', async () => {
     const { home, root } = await codexHome(REAL, [SAY_HI_REL]);
     await fsp.mkdir(path.join(root, 'archived_sessions'), { recursive: true });
-    await fsp.copyFile(path.join(root, SAY_HI_REL), path.join(root, `archived_sessions/rollout-2026-11-25T14-11-31-${SAY_HI}.jsonl`));
+    await fsp.copyFile(
+      path.join(root, SAY_HI_REL),
+      path.join(root, `archived_sessions/rollout-2026-11-25T14-11-31-${SAY_HI}.jsonl`),
+    );
     const ix = await indexCodex(home, root);
     assert.equal(ix.stats.files_read, 2);
     assert.deepEqual(tokens(mustGet(ix.sessions, SAY_HI)), [18841, 28672, 0, 267, 5]);
@@ -304,7 +336,7 @@ describe('codex: archived threads (moved to archived_sessions/) are the same ses
   });
 });
 
-describe('codex: a fork replays its parent\'s history (handmade/fork)', () => {
+describe("codex: a fork replays its parent's history (handmade/fork)", () => {
   // P: 4 responses (U1..U3 before the fork at 10:05, U4 after), records and token_counts:
   //   U1 in 1000 cached    0 out 100   U2 in 2000 cached 1000 out 50
   //   U3 in 2500 cached 2000 out  30   U4 in 3000 cached 2500 out 40
@@ -314,7 +346,7 @@ describe('codex: a fork replays its parent\'s history (handmade/fork)', () => {
   const P_TOKENS = [1000 + 1000 + 500 + 500, 0 + 1000 + 2000 + 2500, 0, 100 + 50 + 30 + 40, 4];
   const F_TOKENS = [6000 - 5000, 5000, 0, 60, 1];
 
-  test('parent and fork together: the replayed requests are the parent\'s', async () => {
+  test("parent and fork together: the replayed requests are the parent's", async () => {
     const { home, root } = await codexHome(path.join(HANDMADE, 'fork'));
     const ix = await indexCodex(home, root);
     assert.equal(ix.stats.lines_skipped, 0);
@@ -324,9 +356,16 @@ describe('codex: a fork replays its parent\'s history (handmade/fork)', () => {
     assert.deepEqual(tokens(f), F_TOKENS); // [1000, 5000, 0, 60, 1]
     // F's copies: U1, U2 (twice: replayed and re-emitted after the fork's turn began: one key), U3.
     const copies = usageRows(ix.store, F).filter((r) => r.sidechain === 1);
-    assert.deepEqual(copies.map((r) => r.counted), [0, 0, 0]);
+    assert.deepEqual(
+      copies.map((r) => r.counted),
+      [0, 0, 0],
+    );
     // Each copy carries the key of the parent's own row for that request.
-    const parentKeys = new Set(usageRows(ix.store, P).filter((r) => r.sidechain === 0).map((r) => r.dedup_key));
+    const parentKeys = new Set(
+      usageRows(ix.store, P)
+        .filter((r) => r.sidechain === 0)
+        .map((r) => r.dedup_key),
+    );
     assert.ok(copies.every((r) => parentKeys.has(r.dedup_key)));
     // 8000 + 7000 + 4400 + 4950 µ$ (gpt-5.5: U1 1000*5+100*30; U2 1000*5+1000*0.5+50*30;
     // U3 500*5+2000*0.5+30*30; U4 500*5+2500*0.5+40*30)
@@ -336,7 +375,7 @@ describe('codex: a fork replays its parent\'s history (handmade/fork)', () => {
     assert.equal(grandTotal(ix.store).requests, 5);
   });
 
-  test('the fork\'s own fields: its prompts, tools, branch; no parent link (a fork is not a subagent)', async () => {
+  test("the fork's own fields: its prompts, tools, branch; no parent link (a fork is not a subagent)", async () => {
     const { home, root } = await codexHome(path.join(HANDMADE, 'fork'));
     const { sessions, store } = await indexCodex(home, root);
     const f = mustGet(sessions, F);
@@ -475,7 +514,10 @@ describe('codex: record orders (handmade/orders)', () => {
     const b = mustGet(ix.sessions, B);
     // in 300 cached 0 out 30; in 400 cached 300 out 40 → fresh 300 + 100, cached 300, out 70
     assert.deepEqual(tokens(b), [400, 300, 0, 70, 2]);
-    assert.deepEqual(usageRows(ix.store, B).map((r) => r.dedup_key), ['codex:resp:resp_b1', 'codex:resp:resp_b2'].map(requestKeyRef));
+    assert.deepEqual(
+      usageRows(ix.store, B).map((r) => r.dedup_key),
+      ['codex:resp:resp_b1', 'codex:resp:resp_b2'].map(requestKeyRef),
+    );
     assert.equal(b.context, 440);
   });
 
@@ -511,21 +553,33 @@ describe('codex: damaged files (handmade/malformed)', () => {
   });
 
   test('parseLine: not an object with a type → null; invalid JSON throws; unknown types are activity only', () => {
-    const ctx: LineContext = { file: { path: '/x', root: '/', session_id: M, parent_session_id: null, agent_id: null }, state: {} };
+    const ctx: LineContext = {
+      file: { path: '/x', root: '/', session_id: M, parent_session_id: null, agent_id: null },
+      state: {},
+    };
     assert.equal(codexAdapter.parseLine('[1,2]', ctx), null);
     assert.equal(codexAdapter.parseLine('42', ctx), null);
     assert.equal(codexAdapter.parseLine('{"payload":{}}', ctx), null);
     assert.throws(() => codexAdapter.parseLine('{"type":', ctx));
-    assert.deepEqual(codexAdapter.parseLine('{"timestamp":"2026-11-22T00:00:00Z","type":"brand_new"}', ctx), [{ kind: 'activity', ts: '2026-11-22T00:00:00Z' }]);
+    assert.deepEqual(codexAdapter.parseLine('{"timestamp":"2026-11-22T00:00:00Z","type":"brand_new"}', ctx), [
+      { kind: 'activity', ts: '2026-11-22T00:00:00Z' },
+    ]);
     // A token_count whose info is not an object, a usage with strings: nothing counted, no throw.
-    const evs = codexAdapter.parseLine('{"type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":"x","last_token_usage":{"input_tokens":"9"}}}}', ctx);
+    const evs = codexAdapter.parseLine(
+      '{"type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":"x","last_token_usage":{"input_tokens":"9"}}}}',
+      ctx,
+    );
     assert.deepEqual(evs, []);
   });
 });
 
 describe('codex: roots, files, ids', () => {
   test('roots: CODEX_HOME, ~/.codex and configured extra roots', () => {
-    const roots = codexAdapter.roots({ home: '/h', env: { CODEX_HOME: '/data/codex' }, extraRoots: { codex: ['/mnt/other'] } });
+    const roots = codexAdapter.roots({
+      home: '/h',
+      env: { CODEX_HOME: '/data/codex' },
+      extraRoots: { codex: ['/mnt/other'] },
+    });
     assert.deepEqual(roots, ['/data/codex', '/h/.codex', '/mnt/other']);
     assert.deepEqual(codexAdapter.roots({ home: '/h', env: {} }), ['/h/.codex']);
     assert.deepEqual(codexAdapter.watchDirs('/h/.codex'), ['/h/.codex/sessions', '/h/.codex/archived_sessions']);
@@ -534,9 +588,16 @@ describe('codex: roots, files, ids', () => {
   test('classify: rollouts under sessions/ and archived_sessions/ only, the thread id from the name', () => {
     const root = '/h/.codex';
     assert.deepEqual(codexAdapter.classify(root, path.join(root, SAY_HI_REL)), {
-      path: path.join(root, SAY_HI_REL), root, session_id: SAY_HI, parent_session_id: null, agent_id: null,
+      path: path.join(root, SAY_HI_REL),
+      root,
+      session_id: SAY_HI,
+      parent_session_id: null,
+      agent_id: null,
     });
-    assert.equal(codexAdapter.classify(root, `${root}/archived_sessions/rollout-2026-11-25T14-11-31-${SAY_HI}.jsonl`)?.session_id, SAY_HI);
+    assert.equal(
+      codexAdapter.classify(root, `${root}/archived_sessions/rollout-2026-11-25T14-11-31-${SAY_HI}.jsonl`)?.session_id,
+      SAY_HI,
+    );
     assert.equal(codexAdapter.classify(root, `${root}/history.jsonl`), null);
     assert.equal(codexAdapter.classify(root, `${root}/session_index.jsonl`), null);
     assert.equal(codexAdapter.classify(root, `${root}/sessions/2026/11/25/notes.jsonl`), null);
@@ -552,18 +613,36 @@ describe('codex: roots, files, ids', () => {
     assert.equal(new Date(uuidV7Ms(SAY_HI)!).toISOString(), '2026-11-25T14:11:31.020Z');
     assert.equal(uuidV7Ms(O), null); // a v4 id
     // input 1500 (cached 1000 and cache write 100 inside it), output 40 (reasoning 8 inside it).
-    assert.deepEqual(codexTokens([1500, 1000, 100, 40, 8, 1540]), { input: 400, output: 40, cache_read: 1000, cache_write: 100, cache_write_1h: 0 });
+    assert.deepEqual(codexTokens([1500, 1000, 100, 40, 8, 1540]), {
+      input: 400,
+      output: 40,
+      cache_read: 1000,
+      cache_write: 100,
+      cache_write_1h: 0,
+    });
     // Damaged numbers never go negative: cached > input.
-    assert.deepEqual(codexTokens([10, 50, 0, 1, 0, 11]), { input: 0, output: 1, cache_read: 10, cache_write: 0, cache_write_1h: 0 });
+    assert.deepEqual(codexTokens([10, 50, 0, 1, 0, 11]), {
+      input: 0,
+      output: 1,
+      cache_read: 10,
+      cache_write: 0,
+      cache_write_1h: 0,
+    });
   });
 
   test('a usage event carries the branch of the session_meta and the latest turn_context model', () => {
-    const ctx: LineContext = { file: { path: '/x', root: '/', session_id: SAY_HI, parent_session_id: null, agent_id: null }, state: {} };
+    const ctx: LineContext = {
+      file: { path: '/x', root: '/', session_id: SAY_HI, parent_session_id: null, agent_id: null },
+      state: {},
+    };
     const lines = readFileSync(path.join(REAL, SAY_HI_REL), 'utf8').split('\n').filter(Boolean);
     const events: AgentEvent[] = lines.flatMap((l) => codexAdapter.parseLine(l, ctx) ?? []);
     const usage = events.filter((e): e is UsageEvent => e.kind === 'usage');
     assert.equal(usage.length, 5);
     assert.ok(usage.every((u) => u.git_branch === 'feature/fake-model' && u.model === 'gpt-5.5' && !u.sidechain));
-    assert.deepEqual(events.filter((e) => e.kind === 'user_prompt').map((e) => (e as { run_start: boolean }).run_start), [false, false, false]);
+    assert.deepEqual(
+      events.filter((e) => e.kind === 'user_prompt').map((e) => (e as { run_start: boolean }).run_start),
+      [false, false, false],
+    );
   });
 });

@@ -26,7 +26,17 @@ import { all } from '../../src/core/store/sqlite';
 import { diagnostics } from '../../src/core/store/queries';
 import { requestKeyRef } from '../../src/core/store/requests';
 import { Store } from '../../src/core/store/store';
-import { assertUsd, FIXTURES, jsonl, keyNames, mustGet, recordingLogger, sessionsById, silentLogger, tempDir } from './helpers';
+import {
+  assertUsd,
+  FIXTURES,
+  jsonl,
+  keyNames,
+  mustGet,
+  recordingLogger,
+  sessionsById,
+  silentLogger,
+  tempDir,
+} from './helpers';
 
 const FIX = path.join(FIXTURES, 'copilot_cli', 'home', '.copilot');
 const A = '3a1c0001-0000-4000-8000-00000000000a'; // closed, shutdown only
@@ -76,21 +86,61 @@ const at = (iso: string, plusMs: number) => Date.parse(iso) + plusMs;
 // ---- records for inline sessions ---------------------------------------------------------------
 
 let seq = 0;
-function ev(type: string, ts: string, data: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function ev(
+  type: string,
+  ts: string,
+  data: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   seq++;
-  return { type, data, id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, timestamp: ts, parentId: null, ...extra };
+  return {
+    type,
+    data,
+    id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    timestamp: ts,
+    parentId: null,
+    ...extra,
+  };
 }
 
-function shutdown(ts: string, metrics: Record<string, [count: number, input: number, output: number, cacheRead: number, cacheWrite: number]>, extra: Record<string, unknown> = {}) {
+function shutdown(
+  ts: string,
+  metrics: Record<string, [count: number, input: number, output: number, cacheRead: number, cacheWrite: number]>,
+  extra: Record<string, unknown> = {},
+) {
   const modelMetrics: Record<string, unknown> = {};
   for (const [m, [count, i, o, r, w]] of Object.entries(metrics)) {
-    modelMetrics[m] = { requests: { count, cost: count }, usage: { inputTokens: i, outputTokens: o, cacheReadTokens: r, cacheWriteTokens: w, reasoningTokens: 0 } };
+    modelMetrics[m] = {
+      requests: { count, cost: count },
+      usage: { inputTokens: i, outputTokens: o, cacheReadTokens: r, cacheWriteTokens: w, reasoningTokens: 0 },
+    };
   }
-  return ev('session.shutdown', ts, { shutdownType: 'routine', totalPremiumRequests: 1, totalApiDurationMs: 1000, sessionStartTime: 0, codeChanges: { linesAdded: 0, linesRemoved: 0, filesModified: [] }, modelMetrics, ...extra });
+  return ev('session.shutdown', ts, {
+    shutdownType: 'routine',
+    totalPremiumRequests: 1,
+    totalApiDurationMs: 1000,
+    sessionStartTime: 0,
+    codeChanges: { linesAdded: 0, linesRemoved: 0, filesModified: [] },
+    modelMetrics,
+    ...extra,
+  });
 }
 
-function usageLine(ts: string, model: string, i: number, o: number, r: number, w: number, extra: Record<string, unknown> = {}) {
-  return ev('assistant.usage', ts, { model, inputTokens: i, outputTokens: o, cacheReadTokens: r, cacheWriteTokens: w, cost: 1, ...extra }, { ephemeral: true });
+function usageLine(
+  ts: string,
+  model: string,
+  i: number,
+  o: number,
+  r: number,
+  w: number,
+  extra: Record<string, unknown> = {},
+) {
+  return ev(
+    'assistant.usage',
+    ts,
+    { model, inputTokens: i, outputTokens: o, cacheReadTokens: r, cacheWriteTokens: w, cost: 1, ...extra },
+    { ephemeral: true },
+  );
 }
 
 async function writeSession(copilotHome: string, id: string, records: object[], yaml?: string): Promise<string> {
@@ -109,7 +159,11 @@ describe('copilot adapter: where the files are', () => {
     const home = '/home/u';
     assert.deepEqual(copilotAdapter.roots({ home, env: {} }), ['/home/u/.copilot']);
     assert.deepEqual(
-      copilotAdapter.roots({ home, env: { COPILOT_HOME: '/data/cp', XDG_CONFIG_HOME: '/home/u/.config' }, extraRoots: { copilot: ['/mnt/old/.copilot', '/data/cp'] } }),
+      copilotAdapter.roots({
+        home,
+        env: { COPILOT_HOME: '/data/cp', XDG_CONFIG_HOME: '/home/u/.config' },
+        extraRoots: { copilot: ['/mnt/old/.copilot', '/data/cp'] },
+      }),
       ['/data/cp', '/home/u/.copilot', '/home/u/.config/.copilot', '/mnt/old/.copilot'],
     );
     // Another adapter's extra roots are not this one's.
@@ -120,7 +174,13 @@ describe('copilot adapter: where the files are', () => {
   test('classify: <id>/events.jsonl and the flat <id>.jsonl are transcripts; side files are not', () => {
     const root = '/r';
     const s = (rel: string) => copilotAdapter.classify(root, path.join(root, rel));
-    assert.deepEqual(s(`session-state/${A}/events.jsonl`), { path: `/r/session-state/${A}/events.jsonl`, root, session_id: A, parent_session_id: null, agent_id: null });
+    assert.deepEqual(s(`session-state/${A}/events.jsonl`), {
+      path: `/r/session-state/${A}/events.jsonl`,
+      root,
+      session_id: A,
+      parent_session_id: null,
+      agent_id: null,
+    });
     assert.equal(s(`session-state/${D}.jsonl`)?.session_id, D);
     assert.equal(s(`session-state/${A}/workspace.yaml`), null);
     assert.equal(s(`session-state/${A}/files/notes.jsonl`), null);
@@ -136,16 +196,28 @@ describe('copilot adapter: where the files are', () => {
     assert.equal(copilotAdapter.resumeCommand!('not-a-uuid'), null);
     assert.equal(copilotAdapter.icon, 'copilot');
     assert.equal(copilotAdapter.id, 'copilot');
-    assert.equal(copilotAdapter.settingsKey, 'copilot_cli', 'users\' settings keep their key');
+    assert.equal(copilotAdapter.settingsKey, 'copilot_cli', "users' settings keep their key");
   });
 });
 
 describe('copilot adapter: tokens, providers, prices', () => {
   test('inputTokens includes cache reads and writes: fresh input = input − read − write', () => {
     // 52 000 − 38 000 − 9 000 = 5 000
-    assert.deepEqual(copilotTokens(52_000, 1_800, 38_000, 9_000), { input: 5_000, output: 1_800, cache_read: 38_000, cache_write: 9_000, cache_write_1h: 0 });
+    assert.deepEqual(copilotTokens(52_000, 1_800, 38_000, 9_000), {
+      input: 5_000,
+      output: 1_800,
+      cache_read: 38_000,
+      cache_write: 9_000,
+      cache_write_1h: 0,
+    });
     // Fewer input tokens than cache tokens cannot be cache-inclusive: the input is already fresh.
-    assert.deepEqual(copilotTokens(500, 10, 800, 100), { input: 500, output: 10, cache_read: 800, cache_write: 100, cache_write_1h: 0 });
+    assert.deepEqual(copilotTokens(500, 10, 800, 100), {
+      input: 500,
+      output: 10,
+      cache_read: 800,
+      cache_write: 100,
+      cache_write_1h: 0,
+    });
   });
 
   test('provider from the model name; the dotted ids Copilot writes are priced as they are', () => {
@@ -157,7 +229,8 @@ describe('copilot adapter: tokens, providers, prices', () => {
     assert.equal(copilotProvider('raptor-mini'), null);
     assert.equal(copilotProvider(null), null);
     const tokens = { input: 1_000, output: 1_000, cache_read: 0, cache_write: 0, cache_write_1h: 0 };
-    const price = (model: string) => priceRequest({ framework: 'copilot', model, provider: copilotProvider(model), tokens, ts: T('00:00:00.000') });
+    const price = (model: string) =>
+      priceRequest({ framework: 'copilot', model, provider: copilotProvider(model), tokens, ts: T('00:00:00.000') });
     // 1 000 × 3 + 1 000 × 15 = 18 000 µ$
     assert.equal(price('claude-sonnet-4.5').rule, 'genai-prices anthropic/claude-sonnet-4-5');
     assertUsd(price('claude-sonnet-4.5').cost_usd!, 0.018);
@@ -220,13 +293,38 @@ describe('copilot adapter: workspace.yaml', () => {
   });
 
   test('meta: cwd, branch, GitHub repository (not Azure DevOps), title = user-given name, else name/summary', () => {
-    assert.deepEqual(workspaceMeta({ cwd: '/w', branch: 'main', repository: 'o/r', host_type: 'github', name: 'Mine', user_named: 'true', summary: 'S' }), {
-      kind: 'meta', ts: null, cwd: '/w', git_branch: 'main', github_repo: 'o/r', custom_title: 'Mine',
+    assert.deepEqual(
+      workspaceMeta({
+        cwd: '/w',
+        branch: 'main',
+        repository: 'o/r',
+        host_type: 'github',
+        name: 'Mine',
+        user_named: 'true',
+        summary: 'S',
+      }),
+      {
+        kind: 'meta',
+        ts: null,
+        cwd: '/w',
+        git_branch: 'main',
+        github_repo: 'o/r',
+        custom_title: 'Mine',
+      },
+    );
+    assert.deepEqual(
+      workspaceMeta({ repository: 'org/project/repo', host_type: 'ado', summary: 'Long   summary\ntext' }),
+      {
+        kind: 'meta',
+        ts: null,
+        ai_title: 'Long summary text',
+      },
+    );
+    assert.deepEqual(workspaceMeta({ name: 'Generated', summary: 'S' }), {
+      kind: 'meta',
+      ts: null,
+      ai_title: 'Generated',
     });
-    assert.deepEqual(workspaceMeta({ repository: 'org/project/repo', host_type: 'ado', summary: 'Long   summary\ntext' }), {
-      kind: 'meta', ts: null, ai_title: 'Long summary text',
-    });
-    assert.deepEqual(workspaceMeta({ name: 'Generated', summary: 'S' }), { kind: 'meta', ts: null, ai_title: 'Generated' });
     assert.equal(workspaceMeta({ id: 'x', summary_count: '0' }), null);
   });
 });
@@ -301,7 +399,13 @@ describe('copilot adapter: the fixture sessions', () => {
     const rows = usageRows(store, B);
     // The shutdown's rows are keyed by its event id (the fixture's session.shutdown record) and model.
     const shutdown = `copilot:${B}:shutdown:9d068494-f292-46ef-bb5b-e9b8c9083c83`;
-    const name = keyNames(`copilot:${B}:req:chatcmpl-b1`, `copilot:${B}:req:chatcmpl-b2`, `copilot:${B}:req:chatcmpl-b3`, `${shutdown}:claude-sonnet-4.5`, `${shutdown}:gpt-5-mini`);
+    const name = keyNames(
+      `copilot:${B}:req:chatcmpl-b1`,
+      `copilot:${B}:req:chatcmpl-b2`,
+      `copilot:${B}:req:chatcmpl-b3`,
+      `${shutdown}:claude-sonnet-4.5`,
+      `${shutdown}:gpt-5-mini`,
+    );
     assert.deepEqual(
       rows.map((r) => [name(r.dedup_key), r.model, r.input, r.output, r.cache_read, r.cache_write]),
       [
@@ -346,7 +450,10 @@ describe('copilot adapter: the fixture sessions', () => {
     await fsp.appendFile(file, `${last}\n`);
     await indexer.scanAll();
     const s = mustGet(sessionsById(store), B);
-    assert.deepEqual([s.tokens_input, s.tokens_output, s.tokens_cache_read, s.tokens_cache_write, s.api_request_count], [6_000, 1_250, 28_500, 13_500, 5]);
+    assert.deepEqual(
+      [s.tokens_input, s.tokens_output, s.tokens_cache_read, s.tokens_cache_write, s.api_request_count],
+      [6_000, 1_250, 28_500, 13_500, 5],
+    );
   });
 
   test(`${C}: a live session has no token totals until it exits; busy while its tool runs`, async () => {
@@ -368,10 +475,19 @@ describe('copilot adapter: the fixture sessions', () => {
     await fsp.appendFile(
       file,
       jsonl([
-        ev('tool.execution_complete', '2026-06-18T21:31:02.000Z', { toolCallId: 'call_C1xq', success: true, result: { content: '3 passed' } }),
+        ev('tool.execution_complete', '2026-06-18T21:31:02.000Z', {
+          toolCallId: 'call_C1xq',
+          success: true,
+          result: { content: '3 passed' },
+        }),
         ev('assistant.turn_end', '2026-06-18T21:31:02.010Z', { turnId: '0' }),
         ev('assistant.turn_start', '2026-06-18T21:31:02.020Z', { turnId: '1' }),
-        ev('assistant.message', '2026-06-18T21:31:06.000Z', { messageId: 'm-c1', model: 'gpt-5', content: 'It passed 3 times; the flake is timing-related.', toolRequests: [] }),
+        ev('assistant.message', '2026-06-18T21:31:06.000Z', {
+          messageId: 'm-c1',
+          model: 'gpt-5',
+          content: 'It passed 3 times; the flake is timing-related.',
+          toolRequests: [],
+        }),
         ev('assistant.turn_end', '2026-06-18T21:31:06.010Z', { turnId: '1' }),
         shutdown('2026-06-18T21:35:00.000Z', { 'gpt-5': [2, 20_000, 900, 12_000, 0] }),
       ]),
@@ -411,13 +527,26 @@ describe('copilot adapter: resumed sessions', () => {
   test('a later shutdown with every counter ≥ the previous one is cumulative: only the increase counts', async () => {
     const home = path.join(await tempDir('ah-copilot-r-'), '.copilot');
     await writeSession(home, R, [
-      ev('session.start', T('10:00:00.000'), { sessionId: R, copilotVersion: '1.0.70', context: startCtx, selectedModel: 'claude-sonnet-4.5' }),
+      ev('session.start', T('10:00:00.000'), {
+        sessionId: R,
+        copilotVersion: '1.0.70',
+        context: startCtx,
+        selectedModel: 'claude-sonnet-4.5',
+      }),
       ev('user.message', T('10:00:01.000'), { content: 'first run' }),
       shutdown(T('10:10:00.000'), { 'claude-sonnet-4.5': [2, 20_000, 500, 15_000, 2_000] }),
-      ev('session.resume', T('11:00:00.000'), { resumeTime: T('11:00:00.000'), eventCount: 3, context: { ...startCtx, branch: 'fix/resume' }, selectedModel: 'claude-sonnet-4.5' }),
+      ev('session.resume', T('11:00:00.000'), {
+        resumeTime: T('11:00:00.000'),
+        eventCount: 3,
+        context: { ...startCtx, branch: 'fix/resume' },
+        selectedModel: 'claude-sonnet-4.5',
+      }),
       ev('user.message', T('11:00:01.000'), { content: 'second run' }),
       // Cumulative: sonnet (5, 50 000, 1 400, 40 000, 4 000) ≥ (2, 20 000, 500, 15 000, 2 000); gpt-5-mini is new.
-      shutdown(T('11:10:00.000'), { 'claude-sonnet-4.5': [5, 50_000, 1_400, 40_000, 4_000], 'gpt-5-mini': [1, 1_000, 50, 0, 0] }),
+      shutdown(T('11:10:00.000'), {
+        'claude-sonnet-4.5': [5, 50_000, 1_400, 40_000, 4_000],
+        'gpt-5-mini': [1, 1_000, 50, 0, 0],
+      }),
     ]);
     const { store } = await indexCopilot(home);
     assert.deepEqual(
@@ -449,7 +578,12 @@ describe('copilot adapter: resumed sessions', () => {
       shutdown(T('10:10:00.000'), { 'claude-sonnet-4.5': [3, 30_000, 800, 20_000, 5_000] }),
       ev('session.resume', T('11:00:00.000'), { resumeTime: T('11:00:00.000'), eventCount: 2 }),
       // Crashed/odd exit with no metrics: nothing to count.
-      ev('session.shutdown', T('11:05:00.000'), { shutdownType: 'error', errorReason: 'boom', modelMetrics: {}, codeChanges: { linesAdded: 0, linesRemoved: 0, filesModified: [] } }),
+      ev('session.shutdown', T('11:05:00.000'), {
+        shutdownType: 'error',
+        errorReason: 'boom',
+        modelMetrics: {},
+        codeChanges: { linesAdded: 0, linesRemoved: 0, filesModified: [] },
+      }),
       ev('session.resume', T('11:06:00.000'), { resumeTime: T('11:06:00.000'), eventCount: 3 }),
       // input 18 000 < 30 000: counters restarted, a per-process figure (even though output grew).
       shutdown(T('11:10:00.000'), { 'claude-sonnet-4.5': [2, 18_000, 900, 12_000, 1_000] }),
@@ -475,12 +609,21 @@ describe('copilot adapter: resumed sessions', () => {
     const { store } = await indexCopilot(home);
     const rows = usageRows(store, R);
     assert.equal(rows.length, 1);
-    assert.deepEqual([rows[0].dedup_key, rows[0].input, rows[0].output], [requestKeyRef(`copilot:${R}:req:x1`), 1_000, 100]);
+    assert.deepEqual(
+      [rows[0].dedup_key, rows[0].input, rows[0].output],
+      [requestKeyRef(`copilot:${R}:req:x1`), 1_000, 100],
+    );
   });
 });
 
 describe('copilot adapter: records', () => {
-  const file = { path: '/r/session-state/s1/events.jsonl', root: '/r', session_id: 's1', parent_session_id: null, agent_id: null };
+  const file = {
+    path: '/r/session-state/s1/events.jsonl',
+    root: '/r',
+    session_id: 's1',
+    parent_session_id: null,
+    agent_id: null,
+  };
   const parseAll = (records: object[]) => {
     const ctx = { file, state: {} as Record<string, unknown> };
     const out: AgentEvent[] = [];
@@ -489,13 +632,18 @@ describe('copilot adapter: records', () => {
   };
 
   test('shutdown rows carry their request count and the provider; premium-request cost never becomes money', () => {
-    const { out } = parseAll([shutdown(T('10:00:00.000'), { 'claude-opus-4.7': [7, 70_000, 700, 60_000, 0] }, { totalPremiumRequests: 52.5 })]);
+    const { out } = parseAll([
+      shutdown(T('10:00:00.000'), { 'claude-opus-4.7': [7, 70_000, 700, 60_000, 0] }, { totalPremiumRequests: 52.5 }),
+    ]);
     const u = out.find((e): e is UsageEvent & { request_count: number } => e.kind === 'usage')!;
     assert.equal(u.request_count, 7);
     assert.equal(u.provider, 'anthropic');
     assert.equal(u.vendor_cost_usd, undefined);
     assert.deepEqual(u.tokens, { input: 10_000, output: 700, cache_read: 60_000, cache_write: 0, cache_write_1h: 0 });
-    assert.equal(out.some((e) => e.kind === 'meta' && e.agent_cost_usd !== undefined), false);
+    assert.equal(
+      out.some((e) => e.kind === 'meta' && e.agent_cost_usd !== undefined),
+      false,
+    );
   });
 
   test('token_totals_pending: set when a process starts or resumes, cleared by a shutdown that carries totals', () => {
@@ -519,25 +667,45 @@ describe('copilot adapter: records', () => {
       ev('session.shutdown', T('10:00:00.000'), {
         shutdownType: 'routine',
         modelMetrics: {
-          'gpt-5': { requests: { count: 1, cost: 1 }, usage: { inputTokens: 100, outputTokens: 50, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 30 } },
-          'gemini-2.5-pro': { requests: { count: 1, cost: 1 }, usage: { inputTokens: 100, outputTokens: 50, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 30 } },
+          'gpt-5': {
+            requests: { count: 1, cost: 1 },
+            usage: { inputTokens: 100, outputTokens: 50, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 30 },
+          },
+          'gemini-2.5-pro': {
+            requests: { count: 1, cost: 1 },
+            usage: { inputTokens: 100, outputTokens: 50, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 30 },
+          },
         },
       }),
     ]);
     const outputs = out.filter((e): e is UsageEvent => e.kind === 'usage').map((u) => [u.model, u.tokens.output]);
     // gpt-5: 50 (30 of them reasoning); gemini: 50 + 30 = 80
-    assert.deepEqual(outputs, [['gpt-5', 50], ['gemini-2.5-pro', 80]]);
+    assert.deepEqual(outputs, [
+      ['gpt-5', 50],
+      ['gemini-2.5-pro', 80],
+    ]);
   });
 
   test('turn states: prompt → waiting; tools asked/running → tool_running; all tools done → waiting; tool-less turn end → ended', () => {
     const { out } = parseAll([
       ev('user.message', T('10:00:00.000'), { content: 'go' }),
       ev('assistant.turn_start', T('10:00:00.100'), { turnId: '0' }),
-      ev('assistant.message', T('10:00:01.000'), { messageId: 'm0', content: '', toolRequests: [{ toolCallId: 't1', name: 'bash' }, { toolCallId: 't2', name: 'view' }] }),
+      ev('assistant.message', T('10:00:01.000'), {
+        messageId: 'm0',
+        content: '',
+        toolRequests: [
+          { toolCallId: 't1', name: 'bash' },
+          { toolCallId: 't2', name: 'view' },
+        ],
+      }),
       ev('tool.execution_start', T('10:00:01.100'), { toolCallId: 't1', toolName: 'bash' }),
       ev('tool.execution_start', T('10:00:01.200'), { toolCallId: 't2', toolName: 'view' }),
       ev('tool.execution_complete', T('10:00:02.000'), { toolCallId: 't1', success: true }),
-      ev('tool.execution_complete', T('10:00:03.000'), { toolCallId: 't2', success: false, error: { message: 'nope' } }),
+      ev('tool.execution_complete', T('10:00:03.000'), {
+        toolCallId: 't2',
+        success: false,
+        error: { message: 'nope' },
+      }),
       ev('assistant.turn_end', T('10:00:03.100'), { turnId: '0' }),
       ev('assistant.turn_start', T('10:00:03.200'), { turnId: '1' }),
       // A sub-agent's events never move the main status.
@@ -571,7 +739,9 @@ describe('copilot adapter: records', () => {
       ev('user.message', T('11:00:01.000'), { content: 'again' }),
       ev('user.message', T('11:00:02.000'), { content: 'and again' }),
     ]);
-    const prompts = out.filter((e) => e.kind === 'user_prompt').map((e) => (e.kind === 'user_prompt' ? [e.text, e.run_start] : []));
+    const prompts = out
+      .filter((e) => e.kind === 'user_prompt')
+      .map((e) => (e.kind === 'user_prompt' ? [e.text, e.run_start] : []));
     assert.deepEqual(prompts, [
       ['typed', false],
       ['again', true],
@@ -581,9 +751,19 @@ describe('copilot adapter: records', () => {
 
   test('meta: version, model (never "auto"), context branch/repo, title change, errors, compactions', () => {
     const { out, state } = parseAll([
-      ev('session.start', T('10:00:00.000'), { sessionId: 's1', copilotVersion: '1.0.63', selectedModel: 'auto', context: { cwd: '/w', branch: 'b1', repository: 'org/proj/repo', hostType: 'ado' } }),
+      ev('session.start', T('10:00:00.000'), {
+        sessionId: 's1',
+        copilotVersion: '1.0.63',
+        selectedModel: 'auto',
+        context: { cwd: '/w', branch: 'b1', repository: 'org/proj/repo', hostType: 'ado' },
+      }),
       ev('session.model_change', T('10:00:01.000'), { previousModel: 'auto', newModel: 'gpt-5.2' }),
-      ev('session.context_changed', T('10:00:02.000'), { cwd: '/w2', branch: 'b2', repository: 'o/r', hostType: 'github' }),
+      ev('session.context_changed', T('10:00:02.000'), {
+        cwd: '/w2',
+        branch: 'b2',
+        repository: 'o/r',
+        hostType: 'github',
+      }),
       ev('session.title_changed', T('10:00:03.000'), { title: 'A title' }, { ephemeral: true }),
       ev('session.error', T('10:00:04.000'), { errorType: 'quota', message: 'out of quota' }),
       ev('model.call_failure', T('10:00:05.000'), { statusCode: 429, errorMessage: 'rate limit' }, { ephemeral: true }),
@@ -643,9 +823,17 @@ describe('copilot adapter: records', () => {
     const f = { path: events, root: '/r', session_id: 'abc', parent_session_id: null, agent_id: null };
     assert.deepEqual(await copilotAdapter.fileEvents!(f), []);
     await fsp.mkdir(path.dirname(events), { recursive: true });
-    await fsp.writeFile(path.join(path.dirname(events), 'workspace.yaml'), 'id: abc\ncwd: /w\nbranch: dev\nsummary: Title here\n');
-    assert.deepEqual(await copilotAdapter.fileEvents!(f), [{ kind: 'meta', ts: null, cwd: '/w', git_branch: 'dev', ai_title: 'Title here' }]);
+    await fsp.writeFile(
+      path.join(path.dirname(events), 'workspace.yaml'),
+      'id: abc\ncwd: /w\nbranch: dev\nsummary: Title here\n',
+    );
+    assert.deepEqual(await copilotAdapter.fileEvents!(f), [
+      { kind: 'meta', ts: null, cwd: '/w', git_branch: 'dev', ai_title: 'Title here' },
+    ]);
     // A flat legacy file has no workspace.yaml of its own.
-    assert.deepEqual(await copilotAdapter.fileEvents!({ ...f, path: path.join(path.dirname(events), '..', 'abc.jsonl') }), []);
+    assert.deepEqual(
+      await copilotAdapter.fileEvents!({ ...f, path: path.join(path.dirname(events), '..', 'abc.jsonl') }),
+      [],
+    );
   });
 });

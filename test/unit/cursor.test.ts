@@ -55,7 +55,10 @@ describe('Cursor agent CLI', () => {
     assert.equal(md5(WS), '769bfd5b56af814ea6d377f24b0e09e0');
     const db = path.join(SRC, md5(WS), S1, 'store.db');
     const { ids, agent } = await withLiveSnapshot(db, (d) => ({
-      ids: (d.exec('SELECT id, data FROM blobs')[0].values as [string, Uint8Array][]).map(([id, data]) => [id, createHash('sha256').update(data).digest('hex')]),
+      ids: (d.exec('SELECT id, data FROM blobs')[0].values as [string, Uint8Array][]).map(([id, data]) => [
+        id,
+        createHash('sha256').update(data).digest('hex'),
+      ]),
       agent: parseAgentRecord(d.exec("SELECT value FROM meta WHERE key = '0'")[0].values[0][0])!,
     }));
     for (const [id, hash] of ids) assert.equal(id, hash);
@@ -94,7 +97,16 @@ describe('Cursor agent CLI', () => {
     assert.equal(s.status, 'busy');
     // No usage exists locally: nothing counted, nothing priced, nothing "unpriced".
     assert.deepEqual(
-      [s.api_request_count, s.tokens_input, s.tokens_output, s.tokens_cache_read, s.tokens_cache_write, s.cost_usd, s.unpriced_requests, s.context],
+      [
+        s.api_request_count,
+        s.tokens_input,
+        s.tokens_output,
+        s.tokens_cache_read,
+        s.tokens_cache_write,
+        s.cost_usd,
+        s.unpriced_requests,
+        s.context,
+      ],
       // cost_usd null: no request, nothing priced (the specified record).
       [0, 0, 0, 0, 0, null, 0, null],
     );
@@ -104,7 +116,9 @@ describe('Cursor agent CLI', () => {
     // 1 protobuf root in chat 2: counted, the rest read.
     const d = diagnostics(store);
     assert.equal(d.lines_skipped, 10);
-    const reasons = new Map(d.files_with_skips.map((f) => [String(f.path).split('#session=')[1], String(f.last_skip_reason)]));
+    const reasons = new Map(
+      d.files_with_skips.map((f) => [String(f.path).split('#session=')[1], String(f.last_skip_reason)]),
+    );
     assert.match(reasons.get(S1)!, /^1 blob\(s\) starting with "\{" that are not JSON objects; 8 binary \(protobuf/);
   });
 
@@ -141,15 +155,18 @@ describe('Cursor agent CLI', () => {
     assert.deepEqual([s.message_count, s.tool_call_count, s.status], [2, 3, 'busy']);
   });
 
-  test('a live cursor-agent answers: the result and the reply written to the WAL end the turn', { skip: NO_PYTHON }, async () => {
-    const { home: h, chats } = await home();
-    const db = s1Store(chats);
-    const store = await Store.open(path.join(await tempDir('ah-store-'), 'store.sqlite'));
-    const indexer = new Indexer(store, [cursorAdapter], { home: h, env: {} }, silentLogger);
-    await indexer.scanAll();
-    const work = await tempDir('ah-cursor-live-');
-    py(
-      `import sqlite3, shutil, os, sys, json, hashlib
+  test(
+    'a live cursor-agent answers: the result and the reply written to the WAL end the turn',
+    { skip: NO_PYTHON },
+    async () => {
+      const { home: h, chats } = await home();
+      const db = s1Store(chats);
+      const store = await Store.open(path.join(await tempDir('ah-store-'), 'store.sqlite'));
+      const indexer = new Indexer(store, [cursorAdapter], { home: h, env: {} }, silentLogger);
+      await indexer.scanAll();
+      const work = await tempDir('ah-cursor-live-');
+      py(
+        `import sqlite3, shutil, os, sys, json, hashlib
 work, live = sys.argv[1], sys.argv[2]
 for s in ['', '-wal']:
     shutil.copyfile(live + s, os.path.join(work, 'store.db' + s))
@@ -163,16 +180,17 @@ put({'id': '1', 'role': 'assistant', 'content': [{'type': 'text', 'text': 'Lint 
 for s in ['', '-wal']:
     shutil.copyfile(os.path.join(work, 'store.db' + s), live + s)
 con.close()`,
-      work,
-      db,
-    );
-    const stats = await indexer.indexPaths([`${db}-wal`]);
-    assert.equal(stats.files_read, 1);
-    const s = mustGet(sessionsById(store, UPDATED + 60_000), S1);
-    assert.equal(s.status, 'idle');
-    assert.equal(s.tool_call_count, 3);
-    assert.equal(s.api_request_count, 0);
-  });
+        work,
+        db,
+      );
+      const stats = await indexer.indexPaths([`${db}-wal`]);
+      assert.equal(stats.files_read, 1);
+      const s = mustGet(sessionsById(store, UPDATED + 60_000), S1);
+      assert.equal(s.status, 'idle');
+      assert.equal(s.tool_call_count, 3);
+      assert.equal(s.api_request_count, 0);
+    },
+  );
 
   test('a corrupt store is counted, not fatal; a malformed meta.json is counted and the store still read', async () => {
     const { home: h, chats } = await home();
@@ -196,18 +214,32 @@ con.close()`,
     const root = '/h/.cursor';
     const dir = path.join(root, 'chats', md5(WS), S1);
     const doc = { path: path.join(dir, 'store.db'), root, session_id: S1, parent_session_id: null, agent_id: null };
-    for (const n of ['store.db', 'store.db-wal', 'store.db-shm', 'meta.json']) assert.deepEqual(cursorAdapter.classify(root, path.join(dir, n)), doc);
-    for (const p of [path.join(dir, 'prompt_history.json'), path.join(root, 'chats', md5(WS), 'store.db'), path.join(dir, 'x', 'store.db'), '/elsewhere/store.db']) {
+    for (const n of ['store.db', 'store.db-wal', 'store.db-shm', 'meta.json'])
+      assert.deepEqual(cursorAdapter.classify(root, path.join(dir, n)), doc);
+    for (const p of [
+      path.join(dir, 'prompt_history.json'),
+      path.join(root, 'chats', md5(WS), 'store.db'),
+      path.join(dir, 'x', 'store.db'),
+      '/elsewhere/store.db',
+    ]) {
       assert.equal(cursorAdapter.classify(root, p), null, p);
     }
-    assert.deepEqual(cursorAdapter.roots({ home: '/h', env: {}, extraRoots: { cursor: ['/more'] } }), ['/h/.cursor', '/more']);
+    assert.deepEqual(cursorAdapter.roots({ home: '/h', env: {}, extraRoots: { cursor: ['/more'] } }), [
+      '/h/.cursor',
+      '/more',
+    ]);
     assert.deepEqual(cursorAdapter.resumeCommand!(S1), { command: 'cursor-agent', args: [`--resume=${S1}`] });
     assert.equal(cursorAdapter.resumeCommand!('not a uuid; rm -rf'), null);
   });
 
   test('promptText and parseAgentRecord', () => {
     assert.equal(promptText('<user_query>\n  hello\n</user_query>'), 'hello');
-    assert.equal(promptText([{ type: 'text', text: '<user_info>\nWorkspace Path: /w\n</user_info>\n\n<user_query>\nq\n</user_query>' }]), 'q');
+    assert.equal(
+      promptText([
+        { type: 'text', text: '<user_info>\nWorkspace Path: /w\n</user_info>\n\n<user_query>\nq\n</user_query>' },
+      ]),
+      'q',
+    );
     assert.equal(promptText('<user_info>\nOS: linux\n</user_info>'), null);
     assert.equal(promptText('plain typed text'), 'plain typed text');
     assert.equal(promptText([{ type: 'image', source: {} }]), null);

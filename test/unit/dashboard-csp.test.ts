@@ -4,7 +4,12 @@ import { describe, test } from 'node:test';
 import { dashboardHtml } from '../../src/views/dashboardHtml';
 
 describe('dashboard page', () => {
-  const page = dashboardHtml({ cspSource: 'vscode-webview://x', nonce: 'N0nce+/=', scriptUri: 'vscode-webview://x/dist/dashboard.js', styleUri: 'vscode-webview://x/media/dashboard.css' });
+  const page = dashboardHtml({
+    cspSource: 'vscode-webview://x',
+    nonce: 'N0nce+/=',
+    scriptUri: 'vscode-webview://x/dist/dashboard.js',
+    styleUri: 'vscode-webview://x/media/dashboard.css',
+  });
   const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(page)?.[1] ?? '';
 
   test('default-src none; scripts only by nonce; styles, images and fonts only from the extension', () => {

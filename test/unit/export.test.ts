@@ -10,7 +10,16 @@ import { describe, test } from 'node:test';
 import { csvCell, exportText, sessionRecord, toCsv } from '../../src/core/export';
 import { dailyUsage } from '../../src/core/store/daily';
 import { listSessions } from '../../src/core/store/queries';
-import { REPO_ROOT, assertUsd, assistant, fixtureHome, indexHome, tempDir, userPrompt, writeTranscript } from './helpers';
+import {
+  REPO_ROOT,
+  assertUsd,
+  assistant,
+  fixtureHome,
+  indexHome,
+  tempDir,
+  userPrompt,
+  writeTranscript,
+} from './helpers';
 
 const A = 'aaaaaaaa-0000-4000-8000-00000000e0a1';
 const B = 'bbbbbbbb-0000-4000-8000-00000000e0b2';
@@ -24,18 +33,48 @@ const B = 'bbbbbbbb-0000-4000-8000-00000000e0b2';
 async function home(): Promise<string> {
   const h = await tempDir('ah-export-');
   await writeTranscript(h, `${A}.jsonl`, [
-    userPrompt({ session: A, ts: '2026-11-20T23:29:00.000Z', text: '=HYPERLINK("http://x", "click"), then "quote"\nnext line' }),
-    assistant({ session: A, ts: '2026-11-20T23:30:00.000Z', msg: 'msg_e1', req: 'req_e1', usage: { in: 1000, out: 100 } }),
-    assistant({ session: A, ts: '2026-11-21T03:00:00.000Z', msg: 'msg_e2', req: 'req_e2', usage: { in: 2000, out: 0 } }),
+    userPrompt({
+      session: A,
+      ts: '2026-11-20T23:29:00.000Z',
+      text: '=HYPERLINK("http://x", "click"), then "quote"\nnext line',
+    }),
+    assistant({
+      session: A,
+      ts: '2026-11-20T23:30:00.000Z',
+      msg: 'msg_e1',
+      req: 'req_e1',
+      usage: { in: 1000, out: 100 },
+    }),
+    assistant({
+      session: A,
+      ts: '2026-11-21T03:00:00.000Z',
+      msg: 'msg_e2',
+      req: 'req_e2',
+      usage: { in: 2000, out: 0 },
+    }),
   ]);
   await writeTranscript(h, `${B}.jsonl`, [
     userPrompt({ session: B, ts: '2026-11-21T11:59:00.000Z', text: 'plain' }),
-    assistant({ session: B, ts: '2026-11-21T12:00:00.000Z', msg: 'msg_e3', req: 'req_e3', usage: { in: 0, out: 1000 } }),
+    assistant({
+      session: B,
+      ts: '2026-11-21T12:00:00.000Z',
+      msg: 'msg_e3',
+      req: 'req_e3',
+      usage: { in: 0, out: 1000 },
+    }),
   ]);
   return h;
 }
 
-const brief = (rows: ReturnType<typeof dailyUsage>) => rows.map((r) => [r.date, r.requests, r.tokens_input, r.tokens_output, Math.round(r.cost_usd * 1e6) / 1e6, r.sessions]);
+const brief = (rows: ReturnType<typeof dailyUsage>) =>
+  rows.map((r) => [
+    r.date,
+    r.requests,
+    r.tokens_input,
+    r.tokens_output,
+    Math.round(r.cost_usd * 1e6) / 1e6,
+    r.sessions,
+  ]);
 
 describe('export', () => {
   test('CSV cells: commas, quotes, line breaks quoted; formula starts neutralized; numbers as they are', () => {
@@ -68,7 +107,9 @@ describe('export', () => {
       ['2026-11-20', 1, 1000, 100, 0.006, 1],
       ['2026-11-21', 2, 2000, 1000, 0.028, 2],
     ]);
-    assert.deepEqual(brief(dailyUsage(store, { timeZone: 'UTC', since: '2026-11-21T00:00:00.000Z' })), [['2026-11-21', 2, 2000, 1000, 0.028, 2]]);
+    assert.deepEqual(brief(dailyUsage(store, { timeZone: 'UTC', since: '2026-11-21T00:00:00.000Z' })), [
+      ['2026-11-21', 2, 2000, 1000, 0.028, 2],
+    ]);
     assert.equal(dailyUsage(store, { timeZone: 'UTC' })[0]!.framework, 'claude_code');
     assert.equal(dailyUsage(store, { timeZone: 'UTC' })[0]!.model, 'claude-opus-5-5');
   });
@@ -77,7 +118,18 @@ describe('export', () => {
     const { store } = await indexHome(await home());
     const sessions = listSessions(store);
     const rec = sessionRecord(sessions.find((s) => s.session_id === A)!);
-    for (const k of ['session_id', 'framework', 'title', 'first_user_message', 'cost_usd', 'tokens_input', 'status', 'transcript_path', 'rollup_cost_usd', 'subagent_ids']) {
+    for (const k of [
+      'session_id',
+      'framework',
+      'title',
+      'first_user_message',
+      'cost_usd',
+      'tokens_input',
+      'status',
+      'transcript_path',
+      'rollup_cost_usd',
+      'subagent_ids',
+    ]) {
       assert.ok(k in rec, k);
     }
     const json = JSON.parse(exportText('sessions', 'json', { sessions })) as Record<string, unknown>[];
@@ -98,13 +150,20 @@ describe('export', () => {
       const env: Record<string, string | undefined> = { ...process.env, HOME: h, TZ: 'UTC' };
       delete env.CLAUDE_CONFIG_DIR;
       delete env.XDG_CONFIG_HOME;
-      return spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'export', '--store', store, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+      return spawnSync(
+        process.execPath,
+        [path.join(REPO_ROOT, 'dist', 'cli.js'), 'export', '--store', store, ...args],
+        { env, encoding: 'utf8', timeout: 60_000 },
+      );
     };
     const daily = run('--format', 'json', '--what', 'daily');
     assert.equal(daily.status, 0, daily.stderr);
     const rows = JSON.parse(daily.stdout) as { cost_usd: number; requests: number }[];
     // Every request of the three sessions: $0.2511792 (test/unit/cli.test.ts, branch total).
-    assertUsd(rows.reduce((a, r) => a + r.cost_usd, 0), 0.2511792);
+    assertUsd(
+      rows.reduce((a, r) => a + r.cost_usd, 0),
+      0.2511792,
+    );
     const out = path.join(await tempDir('ah-export-out-'), 'sessions.csv');
     const csv = run('--format', 'csv', '--out', out);
     assert.equal(csv.status, 0, csv.stderr);

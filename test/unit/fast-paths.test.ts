@@ -16,7 +16,19 @@ import { insertFile, listDocumentSessionRows, listFiles, parseStateJson, stateJs
 import { keyHash, upsertUsage } from '../../src/core/store/requests';
 import { Store } from '../../src/core/store/store';
 import { createHash } from 'node:crypto';
-import { assistant, fixtureHome, indexHome, jsonl, makeIndexer, mustGet, NOW, sessionsById, tempDir, userPrompt, writeTranscript } from './helpers';
+import {
+  assistant,
+  fixtureHome,
+  indexHome,
+  jsonl,
+  makeIndexer,
+  mustGet,
+  NOW,
+  sessionsById,
+  tempDir,
+  userPrompt,
+  writeTranscript,
+} from './helpers';
 
 const S = 'eeeeeeee-0000-4000-8000-00000000000e';
 const t = (hms: string) => `2026-11-22T${hms}Z`;
@@ -34,7 +46,12 @@ describe('performance paths keep their meaning', () => {
     const indexer = makeIndexer(store, home);
     await indexer.scanAll();
     await store.persist();
-    await fsp.appendFile(file, jsonl([assistant({ session: S, ts: t('09:00:02.000'), msg: 'msg_p2', req: 'req_p2', usage: { in: 250, out: 5 } })]));
+    await fsp.appendFile(
+      file,
+      jsonl([
+        assistant({ session: S, ts: t('09:00:02.000'), msg: 'msg_p2', req: 'req_p2', usage: { in: 250, out: 5 } }),
+      ]),
+    );
     await indexer.scanAll();
     await store.persist();
     store.close();
@@ -68,7 +85,15 @@ describe('performance paths keep their meaning', () => {
 
   test('a parse state stored without its empty fields reads back as it was', () => {
     const ids = { session_id: S, parent_session_id: null, agent_id: null };
-    const state = { ...newFileState(ids), cwd: '/w', run_count: 2, message_count: 0, first_user_message: 'hi', prs: [], adapter_state: { keep: null, n: 0 } };
+    const state = {
+      ...newFileState(ids),
+      cwd: '/w',
+      run_count: 2,
+      message_count: 0,
+      first_user_message: 'hi',
+      prs: [],
+      adapter_state: { keep: null, n: 0 },
+    };
     const json = stateJson(state);
     assert.ok(!json.includes('"message_count"') && !json.includes('"prs"'), json);
     assert.deepEqual(parseStateJson(json, ids), state);
@@ -77,11 +102,22 @@ describe('performance paths keep their meaning', () => {
   test('a price rule first written by a piece that rolled back is written again by the next row that needs it', async () => {
     const store = await Store.open(null);
     const row = (key: string) => ({
-      dedup_key: key, message_id: null, sidechain: false, ts: t('09:00:00.000'), model: 'm', git_branch: null, speed: null,
-      tokens: { input: 1, output: 1, cache_read: 0, cache_write: 0, cache_write_1h: 0 }, cost_usd: 0.5, priced: true, price_rule: 'a rule seen first in a failing piece',
+      dedup_key: key,
+      message_id: null,
+      sidechain: false,
+      ts: t('09:00:00.000'),
+      model: 'm',
+      git_branch: null,
+      speed: null,
+      tokens: { input: 1, output: 1, cache_read: 0, cache_write: 0, cache_write_1h: 0 },
+      cost_usd: 0.5,
+      priced: true,
+      price_rule: 'a rule seen first in a failing piece',
     });
     await store.batch(async () => {
-      const f = store.transaction(() => insertFile(store, { path: '/f.jsonl', framework: 'claude_code', root: '/r', session_id: 's' }));
+      const f = store.transaction(() =>
+        insertFile(store, { path: '/f.jsonl', framework: 'claude_code', root: '/r', session_id: 's' }),
+      );
       assert.throws(() =>
         store.transaction(() => {
           upsertUsage(store, f.file_id, 's', [row('k1')], false);
@@ -105,7 +141,11 @@ describe('performance paths keep their meaning', () => {
       assistant({ session: S, ts: t('11:00:01.000'), msg: 'msg_b1', req: 'req_b1', usage: { in: 10, out: 1 } }),
     ]);
     const store = await Store.open(null);
-    const indexes = () => all<{ name: string }>(store.db, "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'usage' AND name NOT LIKE 'sqlite_%' ORDER BY name").map((r) => r.name);
+    const indexes = () =>
+      all<{ name: string }>(
+        store.db,
+        "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'usage' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      ).map((r) => r.name);
     const before = indexes();
     assert.ok(before.includes('usage_key') && before.includes('usage_branch'), before.join());
     const indexer = makeIndexer(store, home);
@@ -113,7 +153,10 @@ describe('performance paths keep their meaning', () => {
     assert.deepEqual(indexes(), before, 'built again after the first pass');
     assert.equal(store.beginBulkLoad(), false, 'a store that has read files is not bulk-loaded again');
     assert.deepEqual(indexes(), before);
-    await fsp.appendFile(file, jsonl([assistant({ session: S, ts: t('11:00:02.000'), msg: 'msg_b2', req: 'req_b2', usage: { in: 5, out: 1 } })]));
+    await fsp.appendFile(
+      file,
+      jsonl([assistant({ session: S, ts: t('11:00:02.000'), msg: 'msg_b2', req: 'req_b2', usage: { in: 5, out: 1 } })]),
+    );
     await indexer.scanAll();
     // input 10 + 5, both requests counted: the indexes were used by the second pass's settling.
     assert.equal(mustGet(sessionsById(store), S).tokens_input, 15);
@@ -129,7 +172,9 @@ describe('performance paths keep their meaning', () => {
   test('a piece failing inside a batch rolls back alone; the batch keeps the rest', async () => {
     const store = await Store.open(null);
     await store.batch(async () => {
-      store.transaction(() => insertFile(store, { path: '/kept.jsonl', framework: 'claude_code', root: '/r', session_id: 'a' }));
+      store.transaction(() =>
+        insertFile(store, { path: '/kept.jsonl', framework: 'claude_code', root: '/r', session_id: 'a' }),
+      );
       assert.throws(() =>
         store.transaction(() => {
           insertFile(store, { path: '/rolled-back.jsonl', framework: 'claude_code', root: '/r', session_id: 'b' });
@@ -137,24 +182,42 @@ describe('performance paths keep their meaning', () => {
         }),
       );
     });
-    assert.deepEqual(listFiles(store).map((f) => f.path), ['/kept.jsonl']);
+    assert.deepEqual(
+      listFiles(store).map((f) => f.path),
+      ['/kept.jsonl'],
+    );
     store.close();
   });
 
   test("a document's session rows are found by path range, and only its own", async () => {
     const store = await Store.open(null);
-    for (const p of ['/d/chat.jsonl', '/d/chat.jsonl#session=1', '/d/chat.jsonl#session=2', '/d/chat.jsonl2#session=3', '/d/chat.json#session=4', '/d/chat.jsonl#sessionX']) {
+    for (const p of [
+      '/d/chat.jsonl',
+      '/d/chat.jsonl#session=1',
+      '/d/chat.jsonl#session=2',
+      '/d/chat.jsonl2#session=3',
+      '/d/chat.json#session=4',
+      '/d/chat.jsonl#sessionX',
+    ]) {
       insertFile(store, { path: p, framework: 'gemini', root: '/r', session_id: null });
     }
-    assert.deepEqual(listDocumentSessionRows(store, '/d/chat.jsonl').map((f) => f.path).sort(), ['/d/chat.jsonl#session=1', '/d/chat.jsonl#session=2']);
+    assert.deepEqual(
+      listDocumentSessionRows(store, '/d/chat.jsonl')
+        .map((f) => f.path)
+        .sort(),
+      ['/d/chat.jsonl#session=1', '/d/chat.jsonl#session=2'],
+    );
     store.close();
   });
 
   test('allWideAside gives the rows all() gives, REAL values exact, the aside columns apart', async () => {
     const { store } = await indexHome(await fixtureHome('2.1.332'));
     const select = 'SELECT s.*, c.git_dir AS git_dir FROM sessions s LEFT JOIN cwd_info c ON c.cwd = s.cwd';
-    const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.session_id).localeCompare(String(b.session_id));
-    const wide = allWideAside<Record<string, unknown>>(store.db, select, ['git_dir', 'root']).map(([row, aside]) => ({ ...row, ...aside })).sort(byId);
+    const byId = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      String(a.session_id).localeCompare(String(b.session_id));
+    const wide = allWideAside<Record<string, unknown>>(store.db, select, ['git_dir', 'root'])
+      .map(([row, aside]) => ({ ...row, ...aside }))
+      .sort(byId);
     const plain = all(store.db, select).sort(byId);
     assert.ok(plain.length > 1);
     assert.deepEqual(wide, plain);

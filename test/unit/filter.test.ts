@@ -7,14 +7,31 @@ import type { SessionView } from '../../src/core/store/queries';
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 
 function s(id: string, over: Partial<SessionView>): SessionView {
-  return { session_id: id, parent_session_id: null, framework: 'claude_code', status: 'done', title: id, first_user_message: null, last_user_message: null,
-    git_branch: 'main', cwd: '/w', last_activity: '2026-11-25T11:00:00.000Z', subagent_ids: [], ...over } as SessionView;
+  return {
+    session_id: id,
+    parent_session_id: null,
+    framework: 'claude_code',
+    status: 'done',
+    title: id,
+    first_user_message: null,
+    last_user_message: null,
+    git_branch: 'main',
+    cwd: '/w',
+    last_activity: '2026-11-25T11:00:00.000Z',
+    subagent_ids: [],
+    ...over,
+  } as SessionView;
 }
 
 const sessions = [
   s('p', { title: 'Refactor parser', subagent_ids: ['c'], status: 'busy' }),
   s('c', { parent_session_id: 'p', title: 'Run the tests', last_activity: '2026-11-10T00:00:00.000Z' }),
-  s('x', { framework: 'codex', title: 'Fix login', git_branch: 'feature/login', last_activity: '2026-11-20T00:00:00.000Z' }),
+  s('x', {
+    framework: 'codex',
+    title: 'Fix login',
+    git_branch: 'feature/login',
+    last_activity: '2026-11-20T00:00:00.000Z',
+  }),
 ];
 const ids = (f: Parameters<typeof filterSessions>[1]) => filterSessions(sessions, f, NOW).map((v) => v.session_id);
 
@@ -34,6 +51,12 @@ describe('filter', () => {
   test('empty filter and description', () => {
     assert.equal(isEmptyFilter({ text: '  ' }), true);
     assert.equal(isEmptyFilter({ days: 7 }), false);
-    assert.equal(describeFilter({ agents: ['claude_code'], statuses: ['busy', 'wait'], days: 7, text: 'parser' }, () => 'Claude Code'), 'Claude Code, busy+wait, 7 days, “parser”');
+    assert.equal(
+      describeFilter(
+        { agents: ['claude_code'], statuses: ['busy', 'wait'], days: 7, text: 'parser' },
+        () => 'Claude Code',
+      ),
+      'Claude Code, busy+wait, 7 days, “parser”',
+    );
   });
 });

@@ -64,7 +64,14 @@ interface Expected {
 function assertSession(sessions: ReturnType<typeof sessionsById>, id: string, e: Expected, what: string): void {
   const s = mustGet(sessions, id);
   assert.deepEqual(
-    { requests: s.api_request_count, input: s.tokens_input, output: s.tokens_output, prompts: s.message_count, tools: s.tool_call_count, errors: s.api_error_count },
+    {
+      requests: s.api_request_count,
+      input: s.tokens_input,
+      output: s.tokens_output,
+      prompts: s.message_count,
+      tools: s.tool_call_count,
+      errors: s.api_error_count,
+    },
     e,
     what,
   );
@@ -78,8 +85,8 @@ const P_ALL: Expected = { requests: 4, input: 1000, output: 100, prompts: 3, too
 const F_OWN: Expected = { requests: 2, input: 1100, output: 110, prompts: 1, tools: 1, errors: 0 };
 const F_WITH_COPIES: Expected = { requests: 5, input: 1700, output: 170, prompts: 3, tools: 2, errors: 1 };
 
-describe('forks: the agent\'s own copy marks decide who owns copied history', () => {
-  test('new-style forkedFrom marks: the copies are the origin\'s, though the fork\'s first record ties with the origin\'s and its id sorts first', async () => {
+describe("forks: the agent's own copy marks decide who owns copied history", () => {
+  test("new-style forkedFrom marks: the copies are the origin's, though the fork's first record ties with the origin's and its id sorts first", async () => {
     const { home } = await forksHome(P, F);
     const { sessions, store } = await indexHome(home);
     assertSession(sessions, P, P_ALL, 'P keeps everything it made');
@@ -103,12 +110,17 @@ describe('forks: the agent\'s own copy marks decide who owns copied history', ()
     assert.equal(g.tokens_input, 2100);
   });
 
-  test('old-style replay (copied lines keep the origin\'s sessionId): the copies are the origin\'s', async () => {
+  test("old-style replay (copied lines keep the origin's sessionId): the copies are the origin's", async () => {
     const { home } = await forksHome(P, O);
     const { sessions, store } = await indexHome(home);
     assertSession(sessions, P, P_ALL, 'P keeps everything it made');
     // O: req_o1 only (in 700, out 70), its prompt "summarize what we did"; no tool call or error of its own.
-    assertSession(sessions, O, { requests: 1, input: 700, output: 70, prompts: 1, tools: 0, errors: 0 }, 'O counts only its own turn');
+    assertSession(
+      sessions,
+      O,
+      { requests: 1, input: 700, output: 70, prompts: 1, tools: 0, errors: 0 },
+      'O counts only its own turn',
+    );
     assert.equal(mustGet(sessions, O).forked_from_session_id, P);
     assert.equal(grandTotal(store).tokens_input, 1700);
   });
@@ -116,17 +128,25 @@ describe('forks: the agent\'s own copy marks decide who owns copied history', ()
   test('no marks (2.1.332 --fork-session): the session that started first keeps the copies, as before', async () => {
     const { home } = await forksHome(P, N);
     const { sessions, store } = await indexHome(home);
-    assertSession(sessions, P, P_ALL, 'P started first (10:00 vs N\'s queued prompt at 10:06)');
+    assertSession(sessions, P, P_ALL, "P started first (10:00 vs N's queued prompt at 10:06)");
     // N: req_n1 (in 900, out 90). Prompts, tool calls and errors are per file without marks: its
     // own "fork without a mark" plus the 2 copied prompts, toolu_p1 and the copied error.
-    assertSession(sessions, N, { requests: 1, input: 900, output: 90, prompts: 3, tools: 1, errors: 1 }, 'N: today\'s rule');
+    assertSession(
+      sessions,
+      N,
+      { requests: 1, input: 900, output: 90, prompts: 3, tools: 1, errors: 1 },
+      "N: today's rule",
+    );
     assert.equal(mustGet(sessions, N).forked_from_session_id, null);
     // No row is a marked copy.
-    assert.equal(all<{ n: number }>(store.db, 'SELECT count(*) AS n FROM usage WHERE origin_session_id IS NOT NULL')[0].n, 0);
+    assert.equal(
+      all<{ n: number }>(store.db, 'SELECT count(*) AS n FROM usage WHERE origin_session_id IS NOT NULL')[0].n,
+      0,
+    );
     assert.equal(grandTotal(store).tokens_input, 1900);
   });
 
-  test('the fork indexed before its origin: it counts everything it holds, then the origin\'s arrival takes the copies', async () => {
+  test("the fork indexed before its origin: it counts everything it holds, then the origin's arrival takes the copies", async () => {
     const { home, project } = await forksHome(F);
     const ix = await indexHome(home);
     // Alone, F holds the only copy of req_p1..p3: they count where they are.
@@ -141,7 +161,7 @@ describe('forks: the agent\'s own copy marks decide who owns copied history', ()
     assert.equal(grandTotal(ix.store).tokens_input, 2100);
   });
 
-  test('the origin deleted: the copies count in the fork again (each request still once); back again: the origin\'s', async () => {
+  test("the origin deleted: the copies count in the fork again (each request still once); back again: the origin's", async () => {
     const { home, project } = await forksHome(P, F);
     const ix = await indexHome(home);
     const pFile = path.join(project, `${P}.jsonl`);
@@ -214,18 +234,36 @@ describe('forks: the agent\'s own copy marks decide who owns copied history', ()
     assert.equal(grandTotal(ix.store).tokens_input, 2900);
   });
 
-  test('a marked copy of a requestless line (gateways) meets its original: keyed by the origin\'s session', async () => {
+  test("a marked copy of a requestless line (gateways) meets its original: keyed by the origin's session", async () => {
     const home = path.join(await tempDir('ah-forks-'), 'home');
     const origin = 'aaaaaaaa-0000-4000-8000-0000000000a0';
     const fork = '0aaaaaaa-0000-4000-8000-0000000000a1';
     await writeTranscript(home, `${origin}.jsonl`, [
       userPrompt({ session: origin, ts: '2026-11-25T09:00:00.000Z', text: 'through a gateway' }),
-      assistant({ session: origin, ts: '2026-11-25T09:00:01.000Z', msg: 'msg_gw', req: null, usage: { in: 10, out: 1 } }),
+      assistant({
+        session: origin,
+        ts: '2026-11-25T09:00:01.000Z',
+        msg: 'msg_gw',
+        req: null,
+        usage: { in: 10, out: 1 },
+      }),
     ]);
     await writeTranscript(home, `${fork}.jsonl`, [
-      userPrompt({ session: fork, ts: '2026-11-25T09:00:00.000Z', text: 'through a gateway', extra: { forkedFrom: { sessionId: origin, messageUuid: 'x' } } }),
-      assistant({ session: fork, ts: '2026-11-25T09:00:01.000Z', msg: 'msg_gw', req: null, usage: { in: 10, out: 1 }, extra: { forkedFrom: { sessionId: origin, messageUuid: 'y' } } }),
-      userPrompt({ session: fork, ts: '2026-11-25T09:05:00.000Z', text: 'the fork\'s own' }),
+      userPrompt({
+        session: fork,
+        ts: '2026-11-25T09:00:00.000Z',
+        text: 'through a gateway',
+        extra: { forkedFrom: { sessionId: origin, messageUuid: 'x' } },
+      }),
+      assistant({
+        session: fork,
+        ts: '2026-11-25T09:00:01.000Z',
+        msg: 'msg_gw',
+        req: null,
+        usage: { in: 10, out: 1 },
+        extra: { forkedFrom: { sessionId: origin, messageUuid: 'y' } },
+      }),
+      userPrompt({ session: fork, ts: '2026-11-25T09:05:00.000Z', text: "the fork's own" }),
       assistant({ session: fork, ts: '2026-11-25T09:05:01.000Z', msg: 'msg_gw', req: null, usage: { in: 20, out: 2 } }),
     ]);
     const { sessions, store } = await indexHome(home);
@@ -239,7 +277,7 @@ describe('forks: the agent\'s own copy marks decide who owns copied history', ()
     assert.equal(grandTotal(store).tokens_input, 30);
   });
 
-  test('the fork\'s details say where it was forked from and what counts there', async () => {
+  test("the fork's details say where it was forked from and what counts there", async () => {
     const { home } = await forksHome(P, F);
     const { sessions, store } = await indexHome(home);
     const f = mustGet(sessions, F);
@@ -265,7 +303,10 @@ describe('forks: the real transcripts carry no marks', () => {
     test(`Claude Code ${version}: no session is a fork, no request a marked copy`, async () => {
       const { sessions, store } = await indexHome(await fixtureHome(version));
       for (const s of sessions.values()) assert.equal(s.forked_from_session_id, null, s.session_id);
-      assert.equal(all<{ n: number }>(store.db, 'SELECT count(*) AS n FROM usage WHERE origin_session_id IS NOT NULL')[0].n, 0);
+      assert.equal(
+        all<{ n: number }>(store.db, 'SELECT count(*) AS n FROM usage WHERE origin_session_id IS NOT NULL')[0].n,
+        0,
+      );
       assert.equal(all<{ n: number }>(store.db, 'SELECT count(*) AS n FROM file_copies')[0].n, 0);
     });
   }

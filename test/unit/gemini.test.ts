@@ -28,7 +28,11 @@ interface Ix {
   sessions: Map<string, SessionView>;
 }
 
-async function index(home: string, env: Record<string, string> = {}, extraRoots?: Record<string, string[]>): Promise<Ix> {
+async function index(
+  home: string,
+  env: Record<string, string> = {},
+  extraRoots?: Record<string, string[]>,
+): Promise<Ix> {
   const store = await Store.open(path.join(await tempDir('ah-gemini-store-'), 'store.sqlite'));
   const indexer = new Indexer(store, [geminiAdapter], sourceEnvFrom(env, home, extraRoots), silentLogger);
   const stats = await indexer.scanAll();
@@ -48,7 +52,10 @@ async function copyTree(src: string, dst: string): Promise<void> {
 }
 
 function turnState(store: Store, id: string): string | null {
-  return all<{ turn_state: string | null }>(store.db, 'SELECT turn_state FROM sessions WHERE session_id = ?', [id])[0]?.turn_state ?? null;
+  return (
+    all<{ turn_state: string | null }>(store.db, 'SELECT turn_state FROM sessions WHERE session_id = ?', [id])[0]
+      ?.turn_state ?? null
+  );
 }
 
 // ---- hand-made records, shaped like the real ones (chatRecordingTypes.ts) --------------------------
@@ -64,7 +71,12 @@ function user(id: string, ts: string, text: string, extra: object = {}): object 
   return { id, timestamp: ts, type: 'user', content: [{ text }], ...extra };
 }
 function toolResult(id: string, ts: string, callId: string): object {
-  return { id, timestamp: ts, type: 'user', content: [{ functionResponse: { id: callId, name: 'run_shell_command', response: { output: 'ok' } } }] };
+  return {
+    id,
+    timestamp: ts,
+    type: 'user',
+    content: [{ functionResponse: { id: callId, name: 'run_shell_command', response: { output: 'ok' } } }],
+  };
 }
 interface Tok {
   input: number;
@@ -75,10 +87,26 @@ interface Tok {
 }
 function tokens(k: Tok): object {
   const total = k.input + k.output + (k.thoughts ?? 0) + (k.tool ?? 0);
-  return { input: k.input, output: k.output, cached: k.cached ?? 0, thoughts: k.thoughts ?? 0, tool: k.tool ?? 0, total };
+  return {
+    input: k.input,
+    output: k.output,
+    cached: k.cached ?? 0,
+    thoughts: k.thoughts ?? 0,
+    tool: k.tool ?? 0,
+    total,
+  };
 }
 function gemini(id: string, ts: string, tok: Tok | null, extra: object = {}, model = 'gemini-2.5-flash'): object {
-  return { id, timestamp: ts, type: 'gemini', content: 'ok', thoughts: [], tokens: tok ? tokens(tok) : null, model, ...extra };
+  return {
+    id,
+    timestamp: ts,
+    type: 'gemini',
+    content: 'ok',
+    thoughts: [],
+    tokens: tok ? tokens(tok) : null,
+    model,
+    ...extra,
+  };
 }
 function call(id: string, status: string, name = 'run_shell_command'): object {
   return { id, name, args: { command: 'echo hi' }, status, timestamp: t('10:00:09.000'), displayName: 'Shell' };
@@ -86,7 +114,13 @@ function call(id: string, status: string, name = 'run_shell_command'): object {
 const setTs = (ts: string) => ({ $set: { lastUpdated: ts } });
 
 /** Writes a .jsonl chat under `<home>/.gemini/tmp/<project>/chats/` and the project's `.project_root`. */
-async function writeChat(home: string, rel: string, records: (object | string)[], project = PROJECT, root: string | null = PROJECT_ROOT): Promise<string> {
+async function writeChat(
+  home: string,
+  rel: string,
+  records: (object | string)[],
+  project = PROJECT,
+  root: string | null = PROJECT_ROOT,
+): Promise<string> {
   const dir = path.join(home, '.gemini', 'tmp', project);
   const file = path.join(dir, 'chats', rel);
   await fsp.mkdir(path.dirname(file), { recursive: true });
@@ -96,7 +130,8 @@ async function writeChat(home: string, rel: string, records: (object | string)[]
 }
 
 // gemini-2.5-flash (genai-prices): input $0.30/M, cache read $0.03/M, output $2.50/M.
-const flashUsd = (input: number, cacheRead: number, output: number) => (input * 0.3 + cacheRead * 0.03 + output * 2.5) / 1e6;
+const flashUsd = (input: number, cacheRead: number, output: number) =>
+  (input * 0.3 + cacheRead * 0.03 + output * 2.5) / 1e6;
 
 // ---- the real chat ---------------------------------------------------------------------------------
 
@@ -143,7 +178,10 @@ describe('real chat: Gemini CLI 0.61.0 (say hi, resume with a shell call, resume
     assert.equal(ix.stats.files_seen, 1);
     assert.equal(ix.stats.files_read, 1);
     assert.equal(diagnostics(ix.store).lines_skipped, 0);
-    const text = readFileSync(path.join(REAL, 'tmp', 'repo-gemini', 'chats', 'session-2026-11-25T14-12-19a7605b.jsonl'), 'utf8');
+    const text = readFileSync(
+      path.join(REAL, 'tmp', 'repo-gemini', 'chats', 'session-2026-11-25T14-12-19a7605b.jsonl'),
+      'utf8',
+    );
     assert.equal(replayLines(text.split('\n')).skipped, 0);
   });
 
@@ -164,8 +202,16 @@ describe('real chat: Gemini CLI 0.61.0 (say hi, resume with a shell call, resume
     // Runs 1 and 2 printed --output-format json; run 3's stream-json `result` has per-model totals.
     const r1 = mainRole(cliJson('1-say-hi.json'));
     const r2 = mainRole(cliJson('2-resume-shell.json'));
-    const lines = readFileSync(path.join(REAL, 'cli-output', '3-resume-read.stream.jsonl'), 'utf8').trim().split('\n');
-    const r3 = (JSON.parse(lines[lines.length - 1]) as { stats: { models: Record<string, { input_tokens: number; output_tokens: number; cached: number; total_tokens: number }> } }).stats.models['gemini-3.8-flash'];
+    const lines = readFileSync(path.join(REAL, 'cli-output', '3-resume-read.stream.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const r3 = (
+      JSON.parse(lines[lines.length - 1]) as {
+        stats: {
+          models: Record<string, { input_tokens: number; output_tokens: number; cached: number; total_tokens: number }>;
+        };
+      }
+    ).stats.models['gemini-3.8-flash'];
     assert.equal(r1.requests + r2.requests, 3); // + 2 in run 3 (read_file, then the answer) = 5
     const prompt = r1.tokens.prompt + r2.tokens.prompt + r3.input_tokens; // 10104 + 24144 + 24592 = 58840
     const cached = r1.tokens.cached + r2.tokens.cached + r3.cached; // 0 + 8493 + 17213 = 25706
@@ -174,7 +220,13 @@ describe('real chat: Gemini CLI 0.61.0 (say hi, resume with a shell call, resume
     // Run 3's output_tokens excludes thoughts: its total 24704 = 24592 + 88 + thoughts, so thoughts = 24.
     const r3Thoughts = r3.total_tokens - r3.input_tokens - r3.output_tokens;
     assert.equal(r3Thoughts, 24);
-    const output = r1.tokens.candidates + r1.tokens.thoughts + r2.tokens.candidates + r2.tokens.thoughts + r3.output_tokens + r3Thoughts;
+    const output =
+      r1.tokens.candidates +
+      r1.tokens.thoughts +
+      r2.tokens.candidates +
+      r2.tokens.thoughts +
+      r3.output_tokens +
+      r3Thoughts;
     assert.equal(s.tokens_output, output); // 19 + 12 + 83 + 24 + 88 + 24 = 250
     assert.equal(r1.tokens.tool + r2.tokens.tool, 0);
   });
@@ -232,7 +284,10 @@ describe('Gemini roots and paths', () => {
     const home = await newHome();
     const cliHome = path.join(path.dirname(home), 'cli-home');
     const A = 'a0000000-0000-4000-8000-000000000001';
-    await writeChat(path.join(cliHome), 'session-2026-11-20T10-00-a0000000.jsonl', [meta(A, t('10:00:00.000')), user('u1', t('10:00:01.000'), 'hi')]);
+    await writeChat(path.join(cliHome), 'session-2026-11-20T10-00-a0000000.jsonl', [
+      meta(A, t('10:00:00.000')),
+      user('u1', t('10:00:01.000'), 'hi'),
+    ]);
     const { sessions } = await index(home, { GEMINI_CLI_HOME: cliHome });
     assert.equal(mustGet(sessions, A).message_count, 1);
   });
@@ -241,11 +296,19 @@ describe('Gemini roots and paths', () => {
     const root = '/h/.gemini';
     const c = (rel: string) => geminiAdapter.classify(root, path.join(root, rel));
     assert.deepEqual(c('tmp/p/chats/session-2026-11-20T10-00-a0000000.jsonl'), {
-      path: '/h/.gemini/tmp/p/chats/session-2026-11-20T10-00-a0000000.jsonl', root, session_id: null, parent_session_id: null, agent_id: null,
+      path: '/h/.gemini/tmp/p/chats/session-2026-11-20T10-00-a0000000.jsonl',
+      root,
+      session_id: null,
+      parent_session_id: null,
+      agent_id: null,
     });
     assert.notEqual(c('tmp/p/chats/session-2026-11-20T10-00-a0000000.json'), null);
     assert.deepEqual(c('tmp/p/chats/parent-id/sub-id.jsonl'), {
-      path: '/h/.gemini/tmp/p/chats/parent-id/sub-id.jsonl', root, session_id: 'sub-id', parent_session_id: 'parent-id', agent_id: 'sub-id',
+      path: '/h/.gemini/tmp/p/chats/parent-id/sub-id.jsonl',
+      root,
+      session_id: 'sub-id',
+      parent_session_id: 'parent-id',
+      agent_id: 'sub-id',
     });
     assert.equal(c('tmp/p/logs.json'), null);
     assert.equal(c('tmp/p/chats/notes.jsonl'), null);
@@ -256,8 +319,17 @@ describe('Gemini roots and paths', () => {
   test('cwd from projects.json (reverse lookup of the slug) when the folder has no .project_root', async () => {
     const home = await newHome();
     const A = 'a0000000-0000-4000-8000-000000000002';
-    await writeChat(home, 'session-2026-11-20T10-00-a0000000.jsonl', [meta(A, t('10:00:00.000')), user('u1', t('10:00:01.000'), 'hi')], 'my-repo', null);
-    await fsp.writeFile(path.join(home, '.gemini', 'projects.json'), JSON.stringify({ projects: { '/work/other': 'other', '/work/my-repo': 'my-repo' } }));
+    await writeChat(
+      home,
+      'session-2026-11-20T10-00-a0000000.jsonl',
+      [meta(A, t('10:00:00.000')), user('u1', t('10:00:01.000'), 'hi')],
+      'my-repo',
+      null,
+    );
+    await fsp.writeFile(
+      path.join(home, '.gemini', 'projects.json'),
+      JSON.stringify({ projects: { '/work/other': 'other', '/work/my-repo': 'my-repo' } }),
+    );
     const { sessions } = await index(home);
     assert.equal(mustGet(sessions, A).cwd, '/work/my-repo');
   });
@@ -265,7 +337,13 @@ describe('Gemini roots and paths', () => {
   test('neither marker nor registry: cwd stays unknown', async () => {
     const home = await newHome();
     const A = 'a0000000-0000-4000-8000-000000000003';
-    await writeChat(home, 'session-2026-11-20T10-00-a0000000.jsonl', [meta(A, t('10:00:00.000')), user('u1', t('10:00:01.000'), 'hi')], 'x', null);
+    await writeChat(
+      home,
+      'session-2026-11-20T10-00-a0000000.jsonl',
+      [meta(A, t('10:00:00.000')), user('u1', t('10:00:01.000'), 'hi')],
+      'x',
+      null,
+    );
     const { sessions } = await index(home);
     assert.equal(mustGet(sessions, A).cwd, null);
   });
@@ -285,7 +363,13 @@ describe('Gemini tokens', () => {
       cache_write_1h: 0,
     });
     // Missing, negative or non-numeric counts are 0; cached never exceeds input.
-    assert.deepEqual(geminiTokens({ input: 10, cached: 99, output: -5, thoughts: 'x' }), { input: 0, output: 0, cache_read: 10, cache_write: 0, cache_write_1h: 0 });
+    assert.deepEqual(geminiTokens({ input: 10, cached: 99, output: -5, thoughts: 'x' }), {
+      input: 0,
+      output: 0,
+      cache_read: 10,
+      cache_write: 0,
+      cache_write_1h: 0,
+    });
   });
 
   test('tool tokens are priced as input; context = input + tool of the last answer', async () => {
@@ -340,15 +424,59 @@ describe('Gemini replay rules', () => {
     const home = await newHome();
     const cases: [string, object[], string][] = [
       ['a0000000-0000-4000-8000-0000000000a1', [user('u1', t('10:00:01.000'), 'go')], 'waiting_model'],
-      ['a0000000-0000-4000-8000-0000000000a2', [user('u1', t('10:00:01.000'), 'go'), gemini('g1', t('10:00:02.000'), { input: 1, output: 1 }, { toolCalls: [call('c1', 'awaiting_approval')] })], 'tool_running'],
-      ['a0000000-0000-4000-8000-0000000000a3', [user('u1', t('10:00:01.000'), 'go'), gemini('g1', t('10:00:02.000'), { input: 1, output: 1 }, { toolCalls: [call('c1', 'validating')] })], 'tool_running'],
-      ['a0000000-0000-4000-8000-0000000000a4', [user('u1', t('10:00:01.000'), 'go'), gemini('g1', t('10:00:02.000'), { input: 1, output: 1 }, { toolCalls: [call('c1', 'success')] })], 'waiting_model'],
-      ['a0000000-0000-4000-8000-0000000000a5', [user('u1', t('10:00:01.000'), 'go'), gemini('g1', t('10:00:02.000'), { input: 1, output: 1 }, { toolCalls: [call('c1', 'cancelled')] })], 'ended'],
+      [
+        'a0000000-0000-4000-8000-0000000000a2',
+        [
+          user('u1', t('10:00:01.000'), 'go'),
+          gemini('g1', t('10:00:02.000'), { input: 1, output: 1 }, { toolCalls: [call('c1', 'awaiting_approval')] }),
+        ],
+        'tool_running',
+      ],
+      [
+        'a0000000-0000-4000-8000-0000000000a3',
+        [
+          user('u1', t('10:00:01.000'), 'go'),
+          gemini('g1', t('10:00:02.000'), { input: 1, output: 1 }, { toolCalls: [call('c1', 'validating')] }),
+        ],
+        'tool_running',
+      ],
+      [
+        'a0000000-0000-4000-8000-0000000000a4',
+        [
+          user('u1', t('10:00:01.000'), 'go'),
+          gemini('g1', t('10:00:02.000'), { input: 1, output: 1 }, { toolCalls: [call('c1', 'success')] }),
+        ],
+        'waiting_model',
+      ],
+      [
+        'a0000000-0000-4000-8000-0000000000a5',
+        [
+          user('u1', t('10:00:01.000'), 'go'),
+          gemini('g1', t('10:00:02.000'), { input: 1, output: 1 }, { toolCalls: [call('c1', 'cancelled')] }),
+        ],
+        'ended',
+      ],
       // Still streaming (no tokens yet): the prompt before it decides.
-      ['a0000000-0000-4000-8000-0000000000a6', [user('u1', t('10:00:01.000'), 'go'), gemini('g1', t('10:00:02.000'), null)], 'waiting_model'],
-      ['a0000000-0000-4000-8000-0000000000a7', [user('u1', t('10:00:01.000'), 'go'), { id: 'e1', timestamp: t('10:00:02.000'), type: 'error', content: 'API Error: 429' }, { id: 'i1', timestamp: t('10:00:03.000'), type: 'info', content: 'Request cancelled.' }], 'ended'],
+      [
+        'a0000000-0000-4000-8000-0000000000a6',
+        [user('u1', t('10:00:01.000'), 'go'), gemini('g1', t('10:00:02.000'), null)],
+        'waiting_model',
+      ],
+      [
+        'a0000000-0000-4000-8000-0000000000a7',
+        [
+          user('u1', t('10:00:01.000'), 'go'),
+          { id: 'e1', timestamp: t('10:00:02.000'), type: 'error', content: 'API Error: 429' },
+          { id: 'i1', timestamp: t('10:00:03.000'), type: 'info', content: 'Request cancelled.' },
+        ],
+        'ended',
+      ],
     ];
-    for (const [id, recs] of cases) await writeChat(home, `session-2026-11-20T10-00-${id.slice(0, 8)}${id.slice(-2)}.jsonl`, [meta(id, t('10:00:00.000')), ...recs]);
+    for (const [id, recs] of cases)
+      await writeChat(home, `session-2026-11-20T10-00-${id.slice(0, 8)}${id.slice(-2)}.jsonl`, [
+        meta(id, t('10:00:00.000')),
+        ...recs,
+      ]);
     const { sessions, store } = await index(home);
     for (const [id, , state] of cases) assert.equal(turnState(store, id), state, id);
     assert.equal(mustGet(sessions, 'a0000000-0000-4000-8000-0000000000a7').api_error_count, 1);
@@ -371,7 +499,12 @@ describe('Gemini replay rules', () => {
       {
         $set: {
           messages: [
-            { id: 'sum', timestamp: t('10:00:05.000'), type: 'user', content: [{ text: 'Summary of the conversation so far: ...' }] },
+            {
+              id: 'sum',
+              timestamp: t('10:00:05.000'),
+              type: 'user',
+              content: [{ text: 'Summary of the conversation so far: ...' }],
+            },
             { id: 'ack', timestamp: t('10:00:05.000'), type: 'gemini', content: [{ text: 'Got it.' }] },
             { id: 'g2', timestamp: t('10:00:05.000'), type: 'gemini', content: [{ text: 'ok' }] },
           ],
@@ -446,10 +579,23 @@ describe('Gemini replay rules', () => {
   test('prompts: <session_context>, slash commands and tool results are not prompts; displayContent is what was typed', () => {
     assert.equal(promptText({ type: 'user', content: [{ text: '<session_context>\nx\n</session_context>' }] }), null);
     assert.equal(promptText({ type: 'user', content: [{ text: '/stats' }] }), null);
-    assert.equal(promptText({ type: 'user', content: [{ text: '/* not a command */ why?' }] }), '/* not a command */ why?');
-    assert.equal(promptText({ type: 'user', content: [{ functionResponse: { id: 'c', name: 'x', response: {} } }] }), null);
+    assert.equal(
+      promptText({ type: 'user', content: [{ text: '/* not a command */ why?' }] }),
+      '/* not a command */ why?',
+    );
+    assert.equal(
+      promptText({ type: 'user', content: [{ functionResponse: { id: 'c', name: 'x', response: {} } }] }),
+      null,
+    );
     assert.equal(promptText({ type: 'user', content: 'plain string' }), 'plain string');
-    assert.equal(promptText({ type: 'user', content: [{ text: 'expanded @README.md ...' }], displayContent: [{ text: 'explain @README.md' }] }), 'explain @README.md');
+    assert.equal(
+      promptText({
+        type: 'user',
+        content: [{ text: 'expanded @README.md ...' }],
+        displayContent: [{ text: 'explain @README.md' }],
+      }),
+      'explain @README.md',
+    );
     assert.equal(promptText({ type: 'gemini', content: 'hi' }), null);
     assert.equal(promptText({ type: 'user', content: [{ text: '   ' }] }), null);
   });
@@ -460,9 +606,14 @@ describe('Gemini replay rules', () => {
     await writeChat(home, 'session-2026-11-20T10-00-a0000000.jsonl', [
       meta(A, t('10:00:00.000')),
       user('u1', t('10:00:01.000'), 'review https://github.com/acme/widgets/pull/42 please'),
-      gemini('g1', t('10:00:02.000'), { input: 10, output: 1 }, {
-        toolCalls: [{ ...call('c1', 'success'), resultDisplay: 'see https://github.com/acme/widgets/issues/7' }],
-      }),
+      gemini(
+        'g1',
+        t('10:00:02.000'),
+        { input: 10, output: 1 },
+        {
+          toolCalls: [{ ...call('c1', 'success'), resultDisplay: 'see https://github.com/acme/widgets/issues/7' }],
+        },
+      ),
       { $set: { summary: 'Review widgets PR 42' } },
     ]);
     const s = mustGet((await index(home)).sessions, A);
@@ -506,13 +657,16 @@ describe('Gemini files', () => {
     assert.ok(documentPathOf(s.transcript_path!).endsWith(`${name}.json`));
 
     // Resumed: the CLI writes the whole record to <name>.jsonl (metadata line + every message) and goes on there.
-    await fsp.writeFile(path.join(dir, `${name}.jsonl`), jsonl([
-      { sessionId: L, projectHash: legacy.projectHash, startTime: legacy.startTime, lastUpdated: legacy.lastUpdated },
-      ...legacy.messages,
-      { $set: { sessionId: L } },
-      user('u2', t('09:10:00.000'), 'resumed question'),
-      gemini('g2', t('09:10:01.000'), { input: 2000, output: 50, cached: 1000 }),
-    ]));
+    await fsp.writeFile(
+      path.join(dir, `${name}.jsonl`),
+      jsonl([
+        { sessionId: L, projectHash: legacy.projectHash, startTime: legacy.startTime, lastUpdated: legacy.lastUpdated },
+        ...legacy.messages,
+        { $set: { sessionId: L } },
+        user('u2', t('09:10:00.000'), 'resumed question'),
+        gemini('g2', t('09:10:01.000'), { input: 2000, output: 50, cached: 1000 }),
+      ]),
+    );
     await ix.indexer.scanAll();
     const sessions = sessionsById(ix.store);
     assert.deepEqual([...sessions.keys()], [L]);
@@ -528,7 +682,10 @@ describe('Gemini files', () => {
 
   test('both files present from the start: one session, counted once', async () => {
     const home = await newHome();
-    await writeChat(home, `${name}.jsonl`, [{ sessionId: L, projectHash: legacy.projectHash, startTime: legacy.startTime }, ...legacy.messages]);
+    await writeChat(home, `${name}.jsonl`, [
+      { sessionId: L, projectHash: legacy.projectHash, startTime: legacy.startTime },
+      ...legacy.messages,
+    ]);
     await fsp.writeFile(path.join(home, '.gemini', 'tmp', PROJECT, 'chats', `${name}.json`), JSON.stringify(legacy));
     const ix = await index(home);
     assert.deepEqual([...ix.sessions.keys()], [L]);
@@ -544,9 +701,14 @@ describe('Gemini files', () => {
     await writeChat(home, 'session-2026-11-20T11-00-c0000000.jsonl', [
       meta(P, t('11:00:00.000')),
       user('u1', t('11:00:01.000'), 'investigate the codebase'),
-      gemini('g1', t('11:00:02.000'), { input: 1000, output: 100 }, {
-        toolCalls: [{ ...call('c1', 'success', 'codebase_investigator'), agentId: SUB }],
-      }),
+      gemini(
+        'g1',
+        t('11:00:02.000'),
+        { input: 1000, output: 100 },
+        {
+          toolCalls: [{ ...call('c1', 'success', 'codebase_investigator'), agentId: SUB }],
+        },
+      ),
       gemini('g2', t('11:00:09.000'), { input: 1500, output: 50 }),
     ]);
     await writeChat(home, `${P}/${SUB}.jsonl`, [

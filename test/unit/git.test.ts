@@ -132,7 +132,15 @@ describe('branch totals across the worktrees of one repository', () => {
       `${C}.jsonl`,
       [
         userPrompt({ session: C, cwd: other, branch: 'feature/x', ts: ts(5), text: 'c' }),
-        assistant({ session: C, cwd: other, branch: 'feature/x', ts: ts(6), msg: 'mc1', req: 'rc1', usage: { in: 5000 } }),
+        assistant({
+          session: C,
+          cwd: other,
+          branch: 'feature/x',
+          ts: ts(6),
+          msg: 'mc1',
+          req: 'rc1',
+          usage: { in: 5000 },
+        }),
       ],
       other,
     );

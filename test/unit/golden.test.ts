@@ -54,13 +54,32 @@ async function buildCorpus(): Promise<void> {
   git(REPO, 'add', '.');
   git(REPO, 'commit', '-q', '-m', 'model');
 
-  for (const agent of ['codex', 'gemini', 'opencode', 'copilot', 'cursor', 'amp']) await copyDir(await agentHome(agent), HOME);
+  for (const agent of ['codex', 'gemini', 'opencode', 'copilot', 'cursor', 'amp'])
+    await copyDir(await agentHome(agent), HOME);
   // Claude Code 2.1.332 in the repository (branch feature/fake-model), 2.1.197 where it was recorded.
   const projects = path.join(HOME, '.claude', 'projects');
-  await rewriteTree(path.join(FIXTURES, 'claude', '2.1.332', 'projects', encodeCwd(FIXTURE_CWD)), path.join(projects, encodeCwd(REPO)), (t) => t.split(FIXTURE_CWD).join(REPO));
+  await rewriteTree(
+    path.join(FIXTURES, 'claude', '2.1.332', 'projects', encodeCwd(FIXTURE_CWD)),
+    path.join(projects, encodeCwd(REPO)),
+    (t) => t.split(FIXTURE_CWD).join(REPO),
+  );
   await copyDir(path.join(FIXTURES, 'claude', '2.1.197', 'projects'), projects);
 
-  const gen = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'bench.mjs'), '--gen-only', HOME, '--size-mb', '3', '--files', '60', '--seed', '7'], { encoding: 'utf8' });
+  const gen = spawnSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'scripts', 'bench.mjs'),
+      '--gen-only',
+      HOME,
+      '--size-mb',
+      '3',
+      '--files',
+      '60',
+      '--seed',
+      '7',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(gen.status, 0, gen.stderr);
   // Some agents date activity by a file's modification time (Cursor's store): fixed, as the rest.
   await touchAll(HOME, new Date('2026-11-30T00:00:00.000Z'));
@@ -83,9 +102,30 @@ async function rewriteTree(src: string, dst: string, map: (text: string) => stri
 }
 
 function run(args: string[], store: string): string {
-  const env: Record<string, string | undefined> = { ...process.env, HOME, TZ: 'UTC', [MACHINE_ID_ENV]: 'golden-machine' };
-  for (const k of ['CLAUDE_CONFIG_DIR', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_DATA_HOME', 'CODEX_HOME', 'GEMINI_CLI_HOME', 'COPILOT_HOME', 'AMP_DATA_DIR']) delete env[k];
-  const r = spawnSync(process.execPath, [CLI, ...args, '--store', store], { env, cwd: REPO, encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    HOME,
+    TZ: 'UTC',
+    [MACHINE_ID_ENV]: 'golden-machine',
+  };
+  for (const k of [
+    'CLAUDE_CONFIG_DIR',
+    'XDG_CONFIG_HOME',
+    'XDG_CACHE_HOME',
+    'XDG_DATA_HOME',
+    'CODEX_HOME',
+    'GEMINI_CLI_HOME',
+    'COPILOT_HOME',
+    'AMP_DATA_DIR',
+  ])
+    delete env[k];
+  const r = spawnSync(process.execPath, [CLI, ...args, '--store', store], {
+    env,
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
   assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
   assert.equal(r.stderr, '', args.join(' '));
   // The run's folder as it appears in paths and in Claude Code's encoded project folder names.
@@ -113,6 +153,10 @@ describe('golden answers (the CLI before and after a reshaping)', () => {
     }
     assert.deepEqual(differing, [], `differ from test/fixtures/golden/ (this run's answers are in ${ROOT}/actual-*)`);
     // A second run on the same store reads nothing new and answers the same.
-    if (!UPDATE) assert.equal(run(ANSWERS['sessions.json'], store), await fsp.readFile(path.join(GOLDEN, 'sessions.json'), 'utf8'));
+    if (!UPDATE)
+      assert.equal(
+        run(ANSWERS['sessions.json'], store),
+        await fsp.readFile(path.join(GOLDEN, 'sessions.json'), 'utf8'),
+      );
   });
 });

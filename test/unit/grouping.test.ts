@@ -4,29 +4,94 @@ import { type GroupNode, type SessionNode, type TreeNode, groupSessions, nestSub
 import type { SessionView } from '../../src/core/store/queries';
 
 function session(id: string, over: Partial<SessionView> = {}): SessionView {
-  const zero = { tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, cost_usd: 0, unpriced_requests: 0 };
+  const zero = {
+    tokens_input: 0,
+    tokens_output: 0,
+    tokens_cache_read: 0,
+    tokens_cache_write: 0,
+    cost_usd: 0,
+    unpriced_requests: 0,
+  };
   return {
-    session_id: id, parent_session_id: null, agent_id: null, forked_from_session_id: null, machine_id: null, framework: 'claude_code', title: id,
-    first_started_at: null, last_started_at: null, first_ended_at: null, last_ended_at: null, last_activity: '2026-11-25T10:00:00.000Z', revival_count: 0,
-    status: 'idle', status_updated_at: null, waiting_for: null, pid: null, process_start_time: null, cwd: null, local_git_dir: null,
-    git_branch: null, git_worktree_path: null, github_repo: null, github_issue: null, issue_url: null, github_pr: null, pr_url: null,
-    git_additions: null, git_deletions: null, agent_lines_added: null, agent_lines_removed: null, first_user_message: null, last_user_message: null, model: null, compaction_count: 0,
-    message_count: 0, tool_call_count: 0, api_request_count: 0, api_error_count: 0, ...zero, agent_cost_usd: null,
-    context: null, token_totals_pending: null, n_hook_events: 0, n_otel_events: 0, metrics_source: 'transcript', transcript_available: true,
-    transcript_path: null, subagent_ids: [], branches: [], rollup: zero, toplevel: null, ...over,
+    session_id: id,
+    parent_session_id: null,
+    agent_id: null,
+    forked_from_session_id: null,
+    machine_id: null,
+    framework: 'claude_code',
+    title: id,
+    first_started_at: null,
+    last_started_at: null,
+    first_ended_at: null,
+    last_ended_at: null,
+    last_activity: '2026-11-25T10:00:00.000Z',
+    revival_count: 0,
+    status: 'idle',
+    status_updated_at: null,
+    waiting_for: null,
+    pid: null,
+    process_start_time: null,
+    cwd: null,
+    local_git_dir: null,
+    git_branch: null,
+    git_worktree_path: null,
+    github_repo: null,
+    github_issue: null,
+    issue_url: null,
+    github_pr: null,
+    pr_url: null,
+    git_additions: null,
+    git_deletions: null,
+    agent_lines_added: null,
+    agent_lines_removed: null,
+    first_user_message: null,
+    last_user_message: null,
+    model: null,
+    compaction_count: 0,
+    message_count: 0,
+    tool_call_count: 0,
+    api_request_count: 0,
+    api_error_count: 0,
+    ...zero,
+    agent_cost_usd: null,
+    context: null,
+    token_totals_pending: null,
+    n_hook_events: 0,
+    n_otel_events: 0,
+    metrics_source: 'transcript',
+    transcript_available: true,
+    transcript_path: null,
+    subagent_ids: [],
+    branches: [],
+    rollup: zero,
+    toplevel: null,
+    ...over,
   };
 }
 
 const labels = (nodes: TreeNode[]) => nodes.map((n) => (n.kind === 'group' ? n.label : n.session.session_id));
-const group = (nodes: TreeNode[], label: string) => nodes.find((n): n is GroupNode => n.kind === 'group' && n.label === label)!;
+const group = (nodes: TreeNode[], label: string) =>
+  nodes.find((n): n is GroupNode => n.kind === 'group' && n.label === label)!;
 
 describe('grouping of the Sessions tree', () => {
   const ws = { git_dir: '/r/.git', branch: 'feature/x', toplevel: '/r' };
   const sessions = [
-    session('cur', { local_git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/r', toplevel: '/r', subagent_ids: ['sub'] }),
+    session('cur', {
+      local_git_dir: '/r/.git',
+      git_branch: 'feature/x',
+      cwd: '/r',
+      toplevel: '/r',
+      subagent_ids: ['sub'],
+    }),
     session('sub', { local_git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/r', parent_session_id: 'cur' }),
     // Another worktree of the same repository, on the current branch: still "current branch".
-    session('wt', { local_git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/wt', toplevel: '/wt', last_activity: '2026-11-25T09:00:00.000Z' }),
+    session('wt', {
+      local_git_dir: '/r/.git',
+      git_branch: 'feature/x',
+      cwd: '/wt',
+      toplevel: '/wt',
+      last_activity: '2026-11-25T09:00:00.000Z',
+    }),
     session('main', { local_git_dir: '/r/.git', git_branch: 'main', cwd: '/r', toplevel: '/r' }),
     session('detached', { local_git_dir: '/r/.git', git_branch: 'HEAD', cwd: '/r', toplevel: '/r' }),
     session('other', { local_git_dir: '/o/.git', git_branch: 'main', cwd: '/o/sub', toplevel: '/o' }),
@@ -45,13 +110,19 @@ describe('grouping of the Sessions tree', () => {
   it('nests a subagent under its parent, not as a session of its own group', () => {
     const tree = groupSessions(sessions, 'branch', ws, Date.now());
     const cur = tree[0].children[0] as SessionNode;
-    assert.deepEqual(cur.children.map((c) => c.session.session_id), ['sub']);
+    assert.deepEqual(
+      cur.children.map((c) => c.session.session_id),
+      ['sub'],
+    );
     assert.equal(nestSubagents(sessions).length, sessions.length - 1);
   });
 
   it('shows a subagent whose parent is not indexed at the top level', () => {
     const roots = nestSubagents([session('orphan', { parent_session_id: 'missing' })]);
-    assert.deepEqual(roots.map((r) => r.session.session_id), ['orphan']);
+    assert.deepEqual(
+      roots.map((r) => r.session.session_id),
+      ['orphan'],
+    );
   });
 
   it('without a workspace repository, groups everything by project', () => {
@@ -64,7 +135,12 @@ describe('grouping of the Sessions tree', () => {
     const now = new Date(2026, 10, 25, 12, 0, 0).getTime();
     const at = (d: number, h = 10) => new Date(2026, 10, d, h, 0, 0).toISOString();
     const tree = groupSessions(
-      [session('a', { last_activity: at(25) }), session('b', { last_activity: at(24) }), session('c', { last_activity: at(20) }), session('d', { last_activity: at(1) })],
+      [
+        session('a', { last_activity: at(25) }),
+        session('b', { last_activity: at(24) }),
+        session('c', { last_activity: at(20) }),
+        session('d', { last_activity: at(1) }),
+      ],
       'date',
       null,
       now,
@@ -77,15 +153,32 @@ describe('grouping of the Sessions tree', () => {
   });
 
   it("the current branch's group shows its PR and the totals the query gave", () => {
-    const tree = groupSessions(sessions, 'branch', ws, Date.now(), { current: { tokens: 3_400_000, cost: '$4.18', pr: 42 } });
+    const tree = groupSessions(sessions, 'branch', ws, Date.now(), {
+      current: { tokens: 3_400_000, cost: '$4.18', pr: 42 },
+    });
     assert.equal((tree[0] as GroupNode).label, 'feature/x');
     assert.equal((tree[0] as GroupNode).description, '#42 · 3.4M tok · $4.18 · current branch · 2 sessions');
   });
 
   it('a session that made requests on the current branch and moved on is under the current branch', () => {
     const share = { requests: 1, tokens: 10, cost_usd: 0, unpriced_requests: 0, share: 0.5 };
-    const moved = session('moved', { local_git_dir: '/r/.git', git_branch: 'feature/y', cwd: '/r', toplevel: '/r', branches: [{ ...share, branch: 'feature/y' }, { ...share, branch: 'feature/x' }] });
-    const elsewhere = session('elsewhere', { local_git_dir: '/r/.git', git_branch: 'feature/y', cwd: '/r', toplevel: '/r', branches: [{ ...share, branch: 'feature/y' }] });
+    const moved = session('moved', {
+      local_git_dir: '/r/.git',
+      git_branch: 'feature/y',
+      cwd: '/r',
+      toplevel: '/r',
+      branches: [
+        { ...share, branch: 'feature/y' },
+        { ...share, branch: 'feature/x' },
+      ],
+    });
+    const elsewhere = session('elsewhere', {
+      local_git_dir: '/r/.git',
+      git_branch: 'feature/y',
+      cwd: '/r',
+      toplevel: '/r',
+      branches: [{ ...share, branch: 'feature/y' }],
+    });
     const tree = groupSessions([moved, elsewhere], 'branch', ws, Date.now());
     assert.deepEqual(labels(tree[0].children), ['moved']);
     assert.deepEqual(labels(group(tree, 'This repository').children), ['feature/y']);
@@ -104,14 +197,39 @@ describe('grouping of the Sessions tree', () => {
   });
 
   it('groups by pull request with the totals of each PR, then the sessions of none', () => {
-    const zero = { tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, cost_usd: 0, unpriced_requests: 0 };
-    const part = (session_id: string) => ({ ...zero, requests: 1, session_id, framework: 'claude_code', title: null, status: 'idle', parent_session_id: null });
+    const zero = {
+      tokens_input: 0,
+      tokens_output: 0,
+      tokens_cache_read: 0,
+      tokens_cache_write: 0,
+      cost_usd: 0,
+      unpriced_requests: 0,
+    };
+    const part = (session_id: string) => ({
+      ...zero,
+      requests: 1,
+      session_id,
+      framework: 'claude_code',
+      title: null,
+      status: 'idle',
+      parent_session_id: null,
+    });
     const pr = {
-      ...zero, tokens_input: 6050, cost_usd: 0.033, requests: 3, sessions: 2, live: 0, waiting: 0,
-      git_dir: '/r/.git', head_branch: 'feature/x', also: [{ session_id: 'main', branch: 'main' }],
+      ...zero,
+      tokens_input: 6050,
+      cost_usd: 0.033,
+      requests: 3,
+      sessions: 2,
+      live: 0,
+      waiting: 0,
+      git_dir: '/r/.git',
+      head_branch: 'feature/x',
+      also: [{ session_id: 'main', branch: 'main' }],
       pr: { number: 7, url: 'https://github.com/o/r/pull/7', source: 'agent' as const, repo: 'o/r' },
       // 'sub' stands for its parent 'cur': the parent's node is listed, once.
-      by_session: [part('sub'), part('main')], by_model: [], by_agent: [],
+      by_session: [part('sub'), part('main')],
+      by_model: [],
+      by_agent: [],
     };
     const tree = groupSessions(sessions, 'pullRequests', ws, Date.now(), { prs: [pr] });
     assert.deepEqual(labels(tree), ['#7', 'No pull request']);
@@ -133,7 +251,12 @@ describe('Needs you group', () => {
   const ws = { git_dir: '/r/.git', branch: 'feature/x', toplevel: '/r' };
   it('is on top while any session waits, longest waiting first, and the sessions stay in their usual place too', () => {
     const sessions = [
-      session('a', { local_git_dir: '/r/.git', git_branch: 'feature/x', status: 'wait', status_updated_at: '2026-11-25T10:05:00.000Z' }),
+      session('a', {
+        local_git_dir: '/r/.git',
+        git_branch: 'feature/x',
+        status: 'wait',
+        status_updated_at: '2026-11-25T10:05:00.000Z',
+      }),
       session('b', { local_git_dir: '/r/.git', git_branch: 'feature/x', status: 'busy' }),
       session('c', { cwd: '/tmp/c', status: 'wait', status_updated_at: '2026-11-25T10:01:00.000Z' }),
     ];

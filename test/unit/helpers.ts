@@ -118,7 +118,8 @@ export function mustGet<K, V>(m: Map<K, V>, k: K): V {
 /** Dollar amounts are sums of floating-point products: equal to 1e-9 dollars. */
 /** A cost equals the hand-computed one; a session's null cost (nothing priced) never equals a number. */
 export function assertUsd(actual: number | null, expected: number, what = 'cost'): void {
-  if (actual === null || Math.abs(actual - expected) > 1e-9) throw new Error(`${what}: expected ${expected}, got ${actual}`);
+  if (actual === null || Math.abs(actual - expected) > 1e-9)
+    throw new Error(`${what}: expected ${expected}, got ${actual}`);
 }
 
 // ---- hand-made Claude Code records ---------------------------------------------------------------
@@ -223,7 +224,10 @@ export function toolResult(e: Envelope & { toolUseId: string; content: unknown }
   return {
     ...envelope(e),
     type: 'user',
-    message: { role: 'user', content: [{ tool_use_id: e.toolUseId, type: 'tool_result', content: e.content, is_error: false }] },
+    message: {
+      role: 'user',
+      content: [{ tool_use_id: e.toolUseId, type: 'tool_result', content: e.content, is_error: false }],
+    },
     toolUseResult: { stdout: typeof e.content === 'string' ? e.content : '', stderr: '' },
     ...e.extra,
   };
@@ -303,7 +307,10 @@ export async function agentHome(framework: string): Promise<string> {
     case 'opencode':
       await fsp.mkdir(path.join(home, '.local', 'share', 'opencode'), { recursive: true });
       for (const f of ['opencode.db', 'opencode.db-wal']) {
-        await fsp.copyFile(path.join(FIXTURES, 'opencode', '1.18.33', f), path.join(home, '.local', 'share', 'opencode', f));
+        await fsp.copyFile(
+          path.join(FIXTURES, 'opencode', '1.18.33', f),
+          path.join(home, '.local', 'share', 'opencode', f),
+        );
       }
       break;
     case 'cursor':

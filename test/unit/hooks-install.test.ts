@@ -5,11 +5,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'jsonc-parser';
-import { type HookTarget, hookCommand, hookTargets, installHooks, isInstalled, removeHooks, shellQuote } from '../../src/core/hooks/install';
+import {
+  type HookTarget,
+  hookCommand,
+  hookTargets,
+  installHooks,
+  isInstalled,
+  removeHooks,
+  shellQuote,
+} from '../../src/core/hooks/install';
 
 const targets = hookTargets('/home/u', {});
 const target = (agent: string): HookTarget => targets.find((t) => t.agent === agent)!;
-const CMD = hookCommand('/usr/bin/node', '/home/u/.config/Code/User/globalStorage/agent-handler.agent-handler/hook-spool.js', '/home/u/store dir/spool', 'claude', 'linux');
+const CMD = hookCommand(
+  '/usr/bin/node',
+  '/home/u/.config/Code/User/globalStorage/agent-handler.agent-handler/hook-spool.js',
+  '/home/u/store dir/spool',
+  'claude',
+  'linux',
+);
 
 const CLAUDE_SETTINGS = `{
   // my settings
@@ -35,9 +49,15 @@ describe('install / remove hooks', () => {
     const t = target('claude');
     const installed = installHooks(CLAUDE_SETTINGS, t, CMD);
     assert.notEqual(installed, CLAUDE_SETTINGS);
-    assert.ok(installed.includes('// my settings') && installed.includes('/* keep this: formats every edit */') && installed.includes('// trailing comment'));
+    assert.ok(
+      installed.includes('// my settings') &&
+        installed.includes('/* keep this: formats every edit */') &&
+        installed.includes('// trailing comment'),
+    );
     assert.ok(isInstalled(installed, t));
-    const doc = parse(installed, [], { allowTrailingComma: true }) as { hooks: Record<string, { hooks: { command: string; timeout?: number }[] }[]> };
+    const doc = parse(installed, [], { allowTrailingComma: true }) as {
+      hooks: Record<string, { hooks: { command: string; timeout?: number }[] }[]>;
+    };
     // 10 events; PostToolUse and Stop keep the user's entry first and get ours second.
     assert.equal(Object.keys(doc.hooks).length, 10);
     assert.equal(doc.hooks.PostToolUse!.length, 2);
@@ -52,7 +72,8 @@ describe('install / remove hooks', () => {
   });
 
   it('tab-indented and CRLF files keep their style, and round-trip byte for byte', () => {
-    const text = '{\r\n\t"hooks": {\r\n\t\t"Stop": [\r\n\t\t\t{ "hooks": [ { "type": "command", "command": "x" } ] }\r\n\t\t]\r\n\t}\r\n}\r\n';
+    const text =
+      '{\r\n\t"hooks": {\r\n\t\t"Stop": [\r\n\t\t\t{ "hooks": [ { "type": "command", "command": "x" } ] }\r\n\t\t]\r\n\t}\r\n}\r\n';
     const t = target('claude');
     const installed = installHooks(text, t, CMD);
     assert.ok(!/[^\r]\n/.test(installed), 'only CRLF line ends');
@@ -69,11 +90,21 @@ describe('install / remove hooks', () => {
     assert.deepEqual(parse(removeHooks(installed, t)), {});
   });
 
-  it('Codex hooks.json and Copilot\'s own hooks file', () => {
+  it("Codex hooks.json and Copilot's own hooks file", () => {
     const codex = installHooks('{}\n', target('codex'), CMD);
-    assert.deepEqual(Object.keys((parse(codex) as { hooks: object }).hooks), ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'Stop']);
+    assert.deepEqual(Object.keys((parse(codex) as { hooks: object }).hooks), [
+      'SessionStart',
+      'UserPromptSubmit',
+      'PreToolUse',
+      'PermissionRequest',
+      'PostToolUse',
+      'Stop',
+    ]);
     assert.equal(removeHooks(codex, target('codex')), '{}\n');
-    const copilot = parse(installHooks('', target('copilot'), CMD)) as { version: number; hooks: Record<string, { type: string; bash: string; timeoutSec: number }[]> };
+    const copilot = parse(installHooks('', target('copilot'), CMD)) as {
+      version: number;
+      hooks: Record<string, { type: string; bash: string; timeoutSec: number }[]>;
+    };
     assert.equal(copilot.version, 1);
     assert.deepEqual(copilot.hooks.PreToolUse, [{ type: 'command', bash: CMD, timeoutSec: 5 }]);
   });
@@ -83,7 +114,7 @@ describe('install / remove hooks', () => {
   });
 
   it('quotes paths with spaces and quotes for the shell', () => {
-    assert.equal(shellQuote('/a b/it\'s'), `'/a b/it'\\''s'`);
+    assert.equal(shellQuote("/a b/it's"), `'/a b/it'\\''s'`);
     assert.equal(shellQuote('/plain/path.js'), '/plain/path.js');
     assert.equal(shellQuote('C:\\a b\\x', 'win32'), '"C:\\a b\\x"');
     assert.ok(CMD.includes(`'/home/u/store dir/spool'`));

@@ -92,15 +92,36 @@ describe('hook replay → status (real Claude Code hooks)', () => {
     // Worked by hand from hooks.jsonl: SessionStart → idle, UserPromptSubmit/PreToolUse/PostToolUse → busy,
     // Stop → idle, SessionEnd → done; SessionStart source=resume brings it back (idle).
     assert.deepEqual(seq(main), [
-      'SessionStart:idle', 'UserPromptSubmit:busy', 'Stop:idle', 'SessionEnd:done',
-      'SessionStart:idle', 'UserPromptSubmit:busy', 'PreToolUse:busy', 'PostToolUse:busy', 'Stop:idle', 'SessionEnd:done',
-      'SessionStart:idle', 'UserPromptSubmit:busy', 'PreToolUse:busy', 'PostToolUse:busy', 'Stop:idle', 'SessionEnd:done',
+      'SessionStart:idle',
+      'UserPromptSubmit:busy',
+      'Stop:idle',
+      'SessionEnd:done',
+      'SessionStart:idle',
+      'UserPromptSubmit:busy',
+      'PreToolUse:busy',
+      'PostToolUse:busy',
+      'Stop:idle',
+      'SessionEnd:done',
+      'SessionStart:idle',
+      'UserPromptSubmit:busy',
+      'PreToolUse:busy',
+      'PostToolUse:busy',
+      'Stop:idle',
+      'SessionEnd:done',
     ]);
     const sub = r.steps.filter((s) => s.session.startsWith('5be170c6'));
     // SubagentStart/SubagentStop do not change the main session's status; the subagent's tool calls keep it busy.
     assert.deepEqual(seq(sub), [
-      'SessionStart:idle', 'UserPromptSubmit:busy', 'PreToolUse:busy', 'SubagentStart:busy', 'PreToolUse:busy',
-      'PostToolUse:busy', 'SubagentStop:busy', 'PostToolUse:busy', 'Stop:idle', 'SessionEnd:done',
+      'SessionStart:idle',
+      'UserPromptSubmit:busy',
+      'PreToolUse:busy',
+      'SubagentStart:busy',
+      'PreToolUse:busy',
+      'PostToolUse:busy',
+      'SubagentStop:busy',
+      'PostToolUse:busy',
+      'Stop:idle',
+      'SessionEnd:done',
     ]);
     const sessions = new Map(listSessions(r.store, Date.now()).map((v) => [v.session_id, v]));
     const s = mustGet(sessions, 'e47fc0b4-81c5-4ad6-9e15-78a0f4a0fe8d');
@@ -121,14 +142,36 @@ describe('hook replay → status (real Claude Code hooks)', () => {
     const main = r.steps.filter((s) => s.session.startsWith('e2dbd8e3'));
     // The third run's PreToolUse(Read) got no PostToolUse (permission refused in -p mode): Stop → idle.
     assert.deepEqual(seq(main), [
-      'SessionStart:idle', 'UserPromptSubmit:busy', 'Stop:idle', 'SessionEnd:done',
-      'SessionStart:idle', 'UserPromptSubmit:busy', 'PreToolUse:busy', 'PostToolUse:busy', 'Stop:idle', 'SessionEnd:done',
-      'SessionStart:idle', 'UserPromptSubmit:busy', 'PreToolUse:busy', 'Stop:idle', 'SessionEnd:done',
+      'SessionStart:idle',
+      'UserPromptSubmit:busy',
+      'Stop:idle',
+      'SessionEnd:done',
+      'SessionStart:idle',
+      'UserPromptSubmit:busy',
+      'PreToolUse:busy',
+      'PostToolUse:busy',
+      'Stop:idle',
+      'SessionEnd:done',
+      'SessionStart:idle',
+      'UserPromptSubmit:busy',
+      'PreToolUse:busy',
+      'Stop:idle',
+      'SessionEnd:done',
     ]);
     const sub = r.steps.filter((s) => s.session.startsWith('3f810603'));
     assert.deepEqual(seq(sub), [
-      'SessionStart:idle', 'UserPromptSubmit:busy', 'PreToolUse:busy', 'SubagentStart:busy', 'PostToolUse:busy', 'Stop:idle',
-      'PreToolUse:busy', 'PostToolUse:busy', 'SubagentStop:busy', 'UserPromptSubmit:busy', 'Stop:idle', 'SessionEnd:done',
+      'SessionStart:idle',
+      'UserPromptSubmit:busy',
+      'PreToolUse:busy',
+      'SubagentStart:busy',
+      'PostToolUse:busy',
+      'Stop:idle',
+      'PreToolUse:busy',
+      'PostToolUse:busy',
+      'SubagentStop:busy',
+      'UserPromptSubmit:busy',
+      'Stop:idle',
+      'SessionEnd:done',
     ]);
     assert.equal(listSessions(r.store).length, r.sessionsBefore);
   });
@@ -143,13 +186,21 @@ describe('hook replay → status (real Claude Code hooks)', () => {
     };
     await send({ hook_event_name: 'PreToolUse', tool_name: 'Bash' });
     assert.equal(statusNow().status, 'busy');
-    await send({ hook_event_name: 'Notification', notification_type: 'permission_prompt', message: 'Claude needs your permission to use Bash' });
+    await send({
+      hook_event_name: 'Notification',
+      notification_type: 'permission_prompt',
+      message: 'Claude needs your permission to use Bash',
+    });
     assert.equal(statusNow().status, 'wait');
     assert.equal(statusNow().waiting_for, 'Claude needs your permission to use Bash');
     assert.equal(statusNow().pid, process.pid);
     await send({ hook_event_name: 'PostToolUse', tool_name: 'Bash' });
     assert.equal(statusNow().status, 'busy');
-    await send({ hook_event_name: 'Notification', notification_type: 'idle_prompt', message: 'Claude is waiting for your input' });
+    await send({
+      hook_event_name: 'Notification',
+      notification_type: 'idle_prompt',
+      message: 'Claude is waiting for your input',
+    });
     assert.equal(statusNow().status, 'busy'); // an idle reminder is not a status change
     await send({ hook_event_name: 'Stop' });
     assert.equal(statusNow().status, 'idle');
@@ -190,7 +241,10 @@ describe('hook replay → status (real Claude Code hooks)', () => {
       `${JSON.stringify({ v: 1, agent: 'claude', received_at: new Date(at).toISOString(), ppid, ppid_started_at_ms: null, hook: { session_id: id, ...hook } })}\n`;
     const now = Date.now();
     // A run whose process (a pid above pid_max) is gone without SessionEnd: done.
-    await fsp.appendFile(ctx.spoolFile, line(4_194_305, now - 2000, { hook_event_name: 'SessionStart', source: 'startup' }));
+    await fsp.appendFile(
+      ctx.spoolFile,
+      line(4_194_305, now - 2000, { hook_event_name: 'SessionStart', source: 'startup' }),
+    );
     await fsp.appendFile(ctx.spoolFile, line(4_194_305, now - 1000, { hook_event_name: 'UserPromptSubmit' }));
     await ctx.indexer.indexPaths([ctx.spoolFile]);
     assert.equal(view().status, 'done');
@@ -209,17 +263,34 @@ describe('hook replay → status (real Claude Code hooks)', () => {
 
   it('the spool is an index input like a transcript: a rebuild from scratch gives the same statuses', async () => {
     const r = await replay('2.1.197');
-    const before = listSessions(r.store, Date.now()).map((s) => [s.session_id, s.status, s.revival_count, s.n_hook_events]);
+    const before = listSessions(r.store, Date.now()).map((s) => [
+      s.session_id,
+      s.status,
+      s.revival_count,
+      s.n_hook_events,
+    ]);
     const store2 = await Store.open(null);
     await new Indexer(store2, ADAPTERS, { home: r.home, env: {}, spoolDir: r.spoolDir }, silentLogger).scanAll();
-    const after = listSessions(store2, Date.now()).map((s) => [s.session_id, s.status, s.revival_count, s.n_hook_events]);
+    const after = listSessions(store2, Date.now()).map((s) => [
+      s.session_id,
+      s.status,
+      s.revival_count,
+      s.n_hook_events,
+    ]);
     assert.deepEqual(after, before);
   });
 });
 
 describe('live facts fold', () => {
   const ev = (at: number, status: LiveEvent['status'], extra: Partial<LiveEvent> = {}): LiveEvent => ({
-    kind: 'live', ts: new Date(at).toISOString(), session_id: 's', source: 'hook', event: 'x', at_ms: at, status, ...extra,
+    kind: 'live',
+    ts: new Date(at).toISOString(),
+    session_id: 's',
+    source: 'hook',
+    event: 'x',
+    at_ms: at,
+    status,
+    ...extra,
   });
 
   it('a stale update never overwrites a newer one', () => {
@@ -238,8 +309,14 @@ describe('live facts fold', () => {
     const base = { turn_state: 'waiting_model' as const, turn_state_at: '2026-11-25T10:01:00.000Z', live: null };
     const hooks = { status: 'done' as const, status_at_ms: end, waiting_for: null, alive: null };
     // 10:00:03: within the 5 s exit slack: still done.
-    assert.equal(deriveStatus({ ...base, last_activity: '2026-11-25T10:00:03.000Z', hooks }, end + 60_000).status, 'done');
+    assert.equal(
+      deriveStatus({ ...base, last_activity: '2026-11-25T10:00:03.000Z', hooks }, end + 60_000).status,
+      'done',
+    );
     // 10:01: a resume without hooks wrote to the transcript: the transcript decides (busy, 30 s ago).
-    assert.equal(deriveStatus({ ...base, last_activity: '2026-11-25T10:01:00.000Z', hooks }, end + 90_000).status, 'busy');
+    assert.equal(
+      deriveStatus({ ...base, last_activity: '2026-11-25T10:01:00.000Z', hooks }, end + 90_000).status,
+      'busy',
+    );
   });
 });

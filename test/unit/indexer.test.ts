@@ -81,7 +81,16 @@ describe('incremental indexing', () => {
   test('a streamed response split across reads keeps its largest line', async () => {
     const { file, store, indexer } = await setup();
     const partial = (out: number) =>
-      line(assistant({ session: S, ts: t('08:00:05.000'), msg: 'msg_5', req: 'req_5', usage: { in: 10, out }, stop: out > 1 ? 'end_turn' : null }));
+      line(
+        assistant({
+          session: S,
+          ts: t('08:00:05.000'),
+          msg: 'msg_5',
+          req: 'req_5',
+          usage: { in: 10, out },
+          stop: out > 1 ? 'end_turn' : null,
+        }),
+      );
     await indexer.scanAll();
     await fsp.appendFile(file, partial(1));
     await indexer.scanAll();
@@ -99,7 +108,7 @@ describe('incremental indexing', () => {
     assert.equal(s.api_request_count, 2);
   });
 
-  test('indexPaths (the watcher\'s way in): an appended file is read, a vanished one marked deleted, an unknown path ignored', async () => {
+  test("indexPaths (the watcher's way in): an appended file is read, a vanished one marked deleted, an unknown path ignored", async () => {
     const { file, store, indexer, home } = await setup();
     await indexer.scanAll();
     await fsp.appendFile(file, line(req(2, 200)));
@@ -160,7 +169,14 @@ describe('incremental indexing', () => {
     const { file, store, indexer } = await setup();
     await indexer.scanAll();
     assert.equal(input(store), 100);
-    await fsp.writeFile(file, jsonl([userPrompt({ session: S, ts: t('09:00:00.000'), text: 'rewritten, longer than before' }), req(4, 40), req(5, 50)]));
+    await fsp.writeFile(
+      file,
+      jsonl([
+        userPrompt({ session: S, ts: t('09:00:00.000'), text: 'rewritten, longer than before' }),
+        req(4, 40),
+        req(5, 50),
+      ]),
+    );
     const stats = await indexer.scanAll();
     assert.equal(stats.files_reset, 1);
     assert.equal(input(store), 90); // 40 + 50
@@ -211,7 +227,15 @@ describe('incremental indexing', () => {
     await fsp.mkdir(path.join(path.dirname(file), S, 'subagents'), { recursive: true });
     await writeTranscript(home, `${S}/subagents/agent-s1.jsonl`, [
       userPrompt({ session: S, ts: t('08:00:01.500'), text: 'task', sidechain: true, agentId: 's1' }),
-      assistant({ session: S, ts: t('08:00:01.600'), msg: 'msg_s1', req: 'req_s1', usage: { in: 11 }, sidechain: true, agentId: 's1' }),
+      assistant({
+        session: S,
+        ts: t('08:00:01.600'),
+        msg: 'msg_s1',
+        req: 'req_s1',
+        usage: { in: 11 },
+        sidechain: true,
+        agentId: 's1',
+      }),
     ]);
     const first = await makeIndexer(store, home).scanAll();
     assert.equal(first.files_read, 2);

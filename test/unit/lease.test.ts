@@ -40,7 +40,10 @@ describe('WriterLease', () => {
     assert.equal(await a.tryAcquire(), true);
     // Before the fix both renewals renamed the same temp file and the second failed with ENOENT.
     assert.deepEqual(await Promise.all([a.renew(), a.renew(), a.renew()]), [true, true, true]);
-    assert.deepEqual((await fsp.readdir(path.dirname(file))).filter((n) => n.includes('.tmp-')), []);
+    assert.deepEqual(
+      (await fsp.readdir(path.dirname(file))).filter((n) => n.includes('.tmp-')),
+      [],
+    );
     await a.release();
   });
 
@@ -72,10 +75,15 @@ describe('WriterLease', () => {
   test('a fresh lease whose process is gone (same host) is taken over', async () => {
     const file = await leaseFile();
     // A pid that existed and has exited.
-    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
     const deadPid = Number(child.stdout);
     assert.ok(deadPid > 0);
-    await fsp.writeFile(file, JSON.stringify({ token: 'gone', pid: deadPid, host: os.hostname(), heartbeat_ms: Date.now() }));
+    await fsp.writeFile(
+      file,
+      JSON.stringify({ token: 'gone', pid: deadPid, host: os.hostname(), heartbeat_ms: Date.now() }),
+    );
     const b = new WriterLease(file);
     assert.equal(await b.tryAcquire(), true);
     await b.release();
@@ -83,7 +91,10 @@ describe('WriterLease', () => {
 
   test('a fresh lease of another host is respected (its pid cannot be checked here)', async () => {
     const file = await leaseFile();
-    await fsp.writeFile(file, JSON.stringify({ token: 'other', pid: 1, host: `${os.hostname()}-elsewhere`, heartbeat_ms: Date.now() }));
+    await fsp.writeFile(
+      file,
+      JSON.stringify({ token: 'other', pid: 1, host: `${os.hostname()}-elsewhere`, heartbeat_ms: Date.now() }),
+    );
     assert.equal(await new WriterLease(file).tryAcquire(), false);
   });
 

@@ -50,9 +50,21 @@ function assertCutOf(original: unknown, got: unknown, limit: number, where = '$'
 
 describe('cutting long strings on the bytes', () => {
   test('any JSON line: parses to the same record, short strings exact, long ones a marked prefix', () => {
-    const text = fc.string({ unit: fc.constantFrom('a', ' ', '"', '\\', '\n', '\t', 'é', '数', '😀', '\u0001', '\u2028', '\ud800', 'u', '/'), maxLength: 120 });
+    const text = fc.string({
+      unit: fc.constantFrom('a', ' ', '"', '\\', '\n', '\t', 'é', '数', '😀', '\u0001', '\u2028', '\ud800', 'u', '/'),
+      maxLength: 120,
+    });
     const value = fc.letrec((tie) => ({
-      v: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('a', 'type', 'message', 'content', 'usage'), tie('v'), { maxKeys: 4 })),
+      v: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.integer(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('v'), { maxLength: 4 }),
+        fc.dictionary(fc.constantFrom('a', 'type', 'message', 'content', 'usage'), tie('v'), { maxKeys: 4 }),
+      ),
     })).v;
     fc.assert(
       fc.property(value, fc.integer({ min: 6, max: 64 }), (v, limit) => {

@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { headerSizeIsValid, liveBytes, readWithRoom, ROOM_LOADED_MIN, roomFor, withRoom } from '../../src/core/store/memfile';
+import {
+  headerSizeIsValid,
+  liveBytes,
+  readWithRoom,
+  ROOM_LOADED_MIN,
+  roomFor,
+  withRoom,
+} from '../../src/core/store/memfile';
 import { listSessions } from '../../src/core/store/queries';
 import { loadSqlJs, one } from '../../src/core/store/sqlite';
 import { Store } from '../../src/core/store/store';
@@ -42,7 +49,13 @@ describe('the in-memory file with room', () => {
     const stale = Buffer.from(image);
     stale.writeUInt32BE(stale.readUInt32BE(24) + 1, 24); // change counter no longer the "valid for" number
     assert.equal(headerSizeIsValid(stale, stale.length), false);
-    assert.equal(headerSizeIsValid(Buffer.from('not a database at all, just text that is long enough to be read as a header........'.repeat(2)), 160), false);
+    assert.equal(
+      headerSizeIsValid(
+        Buffer.from('not a database at all, just text that is long enough to be read as a header........'.repeat(2)),
+        160,
+      ),
+      false,
+    );
   });
 
   test('SQLite ignores the room; writes land in the Buffer until it is used up, then the save must export', async () => {
@@ -97,7 +110,10 @@ describe('saves from the Buffer reopen to the same store', () => {
     const { home, file } = await homeWithOne();
     const { store, storeFile } = await indexHome(home);
     await store.persist();
-    await fsp.appendFile(file, `${JSON.stringify(assistant({ session: S, ts: t('09:00:02.000'), msg: 'msg_m2', req: 'req_m2', usage: { in: 250, out: 5 } }))}\n`);
+    await fsp.appendFile(
+      file,
+      `${JSON.stringify(assistant({ session: S, ts: t('09:00:02.000'), msg: 'msg_m2', req: 'req_m2', usage: { in: 250, out: 5 } }))}\n`,
+    );
     await makeIndexer(store, home).scanAll();
     await store.persist();
     store.close();
@@ -126,7 +142,10 @@ describe('saves from the Buffer reopen to the same store', () => {
 
     const loaded = await Store.open(storeFile);
     assert.equal(loaded.outcome, 'loaded');
-    await fsp.appendFile(file, `${JSON.stringify(assistant({ session: S, ts: t('09:00:03.000'), msg: 'msg_m3', req: 'req_m3', usage: { in: 40, out: 4 } }))}\n`);
+    await fsp.appendFile(
+      file,
+      `${JSON.stringify(assistant({ session: S, ts: t('09:00:03.000'), msg: 'msg_m3', req: 'req_m3', usage: { in: 40, out: 4 } }))}\n`,
+    );
     await makeIndexer(loaded, home).scanAll();
     await loaded.persist();
     loaded.close();

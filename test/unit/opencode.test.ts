@@ -17,7 +17,16 @@ import { all, loadSqlJs } from '../../src/core/store/sqlite';
 import { diagnostics, grandTotal } from '../../src/core/store/queries';
 import { requestKeyRef } from '../../src/core/store/requests';
 import { Store } from '../../src/core/store/store';
-import { assertUsd, FIXTURES, mustGet, recordingLogger, sessionsById, silentLogger, tempDir, type Indexed } from './helpers';
+import {
+  assertUsd,
+  FIXTURES,
+  mustGet,
+  recordingLogger,
+  sessionsById,
+  silentLogger,
+  tempDir,
+  type Indexed,
+} from './helpers';
 import { NO_PYTHON, py } from './sqlite-python';
 
 const REAL = path.join(FIXTURES, 'opencode', '1.18.33');
@@ -49,7 +58,15 @@ async function copyTree(src: string, dst: string): Promise<void> {
 // ---- hand-made databases in OpenCode 1.18.33's own schema ---------------------------------------------
 
 interface DbSpec {
-  sessions: { id: string; parent_id?: string; title?: string; directory?: string; agent?: string; created: number; updated: number }[];
+  sessions: {
+    id: string;
+    parent_id?: string;
+    title?: string;
+    directory?: string;
+    agent?: string;
+    created: number;
+    updated: number;
+  }[];
   /** Message JSON as OpenCode's API shows it: with id and sessionID (split into columns here). */
   messages: Rec[];
   /** Part JSON with id, sessionID, messageID. */
@@ -61,28 +78,50 @@ async function writeDb(file: string, spec: DbSpec): Promise<void> {
   const SQL = await loadSqlJs();
   const db = new SQL.Database(readFileSync(path.join(REAL, 'opencode.db')));
   try {
-    db.run('DELETE FROM part; DELETE FROM message; DELETE FROM session; DELETE FROM event; DELETE FROM event_sequence;');
+    db.run(
+      'DELETE FROM part; DELETE FROM message; DELETE FROM session; DELETE FROM event; DELETE FROM event_sequence;',
+    );
     for (const s of spec.sessions) {
       db.run(
         `INSERT INTO session(id, project_id, parent_id, slug, directory, title, version, agent, time_created, time_updated)
          VALUES (?, 'proj', ?, 'slug', ?, ?, '1.18.33', ?, ?, ?)`,
-        [s.id, s.parent_id ?? null, s.directory ?? '/nonexistent/oc', s.title ?? 'A title', s.agent ?? null, s.created, s.updated],
+        [
+          s.id,
+          s.parent_id ?? null,
+          s.directory ?? '/nonexistent/oc',
+          s.title ?? 'A title',
+          s.agent ?? null,
+          s.created,
+          s.updated,
+        ],
       );
     }
     for (const m of spec.messages) {
       const { id, sessionID, ...data } = m;
       const time = data.time as { created: number; completed?: number };
       db.run('INSERT INTO message(id, session_id, time_created, time_updated, data) VALUES (?, ?, ?, ?, ?)', [
-        id as string, sessionID as string, time.created, time.completed ?? time.created, JSON.stringify(data),
+        id as string,
+        sessionID as string,
+        time.created,
+        time.completed ?? time.created,
+        JSON.stringify(data),
       ]);
     }
     for (const p of spec.parts) {
       const { id, sessionID, messageID, ...data } = p;
       const t = (p.time_created as number | undefined) ?? 0;
       delete data.time_created;
-      db.run('INSERT INTO part(id, message_id, session_id, time_created, time_updated, data) VALUES (?, ?, ?, ?, ?, ?)', [
-        id as string, messageID as string, sessionID as string, t, t, typeof p.raw === 'string' ? p.raw : JSON.stringify(data),
-      ]);
+      db.run(
+        'INSERT INTO part(id, message_id, session_id, time_created, time_updated, data) VALUES (?, ?, ?, ?, ?, ?)',
+        [
+          id as string,
+          messageID as string,
+          sessionID as string,
+          t,
+          t,
+          typeof p.raw === 'string' ? p.raw : JSON.stringify(data),
+        ],
+      );
     }
     await fsp.mkdir(path.dirname(file), { recursive: true });
     await fsp.writeFile(file, db.export());
@@ -96,10 +135,28 @@ const at = (s: number) => T + s * 1000;
 const ANT = { modelID: 'claude-sonnet-4-5', providerID: 'anthropic', mode: 'build', agent: 'build' };
 
 function user(id: string, session: string, s: number): Rec {
-  return { id, sessionID: session, role: 'user', time: { created: at(s) }, agent: 'build', model: { providerID: 'anthropic', modelID: 'claude-sonnet-4-5' } };
+  return {
+    id,
+    sessionID: session,
+    role: 'user',
+    time: { created: at(s) },
+    agent: 'build',
+    model: { providerID: 'anthropic', modelID: 'claude-sonnet-4-5' },
+  };
 }
 function asst(id: string, session: string, s: number, extra: Rec = {}): Rec {
-  return { id, sessionID: session, role: 'assistant', parentID: 'x', ...ANT, cost: 0, tokens: tok(0, 0), time: { created: at(s), completed: at(s + 1) }, finish: 'stop', ...extra };
+  return {
+    id,
+    sessionID: session,
+    role: 'assistant',
+    parentID: 'x',
+    ...ANT,
+    cost: 0,
+    tokens: tok(0, 0),
+    time: { created: at(s), completed: at(s + 1) },
+    finish: 'stop',
+    ...extra,
+  };
 }
 function tok(input: number, output: number, read = 0, write = 0): Rec {
   return { total: input + output + read + write, input, output, reasoning: 0, cache: { read, write } };
@@ -152,22 +209,41 @@ describe('OpenCode: the real 1.18.33 store', () => {
     assert.equal(s.agent_lines_added, 0);
 
     // The agent's own totals: `opencode export` (session info.tokens) and the CLI's step_finish events.
-    const exported = JSON.parse(readFileSync(path.join(REAL, 'export-ses_decf3c23cffe3XNQyWTz180QSb.json'), 'utf8')) as {
+    const exported = JSON.parse(
+      readFileSync(path.join(REAL, 'export-ses_decf3c23cffe3XNQyWTz180QSb.json'), 'utf8'),
+    ) as {
       info: { tokens: { input: number; output: number; cache: { read: number; write: number } } };
     };
     assert.deepEqual(
       [s.tokens_input, s.tokens_output, s.tokens_cache_read, s.tokens_cache_write],
-      [exported.info.tokens.input, exported.info.tokens.output, exported.info.tokens.cache.read, exported.info.tokens.cache.write],
+      [
+        exported.info.tokens.input,
+        exported.info.tokens.output,
+        exported.info.tokens.cache.read,
+        exported.info.tokens.cache.write,
+      ],
     );
     const steps = (await fsp.readdir(path.join(REAL, 'cli-output')))
       .filter((n) => n.endsWith('.jsonl'))
-      .flatMap((n) => readFileSync(path.join(REAL, 'cli-output', n), 'utf8').split('\n').filter(Boolean))
-      .map((l) => JSON.parse(l) as { type: string; part: { id: string; messageID: string; tokens?: { input: number } } })
+      .flatMap((n) =>
+        readFileSync(path.join(REAL, 'cli-output', n), 'utf8')
+          .split('\n')
+          .filter(Boolean),
+      )
+      .map(
+        (l) => JSON.parse(l) as { type: string; part: { id: string; messageID: string; tokens?: { input: number } } },
+      )
       .filter((e) => e.type === 'step_finish');
     assert.equal(steps.length, s.api_request_count);
-    assert.equal(steps.reduce((a, e) => a + e.part.tokens!.input, 0), s.tokens_input);
+    assert.equal(
+      steps.reduce((a, e) => a + e.part.tokens!.input, 0),
+      s.tokens_input,
+    );
     // One usage row per step-finish part, keyed by message and part id.
-    const keys = all<{ k: string }>(store.db, 'SELECT hex(dedup_hash) AS k FROM usage WHERE counted = 1 ORDER BY k').map((r) => r.k);
+    const keys = all<{ k: string }>(
+      store.db,
+      'SELECT hex(dedup_hash) AS k FROM usage WHERE counted = 1 ORDER BY k',
+    ).map((r) => r.k);
     assert.deepEqual(keys, steps.map((e) => requestKeyRef(`opencode:${e.part.messageID}:${e.part.id}`)).sort());
   });
 
@@ -175,9 +251,18 @@ describe('OpenCode: the real 1.18.33 store', () => {
     const root = '/h/.local/share/opencode';
     const db = path.join(root, 'opencode.db');
     for (const p of [db, `${db}-wal`, `${db}-shm`]) assert.equal(opencodeAdapter.classify(root, p)?.path, db);
-    assert.equal(opencodeAdapter.classify(root, path.join(root, 'opencode-beta.db-wal'))?.path, path.join(root, 'opencode-beta.db'));
+    assert.equal(
+      opencodeAdapter.classify(root, path.join(root, 'opencode-beta.db-wal'))?.path,
+      path.join(root, 'opencode-beta.db'),
+    );
     const legacy = path.join(root, 'storage', 'session', 'global', 'ses_abc.json');
-    assert.deepEqual(opencodeAdapter.classify(root, legacy), { path: legacy, root, session_id: 'ses_abc', parent_session_id: null, agent_id: null });
+    assert.deepEqual(opencodeAdapter.classify(root, legacy), {
+      path: legacy,
+      root,
+      session_id: 'ses_abc',
+      parent_session_id: null,
+      agent_id: null,
+    });
     for (const p of [
       path.join(root, 'storage', 'message', 'ses_abc', 'msg_1.json'),
       path.join(root, 'storage', 'part', 'msg_1', 'prt_1.json'),
@@ -193,17 +278,17 @@ describe('OpenCode: the real 1.18.33 store', () => {
   test('ignoreDirs: the big folders that never hold sessions, and the legacy trees signature() reads itself', () => {
     const root = '/h/.local/share/opencode';
     const ignored = opencodeAdapter.ignoreDirs(root);
-    for (const d of ['snapshot', 'log', 'bin', path.join('storage', 'part'), path.join('storage', 'message')]) assert.ok(ignored.includes(path.join(root, d)), d);
+    for (const d of ['snapshot', 'log', 'bin', path.join('storage', 'part'), path.join('storage', 'message')])
+      assert.ok(ignored.includes(path.join(root, d)), d);
     assert.ok(!ignored.includes(path.join(root, 'storage', 'session')));
   });
 
   test('roots: $XDG_DATA_HOME/opencode, ~/.local/share/opencode and configured extra roots', () => {
     assert.deepEqual(opencodeAdapter.roots({ home: '/h', env: {} }), ['/h/.local/share/opencode']);
-    assert.deepEqual(opencodeAdapter.roots({ home: '/h', env: { XDG_DATA_HOME: '/x/data' }, extraRoots: { opencode: ['/y/oc'] } }), [
-      '/x/data/opencode',
-      '/h/.local/share/opencode',
-      '/y/oc',
-    ]);
+    assert.deepEqual(
+      opencodeAdapter.roots({ home: '/h', env: { XDG_DATA_HOME: '/x/data' }, extraRoots: { opencode: ['/y/oc'] } }),
+      ['/x/data/opencode', '/h/.local/share/opencode', '/y/oc'],
+    );
   });
 });
 
@@ -215,12 +300,33 @@ describe('OpenCode: what counts', () => {
     await writeDb(path.join(root, 'opencode.db'), {
       sessions: [
         { id: P, title: 'Refactor the parser', created: at(0), updated: at(60) },
-        { id: C, parent_id: P, title: 'Child session - 2026-11-24T10:00:10.000Z', agent: 'general', created: at(10), updated: at(20) },
+        {
+          id: C,
+          parent_id: P,
+          title: 'Child session - 2026-11-24T10:00:10.000Z',
+          agent: 'general',
+          created: at(10),
+          updated: at(20),
+        },
       ],
-      messages: [user('msg_p1', P, 0), asst('msg_p2', P, 1, { finish: 'tool-calls' }), asst('msg_p3', P, 30), user('msg_c1', C, 10), asst('msg_c2', C, 11, { agent: 'general' })],
+      messages: [
+        user('msg_p1', P, 0),
+        asst('msg_p2', P, 1, { finish: 'tool-calls' }),
+        asst('msg_p3', P, 30),
+        user('msg_c1', C, 10),
+        asst('msg_c2', C, 11, { agent: 'general' }),
+      ],
       parts: [
         text('prt_p1', 'msg_p1', P, 'refactor the parser, delegate the search'),
-        { id: 'prt_p2a', sessionID: P, messageID: 'msg_p2', type: 'tool', callID: 'call_task', tool: 'task', state: { status: 'completed', output: 'done' } },
+        {
+          id: 'prt_p2a',
+          sessionID: P,
+          messageID: 'msg_p2',
+          type: 'tool',
+          callID: 'call_task',
+          tool: 'task',
+          state: { status: 'completed', output: 'done' },
+        },
         step('prt_p2b', 'msg_p2', P, tok(1000, 100)),
         step('prt_p3a', 'msg_p3', P, tok(200, 50, 1000)),
         text('prt_c1', 'msg_c1', C, 'find every caller of parse()'),
@@ -273,7 +379,10 @@ describe('OpenCode: what counts', () => {
     assert.equal(s.api_request_count, 3);
     assert.deepEqual([s.tokens_input, s.tokens_output, s.tokens_cache_read], [137, 14, 500]);
     const keys = all<{ k: string }>(store.db, 'SELECT hex(dedup_hash) AS k FROM usage ORDER BY k').map((r) => r.k);
-    assert.deepEqual(keys, ['opencode:msg_s2:prt_s2a', 'opencode:msg_s2:prt_s2b', 'opencode:msg_s3'].map(requestKeyRef).sort());
+    assert.deepEqual(
+      keys,
+      ['opencode:msg_s2:prt_s2a', 'opencode:msg_s2:prt_s2b', 'opencode:msg_s3'].map(requestKeyRef).sort(),
+    );
     // The last request (msg_s3) sets the context: 7 + 0 + 0.
     assert.equal(s.context, 7);
   });
@@ -315,20 +424,42 @@ describe('OpenCode: what counts', () => {
   });
 
   test('priceProvider and opencodeTokens', () => {
-    assert.deepEqual(priceProvider('anthropic', 'claude-opus-4-5'), { provider: 'anthropic', model: 'claude-opus-4-5' });
-    assert.deepEqual(priceProvider('amazon-bedrock', 'anthropic.claude-x'), { provider: 'aws', model: 'anthropic.claude-x' });
-    assert.deepEqual(priceProvider('google-vertex-anthropic', 'claude-sonnet-4-5@20250929'), { provider: 'anthropic', model: 'claude-sonnet-4-5@20250929' });
+    assert.deepEqual(priceProvider('anthropic', 'claude-opus-4-5'), {
+      provider: 'anthropic',
+      model: 'claude-opus-4-5',
+    });
+    assert.deepEqual(priceProvider('amazon-bedrock', 'anthropic.claude-x'), {
+      provider: 'aws',
+      model: 'anthropic.claude-x',
+    });
+    assert.deepEqual(priceProvider('google-vertex-anthropic', 'claude-sonnet-4-5@20250929'), {
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5@20250929',
+    });
     assert.deepEqual(priceProvider('xai', 'grok-4'), { provider: 'x-ai', model: 'grok-4' });
-    assert.deepEqual(priceProvider('openrouter', 'anthropic/claude-sonnet-4.5'), { provider: 'openrouter', model: 'anthropic/claude-sonnet-4.5' });
+    assert.deepEqual(priceProvider('openrouter', 'anthropic/claude-sonnet-4.5'), {
+      provider: 'openrouter',
+      model: 'anthropic/claude-sonnet-4.5',
+    });
     assert.deepEqual(priceProvider('my-gateway', 'openai/gpt-5'), { provider: 'openai', model: 'gpt-5' });
     assert.deepEqual(priceProvider('opencode', 'gpt-5'), { provider: null, model: 'gpt-5' });
     assert.deepEqual(priceProvider('ollama', 'llama3.1:8b'), { provider: 'ollama', model: 'llama3.1:8b' });
     assert.deepEqual(priceProvider(null, 'm'), { provider: null, model: 'm' });
     // input excludes cache (as stored); reasoning is a breakdown of output, not added.
     assert.deepEqual(opencodeTokens({ input: 5, output: 9, reasoning: 4, cache: { read: 100, write: 20 } }), {
-      input: 5, output: 9, cache_read: 100, cache_write: 20, cache_write_1h: 0,
+      input: 5,
+      output: 9,
+      cache_read: 100,
+      cache_write: 20,
+      cache_write_1h: 0,
     });
-    assert.deepEqual(opencodeTokens('garbage'), { input: 0, output: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0 });
+    assert.deepEqual(opencodeTokens('garbage'), {
+      input: 0,
+      output: 0,
+      cache_read: 0,
+      cache_write: 0,
+      cache_write_1h: 0,
+    });
   });
 
   test('compactions, API errors and retries; synthetic text and an aborted answer are not counted', async () => {
@@ -338,7 +469,9 @@ describe('OpenCode: what counts', () => {
       sessions: [{ id: S, created: at(0), updated: at(100) }],
       messages: [
         user('msg_e1', S, 0),
-        asst('msg_e2', S, 1, { error: { name: 'APIError', data: { message: 'overloaded', statusCode: 529, isRetryable: true } } }),
+        asst('msg_e2', S, 1, {
+          error: { name: 'APIError', data: { message: 'overloaded', statusCode: 529, isRetryable: true } },
+        }),
         // A compaction: the request (a user message with a compaction part) and its summary answer: one.
         user('msg_e3', S, 10),
         asst('msg_e4', S, 11, { parentID: 'msg_e3', summary: true, mode: 'compaction' }),
@@ -350,8 +483,24 @@ describe('OpenCode: what counts', () => {
       ],
       parts: [
         text('prt_e1', 'msg_e1', S, 'the only prompt'),
-        { id: 'prt_e2a', sessionID: S, messageID: 'msg_e2', type: 'retry', attempt: 1, error: { name: 'APIError' }, time: { created: at(2) } },
-        { id: 'prt_e2b', sessionID: S, messageID: 'msg_e2', type: 'retry', attempt: 2, error: { name: 'APIError' }, time: { created: at(4) } },
+        {
+          id: 'prt_e2a',
+          sessionID: S,
+          messageID: 'msg_e2',
+          type: 'retry',
+          attempt: 1,
+          error: { name: 'APIError' },
+          time: { created: at(2) },
+        },
+        {
+          id: 'prt_e2b',
+          sessionID: S,
+          messageID: 'msg_e2',
+          type: 'retry',
+          attempt: 2,
+          error: { name: 'APIError' },
+          time: { created: at(4) },
+        },
         { id: 'prt_e3', sessionID: S, messageID: 'msg_e3', type: 'compaction', auto: true },
         text('prt_e6', 'msg_e6', S, 'Continue if you have next steps', { synthetic: true }),
       ],
@@ -370,14 +519,33 @@ describe('OpenCode: what counts', () => {
     const W = 'ses_waiting1';
     const R = 'ses_running1';
     const D = 'ses_finished';
-    const open = (id: string, s: string, sec: number): Rec => ({ ...asst(id, s, sec), time: { created: at(sec) }, finish: undefined });
+    const open = (id: string, s: string, sec: number): Rec => ({
+      ...asst(id, s, sec),
+      time: { created: at(sec) },
+      finish: undefined,
+    });
     await writeDb(path.join(root, 'opencode.db'), {
       sessions: [W, R, D].map((id) => ({ id, created: at(0), updated: at(5) })),
-      messages: [user('msg_w1', W, 0), open('msg_w2', W, 1), user('msg_r1', R, 0), open('msg_r2', R, 1), user('msg_d1', D, 0), asst('msg_d2', D, 1)],
+      messages: [
+        user('msg_w1', W, 0),
+        open('msg_w2', W, 1),
+        user('msg_r1', R, 0),
+        open('msg_r2', R, 1),
+        user('msg_d1', D, 0),
+        asst('msg_d2', D, 1),
+      ],
       parts: [
         text('prt_w1', 'msg_w1', W, 'w'),
         text('prt_r1', 'msg_r1', R, 'r'),
-        { id: 'prt_r2', sessionID: R, messageID: 'msg_r2', type: 'tool', callID: 'call_r', tool: 'bash', state: { status: 'running', input: {} } },
+        {
+          id: 'prt_r2',
+          sessionID: R,
+          messageID: 'msg_r2',
+          type: 'tool',
+          callID: 'call_r',
+          tool: 'bash',
+          state: { status: 'running', input: {} },
+        },
         text('prt_d1', 'msg_d1', D, 'd'),
       ],
     });
@@ -386,7 +554,11 @@ describe('OpenCode: what counts', () => {
     assert.equal(mustGet(sessions, W).status, 'busy');
     assert.equal(mustGet(sessions, R).status, 'busy');
     assert.equal(mustGet(sessions, D).status, 'idle');
-    const turns = new Map(all<{ session_id: string; turn_state: string }>(store.db, 'SELECT session_id, turn_state FROM sessions').map((r) => [r.session_id, r.turn_state]));
+    const turns = new Map(
+      all<{ session_id: string; turn_state: string }>(store.db, 'SELECT session_id, turn_state FROM sessions').map(
+        (r) => [r.session_id, r.turn_state],
+      ),
+    );
     assert.deepEqual([turns.get(W), turns.get(R), turns.get(D)], ['waiting_model', 'tool_running', 'ended']);
   });
 
@@ -396,7 +568,11 @@ describe('OpenCode: what counts', () => {
     await writeDb(path.join(root, 'opencode.db'), {
       sessions: [{ id: S, created: at(0), updated: at(10) }],
       messages: [user('msg_b1', S, 0), asst('msg_b2', S, 1)],
-      parts: [text('prt_b1', 'msg_b1', S, 'still here'), { id: 'prt_b2', sessionID: S, messageID: 'msg_b2', raw: '{"type":"step-fin' }, step('prt_b3', 'msg_b2', S, tok(40, 4))],
+      parts: [
+        text('prt_b1', 'msg_b1', S, 'still here'),
+        { id: 'prt_b2', sessionID: S, messageID: 'msg_b2', raw: '{"type":"step-fin' },
+        step('prt_b3', 'msg_b2', S, tok(40, 4)),
+      ],
     });
     await fsp.writeFile(path.join(root, 'opencode-beta.db'), randomBytes(16384));
     const log = recordingLogger();
@@ -431,7 +607,10 @@ describe('OpenCode: the legacy JSON tree (< 1.2)', () => {
     // msg_l002's two steps + msg_l004 (no steps: its own tokens) = 3; msg_l002's own tokens (= its last step) are not added.
     assert.equal(s.api_request_count, 3);
     // in 100 + 30 + 50 = 180; out 20 + 40 + 5 = 65; cache read 0 + 2000 + 100 = 2100; cache write 1500.
-    assert.deepEqual([s.tokens_input, s.tokens_output, s.tokens_cache_read, s.tokens_cache_write], [180, 65, 2100, 1500]);
+    assert.deepEqual(
+      [s.tokens_input, s.tokens_output, s.tokens_cache_read, s.tokens_cache_write],
+      [180, 65, 2100, 1500],
+    );
     // claude-sonnet-4-5: 100*3 + 20*15 + 1500*3.75 = 6225 µ$; 30*3 + 40*15 + 2000*0.3 = 1290 µ$; 50*3 + 5*15 + 100*0.3 = 255 µ$.
     assertUsd(s.cost_usd, 0.006225 + 0.00129 + 0.000255);
     // The read tool's output named a pull request.
@@ -473,8 +652,20 @@ describe('OpenCode: the legacy JSON tree (< 1.2)', () => {
     }
     await writeDb(path.join(root, 'opencode.db'), {
       sessions: [
-        { id: 'ses_legacy0001', title: 'Legacy tree session', directory: '/nonexistent/oc-legacy', created: 1795400000000, updated: 1795400060000 },
-        { id: 'ses_legacy0002', parent_id: 'ses_legacy0001', directory: '/nonexistent/oc-legacy', created: 1795400010000, updated: 1795400020000 },
+        {
+          id: 'ses_legacy0001',
+          title: 'Legacy tree session',
+          directory: '/nonexistent/oc-legacy',
+          created: 1795400000000,
+          updated: 1795400060000,
+        },
+        {
+          id: 'ses_legacy0002',
+          parent_id: 'ses_legacy0001',
+          directory: '/nonexistent/oc-legacy',
+          created: 1795400010000,
+          updated: 1795400020000,
+        },
       ],
       messages,
       parts,

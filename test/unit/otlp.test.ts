@@ -17,13 +17,21 @@ import { CLAUDE_FIXTURES, fixtureHome, mustGet, silentLogger, tempDir } from './
 /** Real OTLP/HTTP JSON bodies per Claude Code version (copied from shared/fixtures/real/claude-otel). */
 const otelFixtures = (version: string) => path.join(CLAUDE_FIXTURES, version, 'otel');
 
-function post(port: number, urlPath: string, body: string, type = 'application/json'): Promise<{ status: number; body: string }> {
+function post(
+  port: number,
+  urlPath: string,
+  body: string,
+  type = 'application/json',
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', headers: { 'content-type': type } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: urlPath, method: 'POST', headers: { 'content-type': type } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -32,8 +40,14 @@ function post(port: number, urlPath: string, body: string, type = 'application/j
 describe('OTLP/HTTP receiver (real Claude Code exports)', () => {
   for (const [version, expected] of [
     // Counted by hand from the fixture's *-logs.json: api_request + tool_result + user_prompt per session.id.
-    ['2.1.197', { 'e47fc0b4-81c5-4ad6-9e15-78a0f4a0fe8d': 5 + 2 + 3, '5be170c6-ce9c-41d3-8673-83b7bb7393a6': 4 + 2 + 1 }],
-    ['2.1.332', { 'e2dbd8e3-b449-40d6-b4a3-2e0d25f8af68': 5 + 1 + 3, '3f810603-0856-4734-bc5d-451c3608d6f2': 5 + 2 + 2 }],
+    [
+      '2.1.197',
+      { 'e47fc0b4-81c5-4ad6-9e15-78a0f4a0fe8d': 5 + 2 + 3, '5be170c6-ce9c-41d3-8673-83b7bb7393a6': 4 + 2 + 1 },
+    ],
+    [
+      '2.1.332',
+      { 'e2dbd8e3-b449-40d6-b4a3-2e0d25f8af68': 5 + 1 + 3, '3f810603-0856-4734-bc5d-451c3608d6f2': 5 + 2 + 2 },
+    ],
   ] as const) {
     it(`${version}: every exported body is accepted; the session events are counted per session, no rows made`, async () => {
       const spoolDir = path.join(await tempDir('ah-otel-'), 'spool');

@@ -31,10 +31,14 @@ describe('CLI output writer', () => {
       [],
       [1],
       ['a\nb', null, true],
-      [{ a: 'line one\nline two', b: [1, { c: null, d: [] }], e: {}, f: 'quote " and \\ backslash' }, { g: [[1, 2], [3]] }],
+      [
+        { a: 'line one\nline two', b: [1, { c: null, d: [] }], e: {}, f: 'quote " and \\ backslash' },
+        { g: [[1, 2], [3]] },
+      ],
       [undefined, { h: undefined, i: 1 }],
     ];
-    for (const items of cases) assert.equal([...jsonArray(items)].join(''), `${JSON.stringify(items, null, 2)}\n`, JSON.stringify(items));
+    for (const items of cases)
+      assert.equal([...jsonArray(items)].join(''), `${JSON.stringify(items, null, 2)}\n`, JSON.stringify(items));
   });
 
   test('a reader gone (EPIPE): writing stops, no failure reported, a write waiting for room returns', async () => {

@@ -35,7 +35,13 @@ function fakeFetch(responses: (() => unknown)[]): FetchLike & { urls: string[] }
   return f;
 }
 
-const request = () => priceRequest({ framework: 'claude_code', model: 'acme-coder-9', ts: null, tokens: { input: 1_000, output: 100, cache_read: 0, cache_write: 0, cache_write_1h: 0 } });
+const request = () =>
+  priceRequest({
+    framework: 'claude_code',
+    model: 'acme-coder-9',
+    ts: null,
+    tokens: { input: 1_000, output: 100, cache_read: 0, cache_write: 0, cache_write_1h: 0 },
+  });
 
 describe('price refresh (opt-in)', () => {
   test('fetches once, caches for a day, keeps the cached data when a later fetch fails', async () => {
@@ -72,7 +78,10 @@ describe('price refresh (opt-in)', () => {
     const none = await refreshPrices(cache, Date.parse('2026-11-25T12:00:00Z'), f, { network: false });
     assert.equal(none.outcome, 'failed');
     assert.equal(f.urls.length, 0);
-    await fsp.writeFile(cache, JSON.stringify({ fetched_at: '2026-11-20T00:00:00.000Z', url: REMOTE_DATA_JSON_URL, data: DATA }));
+    await fsp.writeFile(
+      cache,
+      JSON.stringify({ fetched_at: '2026-11-20T00:00:00.000Z', url: REMOTE_DATA_JSON_URL, data: DATA }),
+    );
     // Five days old, still used without the network.
     const old = await refreshPrices(cache, Date.parse('2026-11-25T12:00:00Z'), f, { network: false });
     assert.equal(old.outcome, 'cached');

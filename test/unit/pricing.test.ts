@@ -8,14 +8,34 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { TokenCounts } from '../../src/core/model/session';
-import { PRICE_DATA, type PriceInput, clearResolvedPrices, fastMultiplier, priceRequest, sanitizeOverrides, splitProviderPrefix, undatedModelId } from '../../src/core/pricing';
+import {
+  PRICE_DATA,
+  type PriceInput,
+  clearResolvedPrices,
+  fastMultiplier,
+  priceRequest,
+  sanitizeOverrides,
+  splitProviderPrefix,
+  undatedModelId,
+} from '../../src/core/pricing';
 import { explanationMarkdown } from '../../src/core/pricing/explainText';
 import { compareWithAgent, daily, explainSession } from '../../src/core/pricing/report';
 import { dayIn } from '../../src/core/time';
 import { codexTokens } from '../../src/core/sources/codex';
 import { geminiTokens } from '../../src/core/sources/gemini';
 import { listSessions } from '../../src/core/store/queries';
-import { CLAUDE_FIXTURES, REPO_ROOT, assertUsd, fixtureHome, assistant, indexHome, makeIndexer, tempDir, userPrompt, writeTranscript } from './helpers';
+import {
+  CLAUDE_FIXTURES,
+  REPO_ROOT,
+  assertUsd,
+  fixtureHome,
+  assistant,
+  indexHome,
+  makeIndexer,
+  tempDir,
+  userPrompt,
+  writeTranscript,
+} from './helpers';
 
 function tokens(t: Partial<TokenCounts>): TokenCounts {
   return { input: 0, output: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0, ...t };
@@ -27,7 +47,9 @@ function price(p: Partial<PriceInput> & { tokens: TokenCounts }) {
 
 describe('pricing: one request at a time', () => {
   test('the bundled price data is the installed library version', () => {
-    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules/@pydantic/genai-prices/package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, 'node_modules/@pydantic/genai-prices/package.json'), 'utf8'),
+    ) as { version: string };
     assert.equal(PRICE_DATA.version, pkg.version);
   });
 
@@ -64,14 +86,20 @@ describe('pricing: one request at a time', () => {
     const t = codexTokens([10_000, 8_000, 0, 500, 200, 10_500]);
     assert.deepEqual(t, tokens({ input: 2_000, cache_read: 8_000, output: 500 }));
     // gpt-5: input $1.25, cached $0.125, output $10 per M: 2000×1.25 + 8000×0.125 + 500×10 = 0.0025 + 0.001 + 0.005 = 0.0085
-    assertUsd(priceRequest({ framework: 'codex', model: 'gpt-5', ts: '2026-11-01T00:00:00Z', tokens: t }).cost_usd!, 0.0085);
+    assertUsd(
+      priceRequest({ framework: 'codex', model: 'gpt-5', ts: '2026-11-01T00:00:00Z', tokens: t }).cost_usd!,
+      0.0085,
+    );
   });
 
   test('Gemini: thoughts are billed as output', () => {
     const t = geminiTokens({ input: 1_000, output: 100, thoughts: 400, cached: 0, tool: 0 });
     assert.deepEqual(t, tokens({ input: 1_000, output: 500 }));
     // gemini-2.5-pro (≤200k): input $1.25, output $10 per M: 1000×1.25 + 500×10 = 0.00125 + 0.005 = 0.00625
-    assertUsd(priceRequest({ framework: 'gemini', model: 'gemini-2.5-pro', ts: '2026-11-01T00:00:00Z', tokens: t }).cost_usd!, 0.00625);
+    assertUsd(
+      priceRequest({ framework: 'gemini', model: 'gemini-2.5-pro', ts: '2026-11-01T00:00:00Z', tokens: t }).cost_usd!,
+      0.00625,
+    );
   });
 
   test('an unknown model is unpriced (cost null, never $0), unless the agent recorded its own figure', () => {
@@ -83,7 +111,11 @@ describe('pricing: one request at a time', () => {
     assert.match(own.rule, /the agent's own figure/);
     // No model at all, and no tokens at all.
     assert.equal(price({ model: null, tokens: tokens({ input: 5 }) }).priced, false);
-    assert.deepEqual(price({ model: 'acme-coder-9', tokens: tokens({}) }), { cost_usd: 0, priced: true, rule: 'no tokens' });
+    assert.deepEqual(price({ model: 'acme-coder-9', tokens: tokens({}) }), {
+      cost_usd: 0,
+      priced: true,
+      rule: 'no tokens',
+    });
   });
 
   test('a dated model id is priced as its model', () => {
@@ -98,27 +130,62 @@ describe('pricing: one request at a time', () => {
   });
 
   test('an OpenCode provider/model id: the prefix names the provider', () => {
-    assert.deepEqual(splitProviderPrefix('anthropic/claude-sonnet-4-5'), { provider: 'anthropic', model: 'claude-sonnet-4-5' });
-    assert.deepEqual(splitProviderPrefix('openrouter/anthropic/claude-sonnet-4-5'), { provider: 'anthropic', model: 'claude-sonnet-4-5' });
+    assert.deepEqual(splitProviderPrefix('anthropic/claude-sonnet-4-5'), {
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+    });
+    assert.deepEqual(splitProviderPrefix('openrouter/anthropic/claude-sonnet-4-5'), {
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+    });
     // The library alone finds no price for `anthropic/claude-sonnet-4-5`; the wrapper strips the prefix.
-    const r = priceRequest({ framework: 'opencode', model: 'anthropic/claude-sonnet-4-5', ts: '2026-11-01T00:00:00Z', tokens: tokens({ input: 1_000, output: 100 }) });
+    const r = priceRequest({
+      framework: 'opencode',
+      model: 'anthropic/claude-sonnet-4-5',
+      ts: '2026-11-01T00:00:00Z',
+      tokens: tokens({ input: 1_000, output: 100 }),
+    });
     assertUsd(r.cost_usd!, 0.0045);
     assert.match(r.rule, /anthropic\/claude-sonnet-4-5 \(provider prefix/);
     // google/gemini-2.5-pro: 1000×1.25 + 100×10 = 0.00125 + 0.001 = 0.00225
-    assertUsd(priceRequest({ framework: 'opencode', model: 'google/gemini-2.5-pro', ts: null, tokens: tokens({ input: 1_000, output: 100 }) }).cost_usd!, 0.00225);
+    assertUsd(
+      priceRequest({
+        framework: 'opencode',
+        model: 'google/gemini-2.5-pro',
+        ts: null,
+        tokens: tokens({ input: 1_000, output: 100 }),
+      }).cost_usd!,
+      0.00225,
+    );
   });
 
-  test('fast speed: the model\'s multiplier on every token kind; unknown multiplier → unpriced', () => {
+  test("fast speed: the model's multiplier on every token kind; unknown multiplier → unpriced", () => {
     // claude-opus-4-6 fast = 6× ($30/$150 vs $5/$25): 1000×30 + 100×150 = 0.03 + 0.015 = 0.045
     const r = price({ model: 'claude-opus-4-6', speed: 'fast', tokens: tokens({ input: 1_000, output: 100 }) });
     assertUsd(r.cost_usd!, 0.045);
     assert.match(r.rule, /fast ×6/);
     // claude-opus-4-8 fast = 2×: (1000×5 + 100×25)×2 = (0.005 + 0.0025)×2 = 0.015
-    assertUsd(price({ model: 'claude-opus-4-8-20260528', speed: 'fast', tokens: tokens({ input: 1_000, output: 100 }) }).cost_usd!, 0.015);
+    assertUsd(
+      price({ model: 'claude-opus-4-8-20260528', speed: 'fast', tokens: tokens({ input: 1_000, output: 100 }) })
+        .cost_usd!,
+      0.015,
+    );
     // standard speed is the plain price: 0.0075
-    assertUsd(price({ model: 'claude-opus-4-8', speed: 'standard', tokens: tokens({ input: 1_000, output: 100 }) }).cost_usd!, 0.0075);
+    assertUsd(
+      price({ model: 'claude-opus-4-8', speed: 'standard', tokens: tokens({ input: 1_000, output: 100 }) }).cost_usd!,
+      0.0075,
+    );
     // Codex priority tier on gpt-5.4 = 2×: (1000×2.5 + 100×15)×2 = (0.0025 + 0.0015)×2 = 0.008
-    assertUsd(priceRequest({ framework: 'codex', model: 'gpt-5.4', speed: 'priority', ts: null, tokens: tokens({ input: 1_000, output: 100 }) }).cost_usd!, 0.008);
+    assertUsd(
+      priceRequest({
+        framework: 'codex',
+        model: 'gpt-5.4',
+        speed: 'priority',
+        ts: null,
+        tokens: tokens({ input: 1_000, output: 100 }),
+      }).cost_usd!,
+      0.008,
+    );
     const unknown = price({ model: 'claude-sonnet-4-5', speed: 'fast', tokens: tokens({ input: 1_000 }) });
     assert.deepEqual([unknown.cost_usd, unknown.priced], [null, false]);
     assert.equal(fastMultiplier('anthropic', 'claude-opus-4.6'), 6);
@@ -126,13 +193,24 @@ describe('pricing: one request at a time', () => {
   });
 
   test('price overrides win over the price data, and name unknown models', () => {
-    const overrides = { 'acme-coder-9': { input: 2, output: 8, cache_read: 0.2, cache_write: 2.5 }, 'claude-sonnet-4-5': { input: 1, output: 1 } };
+    const overrides = {
+      'acme-coder-9': { input: 2, output: 8, cache_read: 0.2, cache_write: 2.5 },
+      'claude-sonnet-4-5': { input: 1, output: 1 },
+    };
     // 1000×2 + 100×8 + 10000×0.2 + 4000×2.5 = 0.002 + 0.0008 + 0.002 + 0.01 = 0.0148
-    const r = price({ model: 'acme-coder-9', overrides, tokens: tokens({ input: 1_000, output: 100, cache_read: 10_000, cache_write: 4_000 }) });
+    const r = price({
+      model: 'acme-coder-9',
+      overrides,
+      tokens: tokens({ input: 1_000, output: 100, cache_read: 10_000, cache_write: 4_000 }),
+    });
     assertUsd(r.cost_usd!, 0.0148);
     assert.match(r.rule, /your price override for acme-coder-9/);
     // A dated id of an overridden model: 1000×1 + 100×1 = 0.0011 (cache prices default to input)
-    assertUsd(price({ model: 'claude-sonnet-4-5-20250929', overrides, tokens: tokens({ input: 1_000, output: 100 }) }).cost_usd!, 0.0011);
+    assertUsd(
+      price({ model: 'claude-sonnet-4-5-20250929', overrides, tokens: tokens({ input: 1_000, output: 100 }) })
+        .cost_usd!,
+      0.0011,
+    );
   });
 
   test('override settings: bad entries are skipped with a clear message, good ones kept', () => {
@@ -150,11 +228,13 @@ describe('pricing: one request at a time', () => {
       'price override for badCache: "cache_write" is not a non-negative number; ignored',
       'price override for notAnObject ignored: it needs numeric "input" and "output" prices per million tokens',
     ]);
-    assert.deepEqual(sanitizeOverrides([1, 2]).problems, ['agentHandler.pricing.overrides must be an object keyed by model id']);
+    assert.deepEqual(sanitizeOverrides([1, 2]).problems, [
+      'agentHandler.pricing.overrides must be an object keyed by model id',
+    ]);
     assert.deepEqual(sanitizeOverrides(undefined), { overrides: {}, problems: [] });
   });
 
-  test('the agent\'s figure beside ours: a difference over 1 % is flagged', () => {
+  test("the agent's figure beside ours: a difference over 1 % is flagged", () => {
     assert.equal(compareWithAgent(1.0, null), null);
     assert.equal(compareWithAgent(1.0, 1.0)!.differs, false);
     assert.equal(compareWithAgent(1.009, 1.0)!.differs, false);
@@ -167,16 +247,28 @@ describe('pricing: one request at a time', () => {
 describe('pricing: resolved prices reused for the day', () => {
   test('a request priced from the kept prices costs what the library says, tiers and dates included', () => {
     const models: [string, string | null][] = [
-      ['claude-sonnet-4-5-20250929', null], ['claude-opus-4-1-20250805', null], ['claude-haiku-4-5', null],
-      ['gpt-5', 'openai'], ['gpt-5-codex', 'openai'], ['gemini-2.5-pro', 'google'], ['anthropic/claude-sonnet-4-5', null],
-      ['claude-sonnet-4-5@20250929', null], ['deepseek-chat', 'deepseek'],
+      ['claude-sonnet-4-5-20250929', null],
+      ['claude-opus-4-1-20250805', null],
+      ['claude-haiku-4-5', null],
+      ['gpt-5', 'openai'],
+      ['gpt-5-codex', 'openai'],
+      ['gemini-2.5-pro', 'google'],
+      ['anthropic/claude-sonnet-4-5', null],
+      ['claude-sonnet-4-5@20250929', null],
+      ['deepseek-chat', 'deepseek'],
     ];
     let seed = 7;
-    const rnd = (n: number) => ((seed = (seed * 48271) % 2147483647) % n);
+    const rnd = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
     for (const [model, provider] of models) {
       for (let i = 0; i < 40; i++) {
         // Some requests past the 200k long-context threshold; timestamps over two years (dated prices).
-        const tokens = { input: rnd(300_000), output: rnd(20_000), cache_read: rnd(200_000), cache_write: rnd(50_000), cache_write_1h: 0 };
+        const tokens = {
+          input: rnd(300_000),
+          output: rnd(20_000),
+          cache_read: rnd(200_000),
+          cache_write: rnd(50_000),
+          cache_write_1h: 0,
+        };
         tokens.cache_write_1h = rnd(tokens.cache_write + 1);
         const ts = new Date(Date.UTC(2025, 0, 1) + rnd(700) * 86_400_000 + rnd(86_400_000)).toISOString();
         const input = { framework: 'claude_code', model, provider, tokens, ts, request_count: 1 + rnd(3) };
@@ -186,7 +278,11 @@ describe('pricing: resolved prices reused for the day', () => {
         assert.equal(reused.rule, fresh.rule, `${model} ${ts}`);
         assert.equal(reused.priced, fresh.priced);
         if (fresh.cost_usd === null) assert.equal(reused.cost_usd, null);
-        else assert.ok(Math.abs(reused.cost_usd! - fresh.cost_usd) <= 1e-12 * Math.max(1, fresh.cost_usd), `${model}: ${reused.cost_usd} vs ${fresh.cost_usd}`);
+        else
+          assert.ok(
+            Math.abs(reused.cost_usd! - fresh.cost_usd) <= 1e-12 * Math.max(1, fresh.cost_usd),
+            `${model}: ${reused.cost_usd} vs ${fresh.cost_usd}`,
+          );
       }
     }
   });
@@ -208,26 +304,56 @@ describe('pricing: days and explanations over a store', () => {
     await writeTranscript(home, `${S}.jsonl`, [
       userPrompt({ session: S, ts: '2026-03-01T04:00:00.000Z', text: 'late evening in New York' }),
       // claude-sonnet-4-5 $3/$15: 1000×3 + 100×15 = 0.0045
-      assistant({ session: S, ts: '2026-03-01T04:30:00.000Z', msg: 'msg_d1', req: 'req_d1', usage: { in: 1_000, out: 100 }, model: 'claude-sonnet-4-5' }),
+      assistant({
+        session: S,
+        ts: '2026-03-01T04:30:00.000Z',
+        msg: 'msg_d1',
+        req: 'req_d1',
+        usage: { in: 1_000, out: 100 },
+        model: 'claude-sonnet-4-5',
+      }),
       // claude-haiku-4-5 $1/$5: 2000×1 + 200×5 = 0.002 + 0.001 = 0.003
-      assistant({ session: S, ts: '2026-03-01T05:30:00.000Z', msg: 'msg_d2', req: 'req_d2', usage: { in: 2_000, out: 200 }, model: 'claude-haiku-4-5' }),
+      assistant({
+        session: S,
+        ts: '2026-03-01T05:30:00.000Z',
+        msg: 'msg_d2',
+        req: 'req_d2',
+        usage: { in: 2_000, out: 200 },
+        model: 'claude-haiku-4-5',
+      }),
       // unknown model: unpriced, its tokens count
-      assistant({ session: S, ts: '2026-03-01T06:00:00.000Z', msg: 'msg_d3', req: 'req_d3', usage: { in: 7, out: 3 }, model: 'acme-coder-9' }),
+      assistant({
+        session: S,
+        ts: '2026-03-01T06:00:00.000Z',
+        msg: 'msg_d3',
+        req: 'req_d3',
+        usage: { in: 7, out: 3 },
+        model: 'acme-coder-9',
+      }),
     ]);
     const { store } = await indexHome(home);
     const ny = daily(store, 'America/New_York');
     assert.equal(ny.time_zone, 'America/New_York');
-    assert.deepEqual(ny.days.map((d) => d.date), ['2026-02-28', '2026-03-01']);
+    assert.deepEqual(
+      ny.days.map((d) => d.date),
+      ['2026-02-28', '2026-03-01'],
+    );
     const [feb28, mar1] = ny.days;
     assert.deepEqual([feb28.input, feb28.output, feb28.requests, feb28.unpriced_requests], [1_000, 100, 1, 0]);
     assertUsd(feb28.cost_usd, 0.0045);
     assert.deepEqual([mar1.input, mar1.output, mar1.requests, mar1.unpriced_requests], [2_007, 203, 2, 1]);
     assertUsd(mar1.cost_usd, 0.003);
-    assert.deepEqual(mar1.by_agent.map((a) => [a.agent, a.requests]), [['claude_code', 2]]);
+    assert.deepEqual(
+      mar1.by_agent.map((a) => [a.agent, a.requests]),
+      [['claude_code', 2]],
+    );
     assert.deepEqual(mar1.by_model.map((m) => m.model).sort(), ['acme-coder-9', 'claude-haiku-4-5']);
     // In UTC all three are on March 1: 0.0045 + 0.003 = 0.0075
     const utc = daily(store, 'UTC');
-    assert.deepEqual(utc.days.map((d) => [d.date, d.requests]), [['2026-03-01', 3]]);
+    assert.deepEqual(
+      utc.days.map((d) => [d.date, d.requests]),
+      [['2026-03-01', 3]],
+    );
     assertUsd(utc.days[0].cost_usd, 0.0075);
     assert.throws(() => daily(store, 'Mars/Olympus'), /unknown time zone Mars\/Olympus/);
   });
@@ -239,8 +365,22 @@ describe('pricing: days and explanations over a store', () => {
       userPrompt({ session: S, ts: '2026-03-01T10:00:00.000Z', text: 'explain me' }),
       // claude-opus-4-6 ($5 in, $25 out, $0.5 read, $6.25 5m, $10 1h): 100×5 + 200×25 + 10000×0.5 + 3000×6.25 + 1000×10
       //  = 0.0005 + 0.005 + 0.005 + 0.01875 + 0.01 = 0.03925
-      assistant({ session: S, ts: '2026-03-01T10:00:01.000Z', msg: 'msg_e1', req: 'req_e1', model: 'claude-opus-4-6', usage: { in: 100, out: 200, cr: 10_000, cw: 4_000, split: { m5: 3_000, h1: 1_000 } } }),
-      assistant({ session: S, ts: '2026-03-01T10:00:02.000Z', msg: 'msg_e2', req: 'req_e2', model: 'acme-coder-9', usage: { in: 50, out: 5 } }),
+      assistant({
+        session: S,
+        ts: '2026-03-01T10:00:01.000Z',
+        msg: 'msg_e1',
+        req: 'req_e1',
+        model: 'claude-opus-4-6',
+        usage: { in: 100, out: 200, cr: 10_000, cw: 4_000, split: { m5: 3_000, h1: 1_000 } },
+      }),
+      assistant({
+        session: S,
+        ts: '2026-03-01T10:00:02.000Z',
+        msg: 'msg_e2',
+        req: 'req_e2',
+        model: 'acme-coder-9',
+        usage: { in: 50, out: 5 },
+      }),
     ]);
     const { store } = await indexHome(home);
     const e = explainSession(store, S)!;
@@ -248,7 +388,13 @@ describe('pricing: days and explanations over a store', () => {
     const opus = e.models.find((m) => m.model === 'claude-opus-4-6')!;
     assertUsd(opus.cost_usd, 0.03925);
     const line = opus.lines[0];
-    assert.deepEqual(line.parts_usd, { input: 0.0005, output: 0.005, cache_read: 0.005, cache_write_5m: 0.01875, cache_write_1h: 0.01 });
+    assert.deepEqual(line.parts_usd, {
+      input: 0.0005,
+      output: 0.005,
+      cache_read: 0.005,
+      cache_write_5m: 0.01875,
+      cache_write_1h: 0.01,
+    });
     const sum = Object.values(line.parts_usd!).reduce((a, b) => a + b, 0);
     assertUsd(sum, line.cost_usd, 'parts add up to the cost');
     assert.deepEqual(e.unpriced, [{ model: 'acme-coder-9', requests: 1, reason: 'no price for acme-coder-9' }]);
@@ -265,15 +411,34 @@ describe('pricing: days and explanations over a store', () => {
     const s = listSessions(store).find((x) => x.session_id === S)!;
     assert.equal(s.unpriced_requests, 0);
     assertUsd(s.cost_usd, 0.03925 + 0.00014);
-    assert.equal(indexer.setPriceOverrides({ 'acme-coder-9': { input: 2, output: 8 } }), 0, 'the same overrides change nothing');
+    assert.equal(
+      indexer.setPriceOverrides({ 'acme-coder-9': { input: 2, output: 8 } }),
+      0,
+      'the same overrides change nothing',
+    );
     indexer.setPriceOverrides({});
     assert.equal(listSessions(store).find((x) => x.session_id === S)!.unpriced_requests, 1);
   });
 });
 
 /** The last `cost-state` record of a transcript: Claude Code's own per-model totals. */
-function lastCostState(file: string): { totalCostUSD: number; modelUsage: Record<string, { inputTokens: number; outputTokens: number; cacheReadInputTokens: number; cacheCreationInputTokens: number; costUSD: number }> } {
-  const states = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"type":"cost-state"')).map((l) => JSON.parse(l));
+function lastCostState(file: string): {
+  totalCostUSD: number;
+  modelUsage: Record<
+    string,
+    {
+      inputTokens: number;
+      outputTokens: number;
+      cacheReadInputTokens: number;
+      cacheCreationInputTokens: number;
+      costUSD: number;
+    }
+  >;
+} {
+  const states = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"cost-state"'))
+    .map((l) => JSON.parse(l));
   return states[states.length - 1];
 }
 
@@ -289,7 +454,11 @@ describe('pricing: the real Claude Code 2.1.332 fixture against its own cost-sta
       assert.deepEqual(e.models.map((m) => m.model).sort(), Object.keys(state.modelUsage).sort(), id);
       for (const m of e.models) {
         const u = state.modelUsage[m.model];
-        assert.deepEqual([m.input, m.output, m.cache_read, m.cache_write], [u.inputTokens, u.outputTokens, u.cacheReadInputTokens, u.cacheCreationInputTokens], `${id} ${m.model}`);
+        assert.deepEqual(
+          [m.input, m.output, m.cache_read, m.cache_write],
+          [u.inputTokens, u.outputTokens, u.cacheReadInputTokens, u.cacheCreationInputTokens],
+          `${id} ${m.model}`,
+        );
         assertUsd(m.cost_usd, u.costUSD, `${id} ${m.model} cost`);
       }
       assert.equal(e.agent!.differs, false);
@@ -302,40 +471,110 @@ describe('pricing: from a transcript line', () => {
   test('Claude Code usage.speed "fast" reaches the pricing function', async () => {
     const home = await tempDir();
     const S = '11111111-2222-4333-8444-000000000c01';
-    const fast = assistant({ session: S, ts: '2026-03-01T10:00:01.000Z', msg: 'msg_c1', req: 'req_c1', model: 'claude-opus-4-6', usage: { in: 1_000, out: 100 } });
+    const fast = assistant({
+      session: S,
+      ts: '2026-03-01T10:00:01.000Z',
+      msg: 'msg_c1',
+      req: 'req_c1',
+      model: 'claude-opus-4-6',
+      usage: { in: 1_000, out: 100 },
+    });
     ((fast.message as Record<string, unknown>).usage as Record<string, unknown>).speed = 'fast';
-    const standard = assistant({ session: S, ts: '2026-03-01T10:00:02.000Z', msg: 'msg_c2', req: 'req_c2', model: 'claude-opus-4-6', usage: { in: 1_000, out: 100 } });
+    const standard = assistant({
+      session: S,
+      ts: '2026-03-01T10:00:02.000Z',
+      msg: 'msg_c2',
+      req: 'req_c2',
+      model: 'claude-opus-4-6',
+      usage: { in: 1_000, out: 100 },
+    });
     ((standard.message as Record<string, unknown>).usage as Record<string, unknown>).speed = 'standard';
-    await writeTranscript(home, `${S}.jsonl`, [userPrompt({ session: S, ts: '2026-03-01T10:00:00.000Z', text: 'fast please' }), fast, standard]);
+    await writeTranscript(home, `${S}.jsonl`, [
+      userPrompt({ session: S, ts: '2026-03-01T10:00:00.000Z', text: 'fast please' }),
+      fast,
+      standard,
+    ]);
     const { store } = await indexHome(home);
     // fast: 1000×30 + 100×150 = 0.045; standard: 1000×5 + 100×25 = 0.0075
     assertUsd(listSessions(store).find((x) => x.session_id === S)!.cost_usd, 0.045 + 0.0075);
-    const rules = explainSession(store, S)!.models[0].lines.map((l) => l.rule).sort();
-    assert.deepEqual(rules, ['genai-prices anthropic/claude-opus-4-6', 'genai-prices anthropic/claude-opus-4-6, fast ×6']);
+    const rules = explainSession(store, S)!
+      .models[0].lines.map((l) => l.rule)
+      .sort();
+    assert.deepEqual(rules, [
+      'genai-prices anthropic/claude-opus-4-6',
+      'genai-prices anthropic/claude-opus-4-6, fast ×6',
+    ]);
   });
 });
 
-describe('pricing: the agent\'s own figure fills a gap', () => {
-  test('Claude Code cost-state modelUsage prices the requests of a model the price data lacks, labelled as the agent\'s', async () => {
+describe("pricing: the agent's own figure fills a gap", () => {
+  test("Claude Code cost-state modelUsage prices the requests of a model the price data lacks, labelled as the agent's", async () => {
     const home = await tempDir();
     const P = '11111111-2222-4333-8444-000000000f01';
     const cost = (acme: number) => ({
-      type: 'cost-state', sessionId: P, totalCostUSD: acme + 0.0045,
-      modelUsage: { 'acme-coder-9': { inputTokens: 4_000, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUSD: acme }, 'claude-sonnet-4-5': { inputTokens: 1_000, outputTokens: 100, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUSD: 0.0045 } },
+      type: 'cost-state',
+      sessionId: P,
+      totalCostUSD: acme + 0.0045,
+      modelUsage: {
+        'acme-coder-9': {
+          inputTokens: 4_000,
+          outputTokens: 0,
+          cacheReadInputTokens: 0,
+          cacheCreationInputTokens: 0,
+          costUSD: acme,
+        },
+        'claude-sonnet-4-5': {
+          inputTokens: 1_000,
+          outputTokens: 100,
+          cacheReadInputTokens: 0,
+          cacheCreationInputTokens: 0,
+          costUSD: 0.0045,
+        },
+      },
     });
     const parent = [
       userPrompt({ session: P, ts: '2026-03-01T10:00:00.000Z', text: 'go' }),
-      assistant({ session: P, ts: '2026-03-01T10:00:01.000Z', msg: 'msg_f1', req: 'req_f1', model: 'acme-coder-9', usage: { in: 1_000 } }),
+      assistant({
+        session: P,
+        ts: '2026-03-01T10:00:01.000Z',
+        msg: 'msg_f1',
+        req: 'req_f1',
+        model: 'acme-coder-9',
+        usage: { in: 1_000 },
+      }),
       // claude-sonnet-4-5: 1000×3 + 100×15 = 0.0045 (priced by us)
-      assistant({ session: P, ts: '2026-03-01T10:00:02.000Z', msg: 'msg_f2', req: 'req_f2', model: 'claude-sonnet-4-5', usage: { in: 1_000, out: 100 } }),
+      assistant({
+        session: P,
+        ts: '2026-03-01T10:00:02.000Z',
+        msg: 'msg_f2',
+        req: 'req_f2',
+        model: 'claude-sonnet-4-5',
+        usage: { in: 1_000, out: 100 },
+      }),
       // an unknown model the agent's figure does not name: stays unpriced
-      assistant({ session: P, ts: '2026-03-01T10:00:03.000Z', msg: 'msg_f3', req: 'req_f3', model: 'other-model-1', usage: { in: 10 } }),
+      assistant({
+        session: P,
+        ts: '2026-03-01T10:00:03.000Z',
+        msg: 'msg_f3',
+        req: 'req_f3',
+        model: 'other-model-1',
+        usage: { in: 10 },
+      }),
       cost(0.5),
     ];
     await writeTranscript(home, `${P}.jsonl`, parent);
     await writeTranscript(home, `${P}/subagents/agent-f1.jsonl`, [
       userPrompt({ session: P, ts: '2026-03-01T10:00:01.500Z', text: 'task', sidechain: true, agentId: 'f1' }),
-      assistant({ session: P, ts: '2026-03-01T10:00:01.600Z', msg: 'msg_f4', req: 'req_f4', sidechain: true, agentId: 'f1', model: 'acme-coder-9', usage: { in: 3_000 } }),
+      assistant({
+        session: P,
+        ts: '2026-03-01T10:00:01.600Z',
+        msg: 'msg_f4',
+        req: 'req_f4',
+        sidechain: true,
+        agentId: 'f1',
+        model: 'acme-coder-9',
+        usage: { in: 3_000 },
+      }),
     ]);
     const { store } = await indexHome(home);
     const byId = new Map(listSessions(store).map((s) => [s.session_id, s]));
@@ -350,7 +589,10 @@ describe('pricing: the agent\'s own figure fills a gap', () => {
     const acme = e.models.find((m) => m.model === 'acme-coder-9')!;
     assert.equal(acme.unpriced_requests, 0);
     assert.match(acme.lines[0].rule, /^the agent's own session figure: Claude Code cost-state acme-coder-9 \$0\.5/);
-    assert.deepEqual(e.unpriced.map((u) => u.model), ['other-model-1']);
+    assert.deepEqual(
+      e.unpriced.map((u) => u.model),
+      ['other-model-1'],
+    );
     // The agent's total and ours now agree: 0.5045 both.
     assert.equal(e.agent!.differs, false);
 

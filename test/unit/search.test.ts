@@ -11,7 +11,17 @@ import { all } from '../../src/core/store/sqlite';
 import { addFileDetails } from '../../src/core/store/details';
 import { insertFile, resetFile } from '../../src/core/store/files';
 import { Store } from '../../src/core/store/store';
-import { RULES_CWD, assistant, encodeCwd, indexHome, makeIndexer, system, tempDir, userPrompt, writeTranscript } from './helpers';
+import {
+  RULES_CWD,
+  assistant,
+  encodeCwd,
+  indexHome,
+  makeIndexer,
+  system,
+  tempDir,
+  userPrompt,
+  writeTranscript,
+} from './helpers';
 
 const A = 'aaaaaaaa-0000-4000-8000-0000000000a1';
 const B = 'bbbbbbbb-0000-4000-8000-0000000000b2';
@@ -22,13 +32,27 @@ async function home(): Promise<string> {
   // A: "kangaroo" in a prompt twice (two prompts) and in the answer once.
   await writeTranscript(h, `${A}.jsonl`, [
     userPrompt({ session: A, ts: '2026-11-20T10:00:00.000Z', text: 'Teach the kangaroo parser to skip blank lines' }),
-    assistant({ session: A, ts: '2026-11-20T10:00:05.000Z', msg: 'msg_a1', req: 'req_a1', usage: { in: 10, out: 5 }, content: [{ type: 'text', text: 'The kangaroo parser now skips blank lines.' }] }),
+    assistant({
+      session: A,
+      ts: '2026-11-20T10:00:05.000Z',
+      msg: 'msg_a1',
+      req: 'req_a1',
+      usage: { in: 10, out: 5 },
+      content: [{ type: 'text', text: 'The kangaroo parser now skips blank lines.' }],
+    }),
     userPrompt({ session: A, ts: '2026-11-20T10:01:00.000Z', text: 'and the kangaroo tests too' }),
   ]);
   // B: "kangaroo" only in the assistant's answer; the prompt is about wombats.
   await writeTranscript(h, `${B}.jsonl`, [
     userPrompt({ session: B, ts: '2026-11-21T10:00:00.000Z', text: 'Why is the wombat service slow?' }),
-    assistant({ session: B, ts: '2026-11-21T10:00:05.000Z', msg: 'msg_b1', req: 'req_b1', usage: { in: 10, out: 5 }, content: [{ type: 'text', text: 'It calls the kangaroo API in a loop.' }] }),
+    assistant({
+      session: B,
+      ts: '2026-11-21T10:00:05.000Z',
+      msg: 'msg_b1',
+      req: 'req_b1',
+      usage: { in: 10, out: 5 },
+      content: [{ type: 'text', text: 'It calls the kangaroo API in a loop.' }],
+    }),
     system({ session: B, ts: '2026-11-21T10:00:06.000Z', subtype: 'api_error' }),
   ]);
   // C: a very long prompt: only its first SEARCH_TEXT_MAX characters are kept.
@@ -56,7 +80,13 @@ describe('search', () => {
     const hits = searchSessions(store, 'kangaroo', { includeAssistantText: true });
     // A: title (= first prompt, 1 occurrence ×3) + 2 prompts (2 × 2) + answer (1 × 1) = 3 + 4 + 1 = 8.
     // B: answer only, 1 × 1 = 1.
-    assert.deepEqual(hits.map((h) => [h.session_id, h.score]), [[A, 8], [B, 1]]);
+    assert.deepEqual(
+      hits.map((h) => [h.session_id, h.score]),
+      [
+        [A, 8],
+        [B, 1],
+      ],
+    );
     const a = hits[0]!;
     assert.equal(a.kind, 'prompt'); // the excerpt comes from a prompt: the label shows the title already
     assert.equal(a.excerpt, 'Teach the kangaroo parser to skip blank lines');
@@ -65,17 +95,29 @@ describe('search', () => {
     for (const [s, e] of a.highlights) assert.equal(a.excerpt.slice(s, e).toLowerCase(), 'kangaroo');
     assert.ok(a.highlights.length >= 1);
     // Prefix while typing, case and accents folded.
-    assert.deepEqual(searchSessions(store, 'KANG', { includeAssistantText: true }).map((h) => h.session_id), [A, B]);
+    assert.deepEqual(
+      searchSessions(store, 'KANG', { includeAssistantText: true }).map((h) => h.session_id),
+      [A, B],
+    );
     // Every word must match, anywhere in the session (B: "wombat" in its prompt, "kangaroo" in its answer).
-    assert.deepEqual(searchSessions(store, 'kangaroo wombat', { includeAssistantText: true }).map((h) => h.session_id), [B]);
+    assert.deepEqual(
+      searchSessions(store, 'kangaroo wombat', { includeAssistantText: true }).map((h) => h.session_id),
+      [B],
+    );
     assert.deepEqual(searchSessions(store, 'zebra', { includeAssistantText: true }), []);
   });
 
   test('assistant text can be left out of the search', async () => {
     const { store } = await indexHome(await home());
-    assert.deepEqual(searchSessions(store, 'kangaroo', { includeAssistantText: false }).map((h) => [h.session_id, h.score]), [[A, 7]]);
+    assert.deepEqual(
+      searchSessions(store, 'kangaroo', { includeAssistantText: false }).map((h) => [h.session_id, h.score]),
+      [[A, 7]],
+    );
     assert.deepEqual(searchSessions(store, 'loop', { includeAssistantText: false }), []);
-    assert.deepEqual(searchSessions(store, 'loop', { includeAssistantText: true }).map((h) => h.session_id), [B]);
+    assert.deepEqual(
+      searchSessions(store, 'loop', { includeAssistantText: true }).map((h) => h.session_id),
+      [B],
+    );
   });
 
   test('stored text is bounded per message', async () => {
@@ -91,23 +133,36 @@ describe('search', () => {
     assert.ok(size.index_bytes > 0);
     // Stored deflated: the 2048-character prompt of C takes fewer bytes than its characters, and
     // reading the column gives the text back.
-    const stored = all<{ bytes: number }>(store.db, 'SELECT MAX(length(c0body)) AS bytes FROM search_fts_content')[0]!.bytes;
+    const stored = all<{ bytes: number }>(store.db, 'SELECT MAX(length(c0body)) AS bytes FROM search_fts_content')[0]!
+      .bytes;
     assert.ok(stored < SEARCH_TEXT_MAX, `${stored} bytes stored for ${SEARCH_TEXT_MAX} characters`);
     assert.ok(size.text_bytes > 0 && size.text_bytes < 10 * SEARCH_TEXT_MAX);
   });
 
   test('texts are indexed when their transaction ends: not those rolled back or forgotten meanwhile', async () => {
     const store = await Store.open(null);
-    const prompt = (text: string) => ({ kind: 'user_prompt' as const, ts: '2026-11-22T10:00:00.000Z', text, run_start: false });
-    const matches = (word: string) => all<{ docid: number }>(store.db, 'SELECT docid FROM search_fts WHERE search_fts MATCH ?', [word]).length;
+    const prompt = (text: string) => ({
+      kind: 'user_prompt' as const,
+      ts: '2026-11-22T10:00:00.000Z',
+      text,
+      run_start: false,
+    });
+    const matches = (word: string) =>
+      all<{ docid: number }>(store.db, 'SELECT docid FROM search_fts WHERE search_fts MATCH ?', [word]).length;
     await store.batch(async () => {
-      const a = store.transaction(() => insertFile(store, { path: '/a.jsonl', framework: 'claude_code', root: '/r', session_id: 'sa' }));
-      const b = store.transaction(() => insertFile(store, { path: '/b.jsonl', framework: 'claude_code', root: '/r', session_id: 'sb' }));
+      const a = store.transaction(() =>
+        insertFile(store, { path: '/a.jsonl', framework: 'claude_code', root: '/r', session_id: 'sa' }),
+      );
+      const b = store.transaction(() =>
+        insertFile(store, { path: '/b.jsonl', framework: 'claude_code', root: '/r', session_id: 'sb' }),
+      );
       store.transaction(() => addFileDetails(store, a.file_id, 'sa', [prompt('alpha kept')]));
-      assert.throws(() => store.transaction(() => {
-        addFileDetails(store, a.file_id, 'sa', [prompt('beta rolled back')]);
-        throw new Error('boom');
-      }));
+      assert.throws(() =>
+        store.transaction(() => {
+          addFileDetails(store, a.file_id, 'sa', [prompt('beta rolled back')]);
+          throw new Error('boom');
+        }),
+      );
       store.transaction(() => addFileDetails(store, b.file_id, 'sb', [prompt('gamma forgotten')]));
       store.transaction(() => resetFile(store, b.file_id));
       // A query while the pass is still open sees what is gathered so far.
@@ -116,7 +171,10 @@ describe('search', () => {
     });
     assert.deepEqual(['alpha', 'beta', 'gamma', 'delta'].map(matches), [1, 0, 0, 1]);
     // Every indexed text has its row and every row its text.
-    const counts = all<{ docs: number; texts: number }>(store.db, 'SELECT (SELECT COUNT(*) FROM search_doc) AS docs, (SELECT COUNT(*) FROM search_fts) AS texts')[0];
+    const counts = all<{ docs: number; texts: number }>(
+      store.db,
+      'SELECT (SELECT COUNT(*) FROM search_doc) AS docs, (SELECT COUNT(*) FROM search_fts) AS texts',
+    )[0];
     assert.deepEqual(counts, { docs: 2, texts: 2 });
     store.close();
   });
@@ -127,14 +185,26 @@ describe('search', () => {
     const file = path.join(h, '.claude', 'projects', encodeCwd(RULES_CWD), `${B}.jsonl`);
     await indexer.scanAll();
     const before = searchIndexSize(store).documents;
-    await fsp.appendFile(file, `${JSON.stringify(userPrompt({ session: B, ts: '2026-11-21T11:00:00.000Z', text: 'one more echidna' }))}\n`);
+    await fsp.appendFile(
+      file,
+      `${JSON.stringify(userPrompt({ session: B, ts: '2026-11-21T11:00:00.000Z', text: 'one more echidna' }))}\n`,
+    );
     await makeIndexer(store, h).scanAll();
     assert.equal(searchIndexSize(store).documents, before + 1);
-    assert.deepEqual(searchSessions(store, 'echidna', { includeAssistantText: true }).map((x) => x.session_id), [B]);
+    assert.deepEqual(
+      searchSessions(store, 'echidna', { includeAssistantText: true }).map((x) => x.session_id),
+      [B],
+    );
     // Replaced by a shorter file: read again from the start, the old text goes.
-    await fsp.writeFile(file, `${JSON.stringify(userPrompt({ session: B, ts: '2026-11-21T12:00:00.000Z', text: 'fresh start' }))}\n`);
+    await fsp.writeFile(
+      file,
+      `${JSON.stringify(userPrompt({ session: B, ts: '2026-11-21T12:00:00.000Z', text: 'fresh start' }))}\n`,
+    );
     await makeIndexer(store, h).scanAll();
     assert.deepEqual(searchSessions(store, 'echidna', { includeAssistantText: true }), []);
-    assert.deepEqual(searchSessions(store, 'fresh', { includeAssistantText: true }).map((x) => x.session_id), [B]);
+    assert.deepEqual(
+      searchSessions(store, 'fresh', { includeAssistantText: true }).map((x) => x.session_id),
+      [B],
+    );
   });
 });

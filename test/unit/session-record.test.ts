@@ -55,12 +55,30 @@ function documentedFields(): string[] {
   return [...doc.matchAll(/^\| (\d+) \| `([a-z_]+)` \|/gm)].map((m) => m[2]);
 }
 
-function cli(args: string[], home: string, env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+function cli(
+  args: string[],
+  home: string,
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
   const e: Record<string, string | undefined> = { ...process.env, HOME: home, ...env };
-  for (const k of ['CLAUDE_CONFIG_DIR', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_DATA_HOME', 'CODEX_HOME', 'GEMINI_CLI_HOME', 'COPILOT_HOME', MACHINE_ID_ENV]) {
+  for (const k of [
+    'CLAUDE_CONFIG_DIR',
+    'XDG_CONFIG_HOME',
+    'XDG_CACHE_HOME',
+    'XDG_DATA_HOME',
+    'CODEX_HOME',
+    'GEMINI_CLI_HOME',
+    'COPILOT_HOME',
+    MACHINE_ID_ENV,
+  ]) {
     if (!(k in env)) delete e[k];
   }
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: e, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    env: e,
+    encoding: 'utf8',
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -110,9 +128,17 @@ describe('the specified session record', () => {
     assert.equal(r.code, 0);
     const sessions = JSON.parse(r.stdout) as Record<string, unknown>[];
     const fields = documentedFields();
-    assert.deepEqual([...new Set(sessions.map((s) => s.framework))].sort(), [...AGENTS].sort(), 'every agent has sessions here');
+    assert.deepEqual(
+      [...new Set(sessions.map((s) => s.framework))].sort(),
+      [...AGENTS].sort(),
+      'every agent has sessions here',
+    );
     for (const s of sessions) {
-      assert.deepEqual(Object.keys(s).slice(0, 40), fields, `${String(s.session_id)}: the specified fields first, in order`);
+      assert.deepEqual(
+        Object.keys(s).slice(0, 40),
+        fields,
+        `${String(s.session_id)}: the specified fields first, in order`,
+      );
       for (const f of fields) assert.ok(f in s && s[f] !== undefined, `${String(s.session_id)} has ${f}`);
       assert.equal(s.machine_id, 'test-machine');
       assert.equal(typeof s.last_activity, 'string');
@@ -120,7 +146,21 @@ describe('the specified session record', () => {
       assert.ok(s.process_start_time === null || Number.isInteger(s.process_start_time));
       assert.ok(s.cost_usd === null || typeof s.cost_usd === 'number');
       // Old names are gone.
-      for (const old of ['last_activity_at', 'ended_at', 'status_changed_at', 'process_started_at', 'git_dir', 'worktree_path', 'issue_number', 'pr_number', 'additions', 'deletions', 'context_tokens', 'hook_event_count', 'otel_event_count']) {
+      for (const old of [
+        'last_activity_at',
+        'ended_at',
+        'status_changed_at',
+        'process_started_at',
+        'git_dir',
+        'worktree_path',
+        'issue_number',
+        'pr_number',
+        'additions',
+        'deletions',
+        'context_tokens',
+        'hook_event_count',
+        'otel_event_count',
+      ]) {
         assert.ok(!(old in s), `${String(s.session_id)} no longer has ${old}`);
       }
     }
@@ -129,7 +169,8 @@ describe('the specified session record', () => {
 
     const json = cli(['export', '--format', 'json', '--store', store], home, { [MACHINE_ID_ENV]: 'test-machine' });
     assert.equal(json.code, 0);
-    for (const s of JSON.parse(json.stdout) as Record<string, unknown>[]) assert.deepEqual(Object.keys(s).slice(0, 40), fields);
+    for (const s of JSON.parse(json.stdout) as Record<string, unknown>[])
+      assert.deepEqual(Object.keys(s).slice(0, 40), fields);
     const csv = cli(['export', '--format', 'csv', '--store', store], home, { [MACHINE_ID_ENV]: 'test-machine' });
     assert.equal(csv.code, 0);
     assert.deepEqual(csv.stdout.split('\r\n')[0].split(',').slice(0, 40), fields);
@@ -141,7 +182,10 @@ describe('the specified session record', () => {
     const text = renderSessionDetails(s, sessionDetails(store, s.session_id));
     const lines = text.split('\n');
     const from = lines.indexOf('Every field') + 2;
-    assert.deepEqual(lines.slice(from, from + 40).map((l) => l.split(' ')[0]), documentedFields());
+    assert.deepEqual(
+      lines.slice(from, from + 40).map((l) => l.split(' ')[0]),
+      documentedFields(),
+    );
     store.close();
   });
 
@@ -152,10 +196,27 @@ describe('the specified session record', () => {
     assert.equal(isLive(record({ status: 'wait' })), true);
     assert.equal(isLive(record({ status: 'idle' })), false);
     assert.equal(isLive(record({ status: 'done' })), false);
-    assert.equal(totalTokens(record({ tokens_input: 1, tokens_output: 20, tokens_cache_read: 300, tokens_cache_write: 4000 })), 4321);
+    assert.equal(
+      totalTokens(record({ tokens_input: 1, tokens_output: 20, tokens_cache_read: 300, tokens_cache_write: 4000 })),
+      4321,
+    );
     const start = '2026-11-25T10:00:00.000Z';
-    assert.equal(duration(record({ first_started_at: start, last_activity: '2026-11-25T10:05:00.000Z' })), 300_000, 'running: to the last activity');
-    assert.equal(duration(record({ first_started_at: start, last_ended_at: '2026-11-25T10:02:00.000Z', last_activity: '2026-11-25T10:05:00.000Z' })), 120_000, 'ended: to the last end');
+    assert.equal(
+      duration(record({ first_started_at: start, last_activity: '2026-11-25T10:05:00.000Z' })),
+      300_000,
+      'running: to the last activity',
+    );
+    assert.equal(
+      duration(
+        record({
+          first_started_at: start,
+          last_ended_at: '2026-11-25T10:02:00.000Z',
+          last_activity: '2026-11-25T10:05:00.000Z',
+        }),
+      ),
+      120_000,
+      'ended: to the last end',
+    );
     assert.equal(duration(record({ first_started_at: null, last_activity: start })), null);
     assert.equal(duration(record({ first_started_at: 'not a time', last_activity: start })), null);
   });
@@ -169,11 +230,18 @@ describe('the specified session record', () => {
     assert.equal(isProcessRunning(s, null), false, 'no such process');
     assert.equal(isProcessRunning(s, -1), true, 'exists, start time unknown on this OS');
     assert.equal(isProcessRunning(record({ pid: null, process_start_time: null }), startMs), false);
-    assert.equal(isProcessRunning(record({ pid: 4242, process_start_time: null }), startMs), true, 'no recorded start: the pid alone');
+    assert.equal(
+      isProcessRunning(record({ pid: 4242, process_start_time: null }), startMs),
+      true,
+      'no recorded start: the pid alone',
+    );
   });
 
   test('metricsSource: transcript > otel > hook; otel and hooks update numbers only without a transcript', () => {
-    assert.equal(metricsSource(record({ transcript_available: true, n_otel_events: 5, n_hook_events: 9 })), 'transcript');
+    assert.equal(
+      metricsSource(record({ transcript_available: true, n_otel_events: 5, n_hook_events: 9 })),
+      'transcript',
+    );
     assert.equal(metricsSource(record({ transcript_available: false, n_otel_events: 5, n_hook_events: 9 })), 'otel');
     assert.equal(metricsSource(record({ transcript_available: false, n_otel_events: 0, n_hook_events: 9 })), 'hook');
     assert.equal(shouldOtelUpdateTokens(record({ transcript_available: true })), false);
@@ -194,7 +262,13 @@ describe('ends and revivals', () => {
   const ts = (hms: string) => `2026-11-25T${hms}.000Z`;
   const activity = (t: string): AgentEvent => ({ kind: 'activity', ts: ts(t) });
   const hook = (atMs: number, event: string, over: Partial<LiveEvent>): LiveEvent => ({
-    kind: 'live', ts: new Date(atMs).toISOString(), session_id: 's', source: 'hook', event, at_ms: atMs, ...over,
+    kind: 'live',
+    ts: new Date(atMs).toISOString(),
+    session_id: 's',
+    source: 'hook',
+    event,
+    at_ms: atMs,
+    ...over,
   });
 
   test('a transcript run that starts after a first one keeps the first end for good (first_ended_at), the last start moves', () => {
@@ -219,7 +293,7 @@ describe('ends and revivals', () => {
     assert.equal(state.first_started_at, ts('10:00:00'));
   });
 
-  test("hooks: the first SessionEnd is the first end, whatever came after; facts of several spool files keep the earliest", () => {
+  test('hooks: the first SessionEnd is the first end, whatever came after; facts of several spool files keep the earliest', () => {
     const f = emptyFacts('s');
     foldLive(f, hook(1_000, 'SessionStart', { status: 'busy', start_source: 'startup' }));
     foldLive(f, hook(2_000, 'SessionEnd', { status: 'done' }));
@@ -229,7 +303,13 @@ describe('ends and revivals', () => {
     assert.equal(f.resumes, 1);
     const g = emptyFacts('s');
     foldLive(g, hook(1_500, 'SessionEnd', { status: 'done' }));
-    assert.equal(mergeFacts([{ facts: f, alive: null }, { facts: g, alive: null }])?.first_ended_at_ms, 1_500);
+    assert.equal(
+      mergeFacts([
+        { facts: f, alive: null },
+        { facts: g, alive: null },
+      ])?.first_ended_at_ms,
+      1_500,
+    );
   });
 
   test('a revived, running session: last_ended_at null (active), first_ended_at kept; ended again: both set', async () => {
@@ -238,7 +318,14 @@ describe('ends and revivals', () => {
     const rel = `${id}.jsonl`;
     const first = [
       userPrompt({ session: id, ts: '2026-11-25T10:00:00.000Z', extra: { version: '2.1.300' }, text: 'hello' }),
-      assistant({ session: id, ts: '2026-11-25T10:00:05.000Z', extra: { version: '2.1.300' }, msg: 'm1', req: 'r1', usage: { in: 10, out: 5 } }),
+      assistant({
+        session: id,
+        ts: '2026-11-25T10:00:05.000Z',
+        extra: { version: '2.1.300' },
+        msg: 'm1',
+        req: 'r1',
+        usage: { in: 10, out: 5 },
+      }),
       userPrompt({ session: id, ts: '2026-11-25T11:00:00.000Z', text: 'again' }),
       assistant({ session: id, ts: '2026-11-25T11:00:05.000Z', msg: 'm2', req: 'r2', usage: { in: 10, out: 5 } }),
     ];
@@ -269,10 +356,24 @@ describe('cost and lines of the record', () => {
     const ask = 'bbbbbbbb-0000-4000-8000-000000000003';
     const t = '2026-11-25T10:00:00.000Z';
     await writeTranscript(home, `${priced}.jsonl`, [
-      assistant({ session: priced, ts: t, msg: 'pm1', req: 'pr1', model: 'claude-sonnet-4-5-20250929', usage: { in: 100_000 } }),
+      assistant({
+        session: priced,
+        ts: t,
+        msg: 'pm1',
+        req: 'pr1',
+        model: 'claude-sonnet-4-5-20250929',
+        usage: { in: 100_000 },
+      }),
     ]);
     await writeTranscript(home, `${unpriced}.jsonl`, [
-      assistant({ session: unpriced, ts: t, msg: 'qm1', req: 'qr1', model: 'no-such-model-anywhere', usage: { in: 10, out: 5 } }),
+      assistant({
+        session: unpriced,
+        ts: t,
+        msg: 'qm1',
+        req: 'qr1',
+        model: 'no-such-model-anywhere',
+        usage: { in: 10, out: 5 },
+      }),
     ]);
     await writeTranscript(home, `${ask}.jsonl`, [userPrompt({ session: ask, ts: t, text: 'only a question so far' })]);
     const { store } = await indexHome(home);
@@ -297,13 +398,27 @@ describe('cost and lines of the record', () => {
     const onBranch = 'cccccccc-0000-4000-8000-000000000001';
     const onMain = 'cccccccc-0000-4000-8000-000000000002';
     const t = '2026-11-25T10:00:00.000Z';
-    await writeTranscript(home, `${onBranch}.jsonl`, [userPrompt({ session: onBranch, ts: t, branch: 'feature/lines', cwd: repo, text: 'x' })], repo);
-    await writeTranscript(home, `${onMain}.jsonl`, [userPrompt({ session: onMain, ts: t, branch: 'main', cwd: repo, text: 'y' })], repo);
+    await writeTranscript(
+      home,
+      `${onBranch}.jsonl`,
+      [userPrompt({ session: onBranch, ts: t, branch: 'feature/lines', cwd: repo, text: 'x' })],
+      repo,
+    );
+    await writeTranscript(
+      home,
+      `${onMain}.jsonl`,
+      [userPrompt({ session: onMain, ts: t, branch: 'main', cwd: repo, text: 'y' })],
+      repo,
+    );
     const { store } = await indexHome(home);
     const byId = sessionsById(store);
     // a.txt +3; README.md +1 −1.
     assert.deepEqual([mustGet(byId, onBranch).git_additions, mustGet(byId, onBranch).git_deletions], [4, 1]);
-    assert.deepEqual([mustGet(byId, onMain).git_additions, mustGet(byId, onMain).git_deletions], [null, null], 'the default branch has no diff against itself');
+    assert.deepEqual(
+      [mustGet(byId, onMain).git_additions, mustGet(byId, onMain).git_deletions],
+      [null, null],
+      'the default branch has no diff against itself',
+    );
     assert.equal(mustGet(byId, onBranch).local_git_dir, path.join(repo, '.git'));
     store.close();
   });
@@ -347,8 +462,14 @@ describe('machine_id', () => {
     assert.equal(file, path.join(home, '.config', 'agent-handler', 'machine-id'));
     assert.equal(readFileSync(file, 'utf8').trim(), first);
     assert.equal(statSync(file).mode & 0o077, 0, 'private to the user');
-    assert.equal(machineIdFile('win32', 'C:\\Users\\u', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }), 'C:\\Users\\u\\AppData\\Roaming\\agent-handler\\machine-id');
-    assert.equal(machineIdFile('darwin', '/Users/u', {}), '/Users/u/Library/Application Support/agent-handler/machine-id');
+    assert.equal(
+      machineIdFile('win32', 'C:\\Users\\u', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }),
+      'C:\\Users\\u\\AppData\\Roaming\\agent-handler\\machine-id',
+    );
+    assert.equal(
+      machineIdFile('darwin', '/Users/u', {}),
+      '/Users/u/Library/Application Support/agent-handler/machine-id',
+    );
   });
 
   test('changing the id (a setting) re-labels the local sessions at the next open', async () => {
@@ -370,7 +491,9 @@ describe('a store of the previous schema', () => {
     const SQL = await loadSqlJs();
     const db = new SQL.Database(readFileSync(old));
     const before = new Map<string, unknown[]>();
-    const res = db.exec('SELECT session_id, tokens_input, tokens_output, tokens_cache_read, tokens_cache_write, cost_usd, api_request_count, message_count, tool_call_count FROM sessions');
+    const res = db.exec(
+      'SELECT session_id, tokens_input, tokens_output, tokens_cache_read, tokens_cache_write, cost_usd, api_request_count, message_count, tool_call_count FROM sessions',
+    );
     for (const row of res[0].values) before.set(String(row[0]), row.slice(1));
     assert.equal(db.exec("SELECT value FROM meta WHERE key = 'parser_version'")[0].values[0][0], '7');
     db.close();
@@ -387,11 +510,22 @@ describe('a store of the previous schema', () => {
     for (const [id, [input, output, cacheRead, cacheWrite, cost, requests, messages, tools]] of before) {
       const s = after.get(id)!;
       assert.deepEqual(
-        [s.tokens_input, s.tokens_output, s.tokens_cache_read, s.tokens_cache_write, s.api_request_count, s.message_count, s.tool_call_count],
+        [
+          s.tokens_input,
+          s.tokens_output,
+          s.tokens_cache_read,
+          s.tokens_cache_write,
+          s.api_request_count,
+          s.message_count,
+          s.tool_call_count,
+        ],
         [input, output, cacheRead, cacheWrite, requests, messages, tools],
         id,
       );
-      assert.ok(Math.abs(Number(s.cost_usd) - Number(cost)) < 1e-9, `${id}: cost ${String(s.cost_usd)} vs ${String(cost)}`);
+      assert.ok(
+        Math.abs(Number(s.cost_usd) - Number(cost)) < 1e-9,
+        `${id}: cost ${String(s.cost_usd)} vs ${String(cost)}`,
+      );
     }
     // The old file was kept aside for a bug report, the new one is this version's.
     const aside = (await fsp.readdir(path.dirname(file))).filter((f) => f.startsWith('store.sqlite.old-'));

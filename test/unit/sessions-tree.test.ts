@@ -2,16 +2,44 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { GroupNode, SessionNode } from '../../src/core/grouping';
-import { SessionsTreeModel, currentBranchFacts, groupItem, isResumable, isSessionNode, sessionIcon, sessionItem } from '../../src/views/model/sessionsTree';
+import {
+  SessionsTreeModel,
+  currentBranchFacts,
+  groupItem,
+  isResumable,
+  isSessionNode,
+  sessionIcon,
+  sessionItem,
+} from '../../src/views/model/sessionsTree';
 import { branchSummary, prSummary, sessionView } from './viewFixtures';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 const PARENT = '11111111-1111-4111-8111-111111111111';
 const ws = { git_dir: '/r/.git', branch: 'feature/x', toplevel: '/r' };
-const tokens = { tokens_input: 1000, tokens_output: 200, tokens_cache_read: 0, tokens_cache_write: 0, cost_usd: 0.05, unpriced_requests: 0 };
+const tokens = {
+  tokens_input: 1000,
+  tokens_output: 200,
+  tokens_cache_read: 0,
+  tokens_cache_write: 0,
+  cost_usd: 0.05,
+  unpriced_requests: 0,
+};
 
-const node = (session = sessionView(PARENT), over: Partial<SessionNode> = {}): SessionNode => ({ kind: 'session', session, children: [], ...over });
-const group = (over: Partial<GroupNode> = {}): GroupNode => ({ kind: 'group', id: 'group:x', label: 'X', icon: 'repo', expanded: false, children: [], ...over });
+const node = (session = sessionView(PARENT), over: Partial<SessionNode> = {}): SessionNode => ({
+  kind: 'session',
+  session,
+  children: [],
+  ...over,
+});
+const group = (over: Partial<GroupNode> = {}): GroupNode => ({
+  kind: 'group',
+  id: 'group:x',
+  label: 'X',
+  icon: 'repo',
+  expanded: false,
+  children: [],
+  ...over,
+});
 
 describe('Sessions tree items', () => {
   test('a session: title, "ago · tokens · cost", agent named only when several agents are listed', () => {
@@ -50,18 +78,35 @@ describe('Sessions tree items', () => {
     assert.deepEqual(sessionIcon(sessionView('a', { status: 'busy' })), { id: 'sync~spin', color: 'charts.blue' });
     assert.deepEqual(sessionIcon(sessionView('a', { status: 'wait' })), { id: 'bell-dot', color: 'charts.orange' });
     assert.deepEqual(sessionIcon(sessionView('a', { status: 'idle' })), { id: 'sparkle', color: 'charts.green' });
-    assert.deepEqual(sessionIcon(sessionView('a', { status: 'done', framework: 'amp' })), { id: 'zap', color: 'disabledForeground' });
-    assert.deepEqual(sessionIcon(sessionView('a', { status: 'done', framework: 'unknown-agent' })), { id: 'hubot', color: 'disabledForeground' });
+    assert.deepEqual(sessionIcon(sessionView('a', { status: 'done', framework: 'amp' })), {
+      id: 'zap',
+      color: 'disabledForeground',
+    });
+    assert.deepEqual(sessionIcon(sessionView('a', { status: 'done', framework: 'unknown-agent' })), {
+      id: 'hubot',
+      color: 'disabledForeground',
+    });
   });
 
   test('a session with subagents is collapsed; one without has no twistie', () => {
-    assert.equal(sessionItem(node(undefined, { children: [node(sessionView('sub'))] }), false, NOW).collapsible, 'collapsed');
+    assert.equal(
+      sessionItem(node(undefined, { children: [node(sessionView('sub'))] }), false, NOW).collapsible,
+      'collapsed',
+    );
     assert.equal(sessionItem(node(), false, NOW).collapsible, 'none');
   });
 
   test('a group: its icon, its expansion, and another id while empty (VS Code would keep it collapsed)', () => {
     const full = groupItem(group({ expanded: true, children: [node()], description: '2 sessions', tooltip: 'tip' }));
-    assert.deepEqual(full, { id: 'group:x', label: 'X', description: '2 sessions', tooltip: 'tip', icon: { id: 'repo' }, contextValue: 'agentHandler.group', collapsible: 'expanded' });
+    assert.deepEqual(full, {
+      id: 'group:x',
+      label: 'X',
+      description: '2 sessions',
+      tooltip: 'tip',
+      icon: { id: 'repo' },
+      contextValue: 'agentHandler.group',
+      collapsible: 'expanded',
+    });
     assert.equal(groupItem(group({ children: [node()] })).collapsible, 'collapsed');
     const empty = groupItem(group());
     assert.equal(empty.id, 'group:x:empty');
@@ -81,10 +126,36 @@ describe('Sessions tree items', () => {
 
 describe('Sessions tree model', () => {
   const sessions = [
-    sessionView(PARENT, { title: 'parent', local_git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/r', toplevel: '/r', subagent_ids: ['sub'] }),
-    sessionView('sub', { title: 'sub', local_git_dir: '/r/.git', git_branch: 'feature/x', cwd: '/r', parent_session_id: PARENT }),
-    sessionView('fork', { title: 'fork', framework: 'codex', local_git_dir: '/r/.git', git_branch: 'main', cwd: '/r', toplevel: '/r', forked_from_session_id: PARENT }),
-    sessionView('waiting', { title: 'waiting', cwd: '/elsewhere', status: 'wait', status_updated_at: '2026-11-25T11:00:00.000Z' }),
+    sessionView(PARENT, {
+      title: 'parent',
+      local_git_dir: '/r/.git',
+      git_branch: 'feature/x',
+      cwd: '/r',
+      toplevel: '/r',
+      subagent_ids: ['sub'],
+    }),
+    sessionView('sub', {
+      title: 'sub',
+      local_git_dir: '/r/.git',
+      git_branch: 'feature/x',
+      cwd: '/r',
+      parent_session_id: PARENT,
+    }),
+    sessionView('fork', {
+      title: 'fork',
+      framework: 'codex',
+      local_git_dir: '/r/.git',
+      git_branch: 'main',
+      cwd: '/r',
+      toplevel: '/r',
+      forked_from_session_id: PARENT,
+    }),
+    sessionView('waiting', {
+      title: 'waiting',
+      cwd: '/elsewhere',
+      status: 'wait',
+      status_updated_at: '2026-11-25T11:00:00.000Z',
+    }),
   ];
 
   function model(): SessionsTreeModel {
@@ -100,7 +171,10 @@ describe('Sessions tree model', () => {
     assert.deepEqual(labels, ['Needs you', 'feature/x', 'This repository', 'Other projects']);
     const parent = m.nodeFor(PARENT);
     assert.ok(parent);
-    assert.deepEqual(m.children(parent).map((n) => m.item(n, NOW).label), ['sub']);
+    assert.deepEqual(
+      m.children(parent).map((n) => m.item(n, NOW).label),
+      ['sub'],
+    );
     const sub = m.nodeFor('sub');
     assert.ok(sub);
     assert.equal(m.parent(sub), parent);
@@ -133,7 +207,12 @@ describe('Sessions tree model', () => {
 
   test('transcript text in a tooltip is escaped: no link, no command, no HTML', () => {
     const m = new SessionsTreeModel();
-    m.sessions = [sessionView('x', { title: '[run](command:workbench.action.terminal.new) <img src=x>', first_user_message: '**bold** `code`' })];
+    m.sessions = [
+      sessionView('x', {
+        title: '[run](command:workbench.action.terminal.new) <img src=x>',
+        first_user_message: '**bold** `code`',
+      }),
+    ];
     m.render('none', null, {}, NOW);
     const tip = m.tooltip(m.children()[0]) ?? '';
     assert.doesNotMatch(tip, /\]\(command:/);
@@ -144,7 +223,11 @@ describe('Sessions tree model', () => {
   test("the current branch's header shows the PR's totals when the branch has one", () => {
     const plain = branchSummary('feature/x', { ...tokens });
     assert.deepEqual(currentBranchFacts(plain), { tokens: 1200, cost: '$0.05', pr: null });
-    const withPr = branchSummary('feature/x', { ...tokens, pr: { number: 9, url: null, source: 'gh', repo: null }, pr_summary: prSummary(9, { ...tokens, tokens_output: 800, cost_usd: 1 }) });
+    const withPr = branchSummary('feature/x', {
+      ...tokens,
+      pr: { number: 9, url: null, source: 'gh', repo: null },
+      pr_summary: prSummary(9, { ...tokens, tokens_output: 800, cost_usd: 1 }),
+    });
     assert.deepEqual(currentBranchFacts(withPr), { tokens: 1800, cost: '$1.00', pr: 9 });
   });
 });

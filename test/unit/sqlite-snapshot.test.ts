@@ -72,7 +72,9 @@ async function snapshotRows(dbPath: string, sql: string): Promise<unknown[]> {
 }
 
 async function sha(p: string): Promise<string> {
-  return createHash('sha256').update(await fsp.readFile(p)).digest('hex');
+  return createHash('sha256')
+    .update(await fsp.readFile(p))
+    .digest('hex');
 }
 
 const u32 = (b: Uint8Array, o: number) => new DataView(b.buffer, b.byteOffset).getUint32(o, false);
@@ -112,7 +114,11 @@ con.close()`,
     plain.close();
 
     const rows = await snapshotRows(dbPath, 'SELECT id, v FROM t ORDER BY id');
-    assert.deepEqual(rows, [[1, 'row 1'], [2, 'row 2'], [3, 'row 3']]);
+    assert.deepEqual(rows, [
+      [1, 'row 1'],
+      [2, 'row 2'],
+      [3, 'row 3'],
+    ]);
     assert.deepEqual(rows, sqliteReads(dir, 'a', 'SELECT id, v FROM t ORDER BY id'));
 
     const { info } = await readLiveImage(dbPath);
@@ -176,7 +182,11 @@ con.close()`,
     assert.equal(commits.length, 3);
     const last = fr[fr.length - 1];
     assert.ok(last.commit !== 0 && fr.length >= 5, `the third transaction has several frames: ${JSON.stringify(fr)}`);
-    assert.deepEqual(await snapshotRows(full, 'SELECT id, length(v) FROM t ORDER BY id'), [[1, 3], [2, 3], [3, 9000]]);
+    assert.deepEqual(await snapshotRows(full, 'SELECT id, length(v) FROM t ORDER BY id'), [
+      [1, 3],
+      [2, 3],
+      [3, 9000],
+    ]);
 
     // Torn: the WAL cut in the middle of its last (commit) frame. The big transaction is gone whole,
     // including its earlier, complete frames (they have no commit after them).
@@ -185,8 +195,14 @@ con.close()`,
     await fsp.copyFile(full, path.join(torn, 't.db'));
     await fsp.writeFile(path.join(torn, 't.db-wal'), wal.subarray(0, last.off + 24 + 100));
     const tornPath = path.join(torn, 't.db');
-    assert.deepEqual(await snapshotRows(tornPath, 'SELECT id, v FROM t ORDER BY id'), [[1, 'one'], [2, 'two']]);
-    assert.deepEqual(sqliteReads(dir, 'torn', 'SELECT id, v FROM t ORDER BY id'), [[1, 'one'], [2, 'two']]);
+    assert.deepEqual(await snapshotRows(tornPath, 'SELECT id, v FROM t ORDER BY id'), [
+      [1, 'one'],
+      [2, 'two'],
+    ]);
+    assert.deepEqual(sqliteReads(dir, 'torn', 'SELECT id, v FROM t ORDER BY id'), [
+      [1, 'one'],
+      [2, 'two'],
+    ]);
     const tornInfo = (await readLiveImage(tornPath)).info;
     // Frames: 2 single-frame commits + (n - 3) complete frames of the cut transaction are valid.
     assert.equal(tornInfo.frames_valid, fr.length - 1);
@@ -224,7 +240,10 @@ con.close()`,
     const wal = await fsp.readFile(`${dbPath}-wal`);
     // The old generation's frames are still in the file, after the new ones.
     assert.ok(frames(wal).length > (await readLiveImage(dbPath)).info.frames_valid);
-    const expected = [[1, 'old 0'], [2, 'old 1']];
+    const expected = [
+      [1, 'old 0'],
+      [2, 'old 1'],
+    ];
     assert.deepEqual(sqliteReads(dir, 'restarted', 'SELECT id, v FROM t ORDER BY id'), expected);
     assert.deepEqual(await snapshotRows(dbPath, 'SELECT id, v FROM t ORDER BY id'), expected);
   });
@@ -282,7 +301,11 @@ con.close()`,
     await fsp.mkdir(out);
     await fsp.copyFile(le, path.join(out, 't.db'));
     await fsp.writeFile(path.join(out, 't.db-wal'), be);
-    assert.deepEqual(sqliteReads(dir, 'be', 'SELECT x FROM t'), [['be 1'], ['be 2']], 'a real SQLite accepts the re-encoded WAL');
+    assert.deepEqual(
+      sqliteReads(dir, 'be', 'SELECT x FROM t'),
+      [['be 1'], ['be 2']],
+      'a real SQLite accepts the re-encoded WAL',
+    );
     assert.deepEqual(await snapshotRows(path.join(out, 't.db'), 'SELECT x FROM t'), [['be 1'], ['be 2']]);
     assert.equal((await readLiveImage(path.join(out, 't.db'))).info.commits, 2);
   });
@@ -409,10 +432,16 @@ describe('liveSnapshot: failures and retries', () => {
     const corrupt = path.join(dir, 'corrupt.db');
     await fsp.writeFile(corrupt, Buffer.alloc(8192, 0x5a));
     let reads = 0;
-    await assert.rejects(withLiveSnapshot(corrupt, () => reads++), /not a database|malformed|quick_check/);
+    await assert.rejects(
+      withLiveSnapshot(corrupt, () => reads++),
+      /not a database|malformed|quick_check/,
+    );
     assert.equal(reads, 0, 'the caller never sees a database that fails the check');
 
-    await assert.rejects(withLiveSnapshot(path.join(dir, 'missing.db'), () => 1), { code: 'ENOENT' });
+    await assert.rejects(
+      withLiveSnapshot(path.join(dir, 'missing.db'), () => 1),
+      { code: 'ENOENT' },
+    );
   });
 
   test('openLiveSnapshot: a snapshot is query-only', async () => {

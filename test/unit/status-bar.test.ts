@@ -5,10 +5,21 @@ import { NO_REPOSITORY_TOOLTIP, type StatusBarFacts, statusBarModel } from '../.
 import { branchSummary, prSummary } from './viewFixtures';
 
 // The numbers of the e2e fixture (test/e2e/extension.e2e.test.mjs): 116,821 tokens, $0.2511792, 2 sessions.
-const FIXTURE = { tokens_input: 23192, tokens_output: 881, tokens_cache_read: 67281, tokens_cache_write: 25467, cost_usd: 0.2511792, unpriced_requests: 0, requests: 12 };
+const FIXTURE = {
+  tokens_input: 23192,
+  tokens_output: 881,
+  tokens_cache_read: 67281,
+  tokens_cache_write: 25467,
+  cost_usd: 0.2511792,
+  unpriced_requests: 0,
+  requests: 12,
+};
 const quiet = { indexing: false, waiting: 0 };
 
-function onBranch(over: Partial<Extract<StatusBarFacts, { kind: 'branch' }>> = {}, summary = branchSummary('feature/fake-model', { ...FIXTURE, sessions: 2 })): StatusBarFacts {
+function onBranch(
+  over: Partial<Extract<StatusBarFacts, { kind: 'branch' }>> = {},
+  summary = branchSummary('feature/fake-model', { ...FIXTURE, sessions: 2 }),
+): StatusBarFacts {
   return { kind: 'branch', branch: 'feature/fake-model', repoLabel: 'owner/repo', summary, budgetUsd: null, ...over };
 }
 
@@ -24,7 +35,10 @@ describe('status bar', () => {
   test('spins while the index is read, counts live sessions, and names those waiting with the warning background', () => {
     const summary = branchSummary('feature/fake-model', { ...FIXTURE, sessions: 2, live: 1 });
     const m = statusBarModel(onBranch({}, summary), { indexing: true, waiting: 3 });
-    assert.equal(m.text, '$(sync~spin) $(hubot) feature/fake-model · 117K tok · $0.25 · $(pulse) 1 · $(bell-dot) 3 waiting');
+    assert.equal(
+      m.text,
+      '$(sync~spin) $(hubot) feature/fake-model · 117K tok · $0.25 · $(pulse) 1 · $(bell-dot) 3 waiting',
+    );
     assert.equal(m.warning, true);
   });
 
@@ -37,7 +51,10 @@ describe('status bar', () => {
     });
     const m = statusBarModel(onBranch({}, summary), quiet);
     assert.equal(m.text, '$(git-pull-request) #42 · 118K tok · $1.50');
-    assert.equal(m.accessibilityLabel, 'Agent Handler: branch feature/fake-model, pull request #42, 117821 tokens, $1.50, 3 sessions');
+    assert.equal(
+      m.accessibilityLabel,
+      'Agent Handler: branch feature/fake-model, pull request #42, 117821 tokens, $1.50, 3 sessions',
+    );
     assert.match(m.tooltip, /Pull request \[#42\]\(https:\/\/github\.com\/owner\/repo\/pull\/42\)/);
   });
 
@@ -63,7 +80,13 @@ describe('status bar', () => {
 
   test('escapes branch names and PR titles in the tooltip, and links only a PR URL that is safe', () => {
     const summary = branchSummary('x](command:evil)', {
-      pr: { number: 7, url: 'javascript:alert(1)', source: 'agent', repo: null, title: '[click](command:workbench.action.terminal.new)' },
+      pr: {
+        number: 7,
+        url: 'javascript:alert(1)',
+        source: 'agent',
+        repo: null,
+        title: '[click](command:workbench.action.terminal.new)',
+      },
     });
     const m = statusBarModel(onBranch({ branch: 'x](command:evil)' }, summary), quiet);
     assert.doesNotMatch(m.tooltip, /\]\(command:/);
@@ -72,7 +95,10 @@ describe('status bar', () => {
   });
 
   test('an unpriced request is said, never shown as $0', () => {
-    const m = statusBarModel(onBranch({}, branchSummary('feature/fake-model', { ...FIXTURE, cost_usd: 0, unpriced_requests: 2, sessions: 1 })), quiet);
+    const m = statusBarModel(
+      onBranch({}, branchSummary('feature/fake-model', { ...FIXTURE, cost_usd: 0, unpriced_requests: 2, sessions: 1 })),
+      quiet,
+    );
     assert.equal(m.text, '$(hubot) feature/fake-model · 117K tok · unpriced');
   });
 });

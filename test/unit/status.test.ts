@@ -46,7 +46,10 @@ describe('deriveStatus without a live registry (transcript only)', () => {
   });
 
   test('an ended turn is idle within 30 min of the last write', () => {
-    const r = deriveStatus(input({ turn_state: 'ended', turn_state_at: ago(10 * MIN), last_activity: ago(10 * MIN) }), NOW);
+    const r = deriveStatus(
+      input({ turn_state: 'ended', turn_state_at: ago(10 * MIN), last_activity: ago(10 * MIN) }),
+      NOW,
+    );
     assert.deepEqual(r, { status: 'idle', waiting_for: null, status_updated_at: ago(10 * MIN), last_ended_at: null });
     assert.equal(deriveStatus(input({ turn_state: 'ended', last_activity: ago(30 * MIN) }), NOW).status, 'idle');
   });
@@ -58,41 +61,70 @@ describe('deriveStatus without a live registry (transcript only)', () => {
   });
 
   test('no activity known: done with no dates', () => {
-    assert.deepEqual(deriveStatus(input({}), NOW), { status: 'done', waiting_for: null, status_updated_at: null, last_ended_at: null });
+    assert.deepEqual(deriveStatus(input({}), NOW), {
+      status: 'done',
+      waiting_for: null,
+      status_updated_at: null,
+      last_ended_at: null,
+    });
   });
 
   test('custom windows are honoured', () => {
     const s = { busyWindowMs: 10_000, idleWindowMs: 20_000 };
-    assert.equal(deriveStatus(input({ turn_state: 'waiting_model', last_activity: ago(15_000) }), NOW, s).status, 'idle');
+    assert.equal(
+      deriveStatus(input({ turn_state: 'waiting_model', last_activity: ago(15_000) }), NOW, s).status,
+      'idle',
+    );
     assert.equal(deriveStatus(input({ turn_state: 'ended', last_activity: ago(25_000) }), NOW, s).status, 'done');
   });
 });
 
-describe('deriveStatus with the agent\'s live registry (pid checked against its start time)', () => {
+describe("deriveStatus with the agent's live registry (pid checked against its start time)", () => {
   const since = new Date(NOW - 5_000).toISOString();
 
   test('registry busy / waiting / idle are taken as they are, whatever the transcript says', () => {
     const old = ago(3 * 3_600_000); // transcript quiet for 3 h: it would say done
     assert.deepEqual(deriveStatus(input({ last_activity: old, live: live('busy') }), NOW), {
-      status: 'busy', waiting_for: null, status_updated_at: since, last_ended_at: null,
+      status: 'busy',
+      waiting_for: null,
+      status_updated_at: since,
+      last_ended_at: null,
     });
-    assert.deepEqual(deriveStatus(input({ last_activity: old, live: live('waiting', true, 'permission prompt') }), NOW), {
-      status: 'wait', waiting_for: 'permission prompt', status_updated_at: since, last_ended_at: null,
-    });
+    assert.deepEqual(
+      deriveStatus(input({ last_activity: old, live: live('waiting', true, 'permission prompt') }), NOW),
+      {
+        status: 'wait',
+        waiting_for: 'permission prompt',
+        status_updated_at: since,
+        last_ended_at: null,
+      },
+    );
     assert.deepEqual(deriveStatus(input({ last_activity: old, turn_state: 'tool_running', live: live('idle') }), NOW), {
-      status: 'idle', waiting_for: null, status_updated_at: since, last_ended_at: null,
+      status: 'idle',
+      waiting_for: null,
+      status_updated_at: since,
+      last_ended_at: null,
     });
   });
 
   test('a dead process (or a reused pid) is done, even when the transcript was just written mid-turn', () => {
-    const r = deriveStatus(input({ turn_state: 'waiting_model', last_activity: ago(1_000), live: live('busy', false) }), NOW);
+    const r = deriveStatus(
+      input({ turn_state: 'waiting_model', last_activity: ago(1_000), live: live('busy', false) }),
+      NOW,
+    );
     assert.deepEqual(r, { status: 'done', waiting_for: null, status_updated_at: since, last_ended_at: ago(1_000) });
   });
 
   test('an alive process with an unknown registry status falls back to the turn state, never to done', () => {
     const old = ago(3 * 3_600_000);
-    assert.equal(deriveStatus(input({ turn_state: 'tool_running', last_activity: old, live: live('compacting') }), NOW).status, 'busy');
-    assert.equal(deriveStatus(input({ turn_state: 'ended', last_activity: old, live: live(null) }), NOW).status, 'idle');
+    assert.equal(
+      deriveStatus(input({ turn_state: 'tool_running', last_activity: old, live: live('compacting') }), NOW).status,
+      'busy',
+    );
+    assert.equal(
+      deriveStatus(input({ turn_state: 'ended', last_activity: old, live: live(null) }), NOW).status,
+      'idle',
+    );
   });
 });
 
@@ -116,7 +148,14 @@ describe('the live registry end to end (Claude sessions/<pid>.json, pid checked 
     const sessionsDir = path.join(home, '.claude', 'sessions');
     await fsp.mkdir(sessionsDir, { recursive: true });
     const entry = (pid: number, startedAt: number) => ({
-      pid, sessionId: S, cwd: '/x', startedAt, kind: 'interactive', status: 'waiting', waitingFor: 'permission prompt', updatedAt: startedAt + 1000,
+      pid,
+      sessionId: S,
+      cwd: '/x',
+      startedAt,
+      kind: 'interactive',
+      status: 'waiting',
+      waitingFor: 'permission prompt',
+      updatedAt: startedAt + 1000,
     });
     const started = Math.round(Date.now() - process.uptime() * 1000);
     await fsp.writeFile(path.join(sessionsDir, `${process.pid}.json`), JSON.stringify(entry(process.pid, started)));

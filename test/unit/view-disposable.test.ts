@@ -29,7 +29,7 @@ describe('view disposables', () => {
     assert.equal(disposed, true);
   });
 
-  test('a burst of refresh requests runs once, after the first request\'s delay', async () => {
+  test("a burst of refresh requests runs once, after the first request's delay", async () => {
     let runs = 0;
     const run = new CoalescedRun(() => runs++, 20);
     run.schedule();

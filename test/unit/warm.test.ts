@@ -30,10 +30,20 @@ const t = (hms: string) => `2026-11-22T${hms}Z`;
 async function homeWithSessions(): Promise<string> {
   const home = path.join(await tempDir('ah-warm-'), 'home');
   // Last activity: A at 09:00:01, B at 11:00:01, C at 10:00:01.
-  for (const [id, h] of [[A, '09'], [B, '11'], [C, '10']] as const) {
+  for (const [id, h] of [
+    [A, '09'],
+    [B, '11'],
+    [C, '10'],
+  ] as const) {
     await writeTranscript(home, `${id}.jsonl`, [
       userPrompt({ session: id, ts: t(`${h}:00:00.000`), text: `prompt ${id}` }),
-      assistant({ session: id, ts: t(`${h}:00:01.000`), msg: `msg_${id}`, req: `req_${id}`, usage: { in: 10, out: 1 } }),
+      assistant({
+        session: id,
+        ts: t(`${h}:00:01.000`),
+        msg: `msg_${id}`,
+        req: `req_${id}`,
+        usage: { in: 10, out: 1 },
+      }),
     ]);
   }
   return home;
@@ -93,7 +103,10 @@ describe('warm start: the store is read, not written', () => {
     const upgraded = await Store.open(storeFile);
     assert.equal(upgraded.outcome, 'loaded');
     assert.equal(upgraded.isDirty, true, 'the upgraded schema is saved');
-    assert.ok(one(upgraded.db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sessions_cwd'"), 'the missing index was created');
+    assert.ok(
+      one(upgraded.db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sessions_cwd'"),
+      'the missing index was created',
+    );
     assert.equal(listSessions(upgraded, NOW).length, 3, 'the sessions are kept');
     await upgraded.persist();
     upgraded.close();
@@ -111,12 +124,15 @@ describe('warm start: the store is read, not written', () => {
     await editStoreFile(storeFile, 'DROP INDEX sessions_cwd');
 
     const loaded = await Store.open(storeFile);
-    assert.ok(one(loaded.db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sessions_cwd'"), 'the missing index was created');
+    assert.ok(
+      one(loaded.db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sessions_cwd'"),
+      'the missing index was created',
+    );
     assert.equal(loaded.isDirty, true);
     loaded.close();
   });
 
-  test('a store with no machine id gets the machine\'s (and is saved)', async () => {
+  test("a store with no machine id gets the machine's (and is saved)", async () => {
     const home = await homeWithSessions();
     const { store, storeFile } = await indexHome(home);
     await store.persist();
@@ -131,14 +147,25 @@ describe('warm start: the store is read, not written', () => {
 
   test('the same live processes again write nothing; a changed one is written', async () => {
     const store = await Store.open(null);
-    const proc = { pid: 4242, session_id: A, status: 'busy', waiting_for: null, started_at_ms: 1_700_000_000_000.5, updated_at_ms: 1_700_000_001_000, alive: true };
+    const proc = {
+      pid: 4242,
+      session_id: A,
+      status: 'busy',
+      waiting_for: null,
+      started_at_ms: 1_700_000_000_000.5,
+      updated_at_ms: 1_700_000_001_000,
+      alive: true,
+    };
     replaceLive(store, '/root', [proc]);
     const generation = store.generation;
     replaceLive(store, '/root', [{ ...proc }]);
     assert.equal(store.generation, generation, 'same entries: no write');
     replaceLive(store, '/root', [{ ...proc, status: 'waiting', waiting_for: 'permission' }]);
     assert.equal(store.generation, generation + 1, 'a changed status is written');
-    const row = one<{ status: string; waiting_for: string }>(store.db, 'SELECT status, waiting_for FROM live WHERE pid = 4242');
+    const row = one<{ status: string; waiting_for: string }>(
+      store.db,
+      'SELECT status, waiting_for FROM live WHERE pid = 4242',
+    );
     assert.deepEqual({ ...row }, { status: 'waiting', waiting_for: 'permission' });
     replaceLive(store, '/root', []);
     assert.equal(store.generation, generation + 2, 'a process gone is written');
@@ -152,9 +179,15 @@ describe('warm start: the store is read, not written', () => {
   test('sessions are listed latest activity first, sessions without activity last', async () => {
     const home = await homeWithSessions();
     const { store } = await indexHome(home);
-    assert.deepEqual(listSessions(store, NOW).map((s) => s.session_id), [B, C, A]);
+    assert.deepEqual(
+      listSessions(store, NOW).map((s) => s.session_id),
+      [B, C, A],
+    );
     store.db.run('UPDATE sessions SET last_activity = NULL WHERE session_id = ?', [B]);
-    assert.deepEqual(listSessions(store, NOW).map((s) => s.session_id), [C, A, B]);
+    assert.deepEqual(
+      listSessions(store, NOW).map((s) => s.session_id),
+      [C, A, B],
+    );
     store.close();
   });
 
@@ -166,7 +199,15 @@ describe('warm start: the store is read, not written', () => {
       let onIndexed: () => void = () => undefined;
       const indexed = new Promise<void>((resolve) => (onIndexed = resolve));
       const svc = new IndexService(
-        { storeFile, env: {}, home, agents: { extraRoots: {}, disabled: [] }, pricing: { overrides: {}, refresh: false }, status: DEFAULT_STATUS_SETTINGS, rescanIntervalMs: 3_600_000 },
+        {
+          storeFile,
+          env: {},
+          home,
+          agents: { extraRoots: {}, disabled: [] },
+          pricing: { overrides: {}, refresh: false },
+          status: DEFAULT_STATUS_SETTINGS,
+          rescanIntervalMs: 3_600_000,
+        },
         (m) => {
           events.push(m);
           if (m.type === 'indexed') onIndexed();
@@ -191,8 +232,14 @@ describe('warm start: the store is read, not written', () => {
     const ready = warm.events.find((e): e is Extract<FromWorker, { type: 'ready' }> => e.type === 'ready');
     assert.equal(ready?.outcome, 'loaded');
     assert.equal(ready?.sessions, 3);
-    assert.deepEqual(warm.sessions.map((s) => s.session_id), [B, C, A]);
-    assert.deepEqual(list?.sessions.map((s) => [s.session_id, s.tokens_input]), warm.sessions.map((s) => [s.session_id, s.tokens_input]));
+    assert.deepEqual(
+      warm.sessions.map((s) => s.session_id),
+      [B, C, A],
+    );
+    assert.deepEqual(
+      list?.sessions.map((s) => [s.session_id, s.tokens_input]),
+      warm.sessions.map((s) => [s.session_id, s.tokens_input]),
+    );
     // Nothing was saved, so the list was not written again either.
     assert.equal((await fsp.stat(sessionSnapshotFile(storeFile))).mtimeMs, snapshotStat.mtimeMs);
     const after = await fsp.stat(storeFile);
@@ -213,7 +260,10 @@ describe('the session list saved with the index', () => {
     await writeSessionSnapshot(storeFile, sessions, new Date(NOW));
     const back = await readSessionSnapshot(storeFile);
     assert.deepEqual(back, { saved_at: new Date(NOW).toISOString(), sessions });
-    await fsp.writeFile(sessionSnapshotFile(storeFile), serialize({ format: 'sessions-0/schema-1/parser-1', saved_at: 'x', sessions }));
+    await fsp.writeFile(
+      sessionSnapshotFile(storeFile),
+      serialize({ format: 'sessions-0/schema-1/parser-1', saved_at: 'x', sessions }),
+    );
     assert.equal(await readSessionSnapshot(storeFile), null, 'another format');
     await fsp.writeFile(sessionSnapshotFile(storeFile), Buffer.from('not a snapshot'));
     assert.equal(await readSessionSnapshot(storeFile), null, 'damaged');

@@ -6,7 +6,11 @@ import { type DiffStat, DiffStats, type FoundPr, defaultBranch, ghPrView } from 
  * BranchLookups never opens the store itself: git/ sits below it.
  */
 export interface PrLookupCache {
-  getPrLookup(gitDir: string, branch: string, source: string): { number: number | null; fetched_at_ms: number } | undefined;
+  getPrLookup(
+    gitDir: string,
+    branch: string,
+    source: string,
+  ): { number: number | null; fetched_at_ms: number } | undefined;
   setPrLookup(gitDir: string, branch: string, source: string, pr: FoundPr | null): void;
 }
 
@@ -77,7 +81,8 @@ export class BranchLookups {
 
   /** The default branch, asked of git the first time only (later refreshes run in the background). */
   async defaultBranch(gitDir: string, toplevel: string): Promise<string | null> {
-    if (!this.defaults.has(gitDir)) this.defaults.set(gitDir, { branch: await defaultBranch(toplevel), at: Date.now() });
+    if (!this.defaults.has(gitDir))
+      this.defaults.set(gitDir, { branch: await defaultBranch(toplevel), at: Date.now() });
     return this.knownDefault(gitDir);
   }
 
@@ -94,10 +99,18 @@ export class BranchLookups {
    * less than PR_LOOKUP_TTL_MS ago is kept without asking (the CLI, run once, asks every time).
    * Resolves to whether the PR it knows for the branch changed.
    */
-  async askGh(gitDir: string, toplevel: string, branch: string, def: string | null, prSource: string | null, reuseCached = true): Promise<boolean> {
+  async askGh(
+    gitDir: string,
+    toplevel: string,
+    branch: string,
+    def: string | null,
+    prSource: string | null,
+    reuseCached = true,
+  ): Promise<boolean> {
     if (!ghMayAnswer(prSource) || branch === 'HEAD' || branch === def) return false;
     const cached = this.cache.getPrLookup(gitDir, branch, GH);
-    const fresh = reuseCached && cached !== undefined && Date.now() - cached.fetched_at_ms <= BranchLookups.PR_LOOKUP_TTL_MS;
+    const fresh =
+      reuseCached && cached !== undefined && Date.now() - cached.fetched_at_ms <= BranchLookups.PR_LOOKUP_TTL_MS;
     if (fresh || Date.now() < this.ghRetryAt) return false;
     const answer = await ghPrView(toplevel, branch);
     if (answer.kind === 'unavailable') {
@@ -135,7 +148,19 @@ export class BranchLookups {
       .finally(() => this.inFlight.delete(key));
   }
 
-  private async refresh({ gitDir, toplevel, branch, prSource, gh }: { gitDir: string; toplevel: string; branch: string; prSource: string | null; gh: boolean }): Promise<boolean> {
+  private async refresh({
+    gitDir,
+    toplevel,
+    branch,
+    prSource,
+    gh,
+  }: {
+    gitDir: string;
+    toplevel: string;
+    branch: string;
+    prSource: string | null;
+    gh: boolean;
+  }): Promise<boolean> {
     let changed = false;
     const def = this.defaults.get(gitDir);
     if (!def || Date.now() - def.at > BranchLookups.DEFAULT_BRANCH_TTL_MS) {

@@ -23,18 +23,40 @@ interface Run {
   error: NodeJS.ErrnoException | null;
 }
 
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { cwd, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, env, windowsHide: true }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout: String(stdout), stderr: String(stderr), error: error as NodeJS.ErrnoException | null });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      { cwd, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, env, windowsHide: true },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          error: error as NodeJS.ErrnoException | null,
+        });
+      },
+    );
     child.stdin?.end();
   });
 }
 
 /** gh never prompts, never checks for updates, never colours its output. */
 function ghEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, GH_PROMPT_DISABLED: '1', GH_NO_UPDATE_NOTIFIER: '1', NO_COLOR: '1', GIT_TERMINAL_PROMPT: '0' };
+  return {
+    ...process.env,
+    GH_PROMPT_DISABLED: '1',
+    GH_NO_UPDATE_NOTIFIER: '1',
+    NO_COLOR: '1',
+    GIT_TERMINAL_PROMPT: '0',
+  };
 }
 
 /** Whether a `gh` executable is on PATH (the setting's "on when gh is found"). */
@@ -53,7 +75,15 @@ export async function ghPrView(toplevel: string, branch: string, timeoutMs = 10_
     try {
       const o = JSON.parse(r.stdout) as { number?: unknown; url?: unknown; state?: unknown; title?: unknown };
       if (typeof o.number === 'number' && typeof o.url === 'string') {
-        return { kind: 'found', pr: { number: o.number, url: o.url, state: typeof o.state === 'string' ? o.state : null, title: typeof o.title === 'string' ? o.title : null } };
+        return {
+          kind: 'found',
+          pr: {
+            number: o.number,
+            url: o.url,
+            state: typeof o.state === 'string' ? o.state : null,
+            title: typeof o.title === 'string' ? o.title : null,
+          },
+        };
       }
       return { kind: 'unavailable', reason: 'gh printed something that is not a pull request' };
     } catch {
@@ -61,7 +91,10 @@ export async function ghPrView(toplevel: string, branch: string, timeoutMs = 10_
     }
   }
   if (/no pull requests? found/i.test(r.stderr)) return { kind: 'none' };
-  const reason = r.error && (r.error as { killed?: boolean }).killed ? `gh timed out after ${timeoutMs} ms` : (r.stderr.trim().split('\n')[0] || `gh exited with ${r.code}`);
+  const reason =
+    r.error && (r.error as { killed?: boolean }).killed
+      ? `gh timed out after ${timeoutMs} ms`
+      : r.stderr.trim().split('\n')[0] || `gh exited with ${r.code}`;
   return { kind: 'unavailable', reason: reason.slice(0, 200) };
 }
 

@@ -86,8 +86,11 @@ export function branchAt(h: HeadHistory, tsMs: number): string | null {
 
 function git(cwd: string, args: string[], timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
+    execFile(
+      'git',
+      args,
+      { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
     );
   });
 }
@@ -120,7 +123,10 @@ export class ReflogCache {
     } catch {
       // no reflog (core.logAllRefUpdates off, a bare clone): the current branch is all we know
     }
-    const headSig = await fsp.stat(path.join(gitDir, 'HEAD')).then((st) => `${st.mtimeMs}`, () => '');
+    const headSig = await fsp.stat(path.join(gitDir, 'HEAD')).then(
+      (st) => `${st.mtimeMs}`,
+      () => '',
+    );
     signature += `|${headSig}`;
     if (known && known.signature === signature) return known.history;
     let history: HeadHistory | null = null;
@@ -131,7 +137,9 @@ export class ReflogCache {
       } catch {
         current = 'HEAD';
       }
-      const out = signature.startsWith('none') ? '' : await git(toplevel, ['log', '-g', '--date=unix', '--format=%gd%x09%gs', 'HEAD']).catch(() => '');
+      const out = signature.startsWith('none')
+        ? ''
+        : await git(toplevel, ['log', '-g', '--date=unix', '--format=%gd%x09%gs', 'HEAD']).catch(() => '');
       history = parseHeadReflog(out, current);
     } catch {
       history = null;

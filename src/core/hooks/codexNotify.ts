@@ -71,7 +71,8 @@ export function removeCodexNotify(text: string): string {
   if (!found?.body.includes(HOOK_SCRIPT_NAME)) return text;
   const args = tomlStrings(found.body.slice(found.body.indexOf('[')));
   const i = args.indexOf(CHAIN_FLAG);
-  if (i >= 0 && args[i + 1]) return text.slice(0, found.start) + Buffer.from(args[i + 1]!, 'base64').toString('utf8') + text.slice(found.end);
+  if (i >= 0 && args[i + 1])
+    return text.slice(0, found.start) + Buffer.from(args[i + 1]!, 'base64').toString('utf8') + text.slice(found.end);
   // Ours alone, added as the first line by install: the line goes with its newline.
   return text.slice(0, found.start) + text.slice(text[found.end] === '\n' ? found.end + 1 : found.end);
 }

@@ -1,4 +1,11 @@
-import { type Node as JsonNode, type ParseError, findNodeAtLocation, getNodeValue, parse, parseTree } from 'jsonc-parser';
+import {
+  type Node as JsonNode,
+  type ParseError,
+  findNodeAtLocation,
+  getNodeValue,
+  parse,
+  parseTree,
+} from 'jsonc-parser';
 import * as path from 'node:path';
 
 /**
@@ -43,7 +50,18 @@ export function hookTargets(home: string, env: Record<string, string | undefined
       agent: 'claude',
       displayName: 'Claude Code',
       file: path.join(claudeDir, 'settings.json'),
-      events: ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PermissionRequest', 'Notification', 'Stop', 'SubagentStop', 'PreCompact', 'SessionEnd'],
+      events: [
+        'SessionStart',
+        'UserPromptSubmit',
+        'PreToolUse',
+        'PostToolUse',
+        'PermissionRequest',
+        'Notification',
+        'Stop',
+        'SubagentStop',
+        'PreCompact',
+        'SessionEnd',
+      ],
       layout: 'groups',
       timeout: 5,
     },
@@ -69,7 +87,16 @@ export function hookTargets(home: string, env: Record<string, string | undefined
       agent: 'gemini',
       displayName: 'Gemini CLI',
       file: path.join(geminiDir, 'settings.json'),
-      events: ['SessionStart', 'BeforeAgent', 'BeforeTool', 'AfterTool', 'Notification', 'AfterAgent', 'PreCompress', 'SessionEnd'],
+      events: [
+        'SessionStart',
+        'BeforeAgent',
+        'BeforeTool',
+        'AfterTool',
+        'Notification',
+        'AfterAgent',
+        'PreCompress',
+        'SessionEnd',
+      ],
       layout: 'groups',
       timeout: 5000,
     },
@@ -79,7 +106,17 @@ export function hookTargets(home: string, env: Record<string, string | undefined
       // A file of our own in Copilot's hooks folder: nothing of the user's is edited at all.
       file: path.join(copilotDir, 'hooks', 'agent-handler.json'),
       // PascalCase names: Copilot then sends the Claude-compatible snake_case payload the spool reads.
-      events: ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PermissionRequest', 'Notification', 'Stop', 'PreCompact', 'SessionEnd'],
+      events: [
+        'SessionStart',
+        'UserPromptSubmit',
+        'PreToolUse',
+        'PostToolUse',
+        'PermissionRequest',
+        'Notification',
+        'Stop',
+        'PreCompact',
+        'SessionEnd',
+      ],
       layout: 'flat',
       timeout: 5,
     },
@@ -93,7 +130,13 @@ export function shellQuote(arg: string, platform: NodeJS.Platform = process.plat
 }
 
 /** The hook command line: `<node> <script> <spool dir> <agent>`, each part quoted. */
-export function hookCommand(node: string, script: string, spoolDir: string, agent: HookAgent, platform: NodeJS.Platform = process.platform): string {
+export function hookCommand(
+  node: string,
+  script: string,
+  spoolDir: string,
+  agent: HookAgent,
+  platform: NodeJS.Platform = process.platform,
+): string {
   return [node, script, spoolDir, agent].map((a) => shellQuote(a, platform)).join(' ');
 }
 
@@ -130,7 +173,10 @@ export function formattingOf(text: string): { unit: string; eol: string } {
 function parseSettings(text: string, file: string): Json {
   const errors: ParseError[] = [];
   const doc = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length) throw new Error(`${file} is not valid JSON (error at offset ${errors[0]!.offset}); fix it first, nothing was changed`);
+  if (errors.length)
+    throw new Error(
+      `${file} is not valid JSON (error at offset ${errors[0]!.offset}); fix it first, nothing was changed`,
+    );
   if (doc === undefined) return {};
   if (!isObject(doc)) throw new Error(`${file} does not hold a JSON object; nothing was changed`);
   return doc;
@@ -143,7 +189,9 @@ function hooksOf(doc: Json): Json | undefined {
 /** Whether the file already has our hook for every event. */
 export function isInstalled(text: string, target: HookTarget): boolean {
   const hooks = hooksOf(parseSettings(text, target.file));
-  return target.events.every((e) => Array.isArray(hooks?.[e]) && (hooks![e] as unknown[]).some((x) => isOurs(x, target.layout)));
+  return target.events.every(
+    (e) => Array.isArray(hooks?.[e]) && (hooks![e] as unknown[]).some((x) => isOurs(x, target.layout)),
+  );
 }
 
 // Our own minimal text edits (jsonc-parser's `modify` re-formats neighbouring values, so removing
@@ -161,11 +209,18 @@ function lineIndent(text: string, offset: number): string {
 }
 
 function pretty(value: unknown, indent: string, f: { unit: string; eol: string }): string {
-  return JSON.stringify(value, null, f.unit).split('\n').join(f.eol + indent);
+  return JSON.stringify(value, null, f.unit)
+    .split('\n')
+    .join(f.eol + indent);
 }
 
 /** Appends `member` (an array element, or `"key": value` for an object) to a container node. */
-function appendMember(text: string, container: JsonNode, member: (indent: string) => string, f: { unit: string; eol: string }): string {
+function appendMember(
+  text: string,
+  container: JsonNode,
+  member: (indent: string) => string,
+  f: { unit: string; eol: string },
+): string {
   const children = container.children ?? [];
   const last = children[children.length - 1];
   if (last) {
@@ -176,7 +231,12 @@ function appendMember(text: string, container: JsonNode, member: (indent: string
   }
   const outer = lineIndent(text, container.offset);
   const inner = outer + f.unit;
-  return replaceRange(text, container.offset, container.offset + container.length, `${text[container.offset]}${f.eol}${inner}${member(inner)}${f.eol}${outer}${text[container.offset + container.length - 1]}`);
+  return replaceRange(
+    text,
+    container.offset,
+    container.offset + container.length,
+    `${text[container.offset]}${f.eol}${inner}${member(inner)}${f.eol}${outer}${text[container.offset + container.length - 1]}`,
+  );
 }
 
 /** Removes one member of a container node: the inverse of appendMember. */
@@ -242,7 +302,10 @@ export function removeHooks(text: string, target: HookTarget): string {
       const items = listNode.children ?? [];
       const ours = items.map((n, i) => (isOurs(getNodeValue(n), target.layout) ? i : -1)).filter((i) => i >= 0);
       if (ours.length === 0) continue;
-      out = ours.length === items.length ? removeMember(out, hooksNode, p) : removeMember(out, listNode, ours[ours.length - 1]!);
+      out =
+        ours.length === items.length
+          ? removeMember(out, hooksNode, p)
+          : removeMember(out, listNode, ours[ours.length - 1]!);
       changed = true;
     }
     if (!changed) return out;
@@ -250,7 +313,11 @@ export function removeHooks(text: string, target: HookTarget): string {
     const again = findNodeAtLocation(parseTree(out, [], { allowTrailingComma: true })!, ['hooks']);
     if (again && again.type === 'object' && (again.children?.length ?? 0) === 0) {
       const r = parseTree(out, [], { allowTrailingComma: true })!;
-      return removeMember(out, r, r.children!.findIndex((pp) => pp.children?.[0]?.value === 'hooks'));
+      return removeMember(
+        out,
+        r,
+        r.children!.findIndex((pp) => pp.children?.[0]?.value === 'hooks'),
+      );
     }
   }
 }

@@ -9,12 +9,31 @@ import { ReflogCache, branchAt } from '../git/reflog';
 import { type PriceOverrides, priceRequest } from '../pricing';
 import { type CostFigureName, fillFromAgentFigures, repriceAll } from '../pricing/repricing';
 import {
-  sessionBranches, setBranchDiff, setCwdInfo, setPrRowBranch, setRowBranch, unresolvedBranchRows, unresolvedCwds, unresolvedPrRows,
+  sessionBranches,
+  setBranchDiff,
+  setCwdInfo,
+  setPrRowBranch,
+  setRowBranch,
+  unresolvedBranchRows,
+  unresolvedCwds,
+  unresolvedPrRows,
 } from '../store/attribution';
 import { addFileDetails } from '../store/details';
 import {
-  DOC_SEP, type FileHead, type FileRow, documentPathOf, getFile, insertFile, listDocumentSessionRows, listFileHeads, markFileDeleted,
-  markFilePresent, parseStateJson, resetFile, saveFileProgress, saveFileStat,
+  DOC_SEP,
+  type FileHead,
+  type FileRow,
+  documentPathOf,
+  getFile,
+  insertFile,
+  listDocumentSessionRows,
+  listFileHeads,
+  markFileDeleted,
+  markFilePresent,
+  parseStateJson,
+  resetFile,
+  saveFileProgress,
+  saveFileStat,
 } from '../store/files';
 import { applyLiveEvents, liveFactsToCheck, replaceLive, setLiveAlive } from '../store/live';
 import { type PricedUsageRow, recomputeCounted, recomputeTotals, upsertUsage } from '../store/requests';
@@ -57,7 +76,18 @@ export interface IndexStats {
 }
 
 function emptyStats(): IndexStats {
-  return { files_seen: 0, files_read: 0, files_reset: 0, files_deleted: 0, lines_read: 0, bytes_read: 0, lines_skipped: 0, sessions_changed: 0, files_partial: 0, files_failed: 0 };
+  return {
+    files_seen: 0,
+    files_read: 0,
+    files_reset: 0,
+    files_deleted: 0,
+    lines_read: 0,
+    bytes_read: 0,
+    lines_skipped: 0,
+    sessions_changed: 0,
+    files_partial: 0,
+    files_failed: 0,
+  };
 }
 
 /** How long an indexing pass may hold its thread before letting queries in. */
@@ -106,11 +136,28 @@ export class Indexer {
   /** Prices every stored row again with the current price data and overrides. */
   reprice(): number {
     const overrides = this.overrides;
-    return repriceAll(this.store, (r) => priceRequest({
-      framework: r.framework, model: r.model, provider: r.provider, vendor_cost_usd: r.vendor_cost_usd, request_count: r.request_count,
-      speed: r.speed, ts: r.ts, overrides,
-      tokens: { input: r.input, output: r.output, cache_read: r.cache_read, cache_write: r.cache_write, cache_write_1h: r.cache_write_1h },
-    }), costFigureName);
+    return repriceAll(
+      this.store,
+      (r) =>
+        priceRequest({
+          framework: r.framework,
+          model: r.model,
+          provider: r.provider,
+          vendor_cost_usd: r.vendor_cost_usd,
+          request_count: r.request_count,
+          speed: r.speed,
+          ts: r.ts,
+          overrides,
+          tokens: {
+            input: r.input,
+            output: r.output,
+            cache_read: r.cache_read,
+            cache_write: r.cache_write,
+            cache_write_1h: r.cache_write_1h,
+          },
+        }),
+      costFigureName,
+    );
   }
 
   /** Every (adapter, root) pair, roots resolved through symlinks and without duplicates. */
@@ -246,20 +293,34 @@ export class Indexer {
     stats.files_deleted++;
   }
 
-  private async indexFile(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
+  private async indexFile(
+    adapter: SourceAdapter,
+    file: DiscoveredFile,
+    stats: IndexStats,
+    batch: Batch,
+  ): Promise<void> {
     try {
-      await (adapter.format === 'document' ? this.indexDocument(adapter, file, stats, batch) : this.indexLines(adapter, file, stats, batch));
+      await (adapter.format === 'document'
+        ? this.indexDocument(adapter, file, stats, batch)
+        : this.indexLines(adapter, file, stats, batch));
     } catch (err) {
       // One file that cannot be read right now (renamed or deleted between stat and open, EACCES,
       // EIO on a network mount) must not end the scan of all the others. Its cursor did not move:
       // the next change or rescan reads it from where it stopped (or finds it gone or moved).
       stats.files_failed++;
-      this.log.warn(`${file.path}: could not be read now (${(err as Error).message}); will try again on the next change or rescan`);
+      this.log.warn(
+        `${file.path}: could not be read now (${(err as Error).message}); will try again on the next change or rescan`,
+      );
     }
   }
 
   /** An append-only transcript: only the complete lines added since the last read. */
-  private async indexLines(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
+  private async indexLines(
+    adapter: SourceAdapter,
+    file: DiscoveredFile,
+    stats: IndexStats,
+    batch: Batch,
+  ): Promise<void> {
     let row = getFile(this.store, file.path);
     const change = await detectChange(file.path, row ?? null);
     if (row?.deleted && (change.kind === 'unchanged' || change.kind === 'stat-only')) {
@@ -276,7 +337,12 @@ export class Indexer {
       saveFileStat(this.store, row.file_id, change.size, change.mtime_ms, change.ino);
       return;
     }
-    row ??= insertFile(this.store, { path: file.path, framework: adapter.id, root: file.root, session_id: file.session_id });
+    row ??= insertFile(this.store, {
+      path: file.path,
+      framework: adapter.id,
+      root: file.root,
+      session_id: file.session_id,
+    });
     if (change.kind === 'reset') {
       this.log.info(`${file.path}: ${change.reason}; reading it again from the start`);
       for (const k of resetFile(this.store, row.file_id)) batch.keys.add(k);
@@ -319,17 +385,27 @@ export class Indexer {
     }
     const fpLen = Math.min(FINGERPRINT_BYTES, Math.max(row.fingerprint_len, offset));
     const fp = fpLen === row.fingerprint_len && row.fingerprint ? row.fingerprint : await fingerprint(file.path, fpLen);
-    this.writeSession(adapter, file, row.file_id, state, events, batch, {
-      size: change.size,
-      mtime_ms: change.mtime_ms,
-      ino: change.ino,
-      offset,
-      fingerprint: fp,
-      fingerprint_len: fpLen,
-      skipped,
-      skip_reason: skipReason,
-    }, fileHasRows);
-    if (skipped) this.log.warn(`${file.path}: skipped ${skipped} malformed line(s); the rest is indexed (${skipReason})`);
+    this.writeSession(
+      adapter,
+      file,
+      row.file_id,
+      state,
+      events,
+      batch,
+      {
+        size: change.size,
+        mtime_ms: change.mtime_ms,
+        ino: change.ino,
+        offset,
+        fingerprint: fp,
+        fingerprint_len: fpLen,
+        skipped,
+        skip_reason: skipReason,
+      },
+      fileHasRows,
+    );
+    if (skipped)
+      this.log.warn(`${file.path}: skipped ${skipped} malformed line(s); the rest is indexed (${skipReason})`);
     stats.files_read++;
     stats.lines_read += lines;
     stats.bytes_read += bytes;
@@ -341,7 +417,12 @@ export class Indexer {
    * every change. Each session it holds gets a row of its own (`<document>#session=<id>`) carrying
    * its requests, so a session that disappears from the document is marked gone like a file.
    */
-  private async indexDocument(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: Batch): Promise<void> {
+  private async indexDocument(
+    adapter: SourceAdapter,
+    file: DiscoveredFile,
+    stats: IndexStats,
+    batch: Batch,
+  ): Promise<void> {
     let doc = getFile(this.store, file.path);
     const sig = adapter.signature ? await adapter.signature(file).catch(() => null) : await statSignature(file.path);
     const docRows = () => listDocumentSessionRows(this.store, file.path);
@@ -360,7 +441,14 @@ export class Indexer {
       sessions = await adapter.readDocument!(file);
     } catch (err) {
       // Unreadable now (being written, locked, malformed): counted, and tried again on the next change.
-      saveFileProgress(this.store, doc.file_id, { ...noProgress(doc), skipped: 1, skip_reason: `unreadable: ${(err as Error).message.slice(0, 200)}`, state: newFileState(file), resumable: false, session_id: null });
+      saveFileProgress(this.store, doc.file_id, {
+        ...noProgress(doc),
+        skipped: 1,
+        skip_reason: `unreadable: ${(err as Error).message.slice(0, 200)}`,
+        state: newFileState(file),
+        resumable: false,
+        session_id: null,
+      });
       this.log.warn(`${file.path}: could not be read (${(err as Error).message}); will retry on the next change`);
       stats.lines_skipped++;
       return;
@@ -369,25 +457,57 @@ export class Indexer {
     for (const ds of sessions) {
       const vpath = `${file.path}${DOC_SEP}${ds.session_id}`;
       present.add(vpath);
-      let vrow = getFile(this.store, vpath) ?? insertFile(this.store, { path: vpath, framework: adapter.id, root: file.root, session_id: ds.session_id });
+      let vrow =
+        getFile(this.store, vpath) ??
+        insertFile(this.store, { path: vpath, framework: adapter.id, root: file.root, session_id: ds.session_id });
       for (const k of resetFile(this.store, vrow.file_id)) batch.keys.add(k);
       vrow = getFile(this.store, vpath)!;
-      const state = newFileState({ session_id: ds.session_id, parent_session_id: ds.parent_session_id, agent_id: ds.agent_id });
-      this.writeSession(adapter, file, vrow.file_id, state, ds.events, batch, {
-        size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0,
-        skipped: ds.skipped ?? 0, skip_reason: ds.skip_reason ?? null,
-      }, false);
+      const state = newFileState({
+        session_id: ds.session_id,
+        parent_session_id: ds.parent_session_id,
+        agent_id: ds.agent_id,
+      });
+      this.writeSession(
+        adapter,
+        file,
+        vrow.file_id,
+        state,
+        ds.events,
+        batch,
+        {
+          size: sig.size,
+          mtime_ms: sig.mtime_ms,
+          ino: '',
+          offset: sig.size,
+          fingerprint: '',
+          fingerprint_len: 0,
+          skipped: ds.skipped ?? 0,
+          skip_reason: ds.skip_reason ?? null,
+        },
+        false,
+      );
       if (ds.skipped) {
         stats.lines_skipped += ds.skipped;
-        this.log.warn(`${file.path}: skipped ${ds.skipped} malformed record(s) of session ${ds.session_id}; the rest is indexed (${ds.skip_reason ?? ''})`);
+        this.log.warn(
+          `${file.path}: skipped ${ds.skipped} malformed record(s) of session ${ds.session_id}; the rest is indexed (${ds.skip_reason ?? ''})`,
+        );
       }
     }
     for (const v of docRows()) if (!present.has(v.path) && !v.deleted) this.markDeleted(v, stats, batch);
     // Read whole: what an earlier read skipped (e.g. an unreadable moment) no longer counts.
     resetFile(this.store, doc.file_id);
     saveFileProgress(this.store, doc.file_id, {
-      size: sig.size, mtime_ms: sig.mtime_ms, ino: '', offset: sig.size, fingerprint: '', fingerprint_len: 0,
-      state: newFileState(file), resumable: false, skipped: 0, skip_reason: null, session_id: null,
+      size: sig.size,
+      mtime_ms: sig.mtime_ms,
+      ino: '',
+      offset: sig.size,
+      fingerprint: '',
+      fingerprint_len: 0,
+      state: newFileState(file),
+      resumable: false,
+      skipped: 0,
+      skip_reason: null,
+      session_id: null,
     });
     stats.files_read++;
     stats.bytes_read += sig.size;
@@ -401,7 +521,16 @@ export class Indexer {
     state: FileState,
     events: AgentEvent[],
     batch: Batch,
-    progress: { size: number; mtime_ms: number; ino: string; offset: number; fingerprint: string; fingerprint_len: number; skipped: number; skip_reason: string | null },
+    progress: {
+      size: number;
+      mtime_ms: number;
+      ino: string;
+      offset: number;
+      fingerprint: string;
+      fingerprint_len: number;
+      skipped: number;
+      skip_reason: string | null;
+    },
     fileHasRows: boolean,
   ): void {
     // Live facts (hook spool, telemetry) are about sessions other files own: kept apart, never folded in.
@@ -414,15 +543,27 @@ export class Indexer {
       if (sessionId && usage.length) {
         const priced: PricedUsageRow[] = usage.map((u) => {
           const p = priceRequest({
-            framework: adapter.id, model: u.model, provider: u.provider, vendor_cost_usd: u.vendor_cost_usd, request_count: u.request_count,
-            speed: u.speed, tokens: u.tokens, ts: u.ts, overrides: this.overrides,
+            framework: adapter.id,
+            model: u.model,
+            provider: u.provider,
+            vendor_cost_usd: u.vendor_cost_usd,
+            request_count: u.request_count,
+            speed: u.speed,
+            tokens: u.tokens,
+            ts: u.ts,
+            overrides: this.overrides,
           });
           return { ...u, cost_usd: p.cost_usd, priced: p.priced, price_rule: p.rule };
         });
         for (const k of upsertUsage(this.store, fileId, sessionId, priced, fileHasRows)) batch.keys.add(k);
       }
       if (sessionId) addFileDetails(this.store, fileId, sessionId, events);
-      saveFileProgress(this.store, fileId, { ...progress, state, resumable: adapter.format === 'lines', session_id: sessionId });
+      saveFileProgress(this.store, fileId, {
+        ...progress,
+        state,
+        resumable: adapter.format === 'lines',
+        session_id: sessionId,
+      });
       writeSessionFromFile(this.store, fileId, adapter.id, file.root, file.path, state, this.machineId);
     });
     if (sessionId) batch.sessions.add(sessionId);
@@ -484,14 +625,33 @@ export class Indexer {
     if (!rows.length && !prs.length) return;
     // One look at each worktree's reflog per pass, however many requests it has.
     const histories = new Map<string, ReturnType<ReflogCache['history']>>();
-    const reflogs = { history: (toplevel: string) => histories.get(toplevel) ?? histories.set(toplevel, this.reflogs.history(toplevel)).get(toplevel)! };
+    const reflogs = {
+      history: (toplevel: string) =>
+        histories.get(toplevel) ?? histories.set(toplevel, this.reflogs.history(toplevel)).get(toplevel)!,
+    };
     const rowBranches: [number, string | null][] = [];
     for (const r of rows) {
-      rowBranches.push([r.rowid, await attributedBranch(reflogs, perRequest.has(r.framework), { ts: r.ts, recorded: r.git_branch ?? r.session_branch, toplevel: r.toplevel, cwd_known: r.cwd_known })]);
+      rowBranches.push([
+        r.rowid,
+        await attributedBranch(reflogs, perRequest.has(r.framework), {
+          ts: r.ts,
+          recorded: r.git_branch ?? r.session_branch,
+          toplevel: r.toplevel,
+          cwd_known: r.cwd_known,
+        }),
+      ]);
     }
     const prBranches: [number, string | null][] = [];
     for (const p of prs) {
-      prBranches.push([p.rowid, await attributedBranch(reflogs, perRequest.has(p.framework), { ts: p.ts, recorded: p.recorded_branch, toplevel: p.toplevel, cwd_known: p.cwd_known })]);
+      prBranches.push([
+        p.rowid,
+        await attributedBranch(reflogs, perRequest.has(p.framework), {
+          ts: p.ts,
+          recorded: p.recorded_branch,
+          toplevel: p.toplevel,
+          cwd_known: p.cwd_known,
+        }),
+      ]);
     }
     this.store.transaction(() => {
       for (const [rowid, b] of rowBranches) setRowBranch(this.store, rowid, b);
@@ -514,14 +674,21 @@ export class Indexer {
         this.log.warn(`git diff of ${b.branch} in ${b.toplevel} failed: ${(err as Error).message}`);
       }
     }
-    if (found.length) this.store.transaction(() => found.forEach(([gitDir, branch, diff]) => setBranchDiff(this.store, gitDir, branch, diff)));
+    if (found.length)
+      this.store.transaction(() =>
+        found.forEach(([gitDir, branch, diff]) => setBranchDiff(this.store, gitDir, branch, diff)),
+      );
   }
 
   /** git facts (repository, GitHub remote) for working directories not seen before. */
   async resolveCwds(): Promise<void> {
     for (const cwd of unresolvedCwds(this.store)) {
       const info = await repoInfo(cwd);
-      setCwdInfo(this.store, cwd, { git_dir: info?.git_dir ?? null, toplevel: info?.toplevel ?? null, github_repo: info?.github_repo ?? null });
+      setCwdInfo(this.store, cwd, {
+        git_dir: info?.git_dir ?? null,
+        toplevel: info?.toplevel ?? null,
+        github_repo: info?.github_repo ?? null,
+      });
     }
   }
 }
@@ -557,7 +724,14 @@ async function statSignature(p: string): Promise<{ size: number; mtime_ms: numbe
 }
 
 function noProgress(f: FileRow) {
-  return { size: f.size, mtime_ms: f.mtime_ms, ino: f.ino ?? '', offset: f.offset, fingerprint: f.fingerprint ?? '', fingerprint_len: f.fingerprint_len };
+  return {
+    size: f.size,
+    mtime_ms: f.mtime_ms,
+    ino: f.ino ?? '',
+    offset: f.offset,
+    fingerprint: f.fingerprint ?? '',
+    fingerprint_len: f.fingerprint_len,
+  };
 }
 
 class Batch {

@@ -69,7 +69,10 @@ export class PersistScheduler {
     const now = Date.now();
     this.firstDirtyAt ??= now;
     if (this.timer) clearTimeout(this.timer);
-    const debounce = Math.min(PersistScheduler.PERSIST_QUIET_MS, this.firstDirtyAt + PersistScheduler.PERSIST_MAX_MS - now);
+    const debounce = Math.min(
+      PersistScheduler.PERSIST_QUIET_MS,
+      this.firstDirtyAt + PersistScheduler.PERSIST_MAX_MS - now,
+    );
     const wait = Math.max(0, debounce, persistSpacing(this.lastPersist, now));
     this.timer = setTimeout(() => this.target.enqueue(() => this.persist()), wait);
   }
@@ -91,7 +94,9 @@ export class PersistScheduler {
       // a growing delay so a disk that stays full is not hammered (and the log not flooded).
       this.failures++;
       const retryMs = Math.min(60_000, PersistScheduler.PERSIST_QUIET_MS * 2 ** (this.failures - 1));
-      this.log.error(`could not save the index (${(err as Error).message}); the previous file is kept, retrying in ${retryMs / 1000} s`);
+      this.log.error(
+        `could not save the index (${(err as Error).message}); the previous file is kept, retrying in ${retryMs / 1000} s`,
+      );
       if (this.timer) clearTimeout(this.timer);
       if (!this.stopped) this.timer = setTimeout(() => this.target.enqueue(() => this.persist()), retryMs);
     }

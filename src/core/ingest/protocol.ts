@@ -66,7 +66,10 @@ export interface QueryMap {
   search: { args: { text: string; includeAssistantText: boolean; limit?: number }; result: SearchHit[] };
   refresh: { args: Record<string, never>; result: null };
   rebuild: { args: Record<string, never>; result: null };
-  settings: { args: { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings; pullRequests?: PrSettings }; result: null };
+  settings: {
+    args: { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings; pullRequests?: PrSettings };
+    result: null;
+  };
   explain: { args: { session_id: string } | { gitDir: string; branch: string }; result: Explanation | null };
 }
 
@@ -105,7 +108,14 @@ export type ToWorker = { type: 'init'; init: WorkerInit } | QueryMessage | { typ
 export type FromWorker =
   | { type: 'ready'; sessions: number; outcome: string; role: ServiceState['role'] }
   | { type: 'changed'; reason: string }
-  | { type: 'indexed'; files_read: number; bytes_read: number; ms: number; sessions_changed: number; lines_skipped: number }
+  | {
+      type: 'indexed';
+      files_read: number;
+      bytes_read: number;
+      ms: number;
+      sessions_changed: number;
+      lines_skipped: number;
+    }
   | { type: 'role'; role: ServiceState['role'] }
   | { type: 'log'; level: 'info' | 'warn' | 'error' | 'debug'; message: string }
   | { type: 'result'; id: number; result?: unknown; error?: string }

@@ -21,7 +21,15 @@ import { explainBranch, explainSession } from '../pricing/report';
 import { EnabledAgents } from './enabledAgents';
 import { type IndexStats, Indexer, type Logger } from './indexer';
 import { PersistScheduler } from './persistScheduler';
-import type { FromWorker, PrSettings, PricingSettings, QueryMap, QueryName, ServiceState, WorkerInit } from './protocol';
+import type {
+  FromWorker,
+  PrSettings,
+  PricingSettings,
+  QueryMap,
+  QueryName,
+  ServiceState,
+  WorkerInit,
+} from './protocol';
 import { TranscriptWatcher } from './watcher';
 
 /**
@@ -104,7 +112,11 @@ export class IndexService {
     this.setRole(writer ? 'writer' : 'reader');
     this.emit({ type: 'ready', sessions: this.store.sessionCount(), outcome: this.store.outcome, role: this.role });
     this.timers.push(
-      setInterval(() => void this.heartbeat().catch((err: Error) => this.log.error(`writer lease heartbeat failed: ${err.message}`)), IndexService.HEARTBEAT_MS),
+      setInterval(
+        () =>
+          void this.heartbeat().catch((err: Error) => this.log.error(`writer lease heartbeat failed: ${err.message}`)),
+        IndexService.HEARTBEAT_MS,
+      ),
     );
     if (writer) await this.becomeWriter();
     else {
@@ -116,11 +128,15 @@ export class IndexService {
   private async openStore(): Promise<void> {
     this.store = await Store.open(this.init.storeFile, { machineId: this.machineId() });
     if (this.store.outcome === 'rebuilt-corrupt' || this.store.outcome === 'rebuilt-version') {
-      this.log.warn(`store ${this.init.storeFile} could not be used (${this.store.outcome}); moved aside to ${this.store.movedAside}, rebuilding from the transcripts`);
+      this.log.warn(
+        `store ${this.init.storeFile} could not be used (${this.store.outcome}); moved aside to ${this.store.movedAside}, rebuilding from the transcripts`,
+      );
     }
     this.indexer = this.makeIndexer();
     const count = this.store.sessionCount();
-    this.log.info(`store ${this.store.outcome}: ${count} sessions known before reading any transcript (${this.init.storeFile})`);
+    this.log.info(
+      `store ${this.store.outcome}: ${count} sessions known before reading any transcript (${this.init.storeFile})`,
+    );
   }
 
   /** This machine's id: the `agentHandler.machineId` setting when it is a valid id, else machine.ts's. */
@@ -164,7 +180,9 @@ export class IndexService {
     const t0 = Date.now();
     const changed = this.indexer.reprice();
     this.store.setMeta('pricing', fingerprint);
-    this.log.info(`pricing (${reason}): ${changed} stored request(s) re-priced from their tokens in ${Date.now() - t0} ms (${priceSource.label})`);
+    this.log.info(
+      `pricing (${reason}): ${changed} stored request(s) re-priced from their tokens in ${Date.now() - t0} ms (${priceSource.label})`,
+    );
     if (changed) this.emit({ type: 'changed', reason: 'prices changed' });
     this.persistence.schedule();
   }
@@ -201,9 +219,16 @@ export class IndexService {
     void this.enqueue(() => this.applyPricing('start'));
     void this.enqueue(() => this.scan('start'));
     // The refresh, when on, looks hourly whether its day-old cache needs a fetch (it fetches at most daily).
-    this.timers.push(setInterval(() => this.pricing.refresh && void this.enqueue(() => this.applyPricing('daily price refresh')), 60 * 60_000));
+    this.timers.push(
+      setInterval(
+        () => this.pricing.refresh && void this.enqueue(() => this.applyPricing('daily price refresh')),
+        60 * 60_000,
+      ),
+    );
     await this.startReceiver().catch((err: Error) => this.log.warn(`telemetry receiver not started: ${err.message}`));
-    this.timers.push(setInterval(() => void this.enqueue(() => this.scan('periodic rescan')), this.init.rescanIntervalMs));
+    this.timers.push(
+      setInterval(() => void this.enqueue(() => this.scan('periodic rescan')), this.init.rescanIntervalMs),
+    );
   }
 
   /** Index work runs one piece at a time, in order. */
@@ -219,7 +244,11 @@ export class IndexService {
     const stats = await this.indexer.scanAll();
     this.lastScanAt = new Date().toISOString();
     this.lastScanMs = Date.now() - t0;
-    this.rootsCache = (await this.indexer.roots()).map((r) => ({ framework: r.adapter.id, root: r.root, exists: r.exists }));
+    this.rootsCache = (await this.indexer.roots()).map((r) => ({
+      framework: r.adapter.id,
+      root: r.root,
+      exists: r.exists,
+    }));
     this.watcher?.update(await this.indexer.watchTargets(), await this.indexer.ignoredTargets());
     this.afterIndex(stats, Date.now() - t0, reason);
   }
@@ -255,9 +284,18 @@ export class IndexService {
           `${stats.lines_skipped} lines skipped, ${stats.files_deleted} gone, ${stats.sessions_changed} sessions changed, ${ms} ms`,
       );
     } else if (stats.files_partial) {
-      this.log.info(`index (${reason}): ${stats.files_partial} file(s) end in an incomplete line; read when it is complete`);
+      this.log.info(
+        `index (${reason}): ${stats.files_partial} file(s) end in an incomplete line; read when it is complete`,
+      );
     }
-    this.emit({ type: 'indexed', files_read: stats.files_read, bytes_read: stats.bytes_read, ms, sessions_changed: stats.sessions_changed, lines_skipped: stats.lines_skipped });
+    this.emit({
+      type: 'indexed',
+      files_read: stats.files_read,
+      bytes_read: stats.bytes_read,
+      ms,
+      sessions_changed: stats.sessions_changed,
+      lines_skipped: stats.lines_skipped,
+    });
     if (stats.sessions_changed || stats.files_deleted || stats.files_read) this.emit({ type: 'changed', reason });
     this.persistence.schedule();
   }
@@ -349,14 +387,22 @@ export class IndexService {
     sessions: (_, now) => this.sessions(now),
     branch: async (a, now) => {
       // The default branch decides which PR sightings name a head branch: known before the first answer.
-      const def = a.toplevel ? await this.lookups.defaultBranch(a.gitDir, a.toplevel) : this.lookups.knownDefault(a.gitDir);
+      const def = a.toplevel
+        ? await this.lookups.defaultBranch(a.gitDir, a.toplevel)
+        : this.lookups.knownDefault(a.gitDir);
       const sessions = this.sessions(now);
       const summary = branchSummary(this.store, a.gitDir, a.branch, sessions, def);
       summary.diff = this.lookups.knownDiff(a.gitDir, a.branch);
       summary.pr_summary = summary.pr ? prSummary(this.store, a.gitDir, summary.pr.number, def, sessions) : null;
       if (a.toplevel && !this.stopped) {
         this.lookups.refreshInBackground(
-          { gitDir: a.gitDir, toplevel: a.toplevel, branch: a.branch, prSource: summary.pr?.source ?? null, gh: this.prSettings.gh },
+          {
+            gitDir: a.gitDir,
+            toplevel: a.toplevel,
+            branch: a.branch,
+            prSource: summary.pr?.source ?? null,
+            gh: this.prSettings.gh,
+          },
           () => this.emit({ type: 'changed', reason: 'branch details found' }),
           (err) => this.log.warn(`branch lookup failed: ${err.message}`),
         );
@@ -378,7 +424,9 @@ export class IndexService {
     },
     explain: (a, now) => {
       const overrides = this.pricing.overrides;
-      return 'session_id' in a ? explainSession(this.store, a.session_id, overrides, this.sessions(now)) : explainBranch(this.store, a.gitDir, a.branch, overrides);
+      return 'session_id' in a
+        ? explainSession(this.store, a.session_id, overrides, this.sessions(now))
+        : explainBranch(this.store, a.gitDir, a.branch, overrides);
     },
     details: (a, now) => {
       const session = this.sessions(now).find((s) => s.session_id === a.sessionId);
@@ -389,14 +437,18 @@ export class IndexService {
       return { ...data, daily: this.agents.only(data.daily), costliest: this.agents.only(data.costliest) };
     },
     daily: (a) => this.agents.only(dailyUsage(this.store, a)),
-    search: (a) => this.agents.only(searchSessions(this.store, a.text, { includeAssistantText: a.includeAssistantText, limit: a.limit })),
+    search: (a) =>
+      this.agents.only(
+        searchSessions(this.store, a.text, { includeAssistantText: a.includeAssistantText, limit: a.limit }),
+      ),
     refresh: async () => {
       if (this.role === 'writer') await this.enqueue(() => this.scan('refresh'));
       else await this.enqueue(() => this.reload());
       return null;
     },
     rebuild: async () => {
-      if (this.role !== 'writer') throw new Error('another VS Code window writes the index; rebuild it from that window, or close it first');
+      if (this.role !== 'writer')
+        throw new Error('another VS Code window writes the index; rebuild it from that window, or close it first');
       await this.enqueue(() => this.rebuild());
       return null;
     },

@@ -75,7 +75,11 @@ export class WorkerSupervisor {
       if (Date.now() - this.startedAt >= (this.opts.stableMs ?? 60_000)) this.crashesInARow = 0;
       this.crashesInARow++;
       this.restarts++;
-      const delayMs = backoffDelay(this.crashesInARow, this.opts.initialDelayMs ?? 1000, this.opts.maxDelayMs ?? 60_000);
+      const delayMs = backoffDelay(
+        this.crashesInARow,
+        this.opts.initialDelayMs ?? 1000,
+        this.opts.maxDelayMs ?? 60_000,
+      );
       this.hooks.onCrash({ code, error: this.lastError, restarts: this.restarts, delayMs });
       this.restartTimer = setTimeout(() => this.spawn(), delayMs);
     });

@@ -37,8 +37,7 @@ export class TranscriptWatcher {
         followSymlinks: false,
         depth: 8,
         // Which files matter is the adapters' call (classify); big sibling folders never do.
-        ignored: (p) =>
-          /[\\/](tool-results|file-history|node_modules|\.git)([\\/]|$)/.test(p) || this.isIgnoredDir(p),
+        ignored: (p) => /[\\/](tool-results|file-history|node_modules|\.git)([\\/]|$)/.test(p) || this.isIgnoredDir(p),
       });
       this.watcher.on('add', (p) => this.queue(p));
       this.watcher.on('change', (p) => this.queue(p));

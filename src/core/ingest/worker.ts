@@ -30,7 +30,9 @@ if (process.platform === 'linux') {
 }
 
 // A failure the service did not catch is logged, never allowed to end the worker silently.
-process.on('unhandledRejection', (err) => log.error(`unexpected error in the index worker: ${(err as Error)?.stack ?? String(err)}`));
+process.on('unhandledRejection', (err) =>
+  log.error(`unexpected error in the index worker: ${(err as Error)?.stack ?? String(err)}`),
+);
 
 let service: IndexService | null = null;
 let started: Promise<void> | null = null;
@@ -39,7 +41,9 @@ port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
     case 'init':
       service = new IndexService(msg.init, post, log);
-      started = service.start().catch((err: Error) => log.error(`index service failed to start: ${err.stack ?? err.message}`));
+      started = service
+        .start()
+        .catch((err: Error) => log.error(`index service failed to start: ${err.stack ?? err.message}`));
       break;
     case 'query':
       void (async () => {

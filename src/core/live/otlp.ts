@@ -17,7 +17,15 @@ const MAX_BODY = 16 * 1024 * 1024;
 /** The events kept, by the last part of their name (`claude_code.api_request`, `codex.api_request`, `gemini_cli.api_request`...). */
 const KEPT = new Set(['api_request', 'api_error', 'user_prompt', 'tool_result']);
 /** Attributes never spooled: content, not facts. */
-const DROPPED = new Set(['prompt', 'tool_input', 'tool_parameters', 'user.email', 'user.id', 'response', 'function_args']);
+const DROPPED = new Set([
+  'prompt',
+  'tool_input',
+  'tool_parameters',
+  'user.email',
+  'user.id',
+  'response',
+  'function_args',
+]);
 
 type Rec = Record<string, unknown>;
 
@@ -69,7 +77,12 @@ export function otlpLogsToSpoolLines(body: unknown, receivedAt: Date): string[] 
             source: 'otel',
             agent: String(resource['service.name'] ?? 'unknown'),
             received_at: receivedAt.toISOString(),
-            otel: { event: short, session_id: sessionId, timestamp: attrs['event.timestamp'] ?? null, attributes: attrs },
+            otel: {
+              event: short,
+              session_id: sessionId,
+              timestamp: attrs['event.timestamp'] ?? null,
+              attributes: attrs,
+            },
           }),
         );
       }
@@ -86,7 +99,11 @@ export interface OtlpReceiver {
 }
 
 /** Listens on 127.0.0.1 (the given port if free, else a random one). */
-export async function startOtlpReceiver(spoolDir: string, preferredPort: number, log: { warn(m: string): void }): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(
+  spoolDir: string,
+  preferredPort: number,
+  log: { warn(m: string): void },
+): Promise<OtlpReceiver> {
   await fsp.mkdir(spoolDir, { recursive: true });
   const file = path.join(spoolDir, OTEL_SPOOL_FILE);
   const stats = { logs: 0, events: 0, other: 0, rejected: 0 };
@@ -96,12 +113,15 @@ export async function startOtlpReceiver(spoolDir: string, preferredPort: number,
   };
   const server = http.createServer((req, res) => {
     const url = req.url ?? '';
-    if (req.method !== 'POST' || !/^\/v1\/(logs|traces|metrics)\/?$/.test(url)) return reply(res, 404, { error: 'not an OTLP/HTTP path' });
+    if (req.method !== 'POST' || !/^\/v1\/(logs|traces|metrics)\/?$/.test(url))
+      return reply(res, 404, { error: 'not an OTLP/HTTP path' });
     const type = String(req.headers['content-type'] ?? '');
     if (!type.includes('json')) {
       stats.rejected++;
       // protobuf is not read (yet): the agent must export http/json.
-      return reply(res, 415, { error: 'only application/json OTLP bodies are accepted: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json' });
+      return reply(res, 415, {
+        error: 'only application/json OTLP bodies are accepted: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json',
+      });
     }
     const chunks: Buffer[] = [];
     let size = 0;

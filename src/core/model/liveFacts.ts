@@ -51,7 +51,8 @@ export function foldLive(f: LiveFacts, e: LiveEvent): LiveFacts {
     f.status_at_ms = e.at_ms;
     f.waiting_for = e.status === 'wait' ? (e.waiting_for ?? null) : null;
   }
-  if (e.status === 'done' && (f.first_ended_at_ms == null || e.at_ms < f.first_ended_at_ms)) f.first_ended_at_ms = e.at_ms;
+  if (e.status === 'done' && (f.first_ended_at_ms == null || e.at_ms < f.first_ended_at_ms))
+    f.first_ended_at_ms = e.at_ms;
   // The process of the newest event is the session's (a resume runs in a new process).
   if (e.pid && newer) {
     f.pid = e.pid;
@@ -84,8 +85,17 @@ export interface MergedLive {
 export function mergeFacts(rows: { facts: LiveFacts; alive: number | null }[]): MergedLive | null {
   if (rows.length === 0) return null;
   const m: MergedLive = {
-    status: null, status_at_ms: null, waiting_for: null, pid: null, process_started_at_ms: null, alive: null,
-    hook_events: 0, otel_events: 0, resumes: 0, last_started_at_ms: null, first_ended_at_ms: null,
+    status: null,
+    status_at_ms: null,
+    waiting_for: null,
+    pid: null,
+    process_started_at_ms: null,
+    alive: null,
+    hook_events: 0,
+    otel_events: 0,
+    resumes: 0,
+    last_started_at_ms: null,
+    first_ended_at_ms: null,
   };
   let pidAt = -Infinity;
   for (const { facts: f, alive } of rows) {
@@ -94,7 +104,8 @@ export function mergeFacts(rows: { facts: LiveFacts; alive: number | null }[]): 
     m.resumes += f.resumes;
     const ended = f.first_ended_at_ms ?? null;
     if (ended !== null && (m.first_ended_at_ms === null || ended < m.first_ended_at_ms)) m.first_ended_at_ms = ended;
-    if (f.last_started_at_ms !== null && (m.last_started_at_ms === null || f.last_started_at_ms > m.last_started_at_ms)) m.last_started_at_ms = f.last_started_at_ms;
+    if (f.last_started_at_ms !== null && (m.last_started_at_ms === null || f.last_started_at_ms > m.last_started_at_ms))
+      m.last_started_at_ms = f.last_started_at_ms;
     if (f.status && f.status_at_ms !== null && (m.status_at_ms === null || f.status_at_ms >= m.status_at_ms)) {
       m.status = f.status;
       m.status_at_ms = f.status_at_ms;

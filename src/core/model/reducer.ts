@@ -117,7 +117,11 @@ export interface UsageRow {
  */
 export const MESSAGE_MAX = 300;
 
-export function newFileState(ids: { session_id: string | null; parent_session_id: string | null; agent_id: string | null }): FileState {
+export function newFileState(ids: {
+  session_id: string | null;
+  parent_session_id: string | null;
+  agent_id: string | null;
+}): FileState {
   return {
     session_id: ids.session_id,
     parent_session_id: ids.parent_session_id,
@@ -236,11 +240,27 @@ export function foldEvents(state: FileState, events: Iterable<AgentEvent>): Usag
         if (e.pr_url !== undefined || e.github_pr !== undefined) {
           const link = e.pr_url ? parseGithubLink(e.pr_url) : null;
           const number = e.github_pr ?? link?.number;
-          if (number !== undefined) observePr(state, { number, url: e.pr_url ?? null, repo: e.github_repo ?? link?.repo ?? null, source: 'agent', branch: state.git_branch, ts: e.ts });
+          if (number !== undefined)
+            observePr(state, {
+              number,
+              url: e.pr_url ?? null,
+              repo: e.github_repo ?? link?.repo ?? null,
+              source: 'agent',
+              branch: state.git_branch,
+              ts: e.ts,
+            });
         }
         if (e.seen_pr_url !== undefined) {
           const link = parseGithubLink(e.seen_pr_url);
-          if (link) observePr(state, { number: link.number, url: e.seen_pr_url, repo: link.repo, source: 'transcript', branch: state.git_branch, ts: e.ts });
+          if (link)
+            observePr(state, {
+              number: link.number,
+              url: e.seen_pr_url,
+              repo: link.repo,
+              source: 'transcript',
+              branch: state.git_branch,
+              ts: e.ts,
+            });
         }
         if (e.agent_lines_added !== undefined) state.agent_lines_added = e.agent_lines_added;
         if (e.agent_lines_removed !== undefined) state.agent_lines_removed = e.agent_lines_removed;
@@ -264,7 +284,12 @@ function copiedCounts(state: FileState, origin: string): CopiedCounts {
   const byOrigin = (state.copied ??= {});
   // The id comes from a transcript: an own property, whatever it is (never an inherited `__proto__`).
   if (!Object.prototype.hasOwnProperty.call(byOrigin, origin)) {
-    Object.defineProperty(byOrigin, origin, { value: { messages: 0, api_errors: 0 }, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(byOrigin, origin, {
+      value: { messages: 0, api_errors: 0 },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return byOrigin[origin];
 }
@@ -272,7 +297,9 @@ function copiedCounts(state: FileState, origin: string): CopiedCounts {
 /** Keeps the first sighting of each (PR, source, branch): later ones add nothing the first did not say. */
 function observePr(state: FileState, o: PrObservation): void {
   state.prs ??= [];
-  const same = state.prs.find((p) => p.number === o.number && p.source === o.source && p.branch === o.branch && (p.repo ?? '') === (o.repo ?? ''));
+  const same = state.prs.find(
+    (p) => p.number === o.number && p.source === o.source && p.branch === o.branch && (p.repo ?? '') === (o.repo ?? ''),
+  );
   if (same) {
     same.url ??= o.url;
     return;
@@ -305,7 +332,8 @@ function keepLargest(usage: Map<string, UsageRow>, e: UsageEvent): void {
  * last activity before this record, and the first such end is kept for good.
  */
 function startRun(state: FileState, ts: string): void {
-  if (state.run_count === 1) state.first_ended_at ??= state.last_activity === ts ? state.previous_activity : state.last_activity;
+  if (state.run_count === 1)
+    state.first_ended_at ??= state.last_activity === ts ? state.previous_activity : state.last_activity;
   state.run_count += 1;
   state.last_started_at = ts;
 }
@@ -329,7 +357,8 @@ export interface SessionFacts {
 export const TITLE_MAX = 80;
 
 export function sessionFacts(s: FileState): SessionFacts {
-  const title = s.custom_title || s.ai_title || (s.first_user_message ? oneLine(s.first_user_message, TITLE_MAX) : null);
+  const title =
+    s.custom_title || s.ai_title || (s.first_user_message ? oneLine(s.first_user_message, TITLE_MAX) : null);
   // An explicit pr-link record outranks a URL seen in text.
   const prUrl = s.pr_url ?? s.seen_pr_url;
   const pr = prUrl ? parseGithubLink(prUrl) : null;

@@ -55,7 +55,11 @@ export interface StatusResult {
   last_ended_at: string | null;
 }
 
-export function deriveStatus(s: StatusInput, now: number, settings: StatusSettings = DEFAULT_STATUS_SETTINGS): StatusResult {
+export function deriveStatus(
+  s: StatusInput,
+  now: number,
+  settings: StatusSettings = DEFAULT_STATUS_SETTINGS,
+): StatusResult {
   const lastActivity = s.last_activity ? Date.parse(s.last_activity) : NaN;
   const quietFor = Number.isFinite(lastActivity) ? now - lastActivity : Infinity;
   const changedAt = s.turn_state_at ?? s.last_activity;
@@ -63,19 +67,31 @@ export function deriveStatus(s: StatusInput, now: number, settings: StatusSettin
   const h = s.hooks;
   if (h?.status && h.status_at_ms !== null) {
     const since = new Date(h.status_at_ms).toISOString();
-    const supersededByTranscript = Number.isFinite(lastActivity) && lastActivity > h.status_at_ms + HOOK_SUPERSEDED_AFTER_MS;
+    const supersededByTranscript =
+      Number.isFinite(lastActivity) && lastActivity > h.status_at_ms + HOOK_SUPERSEDED_AFTER_MS;
     if (h.status === 'done' || h.alive === false) {
       // SessionEnd, or the hooks' process is gone without one (killed, crashed): the session ended,
       // unless its transcript went on afterwards (a revival the hooks did not see).
-      if (!supersededByTranscript) return { status: 'done', waiting_for: null, status_updated_at: since, last_ended_at: since };
+      if (!supersededByTranscript)
+        return { status: 'done', waiting_for: null, status_updated_at: since, last_ended_at: since };
     } else {
       const quietSince = Math.max(h.status_at_ms, Number.isFinite(lastActivity) ? lastActivity : -Infinity);
       // A process not known to run (no pid check possible) that was quiet for the idle window has ended.
       if (h.alive !== true && now - quietSince > settings.idleWindowMs) {
         const doneAt = new Date(quietSince + settings.idleWindowMs).toISOString();
-        return { status: 'done', waiting_for: null, status_updated_at: doneAt, last_ended_at: new Date(quietSince).toISOString() };
+        return {
+          status: 'done',
+          waiting_for: null,
+          status_updated_at: doneAt,
+          last_ended_at: new Date(quietSince).toISOString(),
+        };
       }
-      return { status: h.status, waiting_for: h.status === 'wait' ? h.waiting_for : null, status_updated_at: since, last_ended_at: null };
+      return {
+        status: h.status,
+        waiting_for: h.status === 'wait' ? h.waiting_for : null,
+        status_updated_at: since,
+        last_ended_at: null,
+      };
     }
   }
 

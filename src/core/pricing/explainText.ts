@@ -15,15 +15,30 @@ const plain = (s: string) => oneLine(s, 120).replace(/[\\`*_[\]<>|#&]/g, (c) => 
 export function explanationMarkdown(e: Explanation): string {
   const out: string[] = [];
   if (e.target.kind === 'session') {
-    out.push(`# Cost of session ${plain(e.target.title ?? e.target.session_id)}`, '', `Session ${e.target.session_id} (${e.target.framework})${e.target.sessions.length > 1 ? `, with ${e.target.sessions.length - 1} subagent session(s)` : ''}.`);
+    out.push(
+      `# Cost of session ${plain(e.target.title ?? e.target.session_id)}`,
+      '',
+      `Session ${e.target.session_id} (${e.target.framework})${e.target.sessions.length > 1 ? `, with ${e.target.sessions.length - 1} subagent session(s)` : ''}.`,
+    );
   } else {
-    out.push(`# Cost of branch ${plain(e.target.branch)}`, '', `Every request made on ${plain(e.target.branch)} in ${plain(e.target.git_dir)}: ${e.target.sessions.length} session(s).`);
+    out.push(
+      `# Cost of branch ${plain(e.target.branch)}`,
+      '',
+      `Every request made on ${plain(e.target.branch)} in ${plain(e.target.git_dir)}: ${e.target.sessions.length} session(s).`,
+    );
   }
   const t = e.totals;
-  out.push('', `**Total: ${usd(t.cost_usd)}**${t.unpriced_requests ? ` + ${t.unpriced_requests} unpriced request(s)` : ''} for ${t.requests} request(s): input ${num(t.input)}, output ${num(t.output)}, cache read ${num(t.cache_read)}, cache write ${num(t.cache_write)} tokens.`);
+  out.push(
+    '',
+    `**Total: ${usd(t.cost_usd)}**${t.unpriced_requests ? ` + ${t.unpriced_requests} unpriced request(s)` : ''} for ${t.requests} request(s): input ${num(t.input)}, output ${num(t.output)}, cache read ${num(t.cache_read)}, cache write ${num(t.cache_write)} tokens.`,
+  );
   if (e.agent) {
-    const scope = e.agent.requests !== undefined ? ` for the ${e.agent.requests} request(s) it recorded a cost for` : '';
-    out.push('', `The agent's own figure${scope}: ${usd(e.agent.agent_usd)} (ours ${usd(e.agent.ours_usd)}, ${e.agent.difference_pct >= 0 ? '+' : ''}${e.agent.difference_pct.toFixed(2)} %)${e.agent.differs ? ' ⚠ differs by more than 1 %' : ''}.`);
+    const scope =
+      e.agent.requests !== undefined ? ` for the ${e.agent.requests} request(s) it recorded a cost for` : '';
+    out.push(
+      '',
+      `The agent's own figure${scope}: ${usd(e.agent.agent_usd)} (ours ${usd(e.agent.ours_usd)}, ${e.agent.difference_pct >= 0 ? '+' : ''}${e.agent.difference_pct.toFixed(2)} %)${e.agent.differs ? ' ⚠ differs by more than 1 %' : ''}.`,
+    );
   }
   out.push('', `Prices: ${e.price_data}.`, '', '## Per model', '');
   out.push('| Model | Rule | Requests | Kind | Tokens | $/M tokens | Cost |', '|---|---|---:|---|---:|---:|---:|');
@@ -41,14 +56,22 @@ export function explanationMarkdown(e: Explanation): string {
       let first = true;
       for (const [kind, tokens, price, part] of kinds) {
         if (!tokens) continue;
-        out.push(`| ${first ? plain(m.model) : ''} | ${first ? plain(l.rule) : ''} | ${first ? l.requests : ''} | ${kind} | ${num(tokens)} | ${price === undefined ? '' : `$${price}`} | ${part === undefined ? '' : usd(part)} |`);
+        out.push(
+          `| ${first ? plain(m.model) : ''} | ${first ? plain(l.rule) : ''} | ${first ? l.requests : ''} | ${kind} | ${num(tokens)} | ${price === undefined ? '' : `$${price}`} | ${part === undefined ? '' : usd(part)} |`,
+        );
         first = false;
       }
-      out.push(`| | | | **= ${l.priced ? 'cost' : 'unpriced'}** | | | **${l.priced ? usd(l.cost_usd) : 'unpriced'}** |`);
+      out.push(
+        `| | | | **= ${l.priced ? 'cost' : 'unpriced'}** | | | **${l.priced ? usd(l.cost_usd) : 'unpriced'}** |`,
+      );
     }
   }
   out.push('', '## Unpriced requests', '');
-  out.push(...(e.unpriced.length ? e.unpriced.map((u) => `- ${plain(u.model)}: ${u.requests} request(s): ${plain(u.reason)}`) : ['- none']));
+  out.push(
+    ...(e.unpriced.length
+      ? e.unpriced.map((u) => `- ${plain(u.model)}: ${u.requests} request(s): ${plain(u.reason)}`)
+      : ['- none']),
+  );
   out.push('', '## Rules applied', '', ...e.rules.map((r) => `- ${r}`), '');
   return out.join('\n');
 }

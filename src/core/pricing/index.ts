@@ -166,13 +166,16 @@ function perRequest(p: PriceInput): { n: number; t: TokenCounts } {
   // A row summing n requests is priced as n requests of its average size: per-request tiers (long
   // context) must not see the sum as one huge request.
   const n = Math.max(1, Math.floor(p.request_count ?? 1));
-  const t = n === 1 ? p.tokens : {
-    input: p.tokens.input / n,
-    output: p.tokens.output / n,
-    cache_read: p.tokens.cache_read / n,
-    cache_write: p.tokens.cache_write / n,
-    cache_write_1h: p.tokens.cache_write_1h / n,
-  };
+  const t =
+    n === 1
+      ? p.tokens
+      : {
+          input: p.tokens.input / n,
+          output: p.tokens.output / n,
+          cache_read: p.tokens.cache_read / n,
+          cache_write: p.tokens.cache_write / n,
+          cache_write_1h: p.tokens.cache_write_1h / n,
+        };
   return { n, t };
 }
 
@@ -187,11 +190,24 @@ function findOverride(overrides: PriceOverrides | null | undefined, model: strin
 
 function costOf(t: TokenCounts, u: UnitPrices): number {
   const write5m = Math.max(0, t.cache_write - t.cache_write_1h);
-  return (t.input * u.input + t.output * u.output + t.cache_read * u.cache_read + write5m * u.cache_write + t.cache_write_1h * u.cache_write_1h) / 1e6;
+  return (
+    (t.input * u.input +
+      t.output * u.output +
+      t.cache_read * u.cache_read +
+      write5m * u.cache_write +
+      t.cache_write_1h * u.cache_write_1h) /
+    1e6
+  );
 }
 
 function scaled(u: UnitPrices, k: number): UnitPrices {
-  return { input: u.input * k, output: u.output * k, cache_read: u.cache_read * k, cache_write: u.cache_write * k, cache_write_1h: u.cache_write_1h * k };
+  return {
+    input: u.input * k,
+    output: u.output * k,
+    cache_read: u.cache_read * k,
+    cache_write: u.cache_write * k,
+    cache_write_1h: u.cache_write_1h * k,
+  };
 }
 
 function priceFromList(p: PriceInput): PriceResult {
@@ -212,7 +228,10 @@ function priceFromList(p: PriceInput): PriceResult {
     };
     let rule = `your price override for ${id}`;
     if (fast) {
-      const k = fastMultiplier(p.provider ?? providerOfFramework(p.framework) ?? '', splitProviderPrefix(p.model)?.model ?? p.model);
+      const k = fastMultiplier(
+        p.provider ?? providerOfFramework(p.framework) ?? '',
+        splitProviderPrefix(p.model)?.model ?? p.model,
+      );
       if (k === null) return { cost_usd: null, priced: false, rule: `fast speed: no known multiplier for ${p.model}` };
       unit = scaled(unit, k);
       rule += `, fast ×${k}`;
@@ -279,7 +298,10 @@ function unitPrices(mp: Record<string, unknown>, total: number): { unit: UnitPri
     cache_write: cacheWrite,
     cache_write_1h: rate('cache_write_1h_mtok', cacheWrite),
   };
-  const tiered = Object.values(mp).some((v) => typeof v === 'object' && v !== null && (v as { tiers: { start: number }[] }).tiers.some((x) => total > x.start));
+  const tiered = Object.values(mp).some(
+    (v) =>
+      typeof v === 'object' && v !== null && (v as { tiers: { start: number }[] }).tiers.some((x) => total > x.start),
+  );
   return { unit, tiered };
 }
 
@@ -289,8 +311,11 @@ function reusable(mp: Record<string, unknown>, prices: unknown): boolean {
   // carries here); a price per request or of another kind is left to the library every time.
   if (!Object.keys(mp).every((k) => k.endsWith('_mtok') || k.endsWith('_kcount'))) return false;
   if (!Array.isArray(prices)) return true;
-  return prices.every((p: { constraint?: { type?: string; start_date?: string } }) =>
-    p.constraint === undefined || (p.constraint.type === 'start_date' && /^\d{4}-\d{2}-\d{2}$/.test(p.constraint.start_date ?? '')));
+  return prices.every(
+    (p: { constraint?: { type?: string; start_date?: string } }) =>
+      p.constraint === undefined ||
+      (p.constraint.type === 'start_date' && /^\d{4}-\d{2}-\d{2}$/.test(p.constraint.start_date ?? '')),
+  );
 }
 
 /** The library's price for one request, trying the id as written, then without a provider prefix, then without a date. */
@@ -302,14 +327,24 @@ function lookUp(model: string, provider: string | null, t: TokenCounts, ts: stri
   const known = resolvedPrices.get(key);
   if (known) {
     const { unit, tiered } = unitPrices(known.modelPrice, total);
-    return { cost: costOf(t, unit), unit, providerId: known.providerId, modelId: known.modelId, bareModel: known.bareModel, note: known.note, tiered };
+    return {
+      cost: costOf(t, unit),
+      unit,
+      providerId: known.providerId,
+      modelId: known.modelId,
+      bareModel: known.bareModel,
+      note: known.note,
+      tiered,
+    };
   }
   const split = splitProviderPrefix(model);
   const candidates: { id: string; provider: string | null; note: string }[] = [{ id: model, provider, note: '' }];
-  if (split) candidates.push({ id: split.model, provider: split.provider ?? provider, note: ` (provider prefix of ${model})` });
+  if (split)
+    candidates.push({ id: split.model, provider: split.provider ?? provider, note: ` (provider prefix of ${model})` });
   const bare = split?.model ?? model;
   const undated = undatedModelId(bare);
-  if (undated) candidates.push({ id: undated, provider: split?.provider ?? provider, note: ` (date suffix of ${model} ignored)` });
+  if (undated)
+    candidates.push({ id: undated, provider: split?.provider ?? provider, note: ` (date suffix of ${model} ignored)` });
   for (const c of candidates) {
     try {
       const result = calcPrice(
@@ -327,9 +362,26 @@ function lookUp(model: string, provider: string | null, t: TokenCounts, ts: stri
       if (!result) continue;
       const mp = result.model_price as Record<string, unknown>;
       const { unit, tiered } = unitPrices(mp, total);
-      const found = { cost: result.total_price, unit, providerId: result.provider.id, modelId: result.model.id, bareModel: c.id, note: c.note, tiered };
-      if (reusable(mp, result.model.prices) && Math.abs(costOf(t, unit) - result.total_price) <= 1e-12 * Math.max(1, result.total_price)) {
-        resolvedPrices.set(key, { modelPrice: mp, providerId: found.providerId, modelId: found.modelId, bareModel: found.bareModel, note: found.note });
+      const found = {
+        cost: result.total_price,
+        unit,
+        providerId: result.provider.id,
+        modelId: result.model.id,
+        bareModel: c.id,
+        note: c.note,
+        tiered,
+      };
+      if (
+        reusable(mp, result.model.prices) &&
+        Math.abs(costOf(t, unit) - result.total_price) <= 1e-12 * Math.max(1, result.total_price)
+      ) {
+        resolvedPrices.set(key, {
+          modelPrice: mp,
+          providerId: found.providerId,
+          modelId: found.modelId,
+          bareModel: found.bareModel,
+          note: found.note,
+        });
       }
       return found;
     } catch (err) {
@@ -345,6 +397,7 @@ function tierPrice(v: unknown, totalInput: number): number | null {
   if (!v || typeof v !== 'object') return null;
   const tiered = v as { base: number; tiers: { start: number; price: number }[] };
   let price = tiered.base;
-  for (const tier of [...tiered.tiers].sort((a, b) => a.start - b.start)) if (totalInput > tier.start) price = tier.price;
+  for (const tier of [...tiered.tiers].sort((a, b) => a.start - b.start))
+    if (totalInput > tier.start) price = tier.price;
   return price;
 }

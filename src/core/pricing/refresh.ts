@@ -18,7 +18,10 @@ interface CachedPrices {
   data: unknown[];
 }
 
-export type FetchLike = (url: string, init: { signal: AbortSignal }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+export type FetchLike = (
+  url: string,
+  init: { signal: AbortSignal },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 export interface RefreshOutcome {
   /** 'fetched' (network), 'cached' (a fresh enough cache file), 'failed' (kept what was active). */
@@ -78,7 +81,12 @@ export async function refreshPrices(
   }
   if (opts.network === false) {
     // A window that does not write the index uses what the writing window fetched, never the network.
-    if (!cached) return { outcome: 'failed', fetched_at: null, message: 'no refreshed price data yet (the window that writes the index fetches it)' };
+    if (!cached)
+      return {
+        outcome: 'failed',
+        fetched_at: null,
+        message: 'no refreshed price data yet (the window that writes the index fetches it)',
+      };
     try {
       return await use(cached, 'cached', `price data from ${cached.fetched_at} (cached by the writing window)`);
     } catch (err) {
@@ -103,12 +111,20 @@ export async function refreshPrices(
     const why = (err as Error).name === 'AbortError' ? 'timed out' : (err as Error).message;
     if (cached) {
       try {
-        return { ...(await use(cached, 'cached', '')), outcome: 'failed', message: `price refresh failed (${why}); using the cached data from ${cached.fetched_at}` };
+        return {
+          ...(await use(cached, 'cached', '')),
+          outcome: 'failed',
+          message: `price refresh failed (${why}); using the cached data from ${cached.fetched_at}`,
+        };
       } catch {
         // fall through: the bundled data stays
       }
     }
-    return { outcome: 'failed', fetched_at: priceSource.fetched_at, message: `price refresh failed (${why}); using ${priceSource.label}` };
+    return {
+      outcome: 'failed',
+      fetched_at: priceSource.fetched_at,
+      message: `price refresh failed (${why}); using ${priceSource.label}`,
+    };
   } finally {
     clearTimeout(timer);
   }

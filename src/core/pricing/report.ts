@@ -74,7 +74,10 @@ export interface DailyRow extends CostRow {
 }
 
 /** Every counted request bucketed by the calendar day of its timestamp in `tz`; days in order. Rows without a time are under "unknown". */
-export function daily(store: Store, tz: string = systemTimeZone()): { time_zone: string; price_data: string; days: DailyRow[] } {
+export function daily(
+  store: Store,
+  tz: string = systemTimeZone(),
+): { time_zone: string; price_data: string; days: DailyRow[] } {
   const zone = checkTimeZone(tz);
   const fmtCache = new Map<string, Intl.DateTimeFormat>();
   const days = new Map<string, { total: CostRow; agents: Map<string, CostRow>; models: Map<string, CostRow> }>();
@@ -117,7 +120,13 @@ export interface ExplainLine {
   /** Per million tokens, as applied (null when the figure is the agent's own or there is none). */
   unit_prices: UnitPrices | null;
   /** tokens × unit price per kind, in USD (null without unit prices). */
-  parts_usd: { input: number; output: number; cache_read: number; cache_write_5m: number; cache_write_1h: number } | null;
+  parts_usd: {
+    input: number;
+    output: number;
+    cache_read: number;
+    cache_write_5m: number;
+    cache_write_1h: number;
+  } | null;
   cost_usd: number;
 }
 
@@ -127,7 +136,9 @@ export interface ExplainModel extends CostRow {
 }
 
 export interface Explanation {
-  target: { kind: 'session'; session_id: string; title: string | null; framework: string; sessions: string[] } | { kind: 'branch'; git_dir: string; branch: string; sessions: string[] };
+  target:
+    | { kind: 'session'; session_id: string; title: string | null; framework: string; sessions: string[] }
+    | { kind: 'branch'; git_dir: string; branch: string; sessions: string[] };
   price_data: string;
   totals: CostRow;
   models: ExplainModel[];
@@ -143,7 +154,7 @@ export const PRICING_RULES = [
   'Each request is priced on its own at its timestamp: a long-context tier prices the whole request at the higher rate when its input crosses the threshold.',
   'Input as the providers count it = fresh input + cache reads + cache writes; cache reads and writes are priced at their own rates.',
   'Cache writes: the 5-minute part at the cache-write rate (Anthropic 1.25× input), the 1-hour part at the 1-hour rate (2× input).',
-  'A fast-speed request costs the model\'s fast multiplier × the standard price; a fast request of a model without a known multiplier is unpriced.',
+  "A fast-speed request costs the model's fast multiplier × the standard price; a fast request of a model without a known multiplier is unpriced.",
   'A model without a price is "unpriced" (its tokens count, its cost is not $0), unless the agent recorded its own cost for the request.',
 ];
 
@@ -155,16 +166,36 @@ function explainRows(rows: UsageFacts[], overrides: PriceOverrides | null): Expl
     if (!m) models.set(modelId, (m = { total: emptyCost(), lines: new Map() }));
     addTo(m.total, r);
     const p = priceRequest({
-      framework: r.framework, model: r.model, provider: r.provider, vendor_cost_usd: r.vendor_cost_usd, request_count: r.request_count,
-      speed: r.speed, ts: r.ts, overrides,
-      tokens: { input: r.input, output: r.output, cache_read: r.cache_read, cache_write: r.cache_write, cache_write_1h: r.cache_write_1h },
+      framework: r.framework,
+      model: r.model,
+      provider: r.provider,
+      vendor_cost_usd: r.vendor_cost_usd,
+      request_count: r.request_count,
+      speed: r.speed,
+      ts: r.ts,
+      overrides,
+      tokens: {
+        input: r.input,
+        output: r.output,
+        cache_read: r.cache_read,
+        cache_write: r.cache_write,
+        cache_write_1h: r.cache_write_1h,
+      },
     });
     const rule = r.price_rule ?? p.rule;
     const unit = r.priced && rule === p.rule ? (p.unit_prices ?? null) : null;
     const key = `${rule}\0${JSON.stringify(unit)}`;
     let line = m.lines.get(key);
     if (!line) {
-      line = { rule, requests: 0, priced: !!r.priced, tokens: { input: 0, output: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0 }, unit_prices: unit, parts_usd: null, cost_usd: 0 };
+      line = {
+        rule,
+        requests: 0,
+        priced: !!r.priced,
+        tokens: { input: 0, output: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0 },
+        unit_prices: unit,
+        parts_usd: null,
+        cost_usd: 0,
+      };
       m.lines.set(key, line);
     }
     line.requests += r.request_count;
@@ -195,14 +226,24 @@ function explainRows(rows: UsageFacts[], overrides: PriceOverrides | null): Expl
   return out.sort((a, b) => b.cost_usd - a.cost_usd);
 }
 
-function finish(target: Explanation['target'], rows: UsageFacts[], overrides: PriceOverrides | null, agentUsd: number | null): Explanation {
+function finish(
+  target: Explanation['target'],
+  rows: UsageFacts[],
+  overrides: PriceOverrides | null,
+  agentUsd: number | null,
+): Explanation {
   const totals = emptyCost();
   for (const r of rows) addTo(totals, r);
   const models = explainRows(rows, overrides);
-  const unpriced = models.flatMap((m) => m.lines.filter((l) => !l.priced).map((l) => ({ model: m.model, requests: l.requests, reason: l.rule })));
+  const unpriced = models.flatMap((m) =>
+    m.lines.filter((l) => !l.priced).map((l) => ({ model: m.model, requests: l.requests, reason: l.rule })),
+  );
   const used = new Set(rows.map((r) => r.price_rule ?? ''));
   const rules = [...PRICING_RULES];
-  if ([...used].some((r) => r.includes('your price override'))) rules.push('Your price overrides (agentHandler.pricing.overrides) win over the price data for the models they name.');
+  if ([...used].some((r) => r.includes('your price override')))
+    rules.push(
+      'Your price overrides (agentHandler.pricing.overrides) win over the price data for the models they name.',
+    );
   // Without a session-wide figure, the agent's per-request figures (OpenCode `cost`, OTLP `cost_usd`)
   // are compared with ours over the same requests.
   let agent = compareWithAgent(totals.cost_usd, agentUsd);
@@ -220,7 +261,12 @@ function finish(target: Explanation['target'], rows: UsageFacts[], overrides: Pr
 }
 
 /** Explains a session's cost with its subagents' (its rollup), or null when there is no such session. */
-export function explainSession(store: Store, sessionId: string, overrides: PriceOverrides | null = null, sessions?: SessionView[]): Explanation | null {
+export function explainSession(
+  store: Store,
+  sessionId: string,
+  overrides: PriceOverrides | null = null,
+  sessions?: SessionView[],
+): Explanation | null {
   const views = sessions ?? listSessions(store);
   const byId = new Map(views.map((v) => [v.session_id, v]));
   const s = byId.get(sessionId);
@@ -236,11 +282,21 @@ export function explainSession(store: Store, sessionId: string, overrides: Price
   };
   visit(s);
   const rows = all<UsageFacts>(store.db, `${FACTS} AND ${ofSessionFiles('u.file_id', ids.length)}`, ids);
-  return finish({ kind: 'session', session_id: s.session_id, title: s.title, framework: s.framework, sessions: ids }, rows, overrides, s.agent_cost_usd);
+  return finish(
+    { kind: 'session', session_id: s.session_id, title: s.title, framework: s.framework, sessions: ids },
+    rows,
+    overrides,
+    s.agent_cost_usd,
+  );
 }
 
 /** Explains a branch's cost: the same requests as branchSummary. */
-export function explainBranch(store: Store, gitDir: string, branch: string, overrides: PriceOverrides | null = null): Explanation {
+export function explainBranch(
+  store: Store,
+  gitDir: string,
+  branch: string,
+  overrides: PriceOverrides | null = null,
+): Explanation {
   const rows = all<UsageFacts>(
     store.db,
     `${FACTS} AND u.branch = ? AND u.session_id IN (SELECT s.session_id FROM sessions s JOIN cwd_info c ON c.cwd = s.cwd WHERE c.git_dir = ?)`,

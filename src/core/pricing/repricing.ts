@@ -52,7 +52,11 @@ export function repriceAll(store: RequestStore, price: PriceStoredRow, costFigur
  * shared among them by token count, labelled as the agent's. Runs for the given top-level
  * sessions (and their subagents); returns the sessions whose rows changed. docs/accounting.md, "Pricing".
  */
-export function fillFromAgentFigures(store: RequestStore, sessionIds: Iterable<string>, costFigureName: CostFigureName): Set<string> {
+export function fillFromAgentFigures(
+  store: RequestStore,
+  sessionIds: Iterable<string>,
+  costFigureName: CostFigureName,
+): Set<string> {
   const changed = new Set<string>();
   for (const root of rootSessions(store, sessionIds)) {
     const agent = agentModelCosts(store, root);
@@ -67,7 +71,9 @@ export function fillFromAgentFigures(store: RequestStore, sessionIds: Iterable<s
       const filled = list.filter((r) => r.price_rule?.startsWith(AGENT_FILL_RULE));
       const gaps = list.filter((r) => !r.priced || r.price_rule?.startsWith(AGENT_FILL_RULE));
       if (!gaps.length) continue;
-      const pricedSum = list.filter((r) => r.priced && !r.price_rule?.startsWith(AGENT_FILL_RULE)).reduce((a, r) => a + (r.cost_usd ?? 0), 0);
+      const pricedSum = list
+        .filter((r) => r.priced && !r.price_rule?.startsWith(AGENT_FILL_RULE))
+        .reduce((a, r) => a + (r.cost_usd ?? 0), 0);
       const agentCost = costs[model];
       const gap = typeof agentCost === 'number' ? agentCost - pricedSum : 0;
       const tokens = gaps.reduce((a, r) => a + r.tokens, 0);

@@ -24,12 +24,15 @@ export function sanitizeOverrides(raw: unknown): { overrides: PriceOverrides; pr
   const overrides: PriceOverrides = {};
   const problems: string[] = [];
   if (raw === null || raw === undefined) return { overrides, problems };
-  if (typeof raw !== 'object' || Array.isArray(raw)) return { overrides, problems: ['agentHandler.pricing.overrides must be an object keyed by model id'] };
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    return { overrides, problems: ['agentHandler.pricing.overrides must be an object keyed by model id'] };
   const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
   for (const [model, value] of Object.entries(raw as Record<string, unknown>)) {
     const v = value as Record<string, unknown> | null;
     if (!v || typeof v !== 'object' || !ok(v.input) || !ok(v.output)) {
-      problems.push(`price override for ${model} ignored: it needs numeric "input" and "output" prices per million tokens`);
+      problems.push(
+        `price override for ${model} ignored: it needs numeric "input" and "output" prices per million tokens`,
+      );
       continue;
     }
     const o: PriceOverride = { input: v.input as number, output: v.output as number };
@@ -60,4 +63,3 @@ export function compareWithAgent(ours: number, agent: number | null): AgentCompa
   const diff = agent === 0 ? (ours === 0 ? 0 : 100) : ((ours - agent) / agent) * 100;
   return { ours_usd: ours, agent_usd: agent, difference_pct: diff, differs: Math.abs(diff) > 1 };
 }
-

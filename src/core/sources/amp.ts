@@ -101,7 +101,8 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
   if (cwd) head.cwd = cwd;
   const repo = isObject(tree.repository) ? tree.repository : {};
   // Only the thread's start is recorded: every request of the thread gets that branch.
-  const branch = typeof repo.ref === 'string' && repo.ref.startsWith('refs/heads/') ? repo.ref.slice('refs/heads/'.length) : null;
+  const branch =
+    typeof repo.ref === 'string' && repo.ref.startsWith('refs/heads/') ? repo.ref.slice('refs/heads/'.length) : null;
   if (branch) head.git_branch = branch;
   const github = githubRepo(repo.url);
   if (github) head.github_repo = github;
@@ -115,7 +116,8 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
   // Older threads keep their usage in `usageLedger.events[]` (tokens and credits per request, linked
   // to the assistant message by `toMessageId`); when present it is the request list and the linked
   // message only adds its cache counts (ccusage: the ledger takes precedence over messages[].usage).
-  const ledger = isObject(doc.usageLedger) && Array.isArray(doc.usageLedger.events) ? doc.usageLedger.events.filter(isObject) : [];
+  const ledger =
+    isObject(doc.usageLedger) && Array.isArray(doc.usageLedger.events) ? doc.usageLedger.events.filter(isObject) : [];
   const links: { pr?: string; issue?: string } = {};
   const scan = (v: unknown) => collectGithubLinks(links, v);
 
@@ -137,7 +139,14 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
         out.push({ kind: 'turn', ts: ts ?? lastTs, state: 'waiting_model' });
         return;
       }
-      const text = (typeof m.content === 'string' ? m.content : blocks.filter((b) => b.type === 'text' && typeof b.text === 'string').map((b) => b.text as string).join('\n')).trim();
+      const text = (
+        typeof m.content === 'string'
+          ? m.content
+          : blocks
+              .filter((b) => b.type === 'text' && typeof b.text === 'string')
+              .map((b) => b.text as string)
+              .join('\n')
+      ).trim();
       if (!text) return;
       scan(text);
       out.push({ kind: 'user_prompt', ts: ts ?? lastTs, text, run_start: false });
@@ -154,7 +163,8 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
     }
     const blocks = Array.isArray(m.content) ? m.content.filter(isObject) : [];
     for (const b of blocks) {
-      if (b.type === 'tool_use' && typeof b.id === 'string') out.push({ kind: 'tool_call', ts, id: b.id, name: str(b.name) ?? 'unknown' });
+      if (b.type === 'tool_use' && typeof b.id === 'string')
+        out.push({ kind: 'tool_call', ts, id: b.id, name: str(b.name) ?? 'unknown' });
       else if (b.type === 'text') scan(b.text);
     }
     const msgModel = (usage && str(usage.model)) || str(m.model) || null;
@@ -162,7 +172,10 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
     const key = messageKey(threadId, m.messageId, index);
     if (usage) {
       const tokens = ampTokens(usage);
-      context = typeof usage.totalInputTokens === 'number' && usage.totalInputTokens > 0 ? usage.totalInputTokens : contextTokens(tokens);
+      context =
+        typeof usage.totalInputTokens === 'number' && usage.totalInputTokens > 0
+          ? usage.totalInputTokens
+          : contextTokens(tokens);
       if (!ledger.length && totalTokenCounts(tokens) > 0) {
         out.push({
           kind: 'usage',
@@ -181,12 +194,15 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
     const state = isObject(m.state) ? m.state : null;
     if (state?.type === 'streaming') out.push({ kind: 'turn', ts, state: 'waiting_model' });
     else if (state?.type === 'cancelled') out.push({ kind: 'turn', ts, state: 'ended' });
-    else if (state?.type === 'complete') out.push({ kind: 'turn', ts, state: state.stopReason === 'tool_use' ? 'tool_running' : 'ended' });
+    else if (state?.type === 'complete')
+      out.push({ kind: 'turn', ts, state: state.stopReason === 'tool_use' ? 'tool_running' : 'ended' });
   });
 
   // The ledger's requests, each with the cache counts of the message it produced.
   const byMessageId = new Map<string, Rec>();
-  for (const m of messages) if (m.role === 'assistant' && isObject(m.usage) && m.messageId !== undefined) byMessageId.set(String(m.messageId), m.usage);
+  for (const m of messages)
+    if (m.role === 'assistant' && isObject(m.usage) && m.messageId !== undefined)
+      byMessageId.set(String(m.messageId), m.usage);
   ledger.forEach((ev, index) => {
     const tokens = isObject(ev.tokens) ? ev.tokens : {};
     const linked = ev.toMessageId !== undefined && ev.toMessageId !== null ? String(ev.toMessageId) : null;
@@ -201,7 +217,10 @@ export function ampEvents(doc: Rec, threadId: string): AgentEvent[] {
     if (totalTokenCounts(t) === 0) return;
     const evModel = str(ev.model) || null;
     if (evModel) model = evModel; // the session's model is its last request's
-    const key = linked !== null ? messageKey(threadId, linked, -1) : { dedup: `amp:${threadId}:ledger:${str(ev.id) ?? index}`, message: null };
+    const key =
+      linked !== null
+        ? messageKey(threadId, linked, -1)
+        : { dedup: `amp:${threadId}:ledger:${str(ev.id) ?? index}`, message: null };
     out.push({
       kind: 'usage',
       ts: str(ev.timestamp) ?? null,
@@ -252,5 +271,3 @@ function githubRepo(url: unknown): string | null {
 function msToIso(v: unknown): string | null {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? new Date(v).toISOString() : null;
 }
-
-

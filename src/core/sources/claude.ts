@@ -60,7 +60,9 @@ export const claudeAdapter: LineSourceAdapter = {
 
   roots(e: SourceEnv): string[] {
     // CLAUDE_CONFIG_DIR moves the whole root; ccusage also accepts a comma-separated list there.
-    const overrides = (e.env.CLAUDE_CONFIG_DIR ?? '').split(',').map((dir) => (dir.trim() ? osPath(e).resolve(dir.trim()) : null));
+    const overrides = (e.env.CLAUDE_CONFIG_DIR ?? '')
+      .split(',')
+      .map((dir) => (dir.trim() ? osPath(e).resolve(dir.trim()) : null));
     return agentRoots(e, claudeAdapter, { overrides });
   },
 
@@ -156,7 +158,8 @@ function claudeRecordEvents(rec: Rec, file: DiscoveredFile): AgentEvent[] {
   }
   // In a subagent's file `sessionId` names the parent: there it marks nothing.
   const copiedFrom = isSubagentFile ? undefined : copiedOrigin(rec, sessionId, file.session_id);
-  if (copiedFrom && (rec.type === 'user' || rec.type === 'assistant' || rec.type === 'system')) setMeta('forked_from_session_id', copiedFrom);
+  if (copiedFrom && (rec.type === 'user' || rec.type === 'assistant' || rec.type === 'system'))
+    setMeta('forked_from_session_id', copiedFrom);
   if (isSubagentFile && str(rec.agentId)) setMeta('agent_id', str(rec.agentId));
   setMeta('cwd', str(rec.cwd) || undefined);
   // A copy was written by the origin's process: its version says nothing about this session's runs.
@@ -175,7 +178,8 @@ function claudeRecordEvents(rec: Rec, file: DiscoveredFile): AgentEvent[] {
       const subtype = str(rec.subtype);
       if (subtype === 'compact_boundary') out.push({ kind: 'compaction', ts });
       else if (subtype === 'api_error') out.push({ kind: 'api_error', ts, ...copied(copiedFrom) });
-      else if ((subtype === 'turn_duration' || subtype === 'stop_hook_summary') && main) out.push({ kind: 'turn', ts, state: 'ended' });
+      else if ((subtype === 'turn_duration' || subtype === 'stop_hook_summary') && main)
+        out.push({ kind: 'turn', ts, state: 'ended' });
       break;
     }
     case 'summary':
@@ -205,7 +209,8 @@ function claudeRecordEvents(rec: Rec, file: DiscoveredFile): AgentEvent[] {
       if (isObject(rec.modelUsage)) {
         const costs: Record<string, number> = {};
         for (const [model, u] of Object.entries(rec.modelUsage)) {
-          if (isObject(u) && typeof u.costUSD === 'number' && Number.isFinite(u.costUSD) && u.costUSD >= 0) costs[model] = u.costUSD;
+          if (isObject(u) && typeof u.costUSD === 'number' && Number.isFinite(u.costUSD) && u.costUSD >= 0)
+            costs[model] = u.costUSD;
         }
         setMeta('agent_model_costs', costs);
       }
@@ -273,9 +278,10 @@ function assistantEvents(
     // One response = one (message.id, requestId). Without a requestId (gateways, old versions)
     // the message id alone is trusted only inside the session that made it: a marked copy's key
     // is its origin's, so it meets the original.
-    const dedupKey = messageId && requestId
-      ? `${messageId}:${requestId}`
-      : `local:${copiedFrom ?? file.session_id}:${messageId ?? str(rec.uuid) ?? ts}`;
+    const dedupKey =
+      messageId && requestId
+        ? `${messageId}:${requestId}`
+        : `local:${copiedFrom ?? file.session_id}:${messageId ?? str(rec.uuid) ?? ts}`;
     const tokens = claudeTokens(usage);
     out.push({
       kind: 'usage',

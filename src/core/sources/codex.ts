@@ -125,7 +125,13 @@ export const codexAdapter: LineSourceAdapter = {
       const rel = path.relative(path.join(root, dir), filePath);
       if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
       const m = ROLLOUT_ID.exec(base);
-      return { path: filePath, root, session_id: m ? m[1].toLowerCase() : null, parent_session_id: null, agent_id: null };
+      return {
+        path: filePath,
+        root,
+        session_id: m ? m[1].toLowerCase() : null,
+        parent_session_id: null,
+        agent_id: null,
+      };
     }
     return null;
   },
@@ -200,7 +206,14 @@ function tupleOf(u: unknown): Tuple | null {
   const input = num(u.input_tokens);
   const output = num(u.output_tokens);
   const total = num(u.total_tokens) || input + output;
-  return [input, num(u.cached_input_tokens), num(u.cache_write_input_tokens), output, num(u.reasoning_output_tokens), total];
+  return [
+    input,
+    num(u.cached_input_tokens),
+    num(u.cache_write_input_tokens),
+    output,
+    num(u.reasoning_output_tokens),
+    total,
+  ];
 }
 
 function sameTuple(a: Tuple | null | undefined, b: Tuple | null | undefined): boolean {
@@ -241,7 +254,13 @@ export function codexTokens(u: Tuple): TokenCounts {
   const [input, cached, write, output] = u;
   const cacheRead = Math.min(cached, input);
   const cacheWrite = Math.min(write, input - cacheRead);
-  return { input: input - cacheRead - cacheWrite, output, cache_read: cacheRead, cache_write: cacheWrite, cache_write_1h: 0 };
+  return {
+    input: input - cacheRead - cacheWrite,
+    output,
+    cache_read: cacheRead,
+    cache_write: cacheWrite,
+    cache_write_1h: 0,
+  };
 }
 
 /** Tokens in the model's context after a response, as Codex computes it: total − reasoning. */
@@ -362,7 +381,11 @@ function threadSpawn(source: unknown): { parent?: string; path?: string; nicknam
   const sub = isObject(source.subagent) ? source.subagent : isObject(source.sub_agent) ? source.sub_agent : null;
   const spawn = sub && isObject(sub.thread_spawn) ? sub.thread_spawn : null;
   if (!spawn) return null;
-  return { parent: str(spawn.parent_thread_id)?.toLowerCase() || undefined, path: str(spawn.agent_path), nickname: str(spawn.agent_nickname) };
+  return {
+    parent: str(spawn.parent_thread_id)?.toLowerCase() || undefined,
+    path: str(spawn.agent_path),
+    nickname: str(spawn.agent_nickname),
+  };
 }
 
 function isoMs(t: string | undefined): number | null {
@@ -415,7 +438,8 @@ function turnStart(st: CodexState, turnId: string | null, startedAt: number | nu
     return;
   }
   // Ids that are not UUIDv7 (older builds): a task_started that started in or after the fork's second.
-  if (isTaskStart && since !== null && startedAt !== null && startedAt * 1000 >= Math.floor(since / 1000) * 1000) endReplay(st);
+  if (isTaskStart && since !== null && startedAt !== null && startedAt * 1000 >= Math.floor(since / 1000) * 1000)
+    endReplay(st);
 }
 
 function eventMsg(p: Rec, ts: string | null, st: CodexState, out: AgentEvent[], setMeta: SetMeta): void {
@@ -443,7 +467,9 @@ function eventMsg(p: Rec, ts: string | null, st: CodexState, out: AgentEvent[], 
       const item = isObject(p.item) ? p.item : null;
       if (own && item && item.type === 'UserMessage' && Array.isArray(item.content)) {
         const text = item.content
-          .filter((c): c is Rec => isObject(c) && typeof c.text === 'string' && (c.type === 'text' || c.type === 'Text'))
+          .filter(
+            (c): c is Rec => isObject(c) && typeof c.text === 'string' && (c.type === 'text' || c.type === 'Text'),
+          )
           .map((c) => c.text as string)
           .join('\n');
         prompt(text, 'i', ts, st, out, setMeta);
@@ -477,7 +503,14 @@ function turn(ts: string | null, state: TurnEvent['state']): TurnEvent {
   return { kind: 'turn', ts, state };
 }
 
-function prompt(raw: string, src: 'e' | 'i', ts: string | null, st: CodexState, out: AgentEvent[], setMeta: SetMeta): void {
+function prompt(
+  raw: string,
+  src: 'e' | 'i',
+  ts: string | null,
+  st: CodexState,
+  out: AgentEvent[],
+  setMeta: SetMeta,
+): void {
   const text = raw.trim();
   if (!text || NOT_A_PROMPT.some((p) => text.startsWith(p))) return;
   // Builds that write both `user_message` and `item_completed` for one prompt: counted once.
@@ -512,7 +545,12 @@ function responseItem(p: Rec, ts: string | null, out: AgentEvent[], setMeta: Set
     case 'web_search_call': {
       // Run by the API during the response: the turn keeps waiting for the model.
       const action = isObject(p.action) ? JSON.stringify(p.action) : '';
-      out.push({ kind: 'tool_call', ts, id: str(p.call_id) ?? str(p.id) ?? `web_search:${ts ?? ''}:${action}`, name: 'web_search' });
+      out.push({
+        kind: 'tool_call',
+        ts,
+        id: str(p.call_id) ?? str(p.id) ?? `web_search:${ts ?? ''}:${action}`,
+        name: 'web_search',
+      });
       break;
     }
     case 'function_call_output':

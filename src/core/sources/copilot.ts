@@ -296,7 +296,8 @@ function copilotRecordEvents(rec: Rec, ctx: LineContext): AgentEvent[] {
       if (isObject(data.codeChanges)) {
         // Lines changed over the session (not per process): the last shutdown's figure stands.
         if (typeof data.codeChanges.linesAdded === 'number') setMeta('agent_lines_added', data.codeChanges.linesAdded);
-        if (typeof data.codeChanges.linesRemoved === 'number') setMeta('agent_lines_removed', data.codeChanges.linesRemoved);
+        if (typeof data.codeChanges.linesRemoved === 'number')
+          setMeta('agent_lines_removed', data.codeChanges.linesRemoved);
       }
       st.running = [];
       turn('ended');
@@ -345,7 +346,12 @@ function titleText(v: unknown): string | undefined {
  * OpenAI-style `prompt_tokens`), so fresh input is the rest. Should a record ever give fewer input
  * tokens than cache tokens, its input cannot include them and is taken as fresh already.
  */
-export function copilotTokens(inputTokens: number, outputTokens: number, cacheRead: number, cacheWrite: number): TokenCounts {
+export function copilotTokens(
+  inputTokens: number,
+  outputTokens: number,
+  cacheRead: number,
+  cacheWrite: number,
+): TokenCounts {
   const cached = cacheRead + cacheWrite;
   return {
     input: inputTokens >= cached ? inputTokens - cached : inputTokens,
@@ -449,7 +455,14 @@ function pendingTotals(meta: MetaEvent, pending: boolean): void {
  * A `session.shutdown`: what this process spent per model, less what per-request rows counted.
  * Returns whether it carried token totals.
  */
-function shutdownUsage(rec: Rec, data: Rec, ts: string | null, sessionKey: string, st: CopilotState, out: AgentEvent[]): boolean {
+function shutdownUsage(
+  rec: Rec,
+  data: Rec,
+  ts: string | null,
+  sessionKey: string,
+  st: CopilotState,
+  out: AgentEvent[],
+): boolean {
   const metrics = isObject(data.modelMetrics) ? data.modelMetrics : null;
   const snapshot: Record<string, Snap> = {};
   if (metrics) {
@@ -467,7 +480,9 @@ function shutdownUsage(rec: Rec, data: Rec, ts: string | null, sessionKey: strin
   const cumulative =
     prev !== undefined &&
     Object.keys(prev).length > 0 &&
-    Object.entries(prev).every(([model, p]) => snapshot[model] !== undefined && FIELDS.every((f) => snapshot[model][f] >= p[f]));
+    Object.entries(prev).every(
+      ([model, p]) => snapshot[model] !== undefined && FIELDS.every((f) => snapshot[model][f] >= p[f]),
+    );
   const counted = st.since_shutdown ?? {};
   const eventId = str(rec.id) ?? ts ?? 'shutdown';
   for (const [model, snap] of Object.entries(snapshot)) {
@@ -535,7 +550,10 @@ export function parseFlatYaml(text: string): Record<string, string> {
     let rest = (m[2] ?? '').trim();
     // The lines that belong to this key: more indented ones (or blank ones between them).
     const body: string[] = [];
-    while (i < lines.length && (indented(lines[i]) || (lines[i].trim() === '' && i + 1 < lines.length && indented(lines[i + 1])))) {
+    while (
+      i < lines.length &&
+      (indented(lines[i]) || (lines[i].trim() === '' && i + 1 < lines.length && indented(lines[i + 1])))
+    ) {
       body.push(lines[i]);
       i++;
     }
@@ -550,7 +568,8 @@ export function parseFlatYaml(text: string): Record<string, string> {
     } else if (rest === '') {
       // A nested mapping or list, or a plain scalar on the next lines.
       const first = body.find((l) => l.trim() !== '')?.trim() ?? '';
-      value = !first || first.startsWith('- ') || first === '-' || /^[^'"][^:]*:(\s|$)/.test(first) ? null : plain(body);
+      value =
+        !first || first.startsWith('- ') || first === '-' || /^[^'"][^:]*:(\s|$)/.test(first) ? null : plain(body);
     } else {
       value = plain([rest, ...body]);
     }
@@ -604,7 +623,23 @@ function singleQuoted(s: string): string | null {
   return null; // unterminated
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', '"': '"', '\\': '\\', '/': '/', ' ': ' ', e: '\x1b', b: '\b', f: '\f', a: '\x07', v: '\v', N: '\u0085', _: '\u00a0' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '0': '\0',
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  ' ': ' ',
+  e: '\x1b',
+  b: '\b',
+  f: '\f',
+  a: '\x07',
+  v: '\v',
+  N: '\u0085',
+  _: '\u00a0',
+};
 
 function doubleQuoted(s: string): string | null {
   // Fold raw line breaks first (an escaped break `\` + newline joins without a space).

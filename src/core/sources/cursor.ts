@@ -39,7 +39,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CHAT_FILES = new Set(['store.db', 'store.db-wal', 'store.db-shm', 'meta.json']);
 
 /** Tags of context the CLI puts in user messages (not typed by the person). */
-const CONTEXT_TAGS = /^<(user_info|system_reminder|system-reminder|attached_files|additional_data|environment_details)>/;
+const CONTEXT_TAGS =
+  /^<(user_info|system_reminder|system-reminder|attached_files|additional_data|environment_details)>/;
 
 export const cursorAdapter: DocumentSourceAdapter = {
   id: 'cursor',
@@ -117,7 +118,9 @@ export interface CursorStore {
 }
 
 export function readStore(db: Database): CursorStore {
-  const tables = new Set((db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values ?? []).map((r) => String(r[0])));
+  const tables = new Set(
+    (db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values ?? []).map((r) => String(r[0])),
+  );
   if (!tables.has('blobs')) throw new Error('not a cursor-agent store (no blobs table)');
   let agent: Rec = {};
   let agentError: string | null = null;
@@ -272,7 +275,8 @@ export function cursorEvents(
 
   const skipReasons: string[] = [];
   if (chat.malformed) skipReasons.push(`${chat.malformed} blob(s) starting with "{" that are not JSON objects`);
-  if (chat.binary) skipReasons.push(`${chat.binary} binary (protobuf turn-graph) blob(s) not read; their messages are the JSON blobs`);
+  if (chat.binary)
+    skipReasons.push(`${chat.binary} binary (protobuf turn-graph) blob(s) not read; their messages are the JSON blobs`);
   if (chat.agentError) skipReasons.push(chat.agentError);
   return { events: out, skipped: chat.malformed + chat.binary + (chat.agentError ? 1 : 0), skipReasons };
 }

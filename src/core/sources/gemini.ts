@@ -66,7 +66,12 @@ export const geminiAdapter: DocumentSourceAdapter = {
     const parts = rel.split(path.sep);
     const name = parts[parts.length - 1];
     // <project>/chats/session-*.jsonl | session-*.json
-    if (parts.length === 3 && parts[1] === 'chats' && name.startsWith('session-') && (name.endsWith('.jsonl') || name.endsWith('.json'))) {
+    if (
+      parts.length === 3 &&
+      parts[1] === 'chats' &&
+      name.startsWith('session-') &&
+      (name.endsWith('.jsonl') || name.endsWith('.json'))
+    ) {
       // The name holds only the first 8 characters of the session id: the document says the rest.
       return { path: filePath, root, session_id: null, parent_session_id: null, agent_id: null };
     }
@@ -164,7 +169,16 @@ export interface GeminiReplay {
 }
 
 function newReplay(): GeminiReplay {
-  return { sessionId: null, summary: null, list: new Map(), history: new Map(), activity: [], runs: 0, skipped: 0, links: {} };
+  return {
+    sessionId: null,
+    summary: null,
+    list: new Map(),
+    history: new Map(),
+    activity: [],
+    runs: 0,
+    skipped: 0,
+    links: {},
+  };
 }
 
 /** Replays the lines of a .jsonl chat in order; a line that is not a known record is skipped and counted. */
@@ -287,7 +301,11 @@ function appendMessage(r: GeminiReplay, rec: Rec, direct: boolean, st: { resumed
   if (Array.isArray(rec.toolCalls)) {
     for (const tc of rec.toolCalls) {
       if (!isObject(tc) || typeof tc.id !== 'string') continue;
-      h.tool_calls.set(tc.id, { name: str(tc.name) ?? 'unknown', status: str(tc.status) ?? null, ts: str(tc.timestamp) ?? ts });
+      h.tool_calls.set(tc.id, {
+        name: str(tc.name) ?? 'unknown',
+        status: str(tc.status) ?? null,
+        ts: str(tc.timestamp) ?? ts,
+      });
       collectGithubLinks(r.links, tc.resultDisplay);
       collectGithubLinks(r.links, tc.result);
     }
@@ -315,7 +333,10 @@ export function geminiTokens(t: Rec): TokenCounts {
   };
 }
 
-export function geminiEvents(r: GeminiReplay, o: { sessionId: string; cwd: string | null; subagent: boolean }): AgentEvent[] {
+export function geminiEvents(
+  r: GeminiReplay,
+  o: { sessionId: string; cwd: string | null; subagent: boolean },
+): AgentEvent[] {
   const out: AgentEvent[] = [];
   const first = r.activity[0] ?? null;
   const head: MetaEvent = { kind: 'meta', ts: first, session_id: o.sessionId };
@@ -389,7 +410,8 @@ export function geminiEvents(r: GeminiReplay, o: { sessionId: string; cwd: strin
  * still streaming) says nothing: the message before it decides.
  */
 function turnAfter(h: MessageHistory, current: Rec): 'waiting_model' | 'tool_running' | 'ended' | null {
-  if (h.type === 'user') return hasFunctionResponse(current.content) || promptText(current) !== null ? 'waiting_model' : null;
+  if (h.type === 'user')
+    return hasFunctionResponse(current.content) || promptText(current) !== null ? 'waiting_model' : null;
   if (h.type === 'error') return 'ended';
   if (h.type !== 'gemini') return null;
   const calls = [...h.tool_calls.values()];
@@ -425,7 +447,6 @@ function hasFunctionResponse(content: unknown): boolean {
   const parts = Array.isArray(content) ? content : [content];
   return parts.some((p) => isObject(p) && p.functionResponse !== undefined);
 }
-
 
 // ---- project root (cwd) ---------------------------------------------------------------------------
 

@@ -91,9 +91,15 @@ export const opencodeAdapter: DocumentSourceAdapter & { ignoreDirs(root: string)
    */
   ignoreDirs(root: string): string[] {
     return [
-      'snapshot', 'log', 'bin', 'tool-output', 'worktree',
-      path.join('storage', 'message'), path.join('storage', 'part'),
-      path.join('storage', 'session', 'message'), path.join('storage', 'session', 'part'),
+      'snapshot',
+      'log',
+      'bin',
+      'tool-output',
+      'worktree',
+      path.join('storage', 'message'),
+      path.join('storage', 'part'),
+      path.join('storage', 'session', 'message'),
+      path.join('storage', 'session', 'part'),
     ].map((d) => path.join(root, d));
   },
 
@@ -104,7 +110,9 @@ export const opencodeAdapter: DocumentSourceAdapter & { ignoreDirs(root: string)
     if (parts.length === 1) {
       const m = DB_NAME.exec(parts[0]);
       // The -wal and -shm belong to their database's document (signature() covers the WAL).
-      return m ? { path: path.join(root, m[1]), root, session_id: null, parent_session_id: null, agent_id: null } : null;
+      return m
+        ? { path: path.join(root, m[1]), root, session_id: null, parent_session_id: null, agent_id: null }
+        : null;
     }
     // storage/session/<projectID>/<sessionID>.json
     if (parts.length === 4 && parts[0] === 'storage' && parts[1] === 'session' && /^ses_[\w-]+\.json$/.test(parts[3])) {
@@ -205,16 +213,25 @@ export function readDatabase(db: Database): DocumentSession[] {
   }
 
   const skipped = new Map<string, { n: number; reason: string }>();
-  const skip = (sessionId: string, reason: string) => skipped.set(sessionId, { n: (skipped.get(sessionId)?.n ?? 0) + 1, reason });
+  const skip = (sessionId: string, reason: string) =>
+    skipped.set(sessionId, { n: (skipped.get(sessionId)?.n ?? 0) + 1, reason });
   const messages = new Map<string, OcMessage[]>();
-  for (const r of rows(db, 'SELECT id, session_id, time_created, data FROM message ORDER BY session_id, time_created, id')) {
+  for (const r of rows(
+    db,
+    'SELECT id, session_id, time_created, data FROM message ORDER BY session_id, time_created, id',
+  )) {
     const sessionId = String(r.session_id);
     const data = parseObject(r.data);
     if (!data) {
       skip(sessionId, `message ${String(r.id)}: data is not a JSON object`);
       continue;
     }
-    push(messages, sessionId, { id: String(r.id), session_id: sessionId, time_created: numOrNull(r.time_created), data });
+    push(messages, sessionId, {
+      id: String(r.id),
+      session_id: sessionId,
+      time_created: numOrNull(r.time_created),
+      data,
+    });
   }
   const parts = new Map<string, OcPart[]>();
   for (const r of rows(db, 'SELECT id, message_id, session_id, time_created, data FROM part ORDER BY message_id, id')) {
@@ -223,7 +240,12 @@ export function readDatabase(db: Database): DocumentSession[] {
       skip(String(r.session_id), `part ${String(r.id)}: data is not a JSON object`);
       continue;
     }
-    push(parts, String(r.message_id), { id: String(r.id), message_id: String(r.message_id), time_created: numOrNull(r.time_created), data: slimPart(data) });
+    push(parts, String(r.message_id), {
+      id: String(r.id),
+      message_id: String(r.message_id),
+      time_created: numOrNull(r.time_created),
+      data: slimPart(data),
+    });
   }
 
   return sessions.map((s) => ({
@@ -244,7 +266,12 @@ function slimPart(p: Rec): Rec {
       return { type, text: clip(str(p.text)), synthetic: p.synthetic, ignored: p.ignored };
     case 'tool': {
       const st = isObject(p.state) ? p.state : {};
-      return { type, callID: p.callID, tool: p.tool, state: { status: st.status, output: clip(str(st.output)), time: st.time } };
+      return {
+        type,
+        callID: p.callID,
+        tool: p.tool,
+        state: { status: st.status, output: clip(str(st.output)), time: st.time },
+      };
     }
     case 'step-finish':
       return { type, tokens: p.tokens, cost: p.cost, reason: p.reason };
@@ -275,7 +302,10 @@ function partDirs(storage: string, sessionId: string, messageId: string): string
 
 async function jsonFiles(dir: string): Promise<string[]> {
   try {
-    return (await fsp.readdir(dir)).filter((n) => n.endsWith('.json')).sort().map((n) => path.join(dir, n));
+    return (await fsp.readdir(dir))
+      .filter((n) => n.endsWith('.json'))
+      .sort()
+      .map((n) => path.join(dir, n));
   } catch {
     return [];
   }
@@ -332,7 +362,12 @@ async function readLegacySession(file: DiscoveredFile): Promise<DocumentSession>
             skipReason = `${path.basename(pp)}: not a JSON object`;
             continue;
           }
-          push(parts, mid, { id: str(pd.id) ?? path.basename(pp, '.json'), message_id: mid, time_created: null, data: slimPart(pd) });
+          push(parts, mid, {
+            id: str(pd.id) ?? path.basename(pp, '.json'),
+            message_id: mid,
+            time_created: null,
+            data: slimPart(pd),
+          });
         }
       }
     }
@@ -447,7 +482,13 @@ function userEvents(parts: OcPart[], ts: string | null, out: AgentEvent[]): void
   out.push({ kind: 'turn', ts, state: 'waiting_model' });
 }
 
-function assistantEvents(m: OcMessage, parts: OcPart[], ts: string | null, completedTs: string | null, out: AgentEvent[]): void {
+function assistantEvents(
+  m: OcMessage,
+  parts: OcPart[],
+  ts: string | null,
+  completedTs: string | null,
+  out: AgentEvent[],
+): void {
   const d = m.data;
   const modelId = str(d.modelID) ?? null;
   const { provider, model: priceModel } = priceProvider(str(d.providerID) ?? null, modelId);
@@ -565,7 +606,10 @@ export function opencodeTokens(t: unknown): TokenCounts {
  * so the model name alone decides, after a `vendor/` prefix naming a known provider is split off;
  * local runtimes (ollama, lmstudio) keep their id, so they are never priced as a cloud model.
  */
-export function priceProvider(providerId: string | null, modelId: string | null): { provider: string | null; model: string | null } {
+export function priceProvider(
+  providerId: string | null,
+  modelId: string | null,
+): { provider: string | null; model: string | null } {
   if (!providerId) return { provider: null, model: modelId };
   if (LOCAL_PROVIDERS.has(providerId)) return { provider: providerId, model: modelId };
   const known = knownProvider(providerId);

@@ -9,7 +9,16 @@ import { spoolAdapter } from './spool';
 import type { AgentTraits, SourceAdapter, SourceEnv } from './types';
 
 /** Every agent Agent Handler reads. Adding an agent: its adapter file, its fixtures, one line here. */
-export const ADAPTERS: SourceAdapter[] = [claudeAdapter, codexAdapter, geminiAdapter, opencodeAdapter, copilotAdapter, cursorAdapter, ampAdapter, spoolAdapter];
+export const ADAPTERS: SourceAdapter[] = [
+  claudeAdapter,
+  codexAdapter,
+  geminiAdapter,
+  opencodeAdapter,
+  copilotAdapter,
+  cursorAdapter,
+  ampAdapter,
+  spoolAdapter,
+];
 
 export function adapterFor(framework: string): SourceAdapter | undefined {
   return ADAPTERS.find((a) => a.id === framework);

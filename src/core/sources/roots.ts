@@ -65,7 +65,11 @@ export interface FoldersFromEnv {
  * older versions' folders, then the folders the user added for it
  * (`agentHandler.agents.<agent>.extraRoots`), each once.
  */
-export function agentRoots(e: SourceEnv, agent: { readonly id: string; readonly traits: Pick<AgentTraits, 'defaultPaths'> }, fromEnv: FoldersFromEnv = {}): string[] {
+export function agentRoots(
+  e: SourceEnv,
+  agent: { readonly id: string; readonly traits: Pick<AgentTraits, 'defaultPaths'> },
+  fromEnv: FoldersFromEnv = {},
+): string[] {
   const p = osPath(e);
   const roots: string[] = [];
   for (const dir of fromEnv.overrides ?? []) if (dir) roots.push(dir);

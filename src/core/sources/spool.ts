@@ -39,7 +39,8 @@ export function hookStatus(h: Rec): Pick<LiveEvent, 'status' | 'waiting_for'> {
       // idle_prompt ("waiting for your input") is the idle it already is. Gemini: ToolPermission.
       const type = str(h.notification_type) ?? '';
       const message = str(h.message) ?? null;
-      if (type === 'permission_prompt' || type === 'ToolPermission' || type === 'elicitation_dialog') return { status: 'wait', waiting_for: message ?? type };
+      if (type === 'permission_prompt' || type === 'ToolPermission' || type === 'elicitation_dialog')
+        return { status: 'wait', waiting_for: message ?? type };
       if (!type && message && /permission/i.test(message)) return { status: 'wait', waiting_for: message };
       return {};
     }
@@ -64,7 +65,9 @@ function parseOtelLine(rec: Rec): LiveEvent[] | null {
   const at = str(o.timestamp) ?? str(rec.received_at);
   const atMs = at ? Date.parse(at) : NaN;
   if (!sessionId || !Number.isFinite(atMs)) return null;
-  return [{ kind: 'live', ts: at!, session_id: sessionId, source: 'otel', event: str(o.event) ?? 'unknown', at_ms: atMs }];
+  return [
+    { kind: 'live', ts: at!, session_id: sessionId, source: 'otel', event: str(o.event) ?? 'unknown', at_ms: atMs },
+  ];
 }
 
 /** One spool line → the live event it stands for, or null for a line that is not one. */

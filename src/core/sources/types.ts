@@ -159,7 +159,13 @@ export interface LiveProcess {
 }
 
 /** An adapter of append-only JSONL transcripts. */
-export type LineSourceAdapter = SourceAdapter & { format: 'lines'; parseLine(line: string, ctx: LineContext): AgentEvent[] | null };
+export type LineSourceAdapter = SourceAdapter & {
+  format: 'lines';
+  parseLine(line: string, ctx: LineContext): AgentEvent[] | null;
+};
 
 /** An adapter of documents read whole. */
-export type DocumentSourceAdapter = SourceAdapter & { format: 'document'; readDocument(file: DiscoveredFile): Promise<DocumentSession[]> };
+export type DocumentSourceAdapter = SourceAdapter & {
+  format: 'document';
+  readDocument(file: DiscoveredFile): Promise<DocumentSession[]>;
+};

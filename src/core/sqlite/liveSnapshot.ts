@@ -79,7 +79,14 @@ function u32be(b: Uint8Array, off: number): number {
  * for each pair of 32-bit words x0, x1 (in the byte order the magic says),
  * s0 += x0 + s1; s1 += x1 + s0 (mod 2^32).
  */
-export function walChecksum(b: Uint8Array, off: number, len: number, bigEndian: boolean, s0: number, s1: number): [number, number] {
+export function walChecksum(
+  b: Uint8Array,
+  off: number,
+  len: number,
+  bigEndian: boolean,
+  s0: number,
+  s1: number,
+): [number, number] {
   const view = new DataView(b.buffer, b.byteOffset + off, len);
   const little = !bigEndian;
   for (let i = 0; i < len; i += 8) {
@@ -245,9 +252,11 @@ export async function readLiveImage(dbPath: string): Promise<LiveImage> {
     const stampBefore = await fileStamp(dbPath);
     const db = await fsp.readFile(dbPath);
     const wal = await readOrNull(walPath);
-    const headerRead = wal && wal.length >= WAL_HEADER ? Buffer.from(wal.buffer, wal.byteOffset, WAL_HEADER).toString('hex') : '';
+    const headerRead =
+      wal && wal.length >= WAL_HEADER ? Buffer.from(wal.buffer, wal.byteOffset, WAL_HEADER).toString('hex') : '';
     const headerAfter = await walHeader(walPath);
-    const stable = headerBefore === headerRead && headerRead === headerAfter && stampBefore === (await fileStamp(dbPath));
+    const stable =
+      headerBefore === headerRead && headerRead === headerAfter && stampBefore === (await fileStamp(dbPath));
     if (stable || attempt >= READ_ATTEMPTS) return { ...applyWal(db, wal, true), stable };
     // A checkpoint and a WAL restart just happened: the writer is busy; let it get ahead.
     await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS * attempt));
@@ -325,7 +334,9 @@ export async function withLiveSnapshot<T>(
     try {
       snap = await openLiveSnapshot(dbPath);
       const mode = opts.quickCheck ?? 'auto';
-      const check = mode === 'always' || (mode === 'auto' && (!snap.stable || snap.info.db_pages * snap.info.page_size <= QUICK_CHECK_AUTO_BYTES));
+      const check =
+        mode === 'always' ||
+        (mode === 'auto' && (!snap.stable || snap.info.db_pages * snap.info.page_size <= QUICK_CHECK_AUTO_BYTES));
       if (check) {
         const res = snap.db.exec('PRAGMA quick_check');
         const first = res[0]?.values[0]?.[0];
@@ -348,7 +359,10 @@ export async function withLiveSnapshot<T>(
  * `signature()`), with any extra side files (e.g. Cursor's meta.json) folded in. Null when the
  * database file itself is missing.
  */
-export async function liveSignature(dbPath: string, extraFiles: string[] = []): Promise<{ size: number; mtime_ms: number } | null> {
+export async function liveSignature(
+  dbPath: string,
+  extraFiles: string[] = [],
+): Promise<{ size: number; mtime_ms: number } | null> {
   let st;
   try {
     st = await fsp.stat(dbPath);

@@ -16,15 +16,23 @@ export function unresolvedCwds(store: StoreDb): string[] {
   ).map((r) => r.cwd);
 }
 
-export function setCwdInfo(store: StoreDb, cwd: string, info: { git_dir: string | null; toplevel: string | null; github_repo: string | null }): void {
-  store.exec('INSERT OR REPLACE INTO cwd_info(cwd, git_dir, toplevel, github_repo, resolved_at) VALUES (?, ?, ?, ?, ?)', [
-    cwd, info.git_dir, info.toplevel, info.github_repo, new Date().toISOString(),
-  ]);
+export function setCwdInfo(
+  store: StoreDb,
+  cwd: string,
+  info: { git_dir: string | null; toplevel: string | null; github_repo: string | null },
+): void {
+  store.exec(
+    'INSERT OR REPLACE INTO cwd_info(cwd, git_dir, toplevel, github_repo, resolved_at) VALUES (?, ?, ?, ?, ?)',
+    [cwd, info.git_dir, info.toplevel, info.github_repo, new Date().toISOString()],
+  );
   store.markDirty();
 }
 
 /** The (repository, branch) pairs the given sessions worked on, with the working tree to ask git in. */
-export function sessionBranches(store: StoreDb, sessionIds: Iterable<string>): { git_dir: string; toplevel: string; branch: string; head: string | null }[] {
+export function sessionBranches(
+  store: StoreDb,
+  sessionIds: Iterable<string>,
+): { git_dir: string; toplevel: string; branch: string; head: string | null }[] {
   const ids = [...new Set(sessionIds)];
   if (!ids.length) return [];
   return all(
@@ -38,11 +46,17 @@ export function sessionBranches(store: StoreDb, sessionIds: Iterable<string>): {
 }
 
 /** Keeps a branch's diff against the default branch (null: none, e.g. the branch is gone or is the default). */
-export function setBranchDiff(store: StoreDb, gitDir: string, branch: string, diff: { additions: number; deletions: number; base: string; head: string } | null): void {
+export function setBranchDiff(
+  store: StoreDb,
+  gitDir: string,
+  branch: string,
+  diff: { additions: number; deletions: number; base: string; head: string } | null,
+): void {
   if (diff) {
-    store.exec('INSERT OR REPLACE INTO branch_diff(git_dir, branch, additions, deletions, base, head) VALUES (?, ?, ?, ?, ?, ?)', [
-      gitDir, branch, diff.additions, diff.deletions, diff.base, diff.head,
-    ]);
+    store.exec(
+      'INSERT OR REPLACE INTO branch_diff(git_dir, branch, additions, deletions, base, head) VALUES (?, ?, ?, ?, ?, ?)',
+      [gitDir, branch, diff.additions, diff.deletions, diff.base, diff.head],
+    );
   } else {
     store.exec('DELETE FROM branch_diff WHERE git_dir = ? AND branch = ?', [gitDir, branch]);
   }
@@ -50,7 +64,17 @@ export function setBranchDiff(store: StoreDb, gitDir: string, branch: string, di
 }
 
 /** Usage rows whose branch is not settled yet, with what attribution needs to know. */
-export function unresolvedBranchRows(store: StoreDb): { rowid: number; ts: string | null; git_branch: string | null; framework: string; session_branch: string | null; cwd: string | null; git_dir: string | null; toplevel: string | null; cwd_known: number }[] {
+export function unresolvedBranchRows(store: StoreDb): {
+  rowid: number;
+  ts: string | null;
+  git_branch: string | null;
+  framework: string;
+  session_branch: string | null;
+  cwd: string | null;
+  git_dir: string | null;
+  toplevel: string | null;
+  cwd_known: number;
+}[] {
   return all(
     store.db,
     `SELECT u.rowid AS rowid, u.ts AS ts, u.git_branch AS git_branch, f.framework AS framework, s.git_branch AS session_branch, s.cwd AS cwd,
@@ -65,7 +89,15 @@ export function setRowBranch(store: StoreDb, rowid: number, branch: string | nul
 }
 
 /** PR sightings whose branch is not settled yet (written with the session, attributed like requests). */
-export function unresolvedPrRows(store: StoreDb): { rowid: number; ts: string | null; recorded_branch: string | null; framework: string; toplevel: string | null; cwd_known: number; git_dir: string | null }[] {
+export function unresolvedPrRows(store: StoreDb): {
+  rowid: number;
+  ts: string | null;
+  recorded_branch: string | null;
+  framework: string;
+  toplevel: string | null;
+  cwd_known: number;
+  git_dir: string | null;
+}[] {
   return all(
     store.db,
     `SELECT p.rowid AS rowid, p.ts AS ts, p.recorded_branch AS recorded_branch, s.framework AS framework, c.toplevel AS toplevel,
@@ -88,7 +120,14 @@ export interface PrLookup {
 }
 
 /** Keeps what a network source said about a branch's PR (or that it has none). */
-export function setPrLookup(store: StoreDb, gitDir: string, branch: string, source: string, pr: { number: number; url: string; state: string | null; title: string | null } | null, atMs = Date.now()): void {
+export function setPrLookup(
+  store: StoreDb,
+  gitDir: string,
+  branch: string,
+  source: string,
+  pr: { number: number; url: string; state: string | null; title: string | null } | null,
+  atMs = Date.now(),
+): void {
   run(
     store.db,
     'INSERT OR REPLACE INTO pr_lookup(git_dir, branch, source, number, url, state, title, fetched_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -98,5 +137,9 @@ export function setPrLookup(store: StoreDb, gitDir: string, branch: string, sour
 }
 
 export function getPrLookup(store: StoreDb, gitDir: string, branch: string, source: string): PrLookup | undefined {
-  return one(store.db, 'SELECT number, url, state, title, fetched_at_ms FROM pr_lookup WHERE git_dir = ? AND branch = ? AND source = ?', [gitDir, branch, source]);
+  return one(
+    store.db,
+    'SELECT number, url, state, title, fetched_at_ms FROM pr_lookup WHERE git_dir = ? AND branch = ? AND source = ?',
+    [gitDir, branch, source],
+  );
 }

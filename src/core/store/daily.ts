@@ -40,12 +40,24 @@ export function dailyUsage(store: Store, opts: DailyOptions = {}): DailyRow[] {
 }
 
 /** Per day, agent and model, and per day the distinct sessions (a session may use several models). */
-export function dailyTotals(store: Store, opts: DailyOptions = {}): { rows: DailyRow[]; sessionsPerDay: { date: string; sessions: number }[] } {
+export function dailyTotals(
+  store: Store,
+  opts: DailyOptions = {},
+): { rows: DailyRow[]; sessionsPerDay: { date: string; sessions: number }[] } {
   const zone = opts.timeZone ?? systemTimeZone();
   const fmtCache = new Map<string, Intl.DateTimeFormat>();
   const usage = all<{
-    ts: string | null; session_id: string; framework: string; model: string | null; input: number; output: number;
-    cache_read: number; cache_write: number; cost_usd: number | null; priced: number; request_count: number;
+    ts: string | null;
+    session_id: string;
+    framework: string;
+    model: string | null;
+    input: number;
+    output: number;
+    cache_read: number;
+    cache_write: number;
+    cost_usd: number | null;
+    priced: number;
+    request_count: number;
   }>(
     store.db,
     `SELECT u.ts AS ts, u.session_id AS session_id, COALESCE(s.framework, 'unknown') AS framework, u.model AS model, u.input AS input,
@@ -76,7 +88,20 @@ export function dailyTotals(store: Store, opts: DailyOptions = {}): { rows: Dail
     const key = `${date}\0${r.framework}\0${model}`;
     let d = out.get(key);
     if (!d) {
-      d = { date, framework: r.framework, model, requests: 0, tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, cost_usd: 0, unpriced_requests: 0, sessions: 0, ids: new Set() };
+      d = {
+        date,
+        framework: r.framework,
+        model,
+        requests: 0,
+        tokens_input: 0,
+        tokens_output: 0,
+        tokens_cache_read: 0,
+        tokens_cache_write: 0,
+        cost_usd: 0,
+        unpriced_requests: 0,
+        sessions: 0,
+        ids: new Set(),
+      };
       out.set(key, d);
     }
     d.requests += r.request_count;
@@ -93,7 +118,12 @@ export function dailyTotals(store: Store, opts: DailyOptions = {}): { rows: Dail
   }
   const rows = [...out.values()]
     .map(({ ids, ...d }) => ({ ...d, sessions: ids.size }))
-    .sort((a, b) => a.date.localeCompare(b.date) || a.framework.localeCompare(b.framework) || a.model.localeCompare(b.model));
-  const sessionsPerDay = [...perDay].map(([date, ids]) => ({ date, sessions: ids.size })).sort((a, b) => a.date.localeCompare(b.date));
+    .sort(
+      (a, b) =>
+        a.date.localeCompare(b.date) || a.framework.localeCompare(b.framework) || a.model.localeCompare(b.model),
+    );
+  const sessionsPerDay = [...perDay]
+    .map(([date, ids]) => ({ date, sessions: ids.size }))
+    .sort((a, b) => a.date.localeCompare(b.date));
   return { rows, sessionsPerDay };
 }

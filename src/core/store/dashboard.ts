@@ -40,16 +40,36 @@ export interface DashboardData {
   by_branch: CostBar[];
   by_pr: CostBar[];
   by_project: CostBar[];
-  totals: { cost_usd: number; requests: number; tokens_input: number; tokens_output: number; tokens_cache_read: number; tokens_cache_write: number; unpriced_requests: number };
+  totals: {
+    cost_usd: number;
+    requests: number;
+    tokens_input: number;
+    tokens_output: number;
+    tokens_cache_read: number;
+    tokens_cache_write: number;
+    unpriced_requests: number;
+  };
   /** Cache reads among all input-side tokens (input + cache read + cache write); null without any. */
   cache_read_share: number | null;
-  costliest: { session_id: string; title: string | null; framework: string; git_branch: string | null; cost_usd: number; tokens: number; last_activity: string | null }[];
+  costliest: {
+    session_id: string;
+    title: string | null;
+    framework: string;
+    git_branch: string | null;
+    cost_usd: number;
+    tokens: number;
+    last_activity: string | null;
+  }[];
   agents: string[];
   repos: { git_dir: string; label: string }[];
   time_zone: string;
 }
 
-export function dashboardData(store: Store, opts: DashboardOptions, sessions: SessionView[] = listSessions(store)): DashboardData {
+export function dashboardData(
+  store: Store,
+  opts: DashboardOptions,
+  sessions: SessionView[] = listSessions(store),
+): DashboardData {
   const now = opts.now ?? Date.now();
   const timeZone = opts.timeZone ?? systemTimeZone();
   const top = opts.top ?? 10;
@@ -58,7 +78,10 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
   // midnight of the range (a day and a half earlier); rows are then kept by their local date.
   let days = opts.days;
   if (days <= 0) {
-    const min = all<{ ts: string | null }>(store.db, 'SELECT MIN(ts) AS ts FROM usage WHERE counted = 1 AND ts IS NOT NULL')[0]?.ts;
+    const min = all<{ ts: string | null }>(
+      store.db,
+      'SELECT MIN(ts) AS ts FROM usage WHERE counted = 1 AND ts IS NOT NULL',
+    )[0]?.ts;
     const t = min ? Date.parse(min) : NaN;
     days = Number.isFinite(t) ? Math.min(3660, Math.max(1, Math.ceil((now - t) / DAY_MS) + 1)) : 1;
   }
@@ -69,9 +92,22 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
   }
   const first = dates[0]!;
   const since = new Date(now - (days + 1.5) * DAY_MS).toISOString();
-  const { rows, sessionsPerDay } = dailyTotals(store, { timeZone, since, framework: opts.framework, gitDir: opts.gitDir });
+  const { rows, sessionsPerDay } = dailyTotals(store, {
+    timeZone,
+    since,
+    framework: opts.framework,
+    gitDir: opts.gitDir,
+  });
   const daily = rows.filter((r) => r.date >= first);
-  const totals = { cost_usd: 0, requests: 0, tokens_input: 0, tokens_output: 0, tokens_cache_read: 0, tokens_cache_write: 0, unpriced_requests: 0 };
+  const totals = {
+    cost_usd: 0,
+    requests: 0,
+    tokens_input: 0,
+    tokens_output: 0,
+    tokens_cache_read: 0,
+    tokens_cache_write: 0,
+    unpriced_requests: 0,
+  };
   for (const r of daily) {
     totals.cost_usd += r.cost_usd;
     totals.requests += r.requests;
@@ -105,7 +141,13 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
   const inRange = (s: SessionView) => (s.last_activity ?? '') >= firstInstant;
   const repoOf = (s: SessionView) => s.local_git_dir;
   const costliest = sessions
-    .filter((s) => !s.parent_session_id && inRange(s) && (!opts.framework || s.framework === opts.framework) && (!opts.gitDir || repoOf(s) === opts.gitDir))
+    .filter(
+      (s) =>
+        !s.parent_session_id &&
+        inRange(s) &&
+        (!opts.framework || s.framework === opts.framework) &&
+        (!opts.gitDir || repoOf(s) === opts.gitDir),
+    )
     .sort((a, b) => b.rollup.cost_usd - a.rollup.cost_usd)
     .slice(0, top)
     .map((s) => ({
@@ -127,9 +169,13 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
     dates,
     daily,
     sessions_per_day: sessionsPerDay.filter((d) => d.date >= first),
-    by_branch: current ? bars("COALESCE(u.git_branch, '(no branch)')", 'AND c.git_dir = $current', { $current: current }) : [],
+    by_branch: current
+      ? bars("COALESCE(u.git_branch, '(no branch)')", 'AND c.git_dir = $current', { $current: current })
+      : [],
     // A subagent's requests count for its parent's pull request.
-    by_pr: current ? bars("'#' || COALESCE(s.github_pr, ps.github_pr)", 'AND c.git_dir = $current', { $current: current }) : [],
+    by_pr: current
+      ? bars("'#' || COALESCE(s.github_pr, ps.github_pr)", 'AND c.git_dir = $current', { $current: current })
+      : [],
     by_project: byProject,
     totals,
     cache_read_share: inputSide > 0 ? totals.tokens_cache_read / inputSide : null,
@@ -141,9 +187,19 @@ export function dashboardData(store: Store, opts: DashboardOptions, sessions: Se
 }
 
 /** The UTC instant where the local range starts: the first row time whose local date is in range. */
-function firstInstantOf(store: Store, since: string, first: string, timeZone: string, fmt: Map<string, Intl.DateTimeFormat>): string {
+function firstInstantOf(
+  store: Store,
+  since: string,
+  first: string,
+  timeZone: string,
+  fmt: Map<string, Intl.DateTimeFormat>,
+): string {
   // Scan the day and a half before the range's first local date for the local midnight.
-  const stamps = all<{ ts: string }>(store.db, 'SELECT DISTINCT ts FROM usage WHERE counted = 1 AND ts >= ? ORDER BY ts LIMIT 100000', [since]);
+  const stamps = all<{ ts: string }>(
+    store.db,
+    'SELECT DISTINCT ts FROM usage WHERE counted = 1 AND ts >= ? ORDER BY ts LIMIT 100000',
+    [since],
+  );
   for (const { ts } of stamps) {
     const d = dayIn(ts, timeZone, fmt);
     if (d && d >= first) return ts;

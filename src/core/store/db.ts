@@ -30,8 +30,14 @@ const DEFLATE_FROM = 160;
  */
 export function registerFunctions(db: Database): void {
   // Short texts (most titles and prompts) stay text: deflating them saves little and costs a call.
-  db.create_function('ah_deflate', (text: unknown) => (typeof text === 'string' && text.length > DEFLATE_FROM ? deflateRawSync(text) : text) as never);
-  db.create_function('ah_inflate', (data: unknown) => (data instanceof Uint8Array ? inflateRawSync(data).toString('utf8') : data) as never);
+  db.create_function(
+    'ah_deflate',
+    (text: unknown) => (typeof text === 'string' && text.length > DEFLATE_FROM ? deflateRawSync(text) : text) as never,
+  );
+  db.create_function(
+    'ah_inflate',
+    (data: unknown) => (data instanceof Uint8Array ? inflateRawSync(data).toString('utf8') : data) as never,
+  );
 }
 
 export interface OpenedDatabase {
@@ -50,7 +56,13 @@ export interface OpenedDatabase {
  */
 export async function openDatabase(file: string | null, isUsable: (db: Database) => boolean): Promise<OpenedDatabase> {
   const SQL = await loadSqlJs();
-  const created = (outcome: OpenOutcome, movedAside: string | null): OpenedDatabase => ({ SQL, db: new SQL.Database(), bytes: null, outcome, movedAside });
+  const created = (outcome: OpenOutcome, movedAside: string | null): OpenedDatabase => ({
+    SQL,
+    db: new SQL.Database(),
+    bytes: null,
+    outcome,
+    movedAside,
+  });
   if (!file) return created('created', null);
   // The file's bytes with room to grow after them; sql.js keeps this Buffer as its file (memfile.ts).
   const bytes = readWithRoom(file);
@@ -234,7 +246,11 @@ export class StoreDb {
    */
   deferIndexes(names: readonly string[]): boolean {
     const list = names.map(() => '?').join(', ');
-    const rows = all<{ name: string; sql: string }>(this.db, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND name IN (${list})`, [...names]);
+    const rows = all<{ name: string; sql: string }>(
+      this.db,
+      `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND name IN (${list})`,
+      [...names],
+    );
     for (const r of rows) run(this.db, `DROP INDEX ${r.name}`);
     this.deferredIndexes = rows.map((r) => r.sql);
     this.freeStatements();
@@ -303,7 +319,10 @@ export async function removeStaleTemps(file: string): Promise<number> {
   let removed = 0;
   for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
     if (!name.startsWith(prefix)) continue;
-    await fsp.unlink(path.join(dir, name)).then(() => removed++, () => undefined);
+    await fsp.unlink(path.join(dir, name)).then(
+      () => removed++,
+      () => undefined,
+    );
   }
   return removed;
 }

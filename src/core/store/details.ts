@@ -15,18 +15,37 @@ import { all, one } from './sqlite';
  * for search (bounded), tool calls by name, when API errors and compactions happened. Rows are
  * per file, so a file read again from the start replaces its own.
  */
-export function addFileDetails(store: SearchStore, fileId: number, sessionId: string, events: Iterable<AgentEvent>): void {
+export function addFileDetails(
+  store: SearchStore,
+  fileId: number,
+  sessionId: string,
+  events: Iterable<AgentEvent>,
+): void {
   for (const e of events) {
     if (e.kind === 'user_prompt' || e.kind === 'assistant_text') {
       const text = e.text.trim().slice(0, SEARCH_TEXT_MAX);
       if (!text) continue;
       addSearchText(store, fileId, e.kind === 'user_prompt' ? 'prompt' : 'assistant', e.ts, text);
     } else if (e.kind === 'tool_call') {
-      store.exec('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, name, origin_session_id) VALUES (?, ?, ?, ?)', [fileId, keyHash(e.id), e.name, e.copied_from ?? null]);
+      store.exec('INSERT OR IGNORE INTO tool_calls(file_id, tool_id, name, origin_session_id) VALUES (?, ?, ?, ?)', [
+        fileId,
+        keyHash(e.id),
+        e.name,
+        e.copied_from ?? null,
+      ]);
       // A fork whose copies are only tool calls is found by its origin too (refreshCopiedCounts).
-      if (e.copied_from) store.exec('INSERT OR IGNORE INTO file_copies(file_id, origin_session_id) VALUES (?, ?)', [fileId, e.copied_from]);
+      if (e.copied_from)
+        store.exec('INSERT OR IGNORE INTO file_copies(file_id, origin_session_id) VALUES (?, ?)', [
+          fileId,
+          e.copied_from,
+        ]);
     } else if (e.kind === 'api_error' || e.kind === 'compaction') {
-      store.exec('INSERT INTO session_marks(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)', [fileId, sessionId, e.kind, e.ts]);
+      store.exec('INSERT INTO session_marks(file_id, session_id, kind, ts) VALUES (?, ?, ?, ?)', [
+        fileId,
+        sessionId,
+        e.kind,
+        e.ts,
+      ]);
     }
   }
   store.markDirty();
@@ -82,10 +101,15 @@ export interface ForkOrigin {
 }
 
 /** Whether a session has a transcript that is not deleted (`<alias>.origin_session_id` names it). */
-const ORIGIN_PRESENT = (alias: string) => `EXISTS (SELECT 1 FROM files o WHERE o.session_id = ${alias}.origin_session_id AND o.deleted = 0)`;
+const ORIGIN_PRESENT = (alias: string) =>
+  `EXISTS (SELECT 1 FROM files o WHERE o.session_id = ${alias}.origin_session_id AND o.deleted = 0)`;
 
 function forkOrigin(store: StoreDb, sessionId: string): ForkOrigin | null {
-  const origin = one<{ id: string | null }>(store.db, 'SELECT forked_from_session_id AS id FROM sessions WHERE session_id = ?', [sessionId])?.id;
+  const origin = one<{ id: string | null }>(
+    store.db,
+    'SELECT forked_from_session_id AS id FROM sessions WHERE session_id = ?',
+    [sessionId],
+  )?.id;
   if (!origin) return null;
   const files = 'SELECT file_id FROM files WHERE session_id = ?';
   const copies = one<{ prompts: number; api_errors: number }>(
@@ -95,13 +119,24 @@ function forkOrigin(store: StoreDb, sessionId: string): ForkOrigin | null {
   );
   return {
     session_id: origin,
-    title: one<{ title: string | null }>(store.db, 'SELECT title FROM sessions WHERE session_id = ?', [origin])?.title ?? null,
+    title:
+      one<{ title: string | null }>(store.db, 'SELECT title FROM sessions WHERE session_id = ?', [origin])?.title ??
+      null,
     origin_present: !!one(store.db, 'SELECT 1 AS x FROM files WHERE session_id = ? AND deleted = 0 LIMIT 1', [origin]),
     counted_elsewhere: {
       requests:
-        one<{ n: number }>(store.db, `SELECT COALESCE(SUM(request_count), 0) AS n FROM usage WHERE file_id IN (${files}) AND origin_session_id IS NOT NULL AND counted = 0`, [sessionId])?.n ?? 0,
+        one<{ n: number }>(
+          store.db,
+          `SELECT COALESCE(SUM(request_count), 0) AS n FROM usage WHERE file_id IN (${files}) AND origin_session_id IS NOT NULL AND counted = 0`,
+          [sessionId],
+        )?.n ?? 0,
       prompts: copies?.prompts ?? 0,
-      tool_calls: one<{ n: number }>(store.db, `SELECT count(*) AS n FROM tool_calls t WHERE t.file_id IN (${files}) AND t.origin_session_id IS NOT NULL AND ${ORIGIN_PRESENT('t')}`, [sessionId])?.n ?? 0,
+      tool_calls:
+        one<{ n: number }>(
+          store.db,
+          `SELECT count(*) AS n FROM tool_calls t WHERE t.file_id IN (${files}) AND t.origin_session_id IS NOT NULL AND ${ORIGIN_PRESENT('t')}`,
+          [sessionId],
+        )?.n ?? 0,
       api_errors: copies?.api_errors ?? 0,
     },
   };

@@ -107,8 +107,16 @@ export function listDocumentSessionRows(store: StoreDb, docPath: string): FileRo
   );
 }
 
-export function insertFile(store: StoreDb, f: { path: string; framework: string; root: string; session_id: string | null }): FileRow {
-  store.exec('INSERT INTO files(path, framework, root, session_id) VALUES (?, ?, ?, ?)', [f.path, f.framework, f.root, f.session_id]);
+export function insertFile(
+  store: StoreDb,
+  f: { path: string; framework: string; root: string; session_id: string | null },
+): FileRow {
+  store.exec('INSERT INTO files(path, framework, root, session_id) VALUES (?, ?, ?, ?)', [
+    f.path,
+    f.framework,
+    f.root,
+    f.session_id,
+  ]);
   store.markDirty();
   return getFile(store, f.path)!;
 }
@@ -119,8 +127,11 @@ export function resetFile(store: StoreDb, fileId: number): string[] {
   forgetFileRequests(store, fileId);
   forgetFileLiveFacts(store, fileId);
   forgetFileDetails(store, fileId);
-  store.exec(`UPDATE files SET offset = 0, fingerprint = NULL, fingerprint_len = 0, first_record_at = NULL,
-    last_activity = NULL, state_json = NULL, skipped_lines = 0, last_skip_reason = NULL, deleted = 0 WHERE file_id = ?`, [fileId]);
+  store.exec(
+    `UPDATE files SET offset = 0, fingerprint = NULL, fingerprint_len = 0, first_record_at = NULL,
+    last_activity = NULL, state_json = NULL, skipped_lines = 0, last_skip_reason = NULL, deleted = 0 WHERE file_id = ?`,
+    [fileId],
+  );
   store.markDirty();
   return keys;
 }
@@ -131,8 +142,20 @@ export function saveFileProgress(store: StoreDb, fileId: number, p: FileProgress
       last_activity = ?, state_json = ?, skipped_lines = skipped_lines + ?, last_skip_reason = COALESCE(?, last_skip_reason),
       session_id = COALESCE(?, session_id), deleted = 0, indexed_at = ? WHERE file_id = ?`,
     [
-      p.size, p.mtime_ms, p.ino, p.offset, p.fingerprint, p.fingerprint_len, p.state.first_record_at, p.state.last_activity,
-      p.resumable ? stateJson(p.state) : null, p.skipped, p.skip_reason, p.session_id, new Date().toISOString(), fileId,
+      p.size,
+      p.mtime_ms,
+      p.ino,
+      p.offset,
+      p.fingerprint,
+      p.fingerprint_len,
+      p.state.first_record_at,
+      p.state.last_activity,
+      p.resumable ? stateJson(p.state) : null,
+      p.skipped,
+      p.skip_reason,
+      p.session_id,
+      new Date().toISOString(),
+      fileId,
     ],
   );
   store.markDirty();

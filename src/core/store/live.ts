@@ -14,21 +14,49 @@ import { all, one, run } from './sqlite';
 export function replaceLive(store: StoreDb, root: string, entries: LiveProcess[]): void {
   // Every rescan reads the registries; the same processes in the same states write nothing, so a
   // start or rescan that found nothing new leaves the store clean (no persist of the whole file).
-  const values = (e: LiveProcess) => [e.pid, e.session_id, e.status, e.waiting_for, e.started_at_ms, e.updated_at_ms, e.alive ? 1 : 0];
-  const stored = all<{ pid: number; session_id: string | null; status: string | null; waiting_for: string | null; started_at_ms: number | null; updated_at_ms: number | null; alive: number }>(
+  const values = (e: LiveProcess) => [
+    e.pid,
+    e.session_id,
+    e.status,
+    e.waiting_for,
+    e.started_at_ms,
+    e.updated_at_ms,
+    e.alive ? 1 : 0,
+  ];
+  const stored = all<{
+    pid: number;
+    session_id: string | null;
+    status: string | null;
+    waiting_for: string | null;
+    started_at_ms: number | null;
+    updated_at_ms: number | null;
+    alive: number;
+  }>(
     store.db,
     'SELECT pid, session_id, status, waiting_for, started_at_ms, updated_at_ms, alive FROM live WHERE root = ? ORDER BY pid',
     [root],
   );
   const wanted = [...entries].sort((a, b) => a.pid - b.pid).map((e) => JSON.stringify(values(e)));
-  const have = stored.map((r) => JSON.stringify([r.pid, r.session_id, r.status, r.waiting_for, r.started_at_ms, r.updated_at_ms, r.alive]));
+  const have = stored.map((r) =>
+    JSON.stringify([r.pid, r.session_id, r.status, r.waiting_for, r.started_at_ms, r.updated_at_ms, r.alive]),
+  );
   if (wanted.length === have.length && wanted.every((w, i) => w === have[i])) return;
   store.exec('DELETE FROM live WHERE root = ?', [root]);
   for (const e of entries) {
     store.exec(
       `INSERT OR REPLACE INTO live(pid, session_id, root, status, waiting_for, started_at_ms, updated_at_ms, alive, checked_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [e.pid, e.session_id, root, e.status, e.waiting_for, e.started_at_ms, e.updated_at_ms, e.alive ? 1 : 0, new Date().toISOString()],
+      [
+        e.pid,
+        e.session_id,
+        root,
+        e.status,
+        e.waiting_for,
+        e.started_at_ms,
+        e.updated_at_ms,
+        e.alive ? 1 : 0,
+        new Date().toISOString(),
+      ],
     );
   }
   store.markDirty();
@@ -44,7 +72,11 @@ export function applyLiveEvents(store: StoreDb, fileId: number, events: LiveEven
   for (const e of events) {
     let f = facts.get(e.session_id);
     if (!f) {
-      const row = one<{ facts_json: string }>(store.db, 'SELECT facts_json FROM session_live WHERE session_id = ? AND file_id = ?', [e.session_id, fileId]);
+      const row = one<{ facts_json: string }>(
+        store.db,
+        'SELECT facts_json FROM session_live WHERE session_id = ? AND file_id = ?',
+        [e.session_id, fileId],
+      );
       f = row ? (JSON.parse(row.facts_json) as LiveFacts) : emptyFacts(e.session_id);
       facts.set(e.session_id, f);
     }
@@ -67,12 +99,21 @@ export function applyLiveEvents(store: StoreDb, fileId: number, events: LiveEven
 }
 
 /** Live facts whose process may still run (not ended): their pids are checked against the OS. */
-export function liveFactsToCheck(store: StoreDb): { session_id: string; file_id: number; pid: number; process_started_at_ms: number | null; alive: number | null }[] {
-  return all(store.db, "SELECT session_id, file_id, pid, process_started_at_ms, alive FROM session_live WHERE pid IS NOT NULL AND (status IS NULL OR status != 'done')");
+export function liveFactsToCheck(
+  store: StoreDb,
+): { session_id: string; file_id: number; pid: number; process_started_at_ms: number | null; alive: number | null }[] {
+  return all(
+    store.db,
+    "SELECT session_id, file_id, pid, process_started_at_ms, alive FROM session_live WHERE pid IS NOT NULL AND (status IS NULL OR status != 'done')",
+  );
 }
 
 export function setLiveAlive(store: StoreDb, sessionId: string, fileId: number, alive: boolean): void {
-  store.exec('UPDATE session_live SET alive = ? WHERE session_id = ? AND file_id = ?', [alive ? 1 : 0, sessionId, fileId]);
+  store.exec('UPDATE session_live SET alive = ? WHERE session_id = ? AND file_id = ?', [
+    alive ? 1 : 0,
+    sessionId,
+    fileId,
+  ]);
   store.markDirty();
 }
 

@@ -10,16 +10,34 @@ import type { Store } from './store';
  * repository) plus the requests that sessions which recorded the PR while on another branch made on
  * that branch. One WHERE clause over the usage rows, so a request matching both counts once.
  */
-export function prSummary(store: Store, gitDir: string, number: number, defaultBranch: string | null = null, sessions?: SessionView[]): PrSummary | null {
+export function prSummary(
+  store: Store,
+  gitDir: string,
+  number: number,
+  defaultBranch: string | null = null,
+  sessions?: SessionView[],
+): PrSummary | null {
   const seen = sightings(store, gitDir).filter((s) => s.number === number);
   const head = heads(seen, defaultBranch).get(number) ?? null;
   const lookup = lookups(store, gitDir).find((l) => l.number === number) ?? null;
   if (!head && !lookup && !seen.length) return null;
   const headBranch = head?.branch ?? lookup?.branch ?? null;
   const pr: PrRef = head
-    ? { number, url: head.url ?? seen.find((s) => s.url)?.url ?? null, source: head.source, repo: head.repo ?? head.github_repo }
+    ? {
+        number,
+        url: head.url ?? seen.find((s) => s.url)?.url ?? null,
+        source: head.source,
+        repo: head.repo ?? head.github_repo,
+      }
     : lookup
-      ? { number, url: lookup.url, source: lookup.source, repo: repoOf(store, gitDir), state: lookup.state, title: lookup.title }
+      ? {
+          number,
+          url: lookup.url,
+          source: lookup.source,
+          repo: repoOf(store, gitDir),
+          state: lookup.state,
+          title: lookup.title,
+        }
       : { number, url: seen.find((s) => s.url)?.url ?? null, source: seen[0].source, repo: seen[0].repo };
   const alsoPairs = new Map<string, { session_id: string; branch: string }>();
   for (const s of seen) {
@@ -42,7 +60,11 @@ export function prSummary(store: Store, gitDir: string, number: number, defaultB
 }
 
 /** Every PR the index knows of in every repository, with its totals (the tree's "Pull requests" grouping). */
-export function listPullRequests(store: Store, defaultBranches: Map<string, string | null> = new Map(), sessions?: SessionView[]): PrSummary[] {
+export function listPullRequests(
+  store: Store,
+  defaultBranches: Map<string, string | null> = new Map(),
+  sessions?: SessionView[],
+): PrSummary[] {
   const keys = all<{ git_dir: string; number: number }>(
     store.db,
     `SELECT DISTINCT c.git_dir AS git_dir, p.number AS number FROM session_prs p JOIN sessions s ON s.session_id = p.session_id
@@ -57,4 +79,3 @@ export function listPullRequests(store: Store, defaultBranches: Map<string, stri
   }
   return out.sort((a, b) => b.cost_usd - a.cost_usd || b.pr.number - a.pr.number);
 }
-

@@ -60,7 +60,8 @@ export function sightings(store: Store, gitDir: string): Sighting[] {
   return rows.filter((r) => sameRepo(r.repo, r.github_repo) || (r.source === 'agent' && (!r.repo || !r.github_repo)));
 }
 
-const notAHead = (branch: string | null, defaultBranch: string | null) => !branch || branch === 'HEAD' || branch === defaultBranch;
+const notAHead = (branch: string | null, defaultBranch: string | null) =>
+  !branch || branch === 'HEAD' || branch === defaultBranch;
 
 function earlier(a: Sighting, b: Sighting): boolean {
   if (a.source !== b.source) return a.source === 'agent';
@@ -78,21 +79,48 @@ export function heads(all: Sighting[], defaultBranch: string | null): Map<number
   return out;
 }
 
-export function lookups(store: Store, gitDir: string): { branch: string; source: 'gh' | 'github'; number: number; url: string | null; state: string | null; title: string | null }[] {
-  return all(store.db, "SELECT branch, source, number, url, state, title FROM pr_lookup WHERE git_dir = ? AND number IS NOT NULL AND source IN ('gh', 'github')", [gitDir]);
+export function lookups(
+  store: Store,
+  gitDir: string,
+): {
+  branch: string;
+  source: 'gh' | 'github';
+  number: number;
+  url: string | null;
+  state: string | null;
+  title: string | null;
+}[] {
+  return all(
+    store.db,
+    "SELECT branch, source, number, url, state, title FROM pr_lookup WHERE git_dir = ? AND number IS NOT NULL AND source IN ('gh', 'github')",
+    [gitDir],
+  );
 }
 
 export function repoOf(store: Store, gitDir: string): string | null {
-  return all<{ github_repo: string }>(store.db, 'SELECT github_repo FROM cwd_info WHERE git_dir = ? AND github_repo IS NOT NULL LIMIT 1', [gitDir])[0]?.github_repo ?? null;
+  return (
+    all<{ github_repo: string }>(
+      store.db,
+      'SELECT github_repo FROM cwd_info WHERE git_dir = ? AND github_repo IS NOT NULL LIMIT 1',
+      [gitDir],
+    )[0]?.github_repo ?? null
+  );
 }
 
 /** The PR of a branch from the index's sources, in order (agent, transcript, gh, github); null when none says. */
-export function prForBranch(store: Store, gitDir: string, branch: string, defaultBranch: string | null = null): PrRef | null {
+export function prForBranch(
+  store: Store,
+  gitDir: string,
+  branch: string,
+  defaultBranch: string | null = null,
+): PrRef | null {
   if (notAHead(branch, defaultBranch)) return null;
   const headsByNumber = heads(sightings(store, gitDir), defaultBranch);
   for (const source of ['agent', 'transcript'] as const) {
     // The latest PR whose head is this branch (a branch may get a new PR after one was closed).
-    const mine = [...headsByNumber.values()].filter((h) => h.branch === branch && h.source === source).sort((a, b) => (b.ts ?? '').localeCompare(a.ts ?? ''));
+    const mine = [...headsByNumber.values()]
+      .filter((h) => h.branch === branch && h.source === source)
+      .sort((a, b) => (b.ts ?? '').localeCompare(a.ts ?? ''));
     if (mine[0]) return { number: mine[0].number, url: mine[0].url, source, repo: mine[0].repo ?? mine[0].github_repo };
   }
   const found = lookups(store, gitDir).filter((l) => l.branch === branch);

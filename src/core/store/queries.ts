@@ -37,8 +37,18 @@ export interface SessionBranchShare {
 }
 
 /** The stored row: what the record derives when it is read (status, process, end) is left out. */
-interface SessionRow
-  extends Omit<Session, 'status' | 'status_updated_at' | 'waiting_for' | 'pid' | 'process_start_time' | 'last_ended_at' | 'transcript_available' | 'token_totals_pending' | 'metrics_source'> {
+interface SessionRow extends Omit<
+  Session,
+  | 'status'
+  | 'status_updated_at'
+  | 'waiting_for'
+  | 'pid'
+  | 'process_start_time'
+  | 'last_ended_at'
+  | 'transcript_available'
+  | 'token_totals_pending'
+  | 'metrics_source'
+> {
   token_totals_pending: number | null;
   toplevel: string | null;
   transcript_available: number;
@@ -62,7 +72,11 @@ interface LiveRow {
   alive: number;
 }
 
-export function listSessions(store: Store, now = Date.now(), settings: StatusSettings = DEFAULT_STATUS_SETTINGS): SessionView[] {
+export function listSessions(
+  store: Store,
+  now = Date.now(),
+  settings: StatusSettings = DEFAULT_STATUS_SETTINGS,
+): SessionView[] {
   const rows = allWideAside<SessionRow, SessionAside>(
     store.db,
     `SELECT s.*, c.git_dir AS local_git_dir, c.toplevel AS toplevel, c.github_repo AS cwd_github_repo,
@@ -77,16 +91,24 @@ export function listSessions(store: Store, now = Date.now(), settings: StatusSet
   rows.sort((a, b) => byActivityDesc(a[0].last_activity, b[0].last_activity));
   const live = new Map<string, LiveRow>();
   // Per session the entry to trust: a live process over a dead one, then the latest update.
-  for (const l of all<LiveRow>(store.db, 'SELECT * FROM live WHERE session_id IS NOT NULL ORDER BY alive, updated_at_ms')) {
+  for (const l of all<LiveRow>(
+    store.db,
+    'SELECT * FROM live WHERE session_id IS NOT NULL ORDER BY alive, updated_at_ms',
+  )) {
     live.set(l.session_id, l);
   }
   const spooled = new Map<string, { facts: LiveFacts; alive: number | null }[]>();
-  for (const l of all<{ session_id: string; facts_json: string; alive: number | null }>(store.db, 'SELECT session_id, facts_json, alive FROM session_live')) {
+  for (const l of all<{ session_id: string; facts_json: string; alive: number | null }>(
+    store.db,
+    'SELECT session_id, facts_json, alive FROM session_live',
+  )) {
     let list = spooled.get(l.session_id);
     if (!list) spooled.set(l.session_id, (list = []));
     list.push({ facts: JSON.parse(l.facts_json) as LiveFacts, alive: l.alive });
   }
-  const views = rows.map(([r, aside]) => toView(r, aside, live.get(r.session_id) ?? null, mergeFacts(spooled.get(r.session_id) ?? []), now, settings));
+  const views = rows.map(([r, aside]) =>
+    toView(r, aside, live.get(r.session_id) ?? null, mergeFacts(spooled.get(r.session_id) ?? []), now, settings),
+  );
   const byId = new Map(views.map((v) => [v.session_id, v]));
   for (const v of views) {
     if (v.parent_session_id) byId.get(v.parent_session_id)?.subagent_ids.push(v.session_id);
@@ -116,7 +138,14 @@ function byActivityDesc(a: string | null, b: string | null): number {
   return a < b ? 1 : -1;
 }
 
-function toView(r: SessionRow, aside: SessionAside, live: LiveRow | null, hooks: MergedLive | null, now: number, settings: StatusSettings): SessionView {
+function toView(
+  r: SessionRow,
+  aside: SessionAside,
+  live: LiveRow | null,
+  hooks: MergedLive | null,
+  now: number,
+  settings: StatusSettings,
+): SessionView {
   const st = deriveStatus(
     {
       hooks,
@@ -124,7 +153,13 @@ function toView(r: SessionRow, aside: SessionAside, live: LiveRow | null, hooks:
       turn_state_at: aside.turn_state_at,
       last_activity: r.last_activity,
       live: live
-        ? { alive: live.alive === 1, status: live.status, waiting_for: live.waiting_for, updated_at_ms: live.updated_at_ms, started_at_ms: live.started_at_ms }
+        ? {
+            alive: live.alive === 1,
+            status: live.status,
+            waiting_for: live.waiting_for,
+            updated_at_ms: live.updated_at_ms,
+            started_at_ms: live.started_at_ms,
+          }
         : null,
     },
     now,
@@ -181,8 +216,13 @@ function toView(r: SessionRow, aside: SessionAside, live: LiveRow | null, hooks:
 }
 
 /** The agent's process while the session runs: from the hooks, else from the agent's registry. */
-function processOf(live: LiveRow | null, hooks: MergedLive | null, status: string): { pid: number | null; process_start_time: number | null } {
-  if (hooks?.pid && hooks.alive !== false && status !== 'done') return { pid: hooks.pid, process_start_time: unixSeconds(hooks.process_started_at_ms) };
+function processOf(
+  live: LiveRow | null,
+  hooks: MergedLive | null,
+  status: string,
+): { pid: number | null; process_start_time: number | null } {
+  if (hooks?.pid && hooks.alive !== false && status !== 'done')
+    return { pid: hooks.pid, process_start_time: unixSeconds(hooks.process_started_at_ms) };
   if (live?.alive) return { pid: live.pid, process_start_time: unixSeconds(live.started_at_ms) };
   return { pid: null, process_start_time: null };
 }
@@ -243,20 +283,39 @@ export interface BranchSummary extends UsageBreakdown {
  * Sums the counted requests matching `where` (over `usage u JOIN sessions s JOIN cwd_info c`), each
  * once, with the per-session, per-model and per-agent breakdowns. Shared by branch and PR totals.
  */
-export function usageBreakdown(store: Store, where: string, params: (string | number)[], sessions?: SessionView[]): UsageBreakdown {
+export function usageBreakdown(
+  store: Store,
+  where: string,
+  params: (string | number)[],
+  sessions?: SessionView[],
+): UsageBreakdown {
   const from = `FROM usage u JOIN sessions s ON s.session_id = u.session_id JOIN cwd_info c ON c.cwd = s.cwd WHERE u.counted = 1 AND (${where})`;
   const total = one<BranchPart>(store.db, `SELECT ${SUMS} ${from}`, params)!;
-  const perSession = all<BranchPart & { session_id: string }>(store.db, `SELECT u.session_id AS session_id, ${SUMS} ${from} GROUP BY u.session_id ORDER BY cost_usd DESC`, params);
+  const perSession = all<BranchPart & { session_id: string }>(
+    store.db,
+    `SELECT u.session_id AS session_id, ${SUMS} ${from} GROUP BY u.session_id ORDER BY cost_usd DESC`,
+    params,
+  );
   const perModel = all<BranchPart & { model: string }>(
     store.db,
     `SELECT COALESCE(u.model, 'unknown') AS model, ${SUMS} ${from} GROUP BY COALESCE(u.model, 'unknown') ORDER BY cost_usd DESC`,
     params,
   );
-  const perAgent = all<BranchPart & { framework: string }>(store.db, `SELECT s.framework AS framework, ${SUMS} ${from} GROUP BY s.framework ORDER BY cost_usd DESC`, params);
+  const perAgent = all<BranchPart & { framework: string }>(
+    store.db,
+    `SELECT s.framework AS framework, ${SUMS} ${from} GROUP BY s.framework ORDER BY cost_usd DESC`,
+    params,
+  );
   const views = new Map((sessions ?? listSessions(store)).map((s) => [s.session_id, s]));
   const bySession = perSession.map((p) => {
     const v = views.get(p.session_id);
-    return { ...p, framework: v?.framework ?? null, title: v?.title ?? null, status: v?.status ?? 'done', parent_session_id: v?.parent_session_id ?? null };
+    return {
+      ...p,
+      framework: v?.framework ?? null,
+      title: v?.title ?? null,
+      status: v?.status ?? 'done',
+      parent_session_id: v?.parent_session_id ?? null,
+    };
   });
   return {
     ...total,
@@ -275,7 +334,13 @@ export function usageBreakdown(store: Store, where: string, params: (string | nu
  * is in any worktree of the repository. `defaultBranch` keeps review sightings of a PR on the
  * default branch from naming it the default branch's PR.
  */
-export function branchSummary(store: Store, gitDir: string, branch: string, sessions?: SessionView[], defaultBranch: string | null = null): BranchSummary {
+export function branchSummary(
+  store: Store,
+  gitDir: string,
+  branch: string,
+  sessions?: SessionView[],
+  defaultBranch: string | null = null,
+): BranchSummary {
   return {
     git_dir: gitDir,
     branch,
@@ -310,9 +375,13 @@ export function diagnostics(store: Store): Diagnostics {
     files: c.files,
     files_deleted: c.deleted,
     sessions: one<{ n: number }>(store.db, 'SELECT COUNT(*) AS n FROM sessions')!.n,
-    requests: one<{ n: number }>(store.db, 'SELECT COALESCE(SUM(request_count),0) AS n FROM usage WHERE counted = 1')!.n,
+    requests: one<{ n: number }>(store.db, 'SELECT COALESCE(SUM(request_count),0) AS n FROM usage WHERE counted = 1')!
+      .n,
     lines_skipped: c.skipped,
-    files_with_skips: all(store.db, 'SELECT path, skipped_lines, last_skip_reason FROM files WHERE skipped_lines > 0 ORDER BY skipped_lines DESC LIMIT 50'),
+    files_with_skips: all(
+      store.db,
+      'SELECT path, skipped_lines, last_skip_reason FROM files WHERE skipped_lines > 0 ORDER BY skipped_lines DESC LIMIT 50',
+    ),
     unpriced_models: all(
       store.db,
       "SELECT COALESCE(model, 'unknown') AS model, SUM(request_count) AS requests FROM usage WHERE counted = 1 AND priced = 0 GROUP BY 1 ORDER BY 2 DESC",

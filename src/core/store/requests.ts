@@ -73,7 +73,9 @@ export interface RequestStore extends StoreDb {
 
 /** The key refs (requestKeyRef) of a file's requests. */
 export function requestKeysOfFile(store: StoreDb, fileId: number): string[] {
-  return all<{ k: string }>(store.db, 'SELECT hex(dedup_hash) AS k FROM usage WHERE file_id = ?', [fileId]).map((r) => r.k);
+  return all<{ k: string }>(store.db, 'SELECT hex(dedup_hash) AS k FROM usage WHERE file_id = ?', [fileId]).map(
+    (r) => r.k,
+  );
 }
 
 /** Forgets a file's requests (it is read again from its start). */
@@ -85,7 +87,13 @@ export function forgetFileRequests(store: StoreDb, fileId: number): void {
  * Merges a batch's rows for a file: per key the larger row wins (streamed lines grow). Returns the
  * key refs of all the rows given (for recomputeCounted).
  */
-export function upsertUsage(store: RequestStore, fileId: number, sessionId: string, rows: PricedUsageRow[], fileHasRows = true): string[] {
+export function upsertUsage(
+  store: RequestStore,
+  fileId: number,
+  sessionId: string,
+  rows: PricedUsageRow[],
+  fileHasRows = true,
+): string[] {
   // A file read from its start has no rows yet: only this call's own rows can be "the previous one".
   const written = new Map<string, { input: number; output: number; cache_read: number; cache_write: number }>();
   const refs: string[] = [];
@@ -109,9 +117,27 @@ export function upsertUsage(store: RequestStore, fileId: number, sessionId: stri
         cache_read, cache_write, cache_write_1h, speed, provider, vendor_cost_usd, cost_usd, priced, rule_id, request_count, counted, origin_session_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
       [
-        fileId, hash, sessionId, r.message_id === null ? null : keyHash(r.message_id), r.sidechain ? 1 : 0, r.ts, r.model, r.git_branch, r.tokens.input, r.tokens.output,
-        r.tokens.cache_read, r.tokens.cache_write, r.tokens.cache_write_1h, r.speed, r.provider ?? null,
-        r.vendor_cost_usd ?? null, r.cost_usd, r.priced ? 1 : 0, store.priceRules.idOf(r.price_rule), r.request_count ?? 1, r.origin_session_id ?? null,
+        fileId,
+        hash,
+        sessionId,
+        r.message_id === null ? null : keyHash(r.message_id),
+        r.sidechain ? 1 : 0,
+        r.ts,
+        r.model,
+        r.git_branch,
+        r.tokens.input,
+        r.tokens.output,
+        r.tokens.cache_read,
+        r.tokens.cache_write,
+        r.tokens.cache_write_1h,
+        r.speed,
+        r.provider ?? null,
+        r.vendor_cost_usd ?? null,
+        r.cost_usd,
+        r.priced ? 1 : 0,
+        store.priceRules.idOf(r.price_rule),
+        r.request_count ?? 1,
+        r.origin_session_id ?? null,
       ],
     );
     written.set(r.dedup_key, r.tokens);
@@ -145,7 +171,10 @@ export function recomputeCounted(store: StoreDb, keys: Iterable<string>): Set<st
   // Rows sharing a message id with the changed ones may change sides too.
   store.exec(`INSERT OR IGNORE INTO tmp_keys(k) SELECT u2.dedup_hash FROM usage u1 JOIN usage u2 ON u2.message_hash = u1.message_hash
     WHERE u1.dedup_hash IN (SELECT k FROM tmp_keys) AND u1.message_hash IS NOT NULL`);
-  for (const r of all<{ session_id: string }>(store.db, 'SELECT DISTINCT session_id FROM usage WHERE dedup_hash IN (SELECT k FROM tmp_keys)')) {
+  for (const r of all<{ session_id: string }>(
+    store.db,
+    'SELECT DISTINCT session_id FROM usage WHERE dedup_hash IN (SELECT k FROM tmp_keys)',
+  )) {
     sessions.add(r.session_id);
   }
   markedCopyHops(store);
@@ -190,7 +219,15 @@ function markedCopyHops(store: StoreDb): void {
 /** Session totals from their counted rows. */
 export function recomputeTotals(store: StoreDb, sessionIds: Iterable<string>): void {
   for (const id of new Set(sessionIds)) {
-    const t = store.first<{ i: number; o: number; cr: number; cw: number; cost: number | null; requests: number; unpriced: number }>(
+    const t = store.first<{
+      i: number;
+      o: number;
+      cr: number;
+      cw: number;
+      cost: number | null;
+      requests: number;
+      unpriced: number;
+    }>(
       `SELECT COALESCE(SUM(input),0) AS i, COALESCE(SUM(output),0) AS o, COALESCE(SUM(cache_read),0) AS cr,
         COALESCE(SUM(cache_write),0) AS cw, SUM(CASE WHEN priced = 1 THEN cost_usd END) AS cost, COALESCE(SUM(request_count),0) AS requests,
         COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced
@@ -243,7 +280,10 @@ export function requestsToPrice(store: StoreDb): (StoredPriceInput & StoredCost)
 }
 
 /** The counted requests of the given sessions, with their token total and cost as it stands. */
-export function countedRequestsOf(store: StoreDb, sessionIds: string[]): (StoredCost & { session_id: string; model: string | null; tokens: number })[] {
+export function countedRequestsOf(
+  store: StoreDb,
+  sessionIds: string[],
+): (StoredCost & { session_id: string; model: string | null; tokens: number })[] {
   return all(
     store.db,
     `SELECT rowid AS rid, session_id, model, input + output + cache_read + cache_write AS tokens, cost_usd, priced, ${PRICE_RULE_OF_U} AS price_rule
@@ -253,6 +293,17 @@ export function countedRequestsOf(store: StoreDb, sessionIds: string[]): (Stored
 }
 
 /** Sets a request row's cost and how it was made. */
-export function setRequestCost(store: RequestStore, rid: number, costUsd: number | null, priced: boolean, rule: string): void {
-  store.exec('UPDATE usage SET cost_usd = ?, priced = ?, rule_id = ? WHERE rowid = ?', [costUsd, priced ? 1 : 0, store.priceRules.idOf(rule), rid]);
+export function setRequestCost(
+  store: RequestStore,
+  rid: number,
+  costUsd: number | null,
+  priced: boolean,
+  rule: string,
+): void {
+  store.exec('UPDATE usage SET cost_usd = ?, priced = ?, rule_id = ? WHERE rowid = ?', [
+    costUsd,
+    priced ? 1 : 0,
+    store.priceRules.idOf(rule),
+    rid,
+  ]);
 }

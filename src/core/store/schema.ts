@@ -286,7 +286,8 @@ function migrate(_db: Database, version: number | undefined): number | undefined
  * and changed pages of a store nothing changed.
  */
 export function ensureSchema(db: Database, isNew: boolean): boolean {
-  if (!isNew && one<{ value: string }>(db, "SELECT value FROM meta WHERE key = 'schema'")?.value === schemaMark(db)) return false;
+  if (!isNew && one<{ value: string }>(db, "SELECT value FROM meta WHERE key = 'schema'")?.value === schemaMark(db))
+    return false;
   // A new database: 8 KiB pages keep a file's parse state (one to two KiB) on its row's page
   // instead of an overflow page of its own. Only takes effect before the first table exists.
   if (isNew) db.exec('PRAGMA page_size = 8192');

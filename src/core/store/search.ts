@@ -43,7 +43,11 @@ export class PendingSearchTexts {
 
   newDocid(): number {
     if (!this.nextDocid) {
-      this.nextDocid = 1 + (this.store.first<{ n: number }>('SELECT MAX(COALESCE((SELECT MAX(docid) FROM search_doc), 0), COALESCE((SELECT MAX(docid) FROM search_fts), 0)) AS n')?.n ?? 0);
+      this.nextDocid =
+        1 +
+        (this.store.first<{ n: number }>(
+          'SELECT MAX(COALESCE((SELECT MAX(docid) FROM search_doc), 0), COALESCE((SELECT MAX(docid) FROM search_fts), 0)) AS n',
+        )?.n ?? 0);
     }
     return this.nextDocid++;
   }
@@ -71,7 +75,9 @@ export class PendingSearchTexts {
     const write = () => {
       // Docids only grow: the rows still there among the gathered ones are those from the smallest on.
       const from = texts.reduce((m, [docid]) => Math.min(m, docid), Infinity);
-      const present = new Set(all<{ docid: number }>(store.db, 'SELECT docid FROM search_doc WHERE docid >= ?', [from]).map((r) => r.docid));
+      const present = new Set(
+        all<{ docid: number }>(store.db, 'SELECT docid FROM search_doc WHERE docid >= ?', [from]).map((r) => r.docid),
+      );
       for (const [docid, body] of texts) {
         if (present.has(docid)) store.exec('INSERT INTO search_fts(docid, body) VALUES (?, ?)', [docid, body]);
       }
@@ -88,9 +94,20 @@ export interface SearchStore extends StoreDb {
 }
 
 /** A prompt or assistant answer of a file, kept for search (its first SEARCH_TEXT_MAX characters). */
-export function addSearchText(store: SearchStore, fileId: number, kind: 'prompt' | 'assistant', ts: string | null, text: string): void {
+export function addSearchText(
+  store: SearchStore,
+  fileId: number,
+  kind: 'prompt' | 'assistant',
+  ts: string | null,
+  text: string,
+): void {
   const docid = store.searchTexts.newDocid();
-  store.exec('INSERT INTO search_doc(docid, file_id, session_id, kind, ts) VALUES (?, ?, NULL, ?, ?)', [docid, fileId, kind, ts]);
+  store.exec('INSERT INTO search_doc(docid, file_id, session_id, kind, ts) VALUES (?, ?, NULL, ?, ?)', [
+    docid,
+    fileId,
+    kind,
+    ts,
+  ]);
   store.searchTexts.add(docid, text);
 }
 
@@ -103,9 +120,13 @@ export function forgetSearchTexts(store: StoreDb, fileId: number): void {
 /** The session's title as a search document of its own (file_id 0: it belongs to no one file). */
 export function indexTitle(store: SearchStore, sessionId: string, title: string | null): void {
   const pending = store.searchTexts;
-  const prev = store.first<{ docid: number }>("SELECT docid FROM search_doc WHERE session_id = ? AND kind = 'title'", [sessionId]);
+  const prev = store.first<{ docid: number }>("SELECT docid FROM search_doc WHERE session_id = ? AND kind = 'title'", [
+    sessionId,
+  ]);
   const prevBody = prev
-    ? (pending.get(prev.docid) ?? store.first<{ body: string }>('SELECT body FROM search_fts WHERE docid = ?', [prev.docid])?.body ?? null)
+    ? (pending.get(prev.docid) ??
+      store.first<{ body: string }>('SELECT body FROM search_fts WHERE docid = ?', [prev.docid])?.body ??
+      null)
     : null;
   if (prevBody === title) return;
   if (prev) {
@@ -115,7 +136,10 @@ export function indexTitle(store: SearchStore, sessionId: string, title: string 
   }
   if (!title) return;
   const docid = pending.newDocid();
-  store.exec("INSERT INTO search_doc(docid, file_id, session_id, kind, ts) VALUES (?, 0, ?, 'title', NULL)", [docid, sessionId]);
+  store.exec("INSERT INTO search_doc(docid, file_id, session_id, kind, ts) VALUES (?, 0, ?, 'title', NULL)", [
+    docid,
+    sessionId,
+  ]);
   pending.add(docid, title);
 }
 
@@ -177,7 +201,10 @@ export function searchSessions(store: SearchStore, input: string, opts: SearchOp
      LIMIT 5000`,
     [match],
   );
-  const best = new Map<string, { score: number; bestRowScore: number; row: (typeof rows)[number]; terms: Set<number> }>();
+  const best = new Map<
+    string,
+    { score: number; bestRowScore: number; row: (typeof rows)[number]; terms: Set<number> }
+  >();
   for (const r of rows) {
     // offsets(): four integers (column, term, byte offset, size) per matched word occurrence.
     const offs = r.offs.split(' ').map(Number);
@@ -213,7 +240,9 @@ export function searchSessions(store: SearchStore, input: string, opts: SearchOp
     const s = sessions.get(id);
     if (s) ranked.push({ session: s, kind: b.row.kind, docid: b.row.docid, score: b.score });
   }
-  ranked.sort((a, b) => b.score - a.score || (b.session.last_activity ?? '').localeCompare(a.session.last_activity ?? ''));
+  ranked.sort(
+    (a, b) => b.score - a.score || (b.session.last_activity ?? '').localeCompare(a.session.last_activity ?? ''),
+  );
   const shown = ranked.slice(0, opts.limit ?? 50);
   if (!shown.length) return [];
   const snippets = new Map(
@@ -262,7 +291,10 @@ export interface SearchIndexSize {
 export function searchIndexSize(store: SearchStore): SearchIndexSize {
   store.searchTexts.flush();
   // The content table's own column: its stored (deflated) bytes, without inflating every text.
-  const docs = one<{ n: number; bytes: number }>(store.db, 'SELECT COUNT(*) AS n, COALESCE(SUM(length(c0body)),0) AS bytes FROM search_fts_content')!;
+  const docs = one<{ n: number; bytes: number }>(
+    store.db,
+    'SELECT COUNT(*) AS n, COALESCE(SUM(length(c0body)),0) AS bytes FROM search_fts_content',
+  )!;
   // Small segments live inline in segdir.root; larger ones in segments.
   const seg = one<{ bytes: number }>(
     store.db,

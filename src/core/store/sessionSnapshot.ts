@@ -35,7 +35,11 @@ interface Snapshot {
 }
 
 /** Saves the list atomically (temp file + rename). */
-export async function writeSessionSnapshot(storeFile: string, sessions: SessionView[], now = new Date()): Promise<void> {
+export async function writeSessionSnapshot(
+  storeFile: string,
+  sessions: SessionView[],
+  now = new Date(),
+): Promise<void> {
   const file = sessionSnapshotFile(storeFile);
   const tmp = `${file}.tmp-${process.pid}`;
   try {
@@ -50,7 +54,9 @@ export async function writeSessionSnapshot(storeFile: string, sessions: SessionV
 }
 
 /** The saved list, or null when there is none, it is damaged, or another version wrote it. */
-export async function readSessionSnapshot(storeFile: string): Promise<{ saved_at: string; sessions: SessionView[] } | null> {
+export async function readSessionSnapshot(
+  storeFile: string,
+): Promise<{ saved_at: string; sessions: SessionView[] } | null> {
   try {
     const s = deserialize(await fsp.readFile(sessionSnapshotFile(storeFile))) as Partial<Snapshot> | null;
     if (!s || s.format !== FORMAT || !Array.isArray(s.chunks) || typeof s.saved_at !== 'string') return null;

@@ -17,7 +17,11 @@ import { all, one } from './sqlite';
  * counts for the session it names while that session's transcript is there, else where it is).
  * Tool calls are the file's distinct call ids (addFileDetails keeps one row per id).
  */
-function fileCounts(store: StoreDb, fileId: number, s: FileState): { messages: number; tool_calls: number; api_errors: number } {
+function fileCounts(
+  store: StoreDb,
+  fileId: number,
+  s: FileState,
+): { messages: number; tool_calls: number; api_errors: number } {
   const copies = store.first<{ m: number; e: number }>(
     `SELECT COALESCE(SUM(messages), 0) AS m, COALESCE(SUM(api_errors), 0) AS e FROM file_copies c
      WHERE c.file_id = ? AND NOT EXISTS (SELECT 1 FROM files o WHERE o.session_id = c.origin_session_id AND o.deleted = 0)`,
@@ -28,7 +32,11 @@ function fileCounts(store: StoreDb, fileId: number, s: FileState): { messages: n
       OR NOT EXISTS (SELECT 1 FROM files o WHERE o.session_id = t.origin_session_id AND o.deleted = 0))`,
     [fileId],
   );
-  return { messages: s.message_count + (copies?.m ?? 0), tool_calls: tools?.n ?? 0, api_errors: s.api_error_count + (copies?.e ?? 0) };
+  return {
+    messages: s.message_count + (copies?.m ?? 0),
+    tool_calls: tools?.n ?? 0,
+    api_errors: s.api_error_count + (copies?.e ?? 0),
+  };
 }
 
 /** The file that speaks for a session (several carry its id: a copy under two config roots, a moved file). */
@@ -50,14 +58,29 @@ export function refreshCopiedCounts(store: StoreDb, origins: Iterable<string>): 
   if (!wanted.size) return refreshed;
   // Only files with marked copies have rows here (a few forks): read whole, not looked up per origin.
   const forkFiles = new Set<number>();
-  for (const r of all<{ file_id: number; origin_session_id: string }>(store.db, 'SELECT file_id, origin_session_id FROM file_copies')) {
+  for (const r of all<{ file_id: number; origin_session_id: string }>(
+    store.db,
+    'SELECT file_id, origin_session_id FROM file_copies',
+  )) {
     if (wanted.has(r.origin_session_id)) forkFiles.add(r.file_id);
   }
   for (const fileId of forkFiles) {
-    const f = store.first<Pick<FileRow, 'session_id' | 'state_json'>>('SELECT session_id, state_json FROM files WHERE file_id = ?', [fileId]);
+    const f = store.first<Pick<FileRow, 'session_id' | 'state_json'>>(
+      'SELECT session_id, state_json FROM files WHERE file_id = ?',
+      [fileId],
+    );
     if (!f?.session_id || !f.state_json || speakingFile(store, f.session_id) !== fileId) continue;
-    const c = fileCounts(store, fileId, parseStateJson(f.state_json, { session_id: f.session_id, parent_session_id: null, agent_id: null }));
-    store.exec('UPDATE sessions SET message_count = ?, tool_call_count = ?, api_error_count = ? WHERE session_id = ?', [c.messages, c.tool_calls, c.api_errors, f.session_id]);
+    const c = fileCounts(
+      store,
+      fileId,
+      parseStateJson(f.state_json, { session_id: f.session_id, parent_session_id: null, agent_id: null }),
+    );
+    store.exec('UPDATE sessions SET message_count = ?, tool_call_count = ?, api_error_count = ? WHERE session_id = ?', [
+      c.messages,
+      c.tool_calls,
+      c.api_errors,
+      f.session_id,
+    ]);
     refreshed.add(f.session_id);
   }
   if (refreshed.size) store.markDirty();
@@ -68,7 +91,15 @@ export function refreshCopiedCounts(store: StoreDb, origins: Iterable<string>): 
  * Writes what a file says about its session. When several files carry the same session id (a
  * copy under two config roots, a moved file), the present file with the latest activity speaks.
  */
-export function writeSessionFromFile(store: SearchStore, fileId: number, framework: string, root: string, filePath: string, s: FileState, machineId: string | null): void {
+export function writeSessionFromFile(
+  store: SearchStore,
+  fileId: number,
+  framework: string,
+  root: string,
+  filePath: string,
+  s: FileState,
+  machineId: string | null,
+): void {
   const sessionId = s.session_id;
   if (!sessionId) return;
   // What the file holds copies of is the file's own fact, written whether or not it speaks for its session.
@@ -105,20 +136,51 @@ export function writeSessionFromFile(store: SearchStore, fileId: number, framewo
       token_totals_pending = excluded.token_totals_pending, transcript_available = 1,
       transcript_path = excluded.transcript_path, root = excluded.root`,
     [
-      sessionId, s.parent_session_id, s.agent_id, machineId, framework, f.title, s.first_started_at, s.last_started_at,
-      s.first_ended_at, s.last_activity, f.revival_count, s.turn_state, s.turn_state_at, s.cwd, s.git_branch, s.git_worktree_path, f.github_repo,
-      f.github_issue, f.issue_url, f.github_pr, f.pr_url, s.agent_lines_added, s.agent_lines_removed, s.first_user_message, s.last_user_message,
-      s.model, s.compaction_count, counts.messages, counts.tool_calls, counts.api_errors, s.agent_cost_usd,
-      s.agent_model_costs ? JSON.stringify(s.agent_model_costs) : null, s.context,
-      s.token_totals_pending === null || s.token_totals_pending === undefined ? null : s.token_totals_pending ? 1 : 0, filePath, root,
+      sessionId,
+      s.parent_session_id,
+      s.agent_id,
+      machineId,
+      framework,
+      f.title,
+      s.first_started_at,
+      s.last_started_at,
+      s.first_ended_at,
+      s.last_activity,
+      f.revival_count,
+      s.turn_state,
+      s.turn_state_at,
+      s.cwd,
+      s.git_branch,
+      s.git_worktree_path,
+      f.github_repo,
+      f.github_issue,
+      f.issue_url,
+      f.github_pr,
+      f.pr_url,
+      s.agent_lines_added,
+      s.agent_lines_removed,
+      s.first_user_message,
+      s.last_user_message,
+      s.model,
+      s.compaction_count,
+      counts.messages,
+      counts.tool_calls,
+      counts.api_errors,
+      s.agent_cost_usd,
+      s.agent_model_costs ? JSON.stringify(s.agent_model_costs) : null,
+      s.context,
+      s.token_totals_pending === null || s.token_totals_pending === undefined ? null : s.token_totals_pending ? 1 : 0,
+      filePath,
+      root,
       s.forked_from_session_id ?? null,
     ],
   );
   store.exec('DELETE FROM session_prs WHERE session_id = ?', [sessionId]);
   for (const p of s.prs ?? []) {
-    store.exec('INSERT INTO session_prs(session_id, number, url, repo, source, recorded_branch, branch, ts) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)', [
-      sessionId, p.number, p.url, p.repo, p.source, p.branch, p.ts,
-    ]);
+    store.exec(
+      'INSERT INTO session_prs(session_id, number, url, repo, source, recorded_branch, branch, ts) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)',
+      [sessionId, p.number, p.url, p.repo, p.source, p.branch, p.ts],
+    );
   }
   indexTitle(store, sessionId, f.title);
   store.markDirty();
@@ -130,9 +192,10 @@ export function refreshTranscriptAvailability(store: StoreDb, sessionId: string)
     'SELECT path FROM files WHERE session_id = ? AND deleted = 0 ORDER BY last_activity DESC LIMIT 1',
     [sessionId],
   );
-  store.exec('UPDATE sessions SET transcript_available = ?, transcript_path = COALESCE(?, transcript_path) WHERE session_id = ?', [
-    present ? 1 : 0, present ? documentPathOf(present.path) : null, sessionId,
-  ]);
+  store.exec(
+    'UPDATE sessions SET transcript_available = ?, transcript_path = COALESCE(?, transcript_path) WHERE session_id = ?',
+    [present ? 1 : 0, present ? documentPathOf(present.path) : null, sessionId],
+  );
   store.markDirty();
 }
 
@@ -147,7 +210,11 @@ export function rootSessions(store: StoreDb, sessionIds: Iterable<string>): Set<
   for (const id of sessionIds) {
     let cur = id;
     for (let i = 0; i < 50; i++) {
-      const p = one<{ parent_session_id: string | null }>(store.db, 'SELECT parent_session_id FROM sessions WHERE session_id = ?', [cur]);
+      const p = one<{ parent_session_id: string | null }>(
+        store.db,
+        'SELECT parent_session_id FROM sessions WHERE session_id = ?',
+        [cur],
+      );
       if (!p?.parent_session_id) break;
       cur = p.parent_session_id;
     }
@@ -160,7 +227,11 @@ export function rootSessions(store: StoreDb, sessionIds: Iterable<string>): Set<
 export function sessionTree(store: StoreDb, root: string): string[] {
   const out = [root];
   for (let i = 0; i < out.length && out.length < 10_000; i++) {
-    for (const c of all<{ session_id: string }>(store.db, 'SELECT session_id FROM sessions WHERE parent_session_id = ?', [out[i]])) {
+    for (const c of all<{ session_id: string }>(
+      store.db,
+      'SELECT session_id FROM sessions WHERE parent_session_id = ?',
+      [out[i]],
+    )) {
       if (!out.includes(c.session_id)) out.push(c.session_id);
     }
   }
@@ -172,8 +243,15 @@ export function sessionTree(store: StoreDb, root: string): string[] {
  * `modelUsage`, covering the session with its subagents), with the session's agent; undefined when
  * there is no such session. A figure that cannot be read counts as none.
  */
-export function agentModelCosts(store: StoreDb, sessionId: string): { costs: Record<string, number>; framework: string } | undefined {
-  const row = one<{ agent_model_costs: string | null; framework: string }>(store.db, 'SELECT agent_model_costs, framework FROM sessions WHERE session_id = ?', [sessionId]);
+export function agentModelCosts(
+  store: StoreDb,
+  sessionId: string,
+): { costs: Record<string, number>; framework: string } | undefined {
+  const row = one<{ agent_model_costs: string | null; framework: string }>(
+    store.db,
+    'SELECT agent_model_costs, framework FROM sessions WHERE session_id = ?',
+    [sessionId],
+  );
   if (!row) return undefined;
   let costs: Record<string, number> = {};
   try {

@@ -72,7 +72,12 @@ export function readRows<T = Row>(stmt: Statement, limit = Infinity): T[] {
  * the parsed rows in JS (an ORDER BY here would have SQLite sort the rows' JSON text, 0.3-0.6 s for
  * 5,000 sessions). Column names must be unique; no BLOB columns (JSON has none).
  */
-export function allWideAside<T = Row, A = Row>(db: Database, select: string, aside: readonly string[], params?: Params): [T, A][] {
+export function allWideAside<T = Row, A = Row>(
+  db: Database,
+  select: string,
+  aside: readonly string[],
+  params?: Params,
+): [T, A][] {
   const probe = db.prepare(select);
   let names: string[];
   try {
@@ -80,7 +85,8 @@ export function allWideAside<T = Row, A = Row>(db: Database, select: string, asi
   } finally {
     probe.free();
   }
-  const fields = (list: string[]) => list.map((n) => `'${n.replace(/'/g, "''")}', q."${n.replace(/"/g, '""')}"`).join(', ');
+  const fields = (list: string[]) =>
+    list.map((n) => `'${n.replace(/'/g, "''")}', q."${n.replace(/"/g, '""')}"`).join(', ');
   const row = `json_object(${fields(names.filter((n) => !aside.includes(n)))})`;
   const value = `json_array(${row}, json_object(${fields(names.filter((n) => aside.includes(n)))}))`;
   const stmt = db.prepare(`WITH q AS (${select}) SELECT ${value} FROM q`);

@@ -1,7 +1,15 @@
 import type { Database } from 'sql.js';
 import { machineId } from '../machine';
 import { type PrLookup, getPrLookup, setPrLookup } from './attribution';
-import { type OpenOutcome, StoreDb, giveRoom, openDatabase, registerFunctions, removeStaleTemps, SESSION_PRAGMAS } from './db';
+import {
+  type OpenOutcome,
+  StoreDb,
+  giveRoom,
+  openDatabase,
+  registerFunctions,
+  removeStaleTemps,
+  SESSION_PRAGMAS,
+} from './db';
 import { hasFiles } from './files';
 import { PriceRuleIds } from './requests';
 import { BULK_DEFERRED_INDEXES, ensureSchema, isUsableStore } from './schema';
@@ -64,7 +72,7 @@ export class Store extends StoreDb {
   }
 
   getMeta(key: string): string | undefined {
-    return this.first<{ value: string }>( 'SELECT value FROM meta WHERE key = ?', [key])?.value;
+    return this.first<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key])?.value;
   }
 
   setMeta(key: string, value: string): void {
@@ -91,7 +99,13 @@ export class Store extends StoreDb {
   }
 
   /** Kept here for the service and the CLI, which cache PR lookups through the store they hold (attribution.ts). */
-  setPrLookup(gitDir: string, branch: string, source: string, pr: { number: number; url: string; state: string | null; title: string | null } | null, atMs = Date.now()): void {
+  setPrLookup(
+    gitDir: string,
+    branch: string,
+    source: string,
+    pr: { number: number; url: string; state: string | null; title: string | null } | null,
+    atMs = Date.now(),
+  ): void {
     setPrLookup(this, gitDir, branch, source, pr, atMs);
   }
 

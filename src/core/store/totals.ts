@@ -26,7 +26,13 @@ export interface UsageBreakdown extends Totals {
   /** Of those, waiting for the person. */
   waiting: number;
   requests: number;
-  by_session: (BranchPart & { session_id: string; framework: string | null; title: string | null; status: string; parent_session_id: string | null })[];
+  by_session: (BranchPart & {
+    session_id: string;
+    framework: string | null;
+    title: string | null;
+    status: string;
+    parent_session_id: string | null;
+  })[];
   by_model: (BranchPart & { model: string })[];
   by_agent: (BranchPart & { framework: string })[];
 }

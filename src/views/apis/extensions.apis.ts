@@ -1,4 +1,11 @@
-import { type AuthenticationSession, type Extension, type TextDocument, authentication, extensions, languages } from 'vscode';
+import {
+  type AuthenticationSession,
+  type Extension,
+  type TextDocument,
+  authentication,
+  extensions,
+  languages,
+} from 'vscode';
 
 /**
  * The views' calls into `vscode.extensions`, `vscode.authentication` and `vscode.languages`: one
@@ -10,7 +17,10 @@ export function getExtension<T>(id: string): Extension<T> | undefined {
 }
 
 /** Never prompts: only a session the person already signed in with. */
-export function silentAuthenticationSession(providerId: string, scopes: readonly string[]): Thenable<AuthenticationSession | undefined> {
+export function silentAuthenticationSession(
+  providerId: string,
+  scopes: readonly string[],
+): Thenable<AuthenticationSession | undefined> {
   return authentication.getSession(providerId, scopes, { silent: true });
 }
 

@@ -49,7 +49,12 @@ export function createTerminal(options: TerminalOptions): Terminal {
   return window.createTerminal(options);
 }
 
-export function createWebviewPanel(viewType: string, title: string, column: ViewColumn, options: WebviewPanelOptions & WebviewOptions): WebviewPanel {
+export function createWebviewPanel(
+  viewType: string,
+  title: string,
+  column: ViewColumn,
+  options: WebviewPanelOptions & WebviewOptions,
+): WebviewPanel {
   return window.createWebviewPanel(viewType, title, column, options);
 }
 
@@ -57,9 +62,18 @@ export function createLogOutputChannel(name: string): LogOutputChannel {
   return window.createOutputChannel(name, { log: true });
 }
 
-export function showQuickPick<T extends QuickPickItem>(items: readonly T[], options: QuickPickOptions & { canPickMany: true }): Thenable<T[] | undefined>;
-export function showQuickPick<T extends QuickPickItem>(items: readonly T[], options: QuickPickOptions): Thenable<T | undefined>;
-export function showQuickPick<T extends QuickPickItem>(items: readonly T[], options: QuickPickOptions): Thenable<T | T[] | undefined> {
+export function showQuickPick<T extends QuickPickItem>(
+  items: readonly T[],
+  options: QuickPickOptions & { canPickMany: true },
+): Thenable<T[] | undefined>;
+export function showQuickPick<T extends QuickPickItem>(
+  items: readonly T[],
+  options: QuickPickOptions,
+): Thenable<T | undefined>;
+export function showQuickPick<T extends QuickPickItem>(
+  items: readonly T[],
+  options: QuickPickOptions,
+): Thenable<T | T[] | undefined> {
   return window.showQuickPick(items, options);
 }
 
@@ -71,16 +85,31 @@ export function showSaveDialog(options: SaveDialogOptions): Thenable<Uri | undef
   return window.showSaveDialog(options);
 }
 
-export function showTextDocument(document: TextDocument | Uri, options?: TextDocumentShowOptions): Thenable<TextEditor> {
+export function showTextDocument(
+  document: TextDocument | Uri,
+  options?: TextDocumentShowOptions,
+): Thenable<TextEditor> {
   // Two overloads in the API, one function here.
-  return document instanceof Uri ? window.showTextDocument(document, options) : window.showTextDocument(document, options);
+  return document instanceof Uri
+    ? window.showTextDocument(document, options)
+    : window.showTextDocument(document, options);
 }
 
 export function showInformationMessage<T extends string>(message: string, ...items: T[]): Thenable<T | undefined>;
-export function showInformationMessage<T extends string>(message: string, options: MessageOptions, ...items: T[]): Thenable<T | undefined>;
-export function showInformationMessage<T extends string>(message: string, first?: MessageOptions | T, ...items: T[]): Thenable<T | undefined> {
+export function showInformationMessage<T extends string>(
+  message: string,
+  options: MessageOptions,
+  ...items: T[]
+): Thenable<T | undefined>;
+export function showInformationMessage<T extends string>(
+  message: string,
+  first?: MessageOptions | T,
+  ...items: T[]
+): Thenable<T | undefined> {
   if (first === undefined) return window.showInformationMessage<T>(message);
-  return typeof first === 'string' ? window.showInformationMessage(message, first, ...items) : window.showInformationMessage(message, first, ...items);
+  return typeof first === 'string'
+    ? window.showInformationMessage(message, first, ...items)
+    : window.showInformationMessage(message, first, ...items);
 }
 
 export function showWarningMessage<T extends string>(message: string, ...items: T[]): Thenable<T | undefined> {
@@ -95,7 +124,10 @@ export function setStatusBarMessage(text: string, hideAfterMs: number): Disposab
   return window.setStatusBarMessage(text, hideAfterMs);
 }
 
-export function withProgress<R>(options: ProgressOptions, task: (progress: Progress<{ message?: string; increment?: number }>, token: CancellationToken) => Thenable<R>): Thenable<R> {
+export function withProgress<R>(
+  options: ProgressOptions,
+  task: (progress: Progress<{ message?: string; increment?: number }>, token: CancellationToken) => Thenable<R>,
+): Thenable<R> {
   return window.withProgress(options, task);
 }
 

@@ -1,4 +1,12 @@
-import { type GroupBy, type GroupNode, type GroupingFacts, type SessionNode, type TreeNode, type WorkspaceRepoRef, groupSessions } from '../../core/grouping';
+import {
+  type GroupBy,
+  type GroupNode,
+  type GroupingFacts,
+  type SessionNode,
+  type TreeNode,
+  type WorkspaceRepoRef,
+  groupSessions,
+} from '../../core/grouping';
 import { describeFilter, filterSessions, isEmptyFilter, type SessionFilter } from '../../core/filter';
 import { totalTokens } from '../../core/model/session';
 import { costLabel } from '../../core/report';
@@ -129,18 +137,27 @@ export class SessionsTreeModel {
     this.multiAgent = new Set(this.sessions.map((x) => x.framework)).size > 1;
     // The filter hides sessions; group totals (the branch's, a PR's) stay what the index says.
     const shown = filterSessions(this.sessions, this.filter, now);
-    this.roots = groupSessions(shown, mode, ws ? { git_dir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel } : null, now, facts);
+    this.roots = groupSessions(
+      shown,
+      mode,
+      ws ? { git_dir: ws.git_dir, branch: ws.branch, toplevel: ws.toplevel } : null,
+      now,
+      facts,
+    );
     this.parents = new Map();
     this.byId = new Map();
     const walk = (nodes: TreeNode[], parent?: TreeNode) => {
       for (const n of nodes) {
         if (parent) this.parents.set(n, parent);
-        if (n.kind === 'session' && !n.alias && !this.byId.has(n.session.session_id)) this.byId.set(n.session.session_id, n);
+        if (n.kind === 'session' && !n.alias && !this.byId.has(n.session.session_id))
+          this.byId.set(n.session.session_id, n);
         walk(n.children, n);
       }
     };
     walk(this.roots);
-    const filterText = isEmptyFilter(this.filter) ? '' : `filter: ${describeFilter(this.filter, agentLabel)} (${shown.length} of ${this.sessions.length})`;
+    const filterText = isEmptyFilter(this.filter)
+      ? ''
+      : `filter: ${describeFilter(this.filter, agentLabel)} (${shown.length} of ${this.sessions.length})`;
     return [ws?.branch, filterText].filter(Boolean).join(' · ') || undefined;
   }
 

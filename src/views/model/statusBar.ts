@@ -51,7 +51,8 @@ export interface StatusBarModel {
   accessibilityLabel?: string;
 }
 
-export const NO_REPOSITORY_TOOLTIP = '**Agent Handler**\n\nThis workspace is not in a git repository: the total of every indexed session is shown.';
+export const NO_REPOSITORY_TOOLTIP =
+  '**Agent Handler**\n\nThis workspace is not in a git repository: the total of every indexed session is shown.';
 
 export function statusBarModel(facts: StatusBarFacts, shared: StatusBarShared): StatusBarModel {
   const spinner = shared.indexing ? '$(sync~spin) ' : '';
