@@ -6,7 +6,7 @@ import { processRuns } from '../live/process';
 import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
 import { ReflogCache, branchAt } from '../git/reflog';
-import { type PriceOverrides, priceRequest } from '../pricing';
+import { type PriceOverrides, priceRequest, priceStoredRequest } from '../pricing';
 import { type CostFigureName, fillFromAgentFigures, repriceAll } from '../pricing/repricing';
 import {
   sessionBranches,
@@ -136,28 +136,7 @@ export class Indexer {
   /** Prices every stored row again with the current price data and overrides. */
   reprice(): number {
     const overrides = this.overrides;
-    return repriceAll(
-      this.store,
-      (r) =>
-        priceRequest({
-          framework: r.framework,
-          model: r.model,
-          provider: r.provider,
-          vendor_cost_usd: r.vendor_cost_usd,
-          request_count: r.request_count,
-          speed: r.speed,
-          ts: r.ts,
-          overrides,
-          tokens: {
-            input: r.input,
-            output: r.output,
-            cache_read: r.cache_read,
-            cache_write: r.cache_write,
-            cache_write_1h: r.cache_write_1h,
-          },
-        }),
-      costFigureName,
-    );
+    return repriceAll(this.store, (r) => priceStoredRequest(r, overrides), costFigureName);
   }
 
   /** Every (adapter, root) pair, roots resolved through symlinks and without duplicates. */

@@ -1,5 +1,6 @@
 import { calcPrice } from '@pydantic/genai-prices';
 import type { TokenCounts } from '../model/session';
+import type { StoredPriceInput } from '../store/requests';
 import { agentTraits } from '../sources/registry';
 
 /**
@@ -150,6 +151,27 @@ export function splitProviderPrefix(model: string): { provider: string | null; m
   // `openrouter/anthropic/claude-…`: the innermost known name says whose model it is.
   const known = [...prefixes].reverse().find((p) => PROVIDER_ALIASES[p] && p !== 'openrouter');
   return { provider: known ? PROVIDER_ALIASES[known] : null, model: model.slice(i + 1) };
+}
+
+/** Prices a stored request again (re-pricing, Explain Cost): the same rule as when it was read. */
+export function priceStoredRequest(r: StoredPriceInput, overrides: PriceOverrides | null): PriceResult {
+  return priceRequest({
+    framework: r.framework,
+    model: r.model,
+    provider: r.provider,
+    vendor_cost_usd: r.vendor_cost_usd,
+    request_count: r.request_count,
+    speed: r.speed,
+    ts: r.ts,
+    overrides,
+    tokens: {
+      input: r.input,
+      output: r.output,
+      cache_read: r.cache_read,
+      cache_write: r.cache_write,
+      cache_write_1h: r.cache_write_1h,
+    },
+  });
 }
 
 export function priceRequest(p: PriceInput): PriceResult {

@@ -1,8 +1,9 @@
 import { all } from '../store/sqlite';
 import { type SessionView, listSessions } from '../store/queries';
 import { PRICE_RULE_OF_U, ofSessionFiles } from '../store/schema';
+import type { StoredPriceInput } from '../store/requests';
 import type { Store } from '../store/store';
-import { type PriceOverrides, type UnitPrices, priceRequest, priceSource } from './index';
+import { type PriceOverrides, type UnitPrices, priceSource, priceStoredRequest } from './index';
 import { type AgentComparison, compareWithAgent } from './settings';
 import { checkTimeZone, dayIn, systemTimeZone } from '../time';
 
@@ -32,23 +33,12 @@ function emptyCost(): CostRow {
   return { input: 0, output: 0, cache_read: 0, cache_write: 0, cost_usd: 0, requests: 0, unpriced_requests: 0 };
 }
 
-interface UsageFacts {
+/** A counted request with its price inputs and the cost it was given. */
+interface UsageFacts extends StoredPriceInput {
   session_id: string;
-  framework: string;
-  model: string | null;
-  provider: string | null;
-  vendor_cost_usd: number | null;
-  speed: string | null;
-  ts: string | null;
-  input: number;
-  output: number;
-  cache_read: number;
-  cache_write: number;
-  cache_write_1h: number;
   cost_usd: number | null;
   priced: number;
   price_rule: string | null;
-  request_count: number;
 }
 
 const FACTS = `SELECT u.session_id, f.framework, u.model, u.provider, u.vendor_cost_usd, u.speed, u.ts, u.input, u.output, u.cache_read,
@@ -165,23 +155,7 @@ function explainRows(rows: UsageFacts[], overrides: PriceOverrides | null): Expl
     let m = models.get(modelId);
     if (!m) models.set(modelId, (m = { total: emptyCost(), lines: new Map() }));
     addTo(m.total, r);
-    const p = priceRequest({
-      framework: r.framework,
-      model: r.model,
-      provider: r.provider,
-      vendor_cost_usd: r.vendor_cost_usd,
-      request_count: r.request_count,
-      speed: r.speed,
-      ts: r.ts,
-      overrides,
-      tokens: {
-        input: r.input,
-        output: r.output,
-        cache_read: r.cache_read,
-        cache_write: r.cache_write,
-        cache_write_1h: r.cache_write_1h,
-      },
-    });
+    const p = priceStoredRequest(r, overrides);
     const rule = r.price_rule ?? p.rule;
     const unit = r.priced && rule === p.rule ? (p.unit_prices ?? null) : null;
     const key = `${rule}\0${JSON.stringify(unit)}`;
