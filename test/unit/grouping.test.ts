@@ -1,73 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type GroupNode, type SessionNode, type TreeNode, groupSessions, nestSubagents } from '../../src/core/grouping';
-import type { SessionView } from '../../src/core/store/queries';
+import { sessionView } from './viewFixtures';
 
-function session(id: string, over: Partial<SessionView> = {}): SessionView {
-  const zero = {
-    tokens_input: 0,
-    tokens_output: 0,
-    tokens_cache_read: 0,
-    tokens_cache_write: 0,
-    cost_usd: 0,
-    unpriced_requests: 0,
-  };
-  return {
-    session_id: id,
-    parent_session_id: null,
-    agent_id: null,
-    forked_from_session_id: null,
-    machine_id: null,
-    framework: 'claude_code',
-    title: id,
-    first_started_at: null,
-    last_started_at: null,
-    first_ended_at: null,
-    last_ended_at: null,
-    last_activity: '2026-11-25T10:00:00.000Z',
-    revival_count: 0,
-    status: 'idle',
-    status_updated_at: null,
-    waiting_for: null,
-    pid: null,
-    process_start_time: null,
-    cwd: null,
-    local_git_dir: null,
-    git_branch: null,
-    git_worktree_path: null,
-    github_repo: null,
-    github_issue: null,
-    issue_url: null,
-    github_pr: null,
-    pr_url: null,
-    git_additions: null,
-    git_deletions: null,
-    agent_lines_added: null,
-    agent_lines_removed: null,
-    first_user_message: null,
-    last_user_message: null,
-    model: null,
-    compaction_count: 0,
-    message_count: 0,
-    tool_call_count: 0,
-    api_request_count: 0,
-    api_error_count: 0,
-    ...zero,
-    agent_cost_usd: null,
-    context: null,
-    token_totals_pending: null,
-    n_hook_events: 0,
-    n_otel_events: 0,
-    metrics_source: 'transcript',
-    transcript_available: true,
-    transcript_path: null,
-    subagent_ids: [],
-    branches: [],
-    rollup: zero,
-    toplevel: null,
-    ...over,
-  };
-}
+const session = sessionView;
 
 const labels = (nodes: TreeNode[]) => nodes.map((n) => (n.kind === 'group' ? n.label : n.session.session_id));
 const group = (nodes: TreeNode[], label: string) =>
