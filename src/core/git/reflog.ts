@@ -148,3 +148,24 @@ export class ReflogCache {
     return history;
   }
 }
+
+/**
+ * The branch a request (or a PR sighting) counts on, docs/accounting.md §5: the recorded branch for
+ * agents that record it per request; else the working tree's HEAD reflog at its time; else the
+ * branch the agent recorded (at session start); "" outside a repository.
+ */
+export async function attributedBranch(
+  reflogs: Pick<ReflogCache, 'history'>,
+  perRequest: boolean,
+  r: { ts: string | null; recorded: string | null; toplevel: string | null; cwd_known: number },
+): Promise<string | null> {
+  if (perRequest) return r.recorded;
+  if (r.toplevel) {
+    const h = await reflogs.history(r.toplevel);
+    const at = h && r.ts ? branchAt(h, Date.parse(r.ts)) : null;
+    if (at) return at;
+    return r.recorded;
+  }
+  // The folder is known not to be in a repository (now): the recorded branch if any, else no branch.
+  return r.recorded ?? (r.cwd_known ? '' : null);
+}

@@ -1,11 +1,11 @@
 import { DiffStats } from '../git/pr';
 import { promises as fsp } from 'node:fs';
-import * as path from 'node:path';
 import type { AgentEvent, LiveEvent } from '../model/events';
 import { processRuns } from '../live/process';
 import { type FileState, foldEvents, newFileState } from '../model/reducer';
 import { repoInfo } from '../git/repo';
-import { ReflogCache, branchAt } from '../git/reflog';
+import { ReflogCache, attributedBranch } from '../git/reflog';
+import { statSignature, walk } from './fileWalk';
 import { type PriceOverrides, priceRequest, priceStoredRequest } from '../pricing';
 import { type CostFigureName, fillFromAgentFigures, repriceAll } from '../pricing/repricing';
 import {
@@ -95,9 +95,6 @@ const BREATHE_EVERY_MS = 15;
 
 /** What the agent-figure fill calls an agent's own cost figure in its rule text: the adapter's trait. */
 const costFigureName: CostFigureName = agentCostFigureName;
-
-/** Folders never descended into while looking for transcripts. */
-const SKIP_DIRS = new Set(['tool-results', 'file-history', 'node_modules', '.git']);
 
 export class Indexer {
   private readonly machineId: string | null;
@@ -672,36 +669,6 @@ export class Indexer {
   }
 }
 
-/**
- * The branch a request (or a PR sighting) counts on, docs/accounting.md §5: the recorded branch for
- * agents that record it per request; else the working tree's HEAD reflog at its time; else the
- * branch the agent recorded (at session start); "" outside a repository.
- */
-async function attributedBranch(
-  reflogs: Pick<ReflogCache, 'history'>,
-  perRequest: boolean,
-  r: { ts: string | null; recorded: string | null; toplevel: string | null; cwd_known: number },
-): Promise<string | null> {
-  if (perRequest) return r.recorded;
-  if (r.toplevel) {
-    const h = await reflogs.history(r.toplevel);
-    const at = h && r.ts ? branchAt(h, Date.parse(r.ts)) : null;
-    if (at) return at;
-    return r.recorded;
-  }
-  // The folder is known not to be in a repository (now): the recorded branch if any, else no branch.
-  return r.recorded ?? (r.cwd_known ? '' : null);
-}
-
-async function statSignature(p: string): Promise<{ size: number; mtime_ms: number } | null> {
-  try {
-    const st = await fsp.stat(p);
-    return st.isFile() ? { size: st.size, mtime_ms: st.mtimeMs } : null;
-  } catch {
-    return null;
-  }
-}
-
 function noProgress(f: FileRow) {
   return {
     size: f.size,
@@ -719,22 +686,4 @@ class Batch {
   availability = new Set<string>();
   /** Sessions whose live facts (hooks, telemetry) changed. */
   liveSessions = new Set<string>();
-}
-
-/** Every file below `dir` (not following directory symlinks, so loops cannot trap it). */
-async function* walk(dir: string, ignore: Set<string> = new Set()): AsyncGenerator<string> {
-  let entries;
-  try {
-    entries = await fsp.readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !ignore.has(p)) yield* walk(p, ignore);
-    } else if (e.isFile()) {
-      yield p;
-    }
-  }
 }

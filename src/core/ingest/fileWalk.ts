@@ -1,0 +1,33 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+
+/** Folders never descended into while looking for transcripts. */
+const SKIP_DIRS = new Set(['tool-results', 'file-history', 'node_modules', '.git']);
+
+/** A file's size and modification time, or null when it is not a readable regular file. */
+export async function statSignature(p: string): Promise<{ size: number; mtime_ms: number } | null> {
+  try {
+    const st = await fsp.stat(p);
+    return st.isFile() ? { size: st.size, mtime_ms: st.mtimeMs } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every file below `dir` (not following directory symlinks, so loops cannot trap it). */
+export async function* walk(dir: string, ignore: Set<string> = new Set()): AsyncGenerator<string> {
+  let entries;
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name) && !ignore.has(p)) yield* walk(p, ignore);
+    } else if (e.isFile()) {
+      yield p;
+    }
+  }
+}
