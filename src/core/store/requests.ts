@@ -83,6 +83,16 @@ export function forgetFileRequests(store: StoreDb, fileId: number): void {
   store.exec('DELETE FROM usage WHERE file_id = ?', [fileId]);
 }
 
+/** What a stored request row says that a newer copy of the same request may keep. */
+interface StoredUsage {
+  input: number;
+  output: number;
+  cache_read: number;
+  cache_write: number;
+  ts: string | null;
+  origin_session_id: string | null;
+}
+
 /**
  * Merges a batch's rows for a file: per key the larger row wins (streamed lines grow). Returns the
  * key refs of all the rows given (for recomputeCounted).
@@ -95,7 +105,7 @@ export function upsertUsage(
   fileHasRows = true,
 ): string[] {
   // A file read from its start has no rows yet: only this call's own rows can be "the previous one".
-  const written = new Map<string, { input: number; output: number; cache_read: number; cache_write: number }>();
+  const written = new Map<string, StoredUsage>();
   const refs: string[] = [];
   for (const r of rows) {
     const hash = keyHash(r.dedup_key);
@@ -103,14 +113,22 @@ export function upsertUsage(
     const prev =
       written.get(r.dedup_key) ??
       (fileHasRows
-        ? store.first<{ input: number; output: number; cache_read: number; cache_write: number }>(
-            'SELECT input, output, cache_read, cache_write FROM usage WHERE file_id = ? AND dedup_hash = ?',
+        ? store.first<StoredUsage>(
+            'SELECT input, output, cache_read, cache_write, ts, origin_session_id FROM usage WHERE file_id = ? AND dedup_hash = ?',
             [fileId, hash],
           )
         : undefined);
+    let ts = r.ts;
+    let origin = r.origin_session_id ?? null;
     if (prev) {
-      const prevRow: UsageRow = { ...r, tokens: { ...prev, cache_write_1h: 0 } };
+      const { input, output, cache_read, cache_write } = prev;
+      const prevRow: UsageRow = { ...r, tokens: { input, output, cache_read, cache_write, cache_write_1h: 0 } };
       if (largerUsage(prevRow, r) === prevRow) continue;
+      // As the reducer merges a response's lines within one read (keepLargest): the larger copy's
+      // tokens, the first sighting's time and copy mark. A response whose lines two reads split
+      // otherwise moved to its last line's time (another day, another branch in the reflog).
+      ts = prev.ts ?? ts;
+      origin ??= prev.origin_session_id;
     }
     store.exec(
       `INSERT OR REPLACE INTO usage(file_id, dedup_hash, session_id, message_hash, sidechain, ts, model, git_branch, input, output,
@@ -122,7 +140,7 @@ export function upsertUsage(
         sessionId,
         r.message_id === null ? null : keyHash(r.message_id),
         r.sidechain ? 1 : 0,
-        r.ts,
+        ts,
         r.model,
         r.git_branch,
         r.tokens.input,
@@ -137,10 +155,10 @@ export function upsertUsage(
         r.priced ? 1 : 0,
         store.priceRules.idOf(r.price_rule),
         r.request_count ?? 1,
-        r.origin_session_id ?? null,
+        origin,
       ],
     );
-    written.set(r.dedup_key, r.tokens);
+    written.set(r.dedup_key, { ...r.tokens, ts, origin_session_id: origin });
   }
   store.markDirty();
   return refs;
