@@ -13,6 +13,9 @@ interface HitItem extends vscode.QuickPickItem {
 
 const KIND_LABEL: Record<SearchHit['kind'], string> = { title: 'title', prompt: 'prompt', assistant: 'answer' };
 
+/** How often an open search asks again while the index is still being filled. */
+const INDEXING_POLL_MS = 1000;
+
 /**
  * "Search Sessions…": a quick pick whose items are the worker's full-text results for what is typed
  * (debounced; a late answer to an older query is dropped). Items are `alwaysShow` so the quick
@@ -28,6 +31,7 @@ export async function searchSessions(client: IndexClient, log: Log): Promise<str
   (qp as { sortByLabel?: boolean }).sortByLabel = false;
   let timer: NodeJS.Timeout | undefined;
   let seq = 0;
+  let closed = false;
   const run = async (text: string) => {
     const mine = ++seq;
     // One letter matches nearly every text: wait for a second one.
@@ -39,20 +43,48 @@ export async function searchSessions(client: IndexClient, log: Log): Promise<str
     qp.busy = true;
     try {
       const includeAssistantText = getConfiguration('agentHandler.search').get<boolean>('includeAssistantText', true);
-      const hits = await client.query('search', { text, includeAssistantText, limit: 50 });
+      const [hits, progress] = await Promise.all([
+        client.query('search', { text, includeAssistantText, limit: 50 }),
+        client.query('searchProgress', {}),
+      ]);
       if (mine !== seq) return;
       const now = Date.now();
+      // The index is filled after the numbers (by the worker, when idle): until it holds every text,
+      // say how far it is, and ask again while the box stays open.
+      const indexing: HitItem[] = progress.complete
+        ? []
+        : [
+            {
+              label: `$(sync~spin) Indexing for search: ${Math.floor((100 * progress.indexed) / Math.max(1, progress.texts))}%`,
+              description: 'results so far; more as the index fills',
+              alwaysShow: true,
+            },
+          ];
+      if (!progress.complete && !closed) {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => void run(qp.value), INDEXING_POLL_MS);
+      }
       qp.items = hits.length
-        ? hits.map((h) => ({
-            label: oneLine(h.title ?? h.session_id, 80),
-            description: [agentLabel(h.framework), h.git_branch, formatAgo(h.last_activity, now)]
-              .filter(Boolean)
-              .join(' · '),
-            detail: `${KIND_LABEL[h.kind]}: ${h.excerpt}`,
-            alwaysShow: true,
-            hit: h,
-          }))
-        : [{ label: 'No session matches', description: text, alwaysShow: true }];
+        ? [
+            ...indexing,
+            ...hits.map((h) => ({
+              label: oneLine(h.title ?? h.session_id, 80),
+              description: [agentLabel(h.framework), h.git_branch, formatAgo(h.last_activity, now)]
+                .filter(Boolean)
+                .join(' · '),
+              detail: `${KIND_LABEL[h.kind]}: ${h.excerpt}`,
+              alwaysShow: true,
+              hit: h,
+            })),
+          ]
+        : [
+            ...indexing,
+            {
+              label: progress.complete ? 'No session matches' : 'No session matches yet',
+              description: text,
+              alwaysShow: true,
+            },
+          ];
     } catch (err) {
       log.error(`search failed: ${(err as Error).message}`);
     } finally {
@@ -71,6 +103,7 @@ export async function searchSessions(client: IndexClient, log: Log): Promise<str
     qp.onDidHide(() => resolve(undefined));
     qp.show();
   });
+  closed = true;
   if (timer) clearTimeout(timer);
   qp.dispose();
   return picked?.session_id;

@@ -6,7 +6,17 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { SEARCH_TEXT_MAX, searchIndexSize, searchSessions, searchTerms, unmark } from '../../src/core/store/search';
+import { IndexService } from '../../src/core/ingest/service';
+import { DEFAULT_STATUS_SETTINGS } from '../../src/core/model/status';
+import {
+  SEARCH_TEXT_MAX,
+  indexPendingSearchTexts,
+  searchIndexSize,
+  searchProgress,
+  searchSessions,
+  searchTerms,
+  unmark,
+} from '../../src/core/store/search';
 import { all } from '../../src/core/store/sqlite';
 import { addFileDetails } from '../../src/core/store/details';
 import { insertFile, resetFile } from '../../src/core/store/files';
@@ -139,7 +149,7 @@ describe('search', () => {
     assert.ok(size.text_bytes > 0 && size.text_bytes < 10 * SEARCH_TEXT_MAX);
   });
 
-  test('texts are indexed when their transaction ends: not those rolled back or forgotten meanwhile', async () => {
+  test('texts are indexed after the pass, in slices: never those rolled back or forgotten meanwhile', async () => {
     const store = await Store.open(null);
     const prompt = (text: string) => ({
       kind: 'user_prompt' as const,
@@ -169,6 +179,13 @@ describe('search', () => {
       assert.equal(searchIndexSize(store).documents, 1);
       store.transaction(() => addFileDetails(store, b.file_id, 'sb', [prompt('delta read again')]));
     });
+    // The numbers are in; the texts wait for the index (filled later, in slices), and say so.
+    assert.deepEqual(['alpha', 'delta'].map(matches), [0, 0]);
+    assert.deepEqual(searchProgress(store), { texts: 2, indexed: 0, complete: false });
+    assert.equal(indexPendingSearchTexts(store, 1), 1);
+    assert.deepEqual(searchProgress(store), { texts: 2, indexed: 1, complete: false });
+    assert.equal(indexPendingSearchTexts(store), 0);
+    assert.deepEqual(searchProgress(store), { texts: 2, indexed: 2, complete: true });
     assert.deepEqual(['alpha', 'beta', 'gamma', 'delta'].map(matches), [1, 0, 0, 1]);
     // Every indexed text has its row and every row its text.
     const counts = all<{ docs: number; texts: number }>(
@@ -206,5 +223,46 @@ describe('search', () => {
       searchSessions(store, 'fresh', { includeAssistantText: true }).map((x) => x.session_id),
       [B],
     );
+  });
+});
+
+describe('search in the extension worker', () => {
+  test('a pass leaves its texts pending; the worker indexes them when idle, and search says how far it is', async () => {
+    const h = await home();
+    const storeFile = path.join(await tempDir('ah-search-svc-'), 'store.sqlite');
+    // A store indexed by a process that never searches (the CLI): every text still pending.
+    const { store } = await indexHome(h, storeFile);
+    await store.persist();
+    assert.deepEqual(searchProgress(store), { texts: 10, indexed: 0, complete: false });
+    assert.deepEqual(searchSessions(store, 'kangaroo', { includeAssistantText: true, indexedOnly: true }), []);
+    store.close();
+
+    const svc = new IndexService(
+      {
+        storeFile,
+        env: {},
+        home: h,
+        agents: { extraRoots: {}, disabled: [] },
+        pricing: { overrides: {}, refresh: false },
+        status: DEFAULT_STATUS_SETTINGS,
+        rescanIntervalMs: 3_600_000,
+      },
+      () => undefined,
+      { info: () => undefined, warn: () => undefined, error: () => undefined },
+    );
+    await svc.start();
+    try {
+      // The worker's idle slices fill the index after its first pass; search waits for nothing.
+      for (let i = 0; i < 500 && !(await svc.query('searchProgress', {})).complete; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(await svc.query('searchProgress', {}), { texts: 10, indexed: 10, complete: true });
+      const hits = await svc.query('search', { text: 'kangaroo', includeAssistantText: true });
+      assert.deepEqual(
+        hits.map((x) => x.session_id),
+        [A, B],
+      );
+    } finally {
+      await svc.stop();
+    }
   });
 });

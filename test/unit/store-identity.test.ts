@@ -4,7 +4,8 @@
  * are indexed by the real Indexer into a store on disk, and the store's canonical dump (dumpStore)
  * is compared by digest with test/fixtures/store-identity/digests.json, written by the code before
  * the change. Reading the same files in two passes (the first half of every transcript, then the
- * rest appended) must build the same store as one pass.
+ * rest appended) must build the same store as one pass, and filling the search index afterwards
+ * (search.ts PendingSearchTexts) must not change it either.
  *
  * A change that is meant to change what the store holds regenerates the digests:
  *   npm run build && npx tsc -p tsconfig.test.json && STORE_IDENTITY_UPDATE=1 node --test out/test/unit/store-identity.test.js
@@ -17,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { dumpStore } from '../../src/core/store/dump';
+import { indexPendingSearchTexts, searchProgress } from '../../src/core/store/search';
 import { Store } from '../../src/core/store/store';
 import { FIXTURES, REPO_ROOT, agentHome, copyDir, encodeCwd, makeIndexer, tempDir } from './helpers';
 
@@ -169,6 +171,23 @@ describe('store identity (what the store holds, however it is written)', () => {
     if (actual !== expected) {
       const dir = await keepForDiff('two-passes', expected, actual);
       assert.fail(`two passes built another store than one: diff ${dir}/expected.txt ${dir}/actual.txt`);
+    }
+
+    // Filling the search index from the texts a pass left pending changes what is searchable, not
+    // what the store holds.
+    const store = await Store.open(oneStore, { machineId: 'identity-machine' });
+    try {
+      assert.ok(searchProgress(store).texts > 0 && !searchProgress(store).complete);
+      while (indexPendingSearchTexts(store, 500) > 0);
+      assert.ok(searchProgress(store).complete);
+      await store.persist();
+    } finally {
+      store.close();
+    }
+    const indexed = await dumpOf(oneStore, home);
+    if (indexed !== expected) {
+      const dir = await keepForDiff('indexed', expected, indexed);
+      assert.fail(`indexing the pending texts changed the store: diff ${dir}/expected.txt ${dir}/actual.txt`);
     }
   });
 });

@@ -5,7 +5,7 @@ import type { FoundPr } from '../git/pr';
 import type { PrSummary } from '../store/pullRequests';
 import type { BranchSummary, Diagnostics, SessionView } from '../store/queries';
 import type { Totals } from '../store/totals';
-import type { SearchHit, SearchIndexSize } from '../store/search';
+import type { SearchHit, SearchIndexSize, SearchProgress } from '../store/search';
 import type { DailyOptions, DailyRow } from '../store/daily';
 import type { SessionDetails } from '../store/details';
 import type { DashboardData, DashboardOptions } from '../store/dashboard';
@@ -63,7 +63,10 @@ export interface QueryMap {
   details: { args: { sessionId: string }; result: { session: SessionView; details: SessionDetails } | null };
   dashboard: { args: DashboardOptions; result: DashboardData };
   daily: { args: DailyOptions; result: DailyRow[] };
+  /** Searches the texts indexed so far; searchProgress says whether that is all of them. */
   search: { args: { text: string; includeAssistantText: boolean; limit?: number }; result: SearchHit[] };
+  /** How far the search index is filled (the worker fills it when idle after a pass). */
+  searchProgress: { args: Record<string, never>; result: SearchProgress };
   refresh: { args: Record<string, never>; result: null };
   rebuild: { args: Record<string, never>; result: null };
   settings: {

@@ -8,7 +8,13 @@ import { WriterLease } from '../store/lease';
 import { BranchLookups } from '../git/lookups';
 import { listPullRequests, prSummary } from '../store/prTotals';
 import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/queries';
-import { searchIndexSize, searchSessions } from '../store/search';
+import {
+  SEARCH_SLICE_TEXTS,
+  indexPendingSearchTexts,
+  searchIndexSize,
+  searchProgress,
+  searchSessions,
+} from '../store/search';
 import { writeSessionSnapshot } from '../store/sessionSnapshot';
 import { dailyUsage } from '../store/daily';
 import { sessionDetails } from '../store/details';
@@ -64,6 +70,8 @@ export class IndexService {
   private stopped = false;
   /** Paths of the watcher batch queued but not started yet. */
   private waitingPaths: Set<string> | null = null;
+  /** Whether a slice of search indexing waits in the queue (indexSearchSlice). */
+  private searchSliceQueued = false;
   private prSettings: PrSettings;
   private readonly lookups: BranchLookups;
   private receiver: OtlpReceiver | null = null;
@@ -298,6 +306,26 @@ export class IndexService {
     });
     if (stats.sessions_changed || stats.files_deleted || stats.files_read) this.emit({ type: 'changed', reason });
     this.persistence.schedule();
+    this.indexSearchSlice();
+  }
+
+  /**
+   * Fills the search index from the texts the passes left pending (search.ts PendingSearchTexts),
+   * one slice per piece of queued work: a scan, a price change or a query never waits behind all
+   * of it. Only the writer writes; a reader sees the writer's progress when it reloads.
+   */
+  private indexSearchSlice(): void {
+    if (this.searchSliceQueued || this.stopped || this.role !== 'writer') return;
+    this.searchSliceQueued = true;
+    void this.enqueue(async () => {
+      this.searchSliceQueued = false;
+      // A slice queued before stop() still runs (stop waits for the queue, then saves): a store
+      // left with a few pending texts would have the next start write for them.
+      if (this.role !== 'writer') return;
+      const left = indexPendingSearchTexts(this.store, SEARCH_SLICE_TEXTS);
+      this.persistence.schedule();
+      if (left) setImmediate(() => this.indexSearchSlice());
+    });
   }
 
   /**
@@ -437,10 +465,17 @@ export class IndexService {
       return { ...data, daily: this.agents.only(data.daily), costliest: this.agents.only(data.costliest) };
     },
     daily: (a) => this.agents.only(dailyUsage(this.store, a)),
+    // What is indexed so far: the rest is filled when idle (indexSearchSlice), and the search box
+    // shows how far it is (searchProgress) rather than wait for all of it.
     search: (a) =>
       this.agents.only(
-        searchSessions(this.store, a.text, { includeAssistantText: a.includeAssistantText, limit: a.limit }),
+        searchSessions(this.store, a.text, {
+          includeAssistantText: a.includeAssistantText,
+          limit: a.limit,
+          indexedOnly: true,
+        }),
       ),
+    searchProgress: () => searchProgress(this.store),
     refresh: async () => {
       if (this.role === 'writer') await this.enqueue(() => this.scan('refresh'));
       else await this.enqueue(() => this.reload());

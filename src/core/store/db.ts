@@ -164,12 +164,6 @@ export class StoreDb {
     return this.depth > 0;
   }
 
-  /** Called between two pieces of a batch (never inside one): a place for gathered work to be written. */
-  protected settleBetweenPieces(): void {}
-
-  /** Called before a transaction commits and before a save: gathered work must be written by then. */
-  protected settlePending(): void {}
-
   /** Called after a rollback: what was cached of rows the rollback removed must be forgotten. */
   protected afterRollback(): void {}
 
@@ -179,12 +173,10 @@ export class StoreDb {
    */
   transaction<T>(fn: () => T): T {
     const nested = this.depth > 0;
-    if (this.depth === 1) this.settleBetweenPieces();
     this.db.run(nested ? 'SAVEPOINT piece' : 'BEGIN');
     this.depth++;
     try {
       const result = fn();
-      if (!nested) this.settlePending();
       this.db.run(nested ? 'RELEASE piece' : 'COMMIT');
       this.markDirty();
       return result;
@@ -216,16 +208,12 @@ export class StoreDb {
     try {
       return await fn();
     } finally {
-      try {
-        this.settlePending();
-      } finally {
-        this.depth = 0;
-        this.db.run('COMMIT');
-        // A pass that changed no row (a rescan that found nothing new) leaves the store clean:
-        // marking it dirty anyway made every start and every periodic rescan write the whole store
-        // file back (100 MB at 1 GB). Schema changes (buildDeferredIndexes) mark the store dirty themselves.
-        if (this.totalChanges() !== before) this.markDirty();
-      }
+      this.depth = 0;
+      this.db.run('COMMIT');
+      // A pass that changed no row (a rescan that found nothing new) leaves the store clean:
+      // marking it dirty anyway made every start and every periodic rescan write the whole store
+      // file back (100 MB at 1 GB). Schema changes (buildDeferredIndexes) mark the store dirty themselves.
+      if (this.totalChanges() !== before) this.markDirty();
     }
   }
 
@@ -273,7 +261,6 @@ export class StoreDb {
   async persist(): Promise<void> {
     if (!this.file || !this.dirty) return;
     if (this.depth > 0) throw new Error('persist() inside a transaction');
-    this.settlePending();
     const generation = this.generation;
     this.freeStatements();
     // Straight from sql.js's file when it is still the Buffer we gave it (memfile.ts): no copy of

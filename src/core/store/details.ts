@@ -13,7 +13,9 @@ import { all, one } from './sqlite';
 /**
  * Keeps what a batch of a file's events says beyond the session row: prompt and assistant text
  * for search (bounded), tool calls by name, when API errors and compactions happened. Rows are
- * per file, so a file read again from the start replaces its own.
+ * per file, so a file read again from the start replaces its own. A statement per row: batching
+ * them (one JSON text expanded by json_each, or multi-row VALUES) measured slower or no faster
+ * (docs/performance.md, issue 17).
  */
 export function addFileDetails(
   store: SearchStore,
@@ -148,7 +150,6 @@ const SPLIT = `COUNT(*) AS _rows, COALESCE(SUM(request_count),0) AS requests, CO
   COALESCE(SUM(CASE WHEN priced = 0 THEN request_count ELSE 0 END),0) AS unpriced_requests`;
 
 export function sessionDetails(store: SearchStore, sessionId: string): SessionDetails {
-  store.searchTexts.flush();
   const split = (expr: string) =>
     all<SplitRow & { _rows?: number }>(
       store.db,
@@ -161,7 +162,9 @@ export function sessionDetails(store: SearchStore, sessionId: string): SessionDe
     by_model: split("COALESCE(model, 'unknown')"),
     prompts: all<{ ts: string | null; text: string }>(
       store.db,
-      `SELECT d.ts AS ts, f.body AS text FROM search_doc d JOIN search_fts f ON f.docid = d.docid
+      // A prompt's text, indexed for search or still waiting to be (search.ts PendingSearchTexts).
+      `SELECT d.ts AS ts, COALESCE((SELECT body FROM search_pending p WHERE p.docid = d.docid),
+         (SELECT body FROM search_fts f WHERE f.docid = d.docid)) AS text FROM search_doc d
        WHERE d.file_id IN (SELECT file_id FROM files WHERE session_id = ?) AND d.kind = 'prompt' ORDER BY d.ts IS NULL, d.ts, d.docid`,
       [sessionId],
     ),

@@ -37,8 +37,12 @@ const VOLATILE: Record<string, readonly string[]> = {
  */
 const VOLATILE_META = new Set(['schema', 'parser_version', 'pricing', 'save_check']);
 
-/** The full-text index: its texts are dumped with their search_doc rows; its own tables are how FTS4 stores them. */
-const isSearchIndexTable = (name: string) => name === 'search_fts' || name.startsWith('search_fts_');
+/**
+ * The full-text index and the texts waiting for it: their texts are dumped with their search_doc
+ * rows (whether a text is indexed yet is not content); FTS4's own tables are how it stores them.
+ */
+const isSearchIndexTable = (name: string) =>
+  name === 'search_fts' || name.startsWith('search_fts_') || name === 'search_pending';
 
 /** The dump of a store (see above). */
 export function dumpStore(store: StoreDb): string {
@@ -60,7 +64,8 @@ export function dumpStore(store: StoreDb): string {
     // A search document's text is its content (its docid only links it to the index).
     const select =
       table === 'search_doc'
-        ? `SELECT d.*, (SELECT body FROM search_fts f WHERE f.docid = d.docid) AS body FROM search_doc d`
+        ? `SELECT d.*, COALESCE((SELECT body FROM search_pending p WHERE p.docid = d.docid),
+            (SELECT body FROM search_fts f WHERE f.docid = d.docid)) AS body FROM search_doc d`
         : `SELECT * FROM "${table}"`;
     const rows = all<Record<string, unknown>>(db, select);
     const columns = rows.length ? Object.keys(rows[0]).filter((c) => !skip.has(c)) : [];
@@ -86,7 +91,8 @@ export function dumpStore(store: StoreDb): string {
   // must never stay searchable): their number, which is 0 in a sound store.
   const orphans = all<{ n: number }>(
     db,
-    'SELECT count(*) AS n FROM search_fts WHERE docid NOT IN (SELECT docid FROM search_doc)',
+    `SELECT (SELECT count(*) FROM search_fts WHERE docid NOT IN (SELECT docid FROM search_doc))
+      + (SELECT count(*) FROM search_pending WHERE docid NOT IN (SELECT docid FROM search_doc)) AS n`,
   )[0].n;
   out.push(`## search index entries without a document: ${orphans}`);
   return `${out.join('\n')}\n`;

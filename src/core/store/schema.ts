@@ -9,7 +9,7 @@ import { one, run } from './sqlite';
  * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
  * the same files: the next start rebuilds from the transcripts.
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 export const PARSER_VERSION = 9;
 
 const SCHEMA = `
@@ -210,6 +210,9 @@ CREATE INDEX IF NOT EXISTS search_doc_title ON search_doc(session_id) WHERE kind
 -- The texts are kept deflated (ah_deflate/ah_inflate, registered on every open): they are most of
 -- what the index would otherwise store, and only the few shown as excerpts are ever inflated.
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts4(body, compress=ah_deflate, uncompress=ah_inflate, tokenize=unicode61 "remove_diacritics=2");
+-- Texts kept whose full-text entry is not written yet (search.ts PendingSearchTexts): a pass writes
+-- the numbers first; the index is filled from here in slices afterwards.
+CREATE TABLE IF NOT EXISTS search_pending (docid INTEGER PRIMARY KEY, body TEXT NOT NULL);
 -- One row per distinct tool call of a file (a session's are found through its files): its count is
 -- the session's tool_call_count, its names the Details page's tool list. No rowid, no other index:
 -- the key is the table.

@@ -7,7 +7,8 @@ import { all, one } from './sqlite';
  * sessions, each with its best matching excerpt and where the match is in it.
  *
  * Written per file like the request rows (a file read again from the start replaces its own texts),
- * plus one text per session for its title; read by searchSessions.
+ * plus one text per session for its title; indexed after the numbers (PendingSearchTexts); read by
+ * searchSessions.
  */
 
 /**
@@ -16,30 +17,25 @@ import { all, one } from './sqlite';
  */
 export const SEARCH_TEXT_MAX = 2048;
 
-/** Gathered search texts are indexed between two pieces of a batch once they hold this many characters. */
-const PENDING_TEXT_CHARS = 150_000;
+/** How many pending texts one slice of indexing writes (a few tens of milliseconds of work). */
+export const SEARCH_SLICE_TEXTS = 2000;
 
 /**
- * Texts whose search_doc row is written but whose full-text entry is not yet (docid → text).
- * FTS4 writes out what it has gathered at every savepoint, and a pass keeps each file in a
- * savepoint of its own: indexed file by file, thousands of tiny index segments were written and
- * merged again, more than half of a cold pass's search cost. So texts are gathered here and
- * indexed together between two pieces once there are enough of them (isLarge), when the
- * transaction ends, and before anything reads the index. A text whose row was rolled back or
- * deleted meanwhile is not indexed.
+ * The search index is filled after the numbers are in. A text's search_doc row and its body (in
+ * search_pending) are written with the rest of a file's rows, in the same transaction: a text
+ * rolled back or forgotten (a file read again) goes with them and is never indexed. The full-text
+ * entries (search_fts: tokenizing, deflating) are written later, from search_pending, in slices
+ * (indexPendingSearchTexts): by the extension's worker when it is idle after a pass, and by whatever
+ * needs complete results (searchSessions unless told otherwise). A cold index thus costs the
+ * numbers only, and the CLI's `sessions` never pays for the index at all: its texts stay queued in
+ * the store file until a process that searches fills it. Until then search says how far it is
+ * (searchProgress) instead of answering from part of the texts without saying so.
  */
 export class PendingSearchTexts {
-  private readonly texts = new Map<number, string>();
-  private chars = 0;
-  /** The next search_doc docid (never reused within a store, so a pending text cannot land on another row). */
+  /** The next search_doc docid (never reused within a store, so an entry cannot land on another row). */
   private nextDocid = 0;
 
   constructor(private readonly store: StoreDb) {}
-
-  /** Whether enough is gathered to index it between two pieces of a batch. */
-  get isLarge(): boolean {
-    return this.chars > PENDING_TEXT_CHARS;
-  }
 
   newDocid(): number {
     if (!this.nextDocid) {
@@ -51,49 +47,17 @@ export class PendingSearchTexts {
     }
     return this.nextDocid++;
   }
-
-  add(docid: number, text: string): void {
-    this.texts.set(docid, text);
-    this.chars += text.length;
-  }
-
-  get(docid: number): string | undefined {
-    return this.texts.get(docid);
-  }
-
-  delete(docid: number): void {
-    this.texts.delete(docid);
-  }
-
-  /** Indexes the gathered texts. Never inside a savepoint. */
-  flush(): void {
-    if (!this.texts.size) return;
-    const texts = [...this.texts];
-    this.texts.clear();
-    this.chars = 0;
-    const store = this.store;
-    const write = () => {
-      // Docids only grow: the rows still there among the gathered ones are those from the smallest on.
-      const from = texts.reduce((m, [docid]) => Math.min(m, docid), Infinity);
-      const present = new Set(
-        all<{ docid: number }>(store.db, 'SELECT docid FROM search_doc WHERE docid >= ?', [from]).map((r) => r.docid),
-      );
-      for (const [docid, body] of texts) {
-        if (present.has(docid)) store.exec('INSERT INTO search_fts(docid, body) VALUES (?, ?)', [docid, body]);
-      }
-    };
-    if (store.inTransaction) write();
-    else store.transaction(write);
-    store.markDirty();
-  }
 }
 
-/** The store as search needs it: its database and the texts gathered but not indexed yet. */
+/** The store as search needs it: its database and the docids it hands out. */
 export interface SearchStore extends StoreDb {
   readonly searchTexts: PendingSearchTexts;
 }
 
-/** A prompt or assistant answer of a file, kept for search (its first SEARCH_TEXT_MAX characters). */
+/**
+ * A prompt or assistant answer of a file, kept for search (its first SEARCH_TEXT_MAX characters):
+ * its row, and its body until it is indexed (see PendingSearchTexts).
+ */
 export function addSearchText(
   store: SearchStore,
   fileId: number,
@@ -108,39 +72,79 @@ export function addSearchText(
     kind,
     ts,
   ]);
-  store.searchTexts.add(docid, text);
+  store.exec('INSERT INTO search_pending(docid, body) VALUES (?, ?)', [docid, text]);
 }
 
 /** Forgets a file's texts (it is read again from its start). */
 export function forgetSearchTexts(store: StoreDb, fileId: number): void {
   store.exec('DELETE FROM search_fts WHERE docid IN (SELECT docid FROM search_doc WHERE file_id = ?)', [fileId]);
+  store.exec('DELETE FROM search_pending WHERE docid IN (SELECT docid FROM search_doc WHERE file_id = ?)', [fileId]);
   store.exec('DELETE FROM search_doc WHERE file_id = ?', [fileId]);
 }
 
+/** The text of a search document, indexed or not yet. */
+const BODY_OF = (docid: string) =>
+  `COALESCE((SELECT body FROM search_pending p WHERE p.docid = ${docid}), (SELECT body FROM search_fts f WHERE f.docid = ${docid}))`;
+
 /** The session's title as a search document of its own (file_id 0: it belongs to no one file). */
 export function indexTitle(store: SearchStore, sessionId: string, title: string | null): void {
-  const pending = store.searchTexts;
-  const prev = store.first<{ docid: number }>("SELECT docid FROM search_doc WHERE session_id = ? AND kind = 'title'", [
-    sessionId,
-  ]);
-  const prevBody = prev
-    ? (pending.get(prev.docid) ??
-      store.first<{ body: string }>('SELECT body FROM search_fts WHERE docid = ?', [prev.docid])?.body ??
-      null)
-    : null;
-  if (prevBody === title) return;
+  const prev = store.first<{ docid: number; body: string | null }>(
+    `SELECT docid, ${BODY_OF('d.docid')} AS body FROM search_doc d WHERE session_id = ? AND kind = 'title'`,
+    [sessionId],
+  );
+  if ((prev?.body ?? null) === title) return;
   if (prev) {
     store.exec('DELETE FROM search_fts WHERE docid = ?', [prev.docid]);
+    store.exec('DELETE FROM search_pending WHERE docid = ?', [prev.docid]);
     store.exec('DELETE FROM search_doc WHERE docid = ?', [prev.docid]);
-    pending.delete(prev.docid);
   }
   if (!title) return;
-  const docid = pending.newDocid();
+  const docid = store.searchTexts.newDocid();
   store.exec("INSERT INTO search_doc(docid, file_id, session_id, kind, ts) VALUES (?, 0, ?, 'title', NULL)", [
     docid,
     sessionId,
   ]);
-  pending.add(docid, title);
+  store.exec('INSERT INTO search_pending(docid, body) VALUES (?, ?)', [docid, title]);
+}
+
+/**
+ * Writes the full-text entries of up to `max` pending texts, oldest first, in one transaction (its
+ * own, or the open batch's: never inside a piece's savepoint, where FTS4 would write a segment per
+ * savepoint). Returns how many texts are still pending.
+ */
+export function indexPendingSearchTexts(store: StoreDb, max = Infinity): number {
+  const limit = Number.isFinite(max) ? Math.max(1, Math.floor(max)) : -1;
+  const write = () => {
+    store.exec('INSERT INTO search_fts(docid, body) SELECT docid, body FROM search_pending ORDER BY docid LIMIT ?', [
+      limit,
+    ]);
+    store.exec('DELETE FROM search_pending WHERE docid IN (SELECT docid FROM search_pending ORDER BY docid LIMIT ?)', [
+      limit,
+    ]);
+  };
+  if (!pendingCount(store)) return 0;
+  if (store.inTransaction) write();
+  else store.transaction(write);
+  store.markDirty();
+  return pendingCount(store);
+}
+
+function pendingCount(store: StoreDb): number {
+  return store.first<{ n: number }>('SELECT count(*) AS n FROM search_pending')?.n ?? 0;
+}
+
+/** How far the search index is: texts kept, and how many of them are indexed (searchable) yet. */
+export interface SearchProgress {
+  texts: number;
+  indexed: number;
+  /** Whether every text kept is searchable. */
+  complete: boolean;
+}
+
+export function searchProgress(store: StoreDb): SearchProgress {
+  const texts = store.first<{ n: number }>('SELECT count(*) AS n FROM search_doc')?.n ?? 0;
+  const indexed = texts - pendingCount(store);
+  return { texts, indexed, complete: indexed >= texts };
 }
 
 // ---- reading -------------------------------------------------------------------------------------
@@ -151,6 +155,12 @@ export interface SearchOptions {
   /** Search the assistants' text too (agentHandler.search.includeAssistantText). */
   includeAssistantText: boolean;
   limit?: number;
+  /**
+   * Search only the texts indexed so far, leaving the pending ones to the idle indexing (the
+   * extension, which says how far it is: searchProgress). Otherwise every pending text is indexed
+   * first: complete results, at the cost of indexing them now.
+   */
+  indexedOnly?: boolean;
 }
 
 export interface SearchHit {
@@ -189,7 +199,7 @@ export function searchTerms(input: string): string[] {
 export function searchSessions(store: SearchStore, input: string, opts: SearchOptions): SearchHit[] {
   const terms = searchTerms(input);
   if (!terms.length) return [];
-  store.searchTexts.flush(); // texts gathered by a pass still in progress
+  if (!opts.indexedOnly) indexPendingSearchTexts(store);
   const match = terms.join(' OR ');
   // Ranking needs offsets() of every matching text; the excerpt (snippet(), the costlier one) is
   // made afterwards for the texts shown only.
@@ -282,14 +292,16 @@ export function unmark(marked: string): { excerpt: string; highlights: [number, 
 
 /** How much the search index holds, for Diagnostics. */
 export interface SearchIndexSize {
+  /** Texts kept, indexed or not yet. */
   documents: number;
+  /** Of those, not indexed yet (see PendingSearchTexts). */
+  pending: number;
   /** The texts as stored (deflated). */
   text_bytes: number;
   index_bytes: number;
 }
 
 export function searchIndexSize(store: SearchStore): SearchIndexSize {
-  store.searchTexts.flush();
   // The content table's own column: its stored (deflated) bytes, without inflating every text.
   const docs = one<{ n: number; bytes: number }>(
     store.db,
@@ -300,5 +312,6 @@ export function searchIndexSize(store: SearchStore): SearchIndexSize {
     store.db,
     `SELECT (SELECT COALESCE(SUM(length(block)),0) FROM search_fts_segments) + (SELECT COALESCE(SUM(length(root)),0) FROM search_fts_segdir) AS bytes`,
   )!;
-  return { documents: docs.n, text_bytes: docs.bytes, index_bytes: seg.bytes };
+  const pending = pendingCount(store);
+  return { documents: docs.n + pending, pending, text_bytes: docs.bytes, index_bytes: seg.bytes };
 }

@@ -18,9 +18,9 @@ import { one, run } from './sqlite';
 
 /**
  * The index: the one object callers hold. It owns the database (db.ts: statements, transactions,
- * saves) and what the writing modules keep between calls (search texts not indexed yet, price rule
- * ids); what the tables hold is read and written by the modules beside it (files, requests,
- * sessions, search, details, attribution, live) and read by the queries. It holds nothing the
+ * saves) and what the writing modules keep between calls (the next search docid, price rule ids);
+ * what the tables hold is read and written by the modules beside it (files, requests, sessions,
+ * search, details, attribution, live) and read by the queries. It holds nothing the
  * transcripts do not: deleting it loses nothing but time. A file of another schema or parser
  * version, or one that cannot be read, is moved aside and rebuilt (schema.ts).
  */
@@ -111,16 +111,6 @@ export class Store extends StoreDb {
 
   getPrLookup(gitDir: string, branch: string, source: string): PrLookup | undefined {
     return getPrLookup(this, gitDir, branch, source);
-  }
-
-  // Search texts are gathered and indexed together (search.ts PendingSearchTexts): between two
-  // pieces of a batch once sizeable, and before any commit or save.
-  protected override settleBetweenPieces(): void {
-    if (this.searchTexts.isLarge) this.searchTexts.flush();
-  }
-
-  protected override settlePending(): void {
-    this.searchTexts.flush();
   }
 
   protected override afterRollback(): void {
