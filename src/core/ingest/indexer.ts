@@ -1,23 +1,10 @@
-import { DiffStats } from '../git/pr';
 import { promises as fsp } from 'node:fs';
 import type { AgentEvent, LiveEvent } from '../model/events';
 import { processRuns } from '../live/process';
 import { type FileState, foldEvents, newFileState } from '../model/reducer';
-import { repoInfo } from '../git/repo';
-import { ReflogCache, attributedBranch } from '../git/reflog';
 import { statSignature, walk } from './fileWalk';
 import { type PriceOverrides, priceRequest, priceStoredRequest } from '../pricing';
-import { type CostFigureName, fillFromAgentFigures, repriceAll } from '../pricing/repricing';
-import {
-  sessionBranches,
-  setBranchDiff,
-  setCwdInfo,
-  setPrRowBranch,
-  setRowBranch,
-  unresolvedBranchRows,
-  unresolvedCwds,
-  unresolvedPrRows,
-} from '../store/attribution';
+import { repriceAll } from '../pricing/repricing';
 import { addFileDetails } from '../store/details';
 import {
   DOC_SEP,
@@ -36,15 +23,17 @@ import {
   saveFileStat,
 } from '../store/files';
 import { applyLiveEvents, liveFactsToCheck, replaceLive, setLiveAlive } from '../store/live';
-import { type PricedUsageRow, recomputeCounted, recomputeTotals, upsertUsage } from '../store/requests';
-import { refreshCopiedCounts, refreshTranscriptAvailability, writeSessionFromFile } from '../store/sessions';
+import { type PricedUsageRow, upsertUsage } from '../store/requests';
+import { writeSessionFromFile } from '../store/sessions';
 import type { Store } from '../store/store';
+import { agentCostFigureName } from '../sources/registry';
+import type { DiscoveredFile, DocumentSession, SourceAdapter, SourceEnv } from '../sources/types';
+import { type LineReadJob, type LinesRead, readNewLines } from './lineRead';
+import { ParsePool, ReadPipeline, defaultParseWorkers } from './parsePool';
+import { SettleBatch, Settler } from './settle';
+import { detectChange } from './tailer';
 
 export { documentPathOf };
-import { agentCostFigureName } from '../sources/registry';
-import { lineText } from '../sources/lineBytes';
-import type { DiscoveredFile, DocumentSession, SourceAdapter, SourceEnv } from '../sources/types';
-import { FINGERPRINT_BYTES, detectChange, fingerprint, readCompleteLines } from './tailer';
 
 /**
  * The indexer: finds every transcript of every adapter, reads what each gained since last time,
@@ -73,6 +62,8 @@ export interface IndexStats {
   files_partial: number;
   /** Files that could not be read this time (tried again later). */
   files_failed: number;
+  /** Of the files read, those a parse worker read (parsePool.ts); the rest were read on the indexer's thread. */
+  files_read_by_workers: number;
 }
 
 function emptyStats(): IndexStats {
@@ -87,29 +78,48 @@ function emptyStats(): IndexStats {
     sessions_changed: 0,
     files_partial: 0,
     files_failed: 0,
+    files_read_by_workers: 0,
   };
+}
+
+export interface IndexerOptions {
+  /** Threads that read and parse transcripts during a full pass (0: on the indexer's own thread). Default: one per core. */
+  parseWorkers?: number;
+}
+
+/** An append-only transcript with something to read: planLines decided it, finishLines writes it. */
+interface LinesPlan {
+  adapter: SourceAdapter;
+  file: DiscoveredFile;
+  row: FileRow;
+  change: { size: number; mtime_ms: number; ino: string };
+  state: FileState;
+  sideEvents: AgentEvent[];
+  job: LineReadJob;
+  fileHasRows: boolean;
+  bytesToRead: number;
 }
 
 /** How long an indexing pass may hold its thread before letting queries in. */
 const BREATHE_EVERY_MS = 15;
 
-/** What the agent-figure fill calls an agent's own cost figure in its rule text: the adapter's trait. */
-const costFigureName: CostFigureName = agentCostFigureName;
-
 export class Indexer {
   private readonly machineId: string | null;
   /** The user's price overrides (`agentHandler.pricing.overrides`); see setPriceOverrides. */
   private overrides: PriceOverrides = {};
-  private readonly reflogs = new ReflogCache();
-  private readonly diffs = new DiffStats();
+  private readonly settler: Settler;
+  private readonly parseWorkers: number;
 
   constructor(
     private readonly store: Store,
     private readonly adapters: SourceAdapter[],
     private readonly sourceEnv: SourceEnv,
     private readonly log: Logger,
+    options: IndexerOptions = {},
   ) {
     this.machineId = store.getMeta('machine_id') ?? null;
+    this.settler = new Settler(store, adapters, log);
+    this.parseWorkers = options.parseWorkers ?? defaultParseWorkers();
   }
 
   /**
@@ -133,7 +143,7 @@ export class Indexer {
   /** Prices every stored row again with the current price data and overrides. */
   reprice(): number {
     const overrides = this.overrides;
-    return repriceAll(this.store, (r) => priceStoredRequest(r, overrides), costFigureName);
+    return repriceAll(this.store, (r) => priceStoredRequest(r, overrides), agentCostFigureName);
   }
 
   /** Every (adapter, root) pair, roots resolved through symlinks and without duplicates. */
@@ -202,9 +212,14 @@ export class Indexer {
 
   private async scanAllFiles(): Promise<IndexStats> {
     const stats = emptyStats();
-    const batch = new Batch();
+    const batch = new SettleBatch();
     const seen = new Set<string>();
     const bulk = this.store.beginBulkLoad();
+    const reads = new ReadPipeline<LinesPlan>(
+      new ParsePool(this.parseWorkers),
+      (r) => this.finishLines(r, stats, batch),
+      (plan, err) => this.failed(plan.file, err, stats),
+    );
     try {
       for (const { adapter, root, exists } of await this.roots()) {
         if (!exists) continue;
@@ -217,18 +232,28 @@ export class Indexer {
             seen.add(file.path);
             stats.files_seen++;
             await this.breathe();
-            await this.indexFile(adapter, file, stats, batch);
+            if (adapter.format === 'document') {
+              // Written in the order found, like every file: what is read ahead is written first.
+              await reads.drain();
+              await this.indexFile(adapter, file, stats, batch);
+              continue;
+            }
+            const plan = await this.attempt(file, stats, () => this.planLines(adapter, file, stats, batch));
+            if (plan) await reads.add(plan);
           }
         }
       }
+      await reads.drain();
+      stats.files_read_by_workers = reads.readByWorkers;
     } finally {
+      await reads.close();
       if (bulk) this.store.endBulkLoad();
     }
     for (const f of listFileHeads(this.store)) {
       if (!f.deleted && !seen.has(documentPathOf(f.path))) this.markDeleted(f, stats, batch);
     }
     const liveChanges = await this.refreshLive();
-    await this.settle(batch, stats);
+    await this.settler.settle(batch, stats);
     stats.sessions_changed += liveChanges;
     return stats;
   }
@@ -240,7 +265,7 @@ export class Indexer {
 
   private async indexPathList(paths: Iterable<string>): Promise<IndexStats> {
     const stats = emptyStats();
-    const batch = new Batch();
+    const batch = new SettleBatch();
     const done = new Set<string>();
     let liveChanged = false;
     for (const p of new Set(paths)) {
@@ -258,12 +283,12 @@ export class Indexer {
       }
     }
     const liveChanges = liveChanged || batch.liveSessions.size ? await this.refreshLive() : 0;
-    await this.settle(batch, stats);
+    await this.settler.settle(batch, stats);
     stats.sessions_changed += liveChanges;
     return stats;
   }
 
-  private markDeleted(f: FileHead, stats: IndexStats, batch: Batch): void {
+  private markDeleted(f: FileHead, stats: IndexStats, batch: SettleBatch): void {
     for (const k of markFileDeleted(this.store, f.file_id)) batch.keys.add(k);
     if (f.session_id) batch.availability.add(f.session_id);
     stats.files_deleted++;
@@ -273,30 +298,45 @@ export class Indexer {
     adapter: SourceAdapter,
     file: DiscoveredFile,
     stats: IndexStats,
-    batch: Batch,
+    batch: SettleBatch,
   ): Promise<void> {
+    await this.attempt(file, stats, async () => {
+      if (adapter.format === 'document') return this.indexDocument(adapter, file, stats, batch);
+      const plan = await this.planLines(adapter, file, stats, batch);
+      if (plan) this.finishLines({ plan, read: await readNewLines(adapter, plan.job) }, stats, batch);
+    });
+  }
+
+  /**
+   * Runs one file's step. One file that cannot be read right now (renamed or deleted between stat
+   * and open, EACCES, EIO on a network mount) must not end the scan of all the others. Its cursor did
+   * not move: the next change or rescan reads it from where it stopped (or finds it gone or moved).
+   */
+  private async attempt<T>(file: DiscoveredFile, stats: IndexStats, step: () => Promise<T>): Promise<T | undefined> {
     try {
-      await (adapter.format === 'document'
-        ? this.indexDocument(adapter, file, stats, batch)
-        : this.indexLines(adapter, file, stats, batch));
+      return await step();
     } catch (err) {
-      // One file that cannot be read right now (renamed or deleted between stat and open, EACCES,
-      // EIO on a network mount) must not end the scan of all the others. Its cursor did not move:
-      // the next change or rescan reads it from where it stopped (or finds it gone or moved).
-      stats.files_failed++;
-      this.log.warn(
-        `${file.path}: could not be read now (${(err as Error).message}); will try again on the next change or rescan`,
-      );
+      this.failed(file, err as Error, stats);
+      return undefined;
     }
   }
 
-  /** An append-only transcript: only the complete lines added since the last read. */
-  private async indexLines(
+  private failed(file: DiscoveredFile, err: Error, stats: IndexStats): void {
+    stats.files_failed++;
+    this.log.warn(`${file.path}: could not be read now (${err.message}); will try again on the next change or rescan`);
+  }
+
+  /**
+   * An append-only transcript, first step, on the store's thread: what changed since the last read
+   * (null: nothing to read) and where the read starts. The read itself (lineRead.ts) may run in a
+   * parse worker; finishLines writes what it found.
+   */
+  private async planLines(
     adapter: SourceAdapter,
     file: DiscoveredFile,
     stats: IndexStats,
-    batch: Batch,
-  ): Promise<void> {
+    batch: SettleBatch,
+  ): Promise<LinesPlan | null> {
     let row = getFile(this.store, file.path);
     const change = await detectChange(file.path, row ?? null);
     if (row?.deleted && (change.kind === 'unchanged' || change.kind === 'stat-only')) {
@@ -304,14 +344,14 @@ export class Indexer {
       for (const k of markFilePresent(this.store, row.file_id)) batch.keys.add(k);
       if (row.session_id) batch.availability.add(row.session_id);
     }
-    if (change.kind === 'unchanged') return;
+    if (change.kind === 'unchanged') return null;
     if (change.kind === 'gone') {
       if (row && !row.deleted) this.markDeleted(row, stats, batch);
-      return;
+      return null;
     }
     if (change.kind === 'stat-only' && row) {
       saveFileStat(this.store, row.file_id, change.size, change.mtime_ms, change.ino);
-      return;
+      return null;
     }
     row ??= insertFile(this.store, {
       path: file.path,
@@ -332,35 +372,30 @@ export class Indexer {
     const fileHasRows = row.offset > 0;
     const state: FileState = row.state_json ? parseStateJson(row.state_json, file) : newFileState(file);
     state.adapter_state ??= {};
-    const events: AgentEvent[] = adapter.fileEvents ? await adapter.fileEvents(file).catch(() => []) : [];
-    const ctx = { file, state: state.adapter_state };
-    let skipped = 0;
-    let skipReason: string | null = null;
-    let lines = 0;
-    const { offset, bytes } = await readCompleteLines(file.path, row.offset, (buf) => {
-      lines++;
-      const line = lineText(buf);
-      if (!line) return;
-      try {
-        const evs = adapter.parseLine!(line, ctx);
-        if (evs) for (const e of evs) events.push(e);
-        else {
-          skipped++;
-          skipReason = `line ${lines} of a read: not a record`;
-        }
-      } catch (err) {
-        skipped++;
-        skipReason = `line ${lines} of a read: ${(err as Error).message.slice(0, 200)}`;
-      }
-    });
+    // Side files (Copilot's workspace.yaml) come before the new lines' events, as they always did.
+    const sideEvents: AgentEvent[] = adapter.fileEvents ? await adapter.fileEvents(file).catch(() => []) : [];
+    const job: LineReadJob = {
+      file,
+      offset: row.offset,
+      adapterState: state.adapter_state,
+      fingerprint: row.fingerprint,
+      fingerprintLen: row.fingerprint_len,
+    };
+    return { adapter, file, row, change, state, sideEvents, job, fileHasRows, bytesToRead: change.size - row.offset };
+  }
+
+  /** An append-only transcript, last step: what the read found, folded and written (in one transaction). */
+  private finishLines(done: { plan: LinesPlan; read: LinesRead }, stats: IndexStats, batch: SettleBatch): void {
+    const { adapter, file, row, change, state, sideEvents, fileHasRows } = done.plan;
+    const { events: lineEvents, adapterState, offset, bytes, lines, skipped, skipReason } = done.read;
     if (bytes === 0) {
       // Only a half-written line so far: nothing to fold until it is complete.
       saveFileStat(this.store, row.file_id, change.size, change.mtime_ms, change.ino);
       stats.files_partial++;
       return;
     }
-    const fpLen = Math.min(FINGERPRINT_BYTES, Math.max(row.fingerprint_len, offset));
-    const fp = fpLen === row.fingerprint_len && row.fingerprint ? row.fingerprint : await fingerprint(file.path, fpLen);
+    state.adapter_state = adapterState;
+    const events = sideEvents.length ? [...sideEvents, ...lineEvents] : lineEvents;
     this.writeSession(
       adapter,
       file,
@@ -373,8 +408,8 @@ export class Indexer {
         mtime_ms: change.mtime_ms,
         ino: change.ino,
         offset,
-        fingerprint: fp,
-        fingerprint_len: fpLen,
+        fingerprint: done.read.fingerprint,
+        fingerprint_len: done.read.fingerprintLen,
         skipped,
         skip_reason: skipReason,
       },
@@ -397,7 +432,7 @@ export class Indexer {
     adapter: SourceAdapter,
     file: DiscoveredFile,
     stats: IndexStats,
-    batch: Batch,
+    batch: SettleBatch,
   ): Promise<void> {
     let doc = getFile(this.store, file.path);
     const sig = adapter.signature ? await adapter.signature(file).catch(() => null) : await statSignature(file.path);
@@ -496,7 +531,7 @@ export class Indexer {
     fileId: number,
     state: FileState,
     events: AgentEvent[],
-    batch: Batch,
+    batch: SettleBatch,
     progress: {
       size: number;
       mtime_ms: number;
@@ -567,106 +602,6 @@ export class Indexer {
     }
     return changes;
   }
-
-  /** Settles a batch: ownership of changed requests, session totals, git facts of new folders. */
-  private async settle(batch: Batch, stats: IndexStats): Promise<void> {
-    const touched = new Set(batch.sessions);
-    if (batch.keys.size) {
-      this.store.transaction(() => {
-        for (const s of recomputeCounted(this.store, batch.keys)) touched.add(s);
-        for (const s of fillFromAgentFigures(this.store, touched, costFigureName)) touched.add(s);
-        recomputeTotals(this.store, touched);
-      });
-    } else if (touched.size) {
-      this.store.transaction(() => {
-        for (const s of fillFromAgentFigures(this.store, touched, costFigureName)) touched.add(s);
-        recomputeTotals(this.store, touched);
-      });
-    }
-    for (const s of batch.availability) refreshTranscriptAvailability(this.store, s);
-    // A marked copy's prompts, tool calls and errors count for its origin while the origin's transcript
-    // is there: the forks of sessions that appeared or went count theirs again.
-    for (const s of refreshCopiedCounts(this.store, [...batch.sessions, ...batch.availability])) touched.add(s);
-    await this.resolveCwds();
-    await this.attributeBranches();
-    await this.updateBranchDiffs(touched);
-    stats.sessions_changed = touched.size + batch.availability.size + batch.liveSessions.size;
-  }
-
-  /** Settles the branch of every new request and PR sighting (per request, docs/accounting.md §5). */
-  async attributeBranches(): Promise<void> {
-    const perRequest = new Set(this.adapters.filter((a) => a.branchPerRequest).map((a) => a.id));
-    const rows = unresolvedBranchRows(this.store);
-    const prs = unresolvedPrRows(this.store);
-    if (!rows.length && !prs.length) return;
-    // One look at each worktree's reflog per pass, however many requests it has.
-    const histories = new Map<string, ReturnType<ReflogCache['history']>>();
-    const reflogs = {
-      history: (toplevel: string) =>
-        histories.get(toplevel) ?? histories.set(toplevel, this.reflogs.history(toplevel)).get(toplevel)!,
-    };
-    const rowBranches: [number, string | null][] = [];
-    for (const r of rows) {
-      rowBranches.push([
-        r.rowid,
-        await attributedBranch(reflogs, perRequest.has(r.framework), {
-          ts: r.ts,
-          recorded: r.git_branch ?? r.session_branch,
-          toplevel: r.toplevel,
-          cwd_known: r.cwd_known,
-        }),
-      ]);
-    }
-    const prBranches: [number, string | null][] = [];
-    for (const p of prs) {
-      prBranches.push([
-        p.rowid,
-        await attributedBranch(reflogs, perRequest.has(p.framework), {
-          ts: p.ts,
-          recorded: p.recorded_branch,
-          toplevel: p.toplevel,
-          cwd_known: p.cwd_known,
-        }),
-      ]);
-    }
-    this.store.transaction(() => {
-      for (const [rowid, b] of rowBranches) setRowBranch(this.store, rowid, b);
-      // A sighting with no branch at all is kept as "" (no branch): it never names a head branch.
-      for (const [rowid, b] of prBranches) setPrRowBranch(this.store, rowid, b ?? '');
-    });
-  }
-
-  /**
-   * The lines changed on the branches the given sessions worked on, against the default branch
-   * (git_additions / git_deletions). DiffStats asks git once per branch head: a branch with no new
-   * commit costs one `rev-parse`.
-   */
-  async updateBranchDiffs(sessionIds: Iterable<string>): Promise<void> {
-    const found: [string, string, Awaited<ReturnType<DiffStats['get']>>][] = [];
-    for (const b of sessionBranches(this.store, sessionIds)) {
-      try {
-        found.push([b.git_dir, b.branch, await this.diffs.get(b.git_dir, b.toplevel, b.branch)]);
-      } catch (err) {
-        this.log.warn(`git diff of ${b.branch} in ${b.toplevel} failed: ${(err as Error).message}`);
-      }
-    }
-    if (found.length)
-      this.store.transaction(() =>
-        found.forEach(([gitDir, branch, diff]) => setBranchDiff(this.store, gitDir, branch, diff)),
-      );
-  }
-
-  /** git facts (repository, GitHub remote) for working directories not seen before. */
-  async resolveCwds(): Promise<void> {
-    for (const cwd of unresolvedCwds(this.store)) {
-      const info = await repoInfo(cwd);
-      setCwdInfo(this.store, cwd, {
-        git_dir: info?.git_dir ?? null,
-        toplevel: info?.toplevel ?? null,
-        github_repo: info?.github_repo ?? null,
-      });
-    }
-  }
 }
 
 function noProgress(f: FileRow) {
@@ -678,12 +613,4 @@ function noProgress(f: FileRow) {
     fingerprint: f.fingerprint ?? '',
     fingerprint_len: f.fingerprint_len,
   };
-}
-
-class Batch {
-  keys = new Set<string>();
-  sessions = new Set<string>();
-  availability = new Set<string>();
-  /** Sessions whose live facts (hooks, telemetry) changed. */
-  liveSessions = new Set<string>();
 }
