@@ -14,7 +14,8 @@ import {
   getFile,
   insertFile,
   listDocumentSessionRows,
-  listFileHeads,
+  listFileCursors,
+  type FileCursorRow,
   markFileDeleted,
   markFilePresent,
   parseStateJson,
@@ -27,9 +28,9 @@ import { type PricedUsageRow, upsertUsage } from '../store/requests';
 import { writeSessionFromFile } from '../store/sessions';
 import type { Store } from '../store/store';
 import { agentCostFigureName } from '../sources/registry';
-import type { DiscoveredFile, DocumentSession, SourceAdapter, SourceEnv } from '../sources/types';
-import { type LineReadJob, type LinesRead, readNewLines } from './lineRead';
-import { ParsePool, ReadPipeline, defaultParseWorkers } from './parsePool';
+import type { DiscoveredFile, SourceAdapter, SourceEnv } from '../sources/types';
+import type { LineReadJob, LinesRead } from './lineRead';
+import { type ParseItem, type ParseOutcome, ParsePool, ReadPipeline, defaultParseWorkers, readItem } from './parsePool';
 import { SettleBatch, Settler } from './settle';
 import { detectChange } from './tailer';
 
@@ -89,16 +90,30 @@ export interface IndexerOptions {
 
 /** An append-only transcript with something to read: planLines decided it, finishLines writes it. */
 interface LinesPlan {
+  kind: 'lines';
   adapter: SourceAdapter;
   file: DiscoveredFile;
+  item: ParseItem;
+  bytesToRead: number;
   row: FileRow;
   change: { size: number; mtime_ms: number; ino: string };
   state: FileState;
   sideEvents: AgentEvent[];
-  job: LineReadJob;
   fileHasRows: boolean;
-  bytesToRead: number;
 }
+
+/** A document that changed: planDocument decided it, finishDocument writes what it holds. */
+interface DocumentPlan {
+  kind: 'document';
+  adapter: SourceAdapter;
+  file: DiscoveredFile;
+  item: ParseItem;
+  bytesToRead: number;
+  doc: FileRow;
+  sig: { size: number; mtime_ms: number };
+}
+
+type ReadPlan = LinesPlan | DocumentPlan;
 
 /** How long an indexing pass may hold its thread before letting queries in. */
 const BREATHE_EVERY_MS = 15;
@@ -214,10 +229,11 @@ export class Indexer {
     const stats = emptyStats();
     const batch = new SettleBatch();
     const seen = new Set<string>();
+    const known = listFileCursors(this.store);
     const bulk = this.store.beginBulkLoad();
-    const reads = new ReadPipeline<LinesPlan>(
+    const reads = new ReadPipeline<ReadPlan>(
       new ParsePool(this.parseWorkers),
-      (r) => this.finishLines(r, stats, batch),
+      (plan, outcome) => this.finishRead(plan, outcome, stats, batch),
       (plan, err) => this.failed(plan.file, err, stats),
     );
     try {
@@ -225,20 +241,14 @@ export class Indexer {
         if (!exists) continue;
         const ignore = new Set(adapter.ignoreDirs?.(root) ?? []);
         for (const dir of adapter.watchDirs(root)) {
-          for await (const filePath of walk(dir, ignore)) {
+          for (const filePath of walk(dir, ignore)) {
             const file = adapter.classify(root, filePath);
             // A document spread over several files (a database and its -wal) is read once.
             if (!file || seen.has(file.path)) continue;
             seen.add(file.path);
             stats.files_seen++;
             await this.breathe();
-            if (adapter.format === 'document') {
-              // Written in the order found, like every file: what is read ahead is written first.
-              await reads.drain();
-              await this.indexFile(adapter, file, stats, batch);
-              continue;
-            }
-            const plan = await this.attempt(file, stats, () => this.planLines(adapter, file, stats, batch));
+            const plan = await this.planFile(adapter, file, stats, batch, known.get(file.path) ?? null);
             if (plan) await reads.add(plan);
           }
         }
@@ -249,7 +259,8 @@ export class Indexer {
       await reads.close();
       if (bulk) this.store.endBulkLoad();
     }
-    for (const f of listFileHeads(this.store)) {
+    // Files first found in this pass are not among them, and were seen.
+    for (const f of known.values()) {
       if (!f.deleted && !seen.has(documentPathOf(f.path))) this.markDeleted(f, stats, batch);
     }
     const liveChanges = await this.refreshLive();
@@ -294,17 +305,34 @@ export class Indexer {
     stats.files_deleted++;
   }
 
-  private async indexFile(
+  /** One file at once, start to end (watcher events: a few files, read on this thread). */
+  private async indexFile(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: SettleBatch) {
+    const plan = await this.planFile(adapter, file, stats, batch);
+    if (!plan) return;
+    const outcome = await readItem(adapter, plan.item);
+    await this.attempt(file, stats, async () => this.finishRead(plan, outcome, stats, batch));
+  }
+
+  /** What a file needs read, if anything (its cursor, its row); null when nothing changed. */
+  private async planFile(
     adapter: SourceAdapter,
     file: DiscoveredFile,
     stats: IndexStats,
     batch: SettleBatch,
-  ): Promise<void> {
-    await this.attempt(file, stats, async () => {
-      if (adapter.format === 'document') return this.indexDocument(adapter, file, stats, batch);
-      const plan = await this.planLines(adapter, file, stats, batch);
-      if (plan) this.finishLines({ plan, read: await readNewLines(adapter, plan.job) }, stats, batch);
-    });
+    known?: FileCursorRow | null,
+  ): Promise<ReadPlan | null | undefined> {
+    return this.attempt<ReadPlan | null>(file, stats, () =>
+      adapter.format === 'document'
+        ? this.planDocument(adapter, file, stats, batch)
+        : this.planLines(adapter, file, stats, batch, known),
+    );
+  }
+
+  /** Writes what a read found (lines or a document); a transcript that could not be read is tried again later. */
+  private finishRead(plan: ReadPlan, outcome: ParseOutcome, stats: IndexStats, batch: SettleBatch): void {
+    if (plan.kind === 'document') return this.finishDocument(plan, outcome, stats, batch);
+    if ('read' in outcome) return this.finishLines(plan, outcome.read, stats, batch);
+    this.failed(plan.file, new Error('error' in outcome ? outcome.error : 'not lines'), stats);
   }
 
   /**
@@ -336,9 +364,11 @@ export class Indexer {
     file: DiscoveredFile,
     stats: IndexStats,
     batch: SettleBatch,
+    known?: FileCursorRow | null,
   ): Promise<LinesPlan | null> {
-    let row = getFile(this.store, file.path);
-    const change = await detectChange(file.path, row ?? null);
+    // The pass's cursors when it has them (no query per unchanged file), else the file's row.
+    const row = known !== undefined ? known : (getFile(this.store, file.path) ?? null);
+    const change = await detectChange(file.path, row);
     if (row?.deleted && (change.kind === 'unchanged' || change.kind === 'stat-only')) {
       // Marked deleted, now back as it was (moved away and back): present again, nothing to read.
       for (const k of markFilePresent(this.store, row.file_id)) batch.keys.add(k);
@@ -353,41 +383,55 @@ export class Indexer {
       saveFileStat(this.store, row.file_id, change.size, change.mtime_ms, change.ino);
       return null;
     }
-    row ??= insertFile(this.store, {
-      path: file.path,
-      framework: adapter.id,
-      root: file.root,
-      session_id: file.session_id,
-    });
+    // Something to read: the whole row, with the parse state the read goes on from.
+    let full =
+      (row && getFile(this.store, file.path)) ||
+      insertFile(this.store, {
+        path: file.path,
+        framework: adapter.id,
+        root: file.root,
+        session_id: file.session_id,
+      });
     if (change.kind === 'reset') {
       this.log.info(`${file.path}: ${change.reason}; reading it again from the start`);
-      for (const k of resetFile(this.store, row.file_id)) batch.keys.add(k);
+      for (const k of resetFile(this.store, full.file_id)) batch.keys.add(k);
       // Its totals must be recomputed even if nothing complete is read back yet.
-      if (row.session_id) batch.sessions.add(row.session_id);
-      row = getFile(this.store, file.path)!;
+      if (full.session_id) batch.sessions.add(full.session_id);
+      full = getFile(this.store, file.path)!;
       stats.files_reset++;
     }
 
     // Read from its start (new, reset, or only ever half a line): the file has no usage rows yet.
-    const fileHasRows = row.offset > 0;
-    const state: FileState = row.state_json ? parseStateJson(row.state_json, file) : newFileState(file);
+    const fileHasRows = full.offset > 0;
+    const state: FileState = full.state_json ? parseStateJson(full.state_json, file) : newFileState(file);
     state.adapter_state ??= {};
     // Side files (Copilot's workspace.yaml) come before the new lines' events, as they always did.
     const sideEvents: AgentEvent[] = adapter.fileEvents ? await adapter.fileEvents(file).catch(() => []) : [];
     const job: LineReadJob = {
       file,
-      offset: row.offset,
+      offset: full.offset,
       adapterState: state.adapter_state,
-      fingerprint: row.fingerprint,
-      fingerprintLen: row.fingerprint_len,
+      fingerprint: full.fingerprint,
+      fingerprintLen: full.fingerprint_len,
     };
-    return { adapter, file, row, change, state, sideEvents, job, fileHasRows, bytesToRead: change.size - row.offset };
+    return {
+      kind: 'lines',
+      adapter,
+      file,
+      item: { adapterId: adapter.id, kind: 'lines', job },
+      bytesToRead: change.size - full.offset,
+      row: full,
+      change,
+      state,
+      sideEvents,
+      fileHasRows,
+    };
   }
 
   /** An append-only transcript, last step: what the read found, folded and written (in one transaction). */
-  private finishLines(done: { plan: LinesPlan; read: LinesRead }, stats: IndexStats, batch: SettleBatch): void {
-    const { adapter, file, row, change, state, sideEvents, fileHasRows } = done.plan;
-    const { events: lineEvents, adapterState, offset, bytes, lines, skipped, skipReason } = done.read;
+  private finishLines(plan: LinesPlan, read: LinesRead, stats: IndexStats, batch: SettleBatch): void {
+    const { adapter, file, row, change, state, sideEvents, fileHasRows } = plan;
+    const { events: lineEvents, adapterState, offset, bytes, lines, skipped, skipReason } = read;
     if (bytes === 0) {
       // Only a half-written line so far: nothing to fold until it is complete.
       saveFileStat(this.store, row.file_id, change.size, change.mtime_ms, change.ino);
@@ -408,8 +452,8 @@ export class Indexer {
         mtime_ms: change.mtime_ms,
         ino: change.ino,
         offset,
-        fingerprint: done.read.fingerprint,
-        fingerprint_len: done.read.fingerprintLen,
+        fingerprint: read.fingerprint,
+        fingerprint_len: read.fingerprintLen,
         skipped,
         skip_reason: skipReason,
       },
@@ -428,42 +472,55 @@ export class Indexer {
    * every change. Each session it holds gets a row of its own (`<document>#session=<id>`) carrying
    * its requests, so a session that disappears from the document is marked gone like a file.
    */
-  private async indexDocument(
+  private async planDocument(
     adapter: SourceAdapter,
     file: DiscoveredFile,
     stats: IndexStats,
     batch: SettleBatch,
-  ): Promise<void> {
+  ): Promise<DocumentPlan | null> {
     let doc = getFile(this.store, file.path);
     const sig = adapter.signature ? await adapter.signature(file).catch(() => null) : await statSignature(file.path);
-    const docRows = () => listDocumentSessionRows(this.store, file.path);
     if (!sig) {
       if (doc && !doc.deleted) {
         this.markDeleted(doc, stats, batch);
-        for (const v of docRows()) if (!v.deleted) this.markDeleted(v, stats, batch);
+        for (const v of listDocumentSessionRows(this.store, file.path))
+          if (!v.deleted) this.markDeleted(v, stats, batch);
       }
-      return;
+      return null;
     }
-    if (doc && !doc.deleted && doc.size === sig.size && doc.mtime_ms === sig.mtime_ms) return;
+    if (doc && !doc.deleted && doc.size === sig.size && doc.mtime_ms === sig.mtime_ms) return null;
     doc ??= insertFile(this.store, { path: file.path, framework: adapter.id, root: file.root, session_id: null });
+    return {
+      kind: 'document',
+      adapter,
+      file,
+      doc,
+      sig,
+      item: { adapterId: adapter.id, kind: 'document', file },
+      bytesToRead: sig.size,
+    };
+  }
 
-    let sessions: DocumentSession[];
-    try {
-      sessions = await adapter.readDocument!(file);
-    } catch (err) {
+  /** A document, last step: the sessions it holds written, those it no longer holds marked gone. */
+  private finishDocument(plan: DocumentPlan, outcome: ParseOutcome, stats: IndexStats, batch: SettleBatch): void {
+    const { adapter, file, doc, sig } = plan;
+
+    if (!('sessions' in outcome)) {
       // Unreadable now (being written, locked, malformed): counted, and tried again on the next change.
+      const error = 'error' in outcome ? outcome.error : 'not a document';
       saveFileProgress(this.store, doc.file_id, {
         ...noProgress(doc),
         skipped: 1,
-        skip_reason: `unreadable: ${(err as Error).message.slice(0, 200)}`,
+        skip_reason: `unreadable: ${error.slice(0, 200)}`,
         state: newFileState(file),
         resumable: false,
         session_id: null,
       });
-      this.log.warn(`${file.path}: could not be read (${(err as Error).message}); will retry on the next change`);
+      this.log.warn(`${file.path}: could not be read (${error}); will retry on the next change`);
       stats.lines_skipped++;
       return;
     }
+    const sessions = outcome.sessions;
     const present = new Set<string>();
     for (const ds of sessions) {
       const vpath = `${file.path}${DOC_SEP}${ds.session_id}`;
@@ -504,7 +561,8 @@ export class Indexer {
         );
       }
     }
-    for (const v of docRows()) if (!present.has(v.path) && !v.deleted) this.markDeleted(v, stats, batch);
+    for (const v of listDocumentSessionRows(this.store, file.path))
+      if (!present.has(v.path) && !v.deleted) this.markDeleted(v, stats, batch);
     // Read whole: what an earlier read skipped (e.g. an unreadable moment) no longer counts.
     resetFile(this.store, doc.file_id);
     saveFileProgress(this.store, doc.file_id, {

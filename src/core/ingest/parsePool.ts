@@ -3,13 +3,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { adapterFor } from '../sources/registry';
-import type { SourceAdapter } from '../sources/types';
+import type { DiscoveredFile, DocumentSession, SourceAdapter } from '../sources/types';
 import { type LineReadJob, type LinesRead, readNewLines } from './lineRead';
 
 /**
  * Reading and parsing transcripts across cores. The indexer's thread is the store's single writer;
- * parse workers read files and turn their lines into events (lineRead.ts) while it writes the
- * previous files' rows. Results are applied in the order the files were found, so the store is
+ * parse workers read files (the new lines of a transcript, lineRead.ts, or a whole document) and
+ * turn them into events while it writes the previous files' rows. Results are applied in the order the files were found, so the store is
  * exactly the one a serial pass writes (test/unit/store-identity.test.ts compares them).
  *
  * Workers start on the first batch and end with the pool (one full pass); a pool that cannot start
@@ -17,16 +17,17 @@ import { type LineReadJob, type LinesRead, readNewLines } from './lineRead';
  * that is not the registry's own (tests' adapters).
  */
 
-export interface ParseItem {
-  adapterId: string;
-  job: LineReadJob;
-}
+/** One file to read: the new lines of a transcript, or a whole document. */
+export type ParseItem =
+  | { adapterId: string; kind: 'lines'; job: LineReadJob }
+  | { adapterId: string; kind: 'document'; file: DiscoveredFile };
 /** One message to a worker: several files, so that thousands of small files are not as many wake-ups. */
 export interface ParseRequest {
   id: number;
   items: ParseItem[];
 }
-export type ParseOutcome = { read: LinesRead } | { error: string };
+/** What a read gave: a document's error is a value (counted as a skipped record), as is any other. */
+export type ParseOutcome = { read: LinesRead } | { sessions: DocumentSession[] } | { error: string };
 export interface ParseResponse {
   id: number;
   outcomes: ParseOutcome[];
@@ -43,17 +44,22 @@ export function defaultParseWorkers(env: NodeJS.ProcessEnv = process.env): numbe
   return Math.max(1, cores);
 }
 
-/** Reads a batch of files on the calling thread, each failure its own. */
+/** Reads one file with its adapter, on the calling thread (a worker's, or the indexer's). */
+export async function readItem(adapter: SourceAdapter, item: ParseItem): Promise<ParseOutcome> {
+  try {
+    if (item.kind === 'document') return { sessions: await adapter.readDocument!(item.file) };
+    return { read: await readNewLines(adapter, item.job) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+/** A worker's batch: each file with the registry's adapter of its id. */
 export async function readItems(items: ParseItem[]): Promise<ParseOutcome[]> {
   const outcomes: ParseOutcome[] = [];
-  for (const { adapterId, job } of items) {
-    try {
-      const adapter = adapterFor(adapterId);
-      if (!adapter?.parseLine) throw new Error(`no line adapter ${adapterId}`);
-      outcomes.push({ read: await readNewLines(adapter, job) });
-    } catch (err) {
-      outcomes.push({ error: (err as Error).message });
-    }
+  for (const item of items) {
+    const adapter = adapterFor(item.adapterId);
+    outcomes.push(adapter ? await readItem(adapter, item) : { error: `no adapter ${item.adapterId}` });
   }
   return outcomes;
 }
@@ -151,11 +157,11 @@ const INLINE_FILES = 16;
 
 interface ReadPlan {
   adapter: SourceAdapter;
-  job: LineReadJob;
+  item: ParseItem;
   bytesToRead: number;
 }
 
-type Finish<P> = (r: { plan: P; read: LinesRead }) => void;
+type Finish<P> = (plan: P, outcome: ParseOutcome) => void;
 type Failed<P> = (plan: P, err: Error) => void;
 
 interface Batch<P> {
@@ -165,7 +171,7 @@ interface Batch<P> {
 }
 
 /**
- * Reads ahead through a pool, files grouped in batches, and hands each result to `finish` in the
+ * Reads ahead through a pool, files grouped in batches, and hands each outcome to `finish` in the
  * order the plans were added, so the writes happen exactly as a serial pass makes them while the
  * workers read the next files.
  */
@@ -187,7 +193,7 @@ export class ReadPipeline<P extends ReadPlan> {
     return this.pool.jobsSent;
   }
 
-  /** Adds a read; writes the oldest results first while too much is read ahead. */
+  /** Adds a read; writes the oldest outcomes first while too much is read ahead. */
   async add(plan: P): Promise<void> {
     this.planned++;
     this.plannedBytes += plan.bytesToRead;
@@ -196,13 +202,7 @@ export class ReadPipeline<P extends ReadPlan> {
     if (!useWorkers) {
       // In order: whatever is read ahead is written first.
       await this.drain();
-      return this.settle(
-        plan,
-        await readNewLines(plan.adapter, plan.job).then(
-          (read) => ({ read }),
-          (err: Error) => ({ error: err.message }),
-        ),
-      );
+      return this.settle(plan, await readItem(plan.adapter, plan.item));
     }
     let open = this.batches.at(-1);
     if (!open || open.outcomes) this.batches.push((open = { plans: [], bytes: 0, outcomes: null }));
@@ -225,7 +225,7 @@ export class ReadPipeline<P extends ReadPlan> {
   }
 
   private send(batch: Batch<P>): void {
-    batch.outcomes = this.pool.read(batch.plans.map((p) => ({ adapterId: p.adapter.id, job: p.job })));
+    batch.outcomes = this.pool.read(batch.plans.map((p) => p.item));
   }
 
   private async finishOldest(): Promise<void> {
@@ -238,9 +238,8 @@ export class ReadPipeline<P extends ReadPlan> {
   }
 
   private settle(plan: P, outcome: ParseOutcome): void {
-    if ('error' in outcome) return this.failed(plan, new Error(outcome.error));
     try {
-      this.finish({ plan, read: outcome.read });
+      this.finish(plan, outcome);
     } catch (err) {
       this.failed(plan, err as Error);
     }
