@@ -84,7 +84,7 @@ function emptyStats(): IndexStats {
 }
 
 export interface IndexerOptions {
-  /** Threads that read and parse transcripts during a full pass (0: on the indexer's own thread). Default: one per core. */
+  /** Threads that read and parse transcripts during a full pass (0: on the indexer's own thread). Default: one per core but the writer's (parsePool.ts). */
   parseWorkers?: number;
 }
 

@@ -34,14 +34,16 @@ export interface ParseResponse {
 }
 
 /**
- * One parse worker per core (so at least two where two exist), or AGENT_HANDLER_PARSE_WORKERS
- * (0: read on the indexer's own thread), for a machine where indexing should take fewer cores.
+ * One parse worker per core but the writer's (at least one), or AGENT_HANDLER_PARSE_WORKERS (0: read
+ * on the indexer's own thread). The writer is what bounds a pass: on 2 cores a second worker only
+ * took CPU from it (1 GB cold: 14.4 s and 325 MB with two, 10.0 s and 263 MB with one;
+ * docs/performance.md).
  */
 export function defaultParseWorkers(env: NodeJS.ProcessEnv = process.env): number {
   const set = env.AGENT_HANDLER_PARSE_WORKERS;
   if (set !== undefined && /^\d+$/.test(set.trim())) return Math.min(Number(set), 64);
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, cores);
+  return Math.max(1, cores - 1);
 }
 
 /** Reads one file with its adapter, on the calling thread (a worker's, or the indexer's). */
