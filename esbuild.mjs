@@ -24,10 +24,12 @@ const common = {
   mainFields: ['module', 'main'],
 };
 
-// All three settle before the process exits, so one failed build never leaves another half-written.
+// All of them settle before the process exits, so one failed build never leaves another half-written.
 const results = await Promise.allSettled([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   esbuild.build({ ...common, entryPoints: ['src/core/ingest/worker.ts'], outfile: 'dist/worker.js' }),
+  // The parse workers the indexer starts during a full pass (src/core/ingest/parsePool.ts), beside it.
+  esbuild.build({ ...common, entryPoints: ['src/core/ingest/parseWorker.ts'], outfile: 'dist/parseWorker.js' }),
   esbuild.build({
     ...common,
     entryPoints: ['src/cli/main.ts'],

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Indexer, type IndexStats, type Logger } from '../../src/core/ingest/indexer';
+import { Indexer, type IndexStats, type IndexerOptions, type Logger } from '../../src/core/ingest/indexer';
 import { ADAPTERS } from '../../src/core/sources/registry';
 import { listSessions, type SessionView } from '../../src/core/store/queries';
 import { requestKeyRef } from '../../src/core/store/requests';
@@ -84,8 +84,13 @@ async function copyTree(src: string, dst: string, map: (text: string) => string)
 }
 
 /** An Indexer over a temp HOME with no environment overrides (never the real ~/.claude). */
-export function makeIndexer(store: Store, home: string, log: Logger = silentLogger): Indexer {
-  return new Indexer(store, ADAPTERS, { home, env: {} }, log);
+export function makeIndexer(
+  store: Store,
+  home: string,
+  log: Logger = silentLogger,
+  options: IndexerOptions = {},
+): Indexer {
+  return new Indexer(store, ADAPTERS, { home, env: {} }, log, options);
 }
 
 export interface Indexed {

@@ -17,6 +17,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
+import type { IndexStats, IndexerOptions } from '../../src/core/ingest/indexer';
 import { dumpStore } from '../../src/core/store/dump';
 import { indexPendingSearchTexts, searchProgress } from '../../src/core/store/search';
 import { Store } from '../../src/core/store/store';
@@ -73,11 +74,12 @@ async function touchAll(dir: string): Promise<void> {
 }
 
 /** Indexes `home` into the store file (created or reopened) with one full scan, and saves it. */
-async function indexInto(home: string, storeFile: string): Promise<void> {
+async function indexInto(home: string, storeFile: string, options: IndexerOptions = {}): Promise<IndexStats> {
   const store = await Store.open(storeFile, { machineId: 'identity-machine' });
   try {
-    await makeIndexer(store, home).scanAll();
+    const stats = await makeIndexer(store, home, undefined, options).scanAll();
     await store.persist();
+    return stats;
   } finally {
     store.close();
   }
@@ -188,6 +190,27 @@ describe('store identity (what the store holds, however it is written)', () => {
     if (indexed !== expected) {
       const dir = await keepForDiff('indexed', expected, indexed);
       assert.fail(`indexing the pending texts changed the store: diff ${dir}/expected.txt ${dir}/actual.txt`);
+    }
+  });
+
+  test("files read by parse workers and on the indexer's own thread build the same store", async () => {
+    const home = await corpusHome(SEEDS[1]!);
+    const serialStore = path.join(path.dirname(home), 'serial.sqlite');
+    const serial = await indexInto(home, serialStore, { parseWorkers: 0 });
+    assert.equal(serial.files_read_by_workers, 0);
+    const parallelStore = path.join(path.dirname(home), 'parallel.sqlite');
+    const parallel = await indexInto(home, parallelStore, { parseWorkers: 3 });
+    // Not vacuous: most files went to the workers (the first few small ones are read at once).
+    assert.ok(
+      parallel.files_read_by_workers > parallel.files_read / 2,
+      `${parallel.files_read_by_workers} of ${parallel.files_read} files read by workers`,
+    );
+    assert.deepEqual({ ...parallel, files_read_by_workers: 0 }, serial);
+    const expected = await dumpOf(serialStore, home);
+    const actual = await dumpOf(parallelStore, home);
+    if (actual !== expected) {
+      const dir = await keepForDiff('workers', expected, actual);
+      assert.fail(`parse workers built another store than one thread: diff ${dir}/expected.txt ${dir}/actual.txt`);
     }
   });
 });

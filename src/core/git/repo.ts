@@ -1,6 +1,16 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { simpleGit } from 'simple-git';
+import type * as SimpleGit from 'simple-git';
+
+/**
+ * simple-git, loaded on first use: the parse workers (src/core/ingest/parsePool.ts) reach this
+ * module through the adapters for its pure helpers only, and need not pay for it in every thread.
+ */
+let simpleGitModule: typeof SimpleGit | undefined;
+function simpleGit(options: Partial<SimpleGit.SimpleGitOptions>): SimpleGit.SimpleGit {
+  simpleGitModule ??= require('simple-git') as typeof SimpleGit;
+  return simpleGitModule.simpleGit(options);
+}
 
 /**
  * What git says about a working directory. Worktrees of one repository share a common git dir, which

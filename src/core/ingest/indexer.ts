@@ -1,23 +1,10 @@
-import { DiffStats } from '../git/pr';
 import { promises as fsp } from 'node:fs';
 import type { AgentEvent, LiveEvent } from '../model/events';
 import { processRuns } from '../live/process';
 import { type FileState, foldEvents, newFileState } from '../model/reducer';
-import { repoInfo } from '../git/repo';
-import { ReflogCache, attributedBranch } from '../git/reflog';
 import { statSignature, walk } from './fileWalk';
 import { type PriceOverrides, priceRequest, priceStoredRequest } from '../pricing';
-import { type CostFigureName, fillFromAgentFigures, repriceAll } from '../pricing/repricing';
-import {
-  sessionBranches,
-  setBranchDiff,
-  setCwdInfo,
-  setPrRowBranch,
-  setRowBranch,
-  unresolvedBranchRows,
-  unresolvedCwds,
-  unresolvedPrRows,
-} from '../store/attribution';
+import { repriceAll } from '../pricing/repricing';
 import { addFileDetails } from '../store/details';
 import {
   DOC_SEP,
@@ -27,7 +14,8 @@ import {
   getFile,
   insertFile,
   listDocumentSessionRows,
-  listFileHeads,
+  listFileCursors,
+  type FileCursorRow,
   markFileDeleted,
   markFilePresent,
   parseStateJson,
@@ -36,15 +24,17 @@ import {
   saveFileStat,
 } from '../store/files';
 import { applyLiveEvents, liveFactsToCheck, replaceLive, setLiveAlive } from '../store/live';
-import { type PricedUsageRow, recomputeCounted, recomputeTotals, upsertUsage } from '../store/requests';
-import { refreshCopiedCounts, refreshTranscriptAvailability, writeSessionFromFile } from '../store/sessions';
+import { type PricedUsageRow, upsertUsage } from '../store/requests';
+import { writeSessionFromFile } from '../store/sessions';
 import type { Store } from '../store/store';
+import { agentCostFigureName } from '../sources/registry';
+import type { DiscoveredFile, SourceAdapter, SourceEnv } from '../sources/types';
+import type { LineReadJob, LinesRead } from './lineRead';
+import { type ParseItem, type ParseOutcome, ParsePool, ReadPipeline, defaultParseWorkers, readItem } from './parsePool';
+import { SettleBatch, Settler } from './settle';
+import { detectChange } from './tailer';
 
 export { documentPathOf };
-import { agentCostFigureName } from '../sources/registry';
-import { lineText } from '../sources/lineBytes';
-import type { DiscoveredFile, DocumentSession, SourceAdapter, SourceEnv } from '../sources/types';
-import { FINGERPRINT_BYTES, detectChange, fingerprint, readCompleteLines } from './tailer';
 
 /**
  * The indexer: finds every transcript of every adapter, reads what each gained since last time,
@@ -73,6 +63,8 @@ export interface IndexStats {
   files_partial: number;
   /** Files that could not be read this time (tried again later). */
   files_failed: number;
+  /** Of the files read, those a parse worker read (parsePool.ts); the rest were read on the indexer's thread. */
+  files_read_by_workers: number;
 }
 
 function emptyStats(): IndexStats {
@@ -87,29 +79,62 @@ function emptyStats(): IndexStats {
     sessions_changed: 0,
     files_partial: 0,
     files_failed: 0,
+    files_read_by_workers: 0,
   };
 }
 
+export interface IndexerOptions {
+  /** Threads that read and parse transcripts during a full pass (0: on the indexer's own thread). Default: one per core but the writer's (parsePool.ts). */
+  parseWorkers?: number;
+}
+
+/** An append-only transcript with something to read: planLines decided it, finishLines writes it. */
+interface LinesPlan {
+  kind: 'lines';
+  adapter: SourceAdapter;
+  file: DiscoveredFile;
+  item: ParseItem;
+  bytesToRead: number;
+  row: FileRow;
+  change: { size: number; mtime_ms: number; ino: string };
+  state: FileState;
+  sideEvents: AgentEvent[];
+  fileHasRows: boolean;
+}
+
+/** A document that changed: planDocument decided it, finishDocument writes what it holds. */
+interface DocumentPlan {
+  kind: 'document';
+  adapter: SourceAdapter;
+  file: DiscoveredFile;
+  item: ParseItem;
+  bytesToRead: number;
+  doc: FileRow;
+  sig: { size: number; mtime_ms: number };
+}
+
+type ReadPlan = LinesPlan | DocumentPlan;
+
 /** How long an indexing pass may hold its thread before letting queries in. */
 const BREATHE_EVERY_MS = 15;
-
-/** What the agent-figure fill calls an agent's own cost figure in its rule text: the adapter's trait. */
-const costFigureName: CostFigureName = agentCostFigureName;
 
 export class Indexer {
   private readonly machineId: string | null;
   /** The user's price overrides (`agentHandler.pricing.overrides`); see setPriceOverrides. */
   private overrides: PriceOverrides = {};
-  private readonly reflogs = new ReflogCache();
-  private readonly diffs = new DiffStats();
+  private readonly settler: Settler;
+  private readonly parseWorkers: number;
 
   constructor(
     private readonly store: Store,
     private readonly adapters: SourceAdapter[],
     private readonly sourceEnv: SourceEnv,
     private readonly log: Logger,
+    options: IndexerOptions = {},
   ) {
     this.machineId = store.getMeta('machine_id') ?? null;
+    this.settler = new Settler(store, adapters, log);
+    this.parseWorkers = options.parseWorkers ?? defaultParseWorkers();
   }
 
   /**
@@ -133,7 +158,7 @@ export class Indexer {
   /** Prices every stored row again with the current price data and overrides. */
   reprice(): number {
     const overrides = this.overrides;
-    return repriceAll(this.store, (r) => priceStoredRequest(r, overrides), costFigureName);
+    return repriceAll(this.store, (r) => priceStoredRequest(r, overrides), agentCostFigureName);
   }
 
   /** Every (adapter, root) pair, roots resolved through symlinks and without duplicates. */
@@ -202,33 +227,44 @@ export class Indexer {
 
   private async scanAllFiles(): Promise<IndexStats> {
     const stats = emptyStats();
-    const batch = new Batch();
+    const batch = new SettleBatch();
     const seen = new Set<string>();
+    const known = listFileCursors(this.store);
     const bulk = this.store.beginBulkLoad();
+    const reads = new ReadPipeline<ReadPlan>(
+      new ParsePool(this.parseWorkers),
+      (plan, outcome) => this.finishRead(plan, outcome, stats, batch),
+      (plan, err) => this.failed(plan.file, err, stats),
+    );
     try {
       for (const { adapter, root, exists } of await this.roots()) {
         if (!exists) continue;
         const ignore = new Set(adapter.ignoreDirs?.(root) ?? []);
         for (const dir of adapter.watchDirs(root)) {
-          for await (const filePath of walk(dir, ignore)) {
+          for (const filePath of walk(dir, ignore)) {
             const file = adapter.classify(root, filePath);
             // A document spread over several files (a database and its -wal) is read once.
             if (!file || seen.has(file.path)) continue;
             seen.add(file.path);
             stats.files_seen++;
             await this.breathe();
-            await this.indexFile(adapter, file, stats, batch);
+            const plan = await this.planFile(adapter, file, stats, batch, known.get(file.path) ?? null);
+            if (plan) await reads.add(plan);
           }
         }
       }
+      await reads.drain();
+      stats.files_read_by_workers = reads.readByWorkers;
     } finally {
+      await reads.close();
       if (bulk) this.store.endBulkLoad();
     }
-    for (const f of listFileHeads(this.store)) {
+    // Files first found in this pass are not among them, and were seen.
+    for (const f of known.values()) {
       if (!f.deleted && !seen.has(documentPathOf(f.path))) this.markDeleted(f, stats, batch);
     }
     const liveChanges = await this.refreshLive();
-    await this.settle(batch, stats);
+    await this.settler.settle(batch, stats);
     stats.sessions_changed += liveChanges;
     return stats;
   }
@@ -240,7 +276,7 @@ export class Indexer {
 
   private async indexPathList(paths: Iterable<string>): Promise<IndexStats> {
     const stats = emptyStats();
-    const batch = new Batch();
+    const batch = new SettleBatch();
     const done = new Set<string>();
     let liveChanged = false;
     for (const p of new Set(paths)) {
@@ -258,109 +294,152 @@ export class Indexer {
       }
     }
     const liveChanges = liveChanged || batch.liveSessions.size ? await this.refreshLive() : 0;
-    await this.settle(batch, stats);
+    await this.settler.settle(batch, stats);
     stats.sessions_changed += liveChanges;
     return stats;
   }
 
-  private markDeleted(f: FileHead, stats: IndexStats, batch: Batch): void {
+  private markDeleted(f: FileHead, stats: IndexStats, batch: SettleBatch): void {
     for (const k of markFileDeleted(this.store, f.file_id)) batch.keys.add(k);
     if (f.session_id) batch.availability.add(f.session_id);
     stats.files_deleted++;
   }
 
-  private async indexFile(
+  /** One file at once, start to end (watcher events: a few files, read on this thread). */
+  private async indexFile(adapter: SourceAdapter, file: DiscoveredFile, stats: IndexStats, batch: SettleBatch) {
+    const plan = await this.planFile(adapter, file, stats, batch);
+    if (!plan) return;
+    const outcome = await readItem(adapter, plan.item);
+    await this.attempt(file, stats, async () => this.finishRead(plan, outcome, stats, batch));
+  }
+
+  /** What a file needs read, if anything (its cursor, its row); null when nothing changed. */
+  private async planFile(
     adapter: SourceAdapter,
     file: DiscoveredFile,
     stats: IndexStats,
-    batch: Batch,
-  ): Promise<void> {
+    batch: SettleBatch,
+    known?: FileCursorRow | null,
+  ): Promise<ReadPlan | null | undefined> {
+    return this.attempt<ReadPlan | null>(file, stats, () =>
+      adapter.format === 'document'
+        ? this.planDocument(adapter, file, stats, batch)
+        : this.planLines(adapter, file, stats, batch, known),
+    );
+  }
+
+  /** Writes what a read found (lines or a document); a transcript that could not be read is tried again later. */
+  private finishRead(plan: ReadPlan, outcome: ParseOutcome, stats: IndexStats, batch: SettleBatch): void {
+    if (plan.kind === 'document') return this.finishDocument(plan, outcome, stats, batch);
+    if ('read' in outcome) return this.finishLines(plan, outcome.read, stats, batch);
+    this.failed(plan.file, new Error('error' in outcome ? outcome.error : 'not lines'), stats);
+  }
+
+  /**
+   * Runs one file's step. One file that cannot be read right now (renamed or deleted between stat
+   * and open, EACCES, EIO on a network mount) must not end the scan of all the others. Its cursor did
+   * not move: the next change or rescan reads it from where it stopped (or finds it gone or moved).
+   */
+  private async attempt<T>(file: DiscoveredFile, stats: IndexStats, step: () => Promise<T>): Promise<T | undefined> {
     try {
-      await (adapter.format === 'document'
-        ? this.indexDocument(adapter, file, stats, batch)
-        : this.indexLines(adapter, file, stats, batch));
+      return await step();
     } catch (err) {
-      // One file that cannot be read right now (renamed or deleted between stat and open, EACCES,
-      // EIO on a network mount) must not end the scan of all the others. Its cursor did not move:
-      // the next change or rescan reads it from where it stopped (or finds it gone or moved).
-      stats.files_failed++;
-      this.log.warn(
-        `${file.path}: could not be read now (${(err as Error).message}); will try again on the next change or rescan`,
-      );
+      this.failed(file, err as Error, stats);
+      return undefined;
     }
   }
 
-  /** An append-only transcript: only the complete lines added since the last read. */
-  private async indexLines(
+  private failed(file: DiscoveredFile, err: Error, stats: IndexStats): void {
+    stats.files_failed++;
+    this.log.warn(`${file.path}: could not be read now (${err.message}); will try again on the next change or rescan`);
+  }
+
+  /**
+   * An append-only transcript, first step, on the store's thread: what changed since the last read
+   * (null: nothing to read) and where the read starts. The read itself (lineRead.ts) may run in a
+   * parse worker; finishLines writes what it found.
+   */
+  private async planLines(
     adapter: SourceAdapter,
     file: DiscoveredFile,
     stats: IndexStats,
-    batch: Batch,
-  ): Promise<void> {
-    let row = getFile(this.store, file.path);
-    const change = await detectChange(file.path, row ?? null);
+    batch: SettleBatch,
+    known?: FileCursorRow | null,
+  ): Promise<LinesPlan | null> {
+    // The pass's cursors when it has them (no query per unchanged file), else the file's row.
+    const row = known !== undefined ? known : (getFile(this.store, file.path) ?? null);
+    const change = await detectChange(file.path, row);
     if (row?.deleted && (change.kind === 'unchanged' || change.kind === 'stat-only')) {
       // Marked deleted, now back as it was (moved away and back): present again, nothing to read.
       for (const k of markFilePresent(this.store, row.file_id)) batch.keys.add(k);
       if (row.session_id) batch.availability.add(row.session_id);
     }
-    if (change.kind === 'unchanged') return;
+    if (change.kind === 'unchanged') return null;
     if (change.kind === 'gone') {
       if (row && !row.deleted) this.markDeleted(row, stats, batch);
-      return;
+      return null;
     }
     if (change.kind === 'stat-only' && row) {
       saveFileStat(this.store, row.file_id, change.size, change.mtime_ms, change.ino);
-      return;
+      return null;
     }
-    row ??= insertFile(this.store, {
-      path: file.path,
-      framework: adapter.id,
-      root: file.root,
-      session_id: file.session_id,
-    });
+    // Something to read: the whole row, with the parse state the read goes on from.
+    let full =
+      (row && getFile(this.store, file.path)) ||
+      insertFile(this.store, {
+        path: file.path,
+        framework: adapter.id,
+        root: file.root,
+        session_id: file.session_id,
+      });
     if (change.kind === 'reset') {
       this.log.info(`${file.path}: ${change.reason}; reading it again from the start`);
-      for (const k of resetFile(this.store, row.file_id)) batch.keys.add(k);
+      for (const k of resetFile(this.store, full.file_id)) batch.keys.add(k);
       // Its totals must be recomputed even if nothing complete is read back yet.
-      if (row.session_id) batch.sessions.add(row.session_id);
-      row = getFile(this.store, file.path)!;
+      if (full.session_id) batch.sessions.add(full.session_id);
+      full = getFile(this.store, file.path)!;
       stats.files_reset++;
     }
 
     // Read from its start (new, reset, or only ever half a line): the file has no usage rows yet.
-    const fileHasRows = row.offset > 0;
-    const state: FileState = row.state_json ? parseStateJson(row.state_json, file) : newFileState(file);
+    const fileHasRows = full.offset > 0;
+    const state: FileState = full.state_json ? parseStateJson(full.state_json, file) : newFileState(file);
     state.adapter_state ??= {};
-    const events: AgentEvent[] = adapter.fileEvents ? await adapter.fileEvents(file).catch(() => []) : [];
-    const ctx = { file, state: state.adapter_state };
-    let skipped = 0;
-    let skipReason: string | null = null;
-    let lines = 0;
-    const { offset, bytes } = await readCompleteLines(file.path, row.offset, (buf) => {
-      lines++;
-      const line = lineText(buf);
-      if (!line) return;
-      try {
-        const evs = adapter.parseLine!(line, ctx);
-        if (evs) for (const e of evs) events.push(e);
-        else {
-          skipped++;
-          skipReason = `line ${lines} of a read: not a record`;
-        }
-      } catch (err) {
-        skipped++;
-        skipReason = `line ${lines} of a read: ${(err as Error).message.slice(0, 200)}`;
-      }
-    });
+    // Side files (Copilot's workspace.yaml) come before the new lines' events, as they always did.
+    const sideEvents: AgentEvent[] = adapter.fileEvents ? await adapter.fileEvents(file).catch(() => []) : [];
+    const job: LineReadJob = {
+      file,
+      offset: full.offset,
+      adapterState: state.adapter_state,
+      fingerprint: full.fingerprint,
+      fingerprintLen: full.fingerprint_len,
+    };
+    return {
+      kind: 'lines',
+      adapter,
+      file,
+      item: { adapterId: adapter.id, kind: 'lines', job },
+      bytesToRead: change.size - full.offset,
+      row: full,
+      change,
+      state,
+      sideEvents,
+      fileHasRows,
+    };
+  }
+
+  /** An append-only transcript, last step: what the read found, folded and written (in one transaction). */
+  private finishLines(plan: LinesPlan, read: LinesRead, stats: IndexStats, batch: SettleBatch): void {
+    const { adapter, file, row, change, state, sideEvents, fileHasRows } = plan;
+    const { events: lineEvents, adapterState, offset, bytes, lines, skipped, skipReason } = read;
     if (bytes === 0) {
       // Only a half-written line so far: nothing to fold until it is complete.
       saveFileStat(this.store, row.file_id, change.size, change.mtime_ms, change.ino);
       stats.files_partial++;
       return;
     }
-    const fpLen = Math.min(FINGERPRINT_BYTES, Math.max(row.fingerprint_len, offset));
-    const fp = fpLen === row.fingerprint_len && row.fingerprint ? row.fingerprint : await fingerprint(file.path, fpLen);
+    state.adapter_state = adapterState;
+    const events = sideEvents.length ? [...sideEvents, ...lineEvents] : lineEvents;
     this.writeSession(
       adapter,
       file,
@@ -373,8 +452,8 @@ export class Indexer {
         mtime_ms: change.mtime_ms,
         ino: change.ino,
         offset,
-        fingerprint: fp,
-        fingerprint_len: fpLen,
+        fingerprint: read.fingerprint,
+        fingerprint_len: read.fingerprintLen,
         skipped,
         skip_reason: skipReason,
       },
@@ -393,42 +472,55 @@ export class Indexer {
    * every change. Each session it holds gets a row of its own (`<document>#session=<id>`) carrying
    * its requests, so a session that disappears from the document is marked gone like a file.
    */
-  private async indexDocument(
+  private async planDocument(
     adapter: SourceAdapter,
     file: DiscoveredFile,
     stats: IndexStats,
-    batch: Batch,
-  ): Promise<void> {
+    batch: SettleBatch,
+  ): Promise<DocumentPlan | null> {
     let doc = getFile(this.store, file.path);
     const sig = adapter.signature ? await adapter.signature(file).catch(() => null) : await statSignature(file.path);
-    const docRows = () => listDocumentSessionRows(this.store, file.path);
     if (!sig) {
       if (doc && !doc.deleted) {
         this.markDeleted(doc, stats, batch);
-        for (const v of docRows()) if (!v.deleted) this.markDeleted(v, stats, batch);
+        for (const v of listDocumentSessionRows(this.store, file.path))
+          if (!v.deleted) this.markDeleted(v, stats, batch);
       }
-      return;
+      return null;
     }
-    if (doc && !doc.deleted && doc.size === sig.size && doc.mtime_ms === sig.mtime_ms) return;
+    if (doc && !doc.deleted && doc.size === sig.size && doc.mtime_ms === sig.mtime_ms) return null;
     doc ??= insertFile(this.store, { path: file.path, framework: adapter.id, root: file.root, session_id: null });
+    return {
+      kind: 'document',
+      adapter,
+      file,
+      doc,
+      sig,
+      item: { adapterId: adapter.id, kind: 'document', file },
+      bytesToRead: sig.size,
+    };
+  }
 
-    let sessions: DocumentSession[];
-    try {
-      sessions = await adapter.readDocument!(file);
-    } catch (err) {
+  /** A document, last step: the sessions it holds written, those it no longer holds marked gone. */
+  private finishDocument(plan: DocumentPlan, outcome: ParseOutcome, stats: IndexStats, batch: SettleBatch): void {
+    const { adapter, file, doc, sig } = plan;
+
+    if (!('sessions' in outcome)) {
       // Unreadable now (being written, locked, malformed): counted, and tried again on the next change.
+      const error = 'error' in outcome ? outcome.error : 'not a document';
       saveFileProgress(this.store, doc.file_id, {
         ...noProgress(doc),
         skipped: 1,
-        skip_reason: `unreadable: ${(err as Error).message.slice(0, 200)}`,
+        skip_reason: `unreadable: ${error.slice(0, 200)}`,
         state: newFileState(file),
         resumable: false,
         session_id: null,
       });
-      this.log.warn(`${file.path}: could not be read (${(err as Error).message}); will retry on the next change`);
+      this.log.warn(`${file.path}: could not be read (${error}); will retry on the next change`);
       stats.lines_skipped++;
       return;
     }
+    const sessions = outcome.sessions;
     const present = new Set<string>();
     for (const ds of sessions) {
       const vpath = `${file.path}${DOC_SEP}${ds.session_id}`;
@@ -469,7 +561,8 @@ export class Indexer {
         );
       }
     }
-    for (const v of docRows()) if (!present.has(v.path) && !v.deleted) this.markDeleted(v, stats, batch);
+    for (const v of listDocumentSessionRows(this.store, file.path))
+      if (!present.has(v.path) && !v.deleted) this.markDeleted(v, stats, batch);
     // Read whole: what an earlier read skipped (e.g. an unreadable moment) no longer counts.
     resetFile(this.store, doc.file_id);
     saveFileProgress(this.store, doc.file_id, {
@@ -496,7 +589,7 @@ export class Indexer {
     fileId: number,
     state: FileState,
     events: AgentEvent[],
-    batch: Batch,
+    batch: SettleBatch,
     progress: {
       size: number;
       mtime_ms: number;
@@ -567,106 +660,6 @@ export class Indexer {
     }
     return changes;
   }
-
-  /** Settles a batch: ownership of changed requests, session totals, git facts of new folders. */
-  private async settle(batch: Batch, stats: IndexStats): Promise<void> {
-    const touched = new Set(batch.sessions);
-    if (batch.keys.size) {
-      this.store.transaction(() => {
-        for (const s of recomputeCounted(this.store, batch.keys)) touched.add(s);
-        for (const s of fillFromAgentFigures(this.store, touched, costFigureName)) touched.add(s);
-        recomputeTotals(this.store, touched);
-      });
-    } else if (touched.size) {
-      this.store.transaction(() => {
-        for (const s of fillFromAgentFigures(this.store, touched, costFigureName)) touched.add(s);
-        recomputeTotals(this.store, touched);
-      });
-    }
-    for (const s of batch.availability) refreshTranscriptAvailability(this.store, s);
-    // A marked copy's prompts, tool calls and errors count for its origin while the origin's transcript
-    // is there: the forks of sessions that appeared or went count theirs again.
-    for (const s of refreshCopiedCounts(this.store, [...batch.sessions, ...batch.availability])) touched.add(s);
-    await this.resolveCwds();
-    await this.attributeBranches();
-    await this.updateBranchDiffs(touched);
-    stats.sessions_changed = touched.size + batch.availability.size + batch.liveSessions.size;
-  }
-
-  /** Settles the branch of every new request and PR sighting (per request, docs/accounting.md §5). */
-  async attributeBranches(): Promise<void> {
-    const perRequest = new Set(this.adapters.filter((a) => a.branchPerRequest).map((a) => a.id));
-    const rows = unresolvedBranchRows(this.store);
-    const prs = unresolvedPrRows(this.store);
-    if (!rows.length && !prs.length) return;
-    // One look at each worktree's reflog per pass, however many requests it has.
-    const histories = new Map<string, ReturnType<ReflogCache['history']>>();
-    const reflogs = {
-      history: (toplevel: string) =>
-        histories.get(toplevel) ?? histories.set(toplevel, this.reflogs.history(toplevel)).get(toplevel)!,
-    };
-    const rowBranches: [number, string | null][] = [];
-    for (const r of rows) {
-      rowBranches.push([
-        r.rowid,
-        await attributedBranch(reflogs, perRequest.has(r.framework), {
-          ts: r.ts,
-          recorded: r.git_branch ?? r.session_branch,
-          toplevel: r.toplevel,
-          cwd_known: r.cwd_known,
-        }),
-      ]);
-    }
-    const prBranches: [number, string | null][] = [];
-    for (const p of prs) {
-      prBranches.push([
-        p.rowid,
-        await attributedBranch(reflogs, perRequest.has(p.framework), {
-          ts: p.ts,
-          recorded: p.recorded_branch,
-          toplevel: p.toplevel,
-          cwd_known: p.cwd_known,
-        }),
-      ]);
-    }
-    this.store.transaction(() => {
-      for (const [rowid, b] of rowBranches) setRowBranch(this.store, rowid, b);
-      // A sighting with no branch at all is kept as "" (no branch): it never names a head branch.
-      for (const [rowid, b] of prBranches) setPrRowBranch(this.store, rowid, b ?? '');
-    });
-  }
-
-  /**
-   * The lines changed on the branches the given sessions worked on, against the default branch
-   * (git_additions / git_deletions). DiffStats asks git once per branch head: a branch with no new
-   * commit costs one `rev-parse`.
-   */
-  async updateBranchDiffs(sessionIds: Iterable<string>): Promise<void> {
-    const found: [string, string, Awaited<ReturnType<DiffStats['get']>>][] = [];
-    for (const b of sessionBranches(this.store, sessionIds)) {
-      try {
-        found.push([b.git_dir, b.branch, await this.diffs.get(b.git_dir, b.toplevel, b.branch)]);
-      } catch (err) {
-        this.log.warn(`git diff of ${b.branch} in ${b.toplevel} failed: ${(err as Error).message}`);
-      }
-    }
-    if (found.length)
-      this.store.transaction(() =>
-        found.forEach(([gitDir, branch, diff]) => setBranchDiff(this.store, gitDir, branch, diff)),
-      );
-  }
-
-  /** git facts (repository, GitHub remote) for working directories not seen before. */
-  async resolveCwds(): Promise<void> {
-    for (const cwd of unresolvedCwds(this.store)) {
-      const info = await repoInfo(cwd);
-      setCwdInfo(this.store, cwd, {
-        git_dir: info?.git_dir ?? null,
-        toplevel: info?.toplevel ?? null,
-        github_repo: info?.github_repo ?? null,
-      });
-    }
-  }
 }
 
 function noProgress(f: FileRow) {
@@ -678,12 +671,4 @@ function noProgress(f: FileRow) {
     fingerprint: f.fingerprint ?? '',
     fingerprint_len: f.fingerprint_len,
   };
-}
-
-class Batch {
-  keys = new Set<string>();
-  sessions = new Set<string>();
-  availability = new Set<string>();
-  /** Sessions whose live facts (hooks, telemetry) changed. */
-  liveSessions = new Set<string>();
 }

@@ -289,7 +289,8 @@ export class IndexService {
     if (stats.files_read || stats.files_deleted || reason === 'start') {
       this.log.info(
         `index (${reason}): ${stats.files_read} of ${stats.files_seen} files read, ${(stats.bytes_read / 1e6).toFixed(2)} MB, ` +
-          `${stats.lines_skipped} lines skipped, ${stats.files_deleted} gone, ${stats.sessions_changed} sessions changed, ${ms} ms`,
+          `${stats.lines_skipped} lines skipped, ${stats.files_deleted} gone, ${stats.sessions_changed} sessions changed, ${ms} ms` +
+          (stats.files_read_by_workers ? ` (${stats.files_read_by_workers} files read by parse workers)` : ''),
       );
     } else if (stats.files_partial) {
       this.log.info(

@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 
+/** After a quiet spell: long enough to take the other events of the same write (a file's add and change). */
+const QUIET_DELAY_MS = 5;
+
 /**
  * Watches transcript folders and reports changed paths in debounced batches. Events are hints: the
  * periodic rescan (driven by the service) is the safety net for what a watcher misses (network file
@@ -14,6 +17,8 @@ export class TranscriptWatcher {
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** When the last batch was reported (performance.now()). */
+  private lastReport = -Infinity;
 
   constructor(
     private readonly onPaths: (paths: string[]) => void,
@@ -54,15 +59,23 @@ export class TranscriptWatcher {
     return false;
   }
 
+  /**
+   * The first change after a quiet spell is reported almost at once (an appended line reaches the
+   * views in well under 100 ms; docs/performance.md); while an agent keeps writing, changes are
+   * reported at most once per debounce interval, each batch holding every path changed meanwhile.
+   */
   private queue(p: string): void {
     this.pending.add(p);
     if (this.timer) return;
+    const sinceLast = performance.now() - this.lastReport;
+    const delay = sinceLast >= this.debounceMs ? QUIET_DELAY_MS : this.debounceMs - sinceLast;
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.lastReport = performance.now();
       const paths = [...this.pending];
       this.pending = new Set();
       this.onPaths(paths);
-    }, this.debounceMs);
+    }, delay);
   }
 
   /** How many folders are watched (for Diagnostics). */

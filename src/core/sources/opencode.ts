@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { findProvider } from '@pydantic/genai-prices';
+import type * as PriceProviders from './priceProviders';
 import type { Database } from 'sql.js';
 import type { AgentEvent, MetaEvent } from '../model/events';
 import { type TokenCounts, contextTokens, totalTokenCounts } from '../model/session';
@@ -622,12 +622,12 @@ export function priceProvider(
   return { provider: null, model: modelId };
 }
 
+/** Loaded on first use (see priceProviders.ts). */
+let priceProviders: typeof PriceProviders | undefined;
+
 function knownProvider(id: string): string | null {
-  try {
-    return findProvider({ providerId: id })?.id ?? null;
-  } catch {
-    return null;
-  }
+  priceProviders ??= require('./priceProviders') as typeof PriceProviders;
+  return priceProviders.knownPriceProvider(id);
 }
 
 function linkMeta(text: string, ts: string | null, out: AgentEvent[]): void {

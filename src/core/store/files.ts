@@ -90,6 +90,33 @@ export function listFileHeads(store: StoreDb): FileHead[] {
   return all<FileHead>(store.db, 'SELECT file_id, path, session_id, deleted FROM files');
 }
 
+/** What tells whether a file changed since it was read (detectChange), and whose it is: no parse state. */
+export type FileCursorRow = Pick<
+  FileRow,
+  | 'file_id'
+  | 'path'
+  | 'session_id'
+  | 'deleted'
+  | 'size'
+  | 'mtime_ms'
+  | 'ino'
+  | 'offset'
+  | 'fingerprint'
+  | 'fingerprint_len'
+>;
+
+/**
+ * Every file's cursor by path, in one query: a full pass over thousands of unchanged files then
+ * asks the store nothing per file (a file's row with its parse state is read only when it changed).
+ */
+export function listFileCursors(store: StoreDb): Map<string, FileCursorRow> {
+  const rows = all<FileCursorRow>(
+    store.db,
+    'SELECT file_id, path, session_id, deleted, size, mtime_ms, ino, "offset", fingerprint, fingerprint_len FROM files',
+  );
+  return new Map(rows.map((r) => [r.path, r]));
+}
+
 /** Whether the store has read any file yet (a store that has not is filled in bulk: Store.beginBulkLoad). */
 export function hasFiles(store: StoreDb): boolean {
   return store.first('SELECT 1 AS x FROM files LIMIT 1') !== undefined;
