@@ -24,16 +24,19 @@ const common = {
   mainFields: ['module', 'main'],
 };
 
-// All three settle before the process exits, so one failed build never leaves another half-written.
+// All of them settle before the process exits, so one failed build never leaves another half-written.
 const results = await Promise.allSettled([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   esbuild.build({ ...common, entryPoints: ['src/core/ingest/worker.ts'], outfile: 'dist/worker.js' }),
+  // The CLI in two bundles: a thin entry that answers an unchanged `sessions --json` from the scan
+  // manifest alone (src/cli/entry.ts), and the full CLI it requires for everything else.
   esbuild.build({
     ...common,
-    entryPoints: ['src/cli/main.ts'],
+    entryPoints: ['src/cli/entry.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
   }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli-main.js' }),
   // The dashboard's script runs in the webview (a browser), with Chart.js bundled in.
   esbuild.build({
     entryPoints: ['webview/dashboard.ts'],

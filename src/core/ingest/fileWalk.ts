@@ -14,8 +14,17 @@ export async function statSignature(p: string): Promise<{ size: number; mtime_ms
   }
 }
 
-/** Every file below `dir` (not following directory symlinks, so loops cannot trap it). */
-export async function* walk(dir: string, ignore: Set<string> = new Set()): AsyncGenerator<string> {
+/**
+ * Every file below `dir` (not following directory symlinks, so loops cannot trap it). `onDir` hears
+ * of each folder just before it is listed (the CLI's scan manifest records its mtime then, so any
+ * entry added after the listing shows as a changed folder).
+ */
+export async function* walk(
+  dir: string,
+  ignore: Set<string> = new Set(),
+  onDir?: (dir: string) => void,
+): AsyncGenerator<string> {
+  onDir?.(dir);
   let entries;
   try {
     entries = await fsp.readdir(dir, { withFileTypes: true });
@@ -25,7 +34,7 @@ export async function* walk(dir: string, ignore: Set<string> = new Set()): Async
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !ignore.has(p)) yield* walk(p, ignore);
+      if (!SKIP_DIRS.has(e.name) && !ignore.has(p)) yield* walk(p, ignore, onDir);
     } else if (e.isFile()) {
       yield p;
     }

@@ -75,6 +75,11 @@ export interface IndexStats {
   files_failed: number;
 }
 
+/** What a full pass tells whoever watches it (see scanAll). */
+export interface ScanObserver {
+  dir?(dir: string): void;
+}
+
 function emptyStats(): IndexStats {
   return {
     files_seen: 0,
@@ -195,12 +200,16 @@ export class Indexer {
     return null;
   }
 
-  /** A full pass: every root walked, every changed file read, vanished files marked, live registries read. */
-  scanAll(): Promise<IndexStats> {
-    return this.store.batch(() => this.scanAllFiles());
+  /**
+   * A full pass: every root walked, every changed file read, vanished files marked, live registries
+   * read. `observer.dir` hears of every folder the walk lists, before it lists it (the CLI's scan
+   * manifest, cli/manifestWrite.ts).
+   */
+  scanAll(observer?: ScanObserver): Promise<IndexStats> {
+    return this.store.batch(() => this.scanAllFiles(observer));
   }
 
-  private async scanAllFiles(): Promise<IndexStats> {
+  private async scanAllFiles(observer?: ScanObserver): Promise<IndexStats> {
     const stats = emptyStats();
     const batch = new Batch();
     const seen = new Set<string>();
@@ -210,7 +219,7 @@ export class Indexer {
         if (!exists) continue;
         const ignore = new Set(adapter.ignoreDirs?.(root) ?? []);
         for (const dir of adapter.watchDirs(root)) {
-          for await (const filePath of walk(dir, ignore)) {
+          for await (const filePath of walk(dir, ignore, observer?.dir)) {
             const file = adapter.classify(root, filePath);
             // A document spread over several files (a database and its -wal) is read once.
             if (!file || seen.has(file.path)) continue;
