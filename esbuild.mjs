@@ -30,12 +30,15 @@ const results = await Promise.allSettled([
   esbuild.build({ ...common, entryPoints: ['src/core/ingest/worker.ts'], outfile: 'dist/worker.js' }),
   // The parse workers the indexer starts during a full pass (src/core/ingest/parsePool.ts), beside it.
   esbuild.build({ ...common, entryPoints: ['src/core/ingest/parseWorker.ts'], outfile: 'dist/parseWorker.js' }),
+  // The CLI in two bundles: a thin entry that answers an unchanged `sessions --json` from the scan
+  // manifest alone (src/cli/entry.ts), and the full CLI it requires for everything else.
   esbuild.build({
     ...common,
-    entryPoints: ['src/cli/main.ts'],
+    entryPoints: ['src/cli/entry.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
   }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli-main.js' }),
   // The dashboard's script runs in the webview (a browser), with Chart.js bundled in.
   esbuild.build({
     entryPoints: ['webview/dashboard.ts'],

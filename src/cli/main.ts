@@ -1,56 +1,36 @@
 import { promises as fsp } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { Indexer, type Logger } from '../core/ingest/indexer';
+import type { Logger } from '../core/ingest/indexer';
 import { type RepoInfo, repoInfo } from '../core/git/repo';
 import { BranchLookups } from '../core/git/lookups';
 import { prForBranch } from '../core/store/pullRequests';
 import { prSummary } from '../core/store/prTotals';
-import { ADAPTERS, sourceEnvFrom } from '../core/sources/registry';
-import { WriterLease } from '../core/store/lease';
-import { branchSummary, diagnostics, grandTotal, listSessions, type SessionView } from '../core/store/queries';
-import { Store } from '../core/store/store';
+import {
+  type SessionView,
+  branchSummary,
+  diagnostics,
+  grandTotal,
+  listSessions,
+  listSessionsWithClock,
+} from '../core/store/queries';
+import { type Store } from '../core/store/store';
 import { daily, explainSession } from '../core/pricing/report';
 import { checkTimeZone, systemTimeZone } from '../core/time';
 import { explanationMarkdown } from '../core/pricing/explainText';
 import { dailyUsage } from '../core/store/daily';
-import { exportText, sessionJson } from '../core/export';
+import { exportText } from '../core/export';
 import { formatAgo, formatTokens, formatUsd, sessionLabel } from '../core/text';
 import { costLabel } from '../core/report';
 import { totalTokens } from '../core/model/session';
-import { Output, jsonArray } from './output';
+import { Output, jsonArrayOf } from './output';
+import { type Args, USAGE, UsageError, parseArgs } from './args';
+import { type Verdict, debugPath, answerNow } from './manifest';
+import { savedSessions } from './manifestWrite';
+import { freshness, openIndexed } from './openStore';
 
 /**
  * `agent-handler`: the same core as the extension, for scripts, benchmarks and checks.
  * Every command brings the index up to date with the transcripts first (only what changed is read).
  */
-
-const USAGE = `usage: agent-handler <command> [options]
-
-commands:
-  sessions [--json]             every session (subagents carry parent_session_id)
-  branch --cwd DIR [--json]     what the status bar shows for a workspace at DIR, with its PR
-  pr --cwd DIR [--number N] [--json]
-                                a pull request's totals: its head branch's requests plus those of
-                                sessions that worked on it from another branch (default: the PR
-                                of the branch checked out at DIR)
-  diagnostics [--json]          files, skipped lines, unpriced models
-  daily [--json] [--tz ZONE]    per calendar day in ZONE (default: the system's): tokens by kind,
-                                cost, unpriced requests, per agent and per model
-  explain --session ID [--json] how a session's cost (with its subagents) was made: per model,
-                                tokens × price = cost, rules, unpriced requests, the agent's figure
-  export --format csv|json [--what sessions|daily] [--out FILE] [--tz ZONE]
-                                every session (all fields) or the totals per day in ZONE, agent
-                                and model; to FILE or standard output
-
-options:
-  --spool DIR                   also read Agent Handler's hook/telemetry spool (the extension's
-                                global storage folder + /spool) for exact live status
-  --store PATH                  the index file to create or reuse (default: ${defaultStore()})
-  --gh                          also ask \`gh pr view <branch>\` when no transcript names the PR (network)
-  --help                        this text`;
-
-class UsageError extends Error {}
 
 /** Every byte the CLI prints goes through these two (see output.ts for why). */
 const stdout = new Output(process.stdout, (err) => {
@@ -59,97 +39,11 @@ const stdout = new Output(process.stdout, (err) => {
 });
 const stderr = new Output(process.stderr);
 
-function defaultStore(): string {
-  const cache = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || os.homedir(), '.cache');
-  return path.join(cache, 'agent-handler', 'cli-store.sqlite');
-}
-
-interface Args {
-  command: string;
-  json: boolean;
-  store: string;
-  cwd: string | null;
-  tz: string | null;
-  session: string | null;
-  number: number | null;
-  gh: boolean;
-  spool: string | null;
-  format: string | null;
-  what: string;
-  out: string | null;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    command: '',
-    json: false,
-    store: defaultStore(),
-    cwd: null,
-    tz: null,
-    session: null,
-    number: null,
-    gh: false,
-    spool: null,
-    format: null,
-    what: 'sessions',
-    out: null,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--json') args.json = true;
-    else if (a === '--store') args.store = path.resolve(value());
-    else if (a === '--cwd') args.cwd = path.resolve(value());
-    else if (a === '--tz') args.tz = value();
-    else if (a === '--session') args.session = value();
-    else if (a === '--gh') args.gh = true;
-    else if (a === '--number') {
-      const v = value().replace(/^#/, '');
-      if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--number needs a pull request number, not ${v}`);
-      args.number = Number(v);
-    } else if (a === '--spool') args.spool = path.resolve(value());
-    else if (a === '--format') args.format = value();
-    else if (a === '--what') args.what = value();
-    else if (a === '--out') args.out = path.resolve(value());
-    else if (a === '--help' || a === '-h') args.command = 'help';
-    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-    else if (!args.command) args.command = a;
-    else throw new UsageError(`unexpected argument ${a}`);
-  }
-  return args;
-}
-
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => void stderr.write(`${m}\n`) };
 
-async function openIndexed(storePath: string, spoolDir: string | null): Promise<Store> {
-  const env = sourceEnvFrom(process.env, os.homedir(), undefined, spoolDir ?? undefined);
-  for (const adapter of ADAPTERS) {
-    for (const root of adapter.roots(env)) {
-      try {
-        await fsp.readdir(root);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ENOTDIR')
-          throw new UsageError(`cannot read ${adapter.displayName} folder ${root}: ${code}`);
-      }
-    }
-  }
-  await fsp.mkdir(path.dirname(storePath), { recursive: true });
-  const store = await Store.open(storePath);
-  const lease = new WriterLease(`${storePath}.lock`);
-  const writer = await lease.tryAcquire();
-  try {
-    await new Indexer(store, ADAPTERS, env, quiet).scanAll();
-    // Another process (a VS Code window) writes this store: index in memory, leave the file to it.
-    if (writer) await store.persist();
-  } finally {
-    await lease.release();
-  }
-  return store;
+/** The store, up to date (openStore.ts); the answer of `sessions` saves its own manifest. */
+async function indexed(args: Args): Promise<Store> {
+  return (await openIndexed(args.store, args.spool, quiet)).store;
 }
 
 /** The default branch, the diff and `--gh`'s PR lookup, as the extension does them; gh's answers kept in the index. */
@@ -205,23 +99,31 @@ function treeOrder(sessions: SessionView[]): SessionView[] {
   return out;
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], thinVerdict?: Verdict): Promise<number> {
   const args = parseArgs(argv);
   switch (args.command) {
     case 'help':
       await stdout.write(`${USAGE}\n`);
       return 0;
     case 'sessions': {
-      const store = await openIndexed(args.store, args.spool);
-      const sessions = listSessions(store);
-      if (args.json) await stdout.writeAll(jsonArray(sessions.map(sessionJson)));
-      else await printTable(treeOrder(sessions));
+      const fresh = await freshness(args.store, args.spool, thinVerdict);
+      if (args.json && fresh.holds && fresh.manifest.sessions) {
+        debugPath('answered from the scan manifest');
+        await stdout.writeBytes(answerNow(fresh.manifest));
+        return 0;
+      }
+      const { store, saveManifest } = await openIndexed(args.store, args.spool, quiet, true);
+      const listed = listSessionsWithClock(store);
+      const saved = savedSessions(listed);
+      if (args.json) await stdout.writeAll(jsonArrayOf(saved.texts));
+      else await printTable(treeOrder(listed.views));
+      await saveManifest(saved);
       return 0;
     }
     case 'branch': {
       if (!args.cwd) throw new UsageError('branch needs --cwd DIR');
       const repo = await repoInfo(args.cwd);
-      const store = await openIndexed(args.store, args.spool);
+      const store = await indexed(args);
       if (!repo) {
         const t = grandTotal(store);
         const out = { repo: null, branch: null, sessions: listSessions(store).length, live: 0, ...t };
@@ -258,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
       if (!args.cwd) throw new UsageError('pr needs --cwd DIR');
       const repo = await repoInfo(args.cwd);
       if (!repo) throw new UsageError(`no git repository at ${args.cwd}`);
-      const store = await openIndexed(args.store, args.spool);
+      const store = await indexed(args);
       const lookups = branchLookups(store);
       const def = await lookups.defaultBranch(repo.git_dir, repo.toplevel);
       if (args.gh && args.number === null) await askGh(lookups, store, repo, def);
@@ -292,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'diagnostics': {
-      const store = await openIndexed(args.store, args.spool);
+      const store = await indexed(args);
       const d = diagnostics(store);
       await stdout.write(
         args.json
@@ -310,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
           throw new UsageError((err as Error).message);
         }
       }
-      const store = await openIndexed(args.store, args.spool);
+      const store = await indexed(args);
       const report = daily(store, tz);
       if (args.json) await stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
@@ -336,7 +238,7 @@ async function main(argv: string[]): Promise<number> {
           throw new UsageError((err as Error).message);
         }
       }
-      const store = await openIndexed(args.store, args.spool);
+      const store = await indexed(args);
       const text = exportText(
         args.what,
         args.format,
@@ -358,7 +260,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'explain': {
       if (!args.session) throw new UsageError('explain needs --session ID');
-      const store = await openIndexed(args.store, args.spool);
+      const store = await indexed(args);
       const e = explainSession(store, args.session);
       if (!e) throw new UsageError(`no session ${args.session}`);
       await stdout.write(args.json ? `${JSON.stringify(e, null, 2)}\n` : explanationMarkdown(e));
@@ -381,12 +283,18 @@ function finish(code: number): void {
   process.exitCode = stdout.error ? 1 : code;
 }
 
-main(process.argv.slice(2)).then(finish, async (err: unknown) => {
-  if (err instanceof UsageError) {
-    await stderr.write(`agent-handler: ${err.message}\n${err.message === 'missing command' ? `${USAGE}\n` : ''}`);
-    finish(2);
-    return;
-  }
-  await stderr.write(`agent-handler: ${(err as Error).stack ?? String(err)}\n`);
-  finish(1);
-});
+/**
+ * Runs the command line (the thin entry, entry.ts, calls it when it could not answer alone; its
+ * verdict on the scan manifest comes along so the manifest is not read twice).
+ */
+export function runCli(argv: string[], thinVerdict?: Verdict): void {
+  main(argv, thinVerdict).then(finish, async (err: unknown) => {
+    if (err instanceof UsageError) {
+      await stderr.write(`agent-handler: ${err.message}\n${err.message === 'missing command' ? `${USAGE}\n` : ''}`);
+      finish(2);
+      return;
+    }
+    await stderr.write(`agent-handler: ${(err as Error).stack ?? String(err)}\n`);
+    finish(1);
+  });
+}

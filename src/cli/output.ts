@@ -73,6 +73,22 @@ export class Output {
     await this.write(chunk);
   }
 
+  /** Writes bytes made already (e.g. a saved answer), in order, each waiting for room. */
+  async writeBytes(pieces: readonly Uint8Array[]): Promise<void> {
+    for (const piece of pieces) {
+      if (this.closed) return;
+      if (piece.length === 0) continue;
+      let room: boolean;
+      try {
+        room = this.stream.write(piece);
+      } catch (err) {
+        this.failed(err as NodeJS.ErrnoException);
+        return;
+      }
+      if (!room) await this.drained();
+    }
+  }
+
   private drained(): Promise<void> {
     if (this.closed || this.stream.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
@@ -102,18 +118,32 @@ export class Output {
 
 /**
  * `JSON.stringify(items, null, 2)` and a newline, the same bytes, one element at a time: a list
- * of thousands of sessions never becomes one string of many megabytes. JSON.stringify escapes
- * the newlines inside strings, so every '\n' in an element's text is a line break to indent.
+ * of thousands of sessions never becomes one string of many megabytes.
  */
 export function* jsonArray(items: readonly unknown[]): Generator<string> {
-  if (items.length === 0) {
+  yield* jsonArrayOf(items.map(jsonArrayElement));
+}
+
+/**
+ * One element of jsonArray's output as it stands inside the array (indented one level), so it can
+ * be kept and written again (the CLI's scan manifest). JSON.stringify escapes the newlines inside
+ * strings, so every '\n' in an element's text is a line break to indent.
+ */
+export function jsonArrayElement(item: unknown): string {
+  // An element JSON cannot represent (undefined, a function) is `null` in an array, as in JSON.stringify.
+  const text: string = JSON.stringify(item, null, 2) ?? 'null';
+  return `  ${text.replace(/\n/g, '\n  ')}`;
+}
+
+/** The array of elements made by jsonArrayElement, with its brackets and separators. */
+export function* jsonArrayOf(elements: readonly string[]): Generator<string> {
+  if (elements.length === 0) {
     yield '[]\n';
     return;
   }
-  for (let i = 0; i < items.length; i++) {
-    // An element JSON cannot represent (undefined, a function) is `null` in an array, as in JSON.stringify.
-    const text: string = JSON.stringify(items[i], null, 2) ?? 'null';
-    yield `${i === 0 ? '[\n' : ',\n'}  ${text.replace(/\n/g, '\n  ')}`;
+  for (let i = 0; i < elements.length; i++) {
+    yield i === 0 ? '[\n' : ',\n';
+    yield elements[i];
   }
   yield '\n]\n';
 }

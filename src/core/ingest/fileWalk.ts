@@ -18,8 +18,11 @@ export async function statSignature(p: string): Promise<{ size: number; mtime_ms
  * Every file below `dir` (not following directory symlinks, so loops cannot trap it). Folders are
  * listed synchronously, like every read of the indexer (see tailer.ts): it runs off the extension
  * host's thread, and a round trip through libuv's thread pool per folder left a CPU-bound pass idle.
+ * `onDir` hears of each folder just before it is listed (the CLI's scan manifest records its ctime
+ * then, so any entry added after the listing shows as a changed folder).
  */
-export function* walk(dir: string, ignore: Set<string> = new Set()): Generator<string> {
+export function* walk(dir: string, ignore: Set<string> = new Set(), onDir?: (dir: string) => void): Generator<string> {
+  onDir?.(dir);
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -29,7 +32,7 @@ export function* walk(dir: string, ignore: Set<string> = new Set()): Generator<s
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !ignore.has(p)) yield* walk(p, ignore);
+      if (!SKIP_DIRS.has(e.name) && !ignore.has(p)) yield* walk(p, ignore, onDir);
     } else if (e.isFile()) {
       yield p;
     }

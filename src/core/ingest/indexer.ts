@@ -67,6 +67,11 @@ export interface IndexStats {
   files_read_by_workers: number;
 }
 
+/** What a full pass tells whoever watches it (see scanAll). */
+export interface ScanObserver {
+  dir?(dir: string): void;
+}
+
 function emptyStats(): IndexStats {
   return {
     files_seen: 0,
@@ -220,12 +225,16 @@ export class Indexer {
     return null;
   }
 
-  /** A full pass: every root walked, every changed file read, vanished files marked, live registries read. */
-  scanAll(): Promise<IndexStats> {
-    return this.store.batch(() => this.scanAllFiles());
+  /**
+   * A full pass: every root walked, every changed file read, vanished files marked, live registries
+   * read. `observer.dir` hears of every folder the walk lists, before it lists it (the CLI's scan
+   * manifest, cli/manifestWrite.ts).
+   */
+  scanAll(observer?: ScanObserver): Promise<IndexStats> {
+    return this.store.batch(() => this.scanAllFiles(observer));
   }
 
-  private async scanAllFiles(): Promise<IndexStats> {
+  private async scanAllFiles(observer?: ScanObserver): Promise<IndexStats> {
     const stats = emptyStats();
     const batch = new SettleBatch();
     const seen = new Set<string>();
@@ -241,7 +250,7 @@ export class Indexer {
         if (!exists) continue;
         const ignore = new Set(adapter.ignoreDirs?.(root) ?? []);
         for (const dir of adapter.watchDirs(root)) {
-          for (const filePath of walk(dir, ignore)) {
+          for (const filePath of walk(dir, ignore, observer?.dir)) {
             const file = adapter.classify(root, filePath);
             // A document spread over several files (a database and its -wal) is read once.
             if (!file || seen.has(file.path)) continue;

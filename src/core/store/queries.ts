@@ -1,5 +1,6 @@
 import { type LiveFacts, type MergedLive, mergeFacts } from '../model/liveFacts';
-import { DEFAULT_STATUS_SETTINGS, type StatusSettings, deriveStatus } from '../model/status';
+import { DEFAULT_STATUS_SETTINGS, type StatusSettings } from '../model/status';
+import { type ClockFields, type ClockInputs, type LiveRow, sessionClock } from './sessionClock';
 import type { TurnState } from '../model/reducer';
 import { type Session, isLive, metricsSource, totalTokens } from '../model/session';
 import { all, allWideAside, one } from './sqlite';
@@ -62,21 +63,26 @@ interface SessionAside {
 }
 const SESSION_ASIDE: readonly string[] = ['turn_state', 'turn_state_at', 'cwd_github_repo', 'root'];
 
-interface LiveRow {
-  pid: number;
-  session_id: string;
-  status: string | null;
-  waiting_for: string | null;
-  started_at_ms: number | null;
-  updated_at_ms: number | null;
-  alive: number;
-}
-
 export function listSessions(
   store: Store,
   now = Date.now(),
   settings: StatusSettings = DEFAULT_STATUS_SETTINGS,
 ): SessionView[] {
+  return listSessionsWithClock(store, now, settings).views;
+}
+
+/** A session's clock-dependent fields and what they were derived from (sessionClock.ts). */
+export interface SessionClock {
+  inputs: ClockInputs;
+  fields: ClockFields;
+}
+
+/** listSessions, with each view's SessionClock beside it (same order): the CLI's scan manifest keeps them. */
+export function listSessionsWithClock(
+  store: Store,
+  now = Date.now(),
+  settings: StatusSettings = DEFAULT_STATUS_SETTINGS,
+): { views: SessionView[]; clocks: SessionClock[] } {
   const rows = allWideAside<SessionRow, SessionAside>(
     store.db,
     `SELECT s.*, c.git_dir AS local_git_dir, c.toplevel AS toplevel, c.github_repo AS cwd_github_repo,
@@ -106,9 +112,21 @@ export function listSessions(
     if (!list) spooled.set(l.session_id, (list = []));
     list.push({ facts: JSON.parse(l.facts_json) as LiveFacts, alive: l.alive });
   }
-  const views = rows.map(([r, aside]) =>
-    toView(r, aside, live.get(r.session_id) ?? null, mergeFacts(spooled.get(r.session_id) ?? []), now, settings),
-  );
+  const clocks: SessionClock[] = [];
+  const views = rows.map(([r, aside]) => {
+    const hooks = mergeFacts(spooled.get(r.session_id) ?? []);
+    const inputs: ClockInputs = {
+      hooks,
+      turn_state: aside.turn_state,
+      turn_state_at: aside.turn_state_at,
+      last_activity: r.last_activity,
+      first_ended_at: r.first_ended_at,
+      live: live.get(r.session_id) ?? null,
+    };
+    const fields = sessionClock(inputs, now, settings);
+    clocks.push({ inputs, fields });
+    return toView(r, aside, hooks, fields);
+  });
   const byId = new Map(views.map((v) => [v.session_id, v]));
   for (const v of views) {
     if (v.parent_session_id) byId.get(v.parent_session_id)?.subagent_ids.push(v.session_id);
@@ -128,7 +146,7 @@ export function listSessions(
     part.share = whole > 0 ? (cost > 0 ? part.cost_usd : part.tokens) / whole : 0;
     v.branches.push(part);
   }
-  return views;
+  return { views, clocks };
 }
 
 function byActivityDesc(a: string | null, b: string | null): number {
@@ -138,33 +156,7 @@ function byActivityDesc(a: string | null, b: string | null): number {
   return a < b ? 1 : -1;
 }
 
-function toView(
-  r: SessionRow,
-  aside: SessionAside,
-  live: LiveRow | null,
-  hooks: MergedLive | null,
-  now: number,
-  settings: StatusSettings,
-): SessionView {
-  const st = deriveStatus(
-    {
-      hooks,
-      turn_state: aside.turn_state,
-      turn_state_at: aside.turn_state_at,
-      last_activity: r.last_activity,
-      live: live
-        ? {
-            alive: live.alive === 1,
-            status: live.status,
-            waiting_for: live.waiting_for,
-            updated_at_ms: live.updated_at_ms,
-            started_at_ms: live.started_at_ms,
-          }
-        : null,
-    },
-    now,
-    settings,
-  );
+function toView(r: SessionRow, aside: SessionAside, hooks: MergedLive | null, clock: ClockFields): SessionView {
   const { toplevel } = r;
   const { cwd_github_repo } = aside;
   const costsJson = (r as SessionRow & { agent_model_costs?: string | null }).agent_model_costs;
@@ -188,16 +180,13 @@ function toView(
   v.github_repo = r.github_repo ?? cwd_github_repo;
   // Without the agent's own worktree record, the working tree git reports for the folder.
   v.git_worktree_path = r.git_worktree_path ?? toplevel;
-  v.status = st.status;
-  v.status_updated_at = st.status_updated_at;
-  v.waiting_for = st.waiting_for;
-  v.last_ended_at = st.last_ended_at;
-  // The first end is history: the transcript's end of its first run (a revival followed), the hooks'
-  // first SessionEnd, else the current end.
-  v.first_ended_at = earliestIso(r.first_ended_at, hooks?.first_ended_at_ms ?? null, st.last_ended_at);
-  const proc = processOf(live, hooks, st.status);
-  v.pid = proc.pid;
-  v.process_start_time = proc.process_start_time;
+  v.status = clock.status;
+  v.status_updated_at = clock.status_updated_at;
+  v.waiting_for = clock.waiting_for;
+  v.last_ended_at = clock.last_ended_at;
+  v.first_ended_at = clock.first_ended_at;
+  v.pid = clock.pid;
+  v.process_start_time = clock.process_start_time;
   // Revival: a resume the hooks saw counts even when the transcript shows no new run (yet); the
   // first_* fields are the transcript's and never change.
   v.revival_count = Math.max(r.revival_count, hooks?.resumes ?? 0);
@@ -213,29 +202,6 @@ function toView(
   v.branches = [];
   v.rollup = own;
   return v as unknown as SessionView;
-}
-
-/** The agent's process while the session runs: from the hooks, else from the agent's registry. */
-function processOf(
-  live: LiveRow | null,
-  hooks: MergedLive | null,
-  status: string,
-): { pid: number | null; process_start_time: number | null } {
-  if (hooks?.pid && hooks.alive !== false && status !== 'done')
-    return { pid: hooks.pid, process_start_time: unixSeconds(hooks.process_started_at_ms) };
-  if (live?.alive) return { pid: live.pid, process_start_time: unixSeconds(live.started_at_ms) };
-  return { pid: null, process_start_time: null };
-}
-
-/** A process start as the record keeps it: whole Unix seconds. */
-function unixSeconds(ms: number | null): number | null {
-  return ms ? Math.floor(ms / 1000) : null;
-}
-
-/** The earliest of some times (ISO text or ms), as ISO text; null when none is known. */
-function earliestIso(iso: string | null, ms: number | null, other: string | null): string | null {
-  const times = [iso, ms === null ? null : new Date(ms).toISOString(), other].filter((t): t is string => t !== null);
-  return times.length ? times.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a)) : null;
 }
 
 function laterIso(iso: string | null, ms: number | null): string | null {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'sql.js';
 import { one, run } from './sqlite';
+import { PARSER_VERSION, SCHEMA_VERSION } from './versions';
 
 /**
  * The index's tables, and what opening a store does with the version it finds. The index holds
@@ -9,8 +10,7 @@ import { one, run } from './sqlite';
  * Bump PARSER_VERSION whenever adapters, the reducer or pricing would produce different rows from
  * the same files: the next start rebuilds from the transcripts.
  */
-export const SCHEMA_VERSION = 10;
-export const PARSER_VERSION = 9;
+export { PARSER_VERSION, SCHEMA_VERSION };
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);

@@ -1,0 +1,99 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { Indexer, type Logger } from '../core/ingest/indexer';
+import { ADAPTERS } from '../core/sources/registry';
+import { WriterLease } from '../core/store/lease';
+import { Store } from '../core/store/store';
+import { UsageError } from './args';
+import {
+  type SavedSessions,
+  type Verdict,
+  debugPath,
+  encodeManifest,
+  manifestFile,
+  manifestHolds,
+  stampOf,
+} from './manifest';
+import { ScanRecorder, writeAtomically } from './manifestWrite';
+
+/**
+ * The store a command answers from, brought up to date with the transcripts: scanned (only what
+ * changed is read) and persisted when this process is the store's writer, or, when the scan
+ * manifest says a scan would change nothing, loaded as it is.
+ */
+export interface Indexed {
+  store: Store;
+  /**
+   * Writes the scan manifest with the `sessions --json` answer (or adds the answer to the manifest
+   * that held); does nothing when this run may not vouch for the store file (it was not its writer).
+   */
+  saveManifest(sessions: SavedSessions): Promise<void>;
+}
+
+/** Whether the scan manifest holds, asked once per run (the thin entry may have asked already). */
+let verdict: Promise<Verdict> | null = null;
+
+export function freshness(storePath: string, spool: string | null, known?: Verdict): Promise<Verdict> {
+  verdict ??= known ? Promise.resolve(known) : manifestHolds(storePath, spool, ADAPTERS);
+  return verdict;
+}
+
+/**
+ * `withSessions`: the caller lists the sessions and saves the manifest with them (saveManifest);
+ * otherwise the manifest is saved here, without an answer.
+ */
+export async function openIndexed(
+  storePath: string,
+  spoolDir: string | null,
+  log: Logger,
+  withSessions = false,
+): Promise<Indexed> {
+  const recorder = new ScanRecorder(ADAPTERS, spoolDir);
+  for (const adapter of ADAPTERS) {
+    for (const root of adapter.roots(recorder.sourceEnv)) {
+      try {
+        await fsp.readdir(root);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR')
+          throw new UsageError(`cannot read ${adapter.displayName} folder ${root}: ${code}`);
+      }
+    }
+  }
+  const fresh = await freshness(storePath, spoolDir);
+  if (fresh.holds) {
+    debugPath('nothing changed since the scan manifest: the store is used without a scan');
+    const store = await Store.open(storePath);
+    const { manifest } = fresh;
+    return {
+      store,
+      saveManifest: async (sessions) => {
+        // Still the store the manifest describes (no writer saved it since): the answer joins it.
+        if (manifest.sessions || JSON.stringify(stampOf(storePath)) !== JSON.stringify(manifest.store)) return;
+        const { answer: _none, sessions: _noAnswer, ...facts } = manifest;
+        await writeAtomically(manifestFile(storePath), encodeManifest(facts, sessions));
+      },
+    };
+  }
+  debugPath(`scanning (${fresh.reason})`);
+  await fsp.mkdir(path.dirname(storePath), { recursive: true });
+  const store = await Store.open(storePath);
+  const lease = new WriterLease(`${storePath}.lock`);
+  const writer = await lease.tryAcquire();
+  let saveManifest: Indexed['saveManifest'] = async () => undefined;
+  try {
+    recorder.beforeScan();
+    const stats = await new Indexer(store, ADAPTERS, recorder.sourceEnv, log).scanAll(recorder.observer);
+    // Another process (a VS Code window) writes this store: index in memory, leave the file to it.
+    if (writer) {
+      await store.persist();
+      // Saved under the lease: the store file is still the one just persisted.
+      const save = await recorder.prepare(storePath, store, stats);
+      if (save && withSessions) saveManifest = save;
+      else await save?.(null);
+    }
+  } finally {
+    await lease.release();
+  }
+  return { store, saveManifest };
+}
