@@ -83,7 +83,9 @@ export async function openIndexed(
   let saveManifest: Indexed['saveManifest'] = async () => undefined;
   try {
     recorder.beforeScan();
-    const stats = await new Indexer(store, ADAPTERS, recorder.sourceEnv, log).scanAll(recorder.observer);
+    const stats = await new Indexer(store, ADAPTERS, recorder.sourceEnv, log, { answersQueries: false }).scanAll(
+      recorder.observer,
+    );
     // Another process (a VS Code window) writes this store: index in memory, leave the file to it.
     if (writer) {
       await store.persist();

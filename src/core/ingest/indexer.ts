@@ -91,6 +91,11 @@ function emptyStats(): IndexStats {
 export interface IndexerOptions {
   /** Threads that read and parse transcripts during a full pass (0: on the indexer's own thread). Default: one per core but the writer's (parsePool.ts). */
   parseWorkers?: number;
+  /**
+   * Whether a pass lets its thread's event loop run now and then (the index worker: queries and
+   * watcher events wait otherwise). The CLI answers nothing while it indexes: it never pauses.
+   */
+  answersQueries?: boolean;
 }
 
 /** An append-only transcript with something to read: planLines decided it, finishLines writes it. */
@@ -129,6 +134,7 @@ export class Indexer {
   private overrides: PriceOverrides = {};
   private readonly settler: Settler;
   private readonly parseWorkers: number;
+  private readonly answersQueries: boolean;
 
   constructor(
     private readonly store: Store,
@@ -140,6 +146,7 @@ export class Indexer {
     this.machineId = store.getMeta('machine_id') ?? null;
     this.settler = new Settler(store, adapters, log);
     this.parseWorkers = options.parseWorkers ?? defaultParseWorkers();
+    this.answersQueries = options.answersQueries ?? true;
   }
 
   /**
@@ -210,6 +217,7 @@ export class Indexer {
    * while: reads are synchronous, and awaiting settled promises never lets a message in.
    */
   private async breathe(): Promise<void> {
+    if (!this.answersQueries) return;
     const now = performance.now();
     if (now - this.lastBreath < BREATHE_EVERY_MS) return;
     await new Promise<void>((resolve) => setImmediate(resolve));
