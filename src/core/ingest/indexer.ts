@@ -1,11 +1,10 @@
 import { promises as fsp } from 'node:fs';
-import type { AgentEvent, LiveEvent } from '../model/events';
+import type { AgentEvent } from '../model/events';
 import { processRuns } from '../live/process';
-import { type FileState, foldEvents, newFileState } from '../model/reducer';
+import { type FileState, newFileState } from '../model/reducer';
 import { statSignature, walk } from './fileWalk';
-import { type PriceOverrides, priceRequest, priceStoredRequest } from '../pricing';
+import { type PriceOverrides, priceStoredRequest } from '../pricing';
 import { repriceAll } from '../pricing/repricing';
-import { addFileDetails } from '../store/details';
 import {
   DOC_SEP,
   type FileHead,
@@ -23,9 +22,7 @@ import {
   saveFileProgress,
   saveFileStat,
 } from '../store/files';
-import { applyLiveEvents, liveFactsToCheck, replaceLive, setLiveAlive } from '../store/live';
-import { type PricedUsageRow, upsertUsage } from '../store/requests';
-import { writeSessionFromFile } from '../store/sessions';
+import { liveFactsToCheck, replaceLive, setLiveAlive } from '../store/live';
 import type { Store } from '../store/store';
 import { agentCostFigureName } from '../sources/registry';
 import type { DiscoveredFile, SourceAdapter, SourceEnv } from '../sources/types';
@@ -33,6 +30,7 @@ import type { LineReadJob, LinesRead } from './lineRead';
 import { type ParseItem, type ParseOutcome, ParsePool, ReadPipeline, defaultParseWorkers, readItem } from './parsePool';
 import { SettleBatch, Settler } from './settle';
 import { detectChange } from './tailer';
+import { writeSession } from './writeSession';
 
 export { documentPathOf };
 
@@ -457,7 +455,9 @@ export class Indexer {
     }
     state.adapter_state = adapterState;
     const events = sideEvents.length ? [...sideEvents, ...lineEvents] : lineEvents;
-    this.writeSession(
+    writeSession(
+      this.store,
+      { overrides: this.overrides, machineId: this.machineId },
       adapter,
       file,
       row.file_id,
@@ -552,7 +552,9 @@ export class Indexer {
         parent_session_id: ds.parent_session_id,
         agent_id: ds.agent_id,
       });
-      this.writeSession(
+      writeSession(
+        this.store,
+        { overrides: this.overrides, machineId: this.machineId },
         adapter,
         file,
         vrow.file_id,
@@ -597,62 +599,6 @@ export class Indexer {
     });
     stats.files_read++;
     stats.bytes_read += sig.size;
-  }
-
-  /** Folds a session's new events and writes its rows, priced, in one transaction. */
-  private writeSession(
-    adapter: SourceAdapter,
-    file: DiscoveredFile,
-    fileId: number,
-    state: FileState,
-    events: AgentEvent[],
-    batch: SettleBatch,
-    progress: {
-      size: number;
-      mtime_ms: number;
-      ino: string;
-      offset: number;
-      fingerprint: string;
-      fingerprint_len: number;
-      skipped: number;
-      skip_reason: string | null;
-    },
-    fileHasRows: boolean,
-  ): void {
-    // Live facts (hook spool, telemetry) are about sessions other files own: kept apart, never folded in.
-    const live = events.filter((e): e is LiveEvent => e.kind === 'live');
-    const usage = foldEvents(state, live.length ? events.filter((e) => e.kind !== 'live') : events);
-    const sessionId = state.session_id ?? file.session_id;
-    state.session_id = sessionId;
-    this.store.transaction(() => {
-      if (live.length) for (const s of applyLiveEvents(this.store, fileId, live)) batch.liveSessions.add(s);
-      if (sessionId && usage.length) {
-        const priced: PricedUsageRow[] = usage.map((u) => {
-          const p = priceRequest({
-            framework: adapter.id,
-            model: u.model,
-            provider: u.provider,
-            vendor_cost_usd: u.vendor_cost_usd,
-            request_count: u.request_count,
-            speed: u.speed,
-            tokens: u.tokens,
-            ts: u.ts,
-            overrides: this.overrides,
-          });
-          return { ...u, cost_usd: p.cost_usd, priced: p.priced, price_rule: p.rule };
-        });
-        for (const k of upsertUsage(this.store, fileId, sessionId, priced, fileHasRows)) batch.keys.add(k);
-      }
-      if (sessionId) addFileDetails(this.store, fileId, sessionId, events);
-      saveFileProgress(this.store, fileId, {
-        ...progress,
-        state,
-        resumable: adapter.format === 'lines',
-        session_id: sessionId,
-      });
-      writeSessionFromFile(this.store, fileId, adapter.id, file.root, file.path, state, this.machineId);
-    });
-    if (sessionId) batch.sessions.add(sessionId);
   }
 
   /**
