@@ -247,7 +247,16 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
       const target = path.join(tmp, 'workspace', 'exported-sessions.csv');
       const widget = page.locator('.quick-input-widget');
       await widget.waitFor({ state: 'visible', timeout: 10_000 });
-      await widget.locator('.quick-input-box input').fill(target);
+      // The dialog may still be writing its proposed path into the box when it shows (a fill then
+      // lands in the middle of it): fill until the box holds exactly the target.
+      const box = widget.locator('.quick-input-box input');
+      await waitFor(
+        async () => {
+          await box.fill(target);
+          return (await box.inputValue()) === target;
+        },
+        { timeout: 10_000, message: `the save dialog holding ${target}` },
+      );
       await page.keyboard.press('Enter');
       // The simple dialog may keep its proposed name (agent-handler-sessions-<date>.csv) in the folder.
       const written = await waitFor(
