@@ -21,7 +21,7 @@ import { exportText } from '../core/export';
 import { formatAgo, formatTokens, formatUsd, sessionLabel } from '../core/text';
 import { costLabel } from '../core/report';
 import { totalTokens } from '../core/model/session';
-import { Output, jsonArrayOf } from './output';
+import { Output } from './output';
 import { type Args, USAGE, UsageError, parseArgs } from './args';
 import { type Verdict, debugPath, answerNow } from './manifest';
 import { savedSessions } from './manifestWrite';
@@ -115,7 +115,7 @@ async function main(argv: string[], thinVerdict?: Verdict): Promise<number> {
       const { store, saveManifest } = await openIndexed(args.store, args.spool, quiet, true);
       const listed = listSessionsWithClock(store);
       const saved = savedSessions(listed);
-      if (args.json) await stdout.writeAll(jsonArrayOf(saved.texts));
+      if (args.json) await stdout.writeBytes(saved.pieces);
       else await printTable(treeOrder(listed.views));
       await saveManifest(saved);
       return 0;

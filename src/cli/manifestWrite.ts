@@ -13,6 +13,7 @@ import type { SourceAdapter, SourceEnv } from '../core/sources/types';
 import { sourceEnvFrom } from '../core/sources/registry';
 import {
   MANIFEST_FORMAT,
+  answerPieces,
   encodeManifest,
   type SavedSessions,
   type ScanManifest,
@@ -149,14 +150,14 @@ export class ScanRecorder {
 
 /** The `sessions --json` answer as the manifest keeps it: each element's text, and its clock. */
 export function savedSessions(listed: { views: SessionView[]; clocks: SessionClock[] }): SavedSessions {
-  return { texts: listed.views.map((v) => jsonArrayElement(sessionJson(v))), clocks: listed.clocks };
+  return { pieces: answerPieces(listed.views.map((v) => jsonArrayElement(sessionJson(v)))), clocks: listed.clocks };
 }
 
 /** Temp file + rename, mode 0600; a manifest that cannot be written is only a shortcut lost. */
-export async function writeAtomically(target: string, bytes: Uint8Array): Promise<void> {
+export async function writeAtomically(target: string, pieces: Uint8Array[]): Promise<void> {
   const tmp = `${target}.tmp-${process.pid}`;
   try {
-    await fs.promises.writeFile(tmp, bytes, { mode: 0o600 });
+    await fs.promises.writeFile(tmp, pieces, { mode: 0o600 });
     await fs.promises.rename(tmp, target);
   } catch {
     await fs.promises.unlink(tmp).catch(() => undefined);
