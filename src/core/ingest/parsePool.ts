@@ -26,8 +26,12 @@ export interface ParseRequest {
   id: number;
   items: ParseItem[];
 }
-/** What a read gave: a document's error is a value (counted as a skipped record), as is any other. */
-export type ParseOutcome = { read: LinesRead } | { sessions: DocumentSession[] } | { error: string };
+/**
+ * What a read gave: a document's error is a value (counted as a skipped record), as is any other.
+ * `workerDied`: the worker ended before answering (out of memory on a huge document, a crash): the
+ * file is read again on the calling thread.
+ */
+export type ParseOutcome = { read: LinesRead } | { sessions: DocumentSession[] } | { error: string; workerDied?: true };
 export interface ParseResponse {
   id: number;
   outcomes: ParseOutcome[];
@@ -75,7 +79,9 @@ export class ParsePool {
   private slots: Slot[] | null = null;
   private readonly pending = new Map<number, { slot: Slot; resolve: (o: ParseOutcome[]) => void; size: number }>();
   private nextId = 1;
-  private readonly disabled: boolean;
+  private disabled: boolean;
+  /** Workers that ended before answering: after a few, the pool stops starting new ones. */
+  private deaths = 0;
   /** Files handed to a worker so far. */
   jobsSent = 0;
 
@@ -93,6 +99,9 @@ export class ParsePool {
 
   /** Reads a batch in the least busy worker. Never rejects: a worker that dies fails its files. */
   read(items: ParseItem[]): Promise<ParseOutcome[]> {
+    // Workers kept dying: what was batched for them is read on the calling thread.
+    if (this.disabled)
+      return Promise.resolve(items.map(() => ({ error: 'no parse worker', workerDied: true as const })));
     const slot = this.leastBusy();
     const id = this.nextId++;
     this.jobsSent += items.length;
@@ -116,9 +125,9 @@ export class ParsePool {
   }
 
   private startWorker(): Slot {
+    // Not unref()'d: while the indexer awaits a batch, the worker is what keeps the event loop
+    // alive (unref'd, a CLI run could end with the batch unanswered). close() ends it with the pass.
     const worker = new Worker(this.workerFile);
-    // Never what keeps a process alive: a CLI run ends when its work does.
-    worker.unref();
     const slot: Slot = { worker, busy: 0 };
     worker.on('message', (res: ParseResponse) => {
       const p = this.pending.get(res.id);
@@ -132,20 +141,26 @@ export class ParsePool {
     return slot;
   }
 
-  /** A worker that died fails its files (the indexer reads them on the next pass) and is replaced. */
+  /**
+   * A worker that died hands its files back (read on the calling thread instead) and is replaced,
+   * up to MAX_WORKER_DEATHS times a pool: past that, every read runs on the calling thread.
+   */
   private failSlot(slot: Slot, err: Error): void {
+    if (!this.slots?.includes(slot)) return; // closed, or already replaced
     for (const [id, p] of this.pending) {
       if (p.slot !== slot) continue;
       this.pending.delete(id);
-      p.resolve(Array.from({ length: p.size }, () => ({ error: err.message })));
+      p.resolve(Array.from({ length: p.size }, () => ({ error: err.message, workerDied: true as const })));
     }
-    slot.busy = 0;
-    if (this.slots) {
-      const i = this.slots.indexOf(slot);
-      if (i !== -1) this.slots[i] = this.startWorker();
-    }
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    if (++this.deaths >= MAX_WORKER_DEATHS) this.disabled = true;
+    else this.slots.push(this.startWorker());
+    if (this.slots.length === 0) this.slots = null;
   }
 }
+
+/** Workers a pool replaces before it reads on the calling thread for good. */
+const MAX_WORKER_DEATHS = 3;
 
 /** A batch sent once it holds this many bytes to read or this many files. */
 const BATCH_BYTES = 2 * 1024 * 1024;
@@ -236,7 +251,12 @@ export class ReadPipeline<P extends ReadPlan> {
     const outcomes = await batch.outcomes!;
     this.batches.shift();
     this.aheadBytes -= batch.bytes;
-    batch.plans.forEach((plan, i) => this.settle(plan, outcomes[i] ?? { error: 'no answer from the parse worker' }));
+    for (let i = 0; i < batch.plans.length; i++) {
+      const plan = batch.plans[i]!;
+      const outcome = outcomes[i];
+      const again = !outcome || ('workerDied' in outcome && outcome.workerDied);
+      this.settle(plan, again ? await readItem(plan.adapter, plan.item) : outcome);
+    }
   }
 
   private settle(plan: P, outcome: ParseOutcome): void {
