@@ -150,7 +150,10 @@ export class ScanRecorder {
 
 /** The `sessions --json` answer as the manifest keeps it: each element's text, and its clock. */
 export function savedSessions(listed: { views: SessionView[]; clocks: SessionClock[] }): SavedSessions {
-  return { pieces: answerPieces(listed.views.map((v) => jsonArrayElement(sessionJson(v)))), clocks: listed.clocks };
+  function* elements(): Generator<string> {
+    for (const v of listed.views) yield jsonArrayElement(sessionJson(v));
+  }
+  return { pieces: answerPieces(elements()), clocks: listed.clocks };
 }
 
 /** Temp file + rename, mode 0600; a manifest that cannot be written is only a shortcut lost. */

@@ -136,14 +136,12 @@ export function jsonArrayElement(item: unknown): string {
 }
 
 /** The array of elements made by jsonArrayElement, with its brackets and separators. */
-export function* jsonArrayOf(elements: readonly string[]): Generator<string> {
-  if (elements.length === 0) {
-    yield '[]\n';
-    return;
+export function* jsonArrayOf(elements: Iterable<string>): Generator<string> {
+  let first = true;
+  for (const element of elements) {
+    yield first ? '[\n' : ',\n';
+    yield element;
+    first = false;
   }
-  for (let i = 0; i < elements.length; i++) {
-    yield i === 0 ? '[\n' : ',\n';
-    yield elements[i];
-  }
-  yield '\n]\n';
+  yield first ? '[]\n' : '\n]\n';
 }
