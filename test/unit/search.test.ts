@@ -11,6 +11,7 @@ import { DEFAULT_STATUS_SETTINGS } from '../../src/core/model/status';
 import {
   SEARCH_TEXT_MAX,
   indexPendingSearchTexts,
+  reclaimFreePages,
   searchIndexSize,
   searchProgress,
   searchSessions,
@@ -18,6 +19,7 @@ import {
   unmark,
 } from '../../src/core/store/search';
 import { all } from '../../src/core/store/sqlite';
+import { dumpStore } from '../../src/core/store/dump';
 import { addFileDetails } from '../../src/core/store/details';
 import { insertFile, resetFile } from '../../src/core/store/files';
 import { Store } from '../../src/core/store/store';
@@ -194,6 +196,49 @@ describe('search', () => {
     )[0];
     assert.deepEqual(counts, { docs: 2, texts: 2 });
     store.close();
+  });
+
+  test('once every text is indexed, the pages the queued texts left free are given back; the content is the same', async () => {
+    const h = await tempDir('ah-search-reclaim-');
+    const sessions = Array.from({ length: 40 }, (_, i) => `dddddddd-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    for (const [i, id] of sessions.entries()) {
+      await writeTranscript(h, `${id}.jsonl`, [
+        userPrompt({
+          session: id,
+          ts: '2026-11-20T10:00:00.000Z',
+          text: `numbat ${i} ${'words to fill pages '.repeat(100)}`,
+        }),
+        assistant({
+          session: id,
+          ts: '2026-11-20T10:00:05.000Z',
+          msg: `msg_${i}`,
+          req: `req_${i}`,
+          usage: { in: 10, out: 5 },
+        }),
+      ]);
+    }
+    const file = path.join(await tempDir('ah-search-reclaim-store-'), 'index.sqlite');
+    const store = await Store.open(file);
+    await makeIndexer(store, h).scanAll();
+    assert.equal(
+      reclaimFreePages(store, { minBytes: 0, minShare: 0 }),
+      false,
+      'texts still pending: nothing to give back yet',
+    );
+    assert.equal(indexPendingSearchTexts(store), 0);
+    const before = dumpStore(store);
+    const pages = () => all<{ n: number }>(store.db, 'SELECT page_count AS n FROM pragma_page_count()')[0]!.n;
+    const pagesBefore = pages();
+    assert.equal(reclaimFreePages(store), false, 'a few KiB free are not worth a rewrite');
+    assert.equal(reclaimFreePages(store, { minBytes: 0, minShare: 0 }), true);
+    assert.ok(pages() < pagesBefore, `${pages()} pages after, ${pagesBefore} before`);
+    assert.equal(dumpStore(store), before);
+    assert.equal(searchSessions(store, 'numbat', { includeAssistantText: true }).length, 40);
+    await store.persist();
+    store.close();
+    const reopened = await Store.open(file);
+    assert.equal(dumpStore(reopened), before);
+    reopened.close();
   });
 
   test('appended lines are added once; a file read again replaces its text', async () => {

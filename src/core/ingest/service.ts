@@ -11,6 +11,7 @@ import { branchSummary, diagnostics, grandTotal, listSessions } from '../store/q
 import {
   SEARCH_SLICE_TEXTS,
   indexPendingSearchTexts,
+  reclaimFreePages,
   searchIndexSize,
   searchProgress,
   searchSessions,
@@ -324,8 +325,10 @@ export class IndexService {
       // left with a few pending texts would have the next start write for them.
       if (this.role !== 'writer') return;
       const left = indexPendingSearchTexts(this.store, SEARCH_SLICE_TEXTS);
-      this.persistence.schedule();
       if (left) setImmediate(() => this.indexSearchSlice());
+      else if (reclaimFreePages(this.store))
+        this.log.info('search index complete; the free pages its texts left were given back');
+      this.persistence.schedule();
     });
   }
 

@@ -129,6 +129,27 @@ export function indexPendingSearchTexts(store: StoreDb, max = Infinity): number 
   return pendingCount(store);
 }
 
+/** Free pages worth giving back: at least this many bytes, and this share of the file. */
+const RECLAIM = { minBytes: 8 * 1024 * 1024, minShare: 0.2 };
+
+/**
+ * Gives back the pages the pending texts left free once the full-text index holds them all (a
+ * first index queues every text plain, then moves it into the compressed index: at 1 GB that left
+ * 19 MB of a 68 MB file free, 47 MB after). VACUUM rewrites the database (about a second at that
+ * size), so only when it is worth it and no text is pending. Returns whether it did.
+ */
+export function reclaimFreePages(store: StoreDb, worth = RECLAIM): boolean {
+  if (store.inTransaction || pendingCount(store)) return false;
+  const pragma = (name: string) => store.first<{ n: number }>(`SELECT * FROM pragma_${name}() AS n`);
+  const free = Number(Object.values(pragma('freelist_count') ?? {})[0] ?? 0);
+  const pages = Number(Object.values(pragma('page_count') ?? {})[0] ?? 0);
+  const pageSize = Number(Object.values(pragma('page_size') ?? {})[0] ?? 0);
+  if (free === 0 || free * pageSize < worth.minBytes || free < pages * worth.minShare) return false;
+  store.db.exec('VACUUM');
+  store.markDirty();
+  return true;
+}
+
 function pendingCount(store: StoreDb): number {
   return store.first<{ n: number }>('SELECT count(*) AS n FROM search_pending')?.n ?? 0;
 }
