@@ -3,7 +3,7 @@ import { type FileState, foldEvents } from '../model/reducer';
 import { type PriceOverrides, priceRequest } from '../pricing';
 import type { DiscoveredFile, SourceAdapter } from '../sources/types';
 import { addFileDetails } from '../store/details';
-import { saveFileProgress } from '../store/files';
+import { type FileProgress, saveFileProgress } from '../store/files';
 import { applyLiveEvents } from '../store/live';
 import { type PricedUsageRow, upsertUsage } from '../store/requests';
 import { writeSessionFromFile } from '../store/sessions';
@@ -16,17 +16,8 @@ export interface WriteContext {
   machineId: string | null;
 }
 
-/** What a read leaves for the next one: where it stopped, the file's stamp, what it skipped. */
-export interface ReadProgress {
-  size: number;
-  mtime_ms: number;
-  ino: string;
-  offset: number;
-  fingerprint: string;
-  fingerprint_len: number;
-  skipped: number;
-  skip_reason: string | null;
-}
+/** What a read leaves for the next one (the file's stamp, where it stopped, what it skipped); the rest of FileProgress is the session's. */
+export type ReadProgress = Omit<FileProgress, 'state' | 'resumable' | 'session_id'>;
 
 /**
  * Folds a file's new events into its session's state (the reducer) and writes what they gave, in
