@@ -1,13 +1,13 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type * as PriceProviders from './priceProviders';
 import type { Database } from 'sql.js';
 import type { AgentEvent, MetaEvent } from '../model/events';
 import { type TokenCounts, contextTokens, totalTokenCounts } from '../model/session';
 import { liveSignature, withLiveSnapshot } from '../sqlite/liveSnapshot';
 import { findGithubLinks } from '../text';
 import type { DiscoveredFile, DocumentSession, DocumentSourceAdapter, SourceEnv } from './types';
-import { type Rec, isObject, LINK_SCAN_LIMIT, num, str } from './records';
+import { type Rec, isObject, LINK_SCAN_LIMIT, str } from './records';
+import { opencodeTokens, priceProvider } from './opencodeUsage';
 import { agentRoots } from './roots';
 
 /**
@@ -49,9 +49,6 @@ const DB_NAME = /^(opencode(?:-[A-Za-z0-9._-]+)?\.db)(?:-wal|-shm)?$/;
 
 /** OpenCode's placeholder titles before the title model answers. */
 const PLACEHOLDER_TITLE = /^(New session|Child session) - \d{4}-\d\d-\d\dT/;
-
-/** Providers that run on the user's machine: never priced by model name. */
-const LOCAL_PROVIDERS = new Set(['ollama', 'lmstudio', 'llama.cpp', 'llamacpp', 'local']);
 
 /** The adapter object; `ignoreDirs` keeps the walk and the watcher out of its big snapshot folders. */
 export const opencodeAdapter: DocumentSourceAdapter & { ignoreDirs(root: string): string[] } = {
@@ -582,54 +579,6 @@ function assistantEvents(
   }
 }
 
-/** OpenCode `tokens{input, output, reasoning, cache{read, write}}` → the store's token kinds. */
-export function opencodeTokens(t: unknown): TokenCounts {
-  const o = isObject(t) ? t : {};
-  const cache = isObject(o.cache) ? o.cache : {};
-  const write = num(cache.write);
-  return {
-    // Fresh input: OpenCode already subtracts cached tokens.
-    input: num(o.input),
-    // Reasoning is part of output (see the file comment).
-    output: num(o.output),
-    cache_read: num(cache.read),
-    cache_write: write,
-    // Some builds split the write by TTL; the 1-hour part is priced higher.
-    cache_write_1h: Math.min(num(cache.write1h), write),
-  };
-}
-
-/**
- * The price-list provider and model of an OpenCode (providerID, modelID): the genai-prices id of a
- * provider it knows (aliases too: `amazon-bedrock` → aws, `google-vertex-anthropic` → anthropic,
- * `xai` → x-ai); for a gateway it does not know (OpenCode Zen `opencode`, custom ones) no provider,
- * so the model name alone decides, after a `vendor/` prefix naming a known provider is split off;
- * local runtimes (ollama, lmstudio) keep their id, so they are never priced as a cloud model.
- */
-export function priceProvider(
-  providerId: string | null,
-  modelId: string | null,
-): { provider: string | null; model: string | null } {
-  if (!providerId) return { provider: null, model: modelId };
-  if (LOCAL_PROVIDERS.has(providerId)) return { provider: providerId, model: modelId };
-  const known = knownProvider(providerId);
-  if (known) return { provider: known, model: modelId };
-  const slash = modelId ? modelId.indexOf('/') : -1;
-  if (modelId && slash > 0) {
-    const inner = knownProvider(modelId.slice(0, slash));
-    if (inner) return { provider: inner, model: modelId.slice(slash + 1) };
-  }
-  return { provider: null, model: modelId };
-}
-
-/** Loaded on first use (see priceProviders.ts). */
-let priceProviders: typeof PriceProviders | undefined;
-
-function knownProvider(id: string): string | null {
-  priceProviders ??= require('./priceProviders') as typeof PriceProviders;
-  return priceProviders.knownPriceProvider(id);
-}
-
 function linkMeta(text: string, ts: string | null, out: AgentEvent[]): void {
   const links = findGithubLinks(text.length > LINK_SCAN_LIMIT ? text.slice(0, LINK_SCAN_LIMIT) : text);
   if (!links.pr && !links.issue) return;
@@ -672,3 +621,5 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   if (list) list.push(v);
   else m.set(k, [v]);
 }
+
+export { opencodeTokens, priceProvider };
