@@ -14,56 +14,10 @@ import {
   Tooltip,
 } from 'chart.js';
 
+import type { CostBar, DailyRow, DashboardData as Data } from '../src/core/model/dashboardData';
+
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
-interface DailyRow {
-  date: string;
-  framework: string;
-  model: string;
-  requests: number;
-  tokens_input: number;
-  tokens_output: number;
-  tokens_cache_read: number;
-  tokens_cache_write: number;
-  cost_usd: number;
-  sessions: number;
-}
-interface CostBar {
-  key: string;
-  cost_usd: number;
-  tokens: number;
-  requests: number;
-}
-interface Data {
-  dates: string[];
-  daily: DailyRow[];
-  sessions_per_day: { date: string; sessions: number }[];
-  by_branch: CostBar[];
-  by_pr: CostBar[];
-  by_project: CostBar[];
-  totals: {
-    cost_usd: number;
-    requests: number;
-    tokens_input: number;
-    tokens_output: number;
-    tokens_cache_read: number;
-    tokens_cache_write: number;
-    unpriced_requests: number;
-  };
-  cache_read_share: number | null;
-  costliest: {
-    session_id: string;
-    title: string | null;
-    framework: string;
-    git_branch: string | null;
-    cost_usd: number;
-    tokens: number;
-    last_activity: string | null;
-  }[];
-  agents: string[];
-  repos: { git_dir: string; label: string }[];
-  time_zone: string;
-}
 interface Filters {
   days: number;
   framework: string;

@@ -1,6 +1,7 @@
 import { dayIn, systemTimeZone } from '../time';
 import { all } from './sqlite';
 import type { Store } from './store';
+import type { DailyRow } from '../model/dashboardData';
 
 /**
  * Counted requests per local calendar day, agent and model, filtered by time, agent and repository:
@@ -9,21 +10,7 @@ import type { Store } from './store';
  * request at 23:30 local time counts on that local day whatever its UTC date.
  */
 
-export interface DailyRow {
-  /** YYYY-MM-DD in the time zone. */
-  date: string;
-  framework: string;
-  model: string;
-  requests: number;
-  tokens_input: number;
-  tokens_output: number;
-  tokens_cache_read: number;
-  tokens_cache_write: number;
-  cost_usd: number;
-  unpriced_requests: number;
-  /** Sessions with at least one request that day, of this agent and model. */
-  sessions: number;
-}
+export type { DailyRow };
 
 export interface DailyOptions {
   timeZone?: string;

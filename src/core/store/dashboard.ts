@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { totalTokens } from '../model/session';
 import { DAY_MS, dayIn, systemTimeZone } from '../time';
-import { type DailyRow, dailyTotals } from './daily';
+import type { CostBar, DashboardData } from '../model/dashboardData';
+import { dailyTotals } from './daily';
 import { type SessionView, listSessions } from './queries';
 import { all } from './sqlite';
 import type { Store } from './store';
@@ -10,6 +11,8 @@ import type { Store } from './store';
  * Everything the dashboard draws, in one answer: the views never compute money. Every sum counts
  * each request once (counted usage rows), in the requested local-day range, agent and repository.
  */
+
+export type { CostBar, DashboardData };
 
 export interface DashboardOptions {
   /** How many local days back, today included; 0 = since the first request. */
@@ -23,46 +26,6 @@ export interface DashboardOptions {
   /** How many bars in the top-N charts and rows in the costliest sessions table. */
   top?: number;
   now?: number;
-}
-
-export interface CostBar {
-  key: string;
-  cost_usd: number;
-  tokens: number;
-  requests: number;
-}
-
-export interface DashboardData {
-  /** Every local day of the range, oldest first (days without requests too). */
-  dates: string[];
-  daily: DailyRow[];
-  sessions_per_day: { date: string; sessions: number }[];
-  by_branch: CostBar[];
-  by_pr: CostBar[];
-  by_project: CostBar[];
-  totals: {
-    cost_usd: number;
-    requests: number;
-    tokens_input: number;
-    tokens_output: number;
-    tokens_cache_read: number;
-    tokens_cache_write: number;
-    unpriced_requests: number;
-  };
-  /** Cache reads among all input-side tokens (input + cache read + cache write); null without any. */
-  cache_read_share: number | null;
-  costliest: {
-    session_id: string;
-    title: string | null;
-    framework: string;
-    git_branch: string | null;
-    cost_usd: number;
-    tokens: number;
-    last_activity: string | null;
-  }[];
-  agents: string[];
-  repos: { git_dir: string; label: string }[];
-  time_zone: string;
 }
 
 export function dashboardData(
