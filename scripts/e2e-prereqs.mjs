@@ -588,3 +588,20 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       process.exit(1);
     });
 }
+
+/**
+ * How `npm start` and the e2e harness serve code-server: on loopback only, no password (the port is
+ * the user's own), no telemetry, update check, workspace-trust prompt or welcome page.
+ */
+export function codeServerServeArgs(port) {
+  return [
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+  ];
+}

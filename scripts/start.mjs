@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheRoot, ensurePrereqs, freePort, httpGet, node24Env, run } from './e2e-prereqs.mjs';
+import { cacheRoot, ensurePrereqs, codeServerServeArgs, freePort, httpGet, node24Env, run } from './e2e-prereqs.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VSIX = path.join(REPO_ROOT, 'agent-handler.vsix');
@@ -102,23 +102,12 @@ async function main() {
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`bad PORT: ${process.env.PORT}`);
   const logFile = path.join(profile, 'code-server.log');
   const logFd = fs.openSync(logFile, 'a');
-  const server = spawn(
-    node24,
-    [
-      codeServerEntry,
-      ...common,
-      '--auth',
-      'none',
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--disable-getting-started-override',
-      folder,
-    ],
-    { env: n24env, cwd: folder, detached: true, stdio: ['ignore', logFd, logFd] },
-  );
+  const server = spawn(node24, [codeServerEntry, ...common, ...codeServerServeArgs(port), folder], {
+    env: n24env,
+    cwd: folder,
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+  });
   fs.closeSync(logFd);
   let exited = null;
   const exitPromise = new Promise((resolve) =>

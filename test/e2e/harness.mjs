@@ -42,7 +42,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensurePrereqs, freePort, httpGet, node24Env } from '../../scripts/e2e-prereqs.mjs';
+import { ensurePrereqs, codeServerServeArgs, freePort, httpGet, node24Env } from '../../scripts/e2e-prereqs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(here, '..', '..');
@@ -302,23 +302,12 @@ export async function startVSCode(o) {
   const port = await freePort();
   const serverLog = path.join(runDir, 'code-server.log');
   const logFd = fs.openSync(serverLog, 'a');
-  const server = spawn(
-    node24,
-    [
-      codeServerEntry,
-      ...common,
-      '--auth',
-      'none',
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--disable-getting-started-override',
-      workspace,
-    ],
-    { env, cwd: workspace, detached: true, stdio: ['ignore', logFd, logFd] },
-  );
+  const server = spawn(node24, [codeServerEntry, ...common, ...codeServerServeArgs(port), workspace], {
+    env,
+    cwd: workspace,
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+  });
   fs.closeSync(logFd);
   track(server.pid, 'code-server');
   let serverExit = null;
