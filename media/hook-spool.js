@@ -155,7 +155,8 @@ function main() {
       hook,
     }) + '\n';
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    // Private like the spool files (0600 below): the extension made it 0700 already, normally.
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch {
     // exists, or cannot be made: the open below says which
   }

@@ -1,9 +1,11 @@
 import type * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { claimPrivateDir } from './core/privateFs';
 import { setContext } from './views/apis/commands.apis';
 import { registerCommands } from './views/commands';
-import { refreshHookScript, registerHookCommands } from './views/hookCommands';
+import { refreshHookScript } from './core/hooks/hookScript';
+import { registerHookCommands } from './views/hookCommands';
 import { NeedsYou } from './views/needsYou';
 import { registerTelemetryCommand } from './views/telemetryCommand';
 import { registerExploreCommands } from './views/explore';
@@ -32,7 +34,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const storeFile = path.join(storage, 'index.sqlite');
   const spoolDir = path.join(storage, 'spool');
   const endpointFile = path.join(storage, 'otlp-endpoint.json');
-  fs.mkdirSync(spoolDir, { recursive: true });
+  // Ours alone: the index of the user's prompts, the spool, the receiver's token (0700 / 0600).
+  claimPrivateDir(storage);
+  claimPrivateDir(spoolDir);
   client = new IndexClient(
     path.join(context.extensionPath, 'dist', 'worker.js'),
     workerInit({ storeFile, spoolDir, endpointFile }, log),
@@ -50,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const statusBar = new BranchStatusBar(client, repo, log, new GitHubPrLookup(client, log));
   const explain = new ExplainCostDocuments(client);
   context.subscriptions.push(repo, tree, statusBar, explain, new NeedsYou(tree, statusBar, log));
-  registerCommands(context, { client, tree, statusBar, explain, repo, log });
+  registerCommands(context, { client, tree, statusBar, explain, repo, log, endpointFile });
   const hookPaths = { script: path.join(storage, 'hook-spool.js'), spoolDir };
   registerHookCommands(context, hookPaths, log);
   registerTelemetryCommand(context, endpointFile);

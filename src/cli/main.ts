@@ -1,4 +1,3 @@
-import { promises as fsp } from 'node:fs';
 import type { Logger } from '../core/ingest/indexer';
 import { type RepoInfo, repoInfo } from '../core/git/repo';
 import { BranchLookups } from '../core/git/lookups';
@@ -18,6 +17,7 @@ import { checkTimeZone, systemTimeZone } from '../core/time';
 import { explanationMarkdown } from '../core/pricing/explainText';
 import { dailyUsage } from '../core/store/daily';
 import { exportText } from '../core/export';
+import { writeNewPrivateOrExisting } from '../core/privateFs';
 import { formatAgo, formatTokens, formatUsd, sessionLabel } from '../core/text';
 import { costLabel } from '../core/report';
 import { totalTokens } from '../core/model/session';
@@ -249,7 +249,8 @@ async function main(argv: string[], thinVerdict?: Verdict): Promise<number> {
       if (!args.out) await stdout.write(text);
       else {
         try {
-          await fsp.writeFile(args.out, text);
+          // Private when we create it (it lists prompts); a file that was there keeps its mode.
+          await writeNewPrivateOrExisting(args.out, text);
         } catch (err) {
           throw new UsageError(
             `cannot write ${args.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { IndexStats, ScanObserver } from '../core/ingest/indexer';
 import { sessionJson } from '../core/export';
 import { machineId } from '../core/machine';
+import { writePrivate } from '../core/privateFs';
 import { DOC_SEP } from '../core/store/files';
 import { liveFactsToCheck } from '../core/store/live';
 import { all } from '../core/store/sqlite';
@@ -160,7 +161,7 @@ export function savedSessions(listed: { views: SessionView[]; clocks: SessionClo
 export async function writeAtomically(target: string, pieces: Uint8Array[]): Promise<void> {
   const tmp = `${target}.tmp-${process.pid}`;
   try {
-    await fs.promises.writeFile(tmp, pieces, { mode: 0o600 });
+    await writePrivate(tmp, pieces);
     await fs.promises.rename(tmp, target);
   } catch {
     await fs.promises.unlink(tmp).catch(() => undefined);

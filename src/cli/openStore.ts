@@ -1,10 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Indexer, type Logger } from '../core/ingest/indexer';
+import { claimPrivateDir, mkdirPrivate } from '../core/privateFs';
 import { ADAPTERS } from '../core/sources/registry';
 import { WriterLease } from '../core/store/lease';
 import { Store } from '../core/store/store';
-import { UsageError } from './args';
+import { UsageError, defaultStore } from './args';
 import {
   type SavedSessions,
   type Verdict,
@@ -76,7 +77,7 @@ export async function openIndexed(
     };
   }
   debugPath(`scanning (${fresh.reason})`);
-  await fsp.mkdir(path.dirname(storePath), { recursive: true });
+  prepareStoreFolder(storePath);
   const store = await Store.open(storePath);
   const lease = new WriterLease(`${storePath}.lock`);
   const writer = await lease.tryAcquire();
@@ -98,4 +99,14 @@ export async function openIndexed(
     await lease.release();
   }
   return { store, saveManifest };
+}
+
+/**
+ * The store's folder, private: the default one (`~/.cache/agent-handler`) is ours, so it and its
+ * files are tightened when an older version left them wider; a folder given with `--store` may be
+ * anyone's, so only what is created for it is private (Store.open tightens the store's own files).
+ */
+function prepareStoreFolder(storePath: string): void {
+  if (path.resolve(storePath) === path.resolve(defaultStore())) claimPrivateDir(path.dirname(storePath));
+  else mkdirPrivate(path.dirname(storePath));
 }

@@ -62,6 +62,7 @@ export function formatDiagnostics(
               .join(', ')}`
           : 'not installed'
     }`,
+    `Telemetry:       ${telemetryLine(d.telemetry_receiver)}`,
     `Totals:          ${d.files} files (${d.files_deleted} no longer on disk), ${d.sessions} sessions, ${d.requests} counted requests, ${d.lines_skipped} malformed lines skipped`,
     '',
     'Roots per agent:',
@@ -95,4 +96,15 @@ export function formatDiagnostics(
       : ['  none']),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The receiver's line: what it took and what it refused, by reason (never a header's value). */
+function telemetryLine(r: ServiceState['telemetry_receiver'] | undefined): string {
+  if (!r) return 'receiver not running in this window';
+  const refusals = Object.entries(r.refused)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason} ${n}`);
+  return `receiver on 127.0.0.1:${r.port}: ${r.logs} log requests (${r.events} events), ${r.other} other; refused: ${
+    refusals.length ? refusals.join(', ') : 'none'
+  }`;
 }

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { mkdirPrivate, writePrivateSync } from './privateFs';
 
 /**
  * One id per machine, the same for the extension and the CLI, across windows, store rebuilds and
@@ -116,10 +117,9 @@ function fileMachineId(file: string): string {
   }
   const id = randomUUID();
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    mkdirPrivate(path.dirname(file));
     // 'wx': two processes starting at once keep the first one's id.
-    writeFileSync(file, `${id}\n`, { mode: 0o600, flag: 'wx' });
-    chmodSync(file, 0o600);
+    writePrivateSync(file, `${id}\n`, 'wx');
     return id;
   } catch {
     try {

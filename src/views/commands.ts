@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { formatDiagnostics, hooksState } from '../core/diagnostics';
 import { totalTokens } from '../core/model/session';
+import { receiverEnv } from '../core/live/otlp';
 import type { BranchSummary, SessionView } from '../core/store/queries';
 import { PR_SOURCE_LABEL } from '../core/store/pullRequests';
 import { costLabel, costSummaryMarkdown, safePrUrl } from '../core/report';
@@ -19,7 +20,7 @@ import {
   showWarningMessage,
   withProgress,
 } from './apis/window.apis';
-import { openTextDocument, stat } from './apis/workspace.apis';
+import { getConfiguration, openTextDocument, stat } from './apis/workspace.apis';
 import type { ExplainCostDocuments } from './explainCost';
 import type { IndexClient } from './indexClient';
 import type { Log } from './log';
@@ -36,6 +37,8 @@ interface Deps {
   explain: ExplainCostDocuments;
   repo: WorkspaceRepo;
   log: Log;
+  /** The telemetry receiver's endpoint file: a resumed agent is pointed at the receiver when it runs. */
+  endpointFile: string;
 }
 
 /**
@@ -95,8 +98,14 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
       void showWarningMessage(`Agent Handler: ${s.framework} session ${s.session_id} cannot be resumed from here.`);
       return;
     }
+    // With the receiver on, the agent exports its telemetry to it, token included (only this
+    // terminal's process gets it).
+    const env = getConfiguration('agentHandler').get<boolean>('telemetry.receiver', false)
+      ? ((await receiverEnv(d.endpointFile)) ?? undefined)
+      : undefined;
     // The agent is the terminal's process with its arguments as a list: no shell parses the id.
     const terminal = createTerminal({
+      env,
       name: sessionLabel(s, 40),
       cwd: s.cwd && (await exists(s.cwd)) ? s.cwd : undefined,
       shellPath: cmd.command,

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as os from 'node:os';
 import { type ExportFormat, type ExportWhat, exportText } from '../core/export';
 import { systemTimeZone } from '../core/time';
+import { writeNewPrivateOrExisting } from '../core/privateFs';
 import { type SessionFilter, isEmptyFilter } from '../core/filter';
 import type { SessionStatus } from '../core/model/session';
 import { executeCommand, registerCommand } from './apis/commands.apis';
@@ -187,7 +188,10 @@ export function registerExploreCommands(ctx: vscode.ExtensionContext, d: Deps): 
       what.what === 'sessions'
         ? { sessions: await d.client.query('sessions', {}) }
         : { daily: await d.client.query('daily', { timeZone: systemTimeZone() }) };
-    await writeFile(target, Buffer.from(exportText(what.what, format.format, data), 'utf8'));
+    const bytes = Buffer.from(exportText(what.what, format.format, data), 'utf8');
+    // A file on this machine is created private (it lists prompts); one that was there keeps its mode.
+    if (target.scheme === 'file') await writeNewPrivateOrExisting(target.fsPath, bytes);
+    else await writeFile(target, bytes);
     const count = what.what === 'sessions' ? data.sessions?.length : data.daily?.length;
     d.log.info(`exported ${count} ${what.what} row(s) to ${target.fsPath}`);
     const open = await showInformationMessage(`Agent Handler: exported ${count} row(s) to ${target.fsPath}`, 'Open');

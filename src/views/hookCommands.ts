@@ -3,8 +3,8 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasCodexNotify, installCodexNotify, removeCodexNotify } from '../core/hooks/codexNotify';
+import { type HookPaths, refreshHookScript } from '../core/hooks/hookScript';
 import {
-  HOOK_SCRIPT_NAME,
   type HookTarget,
   hookCommand,
   hookTargets,
@@ -24,21 +24,6 @@ import type { Log } from './log';
  */
 
 const PREVIEW_SCHEME = 'agent-handler-preview';
-
-export interface HookPaths {
-  /** The copy of media/hook-spool.js hooks run: in global storage, so it survives extension updates. */
-  script: string;
-  spoolDir: string;
-}
-
-/** Keeps the stable copy of the hook script current (a newer extension may ship a newer script). */
-export async function refreshHookScript(extensionPath: string, paths: HookPaths): Promise<void> {
-  const shipped = await fsp.readFile(path.join(extensionPath, 'media', HOOK_SCRIPT_NAME));
-  const current = await fsp.readFile(paths.script).catch(() => null);
-  if (current && current.equals(shipped)) return;
-  await fsp.mkdir(path.dirname(paths.script), { recursive: true });
-  await fsp.writeFile(paths.script, shipped, { mode: 0o755 });
-}
 
 /** `node` as found on PATH now (the agent may run hooks with a smaller PATH), else the setting. */
 async function nodeExecutable(): Promise<string> {

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import { promises as fsp } from 'node:fs';
-import { telemetryEnv } from '../core/live/otlp';
+import { receiverEnv } from '../core/live/otlp';
 import { executeCommand, registerCommand } from './apis/commands.apis';
 import { showInformationMessage, showTextDocument, showWarningMessage } from './apis/window.apis';
 import { getConfiguration, openTextDocument } from './apis/workspace.apis';
@@ -24,20 +23,16 @@ export function registerTelemetryCommand(ctx: vscode.ExtensionContext, endpointF
         }
         return;
       }
-      let port = 0;
-      try {
-        port = Number((JSON.parse(await fsp.readFile(endpointFile, 'utf8')) as { port?: number }).port) || 0;
-      } catch {
-        // not started (yet)
-      }
-      if (!port) {
+      const env = await receiverEnv(endpointFile);
+      if (!env) {
         void showWarningMessage('Agent Handler: the telemetry receiver is not running yet; see Show Log.');
         return;
       }
-      const env = telemetryEnv(port);
       const content = [
         '# Agent Handler telemetry receiver: set these where you start Claude Code',
         '# (a shell profile, or the "env" block of ~/.claude/settings.json). JSON bodies only (http/json).',
+        "# OTEL_EXPORTER_OTLP_HEADERS holds this install's token: the receiver refuses requests without it.",
+        '# Keep it private (a file only you can read); terminals Agent Handler starts get it already.',
         '',
         ...Object.entries(env).map(([k, v]) => `export ${k}=${v}`),
         '',

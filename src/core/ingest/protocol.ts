@@ -1,6 +1,7 @@
 import type { StatusSettings } from '../model/status';
 import type { PriceOverrides } from '../pricing';
 import type { Explanation } from '../pricing/report';
+import type { ReceiverStats } from '../live/otlp';
 import type { FoundPr } from '../git/pr';
 import type { PrSummary } from '../store/pullRequests';
 import type { BranchSummary, Diagnostics, SessionView } from '../store/queries';
@@ -92,6 +93,8 @@ export interface ServiceState {
   parser_version: number;
   /** Where the prices in use come from (the bundled data's version, or the refreshed data's date). */
   price_data: string;
+  /** The OTLP receiver in this window (the writer, when it is on): what it took and refused. */
+  telemetry_receiver: ({ port: number } & ReceiverStats) | null;
 }
 
 /**

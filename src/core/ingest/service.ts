@@ -1,7 +1,9 @@
 import { MACHINE_ID_ENV, machineId } from '../machine';
 import { promises as fsp, unwatchFile, watchFile } from 'node:fs';
 import * as path from 'node:path';
-import { type OtlpReceiver, startOtlpReceiver } from '../live/otlp';
+import { type OtlpReceiver, readEndpointPort, startOtlpReceiver, writeEndpointFile } from '../live/otlp';
+import { receiverToken, tokenFileFor } from '../live/receiverGuard';
+import { mkdirPrivate } from '../privateFs';
 import { DEFAULT_STATUS_SETTINGS, type StatusSettings } from '../model/status';
 import { sourceEnvFrom } from '../sources/registry';
 import { WriterLease } from '../store/lease';
@@ -115,7 +117,7 @@ export class IndexService {
 
   /** Resolves once the store is open and queries can be answered; the first scan goes on after. */
   async start(): Promise<void> {
-    await fsp.mkdir(path.dirname(this.init.storeFile), { recursive: true });
+    mkdirPrivate(path.dirname(this.init.storeFile));
     await this.openStore();
     const writer = await this.lease.tryAcquire();
     this.setRole(writer ? 'writer' : 'reader');
@@ -367,14 +369,12 @@ export class IndexService {
   private async startReceiver(): Promise<void> {
     const t = this.init.telemetry;
     if (!t?.enabled || !this.init.spoolDir || this.receiver) return;
-    let preferred = 0;
-    try {
-      preferred = Number((JSON.parse(await fsp.readFile(t.endpointFile, 'utf8')) as { port?: number }).port) || 0;
-    } catch {
-      // first start: a random free port
-    }
-    this.receiver = await startOtlpReceiver(this.init.spoolDir, preferred, this.log);
-    await fsp.writeFile(t.endpointFile, JSON.stringify({ port: this.receiver.port, pid: process.pid }));
+    // The port of the last start when it is still free (agents set up with it keep working), else
+    // (first start: 0) a random free one.
+    const preferredPort = await readEndpointPort(t.endpointFile);
+    const token = await receiverToken(tokenFileFor(t.endpointFile));
+    this.receiver = await startOtlpReceiver({ spoolDir: this.init.spoolDir, preferredPort, token }, this.log);
+    await writeEndpointFile(t.endpointFile, this.receiver.port);
     this.log.info(`telemetry receiver listening on http://127.0.0.1:${this.receiver.port} (OTLP/HTTP JSON)`);
   }
 
@@ -535,6 +535,7 @@ export class IndexService {
       last_scan_at: this.lastScanAt,
       last_scan_ms: this.lastScanMs,
       price_data: priceSource.label,
+      telemetry_receiver: this.receiver ? { port: this.receiver.port, ...this.receiver.stats } : null,
     };
   }
 

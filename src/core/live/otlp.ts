@@ -1,6 +1,17 @@
 import { promises as fsp } from 'node:fs';
 import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { mkdirPrivate, tightenIfOurs, writePrivate } from '../privateFs';
+import {
+  REFUSAL_REASONS,
+  type Refusal,
+  type RefusalReason,
+  otlpHeadersEnv,
+  readToken,
+  refusalFor,
+  tokenFileFor,
+} from './receiverGuard';
 
 /**
  * The opt-in local OTLP/HTTP receiver (JSON bodies): agents export their telemetry to
@@ -8,7 +19,9 @@ import * as path from 'node:path';
  * (`claude_code.api_request`, `api_error`, `user_prompt`, `tool_result`, and the Codex / Gemini CLI
  * equivalents) are appended to the spool (`<spool>/otel-logs.jsonl`, one write per request), where
  * the spool adapter reads them like hook lines. Traces and metrics are accepted and not kept.
- * Only the store writer hosts it, so one window listens.
+ * Only the store writer hosts it, so one window listens. Only the user's agents may write to it:
+ * every request needs the install's token and is refused when a page could have sent it
+ * (receiverGuard.ts).
  */
 
 export const OTEL_SPOOL_FILE = 'otel-logs.jsonl';
@@ -91,45 +104,62 @@ export function otlpLogsToSpoolLines(body: unknown, receivedAt: Date): string[] 
   return lines;
 }
 
+export interface ReceiverStats {
+  /** Logs requests accepted, and the session events they held. */
+  logs: number;
+  events: number;
+  /** Traces and metrics requests accepted (not kept). */
+  other: number;
+  /** Requests refused, by reason (shown in Diagnostics). */
+  refused: Record<RefusalReason, number>;
+}
+
 export interface OtlpReceiver {
   port: number;
-  /** Requests by outcome, for diagnostics. */
-  stats: { logs: number; events: number; other: number; rejected: number };
+  stats: ReceiverStats;
   close(): Promise<void>;
 }
 
+export interface ReceiverOptions {
+  spoolDir: string;
+  /** Used when free, else a random port. */
+  preferredPort: number;
+  /** The install's token (receiverGuard.ts receiverToken): every request must carry it. */
+  token: string;
+}
+
 /** Listens on 127.0.0.1 (the given port if free, else a random one). */
-export async function startOtlpReceiver(
-  spoolDir: string,
-  preferredPort: number,
-  log: { warn(m: string): void },
-): Promise<OtlpReceiver> {
-  await fsp.mkdir(spoolDir, { recursive: true });
-  const file = path.join(spoolDir, OTEL_SPOOL_FILE);
-  const stats = { logs: 0, events: 0, other: 0, rejected: 0 };
+export async function startOtlpReceiver(o: ReceiverOptions, log: { warn(m: string): void }): Promise<OtlpReceiver> {
+  mkdirPrivate(o.spoolDir);
+  const file = path.join(o.spoolDir, OTEL_SPOOL_FILE);
+  tightenIfOurs(file);
+  const refused = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
+  const stats: ReceiverStats = { logs: 0, events: 0, other: 0, refused };
   const reply = (res: http.ServerResponse, code: number, body: object) => {
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  const server = http.createServer((req, res) => {
-    const url = req.url ?? '';
-    if (req.method !== 'POST' || !/^\/v1\/(logs|traces|metrics)\/?$/.test(url))
-      return reply(res, 404, { error: 'not an OTLP/HTTP path' });
-    const type = String(req.headers['content-type'] ?? '');
-    if (!type.includes('json')) {
-      stats.rejected++;
-      // protobuf is not read (yet): the agent must export http/json.
-      return reply(res, 415, {
-        error: 'only application/json OTLP bodies are accepted: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json',
-      });
+  const refuse = (res: http.ServerResponse, r: Refusal) => {
+    // The first refusal of each kind is logged (by its reason only: never a header's value, which
+    // may be a token); the counts are in Diagnostics.
+    if (refused[r.reason]++ === 0) log.warn(`telemetry receiver refused a request (${r.reason}): ${r.message}`);
+    reply(res, r.status, { error: r.message });
+  };
+  // requireHostHeader off: a request without a Host is refused (and counted) like a wrong one.
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    const refusal = refusalFor(req, (server.address() as AddressInfo).port, o.token, MAX_BODY);
+    if (refusal) {
+      // Nothing of the body is read: the connection closes after the reply.
+      res.setHeader('connection', 'close');
+      return refuse(res, refusal);
     }
+    const url = req.url ?? '';
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
-        stats.rejected++;
-        reply(res, 413, { error: 'body too large' });
+        if (size - c.length <= MAX_BODY) refuse(res, { status: 413, reason: 'too_large', message: 'body too large' });
         req.destroy();
       } else chunks.push(c);
     });
@@ -143,15 +173,14 @@ export async function startOtlpReceiver(
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
-        stats.rejected++;
-        return reply(res, 400, { error: 'body is not JSON' });
+        return refuse(res, { status: 400, reason: 'not_json', message: 'body is not JSON' });
       }
       const lines = otlpLogsToSpoolLines(body, new Date());
       stats.logs++;
       stats.events += lines.length;
       if (lines.length === 0) return reply(res, 200, {});
       // One append per request: concurrent requests never interleave inside a line.
-      fsp.appendFile(file, lines.map((l) => `${l}\n`).join(''), { flag: 'a' }).then(
+      writePrivate(file, lines.map((l) => `${l}\n`).join(''), 'a').then(
         () => reply(res, 200, {}),
         (err: Error) => {
           log.warn(`telemetry receiver could not write the spool: ${err.message}`);
@@ -160,16 +189,16 @@ export async function startOtlpReceiver(
       );
     });
   });
-  const listen = (port: number) =>
+  const listen = (p: number) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
+      server.listen(p, '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
     });
   try {
-    await listen(preferredPort);
+    await listen(o.preferredPort);
   } catch {
     await listen(0);
   }
@@ -181,12 +210,37 @@ export async function startOtlpReceiver(
   };
 }
 
-/** The environment an agent needs to export its telemetry here (Claude Code's variables). */
-export function telemetryEnv(port: number): Record<string, string> {
+/** Where the receiver says it listens (written by the writer, read by Show Telemetry Setup). */
+export async function writeEndpointFile(endpointFile: string, port: number): Promise<void> {
+  await writePrivate(endpointFile, JSON.stringify({ port, pid: process.pid }));
+}
+
+/** The port in the endpoint file, or 0 when there is none. */
+export async function readEndpointPort(endpointFile: string): Promise<number> {
+  try {
+    return Number((JSON.parse(await fsp.readFile(endpointFile, 'utf8')) as { port?: number }).port) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The environment an agent needs to export its telemetry here (Claude Code's variables), the token
+ * included.
+ */
+export function telemetryEnv(port: number, token: string): Record<string, string> {
   return {
     CLAUDE_CODE_ENABLE_TELEMETRY: '1',
     OTEL_LOGS_EXPORTER: 'otlp',
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    OTEL_EXPORTER_OTLP_HEADERS: otlpHeadersEnv(token),
   };
+}
+
+/** telemetryEnv for the receiver as its files say, or null while it has not started. */
+export async function receiverEnv(endpointFile: string): Promise<Record<string, string> | null> {
+  const port = await readEndpointPort(endpointFile);
+  const token = await readToken(tokenFileFor(endpointFile));
+  return port && token ? telemetryEnv(port, token) : null;
 }

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { REMOTE_DATA_JSON_URL, updatePrices, waitForUpdate } from '@pydantic/genai-prices';
+import { mkdirPrivate, writePrivate } from '../privateFs';
 import { PRICE_DATA, clearResolvedPrices, priceSource } from './index';
 
 /**
@@ -102,9 +103,9 @@ export async function refreshPrices(
     if (!Array.isArray(data)) throw new Error('not a list of providers');
     const fresh: CachedPrices = { fetched_at: new Date(now).toISOString(), url: REMOTE_DATA_JSON_URL, data };
     const outcome = await use(fresh, 'fetched', `price data fetched from ${REMOTE_DATA_JSON_URL}`);
-    await fsp.mkdir(path.dirname(cacheFile), { recursive: true });
+    mkdirPrivate(path.dirname(cacheFile));
     const tmp = `${cacheFile}.tmp-${process.pid}`;
-    await fsp.writeFile(tmp, JSON.stringify(fresh));
+    await writePrivate(tmp, JSON.stringify(fresh));
     await fsp.rename(tmp, cacheFile);
     return outcome;
   } catch (err) {

@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, openSync, promises as fsp, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, promises as fsp, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
+import { mkdirPrivate, openPrivateSync, tightenIfOurs, tightenWithCompanions } from '../privateFs';
 import { liveBytes, readWithRoom, ROOM_NEW, withRoom } from './memfile';
 import { type Params, all, loadSqlJs, readRows, run } from './sqlite';
 
@@ -64,6 +65,9 @@ export async function openDatabase(file: string | null, isUsable: (db: Database)
     movedAside,
   });
   if (!file) return created('created', null);
+  // Ours wherever it is: a store (and its lock, manifest, saved list) an older version or a wide
+  // umask left readable by others is made private before anything more is written.
+  tightenWithCompanions(file);
   // The file's bytes with room to grow after them; sql.js keeps this Buffer as its file (memfile.ts).
   const bytes = readWithRoom(file);
   if (!bytes) return created('created', null);
@@ -78,6 +82,8 @@ export async function openDatabase(file: string | null, isUsable: (db: Database)
   }
   const aside = `${file}.${reason === 'rebuilt-version' ? 'old' : 'corrupt'}-${Date.now()}`;
   await fsp.rename(file, aside).catch(() => undefined);
+  // Kept for a bug report, and as private as the store it was.
+  tightenIfOurs(aside);
   return created(reason, aside);
 }
 
@@ -272,7 +278,7 @@ export class StoreDb {
       this.db.exec(SESSION_PRAGMAS);
     }
     const image = bytes;
-    await fsp.mkdir(path.dirname(this.file), { recursive: true });
+    mkdirPrivate(path.dirname(this.file));
     const tmp = `${this.file}.tmp-${process.pid}-${Date.now()}`;
     try {
       // Synchronous: the bytes may be the live database, which a write between two awaits would
@@ -314,9 +320,9 @@ export async function removeStaleTemps(file: string): Promise<number> {
   return removed;
 }
 
-/** Writes a new file and syncs it to the disk before returning. */
+/** Writes a new private file (0600: the store holds the user's prompts) and syncs it to the disk. */
 function writeDurably(file: string, bytes: Uint8Array): void {
-  const fd = openSync(file, 'w');
+  const fd = openPrivateSync(file, 'w');
   try {
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
+import { writePrivate } from '../privateFs';
 
 /**
  * One writer per store across processes (VS Code windows, the CLI): a lease file holding the
@@ -57,7 +58,7 @@ export class WriterLease {
     if (current && !this.isStale(current)) return false;
     if (!current) {
       try {
-        await fsp.writeFile(this.file, JSON.stringify(this.info()), { flag: 'wx' });
+        await writePrivate(this.file, JSON.stringify(this.info()), 'wx');
       } catch {
         // Someone else created it first (and may be writing it now), or a crash left an unreadable
         // file: the latter is taken over once it has not been written for staleMs.
@@ -122,7 +123,7 @@ export class WriterLease {
     // A name of its own per write: two overlapping writes must not rename each other's file.
     const tmp = `${this.file}.tmp-${process.pid}-${randomUUID()}`;
     try {
-      await fsp.writeFile(tmp, JSON.stringify(this.info()));
+      await writePrivate(tmp, JSON.stringify(this.info()));
       await fsp.rename(tmp, this.file);
     } catch (err) {
       // A full disk: no empty temp file left behind at every heartbeat.

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
+import { writePrivate } from '../privateFs';
 import type { SessionView } from './queries';
 import { PARSER_VERSION, SCHEMA_VERSION } from './schema';
 
@@ -45,7 +46,7 @@ export async function writeSessionSnapshot(
   try {
     const chunks: Uint8Array[] = [];
     for (let i = 0; i < sessions.length; i += CHUNK) chunks.push(serialize(sessions.slice(i, i + CHUNK)));
-    await fsp.writeFile(tmp, serialize({ format: FORMAT, saved_at: now.toISOString(), chunks } satisfies Snapshot));
+    await writePrivate(tmp, serialize({ format: FORMAT, saved_at: now.toISOString(), chunks } satisfies Snapshot));
     await fsp.rename(tmp, file);
   } catch (err) {
     await fsp.unlink(tmp).catch(() => undefined);
