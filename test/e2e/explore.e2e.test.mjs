@@ -1,8 +1,7 @@
 // End-to-end tests of search and the dashboard in the packaged extension (real VS Code through
 // code-server + Chromium, see harness.mjs). Fixture: the real Claude Code 2.1.332 transcripts with
 // their cwd rewritten to a git workspace on `feature/fake-model`, and the 2.1.197 ones elsewhere.
-// Every wait is a condition poll. Screenshots go to test-results/e2e/; AGENT_HANDLER_E2E_DOCS_SCREENSHOT=1
-// also copies them to docs/.
+// Every wait is a condition poll. Screenshots go to test-results/e2e/ (the README's: npm run screenshots).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -165,11 +164,6 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
         `highlighted: ${JSON.stringify(highlighted)}`,
       );
       await screenshot(page, 'explore-search');
-      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT)
-        fs.copyFileSync(
-          path.join(RESULTS_DIR, 'explore-search.png'),
-          path.join(REPO_ROOT, 'docs', 'screenshot-search.png'),
-        );
       await page.keyboard.press('Enter');
       await widget.waitFor({ state: 'hidden', timeout: 10_000 });
       await waitFor(async () => (await treeRows(page, 'Sessions')).some((r) => r.label === DELEGATE && r.selected), {
@@ -201,11 +195,6 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
         assert.ok(await page.locator(`.editor-actions [aria-label="${label}"]`).count(), `title bar button ${label}`);
       }
       await screenshot(page, 'explore-details');
-      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT)
-        fs.copyFileSync(
-          path.join(RESULTS_DIR, 'explore-details.png'),
-          path.join(REPO_ROOT, 'docs', 'screenshot-details.png'),
-        );
     }));
 
   test('filter: text filter narrows the tree and shows in the view; clearing restores it', () =>
@@ -319,11 +308,6 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
       assert.ok(perDay.length >= 1 && perDay.every((r) => /^\d{4}-\d{2}-\d{2}$/.test(r[0])), JSON.stringify(perDay));
       // The CSP allowed our script and nothing inline was needed: no CSP violation in the webview.
       await screenshot(page, 'explore-dashboard');
-      if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT)
-        fs.copyFileSync(
-          path.join(RESULTS_DIR, 'explore-dashboard.png'),
-          path.join(REPO_ROOT, 'docs', 'screenshot-dashboard.png'),
-        );
       await frame.click(`#costliest a:text-is("${SAY_HI}")`);
       await waitFor(async () => (await treeRows(page, 'Sessions')).some((r) => r.label === SAY_HI && r.selected), {
         timeout: 15_000,

@@ -8,8 +8,7 @@
 // whose cwd does not exist here ("Other projects").
 //
 // Every wait is a condition poll (harness waitFor or stableFor below), never a fixed sleep.
-// Keep the temp dirs with AGENT_HANDLER_E2E_KEEP=1. Regenerate docs/screenshot-sessions.png with
-// AGENT_HANDLER_E2E_DOCS_SCREENSHOT=1.
+// Keep the temp dirs with AGENT_HANDLER_E2E_KEEP=1. The README's screenshots: npm run screenshots.
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -473,10 +472,6 @@ describe('Agent Handler extension in VS Code (packaged .vsix)', { timeout: 15 * 
             height: viewport.height - top,
           },
         });
-        if (process.env.AGENT_HANDLER_E2E_DOCS_SCREENSHOT) {
-          fs.mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });
-          fs.copyFileSync(docsShot, path.join(REPO_ROOT, 'docs', 'screenshot-sessions.png'));
-        }
       },
       t,
     ));

@@ -77,7 +77,7 @@ describe('default folders per OS', () => {
       gemini: ['/home/u/.gemini'],
       opencode: ['/home/u/.local/share/opencode'],
       copilot: ['/home/u/.copilot'],
-      cursor: ['/home/u/.cursor'],
+      cursor: ['/home/u/.cursor', '/home/u/.config/cursor'],
       amp: ['/home/u/.local/share/amp'],
     });
     // Another Unix reads the Linux folders.
@@ -91,7 +91,7 @@ describe('default folders per OS', () => {
       gemini: ['/Users/u/.gemini'],
       opencode: ['/Users/u/.local/share/opencode'],
       copilot: ['/Users/u/.copilot'],
-      cursor: ['/Users/u/.cursor'],
+      cursor: ['/Users/u/.cursor', '/Users/u/.config/cursor'],
       amp: ['/Users/u/.local/share/amp'],
     });
   });
@@ -103,7 +103,7 @@ describe('default folders per OS', () => {
       gemini: ['C:\\Users\\u\\.gemini'],
       opencode: ['C:\\Users\\u\\.local\\share\\opencode'],
       copilot: ['C:\\Users\\u\\.copilot'],
-      cursor: ['C:\\Users\\u\\.cursor'],
+      cursor: ['C:\\Users\\u\\.cursor', 'C:\\Users\\u\\.config\\cursor'],
       amp: ['C:\\Users\\u\\.local\\share\\amp'],
     });
   });
@@ -126,6 +126,64 @@ describe('default folders per OS', () => {
       'C:\\Users\\u\\.config\\claude',
     ]);
   });
+
+  // Each agent's own variables, on macOS and on Windows: what each adapter reads first, then its
+  // defaults. Written out per OS so a wrong separator or a base resolved with the other OS's rules shows.
+  const ENV_ON: Record<
+    'darwin' | 'win32',
+    { home: string; env: Record<string, string>; roots: Record<string, string[]> }
+  > = {
+    darwin: {
+      home: '/Users/u',
+      env: {
+        CLAUDE_CONFIG_DIR: '/Volumes/w/claude',
+        CODEX_HOME: '/Volumes/w/codex',
+        GEMINI_CLI_HOME: '/Volumes/w',
+        XDG_DATA_HOME: '/Volumes/w/data',
+        XDG_CONFIG_HOME: '/Volumes/w/config',
+        COPILOT_HOME: '/Volumes/w/copilot',
+        AMP_DATA_DIR: '/Volumes/w/amp',
+      },
+      roots: {
+        claude_code: ['/Volumes/w/claude', '/Users/u/.claude', '/Volumes/w/config/claude'],
+        codex: ['/Volumes/w/codex', '/Users/u/.codex'],
+        gemini: ['/Volumes/w/.gemini', '/Users/u/.gemini'],
+        opencode: ['/Volumes/w/data/opencode', '/Users/u/.local/share/opencode'],
+        copilot: ['/Volumes/w/copilot', '/Users/u/.copilot', '/Volumes/w/config/.copilot'],
+        cursor: ['/Users/u/.cursor', '/Volumes/w/config/cursor'],
+        amp: ['/Volumes/w/amp', '/Volumes/w/data/amp', '/Users/u/.local/share/amp'],
+      },
+    },
+    win32: {
+      home: 'C:\\Users\\u',
+      env: {
+        CLAUDE_CONFIG_DIR: 'D:\\claude',
+        CODEX_HOME: 'D:\\codex',
+        GEMINI_CLI_HOME: 'D:\\',
+        XDG_DATA_HOME: 'D:\\data',
+        XDG_CONFIG_HOME: 'D:\\config',
+        COPILOT_HOME: 'D:\\copilot',
+        AMP_DATA_DIR: 'D:\\amp',
+      },
+      roots: {
+        claude_code: ['D:\\claude', 'C:\\Users\\u\\.claude', 'D:\\config\\claude'],
+        codex: ['D:\\codex', 'C:\\Users\\u\\.codex'],
+        gemini: ['D:\\.gemini', 'C:\\Users\\u\\.gemini'],
+        opencode: ['D:\\data\\opencode', 'C:\\Users\\u\\.local\\share\\opencode'],
+        copilot: ['D:\\copilot', 'C:\\Users\\u\\.copilot', 'D:\\config\\.copilot'],
+        cursor: ['C:\\Users\\u\\.cursor', 'D:\\config\\cursor'],
+        amp: ['D:\\amp', 'D:\\data\\amp', 'C:\\Users\\u\\.local\\share\\amp'],
+      },
+    },
+  };
+  for (const platform of ['darwin', 'win32'] as const) {
+    for (const a of AGENTS) {
+      test(`${a.id} on ${platform}: its environment's folders, then its defaults`, () => {
+        const { home, env, roots } = ENV_ON[platform];
+        assert.deepEqual(a.roots({ home, env, platform }), roots[a.id]);
+      });
+    }
+  }
 
   test('without a platform, the OS the code runs on', () => {
     for (const a of AGENTS) {

@@ -226,6 +226,7 @@ con.close()`,
     }
     assert.deepEqual(cursorAdapter.roots({ home: '/h', env: {}, extraRoots: { cursor: ['/more'] } }), [
       '/h/.cursor',
+      '/h/.config/cursor',
       '/more',
     ]);
     assert.deepEqual(cursorAdapter.resumeCommand!(S1), { command: 'cursor-agent', args: [`--resume=${S1}`] });

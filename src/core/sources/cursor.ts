@@ -53,8 +53,15 @@ export const cursorAdapter: DocumentSourceAdapter = {
     hooks: 'agent-only',
     costFigure: null,
     modelProvider: null,
-    // The agent CLI's `~/.cursor` on every OS (the IDE's own state under ~/Library, %APPDATA% or ~/.config/Cursor is not read).
-    defaultPaths: { linux: ['~/.cursor'], darwin: ['~/.cursor'], win32: ['%USERPROFILE%\\.cursor'] },
+    // The agent CLI's `~/.cursor` on every OS, and `$XDG_CONFIG_HOME/cursor` (lowercase, default
+    // `~/.config/cursor`), where newer cursor-agent builds keep `chats/` (agentgrep's Cursor CLI
+    // notes, 2026-05). The IDE's own state (`state.vscdb` under ~/Library/Application Support/Cursor,
+    // %APPDATA%\Cursor or ~/.config/Cursor) is another format and is not read.
+    defaultPaths: {
+      linux: ['~/.cursor', '$XDG_CONFIG_HOME/cursor'],
+      darwin: ['~/.cursor', '$XDG_CONFIG_HOME/cursor'],
+      win32: ['%USERPROFILE%\\.cursor', '$XDG_CONFIG_HOME\\cursor'],
+    },
   },
 
   roots(e: SourceEnv): string[] {
