@@ -3,8 +3,8 @@
 // lines to its own files under HOME at a fixed rate, as a streaming agent does, and counts what it
 // wrote BY THE ACCOUNTING RULES (docs/accounting.md), so the soak can compare the index with it.
 //
-//   node scripts/soak-writer.mjs '<json>'   {index, home, kind: "claude"|"codex", rate, seconds,
-//                                            seed, startAt, logFile}
+//   forked with '<json>': {index, home, kind: "claude"|"codex", rate, seconds, seed, logFile};
+//   it says {type: 'ready'}, starts writing at the {startAt} it is sent, and ends with {type: 'done', …}
 //
 // Claude Code (~/.claude/projects/<slug>/<uuid>.jsonl): prompts; streamed responses of 1–3 lines
 // sharing message.id + requestId (thinking, text, tool_use); tool results; turn_duration lines;
@@ -20,7 +20,7 @@
 // Each request's deciding line (the first with its final usage; for a response cut off by the end
 // of the run, its last partial line) is logged with its write time, to `logFile` as JSON lines {s: session id, k: request key, at: ms, t: tokens, cum: the session's
 // counted tokens once it is in}: the index shows the request exactly when the session's total
-// reaches `cum` (every line before it leaves the total below). The last stdout line is a summary.
+// reaches `cum` (every line before it leaves the total below).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -102,7 +102,7 @@ function* claudeSession() {
   const chain = (file, sid, agentId) => ({ file, sid, agentId, parent: null });
   const common = (c) =>
     `"isSidechain":${!!c.agentId},${c.agentId ? `"agentId":"${c.agentId}",` : ''}"userType":"external","entrypoint":"cli","cwd":${JSON.stringify(cwd)},"sessionId":"${sessionId}","version":"${version}","gitBranch":"main"`;
-  const step = (c, text, req) => ({ file: c.file, text, req });
+  const step = (c, text, req) => ({ file: c.file, sid: c.sid, text, req });
 
   function* prompt(c, text) {
     const uuid = rng.uuid();
@@ -230,7 +230,7 @@ function* codexSession() {
   const stamp = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T${p2(d.getHours())}-${p2(d.getMinutes())}-${p2(d.getSeconds())}`;
   const file = path.join(o.home, '.codex', 'sessions', day, `rollout-${stamp}-${threadId}.jsonl`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const step = (text, req, lines = 1) => ({ file, text, req, lines });
+  const step = (text, req, lines = 1) => ({ file, sid: threadId, text, req, lines });
   const now = () => iso(Date.now());
   const usage = (a) =>
     `{"input_tokens":${a[0]},"cached_input_tokens":${a[1]},"cache_write_input_tokens":${a[2]},"output_tokens":${a[3]},"reasoning_output_tokens":${a[4]},"total_tokens":${a[5]}}`;
@@ -302,14 +302,16 @@ function append(file, text) {
   stats.bytes += Buffer.byteLength(text);
 }
 
-async function run() {
+async function run(startAt) {
   const steps = o.kind === 'codex' ? codexSession() : claudeSession();
   // Writers start together, each at its own phase of the interval.
-  let due = o.startAt + rng.next() * interval;
-  const end = o.startAt + o.seconds * 1000;
+  let due = startAt + rng.next() * interval;
+  const end = startAt + o.seconds * 1000;
   await sleep(due - Date.now());
   while (Date.now() < end) {
     const s = steps.next().value;
+    // A session exists from its first line on (a subagent that has only its task so far, too).
+    stats.sessions[s.sid] ??= 0;
     const text = `${s.text}\n`;
     if (rng.next() < 0.04 && text.length > 40) {
       // Half a line now, the rest a moment later: the reader must wait for the newline.
@@ -333,7 +335,11 @@ async function run() {
   fs.closeSync(log);
   for (const fd of fds.values()) fs.closeSync(fd);
   const cpu = process.cpuUsage();
-  process.stdout.write(`${JSON.stringify({ ...stats, files: fds.size, cpu_ms: (cpu.user + cpu.system) / 1000 })}\n`);
+  process.send({ type: 'done', ...stats, files: fds.size, cpu_ms: (cpu.user + cpu.system) / 1000 }, () =>
+    process.disconnect(),
+  );
 }
 
-await run();
+// Started on a loaded machine, writers take seconds to load: all start when all are ready.
+process.once('message', (m) => void run(m.startAt));
+process.send({ type: 'ready' });

@@ -9,6 +9,7 @@
 //   --writers  agents writing at once (3 Claude Code to 1 Codex)   --rate  lines/s per writer
 //   --home     where the transcripts go (kept; must be empty or new); default a temp folder, removed
 //   --json     one JSON object on stdout (the report goes to stderr)
+//   --cpu-prof DIR  CPU profiles of the host's main thread and of the worker thread into DIR
 //
 // 1. The host (scripts/soak-host.mjs, its own process) starts the indexing worker (dist/worker.js)
 //    over a new store in a temp folder with HOME = the home: it takes the writer lease, scans,
@@ -54,6 +55,7 @@ const opts = {
   rescanSeconds: num('rescan-seconds', 60),
   settleSeconds: num('settle-seconds', 150),
   json: flag('json'),
+  cpuProf: arg('cpu-prof', null),
 };
 const say = (s) => process.stderr.write(`${s}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -100,7 +102,11 @@ function startHost() {
   const host = fork(
     path.join(HERE, 'soak-host.mjs'),
     [JSON.stringify({ home, storeFile, env, rescanIntervalMs: opts.rescanSeconds * 1000 })],
-    { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(opts.cpuProf)] : [],
+    },
   );
   children.add(host);
   host.on('exit', () => children.delete(host));
@@ -124,7 +130,8 @@ function startHost() {
 
 // ---- the writers ------------------------------------------------------------------------------
 
-function startWriter(index, startAt) {
+/** A writer process, ready to write: `start(at)` starts it and resolves with its summary. */
+function startWriter(index) {
   const kind = index % 4 === 3 ? 'codex' : 'claude';
   const o = {
     index,
@@ -133,23 +140,24 @@ function startWriter(index, startAt) {
     rate: opts.rate,
     seconds: opts.seconds,
     seed: opts.seed,
-    startAt,
     logFile: path.join(logDir, `writer-${index}.jsonl`),
   };
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(HERE, 'soak-writer.mjs'), JSON.stringify(o)], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.add(p);
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('close', (code, signal) => {
+  const p = fork(path.join(HERE, 'soak-writer.mjs'), [JSON.stringify(o)], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(p);
+  let summary = null;
+  const done = new Promise((resolve, reject) => {
+    p.on('message', (m) => m.type === 'done' && (summary = { kind, ...m }));
+    p.on('exit', (code, signal) => {
       children.delete(p);
-      if (code !== 0) return reject(new Error(`writer ${index} ended with ${signal ?? `exit code ${code}`}`));
-      resolve({ kind, ...JSON.parse(out.trim().split('\n').pop()) });
+      if (summary) resolve(summary);
+      else reject(new Error(`writer ${index} ended with ${signal ?? `exit code ${code}`}`));
     });
   });
+  const ready = new Promise((resolve) => p.once('message', resolve));
+  return { ready, start: (at) => (p.send({ startAt: at }), done) };
 }
 
 /** Every request the writers logged: {s, k, at, t, cum}. */
@@ -225,11 +233,13 @@ async function main() {
   );
   const h = startHost();
   await h.ask(null, 'ready'); // the first pass over the (empty) home is indexed
+
+  const started = Array.from({ length: opts.writers }, (_, i) => startWriter(i));
+  await Promise.all(started.map((w) => w.ready));
   const start = await h.ask('sample');
   h.tell('loop-start');
-
-  const startAt = Date.now() + 500;
-  const writers = Promise.all(Array.from({ length: opts.writers }, (_, i) => startWriter(i, startAt)));
+  const startAt = Date.now() + 100;
+  const writers = Promise.all(started.map((w) => w.start(startAt)));
   const warmAt = startAt + opts.seconds * 200;
   const warm = sleep(warmAt - Date.now()).then(() => h.ask('sample'));
   const progress = setInterval(() => {
