@@ -170,9 +170,10 @@ function readRequestLogs() {
 
 /**
  * When each request was first visible: the first session list showing its session at or above
- * the total it brought the session to. Returns the latencies (ms) and the requests never seen.
+ * the total it brought the session to. Returns the latencies (ms, sorted), the same per tenth of
+ * the writing time (whether they grow as the data does), and the requests never seen.
  */
-function latencies(requests, seen) {
+function latencies(requests, seen, startAt) {
   const bySession = new Map();
   for (const { t, totals } of seen)
     for (const [sid, total] of Object.entries(totals)) {
@@ -180,6 +181,7 @@ function latencies(requests, seen) {
       bySession.get(sid).push({ t, total });
     }
   const ms = [];
+  const tenths = Array.from({ length: 10 }, () => []);
   let unseen = 0;
   const perSession = new Map();
   for (const r of requests) {
@@ -193,10 +195,18 @@ function latencies(requests, seen) {
     for (const r of reqs) {
       while (i < obs.length && obs[i].total < r.cum) i++;
       if (i === obs.length) unseen++;
-      else ms.push(obs[i].t - r.at);
+      else {
+        const latency = obs[i].t - r.at;
+        ms.push(latency);
+        tenths[Math.min(9, Math.max(0, Math.floor((r.at - startAt) / (opts.seconds * 100))))].push(latency);
+      }
     }
   }
-  return { ms: ms.sort((a, b) => a - b), unseen };
+  const byTenth = tenths.map((l, i) => {
+    l.sort((a, b) => a - b);
+    return { from_s: Math.round(i * opts.seconds) / 10, p50: percentile(l, 50), p99: percentile(l, 99) };
+  });
+  return { ms: ms.sort((a, b) => a - b), byTenth, unseen };
 }
 
 // ---- the recount by the CLI -------------------------------------------------------------------
@@ -273,7 +283,7 @@ async function main() {
   const storeBytes = fs.statSync(storeFile).size;
 
   const requests = readRequestLogs();
-  const lat = latencies(requests, h.seen);
+  const lat = latencies(requests, h.seen, startAt);
   const sum = (k) => written.reduce((a, w) => a + w[k], 0);
   const cli = await cliRecount();
   const result = {
@@ -297,6 +307,7 @@ async function main() {
     settled: settled(),
     settle_ms: settleMs,
     latency_ms: { p50: percentile(lat.ms, 50), p99: percentile(lat.ms, 99), max: lat.ms.at(-1) ?? null },
+    latency_by_tenth: lat.byTenth,
     loop_p99_ms: mb(final.loop_p99_ms),
     loop_p50_ms: mb(final.loop_p50_ms),
     loop_max_ms: mb(final.loop_max_ms),
@@ -326,6 +337,7 @@ function report(r) {
     `tokens, fresh CLI     ${r.tokens_cli} (${r.sessions_cli} sessions)`,
     `exact                 ${r.tokens_indexed === r.tokens_written && r.tokens_cli === r.tokens_written ? 'yes' : 'NO'}; settled ${r.settled ? 'yes' : 'NO'} ${r.settle_ms} ms after the writers stopped`,
     `append -> store       p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, max ${r.latency_ms.max} ms`,
+    `  per tenth of the run p50/p99: ${r.latency_by_tenth.map((b) => `${b.p50}/${b.p99}`).join(', ')} ms`,
     `host event loop       p99 ${r.loop_p99_ms} ms (p50 ${r.loop_p50_ms}, max ${r.loop_max_ms})`,
     `RSS host + worker     start ${r.rss_mb.start} MB, warm ${r.rss_mb.warm} MB, end ${r.rss_mb.end} MB (${r.rss_growth_pct >= 0 ? '+' : ''}${r.rss_growth_pct}% from warm), peak ${r.rss_mb.peak} MB`,
     `store                 ${mb(r.store_bytes / 2 ** 20)} MB`,
