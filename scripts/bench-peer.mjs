@@ -201,7 +201,7 @@ function timedRun(cmd, args, { env, cwd, scratch }) {
  * The environment both tools run in: HOME is the corpus, and every variable that would point
  * either tool at the real transcripts (or at another config) is dropped.
  */
-function corpusEnv(home) {
+export function corpusEnv(home) {
   const env = { ...process.env, HOME: home };
   for (const k of Object.keys(env)) {
     if (

@@ -16,7 +16,7 @@ function mulberry32(seed) {
   };
 }
 
-class Rng {
+export class Rng {
   constructor(seed) {
     this.r = mulberry32(seed);
   }
@@ -54,7 +54,7 @@ class Rng {
  * and raw UTF-8) that tool results and messages are sliced from, so generating a GB is a matter of
  * copying buffers, not of building strings character by character.
  */
-function makeFiller(rng, bytes) {
+export function makeFiller(rng, bytes) {
   const words = [
     'const',
     'function',
@@ -106,7 +106,7 @@ function makeFiller(rng, bytes) {
 }
 
 /** `n` bytes of filler (cut on an ASCII boundary so no escape or UTF-8 sequence is split). */
-function fillerText(rng, filler, n) {
+export function fillerText(rng, filler, n) {
   n = Math.max(1, Math.min(n, filler.length - 64));
   let start = rng.int(0, filler.length - n - 32);
   while (start > 0 && filler[start - 1] !== 0x20) start--; // word start
@@ -116,7 +116,7 @@ function fillerText(rng, filler, n) {
 }
 
 /** A long text: filler repeated (for tool results of several MB). */
-function bigText(rng, filler, n) {
+export function bigText(rng, filler, n) {
   if (n < filler.length / 2) return fillerText(rng, filler, n);
   const parts = [];
   let left = n;

@@ -222,9 +222,16 @@ export class Indexer {
     this.lastBreath = performance.now();
   }
 
-  /** Finds the adapter and root a path belongs to. */
-  async classify(filePath: string): Promise<{ adapter: SourceAdapter; file: DiscoveredFile } | null> {
-    for (const { adapter, root } of await this.roots()) {
+  /**
+   * Finds the adapter and root a path belongs to. `roots`: the roots already resolved for a batch of
+   * paths (each resolution is a realpath per root: ~5% of the worker's time under a stream of watcher
+   * events when it was done per path; docs/performance.md "Soak").
+   */
+  async classify(
+    filePath: string,
+    roots?: Awaited<ReturnType<Indexer['roots']>>,
+  ): Promise<{ adapter: SourceAdapter; file: DiscoveredFile } | null> {
+    for (const { adapter, root } of roots ?? (await this.roots())) {
       const file = adapter.classify(root, filePath);
       if (file) return { adapter, file };
     }
@@ -294,8 +301,9 @@ export class Indexer {
     const batch = new SettleBatch();
     const done = new Set<string>();
     let liveChanged = false;
+    const roots = await this.roots();
     for (const p of new Set(paths)) {
-      const found = await this.classify(p);
+      const found = await this.classify(p, roots);
       if (found) {
         if (done.has(found.file.path)) continue;
         done.add(found.file.path);
