@@ -3,33 +3,93 @@ import * as path from 'node:path';
 
 /**
  * The CLI's command line: shared by the thin entry (entry.ts, which answers `sessions` from the scan
- * manifest without loading the rest) and the full CLI (main.ts).
+ * manifest without loading the rest) and the full CLI (main.ts). Kept free of anything heavy: the
+ * thin entry bundles it.
  */
 
-export const USAGE = `usage: agent-handler <command> [options]
+/** Each command's one-line synopsis and what it does, in the order `--help` lists them. */
+export const COMMAND_HELP: Record<string, { synopsis: string; text: string }> = {
+  sessions: {
+    synopsis: 'sessions [--since WHEN] [--until WHEN] [--json]',
+    text: 'every session (subagents carry parent_session_id); --since/--until keep the sessions active in that period',
+  },
+  branch: {
+    synopsis: 'branch [--cwd DIR] [--gh] [--json]',
+    text: 'what the status bar shows for the workspace at DIR (default: the current directory), with its PR',
+  },
+  pr: {
+    synopsis: 'pr [--cwd DIR] [--number N] [--gh] [--json]',
+    text:
+      "a pull request's totals: its head branch's requests plus those of sessions that worked on it from another\n" +
+      'branch (default: the PR of the branch checked out at DIR, itself the current directory by default)',
+  },
+  diagnostics: { synopsis: 'diagnostics [--json]', text: 'files, skipped lines, unpriced models' },
+  daily: {
+    synopsis: 'daily [--since WHEN] [--until WHEN] [--tz ZONE] [--json]',
+    text: "per calendar day in ZONE (default: $TZ, else the system's): tokens by kind, cost, unpriced requests, per agent and model",
+  },
+  weekly: {
+    synopsis: 'weekly [--start-of-week monday|sunday|…] [--since WHEN] [--until WHEN] [--tz ZONE] [--json]',
+    text: 'as daily, per week (weeks start on Monday unless --start-of-week says otherwise)',
+  },
+  monthly: {
+    synopsis: 'monthly [--since WHEN] [--until WHEN] [--tz ZONE] [--json]',
+    text: 'as daily, per calendar month',
+  },
+  blocks: {
+    synopsis: 'blocks [--active] [--since WHEN] [--until WHEN] [--json]',
+    text:
+      '5-hour billing windows as ccusage computes them: a window starts at the hour of its first request and\n' +
+      'lasts 5 hours; the active one with its burn rate and projection to its end; gaps between windows',
+  },
+  explain: {
+    synopsis: 'explain --session ID [--json]',
+    text: "how a session's cost (with its subagents) was made: per model, tokens × price = cost, rules, unpriced\nrequests, the agent's figure. ID may be a unique prefix",
+  },
+  export: {
+    synopsis: 'export --format csv|json [--what sessions|daily] [--since WHEN] [--until WHEN] [--out FILE] [--tz ZONE]',
+    text: 'every session (all fields) or the totals per day in ZONE, agent and model; to FILE or standard output',
+  },
+  help: { synopsis: 'help [COMMAND]', text: 'this text, or one command in detail' },
+};
 
-commands:
-  sessions [--json]             every session (subagents carry parent_session_id)
-  branch --cwd DIR [--json]     what the status bar shows for a workspace at DIR, with its PR
-  pr --cwd DIR [--number N] [--json]
-                                a pull request's totals: its head branch's requests plus those of
-                                sessions that worked on it from another branch (default: the PR
-                                of the branch checked out at DIR)
-  diagnostics [--json]          files, skipped lines, unpriced models
-  daily [--json] [--tz ZONE]    per calendar day in ZONE (default: the system's): tokens by kind,
-                                cost, unpriced requests, per agent and per model
-  explain --session ID [--json] how a session's cost (with its subagents) was made: per model,
-                                tokens × price = cost, rules, unpriced requests, the agent's figure
-  export --format csv|json [--what sessions|daily] [--out FILE] [--tz ZONE]
-                                every session (all fields) or the totals per day in ZONE, agent
-                                and model; to FILE or standard output
-
-options:
-  --spool DIR                   also read Agent Handler's hook/telemetry spool (the extension's
-                                global storage folder + /spool) for exact live status
-  --store PATH                  the index file to create or reuse (default: ${defaultStore()})
+const OPTIONS = `options:
+  --json                        machine-readable output (every command)
+  --since WHEN, --until WHEN    a period: YYYY-MM-DD or YYYYMMDD (local days, both included), an ISO time
+                                (2026-12-01T09:00Z), or relative to now: 12h, 7d, 2w
+  --tz ZONE, --timezone ZONE    the days' time zone (default: $TZ, else the system's)
+  --wide                        tables as wide as their content (default: the terminal's width, 100 when
+                                standard output is not a terminal)
+  --exact                       exact token counts in tables (default: compact, 73.1K)
+  --no-color                    no colour (also NO_COLOR=1; colour is only ever used on a terminal)
+  --spool DIR                   also read Agent Handler's hook/telemetry spool (the extension's global
+                                storage folder + /spool) for exact live status
+  --store PATH                  the index file to create or reuse (default: ${defaultStore()}); a file
+                                that is not an Agent Handler store is refused and left untouched
   --gh                          also ask \`gh pr view <branch>\` when no transcript names the PR (network)
-  --help                        this text`;
+  --debug                       a failure's stack trace on stderr (also AGENT_HANDLER_DEBUG=1)
+  -V, --version                 the version
+  -h, --help                    this text
+
+exit codes: 0 done, 1 a runtime failure (a file that cannot be written, a broken store), 2 bad usage or
+input (an unknown option or command, a bad value, a path that is missing or not what it should be)`;
+
+export function usageText(): string {
+  const pad = 30;
+  const lines = Object.values(COMMAND_HELP).map(({ synopsis, text }) => {
+    const first = text.split('\n')[0];
+    const head = `  ${synopsis}`;
+    return head.length < pad ? `${head.padEnd(pad)}${first}` : `${head}\n${' '.repeat(pad)}${first}`;
+  });
+  return `usage: agent-handler <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n${OPTIONS}`;
+}
+
+/** `help COMMAND` / `COMMAND --help`: the command's synopsis and full text, then the options. */
+export function commandHelp(command: string): string | null {
+  const help = COMMAND_HELP[command];
+  if (!help) return null;
+  return `usage: agent-handler ${help.synopsis}\n\n${help.text}\n\n${OPTIONS}`;
+}
 
 export class UsageError extends Error {}
 
@@ -38,10 +98,18 @@ export function defaultStore(): string {
   return path.join(cache, 'agent-handler', 'cli-store.sqlite');
 }
 
+export const WEEK_DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
 export interface Args {
   command: string;
+  /** `help COMMAND` or `COMMAND --help`: the command asked about ('' for the general text). */
+  helpFor: string | null;
+  version: boolean;
+  debug: boolean;
   json: boolean;
   store: string;
+  /** Whether --store was given: a path a person chose may be anyone's file (db.ts ForeignFiles). */
+  storeGiven: boolean;
   cwd: string | null;
   tz: string | null;
   session: string | null;
@@ -51,13 +119,25 @@ export interface Args {
   format: string | null;
   what: string;
   out: string | null;
+  since: string | null;
+  until: string | null;
+  /** 0 = Sunday … 6 = Saturday. */
+  startOfWeek: number;
+  active: boolean;
+  wide: boolean;
+  exact: boolean;
+  color: boolean;
 }
 
 export function parseArgs(argv: string[]): Args {
   const args: Args = {
     command: '',
+    helpFor: null,
+    version: false,
+    debug: false,
     json: false,
     store: defaultStore(),
+    storeGiven: false,
     cwd: null,
     tz: null,
     session: null,
@@ -67,7 +147,16 @@ export function parseArgs(argv: string[]): Args {
     format: null,
     what: 'sessions',
     out: null,
+    since: null,
+    until: null,
+    startOfWeek: 1,
+    active: false,
+    wide: false,
+    exact: false,
+    color: !process.env.NO_COLOR,
   };
+  let help = false;
+  const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -76,9 +165,11 @@ export function parseArgs(argv: string[]): Args {
       return v;
     };
     if (a === '--json') args.json = true;
-    else if (a === '--store') args.store = path.resolve(value());
-    else if (a === '--cwd') args.cwd = path.resolve(value());
-    else if (a === '--tz') args.tz = value();
+    else if (a === '--store') {
+      args.store = path.resolve(value());
+      args.storeGiven = true;
+    } else if (a === '--cwd') args.cwd = path.resolve(value());
+    else if (a === '--tz' || a === '--timezone') args.tz = value();
     else if (a === '--session') args.session = value();
     else if (a === '--gh') args.gh = true;
     else if (a === '--number') {
@@ -89,10 +180,31 @@ export function parseArgs(argv: string[]): Args {
     else if (a === '--format') args.format = value();
     else if (a === '--what') args.what = value();
     else if (a === '--out') args.out = path.resolve(value());
-    else if (a === '--help' || a === '-h') args.command = 'help';
-    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-    else if (!args.command) args.command = a;
-    else throw new UsageError(`unexpected argument ${a}`);
+    else if (a === '--since') args.since = value();
+    else if (a === '--until') args.until = value();
+    else if (a === '--start-of-week') {
+      const v = value().toLowerCase();
+      const day = WEEK_DAYS.indexOf(v);
+      if (day < 0) throw new UsageError(`--start-of-week is a day of the week (monday, sunday, …), not ${v}`);
+      args.startOfWeek = day;
+    } else if (a === '--active') args.active = true;
+    else if (a === '--wide') args.wide = true;
+    else if (a === '--exact') args.exact = true;
+    else if (a === '--no-color') args.color = false;
+    else if (a === '--color') args.color = true;
+    else if (a === '--debug') args.debug = true;
+    else if (a === '--version' || a === '-V') args.version = true;
+    else if (a === '--help' || a === '-h') help = true;
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a} (see agent-handler --help)`);
+    else positional.push(a);
   }
+  args.command = positional.shift() ?? '';
+  if (args.command === 'help') {
+    args.helpFor = positional.shift() ?? '';
+  } else if (help) {
+    args.helpFor = args.command;
+    args.command = 'help';
+  }
+  if (positional.length) throw new UsageError(`unexpected argument ${positional[0]}`);
   return args;
 }

@@ -26,7 +26,7 @@ async function answer(argv: string[]): Promise<Verdict | undefined> {
   } catch {
     return undefined; // the full CLI reports it
   }
-  if (args.command !== 'sessions' || !args.json) return undefined;
+  if (args.command !== 'sessions' || !args.json || args.since !== null || args.until !== null) return undefined;
   const verdict = await manifestHolds(args.store, args.spool, LIGHT_ADAPTERS);
   if (!verdict.holds || !verdict.manifest.sessions) return verdict.holds || verdict.needsAdapters ? undefined : verdict;
   debugPath('answered from the scan manifest');

@@ -1,6 +1,8 @@
-import type { Logger } from '../core/ingest/indexer';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { type RepoInfo, repoInfo } from '../core/git/repo';
 import { BranchLookups } from '../core/git/lookups';
+import { isWholeTime, periodFilter } from '../core/period';
 import { prForBranch } from '../core/store/pullRequests';
 import { prSummary } from '../core/store/prTotals';
 import {
@@ -10,10 +12,10 @@ import {
   grandTotal,
   listSessions,
   listSessionsWithClock,
+  sessionIdsStartingWith,
 } from '../core/store/queries';
 import { type Store } from '../core/store/store';
-import { daily, explainSession } from '../core/pricing/report';
-import { checkTimeZone, systemTimeZone } from '../core/time';
+import { explainSession } from '../core/pricing/report';
 import { explanationMarkdown } from '../core/pricing/explainText';
 import { dailyUsage } from '../core/store/daily';
 import { exportText } from '../core/export';
@@ -21,30 +23,20 @@ import { writeNewPrivateOrExisting } from '../core/privateFs';
 import { formatAgo, formatTokens, formatUsd, sessionLabel } from '../core/text';
 import { costLabel } from '../core/report';
 import { totalTokens } from '../core/model/session';
-import { Output } from './output';
-import { type Args, USAGE, UsageError, parseArgs } from './args';
+import { type Args, UsageError, commandHelp, parseArgs, usageText } from './args';
+import { EXIT_USAGE, checkPaths, debugDetail, describeError } from './errors';
+import { indexed, indexedStore, json, periodOf, stderr, stdout, tableStyle, treeOrder, zoneOf } from './io';
 import { type Verdict, debugPath, answerNow } from './manifest';
 import { savedSessions } from './manifestWrite';
-import { freshness, openIndexed } from './openStore';
+import { freshness } from './openStore';
+import { blocksCommand, dailyCommand, monthlyCommand, weeklyCommand } from './reports';
+import { type Column, renderTable, tokenCell, usdColumn } from './table';
 
 /**
  * `agent-handler`: the same core as the extension, for scripts, benchmarks and checks.
  * Every command brings the index up to date with the transcripts first (only what changed is read).
+ * Commands are the COMMANDS table: a new one is a function and a line there (and its help in args.ts).
  */
-
-/** Every byte the CLI prints goes through these two (see output.ts for why). */
-const stdout = new Output(process.stdout, (err) => {
-  void stderr.write(`agent-handler: cannot write to standard output: ${err.code ?? err.message}\n`);
-  process.exitCode = 1;
-});
-const stderr = new Output(process.stderr);
-
-const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => void stderr.write(`${m}\n`) };
-
-/** The store, up to date (openStore.ts); the answer of `sessions` saves its own manifest. */
-async function indexed(args: Args): Promise<Store> {
-  return (await openIndexed(args.store, args.spool, quiet)).store;
-}
 
 /** The default branch, the diff and `--gh`'s PR lookup, as the extension does them; gh's answers kept in the index. */
 function branchLookups(store: Store): BranchLookups {
@@ -59,219 +51,258 @@ async function askGh(lookups: BranchLookups, store: Store, repo: RepoInfo, def: 
   await lookups.askGh(repo.git_dir, repo.toplevel, repo.branch, def, known?.source ?? null, false);
 }
 
-async function printTable(sessions: SessionView[]): Promise<void> {
+function sessionsTable(args: Args, sessions: SessionView[]): string[] {
   const now = Date.now();
+  const usd = usdColumn(sessions.map((s) => s.cost_usd ?? 0));
   const rows = sessions.map((s) => [
     s.status,
     s.framework,
-    s.parent_session_id ? `  ↳ ${sessionLabel(s, 50)}` : sessionLabel(s, 52),
+    s.parent_session_id ? `  ↳ ${sessionLabel(s, 200)}` : sessionLabel(s, 200),
     s.git_branch ?? '',
     formatAgo(s.last_activity, now),
-    s.token_totals_pending && totalTokens(s) === 0 ? 'at exit' : formatTokens(totalTokens(s)),
-    costLabel(s),
+    s.token_totals_pending && totalTokens(s) === 0 ? 'at exit' : tokenCell(totalTokens(s), args.exact),
+    costLabel(s, usd),
     s.session_id,
   ]);
-  const head = ['STATUS', 'AGENT', 'TITLE', 'BRANCH', 'ACTIVE', 'TOKENS', 'COST', 'ID'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  await stdout.writeAll(
-    [head, ...rows].map(
-      (r) =>
-        `${r
-          .map((c, i) => c.padEnd(widths[i]))
-          .join('  ')
-          .trimEnd()}\n`,
-    ),
+  const columns: Column[] = [
+    { head: 'STATUS' },
+    { head: 'AGENT' },
+    { head: 'TITLE', shrink: 2, min: 12 },
+    { head: 'BRANCH', shrink: 3, min: 10 },
+    { head: 'ACTIVE' },
+    { head: 'TOKENS', right: true },
+    { head: 'COST', right: true },
+    // Shortened first: a unique prefix is enough wherever an id is asked for (explain --session).
+    { head: 'ID', shrink: 1, min: 8, cut: 'prefix' },
+  ];
+  const unpriced = sessions.reduce((a, s) => a + s.unpriced_requests, 0);
+  const totals =
+    sessions.length > 1
+      ? [
+          'Total',
+          '',
+          `${sessions.length} sessions`,
+          '',
+          '',
+          tokenCell(
+            sessions.reduce((a, s) => a + totalTokens(s), 0),
+            args.exact,
+          ),
+          costLabel(
+            { cost_usd: sessions.reduce((a, s) => a + (s.cost_usd ?? 0), 0), unpriced_requests: unpriced },
+            usd,
+          ),
+          '',
+        ]
+      : undefined;
+  return renderTable(columns, rows, tableStyle(args), totals);
+}
+
+async function sessions(args: Args, thinVerdict?: Verdict): Promise<number> {
+  const period = periodOf(args);
+  const whole = isWholeTime(period);
+  if (whole) {
+    const fresh = await freshness(args.store, args.spool, thinVerdict);
+    if (args.json && fresh.holds && fresh.manifest.sessions) {
+      debugPath('answered from the scan manifest');
+      await stdout.writeBytes(answerNow(fresh.manifest));
+      return 0;
+    }
+  }
+  const { store, saveManifest } = await indexed(args, true);
+  const listed = listSessionsWithClock(store);
+  const saved = savedSessions(listed);
+  const keep = periodFilter(period, zoneOf(args));
+  const views = whole ? listed.views : listed.views.filter((s) => keep(s.last_activity));
+  if (args.json) await stdout.writeBytes(whole ? saved.pieces : savedSessions({ views, clocks: [] }).pieces);
+  else await stdout.writeAll(sessionsTable(args, treeOrder(views)));
+  await saveManifest(saved);
+  return 0;
+}
+
+/** --cwd, else the current directory. */
+function cwdOf(args: Args): string {
+  return args.cwd ?? process.cwd();
+}
+
+async function branch(args: Args): Promise<number> {
+  const cwd = cwdOf(args);
+  const repo = await repoInfo(cwd);
+  const store = await indexedStore(args);
+  if (!repo) {
+    const t = grandTotal(store);
+    const out = { repo: null, branch: null, sessions: listSessions(store).length, live: 0, ...t };
+    await stdout.write(args.json ? json(out) : `no git repository at ${cwd}; all sessions: ${formatUsd(t.cost_usd)}\n`);
+    return 0;
+  }
+  const lookups = branchLookups(store);
+  const def = await lookups.defaultBranch(repo.git_dir, repo.toplevel);
+  if (args.gh) await askGh(lookups, store, repo, def);
+  const summary = branchSummary(store, repo.git_dir, repo.branch, undefined, def);
+  const diff = await lookups.diff(repo.git_dir, repo.toplevel, repo.branch);
+  const out = {
+    repo: repo.github_repo ?? repo.toplevel,
+    ...summary,
+    pr: summary.pr ? { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source } : null,
+    diff: diff ? { additions: diff.additions, deletions: diff.deletions, base: diff.base } : null,
+  };
+  if (args.json) await stdout.write(json(out));
+  else {
+    const tokens =
+      summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
+    const pr = summary.pr ? ` · #${summary.pr.number} (${summary.pr.source})` : '';
+    await stdout.write(
+      `${out.repo} · ${repo.branch}${pr} · ${summary.sessions} sessions (${summary.live} live) · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`,
+    );
+  }
+  return 0;
+}
+
+async function pr(args: Args): Promise<number> {
+  const cwd = cwdOf(args);
+  const repo = await repoInfo(cwd);
+  if (!repo) throw new UsageError(`no git repository at ${cwd}: run it inside a repository or give --cwd DIR`);
+  const store = await indexedStore(args);
+  const lookups = branchLookups(store);
+  const def = await lookups.defaultBranch(repo.git_dir, repo.toplevel);
+  if (args.gh && args.number === null) await askGh(lookups, store, repo, def);
+  const number = args.number ?? prForBranch(store, repo.git_dir, repo.branch, def)?.number ?? null;
+  const summary = number === null ? null : prSummary(store, repo.git_dir, number, def);
+  if (!summary) {
+    const what =
+      number === null
+        ? `no pull request is known for ${repo.branch}`
+        : `pull request #${number} is not known in ${repo.github_repo ?? repo.toplevel}`;
+    await stdout.write(
+      args.json ? json({ repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what }) : `${what}\n`,
+    );
+    return 0;
+  }
+  const out = {
+    repo: repo.github_repo ?? repo.toplevel,
+    ...summary,
+    pr: { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source },
+  };
+  if (args.json) await stdout.write(json(out));
+  else {
+    const tokens =
+      summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
+    await stdout.write(
+      `${out.repo} #${summary.pr.number} (${summary.pr.source}) · head ${summary.head_branch ?? 'unknown'} · ${summary.sessions} sessions · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`,
+    );
+  }
+  return 0;
+}
+
+async function diagnosticsCommand(args: Args): Promise<number> {
+  const d = diagnostics(await indexedStore(args));
+  await stdout.write(
+    args.json
+      ? json(d)
+      : `${d.files} files (${d.files_deleted} gone), ${d.sessions} sessions, ${d.requests} requests, ${d.lines_skipped} lines skipped\n`,
+  );
+  return 0;
+}
+
+async function exportCommand(args: Args): Promise<number> {
+  if (args.format !== 'csv' && args.format !== 'json')
+    throw new UsageError('export needs --format csv or --format json');
+  if (args.what !== 'sessions' && args.what !== 'daily') throw new UsageError('--what is sessions or daily');
+  const zone = zoneOf(args);
+  const keep = periodFilter(periodOf(args), zone);
+  const store = await indexedStore(args);
+  const text = exportText(
+    args.what,
+    args.format,
+    args.what === 'sessions'
+      ? { sessions: treeOrder(listSessions(store).filter((s) => keep(s.last_activity))) }
+      : { daily: dailyUsage(store, { timeZone: zone, keep }) },
+  );
+  if (!args.out) await stdout.write(text);
+  else {
+    try {
+      // Private when we create it (it lists prompts); a file that was there keeps its mode.
+      await writeNewPrivateOrExisting(args.out, text);
+    } catch (err) {
+      throw new UsageError(
+        `cannot write ${args.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+  }
+  return 0;
+}
+
+/** A session id, or a unique prefix of one (as git and docker take them). */
+function resolveSession(store: Store, id: string): string {
+  const matches = sessionIdsStartingWith(store, id, 11);
+  if (matches.includes(id) || matches.length === 1) return matches.includes(id) ? id : matches[0];
+  if (!matches.length) throw new UsageError(`no session ${id} (agent-handler sessions lists them)`);
+  const shown = matches.slice(0, 10).join(', ');
+  throw new UsageError(
+    `session id ${id} is ambiguous: ${matches.length > 10 ? 'more than 10' : matches.length} sessions match (${shown}${matches.length > 10 ? ', …' : ''}); give more of it`,
   );
 }
 
-/** Parents first, each followed by its subagents, so the table reads as a tree. */
-function treeOrder(sessions: SessionView[]): SessionView[] {
-  const byId = new Map(sessions.map((s) => [s.session_id, s]));
-  const out: SessionView[] = [];
-  const visit = (s: SessionView) => {
-    out.push(s);
-    for (const id of s.subagent_ids) {
-      const c = byId.get(id);
-      if (c) visit(c);
-    }
-  };
-  for (const s of sessions) if (!s.parent_session_id || !byId.has(s.parent_session_id)) visit(s);
-  return out;
+async function explain(args: Args): Promise<number> {
+  if (!args.session) throw new UsageError('explain needs --session ID');
+  const store = await indexedStore(args);
+  const e = explainSession(store, resolveSession(store, args.session));
+  if (!e) throw new UsageError(`no session ${args.session}`);
+  await stdout.write(args.json ? json(e) : explanationMarkdown(e));
+  return 0;
 }
 
-async function main(argv: string[], thinVerdict?: Verdict): Promise<number> {
-  const args = parseArgs(argv);
-  switch (args.command) {
-    case 'help':
-      await stdout.write(`${USAGE}\n`);
-      return 0;
-    case 'sessions': {
-      const fresh = await freshness(args.store, args.spool, thinVerdict);
-      if (args.json && fresh.holds && fresh.manifest.sessions) {
-        debugPath('answered from the scan manifest');
-        await stdout.writeBytes(answerNow(fresh.manifest));
-        return 0;
-      }
-      const { store, saveManifest } = await openIndexed(args.store, args.spool, quiet, true);
-      const listed = listSessionsWithClock(store);
-      const saved = savedSessions(listed);
-      if (args.json) await stdout.writeBytes(saved.pieces);
-      else await printTable(treeOrder(listed.views));
-      await saveManifest(saved);
-      return 0;
-    }
-    case 'branch': {
-      if (!args.cwd) throw new UsageError('branch needs --cwd DIR');
-      const repo = await repoInfo(args.cwd);
-      const store = await indexed(args);
-      if (!repo) {
-        const t = grandTotal(store);
-        const out = { repo: null, branch: null, sessions: listSessions(store).length, live: 0, ...t };
-        await stdout.write(
-          args.json
-            ? `${JSON.stringify(out, null, 2)}\n`
-            : `no git repository at ${args.cwd}; all sessions: ${formatUsd(t.cost_usd)}\n`,
-        );
-        return 0;
-      }
-      const lookups = branchLookups(store);
-      const def = await lookups.defaultBranch(repo.git_dir, repo.toplevel);
-      if (args.gh) await askGh(lookups, store, repo, def);
-      const summary = branchSummary(store, repo.git_dir, repo.branch, undefined, def);
-      const diff = await lookups.diff(repo.git_dir, repo.toplevel, repo.branch);
-      const out = {
-        repo: repo.github_repo ?? repo.toplevel,
-        ...summary,
-        pr: summary.pr ? { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source } : null,
-        diff: diff ? { additions: diff.additions, deletions: diff.deletions, base: diff.base } : null,
-      };
-      if (args.json) await stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-      else {
-        const tokens =
-          summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
-        const pr = summary.pr ? ` · #${summary.pr.number} (${summary.pr.source})` : '';
-        await stdout.write(
-          `${out.repo} · ${repo.branch}${pr} · ${summary.sessions} sessions (${summary.live} live) · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`,
-        );
-      }
-      return 0;
-    }
-    case 'pr': {
-      if (!args.cwd) throw new UsageError('pr needs --cwd DIR');
-      const repo = await repoInfo(args.cwd);
-      if (!repo) throw new UsageError(`no git repository at ${args.cwd}`);
-      const store = await indexed(args);
-      const lookups = branchLookups(store);
-      const def = await lookups.defaultBranch(repo.git_dir, repo.toplevel);
-      if (args.gh && args.number === null) await askGh(lookups, store, repo, def);
-      const number = args.number ?? prForBranch(store, repo.git_dir, repo.branch, def)?.number ?? null;
-      const summary = number === null ? null : prSummary(store, repo.git_dir, number, def);
-      if (!summary) {
-        const what =
-          number === null
-            ? `no pull request is known for ${repo.branch}`
-            : `pull request #${number} is not known in ${repo.github_repo ?? repo.toplevel}`;
-        if (args.json)
-          await stdout.write(
-            `${JSON.stringify({ repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what }, null, 2)}\n`,
-          );
-        else await stdout.write(`${what}\n`);
-        return 0;
-      }
-      const out = {
-        repo: repo.github_repo ?? repo.toplevel,
-        ...summary,
-        pr: { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source },
-      };
-      if (args.json) await stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-      else {
-        const tokens =
-          summary.tokens_input + summary.tokens_output + summary.tokens_cache_read + summary.tokens_cache_write;
-        await stdout.write(
-          `${out.repo} #${summary.pr.number} (${summary.pr.source}) · head ${summary.head_branch ?? 'unknown'} · ${summary.sessions} sessions · ${formatTokens(tokens)} tok · ${formatUsd(summary.cost_usd)}${summary.unpriced_requests ? ` + ${summary.unpriced_requests} unpriced requests` : ''}\n`,
-        );
-      }
-      return 0;
-    }
-    case 'diagnostics': {
-      const store = await indexed(args);
-      const d = diagnostics(store);
-      await stdout.write(
-        args.json
-          ? `${JSON.stringify(d, null, 2)}\n`
-          : `${d.files} files (${d.files_deleted} gone), ${d.sessions} sessions, ${d.requests} requests, ${d.lines_skipped} lines skipped\n`,
-      );
-      return 0;
-    }
-    case 'daily': {
-      let tz = systemTimeZone();
-      if (args.tz) {
-        try {
-          tz = checkTimeZone(args.tz);
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-      }
-      const store = await indexed(args);
-      const report = daily(store, tz);
-      if (args.json) await stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else {
-        await stdout.write(`days in ${report.time_zone}; prices: ${report.price_data}\n`);
-        for (const d of report.days) {
-          const tokens = d.input + d.output + d.cache_read + d.cache_write;
-          await stdout.write(
-            `${d.date}  ${formatTokens(tokens).padStart(7)} tok  ${formatUsd(d.cost_usd).padStart(9)}${d.unpriced_requests ? ` + ${d.unpriced_requests} unpriced` : ''}  ${d.by_agent.map((a) => a.agent).join(', ')}\n`,
-          );
-        }
-      }
-      return 0;
-    }
-    case 'export': {
-      if (args.format !== 'csv' && args.format !== 'json')
-        throw new UsageError('export needs --format csv or --format json');
-      if (args.what !== 'sessions' && args.what !== 'daily') throw new UsageError('--what is sessions or daily');
-      let zone = systemTimeZone();
-      if (args.tz) {
-        try {
-          zone = checkTimeZone(args.tz);
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-      }
-      const store = await indexed(args);
-      const text = exportText(
-        args.what,
-        args.format,
-        args.what === 'sessions'
-          ? { sessions: treeOrder(listSessions(store)) }
-          : { daily: dailyUsage(store, { timeZone: zone }) },
-      );
-      if (!args.out) await stdout.write(text);
-      else {
-        try {
-          // Private when we create it (it lists prompts); a file that was there keeps its mode.
-          await writeNewPrivateOrExisting(args.out, text);
-        } catch (err) {
-          throw new UsageError(
-            `cannot write ${args.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-          );
-        }
-      }
-      return 0;
-    }
-    case 'explain': {
-      if (!args.session) throw new UsageError('explain needs --session ID');
-      const store = await indexed(args);
-      const e = explainSession(store, args.session);
-      if (!e) throw new UsageError(`no session ${args.session}`);
-      await stdout.write(args.json ? `${JSON.stringify(e, null, 2)}\n` : explanationMarkdown(e));
-      return 0;
-    }
-    case '':
-      throw new UsageError('missing command');
-    default:
-      throw new UsageError(`unknown command ${args.command}`);
+/** The CLI's version: package.json's, next to dist/ in the repository, the npm package and the .vsix. */
+export function version(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return 'unknown';
   }
+}
+
+async function help(args: Args): Promise<number> {
+  const what = args.helpFor ?? '';
+  if (!what || what === 'help') {
+    await stdout.write(`${usageText()}\n`);
+    return 0;
+  }
+  const text = commandHelp(what);
+  if (!text) throw new UsageError(`unknown command ${what} (see agent-handler --help)`);
+  await stdout.write(`${text}\n`);
+  return 0;
+}
+
+type Command = (args: Args, thinVerdict?: Verdict) => Promise<number>;
+
+/** Every command, by name; each has its help in args.ts COMMAND_HELP. */
+export const COMMANDS: Record<string, Command> = {
+  sessions,
+  branch,
+  pr,
+  diagnostics: diagnosticsCommand,
+  daily: dailyCommand,
+  weekly: weeklyCommand,
+  monthly: monthlyCommand,
+  blocks: blocksCommand,
+  explain,
+  export: exportCommand,
+  help,
+};
+
+async function main(argv: string[], thinVerdict?: Verdict): Promise<number> {
+  if (argv.includes('--debug')) process.env.AGENT_HANDLER_DEBUG = '1';
+  const args = parseArgs(argv);
+  if (args.version) {
+    await stdout.write(args.json ? json({ version: version() }) : `agent-handler ${version()}\n`);
+    return 0;
+  }
+  if (!args.command) throw new UsageError('missing command');
+  const command = Object.hasOwn(COMMANDS, args.command) ? COMMANDS[args.command] : undefined;
+  if (!command) throw new UsageError(`unknown command ${args.command} (see agent-handler --help)`);
+  if (command !== help) await checkPaths(args);
+  return command(args, thinVerdict);
 }
 
 /**
@@ -290,12 +321,9 @@ function finish(code: number): void {
  */
 export function runCli(argv: string[], thinVerdict?: Verdict): void {
   main(argv, thinVerdict).then(finish, async (err: unknown) => {
-    if (err instanceof UsageError) {
-      await stderr.write(`agent-handler: ${err.message}\n${err.message === 'missing command' ? `${USAGE}\n` : ''}`);
-      finish(2);
-      return;
-    }
-    await stderr.write(`agent-handler: ${(err as Error).stack ?? String(err)}\n`);
-    finish(1);
+    const { line, code } = describeError(err);
+    const usage = err instanceof UsageError && err.message === 'missing command' ? `${usageText()}\n` : '';
+    await stderr.write(`agent-handler: ${line}\n${debugDetail(err)}${usage}`);
+    finish(code === EXIT_USAGE ? EXIT_USAGE : code);
   });
 }

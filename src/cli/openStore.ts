@@ -4,6 +4,7 @@ import { Indexer, type Logger } from '../core/ingest/indexer';
 import { claimPrivateDir, mkdirPrivate } from '../core/privateFs';
 import { ADAPTERS } from '../core/sources/registry';
 import { WriterLease } from '../core/store/lease';
+import type { ForeignFiles } from '../core/store/db';
 import { Store } from '../core/store/store';
 import { UsageError, defaultStore } from './args';
 import {
@@ -16,6 +17,7 @@ import {
   stampOf,
 } from './manifest';
 import { ScanRecorder, writeAtomically } from './manifestWrite';
+import { ProgressLine } from './progress';
 
 /**
  * The store a command answers from, brought up to date with the transcripts: scanned (only what
@@ -39,15 +41,18 @@ export function freshness(storePath: string, spool: string | null, known?: Verdi
   return verdict;
 }
 
-/**
- * `withSessions`: the caller lists the sessions and saves the manifest with them (saveManifest);
- * otherwise the manifest is saved here, without an answer.
- */
+export interface OpenOptions {
+  /** The caller lists the sessions and saves the manifest with them (saveManifest); otherwise it is saved here, without an answer. */
+  withSessions?: boolean;
+  /** A file at the store path that is not a usable store: moved aside, or refused (a path a person gave: --store). */
+  foreign?: ForeignFiles;
+}
+
 export async function openIndexed(
   storePath: string,
   spoolDir: string | null,
   log: Logger,
-  withSessions = false,
+  { withSessions = false, foreign = 'move-aside' }: OpenOptions = {},
 ): Promise<Indexed> {
   const recorder = new ScanRecorder(ADAPTERS, spoolDir);
   for (const adapter of ADAPTERS) {
@@ -64,7 +69,7 @@ export async function openIndexed(
   const fresh = await freshness(storePath, spoolDir);
   if (fresh.holds) {
     debugPath('nothing changed since the scan manifest: the store is used without a scan');
-    const store = await Store.open(storePath);
+    const store = await Store.open(storePath, { foreign });
     const { manifest } = fresh;
     return {
       store,
@@ -78,15 +83,16 @@ export async function openIndexed(
   }
   debugPath(`scanning (${fresh.reason})`);
   prepareStoreFolder(storePath);
-  const store = await Store.open(storePath);
+  const store = await Store.open(storePath, { foreign });
   const lease = new WriterLease(`${storePath}.lock`);
   const writer = await lease.tryAcquire();
   let saveManifest: Indexed['saveManifest'] = async () => undefined;
+  const progress = new ProgressLine(process.stderr);
   try {
     recorder.beforeScan();
-    const stats = await new Indexer(store, ADAPTERS, recorder.sourceEnv, log, { answersQueries: false }).scanAll(
-      recorder.observer,
-    );
+    const stats = await new Indexer(store, ADAPTERS, recorder.sourceEnv, log, { answersQueries: false })
+      .scanAll({ ...recorder.observer, progress: (p) => progress.update(p) })
+      .finally(() => progress.end());
     // Another process (a VS Code window) writes this store: index in memory, leave the file to it.
     if (writer) {
       await store.persist();

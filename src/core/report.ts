@@ -10,11 +10,15 @@ import { formatTokens, formatUsd, oneLine } from './text';
  * without VS Code; the numbers all come from the queries.
  */
 
-export function costLabel(t: { cost_usd: number | null; unpriced_requests: number }): string {
+/** `usd` formats the amount (a table column gives its own, of one precision for the column). */
+export function costLabel(
+  t: { cost_usd: number | null; unpriced_requests: number },
+  usd: (n: number) => string = formatUsd,
+): string {
   // A session's cost is null when nothing of it could be priced; with no request at all, nothing was billed.
   const cost = t.cost_usd ?? 0;
   if (t.unpriced_requests && cost === 0) return 'unpriced';
-  return t.unpriced_requests ? `${formatUsd(cost)} + unpriced` : formatUsd(cost);
+  return t.unpriced_requests ? `${usd(cost)} + unpriced` : usd(cost);
 }
 
 /**

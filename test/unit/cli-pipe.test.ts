@@ -312,17 +312,17 @@ describe('CLI output through pipes (dist/cli.js)', () => {
       assert.equal(json<unknown[]>('export --format json')?.length, COUNT);
       assert.equal(json<{ target: { sessions: string[] } }>('explain --session --json')?.target.sessions[0], ids[0]);
       assert.equal(json<{ sessions: number }>('diagnostics --json')?.sessions, COUNT);
-      // The table: a header and a row per session.
-      assert.equal((outputs.get('sessions') ?? '').trimEnd().split('\n').length, COUNT + 1);
+      // The table: a header, a row per session and the totals.
+      assert.equal((outputs.get('sessions') ?? '').trimEnd().split('\n').length, COUNT + 2);
     });
 
     test('sessions (the table) into a reader that leaves after the first line, as `| head -1`: exit code 0, nothing on stderr', async () => {
-      const r = await toHead(['sessions', '--store', store], home);
+      const r = await toHead(['sessions', '--wide', '--store', store], home);
       assert.match(r.line, /^STATUS +AGENT +TITLE +BRANCH/);
       assert.equal(r.stderr, '');
       assert.deepEqual([r.code, r.signal], [0, null]);
       // The reader really left early: the CLI still had more than a full pipe (64 KiB) to write,
-      // so it met the closed pipe. Every row of the table is at least as wide as the longest branch.
+      // so it met the closed pipe. Every row of the (--wide) table is at least as wide as the longest branch.
       const table = COUNT * longBranches(last, 1)[0].length;
       assert.ok(r.received + 128 * 1024 < table, `${r.received} bytes of over ${table} read before leaving`);
     });
@@ -346,7 +346,7 @@ describe('CLI output through pipes (dist/cli.js)', () => {
     test('bad usage: exit code 2 and one line on stderr, stdout a pipe', async () => {
       const home = await tempDir('ah-pipe-home-');
       const cases: [string[], string][] = [
-        [['frobnicate'], 'agent-handler: unknown command frobnicate\n'],
+        [['frobnicate'], 'agent-handler: unknown command frobnicate (see agent-handler --help)\n'],
         [['pr', '--number', 'abc'], 'agent-handler: --number needs a pull request number, not abc\n'],
       ];
       for (const [args, message] of cases) {
@@ -361,7 +361,10 @@ describe('CLI output through pipes (dist/cli.js)', () => {
       async () => {
         const home = await tempDir('ah-pipe-home-');
         const usage = await bash('"$NODE" "$CLI" frobnicate | cat; echo "cli=${PIPESTATUS[0]}"', home);
-        assert.deepEqual([usage.stdout, usage.stderr], ['cli=2\n', 'agent-handler: unknown command frobnicate\n']);
+        assert.deepEqual(
+          [usage.stdout, usage.stderr],
+          ['cli=2\n', 'agent-handler: unknown command frobnicate (see agent-handler --help)\n'],
+        );
         // A store under a regular file cannot be created: a runtime failure, exit code 1.
         const blocker = path.join(home, 'not-a-folder');
         await fsp.writeFile(blocker, '');

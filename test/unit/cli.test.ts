@@ -282,7 +282,10 @@ describe('CLI (dist/cli.js)', () => {
     assert.deepEqual(e.unpriced, []);
     assert.match(e.price_data, /^@pydantic\/genai-prices 0\.1\.8/);
     const missing = cli(['explain', '--session', 'nope', '--store', store], home);
-    assert.deepEqual([missing.code, missing.stderr], [2, 'agent-handler: no session nope\n']);
+    assert.deepEqual(
+      [missing.code, missing.stderr],
+      [2, 'agent-handler: no session nope (agent-handler sessions lists them)\n'],
+    );
   });
 
   test('branch --json reports the PR with its source; pr --json the PR totals (head branch + a review on main)', async () => {
@@ -379,16 +382,14 @@ describe('CLI (dist/cli.js)', () => {
   test('bad arguments: exit code 2 and a one-line error on stderr, nothing on stdout', async () => {
     const home = await tempDir('ah-cli-home-');
     const cases: [string[], string][] = [
-      [['--bogus'], 'agent-handler: unknown option --bogus'],
+      [['--bogus'], 'agent-handler: unknown option --bogus (see agent-handler --help)'],
       [['sessions', 'extra'], 'agent-handler: unexpected argument extra'],
-      [['branch', '--json'], 'agent-handler: branch needs --cwd DIR'],
       [['sessions', '--store'], 'agent-handler: --store needs a value'],
       [['branch', '--cwd', '--json'], 'agent-handler: --cwd needs a value'],
-      [['frobnicate'], 'agent-handler: unknown command frobnicate'],
+      [['frobnicate'], 'agent-handler: unknown command frobnicate (see agent-handler --help)'],
       [['daily', '--tz', 'Mars/Olympus'], 'agent-handler: unknown time zone Mars/Olympus'],
       [['explain', '--json'], 'agent-handler: explain needs --session ID'],
       [['pr', '--number', 'x'], 'agent-handler: --number needs a pull request number, not x'],
-      [['pr', '--json'], 'agent-handler: pr needs --cwd DIR'],
     ];
     for (const [args, message] of cases) {
       const r = cli(args, home);

@@ -68,6 +68,20 @@ export interface IndexStats {
 /** What a full pass tells whoever watches it (see scanAll). */
 export interface ScanObserver {
   dir?(dir: string): void;
+  /** After each file a full pass read (cheap: a few counters; the CLI's progress line). */
+  progress?(p: ScanProgress): void;
+}
+
+/**
+ * How far a full pass is. The walk and the reads overlap, so the files and bytes to read are those
+ * found so far (final once `walking` is false).
+ */
+export interface ScanProgress {
+  walking: boolean;
+  files_to_read: number;
+  files_done: number;
+  bytes_to_read: number;
+  bytes_done: number;
 }
 
 function emptyStats(): IndexStats {
@@ -253,10 +267,22 @@ export class Indexer {
     const seen = new Set<string>();
     const known = listFileCursors(this.store);
     const bulk = this.store.beginBulkLoad();
+    const progress: ScanProgress = { walking: true, files_to_read: 0, files_done: 0, bytes_to_read: 0, bytes_done: 0 };
+    const done = (plan: ReadPlan) => {
+      progress.files_done++;
+      progress.bytes_done += plan.bytesToRead;
+      observer?.progress?.(progress);
+    };
     const reads = new ReadPipeline<ReadPlan>(
       new ParsePool(this.parseWorkers),
-      (plan, outcome) => this.finishRead(plan, outcome, stats, batch),
-      (plan, err) => this.failed(plan.file, err, stats),
+      (plan, outcome) => {
+        this.finishRead(plan, outcome, stats, batch);
+        done(plan);
+      },
+      (plan, err) => {
+        this.failed(plan.file, err, stats);
+        done(plan);
+      },
     );
     try {
       for (const { adapter, root, exists } of await this.roots()) {
@@ -271,10 +297,14 @@ export class Indexer {
             stats.files_seen++;
             await this.breathe();
             const plan = await this.planFile(adapter, file, stats, batch, known.get(file.path) ?? null);
-            if (plan) await reads.add(plan);
+            if (!plan) continue;
+            progress.files_to_read++;
+            progress.bytes_to_read += plan.bytesToRead;
+            await reads.add(plan);
           }
         }
       }
+      progress.walking = false;
       await reads.drain();
       stats.files_read_by_workers = reads.readByWorkers;
     } finally {

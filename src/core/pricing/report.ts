@@ -23,7 +23,7 @@ export interface TokenKinds {
   cache_write: number;
 }
 
-interface CostRow extends TokenKinds {
+export interface CostRow extends TokenKinds {
   cost_usd: number;
   requests: number;
   unpriced_requests: number;
@@ -67,11 +67,14 @@ export interface DailyRow extends CostRow {
 export function daily(
   store: Store,
   tz: string = systemTimeZone(),
+  /** Only the requests whose time it keeps (a period: core/period.ts). */
+  keep?: (ts: string | null) => boolean,
 ): { time_zone: string; price_data: string; days: DailyRow[] } {
   const zone = checkTimeZone(tz);
   const fmtCache = new Map<string, Intl.DateTimeFormat>();
   const days = new Map<string, { total: CostRow; agents: Map<string, CostRow>; models: Map<string, CostRow> }>();
   for (const r of all<UsageFacts>(store.db, FACTS)) {
+    if (keep && !keep(r.ts)) continue;
     const date = (r.ts && dayIn(r.ts, zone, fmtCache)) || 'unknown';
     let d = days.get(date);
     if (!d) days.set(date, (d = { total: emptyCost(), agents: new Map(), models: new Map() }));

@@ -20,6 +20,8 @@ export interface DailyOptions {
   framework?: string;
   /** Only requests of sessions working in this repository (`git rev-parse --git-common-dir`). */
   gitDir?: string;
+  /** Only the requests whose time it keeps (a period: core/period.ts). */
+  keep?: (ts: string | null) => boolean;
 }
 
 export function dailyUsage(store: Store, opts: DailyOptions = {}): DailyRow[] {
@@ -64,6 +66,7 @@ export function dailyTotals(
   const dayOf = new Map<string, string | null>();
   const out = new Map<string, DailyRow & { ids: Set<string> }>();
   for (const r of usage) {
+    if (opts.keep && !opts.keep(r.ts)) continue;
     const minute = r.ts!.slice(0, 16);
     let date = dayOf.get(minute);
     if (date === undefined) {

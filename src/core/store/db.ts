@@ -51,11 +51,70 @@ export interface OpenedDatabase {
 }
 
 /**
+ * `PRAGMA application_id` of every store (the ASCII bytes "AgHd"): SQLite's own field for "which
+ * program's file is this", at offset 68 of the header, so a file is recognised without opening it.
+ */
+export const STORE_APPLICATION_ID = 0x41674864;
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * What to do with a file that is not a usable store. `move-aside`: whatever lies at the path is the
+ * caller's own (the extension's storage, the CLI's cache), so an unreadable one is moved aside and
+ * rebuilt. `refuse`: the path was given by a person and may be anyone's file: only a file that is
+ * recognisably a store of ours (the SQLite header and our application_id, or an older store's meta
+ * table) may be moved aside; anything else throws NotAStoreError and is left untouched.
+ */
+export type ForeignFiles = 'move-aside' | 'refuse';
+
+/** A file at a store path that is not one of our stores (ForeignFiles `refuse`); it was not touched. */
+export class NotAStoreError extends Error {
+  constructor(
+    readonly file: string,
+    readonly why: string,
+  ) {
+    super(`${file} is not an Agent Handler store (${why})`);
+  }
+}
+
+/**
+ * Why the bytes of a file are not one of our stores, or null when they are: the SQLite header and
+ * our application_id, or (a store made before the application_id was set) no id and a meta table
+ * naming a parser version.
+ */
+function notOurs(SQL: SqlJsStatic, bytes: Buffer): string | null {
+  if (bytes.length === 0) return 'an empty file';
+  if (bytes.length < 100 || !bytes.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER))
+    return 'not a SQLite database';
+  const id = bytes.readUInt32BE(68);
+  if (id === STORE_APPLICATION_ID) return null;
+  if (id !== 0) return `a SQLite database of another application (application_id 0x${id.toString(16)})`;
+  let db: Database | null = null;
+  try {
+    // A copy: sql.js may write to the Buffer it is given, and this one becomes the store's own.
+    db = new SQL.Database(Uint8Array.from(bytes));
+    const meta = all(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'");
+    if (!meta.length || !all(db, "SELECT 1 FROM meta WHERE key = 'parser_version'").length)
+      return 'a SQLite database without our tables';
+    return null;
+  } catch {
+    return 'a SQLite database that cannot be read';
+  } finally {
+    db?.close();
+  }
+}
+
+/**
  * Opens the database in `file` (an in-memory one for `null`). A file `isUsable` does not accept
  * (another version), or that cannot be read as a database at all, is moved aside (kept for a bug
- * report) and a new database is returned in its place.
+ * report) and a new database is returned in its place; with `foreign: 'refuse'` only a file of ours
+ * is (see ForeignFiles).
  */
-export async function openDatabase(file: string | null, isUsable: (db: Database) => boolean): Promise<OpenedDatabase> {
+export async function openDatabase(
+  file: string | null,
+  isUsable: (db: Database) => boolean,
+  foreign: ForeignFiles = 'move-aside',
+): Promise<OpenedDatabase> {
   const SQL = await loadSqlJs();
   const created = (outcome: OpenOutcome, movedAside: string | null): OpenedDatabase => ({
     SQL,
@@ -71,6 +130,10 @@ export async function openDatabase(file: string | null, isUsable: (db: Database)
   // The file's bytes with room to grow after them; sql.js keeps this Buffer as its file (memfile.ts).
   const bytes = readWithRoom(file);
   if (!bytes) return created('created', null);
+  if (foreign === 'refuse') {
+    const why = notOurs(SQL, bytes);
+    if (why) throw new NotAStoreError(file, why);
+  }
   let reason: OpenOutcome = 'rebuilt-corrupt';
   try {
     const db = new SQL.Database(bytes);

@@ -363,3 +363,15 @@ export function diagnostics(store: Store): Diagnostics {
     ),
   };
 }
+
+/**
+ * The ids of the sessions whose id starts with `prefix`, at most `limit` (a unique prefix is
+ * accepted wherever an id is asked for, as git and docker accept them).
+ */
+export function sessionIdsStartingWith(store: Store, prefix: string, limit: number): string[] {
+  return all<{ session_id: string }>(
+    store.db,
+    'SELECT session_id FROM sessions WHERE substr(session_id, 1, length($p)) = $p ORDER BY session_id LIMIT $n',
+    { $p: prefix, $n: limit },
+  ).map((r) => r.session_id);
+}

@@ -2,7 +2,9 @@ import type { Database } from 'sql.js';
 import { machineId } from '../machine';
 import { type PrLookup, getPrLookup, setPrLookup } from './attribution';
 import {
+  type ForeignFiles,
   type OpenOutcome,
+  STORE_APPLICATION_ID,
   StoreDb,
   giveRoom,
   openDatabase,
@@ -28,6 +30,8 @@ import { one, run } from './sqlite';
 export interface StoreOptions {
   /** The machine's id (default: machineId(), which honours AGENT_HANDLER_MACHINE_ID). */
   machineId?: string;
+  /** A file at the path that is not a usable store: moved aside (default) or refused (db.ts ForeignFiles). */
+  foreign?: ForeignFiles;
 }
 
 export class Store extends StoreDb {
@@ -51,12 +55,13 @@ export class Store extends StoreDb {
    */
   static async open(file: string | null, options: StoreOptions = {}): Promise<Store> {
     const machine = options.machineId ?? machineId();
-    const opened = await openDatabase(file, isUsableStore);
+    const opened = await openDatabase(file, isUsableStore, options.foreign);
     let { db, bytes } = opened;
     registerFunctions(db);
     let changed = ensureSchema(db, opened.outcome !== 'loaded');
     db.exec(SESSION_PRAGMAS);
     if (labelMachine(db, machine)) changed = true;
+    if (stampApplicationId(db)) changed = true;
     if (file && !bytes) ({ db, bytes } = giveRoom(opened.SQL, db));
     return new Store(db, file, opened.outcome, opened.movedAside, bytes, changed);
   }
@@ -116,6 +121,17 @@ export class Store extends StoreDb {
   protected override afterRollback(): void {
     this.priceRules.forget();
   }
+}
+
+/**
+ * Marks the database as ours (db.ts STORE_APPLICATION_ID): every new store, and a store made before
+ * the mark existed the first time it is opened. Returns whether it wrote.
+ */
+function stampApplicationId(db: Database): boolean {
+  if (one<{ application_id: number }>(db, 'PRAGMA application_id')?.application_id === STORE_APPLICATION_ID)
+    return false;
+  db.exec(`PRAGMA application_id = ${STORE_APPLICATION_ID}`);
+  return true;
 }
 
 /**
