@@ -50,6 +50,13 @@ export const COMMAND_HELP: Record<string, { synopsis: string; text: string }> = 
     synopsis: 'export --format csv|json [--what sessions|daily] [--since WHEN] [--until WHEN] [--out FILE] [--tz ZONE]',
     text: 'every session (all fields) or the totals per day in ZONE, agent and model; to FILE or standard output',
   },
+  sync: {
+    synopsis: 'sync [--postgres URL] [--watch] [--machine-id ID] [--machine-name NAME] [--include titles,prompts]',
+    text:
+      "index, then push this machine's sessions and requests to a shared PostgreSQL (docs/sync.md);\n" +
+      "--watch keeps pushing (--interval SECONDS). `pr --number N --postgres URL --markdown` prints the PR's bill\n" +
+      'across every machine, as Markdown for a PR comment',
+  },
   help: { synopsis: 'help [COMMAND]', text: 'this text, or one command in detail' },
 };
 
@@ -68,6 +75,8 @@ const OPTIONS = `options:
                                 that is not an Agent Handler store is refused and left untouched
   --gh                          also ask \`gh pr view <branch>\` when no transcript names the PR (network)
   --debug                       a failure's stack trace on stderr (also AGENT_HANDLER_DEBUG=1)
+  --postgres URL                the shared PostgreSQL (default: $AGENT_HANDLER_POSTGRES); branch and
+                                pr --json then push first and add every machine's totals (machines)
   -V, --version                 the version
   -h, --help                    this text
 
@@ -127,6 +136,21 @@ export interface Args {
   wide: boolean;
   exact: boolean;
   color: boolean;
+  /** Sync (src/cli/sync.ts): the shared PostgreSQL and this machine's name in it. */
+  postgres: string | null;
+  watch: boolean;
+  machineId: string | null;
+  machineName: string | null;
+  include: string[];
+  markdown: boolean;
+  repo: string | null;
+  batchSize: number | null;
+  interval: number | null;
+}
+
+function positive(flag: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`${flag} needs a positive number, not ${v}`);
+  return Number(v);
 }
 
 export function parseArgs(argv: string[]): Args {
@@ -154,6 +178,15 @@ export function parseArgs(argv: string[]): Args {
     wide: false,
     exact: false,
     color: !process.env.NO_COLOR,
+    postgres: null,
+    watch: false,
+    machineId: null,
+    machineName: null,
+    include: [],
+    markdown: false,
+    repo: null,
+    batchSize: null,
+    interval: null,
   };
   let help = false;
   const positional: string[] = [];
@@ -192,6 +225,15 @@ export function parseArgs(argv: string[]): Args {
     else if (a === '--exact') args.exact = true;
     else if (a === '--no-color') args.color = false;
     else if (a === '--color') args.color = true;
+    else if (a === '--postgres') args.postgres = value();
+    else if (a === '--watch') args.watch = true;
+    else if (a === '--machine-id') args.machineId = value();
+    else if (a === '--machine-name') args.machineName = value();
+    else if (a === '--include') args.include = value().split(',').filter(Boolean);
+    else if (a === '--markdown') args.markdown = true;
+    else if (a === '--repo') args.repo = value();
+    else if (a === '--batch-size') args.batchSize = positive(a, value());
+    else if (a === '--interval') args.interval = positive(a, value());
     else if (a === '--debug') args.debug = true;
     else if (a === '--version' || a === '-V') args.version = true;
     else if (a === '--help' || a === '-h') help = true;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { type RepoInfo, repoInfo } from '../core/git/repo';
 import { BranchLookups } from '../core/git/lookups';
@@ -19,16 +19,16 @@ import { explainSession } from '../core/pricing/report';
 import { explanationMarkdown } from '../core/pricing/explainText';
 import { dailyUsage } from '../core/store/daily';
 import { exportText } from '../core/export';
-import { writeNewPrivateOrExisting } from '../core/privateFs';
 import { formatAgo, formatTokens, formatUsd, sessionLabel } from '../core/text';
 import { costLabel } from '../core/report';
 import { totalTokens } from '../core/model/session';
 import { type Args, UsageError, commandHelp, parseArgs, usageText } from './args';
 import { EXIT_USAGE, checkPaths, debugDetail, describeError } from './errors';
-import { indexed, indexedStore, json, periodOf, stderr, stdout, tableStyle, treeOrder, zoneOf } from './io';
+import { indexed, indexedStore, json, periodOf, quiet, stderr, stdout, tableStyle, treeOrder, zoneOf } from './io';
 import { type Verdict, debugPath, answerNow } from './manifest';
 import { savedSessions } from './manifestWrite';
 import { freshness } from './openStore';
+import { SyncFailed, prMarkdownCommand, sharedBranch, sharedPr, syncCommand } from './sync';
 import { blocksCommand, dailyCommand, monthlyCommand, weeklyCommand } from './reports';
 import { type Column, renderTable, tokenCell, usdColumn } from './table';
 
@@ -120,6 +120,23 @@ async function sessions(args: Args, thinVerdict?: Verdict): Promise<number> {
   return 0;
 }
 
+/** Sync's output (src/cli/sync.ts). */
+const io = { stdout, stderr };
+
+/**
+ * Adds the shared database's totals (`--postgres`, src/cli/sync.ts) to `out`. False when sync
+ * failed: sync.ts has said why on stderr, and the command exits 1.
+ */
+async function addShared(out: object, shared: () => Promise<object | null>): Promise<boolean> {
+  try {
+    Object.assign(out, await shared());
+    return true;
+  } catch (err) {
+    if (err instanceof SyncFailed) return false;
+    throw err;
+  }
+}
+
 /** --cwd, else the current directory. */
 function cwdOf(args: Args): string {
   return args.cwd ?? process.cwd();
@@ -146,6 +163,7 @@ async function branch(args: Args): Promise<number> {
     pr: summary.pr ? { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source } : null,
     diff: diff ? { additions: diff.additions, deletions: diff.deletions, base: diff.base } : null,
   };
+  if (!(await addShared(out, () => sharedBranch(args, io, store, repo)))) return 1;
   if (args.json) await stdout.write(json(out));
   else {
     const tokens =
@@ -161,6 +179,7 @@ async function branch(args: Args): Promise<number> {
 async function pr(args: Args): Promise<number> {
   const cwd = cwdOf(args);
   const repo = await repoInfo(cwd);
+  if (args.markdown) return prMarkdownCommand(args, io, await indexedStore(args), repo, null);
   if (!repo) throw new UsageError(`no git repository at ${cwd}: run it inside a repository or give --cwd DIR`);
   const store = await indexedStore(args);
   const lookups = branchLookups(store);
@@ -173,9 +192,10 @@ async function pr(args: Args): Promise<number> {
       number === null
         ? `no pull request is known for ${repo.branch}`
         : `pull request #${number} is not known in ${repo.github_repo ?? repo.toplevel}`;
-    await stdout.write(
-      args.json ? json({ repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what }) : `${what}\n`,
-    );
+    const unknown = { repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what };
+    // Another machine may know it: the shared totals by its number (and its head branch there).
+    if (number !== null && !(await addShared(unknown, () => sharedPr(args, io, store, repo, number, null)))) return 1;
+    await stdout.write(args.json ? json(unknown) : `${what}\n`);
     return 0;
   }
   const out = {
@@ -183,6 +203,7 @@ async function pr(args: Args): Promise<number> {
     ...summary,
     pr: { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source },
   };
+  if (!(await addShared(out, () => sharedPr(args, io, store, repo, summary.pr.number, summary.head_branch)))) return 1;
   if (args.json) await stdout.write(json(out));
   else {
     const tokens =
@@ -221,8 +242,7 @@ async function exportCommand(args: Args): Promise<number> {
   if (!args.out) await stdout.write(text);
   else {
     try {
-      // Private when we create it (it lists prompts); a file that was there keeps its mode.
-      await writeNewPrivateOrExisting(args.out, text);
+      await fsp.writeFile(args.out, text);
     } catch (err) {
       throw new UsageError(
         `cannot write ${args.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
@@ -288,6 +308,7 @@ export const COMMANDS: Record<string, Command> = {
   blocks: blocksCommand,
   explain,
   export: exportCommand,
+  sync: (args) => syncCommand(args, io, () => indexedStore(args), quiet),
   help,
 };
 
