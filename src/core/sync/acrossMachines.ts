@@ -1,0 +1,59 @@
+import type { Totals } from '../store/totals';
+import type { MachinePart, SharedTotals } from './types';
+
+/**
+ * A branch's or a PR's totals across machines, with this machine's part taken from the local index
+ * rather than from what it last pushed: the local index is the truth for local sessions and is
+ * fresher than the shared copy (pushes come every half minute). The shared database counts a request
+ * two machines hold once, for the machine that asks when it holds one (it passes its id), so the
+ * other machines' parts never hold this machine's requests and local + others is each request once.
+ */
+
+export interface LocalPart extends Totals {
+  requests: number;
+  sessions: number;
+}
+
+const TOTAL_KEYS = [
+  'tokens_input',
+  'tokens_output',
+  'tokens_cache_read',
+  'tokens_cache_write',
+  'cost_usd',
+  'unpriced_requests',
+  'requests',
+  'sessions',
+] as const;
+
+export function withLocalPart(
+  shared: SharedTotals,
+  local: LocalPart,
+  self: { machine_id: string; machine_name: string; last_push_at: string | null },
+): SharedTotals {
+  const others = shared.machines.filter((m) => !m.this_machine && m.machine_id !== self.machine_id);
+  const mine: MachinePart = {
+    machine_id: self.machine_id,
+    machine_name: self.machine_name,
+    last_push_at: self.last_push_at,
+    this_machine: true,
+    tokens_input: local.tokens_input,
+    tokens_output: local.tokens_output,
+    tokens_cache_read: local.tokens_cache_read,
+    tokens_cache_write: local.tokens_cache_write,
+    cost_usd: local.cost_usd,
+    unpriced_requests: local.unpriced_requests,
+    requests: local.requests,
+    sessions: local.sessions,
+  };
+  // A machine with nothing on this branch is left out, this one included: the split lists contributors.
+  const machines = [mine, ...others].filter((m) => m.requests > 0 || m.sessions > 0);
+  machines.sort((a, b) => b.cost_usd - a.cost_usd || b.requests - a.requests || (a.this_machine ? -1 : 1));
+  const total = Object.fromEntries(TOTAL_KEYS.map((k) => [k, 0])) as Record<(typeof TOTAL_KEYS)[number], number>;
+  for (const m of machines) for (const k of TOTAL_KEYS) total[k] += m[k];
+  return { ...total, machines };
+}
+
+/** Whether any other machine adds to these totals (the views then say "across N machines"). */
+export function hasOtherMachines(shared: SharedTotals | undefined): shared is SharedTotals {
+  return !!shared && shared.machines.some((m) => !m.this_machine);
+}
