@@ -78,6 +78,10 @@ function fakeModule(
       calls.reads.push('others');
       return others;
     },
+    dailyByMachine: async (since) => {
+      calls.reads.push(`daily ${since}`);
+      return [];
+    },
     close: async () => undefined,
   };
   return async () => {

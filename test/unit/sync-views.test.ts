@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { connectionHasPassword, asksForPassword } from '../../src/core/ingest/syncLink';
 import { formatDiagnostics } from '../../src/core/diagnostics';
-import { hasOtherMachines, withLocalPart } from '../../src/core/sync/acrossMachines';
+import { hasOtherMachines, machineSeries, withLocalPart } from '../../src/core/sync/acrossMachines';
 import { syncStateLine } from '../../src/core/sync/stateLine';
 import type { MachinePart, RemoteSession, SharedTotals, SyncState } from '../../src/core/sync/types';
 import type { GroupNode, SessionNode } from '../../src/core/grouping';
@@ -83,6 +83,38 @@ describe('totals across machines', () => {
     );
     assert.equal(hasOtherMachines(t), false);
     assert.equal(hasOtherMachines(undefined), false);
+  });
+});
+
+describe('dashboard series per machine', () => {
+  const day = (date: string, cost: number, tokens_input: number) => ({
+    date,
+    framework: 'claude_code',
+    model: 'm',
+    requests: 1,
+    ...ZERO,
+    tokens_input,
+    cost_usd: cost,
+    sessions: 1,
+  });
+
+  test("this machine's days from the local index, the others' from the shared sums, aligned with the range", () => {
+    const dates = ['2026-11-23', '2026-11-24', '2026-11-25'];
+    const series = machineSeries(
+      dates,
+      [day('2026-11-24', 0.5, 100), day('2026-11-24', 0.25, 50), day('2026-11-20', 9, 9)],
+      [
+        { date: '2026-11-25', machine_id: 'other', machine_name: 'ci-runner', tokens: 300, cost_usd: 1 },
+        // This machine's pushed copy is not counted again: the local index speaks for it.
+        { date: '2026-11-24', machine_id: 'me', machine_name: 'laptop', tokens: 1, cost_usd: 100 },
+        { date: '2026-11-25', machine_id: 'idle', machine_name: 'idle-box', tokens: 0, cost_usd: 0 },
+      ],
+      { machine_id: 'me', machine_name: 'laptop' },
+    );
+    assert.deepEqual(series, [
+      { machine_id: 'other', machine_name: 'ci-runner', this_machine: false, cost_usd: [0, 0, 1], tokens: [0, 0, 300] },
+      { machine_id: 'me', machine_name: 'laptop', this_machine: true, cost_usd: [0, 0.75, 0], tokens: [0, 150, 0] },
+    ]);
   });
 });
 

@@ -19,7 +19,8 @@ import {
 import { writeSessionSnapshot } from '../store/sessionSnapshot';
 import { dailyUsage } from '../store/daily';
 import { sessionDetails } from '../store/details';
-import { dashboardData } from '../store/dashboard';
+import { type DashboardData, type DashboardOptions, dashboardData } from '../store/dashboard';
+import { machineSeries } from '../sync/acrossMachines';
 import { PARSER_VERSION, SCHEMA_VERSION } from '../store/schema';
 import { Store } from '../store/store';
 import { priceSource } from '../pricing';
@@ -28,10 +29,7 @@ import { explainBranch, explainSession } from '../pricing/report';
 import { EnabledAgents } from './enabledAgents';
 import { type IndexStats, Indexer, type Logger } from './indexer';
 import { PersistScheduler } from './persistScheduler';
-import type { PrSummary } from '../store/pullRequests';
 import type {
-  AcrossMachines,
-  BranchResult,
   FromWorker,
   PrSettings,
   PricingSettings,
@@ -455,7 +453,7 @@ export class IndexService {
       const summary = branchSummary(this.store, a.gitDir, a.branch, sessions, def);
       summary.diff = this.lookups.knownDiff(a.gitDir, a.branch);
       summary.pr_summary = summary.pr ? prSummary(this.store, a.gitDir, summary.pr.number, def, sessions) : null;
-      if (this.sync?.enabled) await this.addOtherMachines(a.gitDir, summary);
+      if (this.sync?.enabled) await this.sync.addAcrossMachines(a.gitDir, summary);
       if (a.toplevel && !this.stopped) {
         this.lookups.refreshInBackground(
           {
@@ -473,7 +471,7 @@ export class IndexService {
     },
     pr: async (a, now) => {
       const pr = prSummary(this.store, a.gitDir, a.number, this.lookups.knownDefault(a.gitDir), this.sessions(now));
-      if (pr && this.sync?.enabled) await this.addOtherMachines(a.gitDir, pr);
+      if (pr && this.sync?.enabled) await this.sync.addAcrossMachines(a.gitDir, pr);
       return pr;
     },
     pullRequests: (_, now) => listPullRequests(this.store, this.lookups.knownDefaults(), this.sessions(now)),
@@ -506,7 +504,9 @@ export class IndexService {
     },
     dashboard: (a, now) => {
       const data = dashboardData(this.store, a, this.sessions(now));
-      return { ...data, daily: this.agents.only(data.daily), costliest: this.agents.only(data.costliest) };
+      const out = { ...data, daily: this.agents.only(data.daily), costliest: this.agents.only(data.costliest) };
+      const machines = this.sync?.enabled ? this.machineSeries(out, a) : undefined;
+      return machines ? { ...out, machines } : out;
     },
     daily: (a) => this.agents.only(dailyUsage(this.store, a)),
     // What is indexed so far: the rest is filled when idle (indexSearchSlice), and the search box
@@ -555,18 +555,22 @@ export class IndexService {
   };
 
   /**
-   * Adds every machine's requests for the same repository and branch (or PR) to a local answer, when
-   * sync has read them: the local answer itself is left as it is (AcrossMachines).
+   * The dashboard's per-machine series (sync): every agent and repository of this machine from the
+   * local index, the others' from the shared database once read (undefined until then).
    */
-  private async addOtherMachines(gitDir: string, summary: BranchResult | (PrSummary & AcrossMachines)): Promise<void> {
-    if (!this.sync) return;
-    const shared =
-      'branch' in summary
-        ? await this.sync.across('branch', gitDir, { branch: summary.branch }, summary)
-        : await this.sync.across('pr', gitDir, { number: summary.pr.number, headBranch: summary.head_branch }, summary);
-    if (shared) summary.shared = shared;
-    const pr = 'branch' in summary ? summary.pr_summary : null;
-    if (pr) await this.addOtherMachines(gitDir, pr);
+  private machineSeries(data: DashboardData, a: DashboardOptions) {
+    const first = data.dates[0];
+    if (!first || !this.sync) return undefined;
+    // A day before the range's first local date, so the key stays the same all day (cached reads).
+    const since = new Date(Date.parse(`${first}T00:00:00Z`) - 86_400_000).toISOString();
+    const shared = this.sync.daily(since, data.time_zone);
+    if (!shared) return undefined;
+    const local =
+      a.framework || a.gitDir
+        ? this.agents.only(dailyUsage(this.store, { timeZone: data.time_zone, since }))
+        : data.daily;
+    const self = this.sync.state();
+    return machineSeries(data.dates, local, shared, { machine_id: self.machine_id, machine_name: self.machine_name });
   }
 
   private async rebuild(): Promise<void> {

@@ -1,7 +1,9 @@
+import type { PrSummary } from '../store/pullRequests';
 import type { Store } from '../store/store';
-import { type LocalPart, withLocalPart } from '../sync/acrossMachines';
+import { type LocalPart, type MachineDayRow, withLocalPart } from '../sync/acrossMachines';
 import type { RemoteSession, SharedTotals, SyncSettings, SyncState } from '../sync/types';
 import type { Logger } from './indexer';
+import type { AcrossMachines, BranchResult } from './protocol';
 
 /**
  * The worker's side of sync (docs/sync.md): one connection to the shared PostgreSQL, the writer's
@@ -18,6 +20,7 @@ export interface SharedDb {
   branchTotals(repo: string, branch: string, thisMachineId: string): Promise<SharedTotals>;
   prTotals(repo: string, pr: number, headBranch: string | null, thisMachineId: string): Promise<SharedTotals>;
   otherSessions(thisMachineId: string): Promise<RemoteSession[]>;
+  dailyByMachine(sinceIso: string, timeZone?: string): Promise<MachineDayRow[]>;
   close(): Promise<unknown>;
 }
 
@@ -61,10 +64,10 @@ export const SYNC_TIMINGS = {
   maxRetryMs: 5 * 60_000,
 };
 
-/** A branch or PR the views asked about lately: read again with the others every minute. */
+/** A read the views asked for lately (a branch's or PR's totals, the dashboard's days): read again every minute. */
 interface Watched {
-  read: () => Promise<SharedTotals>;
-  totals: SharedTotals | null;
+  read: () => Promise<unknown>;
+  value: unknown;
   askedAt: number;
 }
 
@@ -211,9 +214,9 @@ export class SyncLink {
           this.watched.delete(key);
           continue;
         }
-        const totals = await w.read();
-        if (JSON.stringify(totals) !== JSON.stringify(w.totals)) changed = true;
-        w.totals = totals;
+        const value = await w.read();
+        if (JSON.stringify(value) !== JSON.stringify(w.value)) changed = true;
+        w.value = value;
       }
       this.current.last_pull_at = new Date().toISOString();
       if (changed) this.host.changed('other machines changed');
@@ -334,30 +337,55 @@ export class SyncLink {
     if (!this.enabled) return undefined;
     const repo = await this.repoOf(gitDir);
     if (!repo) return undefined;
-    const id = `${kind}\0${repo}\0${'branch' in key ? key.branch : key.number}`;
-    let w = this.watched.get(id);
-    if (!w) {
-      const me = this.machine.machine_id;
-      const read = () =>
-        this.connection().then((db) =>
-          'branch' in key ? db.branchTotals(repo, key.branch, me) : db.prTotals(repo, key.number, key.headBranch, me),
-        );
-      w = { read, totals: null, askedAt: Date.now() };
-      this.watched.set(id, w);
-      if (this.ready()) void this.readOne(w);
-    }
-    w.askedAt = Date.now();
-    if (!w.totals) return undefined;
-    return withLocalPart(w.totals, local, {
-      machine_id: this.machine.machine_id,
+    const me = this.machine.machine_id;
+    const totals = this.cached<SharedTotals>(`${kind}\0${repo}\0${'branch' in key ? key.branch : key.number}`, (db) =>
+      'branch' in key ? db.branchTotals(repo, key.branch, me) : db.prTotals(repo, key.number, key.headBranch, me),
+    );
+    if (!totals) return undefined;
+    return withLocalPart(totals, local, {
+      machine_id: me,
       machine_name: this.current.machine_name,
       last_push_at: this.current.last_push_at,
     });
   }
 
+  /**
+   * Adds every machine's requests for the same repository and branch (or PR) to a local answer, when
+   * they were read: the local answer itself is left as it is (AcrossMachines).
+   */
+  async addAcrossMachines(gitDir: string, summary: BranchResult | (PrSummary & AcrossMachines)): Promise<void> {
+    const shared =
+      'branch' in summary
+        ? await this.across('branch', gitDir, { branch: summary.branch }, summary)
+        : await this.across('pr', gitDir, { number: summary.pr.number, headBranch: summary.head_branch }, summary);
+    if (shared) summary.shared = shared;
+    const pr = 'branch' in summary ? summary.pr_summary : null;
+    if (pr) await this.addAcrossMachines(gitDir, pr);
+  }
+
+  /** Every machine's tokens and cost per day since `sinceIso` (the dashboard), as last read; undefined as `across`. */
+  daily(sinceIso: string, timeZone: string): MachineDayRow[] | undefined {
+    if (!this.enabled) return undefined;
+    return this.cached<MachineDayRow[]>(`daily\0${sinceIso}\0${timeZone}`, (db) =>
+      db.dailyByMachine(sinceIso, timeZone),
+    );
+  }
+
+  /** What `read` last gave, or undefined the first time (it is read now and the views told when it comes). */
+  private cached<T>(key: string, read: (db: SharedDb) => Promise<T>): T | undefined {
+    let w = this.watched.get(key);
+    if (!w) {
+      w = { read: () => this.connection().then(read), value: undefined, askedAt: Date.now() };
+      this.watched.set(key, w);
+      if (this.ready()) void this.readOne(w);
+    }
+    w.askedAt = Date.now();
+    return w.value as T | undefined;
+  }
+
   private async readOne(w: Watched): Promise<void> {
     await this.attempt(async () => {
-      w.totals = await w.read();
+      w.value = await w.read();
       this.host.changed('other machines read');
     });
   }

@@ -1,3 +1,4 @@
+import type { DailyRow, MachineSeries } from '../model/dashboardData';
 import type { Totals } from '../store/totals';
 import type { MachinePart, SharedTotals } from './types';
 
@@ -56,4 +57,60 @@ export function withLocalPart(
 /** Whether any other machine adds to these totals (the views then say "across N machines"). */
 export function hasOtherMachines(shared: SharedTotals | undefined): shared is SharedTotals {
   return !!shared && shared.machines.some((m) => !m.this_machine);
+}
+
+/** One machine's tokens and cost on one calendar day, as the shared database sums them. */
+export interface MachineDayRow {
+  date: string;
+  machine_id: string;
+  machine_name: string;
+  tokens: number;
+  cost_usd: number;
+}
+
+/**
+ * The dashboard's per-machine series over `dates`: this machine's from its local daily rows (every
+ * agent and repository), the others' from the shared database's per-day sums; machines with nothing
+ * in the range are left out, the most expensive first.
+ */
+export function machineSeries(
+  dates: string[],
+  local: DailyRow[],
+  shared: MachineDayRow[],
+  self: { machine_id: string; machine_name: string },
+): MachineSeries[] {
+  const index = new Map(dates.map((d, i) => [d, i]));
+  const series = new Map<string, MachineSeries>();
+  const of = (id: string, name: string, mine: boolean) => {
+    let s = series.get(id);
+    if (!s) {
+      s = {
+        machine_id: id,
+        machine_name: name,
+        this_machine: mine,
+        cost_usd: dates.map(() => 0),
+        tokens: dates.map(() => 0),
+      };
+      series.set(id, s);
+    }
+    return s;
+  };
+  const mine = of(self.machine_id, self.machine_name, true);
+  for (const r of local) {
+    const i = index.get(r.date);
+    if (i === undefined) continue;
+    mine.cost_usd[i] += r.cost_usd;
+    mine.tokens[i] += r.tokens_input + r.tokens_output + r.tokens_cache_read + r.tokens_cache_write;
+  }
+  for (const r of shared) {
+    const i = index.get(r.date);
+    if (i === undefined || r.machine_id === self.machine_id) continue;
+    const s = of(r.machine_id, r.machine_name, false);
+    s.cost_usd[i] += r.cost_usd;
+    s.tokens[i] += r.tokens;
+  }
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return [...series.values()]
+    .filter((s) => sum(s.tokens) > 0 || sum(s.cost_usd) > 0)
+    .sort((a, b) => sum(b.cost_usd) - sum(a.cost_usd) || a.machine_name.localeCompare(b.machine_name));
 }
