@@ -23,12 +23,19 @@ commands:
   export --format csv|json [--what sessions|daily] [--out FILE] [--tz ZONE]
                                 every session (all fields) or the totals per day in ZONE, agent
                                 and model; to FILE or standard output
+  sync [--postgres URL] [--watch] [--machine-id ID] [--machine-name NAME] [--include titles,prompts]
+                                index, then push this machine's sessions and requests to a shared
+                                PostgreSQL (docs/sync.md); --watch keeps pushing (--interval SECONDS)
+  pr --number N --postgres URL --markdown [--repo OWNER/NAME]
+                                the PR's bill across every machine, as Markdown for a PR comment
 
 options:
   --spool DIR                   also read Agent Handler's hook/telemetry spool (the extension's
                                 global storage folder + /spool) for exact live status
   --store PATH                  the index file to create or reuse (default: ${defaultStore()})
   --gh                          also ask \`gh pr view <branch>\` when no transcript names the PR (network)
+  --postgres URL                the shared PostgreSQL (default: $AGENT_HANDLER_POSTGRES); branch and
+                                pr --json then push first and add every machine's totals (machines)
   --help                        this text`;
 
 export class UsageError extends Error {}
@@ -51,6 +58,21 @@ export interface Args {
   format: string | null;
   what: string;
   out: string | null;
+  /** Sync (src/cli/sync.ts): the shared PostgreSQL and this machine's name in it. */
+  postgres: string | null;
+  watch: boolean;
+  machineId: string | null;
+  machineName: string | null;
+  include: string[];
+  markdown: boolean;
+  repo: string | null;
+  batchSize: number | null;
+  interval: number | null;
+}
+
+function positive(flag: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`${flag} needs a positive number, not ${v}`);
+  return Number(v);
 }
 
 export function parseArgs(argv: string[]): Args {
@@ -67,6 +89,15 @@ export function parseArgs(argv: string[]): Args {
     format: null,
     what: 'sessions',
     out: null,
+    postgres: null,
+    watch: false,
+    machineId: null,
+    machineName: null,
+    include: [],
+    markdown: false,
+    repo: null,
+    batchSize: null,
+    interval: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -89,6 +120,15 @@ export function parseArgs(argv: string[]): Args {
     else if (a === '--format') args.format = value();
     else if (a === '--what') args.what = value();
     else if (a === '--out') args.out = path.resolve(value());
+    else if (a === '--postgres') args.postgres = value();
+    else if (a === '--watch') args.watch = true;
+    else if (a === '--machine-id') args.machineId = value();
+    else if (a === '--machine-name') args.machineName = value();
+    else if (a === '--include') args.include = value().split(',').filter(Boolean);
+    else if (a === '--markdown') args.markdown = true;
+    else if (a === '--repo') args.repo = value();
+    else if (a === '--batch-size') args.batchSize = positive(a, value());
+    else if (a === '--interval') args.interval = positive(a, value());
     else if (a === '--help' || a === '-h') args.command = 'help';
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else if (!args.command) args.command = a;

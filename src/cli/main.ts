@@ -26,6 +26,7 @@ import { type Args, USAGE, UsageError, parseArgs } from './args';
 import { type Verdict, debugPath, answerNow } from './manifest';
 import { savedSessions } from './manifestWrite';
 import { freshness, openIndexed } from './openStore';
+import { SyncFailed, prMarkdownCommand, sharedBranch, sharedPr, syncCommand } from './sync';
 
 /**
  * `agent-handler`: the same core as the extension, for scripts, benchmarks and checks.
@@ -40,6 +41,9 @@ const stdout = new Output(process.stdout, (err) => {
 const stderr = new Output(process.stderr);
 
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => void stderr.write(`${m}\n`) };
+
+/** Sync's output (src/cli/sync.ts): a failure it explained on stderr makes the command exit 1. */
+const io = { stdout, stderr };
 
 /** The store, up to date (openStore.ts); the answer of `sessions` saves its own manifest. */
 async function indexed(args: Args): Promise<Store> {
@@ -145,6 +149,12 @@ async function main(argv: string[], thinVerdict?: Verdict): Promise<number> {
         pr: summary.pr ? { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source } : null,
         diff: diff ? { additions: diff.additions, deletions: diff.deletions, base: diff.base } : null,
       };
+      try {
+        Object.assign(out, await sharedBranch(args, io, store, repo));
+      } catch (err) {
+        if (err instanceof SyncFailed) return 1;
+        throw err;
+      }
       if (args.json) await stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       else {
         const tokens =
@@ -157,6 +167,10 @@ async function main(argv: string[], thinVerdict?: Verdict): Promise<number> {
       return 0;
     }
     case 'pr': {
+      if (args.markdown) {
+        const repo = await repoInfo(args.cwd ?? process.cwd());
+        return prMarkdownCommand(args, io, await indexed(args), repo, null);
+      }
       if (!args.cwd) throw new UsageError('pr needs --cwd DIR');
       const repo = await repoInfo(args.cwd);
       if (!repo) throw new UsageError(`no git repository at ${args.cwd}`);
@@ -171,10 +185,15 @@ async function main(argv: string[], thinVerdict?: Verdict): Promise<number> {
           number === null
             ? `no pull request is known for ${repo.branch}`
             : `pull request #${number} is not known in ${repo.github_repo ?? repo.toplevel}`;
-        if (args.json)
-          await stdout.write(
-            `${JSON.stringify({ repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what }, null, 2)}\n`,
-          );
+        const unknown = { repo: repo.github_repo ?? repo.toplevel, pr: null, reason: what };
+        try {
+          // Another machine may know it: the shared totals by its number (and its head branch there).
+          if (number !== null) Object.assign(unknown, await sharedPr(args, io, store, repo, number, null));
+        } catch (err) {
+          if (err instanceof SyncFailed) return 1;
+          throw err;
+        }
+        if (args.json) await stdout.write(`${JSON.stringify(unknown, null, 2)}\n`);
         else await stdout.write(`${what}\n`);
         return 0;
       }
@@ -183,6 +202,12 @@ async function main(argv: string[], thinVerdict?: Verdict): Promise<number> {
         ...summary,
         pr: { number: summary.pr.number, url: summary.pr.url, source: summary.pr.source },
       };
+      try {
+        Object.assign(out, await sharedPr(args, io, store, repo, summary.pr.number, summary.head_branch));
+      } catch (err) {
+        if (err instanceof SyncFailed) return 1;
+        throw err;
+      }
       if (args.json) await stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       else {
         const tokens =
@@ -266,6 +291,8 @@ async function main(argv: string[], thinVerdict?: Verdict): Promise<number> {
       await stdout.write(args.json ? `${JSON.stringify(e, null, 2)}\n` : explanationMarkdown(e));
       return 0;
     }
+    case 'sync':
+      return syncCommand(args, io, () => indexed(args), quiet);
     case '':
       throw new UsageError('missing command');
     default:

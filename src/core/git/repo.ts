@@ -24,6 +24,8 @@ export interface RepoInfo {
   branch: string;
   /** owner/name of a GitHub remote (origin first), if any. */
   github_repo: string | null;
+  /** The origin remote normalised by normalizeRemote (host/path, no credentials), if any. */
+  remote: string | null;
 }
 
 export async function repoInfo(cwd: string): Promise<RepoInfo | null> {
@@ -51,6 +53,7 @@ export async function repoInfo(cwd: string): Promise<RepoInfo | null> {
       toplevel: await realpathOr(toplevel),
       branch: branch || 'HEAD',
       github_repo: remote ? githubRepoFromRemote(remote) : null,
+      remote: remote ? normalizeRemote(remote) : null,
     };
   } catch {
     return null;
@@ -72,6 +75,37 @@ export function githubRepoFromRemote(url: string): string | null {
     /^(?:https?|ssh|git):\/\/(?:[^@/]+@)?([\w.-]+)(?::\d+)?\/([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(url);
   if (!m || !/github/i.test(m[1])) return null;
   return `${m[2]}/${m[3]}`;
+}
+
+/**
+ * A remote URL as one name for the repository wherever it is cloned: `host/path` with the
+ * credentials, the port, the scheme, a trailing `/` and `.git` dropped and the host lower-cased,
+ * so `git@gitlab.example.com:team/app.git` and `https://user:token@gitlab.example.com/team/app`
+ * are the same. A local path or `file://` remote names no shared repository: null.
+ */
+export function normalizeRemote(url: string): string | null {
+  const u = url.trim();
+  let host: string;
+  let repoPath: string;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^/:]+)(?::\d*)?(\/.*)?$/i.exec(u);
+  const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/)(.+)$/.exec(u);
+  if (scheme) {
+    if (scheme[1].toLowerCase() === 'file') return null;
+    host = scheme[2];
+    repoPath = scheme[3] ?? '';
+  } else if (scp && !/^[a-z]:$/i.test(`${scp[1]}:`)) {
+    host = scp[1];
+    repoPath = scp[2];
+  } else {
+    return null;
+  }
+  repoPath = repoPath
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '')
+    .replace(/\.git$/i, '')
+    .replace(/^~[^/]*\//, '');
+  if (!host || !repoPath) return null;
+  return `${host.toLowerCase()}/${repoPath}`;
 }
 
 /**

@@ -141,6 +141,7 @@ export class Settler {
         git_dir: info?.git_dir ?? null,
         toplevel: info?.toplevel ?? null,
         github_repo: info?.github_repo ?? null,
+        remote: info?.remote ?? null,
       });
     }
   }

@@ -19,11 +19,11 @@ export function unresolvedCwds(store: StoreDb): string[] {
 export function setCwdInfo(
   store: StoreDb,
   cwd: string,
-  info: { git_dir: string | null; toplevel: string | null; github_repo: string | null },
+  info: { git_dir: string | null; toplevel: string | null; github_repo: string | null; remote?: string | null },
 ): void {
   store.exec(
-    'INSERT OR REPLACE INTO cwd_info(cwd, git_dir, toplevel, github_repo, resolved_at) VALUES (?, ?, ?, ?, ?)',
-    [cwd, info.git_dir, info.toplevel, info.github_repo, new Date().toISOString()],
+    'INSERT OR REPLACE INTO cwd_info(cwd, git_dir, toplevel, github_repo, resolved_at, remote) VALUES (?, ?, ?, ?, ?, ?)',
+    [cwd, info.git_dir, info.toplevel, info.github_repo, new Date().toISOString(), info.remote ?? null],
   );
   store.markDirty();
 }

@@ -134,7 +134,9 @@ CREATE TABLE IF NOT EXISTS cwd_info (
   git_dir TEXT,
   toplevel TEXT,
   github_repo TEXT,
-  resolved_at TEXT
+  resolved_at TEXT,
+  -- The origin remote, normalised (src/core/git/remoteKey.ts): how sync names a repository that is not on GitHub.
+  remote TEXT
 );
 -- Lines changed on a branch against its repository's default branch (git diff from the merge base):
 -- the specified record's git_additions / git_deletions of the sessions on that branch.
@@ -278,7 +280,13 @@ export function isUsableStore(db: Database): boolean {
  * store (its schema mark differs), which creates what is new and saves it. A parser change is
  * never migrated: the rows themselves would differ.
  */
-function migrate(_db: Database, version: number | undefined): number | undefined {
+function migrate(db: Database, version: number | undefined): number | undefined {
+  if (version === 10) {
+    // 11: cwd_info.remote (sync's name of a repository not on GitHub). Rows resolved before keep
+    // NULL: sync then names their repository by github_repo, as before.
+    db.exec('ALTER TABLE cwd_info ADD COLUMN remote TEXT');
+    version = 11;
+  }
   return version;
 }
 

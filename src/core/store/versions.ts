@@ -3,5 +3,5 @@
  * can tell a scan manifest of another version without loading the store's code. When to bump
  * them: see schema.ts.
  */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 export const PARSER_VERSION = 9;
