@@ -56,10 +56,17 @@ function sharedOf(...machines: MachinePart[]): SharedTotals {
 }
 
 describe('totals across machines', () => {
-  test("this machine's part is the local index's, the others' are the shared database's, and the total adds them", () => {
-    // The database still holds an older push of this machine (1 request less): the local figures win.
-    const stale = part('me', 'laptop', { this_machine: true, tokens_input: 500, requests: 0, sessions: 1 });
-    const t = withLocalPart(sharedOf(stale, CI), LOCAL, SELF);
+  test("once this machine has pushed, the shared database's totals are the answer (each request once, by its rule)", () => {
+    // The shared database counted a request both machines hold for ci-runner: this machine's part
+    // there is 1 request, though its local index holds 2. Adding the local figures would count it twice.
+    const mine = part('me', 'laptop', {
+      tokens_input: 1000,
+      tokens_output: 100,
+      cost_usd: 0.006,
+      requests: 1,
+      sessions: 1,
+    });
+    const t = withLocalPart(sharedOf(mine, CI), { ...LOCAL, requests: 2, tokens_input: 3000 }, SELF);
     assert.equal(t.tokens_input, 3000);
     assert.equal(t.tokens_output, 300);
     assert.equal(t.requests, 3);
@@ -73,6 +80,19 @@ describe('totals across machines', () => {
       ],
     );
     assert.ok(hasOtherMachines(t));
+  });
+
+  test('a machine with no rows there (not pushed yet, or view-only) adds its part from the local index', () => {
+    const t = withLocalPart(sharedOf(CI), LOCAL, SELF);
+    assert.equal(t.tokens_input, 3000);
+    assert.equal(t.requests, 3);
+    assert.deepEqual(
+      t.machines.map((m) => [m.machine_name, m.this_machine, m.requests]),
+      [
+        ['ci-runner', false, 2],
+        ['laptop', true, 1],
+      ],
+    );
   });
 
   test('a machine with nothing on the branch is not listed, and only this machine is no "across machines"', () => {
@@ -105,8 +125,6 @@ describe('dashboard series per machine', () => {
       [day('2026-11-24', 0.5, 100), day('2026-11-24', 0.25, 50), day('2026-11-20', 9, 9)],
       [
         { date: '2026-11-25', machine_id: 'other', machine_name: 'ci-runner', tokens: 300, cost_usd: 1 },
-        // This machine's pushed copy is not counted again: the local index speaks for it.
-        { date: '2026-11-24', machine_id: 'me', machine_name: 'laptop', tokens: 1, cost_usd: 100 },
         { date: '2026-11-25', machine_id: 'idle', machine_name: 'idle-box', tokens: 0, cost_usd: 0 },
       ],
       { machine_id: 'me', machine_name: 'laptop' },
@@ -115,6 +133,14 @@ describe('dashboard series per machine', () => {
       { machine_id: 'other', machine_name: 'ci-runner', this_machine: false, cost_usd: [0, 0, 1], tokens: [0, 0, 300] },
       { machine_id: 'me', machine_name: 'laptop', this_machine: true, cost_usd: [0, 0.75, 0], tokens: [0, 150, 0] },
     ]);
+    // Pushed: this machine's days are the shared database's too (each request once across machines).
+    const pushed = machineSeries(
+      dates,
+      [day('2026-11-24', 0.5, 100)],
+      [{ date: '2026-11-23', machine_id: 'me', machine_name: 'laptop', tokens: 7, cost_usd: 0.25 }],
+      { machine_id: 'me', machine_name: 'laptop' },
+    );
+    assert.deepEqual(pushed[0].cost_usd, [0.25, 0, 0]);
   });
 });
 

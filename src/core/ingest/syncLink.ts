@@ -177,8 +177,8 @@ export class SyncLink {
   /** Pushes (writer only) and reads everything again: the first round, each retry, and the Sync Now command. */
   async syncNow(): Promise<SyncState> {
     if (!this.enabled || this.stopped) return this.state();
-    await this.pushNow();
-    await this.readNow();
+    // A push reads everything again after it; a reader (or a push that failed) reads here.
+    if (!(await this.pushNow())) await this.readNow();
     return this.state();
   }
 
@@ -192,14 +192,19 @@ export class SyncLink {
     this.passTimer.unref();
   }
 
-  private async pushNow(): Promise<void> {
-    if (!this.host.isWriter() || !this.ready()) return;
+  /** Pushes (writer only); returns whether it also read everything again after a push that went through. */
+  private async pushNow(): Promise<boolean> {
+    if (!this.host.isWriter() || !this.ready()) return false;
     await this.attempt(async (db) => {
       const result = await this.host.exclusive(() => db.push(this.host.store()));
       this.host.pushed();
       this.current.last_push_at = new Date().toISOString();
       this.current.pending_sessions = result.pending ?? 0;
     });
+    // This machine's part of every total is what it pushed: read them again now, not in a minute.
+    if (this.current.state !== 'ok') return false;
+    await this.readNow();
+    return true;
   }
 
   private async readNow(): Promise<void> {

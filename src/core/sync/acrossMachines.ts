@@ -3,11 +3,12 @@ import type { Totals } from '../store/totals';
 import type { MachinePart, SharedTotals } from './types';
 
 /**
- * A branch's or a PR's totals across machines, with this machine's part taken from the local index
- * rather than from what it last pushed: the local index is the truth for local sessions and is
- * fresher than the shared copy (pushes come every half minute). The shared database counts a request
- * two machines hold once, for the machine that asks when it holds one (it passes its id), so the
- * other machines' parts never hold this machine's requests and local + others is each request once.
+ * A branch's or a PR's totals across machines, as the views show them. The shared database counts a
+ * request two machines hold once, for one of them (remote.ts, CANONICAL), so once this machine has
+ * pushed, its totals are the answer as they are: the worker reads them again after every push, so
+ * they follow the local index within seconds. A machine that has no rows there (not pushed yet, or
+ * one that only views, with a read-only role) gets its part from the local index, added; a request it
+ * holds in common with another machine then counts twice until it pushes.
  */
 
 export interface LocalPart extends Totals {
@@ -31,27 +32,32 @@ export function withLocalPart(
   local: LocalPart,
   self: { machine_id: string; machine_name: string; last_push_at: string | null },
 ): SharedTotals {
-  const others = shared.machines.filter((m) => !m.this_machine && m.machine_id !== self.machine_id);
-  const mine: MachinePart = {
-    machine_id: self.machine_id,
-    machine_name: self.machine_name,
-    last_push_at: self.last_push_at,
-    this_machine: true,
-    tokens_input: local.tokens_input,
-    tokens_output: local.tokens_output,
-    tokens_cache_read: local.tokens_cache_read,
-    tokens_cache_write: local.tokens_cache_write,
-    cost_usd: local.cost_usd,
-    unpriced_requests: local.unpriced_requests,
-    requests: local.requests,
-    sessions: local.sessions,
-  };
+  const pushed = shared.machines.some((m) => m.machine_id === self.machine_id);
+  const machines: MachinePart[] = shared.machines.map((m) => ({
+    ...m,
+    this_machine: m.machine_id === self.machine_id,
+  }));
+  if (!pushed)
+    machines.push({
+      machine_id: self.machine_id,
+      machine_name: self.machine_name,
+      last_push_at: self.last_push_at,
+      this_machine: true,
+      tokens_input: local.tokens_input,
+      tokens_output: local.tokens_output,
+      tokens_cache_read: local.tokens_cache_read,
+      tokens_cache_write: local.tokens_cache_write,
+      cost_usd: local.cost_usd,
+      unpriced_requests: local.unpriced_requests,
+      requests: local.requests,
+      sessions: local.sessions,
+    });
   // A machine with nothing on this branch is left out, this one included: the split lists contributors.
-  const machines = [mine, ...others].filter((m) => m.requests > 0 || m.sessions > 0);
-  machines.sort((a, b) => b.cost_usd - a.cost_usd || b.requests - a.requests || (a.this_machine ? -1 : 1));
+  const shown = machines.filter((m) => m.requests > 0 || m.sessions > 0);
+  shown.sort((a, b) => b.cost_usd - a.cost_usd || b.requests - a.requests || (a.this_machine ? -1 : 1));
   const total = Object.fromEntries(TOTAL_KEYS.map((k) => [k, 0])) as Record<(typeof TOTAL_KEYS)[number], number>;
-  for (const m of machines) for (const k of TOTAL_KEYS) total[k] += m[k];
-  return { ...total, machines };
+  for (const m of shown) for (const k of TOTAL_KEYS) total[k] += m[k];
+  return { ...total, machines: shown };
 }
 
 /** Whether any other machine adds to these totals (the views then say "across N machines"). */
@@ -69,9 +75,10 @@ export interface MachineDayRow {
 }
 
 /**
- * The dashboard's per-machine series over `dates`: this machine's from its local daily rows (every
- * agent and repository), the others' from the shared database's per-day sums; machines with nothing
- * in the range are left out, the most expensive first.
+ * The dashboard's per-machine series over `dates` from the shared database's per-day sums (each
+ * request once across machines, as withLocalPart), this machine's from its local daily rows (every
+ * agent and repository) while it has none there; machines with nothing in the range are left out,
+ * the most expensive first.
  */
 export function machineSeries(
   dates: string[],
@@ -96,7 +103,8 @@ export function machineSeries(
     return s;
   };
   const mine = of(self.machine_id, self.machine_name, true);
-  for (const r of local) {
+  const pushed = shared.some((r) => r.machine_id === self.machine_id);
+  for (const r of pushed ? [] : local) {
     const i = index.get(r.date);
     if (i === undefined) continue;
     mine.cost_usd[i] += r.cost_usd;
@@ -104,8 +112,8 @@ export function machineSeries(
   }
   for (const r of shared) {
     const i = index.get(r.date);
-    if (i === undefined || r.machine_id === self.machine_id) continue;
-    const s = of(r.machine_id, r.machine_name, false);
+    if (i === undefined) continue;
+    const s = r.machine_id === self.machine_id ? mine : of(r.machine_id, r.machine_name, false);
     s.cost_usd[i] += r.cost_usd;
     s.tokens[i] += r.tokens;
   }
