@@ -150,17 +150,25 @@ describe('sync across machines in VS Code (packaged .vsix, real PostgreSQL)', { 
     const workspace = path.join(tmp, 'workspace');
     repoWithRemote(workspace);
     writeTranscript(home, workspace, LOCAL_SESSION, 'l1', 1000, 100);
+    // The sync settings are per machine (scope `machine`): code-server's window is a remote one, so
+    // they live in the server's Machine settings, as they would on a Remote-SSH box.
+    const userDataDir = path.join(tmp, 'user-data');
+    fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+    fs.writeFileSync(
+      path.join(userDataDir, 'Machine', 'settings.json'),
+      JSON.stringify({
+        'agentHandler.sync.enabled': true,
+        'agentHandler.sync.postgres': url.toString(),
+        'agentHandler.sync.machineName': 'laptop',
+      }),
+    );
     vs = await startVSCode({
       vsixPath: VSIX,
       home,
       workspace,
+      userDataDir,
       env: { PGPASSWORD: password, AGENT_HANDLER_MACHINE_ID: 'laptop-e2e' },
-      settings: {
-        'agentHandler.pullRequests.useGhCli': false,
-        'agentHandler.sync.enabled': true,
-        'agentHandler.sync.postgres': url.toString(),
-        'agentHandler.sync.machineName': 'laptop',
-      },
+      settings: { 'agentHandler.pullRequests.useGhCli': false },
     });
   });
 

@@ -110,6 +110,7 @@ export class SyncLink {
   private readonly repos = new Map<string, Promise<string | null>>();
   private current: SyncState;
   private stopped = false;
+  private lastEmitted = '';
 
   constructor(
     private readonly host: SyncHost,
@@ -314,12 +315,13 @@ export class SyncLink {
   }
 
   private setState(patch: Partial<SyncState>): void {
-    const before = JSON.stringify(this.current);
     this.current = { ...this.current, ...patch };
-    if (JSON.stringify(this.current) !== before) this.emitState();
+    // Against what was last told, not the state before the patch: pushes and reads set their times directly.
+    if (JSON.stringify(this.current) !== this.lastEmitted) this.emitState();
   }
 
   private emitState(): void {
+    this.lastEmitted = JSON.stringify(this.current);
     this.host.stateChanged(this.state(), this.needsPassword);
   }
 
