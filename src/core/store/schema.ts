@@ -284,7 +284,7 @@ function migrate(db: Database, version: number | undefined): number | undefined 
   if (version === 10) {
     // 11: cwd_info.remote (sync's name of a repository not on GitHub). Rows resolved before keep
     // NULL: sync then names their repository by github_repo, as before.
-    db.exec('ALTER TABLE cwd_info ADD COLUMN remote TEXT');
+    db.exec('ALTER TABLE cwd_info ADD COLUMN remote TEXT; PRAGMA user_version = 11');
     version = 11;
   }
   return version;

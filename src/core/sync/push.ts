@@ -177,8 +177,8 @@ export async function push(client: Pg.ClientBase, store: Store, options: PushOpt
           batch.removed,
         ]);
       }
-      if (batch.sessions.length) await client.query(UPSERT_SESSIONS, [JSON.stringify(batch.sessions)]);
-      if (batch.requests.length) await client.query(UPSERT_REQUESTS, [JSON.stringify(batch.requests)]);
+      if (batch.sessions.length) await client.query(UPSERT_SESSIONS, [toJson(batch.sessions)]);
+      if (batch.requests.length) await client.query(UPSERT_REQUESTS, [toJson(batch.requests)]);
       await upsertMachine(client, options);
     });
     context.ownWrite(() => acknowledge(store, ids));
@@ -216,6 +216,25 @@ async function upsertMachine(client: Pg.ClientBase, options: PushOptions): Promi
        agent_handler_version = EXCLUDED.agent_handler_version`,
     [options.machineId, options.machineName, options.version ?? null],
   );
+}
+
+/**
+ * Rows as the JSON parameter the server decodes. A value the server would refuse must not block
+ * every later push: NUL characters (PostgreSQL text cannot hold them) are dropped, and a time that
+ * is not a time becomes null (timeOrNull).
+ */
+function toJson(rows: Record<string, unknown>[]): string {
+  return JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\0', '') : v));
+}
+
+/** An ISO time the server can read, or null (a transcript's odd timestamp never fails a push). */
+function timeOrNull(t: string | null | undefined): string | null {
+  return t && Number.isFinite(Date.parse(t)) ? t : null;
+}
+
+/** An integer column's value: a finite number rounded, else null. */
+function intOrNull(n: number | null | undefined): number | null {
+  return typeof n === 'number' && Number.isFinite(n) ? Math.round(n) : null;
 }
 
 /** Runs `fn` in a transaction: COMMIT when it returns, ROLLBACK when it throws. */
@@ -334,20 +353,20 @@ class PushContext {
         session_id: v.session_id,
         parent_session_id: v.parent_session_id,
         framework: v.framework,
-        first_started_at: v.first_started_at,
-        last_started_at: v.last_started_at,
-        first_ended_at: v.first_ended_at,
-        last_ended_at: v.last_ended_at,
-        last_activity: v.last_activity,
+        first_started_at: timeOrNull(v.first_started_at),
+        last_started_at: timeOrNull(v.last_started_at),
+        first_ended_at: timeOrNull(v.first_ended_at),
+        last_ended_at: timeOrNull(v.last_ended_at),
+        last_activity: timeOrNull(v.last_activity),
         revival_count: v.revival_count,
         status: v.status,
-        status_updated_at: v.status_updated_at,
+        status_updated_at: timeOrNull(v.status_updated_at),
         repo: repoKey(c ?? { github_repo: v.github_repo }),
         git_branch: v.git_branch,
-        github_issue: v.github_issue,
-        github_pr: v.github_pr,
-        git_additions: v.git_additions,
-        git_deletions: v.git_deletions,
+        github_issue: intOrNull(v.github_issue),
+        github_pr: intOrNull(v.github_pr),
+        git_additions: intOrNull(v.git_additions),
+        git_deletions: intOrNull(v.git_deletions),
         model: v.model,
         compaction_count: v.compaction_count,
         message_count: v.message_count,
@@ -360,7 +379,7 @@ class PushContext {
         tokens_cache_write: v.tokens_cache_write,
         cost_usd: v.cost_usd,
         unpriced_requests: v.unpriced_requests,
-        context: v.context,
+        context: intOrNull(v.context),
         n_hook_events: v.n_hook_events,
         n_otel_events: v.n_otel_events,
         transcript_available: v.transcript_available,
@@ -400,7 +419,7 @@ class PushContext {
         request_key: r.request_key,
         session_id: r.session_id,
         framework: r.framework,
-        ts: r.ts,
+        ts: timeOrNull(r.ts),
         model: r.model,
         repo: repoKey(c ?? null),
         branch: r.branch,

@@ -10,7 +10,7 @@ import type { MachinePart, MachineRef, RemoteSession, SharedTotals } from './typ
  * copied transcript) has the same request_key on both (the local dedup key's hash). It counts for
  * one of them: the machine with the smallest machine_id that holds it (CANONICAL below), with that
  * machine's branch, PR and cost. Every total here applies that one rule before summing, so the
- * per-machine parts always add up to the total (docs/sync.md, docs/accounting.md §8).
+ * per-machine parts always add up to the total (docs/sync.md, docs/accounting.md §11).
  */
 
 /** A request row `r` is the copy that counts (see above): no machine with a smaller id holds its key. */
