@@ -28,6 +28,7 @@ describe('one line a person can act on, for every kind of failure', () => {
       [pgError('ENOTFOUND'), /cannot be found/],
       [pgError('ETIMEDOUT'), /cannot be reached/],
       [new Error('Connection terminated due to connection timeout'), /did not answer in time/],
+      [new Error('Client has encountered a connection error and is not queryable'), /was cut: will retry/],
       [pgError('28P01', 'password authentication failed for user "ah"'), /rejected the password/],
       [pgError('28000', 'no pg_hba.conf entry'), /refused this user/],
       [pgError('3D000', 'database "x" does not exist'), /does not exist/],

@@ -266,7 +266,7 @@ export function syncErrorMessage(err: unknown, target?: string): string {
   }
   if (/timeout|timed out/i.test(msg))
     return `the PostgreSQL server${where} did not answer in time: check the host, port and firewall`;
-  if (/terminated unexpectedly|Connection terminated|ended unexpectedly/i.test(msg))
+  if (/terminated unexpectedly|Connection terminated|ended unexpectedly|not queryable|connection error/i.test(msg))
     return `the connection to the PostgreSQL server${where} was cut: will retry`;
   if (/ssl|tls|certificate|self[- ]signed/i.test(`${msg} ${code}`))
     return `TLS to the PostgreSQL server${where} failed (${msg}): check sslmode and the server's certificate`;
