@@ -31,6 +31,8 @@ const results = await Promise.allSettled([
   esbuild.build({ ...common, entryPoints: ['src/core/ingest/worker.ts'], outfile: 'dist/worker.js' }),
   // The parse workers the indexer starts during a full pass (src/core/ingest/parsePool.ts), beside it.
   esbuild.build({ ...common, entryPoints: ['src/core/ingest/parseWorker.ts'], outfile: 'dist/parseWorker.js' }),
+  // Sync (pg inside), required by the worker only once sync is turned on (src/core/ingest/syncLink.ts).
+  esbuild.build({ ...common, entryPoints: ['src/core/ingest/syncModule.ts'], outfile: 'dist/sync.js' }),
   // The CLI in two bundles: a thin entry that answers an unchanged `sessions --json` from the scan
   // manifest alone (src/cli/entry.ts), and the full CLI it requires for everything else.
   esbuild.build({

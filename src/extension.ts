@@ -16,6 +16,7 @@ import { createLog } from './views/log';
 import { SessionsTree } from './views/sessionsTree';
 import { forwardSettingsChanges, workerInit } from './views/settings';
 import { BranchStatusBar } from './views/statusBar';
+import { SyncController } from './views/sync';
 import { WorkspaceRepo } from './views/workspaceRepo';
 
 /**
@@ -65,6 +66,8 @@ export function activate(context: vscode.ExtensionContext): void {
     );
   registerExploreCommands(context, { client, tree, repo, log });
   context.subscriptions.push(forwardSettingsChanges((settings) => void client?.query('settings', settings), log));
+  // Sync (off by default): the password from SecretStorage, the prompt, Sync Now; the work is the worker's.
+  context.subscriptions.push(new SyncController(context.secrets, client, log));
   void repo.start();
   log.info(
     `Agent Handler ${context.extension.packageJSON.version} activated in ${Date.now() - t0} ms; index at ${storeFile}`,

@@ -23,6 +23,7 @@ interface Filters {
   framework: string;
   gitDir: string;
   metric: 'cost' | 'tokens';
+  machine: string;
 }
 type FromHost = {
   type: 'data';
@@ -203,6 +204,42 @@ function bars(parentId: string, id: string, title: string, items: CostBar[], emp
   );
 }
 
+/**
+ * Sync: each machine's series per day (every agent and repository), stacked; the Machine filter
+ * keeps one machine. The other charts are this machine's own index.
+ */
+function perMachine(d: Data, f: Filters): void {
+  const shown = (d.machines ?? []).filter((m) => !f.machine || m.machine_id === f.machine);
+  const colors = palette();
+  const label = (m: { machine_name: string; this_machine: boolean }) =>
+    m.this_machine ? `${m.machine_name} (this machine)` : m.machine_name;
+  const datasets: ChartDataset<'bar'>[] = shown.map((m, i) => ({
+    label: label(m),
+    data: f.metric === 'cost' ? m.cost_usd : m.tokens,
+    backgroundColor: colors[i % colors.length],
+    stack: 'one',
+  }));
+  const what = f.metric === 'cost' ? 'Cost' : 'Tokens';
+  const { canvas, box } = chartBox('daily', 'chart-machine', `${what} per day by machine (every agent and repository)`);
+  charts.set(
+    'chart-machine',
+    new Chart(canvas, {
+      type: 'bar',
+      data: { labels: d.dates.map((x) => x.slice(5)), datasets },
+      options: baseOptions(true, false, f.metric === 'cost' ? usd : tokens),
+    }),
+  );
+  const fmt = (v: number) => (f.metric === 'cost' ? usd(v) : String(v));
+  dataTable(
+    box,
+    ['date', ...shown.map(label)],
+    d.dates
+      .map((date, i) => [date, ...shown.map((m) => (f.metric === 'cost' ? m.cost_usd[i]! : m.tokens[i]!))])
+      .filter((r) => r.slice(1).some((v) => Number(v) > 0))
+      .map((r) => [r[0]!, ...r.slice(1).map((v) => fmt(Number(v)))]),
+  );
+}
+
 function shorten(s: string): string {
   const tail = s.split('/').filter(Boolean).slice(-2).join('/');
   const label = s.startsWith('/') ? tail : s;
@@ -246,6 +283,7 @@ function render(m: FromHost): void {
   const what = f.metric === 'cost' ? 'Cost' : 'Tokens';
   stackedPerDay('daily', 'chart-agent', `${what} per day by agent`, d, 'framework', f.metric, names);
   stackedPerDay('daily', 'chart-model', `${what} per day by model`, d, 'model', f.metric, names);
+  if (d.machines) perMachine(d, f);
   {
     const { canvas, box } = chartBox('daily', 'chart-sessions', 'Sessions per day', 200);
     const per = new Map(d.sessions_per_day.map((x) => [x.date, x.sessions]));
@@ -327,6 +365,16 @@ function syncFilters(m: FromHost): void {
   repo.replaceChildren(new Option('All repositories', ''), ...m.data.repos.map((r) => new Option(r.label, r.git_dir)));
   agent.value = m.filters.framework;
   repo.value = m.filters.gitDir;
+  const machine = $<HTMLSelectElement>('f-machine');
+  const machines = m.data.machines ?? [];
+  $('f-machine-label').hidden = machines.length === 0;
+  machine.replaceChildren(
+    new Option('All machines', ''),
+    ...machines.map(
+      (x) => new Option(x.this_machine ? `${x.machine_name} (this machine)` : x.machine_name, x.machine_id),
+    ),
+  );
+  machine.value = machines.some((x) => x.machine_id === m.filters.machine) ? m.filters.machine : '';
   $<HTMLSelectElement>('f-days').value = String(m.filters.days);
   $<HTMLSelectElement>('f-metric').value = m.filters.metric;
 }
@@ -337,12 +385,14 @@ function sendFilters(): void {
     framework: $<HTMLSelectElement>('f-agent').value,
     gitDir: $<HTMLSelectElement>('f-repo').value,
     metric: $<HTMLSelectElement>('f-metric').value as Filters['metric'],
+    machine: $<HTMLSelectElement>('f-machine').value,
   };
   vscode.setState(filters);
   vscode.postMessage({ type: 'filters', filters });
 }
 
-for (const id of ['f-days', 'f-agent', 'f-repo', 'f-metric']) $(id).addEventListener('change', sendFilters);
+for (const id of ['f-days', 'f-agent', 'f-repo', 'f-metric', 'f-machine'])
+  $(id).addEventListener('change', sendFilters);
 window.addEventListener('message', (e: MessageEvent<FromHost>) => {
   if (e.data?.type === 'data') render(e.data);
 });

@@ -3,6 +3,8 @@ import { hasCodexNotify } from './hooks/codexNotify';
 import { hookTargets, isInstalled } from './hooks/install';
 import type { ServiceState } from './ingest/protocol';
 import type { Diagnostics } from './store/queries';
+import { syncStateLine } from './sync/stateLine';
+import type { SyncState } from './sync/types';
 import { adapterFor } from './sources/registry';
 import { displayText } from './text';
 
@@ -34,7 +36,10 @@ export async function hooksState(home: string, env: Record<string, string | unde
 
 export function formatDiagnostics(
   d: Diagnostics &
-    Partial<ServiceState> & { search_index?: { documents: number; text_bytes: number; index_bytes: number } },
+    Partial<ServiceState> & {
+      search_index?: { documents: number; text_bytes: number; index_bytes: number };
+      sync?: SyncState;
+    },
   extra: { version?: string; now?: Date; hooks?: HookState[] } = {},
 ): string {
   const agent = (id: string) => adapterFor(id)?.displayName ?? id;
@@ -63,6 +68,8 @@ export function formatDiagnostics(
           : 'not installed'
     }`,
     `Telemetry:       ${telemetryLine(d.telemetry_receiver)}`,
+    // Only once sync was turned on in this window: a local-only report is what it always was.
+    ...(d.sync ? [`Sync:            ${syncStateLine(d.sync, extra.now?.getTime())}`] : []),
     `Totals:          ${d.files} files (${d.files_deleted} no longer on disk), ${d.sessions} sessions, ${d.requests} counted requests, ${d.lines_skipped} malformed lines skipped`,
     '',
     'Roots per agent:',

@@ -37,7 +37,18 @@ export interface GroupNode {
   label: string;
   description?: string;
   tooltip?: string;
-  icon: 'current-branch' | 'repo' | 'branch' | 'folder' | 'calendar' | 'projects' | 'pull-request' | 'needs-you';
+  icon:
+    | 'current-branch'
+    | 'repo'
+    | 'branch'
+    | 'folder'
+    | 'calendar'
+    | 'projects'
+    | 'pull-request'
+    | 'needs-you'
+    // Sync's "Other machines" group and one machine in it (src/views/model/otherMachines.ts).
+    | 'machines'
+    | 'machine';
   expanded: boolean;
   children: TreeNode[];
 }

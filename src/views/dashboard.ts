@@ -15,9 +15,11 @@ interface Filters {
   framework: string;
   gitDir: string;
   metric: 'cost' | 'tokens';
+  /** Sync: the machine whose series the per-machine chart shows ('' = every machine). */
+  machine: string;
 }
 
-const DEFAULT_FILTERS: Filters = { days: 30, framework: '', gitDir: '', metric: 'cost' };
+const DEFAULT_FILTERS: Filters = { days: 30, framework: '', gitDir: '', metric: 'cost', machine: '' };
 
 /**
  * The dashboard: one webview panel. Its script (dist/dashboard.js, Chart.js bundled in) gets the
@@ -126,6 +128,7 @@ function sanitize(f: Partial<Filters>): Filters {
     framework: typeof f.framework === 'string' ? f.framework : '',
     gitDir: typeof f.gitDir === 'string' ? f.gitDir : '',
     metric: f.metric === 'tokens' ? 'tokens' : 'cost',
+    machine: typeof f.machine === 'string' ? f.machine : '',
   };
 }
 

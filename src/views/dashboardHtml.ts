@@ -33,6 +33,7 @@ export function dashboardHtml(p: DashboardPage): string {
   <label>Range <select id="f-days"><option value="7">7 days</option><option value="30">30 days</option><option value="90">90 days</option><option value="365">365 days</option><option value="0">All time</option></select></label>
   <label>Agent <select id="f-agent"></select></label>
   <label>Repository <select id="f-repo"></select></label>
+  <label id="f-machine-label" hidden>Machine <select id="f-machine"></select></label>
   <label>Show <select id="f-metric"><option value="cost">cost</option><option value="tokens">tokens</option></select></label>
 </header>
 <div id="tiles" class="tiles"></div>

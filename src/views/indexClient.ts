@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { FromWorker, QueryMap, QueryName, ToWorker, WorkerInit } from '../core/ingest/protocol';
 import { WorkerSupervisor } from '../core/ingest/supervisor';
 import type { SessionView } from '../core/store/queries';
+import type { SyncState } from '../core/sync/types';
 import { readSessionSnapshot } from '../core/store/sessionSnapshot';
 import { Disposable } from './disposable';
 import type { Log } from './log';
@@ -21,6 +22,14 @@ export class IndexClient extends Disposable {
   readonly onDidChange = this.changed.event;
   /** Fires when `ready`, `indexing` or `role` change. */
   readonly onDidChangeState = this.stateChanged.event;
+  private readonly syncChanged = this._register(
+    new vscode.EventEmitter<{ state: SyncState; needsPassword: boolean }>(),
+  );
+  /** Sync's state as the worker reports it (only once sync was turned on). */
+  readonly onDidChangeSync = this.syncChanged.event;
+  sync: SyncState | null = null;
+  /** The server asked for a password and none was given (the last sync report said so). */
+  syncNeedsPassword = false;
   ready = false;
   indexing = true;
   role: string = 'starting';
@@ -83,6 +92,11 @@ export class IndexClient extends Disposable {
         break;
       case 'changed':
         this.changed.fire(m.reason);
+        break;
+      case 'sync':
+        this.sync = m.state;
+        this.syncNeedsPassword = m.needs_password;
+        this.syncChanged.fire({ state: m.state, needsPassword: m.needs_password });
         break;
       case 'result': {
         const p = this.pending.get(m.id);

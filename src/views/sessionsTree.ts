@@ -38,6 +38,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
       createTreeView('agentHandler.sessions', { treeDataProvider: this, showCollapseAll: true }),
     );
     this._register(client.onDidChange(() => this.scheduleRefresh()));
+    this._register(client.onDidChangeSync(() => this.scheduleRefresh()));
     this._register(repo.onDidChange(() => this.scheduleRefresh()));
     this._register(
       onDidChangeConfiguration((e) => e.affectsConfiguration('agentHandler.groupBy') && this.scheduleRefresh()),
@@ -73,6 +74,8 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     if (!this.client.ready) return;
     try {
       this.model.sessions = await this.client.query('sessions', {});
+      // Only once sync was turned on: a local-only window asks what it always asked.
+      if (this.client.sync) this.model.setRemote(await this.client.query('otherSessions', {}));
     } catch (err) {
       this.log.error(`could not read sessions: ${(err as Error).message}`);
       return;

@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import type { AgentSettings, PricingSettings, QueryMap, WorkerInit } from '../core/ingest/protocol';
+import type { SyncInclude, SyncSettings } from '../core/sync/types';
 import { sanitizeOverrides } from '../core/pricing/settings';
 import { ADAPTERS } from '../core/sources/registry';
 import { getConfiguration, onDidChangeConfiguration } from './apis/workspace.apis';
@@ -22,6 +23,25 @@ function pricingSettings(log: Warn): PricingSettings {
   const { overrides, problems } = sanitizeOverrides(c.get<unknown>('overrides', {}));
   for (const p of problems) log.warn(p);
   return { overrides, refresh: c.get<boolean>('refresh', false) };
+}
+
+const SYNC_INCLUDE: readonly SyncInclude[] = ['titles', 'prompts'];
+
+/**
+ * `agentHandler.sync.*`, with the password kept in SecretStorage when there is one (memory only: it
+ * travels to the worker in a message, never to a file). The machine id is the worker's to fill in.
+ */
+export function syncSettings(password?: string): SyncSettings {
+  const c = getConfiguration('agentHandler.sync');
+  const include = c.get<unknown>('include', []);
+  return {
+    enabled: c.get<boolean>('enabled', false),
+    postgres: c.get<string>('postgres', ''),
+    ...(password ? { password } : {}),
+    include: Array.isArray(include) ? SYNC_INCLUDE.filter((i) => include.includes(i)) : [],
+    machineId: '',
+    machineName: c.get<string>('machineName', '').trim() || os.hostname(),
+  };
 }
 
 export function workerSettings(log: Warn): WorkerSettings {
@@ -72,6 +92,8 @@ export function workerInit(paths: StoragePaths, log: Warn): WorkerInit {
     },
     rescanIntervalMs: Math.max(5, c.get<number>('rescanIntervalSeconds', 60)) * 1000,
     machineId: c.get<string>('machineId', ''),
+    // Without the stored password: SyncController sends it once SecretStorage has answered.
+    ...(c.get<boolean>('sync.enabled', false) ? { sync: syncSettings() } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { BranchSummary } from '../core/store/queries';
+import type { BranchResult } from '../core/ingest/protocol';
 import { createStatusBarItem } from './apis/window.apis';
 import { getConfiguration, onDidChangeConfiguration } from './apis/workspace.apis';
 import { CoalescedRun, Disposable, interval } from './disposable';
@@ -19,7 +19,7 @@ import type { WorkspaceRepo } from './workspaceRepo';
 export class BranchStatusBar extends Disposable {
   readonly item: vscode.StatusBarItem;
   private readonly refresh = this._register(new CoalescedRun(() => void this.update(), 150));
-  summary: BranchSummary | null = null;
+  summary: BranchResult | null = null;
   /** Sessions waiting for the person, on any branch or project (set by Needs you). */
   private waitingAll = 0;
 
@@ -38,6 +38,7 @@ export class BranchStatusBar extends Disposable {
     this.item.show();
     this._register(client.onDidChange(() => this.scheduleRefresh()));
     this._register(client.onDidChangeState(() => this.scheduleRefresh()));
+    this._register(client.onDidChangeSync(() => this.scheduleRefresh()));
     this._register(repo.onDidChange(() => this.scheduleRefresh(0)));
     this._register(
       onDidChangeConfiguration(
@@ -85,7 +86,7 @@ export class BranchStatusBar extends Disposable {
         facts = { kind: 'branch', branch: ws.branch, repoLabel: ws.github_repo ?? ws.toplevel, summary, budgetUsd };
         if (!summary.pr && ws.github_repo) this.github.lookUp(ws.git_dir, ws.github_repo, ws.branch);
       }
-      const shown = statusBarModel(facts, { indexing, waiting: this.waitingAll });
+      const shown = statusBarModel(facts, { indexing, waiting: this.waitingAll, sync: this.client.sync });
       this.item.text = shown.text;
       this.item.tooltip = untrustedMarkdown(shown.tooltip);
       this.item.backgroundColor = shown.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

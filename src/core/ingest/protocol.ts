@@ -10,6 +10,7 @@ import type { SearchHit, SearchIndexSize, SearchProgress } from '../store/search
 import type { DailyOptions, DailyRow } from '../store/daily';
 import type { SessionDetails } from '../store/details';
 import type { DashboardData, DashboardOptions } from '../store/dashboard';
+import type { RemoteSession, SharedTotals, SyncSettings, SyncState } from '../sync/types';
 
 /** Messages between the extension host (client) and the indexing worker. */
 
@@ -49,18 +50,34 @@ export interface WorkerInit {
    * `endpointFile` (and reused on the next start when free) for the "show telemetry setup" command.
    */
   telemetry?: { enabled: boolean; endpointFile: string };
+  /** `agentHandler.sync.*` with the password from SecretStorage (memory only); absent or disabled: no connection. */
+  sync?: SyncSettings;
 }
+
+/**
+ * What sync adds to a branch's or a PR's answer: every machine's requests for the same repository and
+ * branch or PR, this machine's part taken from the local index. Absent when sync is off or has not
+ * read the shared database yet, so a local-only answer is exactly what it was before sync existed.
+ */
+export interface AcrossMachines {
+  shared?: SharedTotals;
+}
+
+export type BranchResult = BranchSummary & AcrossMachines & { pr_summary?: (PrSummary & AcrossMachines) | null };
 
 export interface QueryMap {
   sessions: { args: Record<string, never>; result: SessionView[] };
   /** `toplevel`: the workspace's working tree, where `gh` and `git diff` run (lookups start in the background). */
-  branch: { args: { gitDir: string; branch: string; toplevel?: string }; result: BranchSummary };
-  pr: { args: { gitDir: string; number: number }; result: PrSummary | null };
+  branch: { args: { gitDir: string; branch: string; toplevel?: string }; result: BranchResult };
+  pr: { args: { gitDir: string; number: number }; result: (PrSummary & AcrossMachines) | null };
   pullRequests: { args: Record<string, never>; result: PrSummary[] };
   /** What the extension host found through the VS Code GitHub sign-in (source `github`); null = no PR. */
   setPrLookup: { args: { gitDir: string; branch: string; pr: FoundPr | null }; result: null };
   total: { args: Record<string, never>; result: Totals & { requests: number } };
-  diagnostics: { args: Record<string, never>; result: Diagnostics & ServiceState & { search_index: SearchIndexSize } };
+  diagnostics: {
+    args: Record<string, never>;
+    result: Diagnostics & ServiceState & { search_index: SearchIndexSize; sync?: SyncState };
+  };
   details: { args: { sessionId: string }; result: { session: SessionView; details: SessionDetails } | null };
   dashboard: { args: DashboardOptions; result: DashboardData };
   daily: { args: DailyOptions; result: DailyRow[] };
@@ -71,9 +88,20 @@ export interface QueryMap {
   refresh: { args: Record<string, never>; result: null };
   rebuild: { args: Record<string, never>; result: null };
   settings: {
-    args: { status: StatusSettings; agents: AgentSettings; pricing: PricingSettings; pullRequests?: PrSettings };
+    args: {
+      status: StatusSettings;
+      agents: AgentSettings;
+      pricing: PricingSettings;
+      pullRequests?: PrSettings;
+      sync?: SyncSettings;
+    };
     result: null;
   };
+  /** Other machines' sessions from the shared database (cached; read every minute): [] when sync is off. */
+  otherSessions: { args: Record<string, never>; result: RemoteSession[] };
+  syncState: { args: Record<string, never>; result: SyncState };
+  /** Pushes now (writer) and reads the other machines again. */
+  syncNow: { args: Record<string, never>; result: SyncState };
   explain: { args: { session_id: string } | { gitDir: string; branch: string }; result: Explanation | null };
 }
 
@@ -123,6 +151,8 @@ export type FromWorker =
       lines_skipped: number;
     }
   | { type: 'role'; role: ServiceState['role'] }
+  /** Sync's state changed; `needs_password`: the server asked for a password and none was given. */
+  | { type: 'sync'; state: SyncState; needs_password: boolean }
   | { type: 'log'; level: 'info' | 'warn' | 'error' | 'debug'; message: string }
   | { type: 'result'; id: number; result?: unknown; error?: string }
   | { type: 'stopped' };

@@ -21,7 +21,8 @@ import {
 import { writeSessionSnapshot } from '../store/sessionSnapshot';
 import { dailyUsage } from '../store/daily';
 import { sessionDetails } from '../store/details';
-import { dashboardData } from '../store/dashboard';
+import { type DashboardData, type DashboardOptions, dashboardData } from '../store/dashboard';
+import { machineSeries } from '../sync/acrossMachines';
 import { PARSER_VERSION, SCHEMA_VERSION } from '../store/schema';
 import { Store } from '../store/store';
 import { priceSource } from '../pricing';
@@ -40,6 +41,7 @@ import type {
   WorkerInit,
 } from './protocol';
 import { TranscriptWatcher } from './watcher';
+import { SyncLink, type SyncModule, loadBundledSyncModule } from './syncLink';
 
 /**
  * One handler per query, keyed by its name: each takes the arguments and gives the result that
@@ -79,6 +81,8 @@ export class IndexService {
   private readonly lookups: BranchLookups;
   private receiver: OtlpReceiver | null = null;
   private storeSize: number | null = null;
+  /** Sync with the other machines (off unless the user turned it on; see syncLink.ts). */
+  private sync: SyncLink | null = null;
 
   static readonly HEARTBEAT_MS = 5_000;
 
@@ -86,6 +90,7 @@ export class IndexService {
     private readonly init: WorkerInit,
     private readonly emit: (m: FromWorker) => void,
     private readonly log: Logger,
+    private readonly loadSync: () => Promise<SyncModule> = loadBundledSyncModule,
   ) {
     this.lease = new WriterLease(path.join(path.dirname(init.storeFile), 'writer.lock'), 3 * IndexService.HEARTBEAT_MS);
     this.status = init.status ?? DEFAULT_STATUS_SETTINGS;
@@ -134,6 +139,25 @@ export class IndexService {
       this.watchStoreFile();
       if (this.pricing.refresh) void this.enqueue(() => this.applyPricing('start'));
     }
+    if (this.init.sync?.enabled) void this.syncLink().configure(this.init.sync);
+  }
+
+  /** Made the first time sync is turned on: a worker that never syncs never builds it. */
+  private syncLink(): SyncLink {
+    this.sync ??= new SyncLink(
+      {
+        store: () => this.store,
+        isWriter: () => this.role === 'writer' && !this.stopped,
+        exclusive: (work) => this.enqueue(work),
+        pushed: () => this.persistence.schedule(),
+        changed: (reason) => this.emit({ type: 'changed', reason }),
+        stateChanged: (state, needsPassword) => this.emit({ type: 'sync', state, needs_password: needsPassword }),
+        log: this.log,
+      },
+      this.loadSync,
+      { machine_id: this.machineId(), machine_name: this.init.sync?.machineName ?? '' },
+    );
+    return this.sync;
   }
 
   private async openStore(): Promise<void> {
@@ -308,7 +332,10 @@ export class IndexService {
       sessions_changed: stats.sessions_changed,
       lines_skipped: stats.lines_skipped,
     });
-    if (stats.sessions_changed || stats.files_deleted || stats.files_read) this.emit({ type: 'changed', reason });
+    if (stats.sessions_changed || stats.files_deleted || stats.files_read) {
+      this.emit({ type: 'changed', reason });
+      this.sync?.afterPass();
+    }
     this.persistence.schedule();
     this.indexSearchSlice();
   }
@@ -426,6 +453,7 @@ export class IndexService {
       const summary = branchSummary(this.store, a.gitDir, a.branch, sessions, def);
       summary.diff = this.lookups.knownDiff(a.gitDir, a.branch);
       summary.pr_summary = summary.pr ? prSummary(this.store, a.gitDir, summary.pr.number, def, sessions) : null;
+      if (this.sync?.enabled) await this.sync.addAcrossMachines(a.gitDir, summary);
       if (a.toplevel && !this.stopped) {
         this.lookups.refreshInBackground(
           {
@@ -441,7 +469,11 @@ export class IndexService {
       }
       return summary;
     },
-    pr: (a, now) => prSummary(this.store, a.gitDir, a.number, this.lookups.knownDefault(a.gitDir), this.sessions(now)),
+    pr: async (a, now) => {
+      const pr = prSummary(this.store, a.gitDir, a.number, this.lookups.knownDefault(a.gitDir), this.sessions(now));
+      if (pr && this.sync?.enabled) await this.sync.addAcrossMachines(a.gitDir, pr);
+      return pr;
+    },
     pullRequests: (_, now) => listPullRequests(this.store, this.lookups.knownDefaults(), this.sessions(now)),
     setPrLookup: (a) => {
       const before = JSON.stringify(this.store.getPrLookup(a.gitDir, a.branch, 'github')?.number ?? null);
@@ -452,7 +484,13 @@ export class IndexService {
     total: () => grandTotal(this.store),
     diagnostics: async () => {
       this.storeSize = (await fsp.stat(this.init.storeFile).catch(() => null))?.size ?? null;
-      return { ...diagnostics(this.store), search_index: searchIndexSize(this.store), ...this.state() };
+      const sync = this.sync?.state();
+      return {
+        ...diagnostics(this.store),
+        search_index: searchIndexSize(this.store),
+        ...this.state(),
+        ...(sync && { sync }),
+      };
     },
     explain: (a, now) => {
       const overrides = this.pricing.overrides;
@@ -466,7 +504,9 @@ export class IndexService {
     },
     dashboard: (a, now) => {
       const data = dashboardData(this.store, a, this.sessions(now));
-      return { ...data, daily: this.agents.only(data.daily), costliest: this.agents.only(data.costliest) };
+      const out = { ...data, daily: this.agents.only(data.daily), costliest: this.agents.only(data.costliest) };
+      const machines = this.sync?.enabled ? this.machineSeries(out, a) : undefined;
+      return machines ? { ...out, machines } : out;
     },
     daily: (a) => this.agents.only(dailyUsage(this.store, a)),
     // What is indexed so far: the rest is filled when idle (indexSearchSlice), and the search box
@@ -491,7 +531,12 @@ export class IndexService {
       await this.enqueue(() => this.rebuild());
       return null;
     },
+    otherSessions: () => this.sync?.otherSessions() ?? [],
+    syncState: () => (this.sync ?? this.syncLink()).state(),
+    syncNow: () => (this.sync?.enabled ? this.sync.syncNow() : this.syncLink().state()),
     settings: async (a) => {
+      // Only the sync controller sends `sync` (with the stored password); other senders leave it as it is.
+      if (a.sync && (a.sync.enabled || this.sync)) await this.syncLink().configure(a.sync);
       this.status = a.status;
       if (a.pullRequests) this.prSettings = a.pullRequests;
       const agentsChanged = JSON.stringify(a.agents) !== JSON.stringify(this.agents.settings);
@@ -508,6 +553,25 @@ export class IndexService {
       return null;
     },
   };
+
+  /**
+   * The dashboard's per-machine series (sync): every agent and repository of this machine from the
+   * local index, the others' from the shared database once read (undefined until then).
+   */
+  private machineSeries(data: DashboardData, a: DashboardOptions) {
+    const first = data.dates[0];
+    if (!first || !this.sync) return undefined;
+    // A day before the range's first local date, so the key stays the same all day (cached reads).
+    const since = new Date(Date.parse(`${first}T00:00:00Z`) - 86_400_000).toISOString();
+    const shared = this.sync.daily(since, data.time_zone);
+    if (!shared) return undefined;
+    const local =
+      a.framework || a.gitDir
+        ? this.agents.only(dailyUsage(this.store, { timeZone: data.time_zone, since }))
+        : data.daily;
+    const self = this.sync.state();
+    return machineSeries(data.dates, local, shared, { machine_id: self.machine_id, machine_name: self.machine_name });
+  }
 
   private async rebuild(): Promise<void> {
     this.log.info('rebuilding the index from the transcripts');
@@ -545,6 +609,7 @@ export class IndexService {
     this.persistence.stop();
     this.stopWatchingStoreFile();
     await this.stopReceiver();
+    await this.sync?.stop();
     await this.watcher?.close();
     this.watcher = null;
     await this.queue.catch(() => undefined);

@@ -59,4 +59,18 @@ export interface DashboardData {
   agents: string[];
   repos: { git_dir: string; label: string }[];
   time_zone: string;
+  /**
+   * Sync: each machine's cost and tokens per day of `dates` (this machine's from the local index),
+   * every agent and repository. Absent when sync is off or has not read the shared database yet.
+   */
+  machines?: MachineSeries[];
+}
+
+export interface MachineSeries {
+  machine_id: string;
+  machine_name: string;
+  this_machine: boolean;
+  /** Aligned with DashboardData.dates. */
+  cost_usd: number[];
+  tokens: number[];
 }

@@ -4,6 +4,7 @@ import { SchemaTooNewError, SyncConfigError, describeTarget, parseConnection, sy
 import { SyncClient } from './client';
 import type { PushResult } from './push';
 import type { SyncSettings, SyncState } from './types';
+import { BACKOFF_CAP_MS, BACKOFF_FIRST_MS, backoffDelay } from './backoff';
 
 /**
  * Keeps pushing: every `intervalMs` and on demand (pushNow), one push at a time, with exponential
@@ -34,14 +35,7 @@ export interface SyncLoopOptions {
   keepAlive?: boolean;
 }
 
-export const BACKOFF_FIRST_MS = 5_000;
-export const BACKOFF_CAP_MS = 5 * 60_000;
-
-/** The delay before retry n (1-based): doubling from 5 s, capped, with ±50 % jitter so machines do not retry in step. */
-export function backoffDelay(failures: number, random: () => number = Math.random): number {
-  const base = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * 2 ** Math.max(0, failures - 1));
-  return Math.min(BACKOFF_CAP_MS, Math.round(base * (0.5 + random())));
-}
+export { BACKOFF_CAP_MS, BACKOFF_FIRST_MS, backoffDelay };
 
 /** `user@host:port/db` of the settings, or null when the connection text cannot be parsed. */
 function describeSettings(settings: SyncSettings): string | undefined {

@@ -14,7 +14,9 @@ import { adapterFor } from '../../core/sources/registry';
 import type { BranchSummary, SessionView } from '../../core/store/queries';
 import { formatAgo, sessionLabel } from '../../core/text';
 import { agentLabel, sessionDescription } from './labels';
+import { isRemote, otherMachinesGroup, remoteSessionTooltip, remoteSessionView } from './otherMachines';
 import { sessionTooltip } from './tooltips';
+import type { RemoteSession } from '../../core/sync/types';
 
 /**
  * The Sessions tree as plain data: which nodes there are (the pure grouping of core, filtered),
@@ -52,6 +54,8 @@ const GROUP_ICONS: Record<GroupNode['icon'], string> = {
   projects: 'folder-library',
   'pull-request': 'git-pull-request',
   'needs-you': 'bell-dot',
+  machines: 'remote-explorer',
+  machine: 'vm',
 };
 
 /**
@@ -98,6 +102,20 @@ export function groupItem(node: GroupNode): TreeItemModel {
 /** `multiAgent`: sessions of more than one agent are listed, so the description names the agent. */
 export function sessionItem(node: SessionNode, multiAgent: boolean, now: number): TreeItemModel {
   const s = node.session;
+  if (isRemote(s)) {
+    // Another machine's session: marked with its machine; none of the commands on local files apply.
+    const described = `on ${s.remote.machine_name} · ${sessionDescription(s, formatAgo(s.last_activity, now))}`;
+    const description = multiAgent ? `${agentLabel(s.framework)} · ${described}` : described;
+    return {
+      id: `${node.scope ? `${node.scope}:` : ''}session:${s.session_id}`,
+      label: sessionLabel(s),
+      description,
+      icon: { id: 'vm', color: s.status === 'busy' || s.status === 'idle' ? 'charts.green' : 'disabledForeground' },
+      contextValue: 'agentHandler.remoteSession',
+      collapsible: node.children.length ? 'collapsed' : 'none',
+      accessibilityLabel: `${sessionLabel(s)}, ${agentLabel(s.framework)}, on ${s.remote.machine_name}, ${s.status}, ${description}`,
+    };
+  }
   const described = sessionDescription(s, formatAgo(s.last_activity, now));
   const description = multiAgent ? `${agentLabel(s.framework)} · ${described}` : described;
   return {
@@ -125,6 +143,8 @@ export function isSessionNode(arg: unknown): arg is SessionNode {
 export class SessionsTreeModel {
   /** Every session the index listed (unfiltered: the commands pick from these). */
   sessions: SessionView[] = [];
+  /** The other machines' sessions (sync; empty when it is off), shown in their own group only. */
+  private remote: SessionView[] = [];
   private roots: TreeNode[] = [];
   private parents = new Map<TreeNode, TreeNode>();
   private byId = new Map<string, SessionNode>();
@@ -134,7 +154,7 @@ export class SessionsTreeModel {
 
   /** Groups the sessions into the tree's nodes; returns the view's description (branch, filter). */
   render(mode: GroupBy, ws: WorkspaceRepoRef | null, facts: GroupingFacts, now: number): string | undefined {
-    this.multiAgent = new Set(this.sessions.map((x) => x.framework)).size > 1;
+    this.multiAgent = new Set([...this.sessions, ...this.remote].map((x) => x.framework)).size > 1;
     // The filter hides sessions; group totals (the branch's, a PR's) stay what the index says.
     const shown = filterSessions(this.sessions, this.filter, now);
     this.roots = groupSessions(
@@ -144,6 +164,8 @@ export class SessionsTreeModel {
       now,
       facts,
     );
+    const others = otherMachinesGroup(filterSessions(this.remote, this.filter, now), mode, now);
+    if (others) this.roots.push(others);
     this.parents = new Map();
     this.byId = new Map();
     const walk = (nodes: TreeNode[], parent?: TreeNode) => {
@@ -159,6 +181,11 @@ export class SessionsTreeModel {
       ? ''
       : `filter: ${describeFilter(this.filter, agentLabel)} (${shown.length} of ${this.sessions.length})`;
     return [ws?.branch, filterText].filter(Boolean).join(' · ') || undefined;
+  }
+
+  /** The other machines' sessions as the worker last read them (sync). */
+  setRemote(sessions: RemoteSession[]): void {
+    this.remote = sessions.map(remoteSessionView);
   }
 
   children(node?: TreeNode): TreeNode[] {
@@ -181,6 +208,7 @@ export class SessionsTreeModel {
   /** A session's markdown tooltip, made on hover only: a fork's names its origin by title. */
   tooltip(node: TreeNode): string | undefined {
     if (node.kind !== 'session') return undefined;
+    if (isRemote(node.session)) return remoteSessionTooltip(node.session);
     const origin = node.session.forked_from_session_id;
     return sessionTooltip(node.session, origin ? this.sessions.find((x) => x.session_id === origin) : null);
   }

@@ -1,9 +1,12 @@
 import { totalTokens } from '../../core/model/session';
 import { costLabel } from '../../core/report';
-import type { BranchSummary } from '../../core/store/queries';
+import type { BranchResult } from '../../core/ingest/protocol';
+import { hasOtherMachines } from '../../core/sync/acrossMachines';
+import { syncStateLine } from '../../core/sync/stateLine';
+import type { SyncState } from '../../core/sync/types';
 import type { Totals } from '../../core/store/totals';
-import { formatTokens, formatUsd } from '../../core/text';
-import { branchTooltip } from './tooltips';
+import { escapeMd, formatTokens, formatUsd } from '../../core/text';
+import { branchTooltip, machinesTable } from './tooltips';
 
 /**
  * What the status bar item shows, as a pure function of what the index answered, the workspace's
@@ -29,7 +32,8 @@ export type StatusBarFacts =
       branch: string;
       /** owner/name of the GitHub remote, else the repository's folder. */
       repoLabel: string;
-      summary: BranchSummary;
+      /** With `shared` (and the PR's) when sync has read the other machines. */
+      summary: BranchResult;
       /** `agentHandler.budget.branchUsd` as the settings hold it (anything a person may have typed). */
       budgetUsd: unknown;
     };
@@ -39,6 +43,8 @@ export interface StatusBarShared {
   indexing: boolean;
   /** Sessions waiting for the person anywhere (Needs you). */
   waiting: number;
+  /** Sync's state once it was turned on in this window (its problems go in the tooltip, one line). */
+  sync?: SyncState | null;
 }
 
 export interface StatusBarModel {
@@ -66,8 +72,12 @@ export function statusBarModel(facts: StatusBarFacts, shared: StatusBarShared): 
     };
   }
   const b = facts.summary;
-  // With a PR, the PR's totals (its head branch plus sessions that worked on it from elsewhere).
-  const shown = b.pr_summary ?? b;
+  // With a PR, the PR's totals (its head branch plus sessions that worked on it from elsewhere);
+  // with sync, every machine's requests for the same repository and branch or PR.
+  const local = b.pr_summary ?? b;
+  const across = local.shared;
+  const acrossMachines = hasOtherMachines(across);
+  const shown = acrossMachines ? across : local;
   const tokens = totalTokens(shown);
   const live = b.live ? ` · $(pulse) ${b.live}` : '';
   const head = b.pr ? `$(git-pull-request) #${b.pr.number}` : `$(hubot) ${facts.branch}`;
@@ -75,12 +85,20 @@ export function statusBarModel(facts: StatusBarFacts, shared: StatusBarShared): 
   // Only a budget the person set, once crossed, or a session waiting for the person colours the item.
   const over = typeof budget === 'number' && budget > 0 && shown.cost_usd > budget;
   const prPart = b.pr ? `, pull request #${b.pr.number}` : '';
+  const machinesPart = acrossMachines ? `, ${across.machines.length} machines` : '';
+  const machinesTooltip = acrossMachines
+    ? `**Across ${across.machines.length} machines** (${b.pr ? `pull request #${b.pr.number}` : `branch ${escapeMd(b.branch)}`}): ` +
+      `${formatTokens(tokens)} tokens, ${escapeMd(costLabel(shown))} in ${shown.requests} request(s)\n\n${machinesTable(across.machines)}`
+    : '';
+  // A sync problem is one line here and in the log; the local figures stay what they are.
+  const sync = shared.sync;
+  const syncProblem = sync?.state === 'error' ? `\n\nSync with other machines: ${escapeMd(syncStateLine(sync))}` : '';
   const overText = over ? `, over the budget of ${formatUsd(budget)}` : '';
   const overTooltip = over ? `\n\n**Over the budget** of ${formatUsd(budget)} (agentHandler.budget.branchUsd).` : '';
   return {
     text: `${spinner}${head} · ${formatTokens(tokens)} tok · ${costLabel(shown)}${live}${waitingText}`,
-    tooltip: branchTooltip(b, facts.repoLabel) + overTooltip,
+    tooltip: branchTooltip(b, facts.repoLabel, machinesTooltip) + overTooltip + syncProblem,
     warning: over || shared.waiting > 0,
-    accessibilityLabel: `Agent Handler: branch ${facts.branch}${prPart}, ${tokens} tokens, ${costLabel(shown)}, ${shown.sessions} sessions${overText}`,
+    accessibilityLabel: `Agent Handler: branch ${facts.branch}${prPart}, ${tokens} tokens, ${costLabel(shown)}, ${shown.sessions} sessions${machinesPart}${overText}`,
   };
 }

@@ -5,6 +5,7 @@ import { compareWithAgent } from '../../core/pricing/settings';
 import { costLabel, safePrUrl } from '../../core/report';
 import { PR_SOURCE_LABEL } from '../../core/store/pullRequests';
 import type { BranchSummary, SessionView } from '../../core/store/queries';
+import type { MachinePart } from '../../core/sync/types';
 import { displayText, escapeMd, forkOriginLabel, formatTokens, formatUsd, sessionLabel } from '../../core/text';
 import { agentLabel } from './labels';
 
@@ -101,8 +102,23 @@ export function sessionTooltip(s: SessionView, forkOrigin?: Pick<SessionView, 't
   return md.join('');
 }
 
-/** The status bar's tooltip for the workspace branch (and its PR, when it has one). */
-export function branchTooltip(b: BranchSummary, repoLabel: string): string {
+/** Each machine's part of a total across machines (sync), this machine first among equals. */
+export function machinesTable(machines: MachinePart[]): string {
+  const md = ['| Machine | Sessions | Requests | Tokens | Cost |\n|---|---:|---:|---:|---:|\n'];
+  for (const m of machines) {
+    const name = displayText(m.machine_name || m.machine_id, 80) + (m.this_machine ? ' (this machine)' : '');
+    md.push(
+      `| ${escapeMd(name)} | ${m.sessions} | ${m.requests} | ${formatTokens(totalTokens(m))} | ${escapeMd(costLabel(m))} |\n`,
+    );
+  }
+  return md.join('');
+}
+
+/**
+ * The status bar's tooltip for the workspace branch (and its PR, when it has one). `acrossMachines`:
+ * the markdown of every machine's totals (sync), shown after the local totals.
+ */
+export function branchTooltip(b: BranchSummary, repoLabel: string, acrossMachines = ''): string {
   const md: string[] = [];
   const pr = b.pr;
   const p = b.pr_summary ?? null;
@@ -128,6 +144,7 @@ export function branchTooltip(b: BranchSummary, repoLabel: string): string {
     `Branch ${escapeMd(b.branch)}: ${formatTokens(totalTokens(b))} tokens, ${escapeMd(costLabel(b))}; ${b.sessions} session(s), ${b.live} live${b.waiting ? `, ${b.waiting} waiting for you` : ''}, ${b.requests} request(s)\n\n`,
   );
   if (b.diff) md.push(`Lines changed against ${escapeMd(b.diff.base)}: +${b.diff.additions} −${b.diff.deletions}\n\n`);
+  if (acrossMachines) md.push(acrossMachines, '\nThe tables below are this machine\u2019s.\n\n');
   const t = p ?? b;
   if (t.by_session.length) {
     md.push('| Agent | Requests | Tokens | Cost |\n|---|---:|---:|---:|\n');
