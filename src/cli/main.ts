@@ -1,4 +1,4 @@
-import { readFileSync, promises as fsp } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type RepoInfo, repoInfo } from '../core/git/repo';
 import { BranchLookups } from '../core/git/lookups';
@@ -19,6 +19,7 @@ import { explainSession } from '../core/pricing/report';
 import { explanationMarkdown } from '../core/pricing/explainText';
 import { dailyUsage } from '../core/store/daily';
 import { exportText } from '../core/export';
+import { writeNewPrivateOrExisting } from '../core/privateFs';
 import { formatAgo, formatTokens, formatUsd, sessionLabel } from '../core/text';
 import { costLabel } from '../core/report';
 import { totalTokens } from '../core/model/session';
@@ -242,7 +243,8 @@ async function exportCommand(args: Args): Promise<number> {
   if (!args.out) await stdout.write(text);
   else {
     try {
-      await fsp.writeFile(args.out, text);
+      // Private when we create it (it lists prompts); a file that was there keeps its mode.
+      await writeNewPrivateOrExisting(args.out, text);
     } catch (err) {
       throw new UsageError(
         `cannot write ${args.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
