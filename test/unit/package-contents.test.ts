@@ -18,7 +18,7 @@ const ALLOWED: readonly RegExp[] = [
   /^README\.md$/,
   /^CHANGELOG\.md$/,
   /^LICENSE$/,
-  /^dist\/(extension|worker|parseWorker|cli|cli-main|dashboard)\.js$/,
+  /^dist\/(extension|worker|parseWorker|sync|cli|cli-main|dashboard)\.js$/,
   /^dist\/sql-wasm\.wasm$/,
   /^media\/(icon\.png|agent-handler\.svg|dashboard\.css|hook-spool\.js)$/,
   /^docs\/[a-z-]+\.md$/,
