@@ -18,6 +18,7 @@ import { forwardSettingsChanges, workerInit } from './views/settings';
 import { BranchStatusBar } from './views/statusBar';
 import { SyncController } from './views/sync';
 import { WorkspaceRepo } from './views/workspaceRepo';
+import { IndexProgress } from './views/indexProgress';
 
 /**
  * Composition root: builds the pieces and wires them; no logic of its own. Activation only starts
@@ -49,6 +50,8 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     client.onDidChangeState(() => void setContext('agentHandler.indexing', client?.indexing ?? false)),
   );
+
+  context.subscriptions.push(new IndexProgress(client));
 
   const repo = new WorkspaceRepo(log);
   const tree = new SessionsTree(client, repo, log);

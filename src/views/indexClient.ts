@@ -22,6 +22,9 @@ export class IndexClient extends Disposable {
   readonly onDidChange = this.changed.event;
   /** Fires when `ready`, `indexing` or `role` change. */
   readonly onDidChangeState = this.stateChanged.event;
+  private readonly progressed = this._register(new vscode.EventEmitter<string>());
+  /** The first index's progress, as one line, while it takes longer than a moment (indexProgress.ts). */
+  readonly onDidProgress = this.progressed.event;
   private readonly syncChanged = this._register(
     new vscode.EventEmitter<{ state: SyncState; needsPassword: boolean }>(),
   );
@@ -84,6 +87,9 @@ export class IndexClient extends Disposable {
           this.indexing = false;
           this.stateChanged.fire();
         }
+        break;
+      case 'progress':
+        if (this.indexing) this.progressed.fire(m.text);
         break;
       case 'role':
         this.role = m.role;

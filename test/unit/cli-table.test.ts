@@ -10,7 +10,8 @@ import { parseBound, periodFilter } from '../../src/core/period';
 import { identifyBlocks } from '../../src/core/pricing/blocks';
 import { weekStart } from '../../src/core/pricing/periods';
 import { type Column, fitText, renderTable, tableWidth, tokenCell, usdColumn } from '../../src/cli/table';
-import { ProgressLine, progressText } from '../../src/cli/progress';
+import { ProgressLine } from '../../src/cli/progress';
+import { progressText } from '../../src/core/ingest/progressText';
 
 const COLUMNS: Column[] = [
   { head: 'STATUS' },

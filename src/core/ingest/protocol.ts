@@ -142,6 +142,8 @@ export type ToWorker = { type: 'init'; init: WorkerInit } | QueryMessage | { typ
 export type FromWorker =
   | { type: 'ready'; sessions: number; outcome: string; role: ServiceState['role'] }
   | { type: 'changed'; reason: string }
+  /** The first full pass, while it takes longer than a moment: one line (progressText) for the window's progress. */
+  | { type: 'progress'; text: string }
   | {
       type: 'indexed';
       files_read: number;

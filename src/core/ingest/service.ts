@@ -29,7 +29,8 @@ import { priceSource } from '../pricing';
 import { refreshPrices } from '../pricing/refresh';
 import { explainBranch, explainSession } from '../pricing/report';
 import { EnabledAgents } from './enabledAgents';
-import { type IndexStats, Indexer, type Logger } from './indexer';
+import { type IndexStats, Indexer, type Logger, type ScanProgress } from './indexer';
+import { progressText } from './progressText';
 import { PersistScheduler } from './persistScheduler';
 import type {
   FromWorker,
@@ -73,6 +74,8 @@ export class IndexService {
   private lastScanMs: number | null = null;
   private rootsCache: ServiceState['roots'] = [];
   private stopped = false;
+  /** The first full pass reports its progress (progressReporter); later ones are short. */
+  private firstScan = true;
   /** Paths of the watcher batch queued but not started yet. */
   private waitingPaths: Set<string> | null = null;
   /** Whether a slice of search indexing waits in the queue (indexSearchSlice). */
@@ -85,6 +88,9 @@ export class IndexService {
   private sync: SyncLink | null = null;
 
   static readonly HEARTBEAT_MS = 5_000;
+  // Not readonly: tests set them to 0 (a first pass of a few fixture files is shorter than a moment).
+  static PROGRESS_AFTER_MS = 2_000;
+  static PROGRESS_EVERY_MS = 500;
 
   constructor(
     private readonly init: WorkerInit,
@@ -276,7 +282,8 @@ export class IndexService {
   private async scan(reason: string): Promise<void> {
     if (this.stopped || this.role !== 'writer') return;
     const t0 = Date.now();
-    const stats = await this.indexer.scanAll();
+    const stats = await this.indexer.scanAll(this.firstScan ? { progress: this.progressReporter(t0) } : undefined);
+    this.firstScan = false;
     this.lastScanAt = new Date().toISOString();
     this.lastScanMs = Date.now() - t0;
     this.rootsCache = (await this.indexer.roots()).map((r) => ({
@@ -286,6 +293,20 @@ export class IndexService {
     }));
     this.watcher?.update(await this.indexer.watchTargets(), await this.indexer.ignoredTargets());
     this.afterIndex(stats, Date.now() - t0, reason);
+  }
+
+  /**
+   * The first pass's progress for the window (a cold index of a large home takes a while): nothing
+   * for a pass shorter than PROGRESS_AFTER_MS, then a line at most every PROGRESS_EVERY_MS.
+   */
+  private progressReporter(t0: number): (p: ScanProgress) => void {
+    let sent = 0;
+    return (p) => {
+      const now = Date.now();
+      if (now - t0 < IndexService.PROGRESS_AFTER_MS || now - sent < IndexService.PROGRESS_EVERY_MS) return;
+      sent = now;
+      this.emit({ type: 'progress', text: progressText(p, now - t0) });
+    };
   }
 
   /**
