@@ -224,7 +224,11 @@ export class IndexService {
     if (stale) this.log.info(`removed ${stale} temp file(s) left by an interrupted save of the index`);
     this.watcher = new TranscriptWatcher(
       (paths) => this.queuePaths(paths),
-      (reason) => void this.enqueue(() => this.scan(`watcher asked for a rescan: ${reason}`)),
+      (reason) => {
+        // Rare (a removed folder, the watch limit): worth a line in the log even when the rescan finds nothing.
+        this.log.info(`the watcher asks for a rescan: ${reason}`);
+        void this.enqueue(() => this.scan('watcher asked for a rescan'));
+      },
     );
     // Not awaited: queries are answered from what the store already knows while the scan runs.
     void this.enqueue(() => this.applyPricing('start'));
