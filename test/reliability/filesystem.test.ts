@@ -306,7 +306,7 @@ describe('file system faults', () => {
     const home = await agentHome('claude_code');
     const storeFile = path.join(await tempDir('ah-rel-svc-'), 'store.sqlite');
     const realUpdate = TranscriptWatcher.prototype.update;
-    TranscriptWatcher.prototype.update = () => undefined; // the fault: no events at all
+    TranscriptWatcher.prototype.update = async () => undefined; // the fault: no events at all
     const svc = new IndexService(
       {
         storeFile,

@@ -254,7 +254,11 @@ export class IndexService {
     if (stale) this.log.info(`removed ${stale} temp file(s) left by an interrupted save of the index`);
     this.watcher = new TranscriptWatcher(
       (paths) => this.queuePaths(paths),
-      () => void this.enqueue(() => this.scan('watcher asked for a rescan')),
+      (reason) => {
+        // Rare (a removed folder, the watch limit): worth a line in the log even when the rescan finds nothing.
+        this.log.info(`the watcher asks for a rescan: ${reason}`);
+        void this.enqueue(() => this.scan('watcher asked for a rescan'));
+      },
     );
     // Not awaited: queries are answered from what the store already knows while the scan runs.
     void this.enqueue(() => this.applyPricing('start'));
@@ -291,7 +295,8 @@ export class IndexService {
       root: r.root,
       exists: r.exists,
     }));
-    this.watcher?.update(await this.indexer.watchTargets(), await this.indexer.ignoredTargets());
+    // Not awaited: the new folders are being watched while the pass reports what it read.
+    void this.watcher?.update(await this.indexer.watchTargets(), await this.indexer.ignoredTargets());
     this.afterIndex(stats, Date.now() - t0, reason);
   }
 
@@ -608,7 +613,7 @@ export class IndexService {
     return {
       watcher_mode:
         this.role === 'writer'
-          ? `file events (chokidar over fs.watch, ${this.watcher?.watchedCount ?? 0} folders) + ${rescan}`
+          ? `file events (fs.watch per folder, ${this.watcher?.watchedCount ?? 0} folders) + ${rescan}`
           : 'none in this window (reader): the index file is polled every 1 s and reloaded when the writer saves it',
       store_size_bytes: this.storeSize,
       schema_version: SCHEMA_VERSION,
