@@ -18,9 +18,9 @@ const common = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
-  // chokidar 4 optionally requires fsevents on macOS only; pg optionally requires its native
-  // binding (pg-native, never installed: sync uses pg's pure JavaScript client). Neither is bundled.
-  external: ['vscode', 'fsevents', 'pg-native'],
+  // pg optionally requires its native binding (pg-native, never installed: sync uses pg's pure
+  // JavaScript client); it is not bundled.
+  external: ['vscode', 'pg-native'],
   // ESM entries first: jsonc-parser's UMD main requires its modules dynamically, which a bundle breaks.
   mainFields: ['module', 'main'],
 };
