@@ -25,22 +25,30 @@ export function newToken(): string {
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
-/** The install's token, created (0600) on first use and kept; two starts at once agree on the first. */
+/**
+ * The install's token, created (0600) on first use and kept; two starts at once agree on the first.
+ * The token is written whole to a temporary file and then linked into place (link fails when the
+ * name exists), so no start ever reads a token file that another start has created but not yet filled.
+ */
 export async function receiverToken(tokenFile: string): Promise<string> {
   const existing = await readToken(tokenFile);
   if (existing) return existing;
   const token = newToken();
+  const temp = `${tokenFile}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await writePrivate(temp, `${token}\n`, 'wx');
   try {
-    await writePrivate(tokenFile, `${token}\n`, 'wx');
+    await fsp.link(temp, tokenFile);
     return token;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const other = await readToken(tokenFile);
+    if (other) return other;
+    // A damaged file: replaced (the agents set up with the old one were refused anyway).
+    await fsp.rename(temp, tokenFile);
+    return token;
+  } finally {
+    await fsp.rm(temp, { force: true });
   }
-  const other = await readToken(tokenFile);
-  if (other) return other;
-  // A damaged file: replaced (the agents set up with the old one were refused anyway).
-  await writePrivate(tokenFile, `${token}\n`);
-  return token;
 }
 
 /** The token as saved, or null when there is none (read by Show Telemetry Setup too). */
