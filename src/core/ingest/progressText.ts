@@ -1,4 +1,4 @@
-import type { ScanProgress } from './indexer';
+import type { ScanProgress } from './indexTypes';
 
 /**
  * A first index's progress as one line (files, megabytes, percent, time left): the CLI's stderr line
