@@ -20,7 +20,6 @@ import {
   REPO_ROOT,
   makeGitRepo,
   openViewContainer,
-  readOutputLog,
   runCommand,
   screenshot,
   sh,
@@ -29,6 +28,7 @@ import {
   tempDir,
   treeRows,
   waitFor,
+  withFailureShot,
 } from './harness.mjs';
 
 const VSIX = path.join(REPO_ROOT, 'agent-handler.vsix');
@@ -120,23 +120,6 @@ async function waitForBranch(page, branch, timeout) {
   );
 }
 
-async function withShot(name, fn) {
-  try {
-    await fn(vs.page);
-  } catch (err) {
-    await screenshot(vs.page, `${name}-failure`).catch(() => {});
-    try {
-      fs.writeFileSync(
-        path.join(REPO_ROOT, 'test-results', 'e2e', `${name}-failure.log`),
-        await readOutputLog(vs.userDataDir, 'Agent Handler'),
-      );
-    } catch {
-      /* best effort */
-    }
-    throw err;
-  }
-}
-
 describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout: 10 * 60_000 }, () => {
   before(async () => {
     if (!fs.existsSync(VSIX)) sh('npm', ['run', 'package'], { cwd: REPO_ROOT });
@@ -163,7 +146,7 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
   });
 
   test('a pr-link record shows #7 with the PR totals in the status bar and the current branch group', () =>
-    withShot('branches-1-pr', async (page) => {
+    withFailureShot(vs, 'branches-1-pr', async (page) => {
       const item = await waitForBranch(page, 'feature/a', 60_000);
       assert.equal(item.text, EXPECT['feature/a'].text);
       await openViewContainer(page, 'Agent Handler');
@@ -183,7 +166,7 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
     }));
 
   test('switching the workspace branch moves the status bar to that branch and its PR within 5 s', (t) =>
-    withShot('branches-2-switch', async (page) => {
+    withFailureShot(vs, 'branches-2-switch', async (page) => {
       const times = [];
       for (const branch of ['feature/b', 'main', 'feature/a']) {
         const t0 = Date.now();
@@ -197,7 +180,7 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
     }));
 
   test('Copy Cost Summary puts a markdown table of the PR on the clipboard', () =>
-    withShot('branches-3-copy', async (page) => {
+    withFailureShot(vs, 'branches-3-copy', async (page) => {
       await page.evaluate(() => navigator.clipboard.writeText('before'));
       await runCommand(page, 'Agent Handler: Copy Cost Summary');
       const text = await waitFor(
@@ -216,7 +199,7 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
     }));
 
   test('the budget ($0.03) colours the item only where the cost is above it', () =>
-    withShot('branches-4-budget', async (page) => {
+    withFailureShot(vs, 'branches-4-budget', async (page) => {
       const warning = () => page.$eval(`[id="${STATUS_ITEM_ID}"]`, (el) => el.classList.contains('warning-kind'));
       // On feature/a, #7's $0.033 is above the budget.
       await waitForBranch(page, 'feature/a', 5000);
@@ -231,7 +214,7 @@ describe('branch and pull request totals in VS Code (packaged .vsix)', { timeout
     }));
 
   test('grouped by pull request: #7 with its totals holds both sessions that count in it', () =>
-    withShot('branches-5-group-by-pr', async (page) => {
+    withFailureShot(vs, 'branches-5-group-by-pr', async (page) => {
       // A workspace setting (the file is watched by VS Code); untracked, so checkouts keep it.
       fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
       fs.writeFileSync(

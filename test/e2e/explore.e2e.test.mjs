@@ -9,12 +9,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   REPO_ROOT,
-  RESULTS_DIR,
   dismissQuickInput,
   makeGitRepo,
   openViewContainer,
   quickInputItems,
-  readOutputLog,
   runCommand,
   screenshot,
   sh,
@@ -22,6 +20,7 @@ import {
   tempDir,
   treeRows,
   waitFor,
+  withFailureShot,
 } from './harness.mjs';
 
 const VSIX = path.join(REPO_ROOT, 'agent-handler.vsix');
@@ -97,23 +96,6 @@ async function answerQuickInputMatching(page, match) {
 let tmp;
 let vs;
 
-async function withFailureShot(name, fn) {
-  try {
-    await fn(vs.page);
-  } catch (err) {
-    await screenshot(vs.page, `${name}-failure`).catch(() => {});
-    try {
-      fs.writeFileSync(
-        path.join(RESULTS_DIR, `${name}-failure.log`),
-        await readOutputLog(vs.userDataDir, 'Agent Handler'),
-      );
-    } catch {
-      /* best effort */
-    }
-    throw err;
-  }
-}
-
 describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_000 }, () => {
   before(async () => {
     if (!fs.existsSync(VSIX)) sh('npm', ['run', 'package'], { cwd: REPO_ROOT });
@@ -139,7 +121,7 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
   });
 
   test('search: a word of a fixture prompt finds its session, highlighted; Enter reveals it in the tree', () =>
-    withFailureShot('explore-search', async (page) => {
+    withFailureShot(vs, 'explore-search', async (page) => {
       await runCommand(page, 'Agent Handler: Search Sessions…');
       const widget = page.locator('.quick-input-widget');
       await widget.waitFor({ state: 'visible', timeout: 10_000 });
@@ -173,7 +155,7 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
     }));
 
   test('details: the page of a session shows its fields, prompts and tools; title-bar buttons are there', () =>
-    withFailureShot('explore-details', async (page) => {
+    withFailureShot(vs, 'explore-details', async (page) => {
       await dismissQuickInput(page);
       await runCommand(page, 'Agent Handler: Show Session Details');
       await answerQuickInputMatching(page, (i) => i.label === DELEGATE && i.ariaLabel.includes(DELEGATE_ID));
@@ -198,7 +180,7 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
     }));
 
   test('filter: text filter narrows the tree and shows in the view; clearing restores it', () =>
-    withFailureShot('explore-filter', async (page) => {
+    withFailureShot(vs, 'explore-filter', async (page) => {
       await dismissQuickInput(page);
       await runCommand(page, 'Agent Handler: Filter Sessions…');
       const widget = page.locator('.quick-input-widget');
@@ -227,7 +209,7 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
     }));
 
   test('export: sessions as CSV to a file picked in the save dialog', () =>
-    withFailureShot('explore-export', async (page) => {
+    withFailureShot(vs, 'explore-export', async (page) => {
       await dismissQuickInput(page);
       await runCommand(page, 'Agent Handler: Export Sessions or Daily Totals…');
       await answerQuickInputMatching(page, (i) => i.label === 'Sessions');
@@ -266,7 +248,7 @@ describe('search and dashboard in VS Code (packaged .vsix)', { timeout: 15 * 60_
     }));
 
   test('dashboard: opens, its charts carry the fixture numbers; a costliest-session link reveals it', () =>
-    withFailureShot('explore-dashboard', async (page) => {
+    withFailureShot(vs, 'explore-dashboard', async (page) => {
       await dismissQuickInput(page);
       await runCommand(page, 'Agent Handler: Show Dashboard');
       const frame = await dashboardFrame(page);

@@ -655,6 +655,27 @@ export async function notifications(page) {
   );
 }
 
+/**
+ * Runs a step against the window; when it fails, keeps a screenshot and the extension's log under
+ * test-results/e2e/<name>-failure.* before the failure goes on.
+ */
+export async function withFailureShot(vs, name, fn) {
+  try {
+    await fn(vs.page);
+  } catch (err) {
+    await screenshot(vs.page, `${name}-failure`).catch(() => {});
+    try {
+      fs.writeFileSync(
+        path.join(RESULTS_DIR, `${name}-failure.log`),
+        await readOutputLog(vs.userDataDir, 'Agent Handler'),
+      );
+    } catch {
+      /* best effort */
+    }
+    throw err;
+  }
+}
+
 /** Saves a full-window PNG to test-results/e2e/<name>.png and returns its path. */
 export async function screenshot(page, name) {
   await fsp.mkdir(RESULTS_DIR, { recursive: true });

@@ -20,7 +20,6 @@ import {
   REPO_ROOT,
   makeGitRepo,
   openViewContainer,
-  readOutputLog,
   screenshot,
   sh,
   startVSCode,
@@ -28,6 +27,7 @@ import {
   tempDir,
   treeRows,
   waitFor,
+  withFailureShot,
 } from './harness.mjs';
 
 const VSIX = path.join(REPO_ROOT, 'agent-handler.vsix');
@@ -98,23 +98,6 @@ let tmp;
 let pg;
 let vs;
 
-async function withShot(name, fn) {
-  try {
-    await fn(vs.page);
-  } catch (err) {
-    await screenshot(vs.page, `${name}-failure`).catch(() => {});
-    try {
-      fs.writeFileSync(
-        path.join(REPO_ROOT, 'test-results', 'e2e', `${name}-failure.log`),
-        await readOutputLog(vs.userDataDir, 'Agent Handler'),
-      );
-    } catch {
-      /* best effort */
-    }
-    throw err;
-  }
-}
-
 describe('sync across machines in VS Code (packaged .vsix, real PostgreSQL)', { timeout: 10 * 60_000 }, () => {
   before(async () => {
     if (!fs.existsSync(VSIX)) sh('npm', ['run', 'package'], { cwd: REPO_ROOT });
@@ -179,7 +162,7 @@ describe('sync across machines in VS Code (packaged .vsix, real PostgreSQL)', { 
   });
 
   test("the status bar shows both machines' total for the workspace branch, and its tooltip names both", () =>
-    withShot('sync-1-status-bar', async (page) => {
+    withFailureShot(vs, 'sync-1-status-bar', async (page) => {
       const item = await waitFor(
         async () => {
           const it = await statusBarItem(page, STATUS_ITEM_ID);
@@ -206,7 +189,7 @@ describe('sync across machines in VS Code (packaged .vsix, real PostgreSQL)', { 
     }));
 
   test('the Sessions tree has an "Other machines" group with ci-runner and its session', () =>
-    withShot('sync-2-tree', async (page) => {
+    withFailureShot(vs, 'sync-2-tree', async (page) => {
       await page.keyboard.press('Escape');
       await openViewContainer(page, 'Agent Handler');
       const rows = await waitFor(

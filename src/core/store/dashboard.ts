@@ -6,6 +6,7 @@ import { dailyTotals } from './daily';
 import { type SessionView, listSessions } from './queries';
 import { all } from './sqlite';
 import type { Store } from './store';
+import { addTotals, zeroTotals } from './totals';
 
 /**
  * Everything the dashboard draws, in one answer: the views never compute money. Every sum counts
@@ -62,24 +63,8 @@ export function dashboardData(
     gitDir: opts.gitDir,
   });
   const daily = rows.filter((r) => r.date >= first);
-  const totals = {
-    cost_usd: 0,
-    requests: 0,
-    tokens_input: 0,
-    tokens_output: 0,
-    tokens_cache_read: 0,
-    tokens_cache_write: 0,
-    unpriced_requests: 0,
-  };
-  for (const r of daily) {
-    totals.cost_usd += r.cost_usd;
-    totals.requests += r.requests;
-    totals.tokens_input += r.tokens_input;
-    totals.tokens_output += r.tokens_output;
-    totals.tokens_cache_read += r.tokens_cache_read;
-    totals.tokens_cache_write += r.tokens_cache_write;
-    totals.unpriced_requests += r.unpriced_requests;
-  }
+  const totals = { ...zeroTotals(), requests: 0 };
+  for (const r of daily) addTotals(totals, r);
   const inputSide = totals.tokens_input + totals.tokens_cache_read + totals.tokens_cache_write;
 
   // The top-N splits work on UTC instants: `firstInstant` is the earliest row of the local range.

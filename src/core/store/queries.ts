@@ -7,7 +7,7 @@ import { all, allWideAside, one } from './sqlite';
 import { DOC_SEP } from './files';
 import type { Store } from './store';
 import { type PrRef, type PrSummary, prForBranch } from './pullRequests';
-import { type BranchPart, type Totals, type UsageBreakdown, SUMS } from './totals';
+import { type BranchPart, type Totals, type UsageBreakdown, SUMS, addTotals } from './totals';
 
 /**
  * Read queries shared by the extension (through the worker), the CLI and the tests. Views never
@@ -223,13 +223,7 @@ function rollup(v: SessionView, byId: Map<string, SessionView>, seen: Set<string
   for (const id of v.subagent_ids) {
     const child = byId.get(id);
     if (!child || seen.has(id)) continue;
-    const c = rollup(child, byId, seen);
-    t.tokens_input += c.tokens_input;
-    t.tokens_output += c.tokens_output;
-    t.tokens_cache_read += c.tokens_cache_read;
-    t.tokens_cache_write += c.tokens_cache_write;
-    t.cost_usd += c.cost_usd;
-    t.unpriced_requests += c.unpriced_requests;
+    addTotals(t, rollup(child, byId, seen));
   }
   return t;
 }

@@ -13,6 +13,29 @@ export interface Totals {
   unpriced_requests: number;
 }
 
+/** Totals of nothing: where a sum starts. */
+export function zeroTotals(): Totals {
+  return {
+    tokens_input: 0,
+    tokens_output: 0,
+    tokens_cache_read: 0,
+    tokens_cache_write: 0,
+    cost_usd: 0,
+    unpriced_requests: 0,
+  };
+}
+
+/** Adds `from`'s totals into `into` (and its request count when both carry one). */
+export function addTotals(into: Totals & { requests?: number }, from: Totals & { requests?: number }): void {
+  into.tokens_input += from.tokens_input;
+  into.tokens_output += from.tokens_output;
+  into.tokens_cache_read += from.tokens_cache_read;
+  into.tokens_cache_write += from.tokens_cache_write;
+  into.cost_usd += from.cost_usd;
+  into.unpriced_requests += from.unpriced_requests;
+  if (into.requests !== undefined && from.requests !== undefined) into.requests += from.requests;
+}
+
 export interface BranchPart extends Totals {
   requests: number;
 }

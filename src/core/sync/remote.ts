@@ -1,5 +1,6 @@
 import type * as Pg from 'pg';
 import type { MachinePart, MachineRef, RemoteSession, SharedTotals } from './types';
+import { addTotals, zeroTotals } from '../store/totals';
 
 /**
  * What the shared database answers: branch and PR totals across every machine, the other
@@ -102,7 +103,7 @@ export function sharedTotals(groups: RequestGroup[], thisMachineId: string): Sha
       };
       parts.set(g.machine_id, p);
     }
-    addInto(p, g);
+    addTotals(p, g);
     p.sessionIds.add(g.session_id);
     all.add(`${g.machine_id}\0${g.session_id}`);
   }
@@ -110,31 +111,8 @@ export function sharedTotals(groups: RequestGroup[], thisMachineId: string): Sha
     .sort((a, b) => (a.machine_id < b.machine_id ? -1 : a.machine_id > b.machine_id ? 1 : 0))
     .map(({ sessionIds, ...p }) => ({ ...p, sessions: sessionIds.size }));
   const total = { ...zeroTotals(), requests: 0 };
-  for (const m of machines) addInto(total, m);
+  for (const m of machines) addTotals(total, m);
   return { ...total, sessions: all.size, machines };
-}
-
-function zeroTotals() {
-  return {
-    tokens_input: 0,
-    tokens_output: 0,
-    tokens_cache_read: 0,
-    tokens_cache_write: 0,
-    cost_usd: 0,
-    unpriced_requests: 0,
-  };
-}
-
-type Summable = ReturnType<typeof zeroTotals> & { requests: number };
-
-function addInto(t: Summable, g: Summable): void {
-  t.tokens_input += g.tokens_input;
-  t.tokens_output += g.tokens_output;
-  t.tokens_cache_read += g.tokens_cache_read;
-  t.tokens_cache_write += g.tokens_cache_write;
-  t.cost_usd += g.cost_usd;
-  t.unpriced_requests += g.unpriced_requests;
-  t.requests += g.requests;
 }
 
 /** The requests made on a branch of a repository (repoKey), on any machine. */
